@@ -1,0 +1,148 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetCommandInvocationCommand,
+  InvocationDoesNotExist,
+  ListCommandsCommand,
+  SendCommandCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { TransientError } from '../core/errors.js';
+import type { AgentCommand, AgentInvocation, InvocationStatus } from '../core/model/agent.js';
+import type { AgentPort } from '../core/ports/agent.port.js';
+import { translateAwsError } from './aws-errors.js';
+
+export interface SsmAgentOptions {
+  /** Full command output lands here; SSM keeps only 24,000 characters inline. */
+  readonly outputBucket: string;
+  readonly outputPrefix: string;
+}
+
+/** SSM cuts inline output at this many characters. */
+const INLINE_OUTPUT_LIMIT = 24_000;
+
+const DOCUMENTS = { linux: 'AWS-RunShellScript', windows: 'AWS-RunPowerShellScript' } as const;
+
+const KNOWN_STATUSES = new Set<string>([
+  'Pending',
+  'InProgress',
+  'Delayed',
+  'Cancelling',
+  'Success',
+  'Failed',
+  'Cancelled',
+  'TimedOut',
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+  'Undeliverable',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied',
+]);
+
+/** `StatusDetails` is finer than `Status` (DeliveryTimedOut vs TimedOut); prefer it when we know the word. */
+export function invocationStatus(status: string | undefined, details: string | undefined): InvocationStatus {
+  const detail = details?.replace(/\s+/g, '');
+  if (detail && KNOWN_STATUSES.has(detail)) return detail as InvocationStatus;
+  if (status && KNOWN_STATUSES.has(status)) return status as InvocationStatus;
+  return 'Pending';
+}
+
+export class SsmAgent implements AgentPort {
+  constructor(
+    private readonly ssm: SSMClient,
+    private readonly s3: S3Client,
+    private readonly options: SsmAgentOptions,
+  ) {}
+
+  async send(command: AgentCommand): Promise<{ commandId: string }> {
+    try {
+      const result = await this.ssm.send(
+        new SendCommandCommand({
+          InstanceIds: [command.agentId],
+          DocumentName: DOCUMENTS[command.platform],
+          Comment: command.comment,
+          TimeoutSeconds: command.deliveryTimeoutSeconds,
+          Parameters: {
+            commands: [command.script],
+            executionTimeout: [String(command.executionTimeoutSeconds)],
+          },
+          OutputS3BucketName: this.options.outputBucket,
+          OutputS3KeyPrefix: this.options.outputPrefix,
+        }),
+      );
+      const commandId = result.Command?.CommandId;
+      if (!commandId) throw new TransientError('SSM accepted the command but returned no command id');
+      return { commandId };
+    } catch (error) {
+      throw translateAwsError(error, `sending a command to ${command.agentId}`);
+    }
+  }
+
+  async getInvocation(commandId: string, agentId: string): Promise<AgentInvocation> {
+    try {
+      const result = await this.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: agentId }));
+      const inline = result.StandardOutputContent ?? '';
+      const truncated = inline.length >= INLINE_OUTPUT_LIMIT;
+      const full = truncated && result.StandardOutputUrl ? await this.readS3Url(result.StandardOutputUrl) : undefined;
+      return {
+        commandId,
+        agentId,
+        status: invocationStatus(result.Status, result.StatusDetails),
+        responseCode: result.ResponseCode ?? -1,
+        stdout: full ?? inline,
+        stderr: result.StandardErrorContent ?? '',
+        stdoutTruncated: truncated && full === undefined,
+        comment: result.Comment ?? '',
+      };
+    } catch (error) {
+      // Right after SendCommand the invocation may not be visible yet; the event is retried.
+      if (error instanceof InvocationDoesNotExist) {
+        throw new TransientError(`invocation ${commandId} on ${agentId} is not visible yet`, { cause: error });
+      }
+      throw translateAwsError(error, `reading command ${commandId}`);
+    }
+  }
+
+  async findCommand(agentId: string, comment: string, sentAfter: Date): Promise<string | undefined> {
+    try {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.ssm.send(
+          new ListCommandsCommand({
+            InstanceId: agentId,
+            Filters: [{ key: 'InvokedAfter', value: sentAfter.toISOString() }],
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+        const match = page.Commands?.find((c) => c.Comment === comment);
+        if (match?.CommandId) return match.CommandId;
+        nextToken = page.NextToken;
+      } while (nextToken);
+      return undefined;
+    } catch (error) {
+      throw translateAwsError(error, `listing commands of ${agentId}`);
+    }
+  }
+
+  /** `https://s3.<region>.amazonaws.com/<bucket>/<key>` or the virtual-hosted form. Undefined if unreadable. */
+  private async readS3Url(url: string): Promise<string | undefined> {
+    const location = parseS3Url(url);
+    if (!location) return undefined;
+    const object = await this.s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
+    return object.Body ? await object.Body.transformToString('utf-8') : undefined;
+  }
+}
+
+export function parseS3Url(url: string): { bucket: string; key: string } | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const path = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  const virtualHosted = /^(.+)\.s3[.-]/.exec(parsed.hostname);
+  if (virtualHosted?.[1]) return path ? { bucket: virtualHosted[1], key: path } : undefined;
+  const [bucket, ...key] = path.split('/');
+  return bucket && key.length > 0 ? { bucket, key: key.join('/') } : undefined;
+}

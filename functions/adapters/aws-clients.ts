@@ -1,0 +1,38 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * The only module that constructs AWS SDK clients. The local runtime passes
+ * an endpoint (dynalite) and static credentials; in Lambda both come from the
+ * environment. Clients are created once per process and reused.
+ */
+export interface ClientOptions {
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** SDK-level retries with adaptive backoff: throttling is absorbed here before it becomes a TransientError. */
+const common = (options: ClientOptions) => ({
+  ...(options.region ? { region: options.region } : {}),
+  ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  ...(options.credentials ? { credentials: options.credentials } : {}),
+  maxAttempts: 4,
+  retryMode: 'adaptive' as const,
+});
+
+export const createDynamoClient = (options: ClientOptions = {}): DynamoDBClient => new DynamoDBClient(common(options));
+
+export const createDocumentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+
+export const createSfnClient = (options: ClientOptions = {}): SFNClient => new SFNClient(common(options));
+
+export const createSsmClient = (options: ClientOptions = {}): SSMClient => new SSMClient(common(options));
+
+export const createS3Client = (options: ClientOptions = {}): S3Client => new S3Client(common(options));

@@ -1,0 +1,28 @@
+import type { Dependencies } from '../core/use-cases/dependencies.js';
+import { createDocumentClient, createDynamoClient, createS3Client, createSfnClient, createSsmClient } from './aws-clients.js';
+import { SsmAgent } from './agent.ssm.js';
+import { DynamoCatalogStore } from './catalog-store.dynamodb.js';
+import { DynamoTable } from './dynamodb-table.js';
+import { createJsonLogger } from './logger.json.js';
+import { DynamoSessionStore } from './session-store.dynamodb.js';
+import { randomIds, systemClock } from './system.js';
+import { StepFunctionsWorkflow } from './workflow.sfn.js';
+import type { Config } from './config.js';
+
+/** The production wiring: one client per service, built once per Lambda container. */
+export function createCloudDependencies(config: Config): Dependencies {
+  const table = new DynamoTable(createDocumentClient(createDynamoClient()), config.tableName);
+  return {
+    sessions: new DynamoSessionStore(table),
+    catalog: new DynamoCatalogStore(table),
+    agent: new SsmAgent(createSsmClient(), createS3Client(), {
+      outputBucket: config.commandOutputBucket,
+      outputPrefix: 'commands/',
+    }),
+    workflow: new StepFunctionsWorkflow(createSfnClient(), config.stateMachineArn),
+    clock: systemClock,
+    ids: randomIds,
+    logger: createJsonLogger({ service: 'nightshift' }),
+    agentSettings: config.agent,
+  };
+}

@@ -1,0 +1,196 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../core/errors.js';
+import { translateAwsError } from './aws-errors.js';
+import { TABLE_DEFINITION, type IndexName } from './table-definition.js';
+
+type Item = Record<string, unknown>;
+
+const KEY_ATTRIBUTES = new Set<string>([
+  TABLE_DEFINITION.partitionKey,
+  TABLE_DEFINITION.sortKey,
+  ...TABLE_DEFINITION.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+  'entity',
+]);
+
+/**
+ * The table is written only through the stores in this folder, so an item
+ * read back is the entity that was written, plus its key attributes.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the one place a stored item becomes its entity type
+export function toEntity<T>(item: Item): T {
+  const entity: Item = {};
+  for (const [name, value] of Object.entries(item)) if (!KEY_ATTRIBUTES.has(name)) entity[name] = value;
+  return entity as T;
+}
+
+export interface UpdateSpec {
+  readonly key: { PK: string; SK: string };
+  readonly set: Readonly<Record<string, unknown>>;
+  /** Atomic counters: `attribute = attribute + n`. */
+  readonly increment?: Readonly<Record<string, number>>;
+  readonly remove?: readonly string[];
+  /** Expression over `#name` placeholders for the attributes named in `conditionNames`. */
+  readonly condition: string;
+  readonly conditionNames?: Readonly<Record<string, string>>;
+  readonly conditionValues?: Readonly<Record<string, unknown>>;
+  /** What to say when the condition fails. */
+  readonly conflict: string;
+}
+
+/** Thin helpers over the document client: every write names its condition, every failure is translated. */
+export class DynamoTable {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  async get(pk: string, sk: string): Promise<Item | undefined> {
+    try {
+      const result = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: sk }, ConsistentRead: true }),
+      );
+      const item: Item | undefined = result.Item;
+      return item;
+    } catch (error) {
+      throw translateAwsError(error, `reading ${pk}`);
+    }
+  }
+
+  async batchGet(keys: readonly { PK: string; SK: string }[]): Promise<Item[]> {
+    const items: Item[] = [];
+    // BatchGetItem takes 100 keys; unprocessed keys are retried until none are left
+    for (let start = 0; start < keys.length; start += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(start, start + 100).map((k) => ({ ...k }));
+      for (let round = 0; pending && pending.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
+        try {
+          const result: BatchGetCommandOutput = await this.client.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+          );
+          const found: Item[] = result.Responses?.[this.tableName] ?? [];
+          items.push(...found);
+          const unprocessed: Record<string, unknown>[] | undefined = result.UnprocessedKeys?.[this.tableName]?.Keys;
+          pending = unprocessed;
+        } catch (error) {
+          throw translateAwsError(error, 'reading a batch');
+        }
+      }
+    }
+    return items;
+  }
+
+  /** Writes `item` only if `condition` holds; `false` when it did not (nothing written). */
+  async putIf(item: Item, condition: string | undefined): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ...(condition ? { ConditionExpression: condition } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw translateAwsError(error, `writing ${String(item.PK)}`);
+    }
+  }
+
+  /** Applies the update if its condition holds and returns the item as written; `ConflictError` otherwise. */
+  async update(spec: UpdateSpec): Promise<Item> {
+    const names: Record<string, string> = { ...spec.conditionNames };
+    const values: Record<string, unknown> = { ...spec.conditionValues };
+    const assignments = Object.entries(spec.set).map(([attribute, value], index) => {
+      names[`#s${index}`] = attribute;
+      values[`:s${index}`] = value;
+      return `#s${index} = :s${index}`;
+    });
+    Object.entries(spec.increment ?? {}).forEach(([attribute, amount], index) => {
+      names[`#i${index}`] = attribute;
+      values[`:i${index}`] = amount;
+      values[':zero'] = 0;
+      assignments.push(`#i${index} = if_not_exists(#i${index}, :zero) + :i${index}`);
+    });
+    const removals = (spec.remove ?? []).map((attribute, index) => {
+      names[`#r${index}`] = attribute;
+      return `#r${index}`;
+    });
+    const expression = [
+      assignments.length ? `SET ${assignments.join(', ')}` : '',
+      removals.length ? `REMOVE ${removals.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: spec.key,
+          UpdateExpression: expression,
+          ConditionExpression: spec.condition,
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const item: Item = result.Attributes ?? {};
+      return item;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(spec.conflict, { cause: error });
+      throw translateAwsError(error, `updating ${spec.key.PK}`);
+    }
+  }
+
+  /** Every item of a partition (optionally under a sort-key prefix), following pagination. */
+  async query(options: {
+    pk: string;
+    skPrefix?: string;
+    index?: IndexName;
+    limit?: number;
+    newestFirst?: boolean;
+  }): Promise<Item[]> {
+    const index = options.index
+      ? TABLE_DEFINITION.globalSecondaryIndexes.find((i) => i.indexName === options.index)
+      : undefined;
+    const pkName = index?.partitionKey ?? TABLE_DEFINITION.partitionKey;
+    const skName = index?.sortKey ?? TABLE_DEFINITION.sortKey;
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      ...(index ? { IndexName: index.indexName } : { ConsistentRead: true }),
+      KeyConditionExpression: options.skPrefix ? '#pk = :pk AND begins_with(#sk, :sk)' : '#pk = :pk',
+      ExpressionAttributeNames: options.skPrefix ? { '#pk': pkName, '#sk': skName } : { '#pk': pkName },
+      ExpressionAttributeValues: options.skPrefix ? { ':pk': options.pk, ':sk': options.skPrefix } : { ':pk': options.pk },
+      ...(options.newestFirst ? { ScanIndexForward: false } : {}),
+    };
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      try {
+        const result = await this.client.send(
+          new QueryCommand({
+            ...input,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            ...(options.limit ? { Limit: options.limit - items.length } : {}),
+          }),
+        );
+        const page: Item[] = result.Items ?? [];
+        items.push(...page);
+        const next: Record<string, unknown> | undefined = result.LastEvaluatedKey;
+        startKey = next;
+      } catch (error) {
+        throw translateAwsError(error, `querying ${options.pk}`);
+      }
+    } while (startKey && (options.limit === undefined || items.length < options.limit));
+    return items;
+  }
+}

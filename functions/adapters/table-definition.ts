@@ -1,0 +1,61 @@
+/**
+ * The one DynamoDB table, described once: the CDK stack and the local runtime
+ * (dynalite) both build it from this object, so they cannot drift apart.
+ *
+ * Key design — every state change is one conditional write to one item
+ * (dynalite has no transactions, and none are needed):
+ *
+ * | item        | PK                 | SK                 | GSI1PK / GSI1SK                       | GSI2PK / GSI2SK                     |
+ * |-------------|--------------------|--------------------|---------------------------------------|-------------------------------------|
+ * | session     | SESSION#<id>       | SESSION            | COMPUTER#<computerId> / <createdAt>#<id> | STATUS#<status> / <updatedAt>#<id> |
+ * | action      | SESSION#<id>       | ACTION#<actionId>  |                                       |                                     |
+ * | detection   | SESSION#<id>       | DETECTION#<phase>  |                                       |                                     |
+ * | dispatch    | SESSION#<id>       | DISPATCH#<key>     |                                       | DISPATCH#Sent / <createdAt> (sparse: only while waiting) |
+ * | computer    | COMPUTER#<id>      | COMPUTER           | COMPUTERS / <tenantId>#<name>         |                                     |
+ * | software    | SOFTWARE#<id>      | SOFTWARE           | SOFTWARE / <name>                     |                                     |
+ * | deployment  | DEPLOYMENT#<id>    | DEPLOYMENT         | DEPLOYMENTS / <id>                    |                                     |
+ *
+ * A session and everything it owns share one partition, so the console reads
+ * a whole session (actions, detections, dispatches) with one Query. GSI1
+ * answers "sessions of this computer, newest first" and catalog listings;
+ * GSI2 answers "sessions in this status" and "commands still waiting" (the
+ * reconciler's question). `version` on the session item guards every update.
+ */
+export const TABLE_DEFINITION = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  globalSecondaryIndexes: [
+    { indexName: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+    { indexName: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+  ],
+  /** Epoch seconds; DynamoDB deletes expired session data in AWS (dynalite keeps it, which is fine locally). */
+  timeToLiveAttribute: 'expiresAt',
+} as const;
+
+export type IndexName = (typeof TABLE_DEFINITION.globalSecondaryIndexes)[number]['indexName'];
+
+/** The same table as a CreateTable request (plain data, so this file needs no SDK import). */
+export function createTableInput(tableName: string) {
+  const keyAttributes = [
+    TABLE_DEFINITION.partitionKey,
+    TABLE_DEFINITION.sortKey,
+    ...TABLE_DEFINITION.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: keyAttributes.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: TABLE_DEFINITION.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: TABLE_DEFINITION.sortKey, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: TABLE_DEFINITION.globalSecondaryIndexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+  };
+}

@@ -1,0 +1,100 @@
+import type { Platform } from './catalog.js';
+
+/** What a command is for; one dispatch per purpose per session, so a retried stage finds its earlier command. */
+export type DispatchKey = 'Detect' | 'Verify' | `Action#${string}`;
+
+export interface AgentCommand {
+  readonly agentId: string;
+  readonly platform: Platform;
+  readonly script: string;
+  /** Shown in the SSM console next to the command; never parsed back. */
+  readonly comment: string;
+  /** How long SSM keeps trying to deliver to an offline computer. */
+  readonly deliveryTimeoutSeconds: number;
+  /** How long the script may run once it started. */
+  readonly executionTimeoutSeconds: number;
+}
+
+/** SSM command invocation statuses, as SSM spells them. */
+export type InvocationStatus =
+  | 'Pending'
+  | 'InProgress'
+  | 'Delayed'
+  | 'Cancelling'
+  | 'Success'
+  | 'Failed'
+  | 'Cancelled'
+  | 'TimedOut'
+  | 'DeliveryTimedOut'
+  | 'ExecutionTimedOut'
+  | 'Undeliverable'
+  | 'Terminated'
+  | 'InvalidPlatform'
+  | 'AccessDenied';
+
+export const FINAL_INVOCATION_STATUSES: readonly InvocationStatus[] = [
+  'Success',
+  'Failed',
+  'Cancelled',
+  'TimedOut',
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+  'Undeliverable',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied',
+];
+
+export const isFinalInvocationStatus = (status: InvocationStatus): boolean => FINAL_INVOCATION_STATUSES.includes(status);
+
+export interface AgentInvocation {
+  readonly commandId: string;
+  readonly agentId: string;
+  readonly status: InvocationStatus;
+  /** The script's exit code; -1 when it never ran. */
+  readonly responseCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** True when the agent cut stdout short (SSM keeps 24,000 characters inline). */
+  readonly stdoutTruncated: boolean;
+  /** The comment the command was sent with; it names the session and dispatch it belongs to. */
+  readonly comment: string;
+}
+
+/** The bookkeeping that ties an agent command to the workflow step waiting for it. */
+export interface Dispatch {
+  readonly sessionId: string;
+  readonly key: DispatchKey;
+  /** The token of the latest workflow attempt waiting for this dispatch. */
+  readonly taskToken: string;
+  readonly status: 'Sending' | 'Sent' | 'Completed';
+  readonly commandId?: string;
+  readonly attempts: number;
+  /** Tags this command's records in its output, so nothing a script prints can pass for one. */
+  readonly nonce: string;
+  readonly createdAt: string;
+  readonly completedAt?: string;
+  /** Whether the waiting workflow step has been told; lets a redelivered event finish a half-done completion. */
+  readonly tokenDelivered?: boolean;
+  /** The summary handed to the workflow, kept so a retried step can be answered without a second command. */
+  readonly outcome?: DispatchOutcome;
+}
+
+const COMMENT_PREFIX = 'nightshift';
+
+/** SSM comments hold 100 characters; session ids and keys are far shorter. */
+export const commandComment = (sessionId: string, key: DispatchKey): string => `${COMMENT_PREFIX}/${sessionId}/${key}`;
+
+export function parseCommandComment(comment: string): { sessionId: string; key: DispatchKey } | undefined {
+  const match = /^nightshift\/([A-Za-z0-9_-]+)\/(Detect|Verify|Action#[0-9]{3,6})$/.exec(comment);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { sessionId: match[1], key: match[2] as DispatchKey };
+}
+
+/** Small, JSON-safe: this is what the state machine receives, so it stays far below the 256 KB payload limit. */
+export interface DispatchOutcome {
+  readonly key: DispatchKey;
+  readonly commandId: string;
+  readonly status: InvocationStatus;
+  readonly summary: string;
+}

@@ -1,0 +1,28 @@
+import type { AgentPort } from '../ports/agent.port.js';
+import type { CatalogStore } from '../ports/catalog-store.port.js';
+import type { Clock, IdGenerator } from '../ports/clock.port.js';
+import type { Logger } from '../ports/logger.port.js';
+import type { SessionStore } from '../ports/session-store.port.js';
+import type { WorkflowPort } from '../ports/workflow.port.js';
+
+/** Limits applied to agent commands; read once from configuration. */
+export interface AgentSettings {
+  /** How long an offline computer may take to pick a command up. */
+  readonly deliveryTimeoutSeconds: number;
+  /** Per-item limit inside a batched detection. */
+  readonly detectionItemTimeoutSeconds: number;
+  /** Limit for one action script. */
+  readonly actionTimeoutSeconds: number;
+}
+
+/** Everything a use case may touch, built once per process and passed in. */
+export interface Dependencies {
+  readonly sessions: SessionStore;
+  readonly catalog: CatalogStore;
+  readonly agent: AgentPort;
+  readonly workflow: WorkflowPort;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  readonly agentSettings: AgentSettings;
+}

@@ -1,0 +1,54 @@
+import type { StageName } from '../model/session.js';
+import { STAGE_NAMES } from '../model/session.js';
+import type { Dependencies } from './dependencies.js';
+import { mutateSession } from './session-updates.js';
+
+export interface WorkflowError {
+  /** The error name Step Functions caught (`ValidationError`, `States.Timeout`, …). */
+  readonly Error: string;
+  /** Lambda puts a JSON document here (`errorMessage`, `stackTrace`); other sources a plain message. */
+  readonly Cause?: string;
+}
+
+/** Error names to the stable codes the console and emails show. */
+const CODES: Readonly<Record<string, string>> = {
+  ValidationError: 'VALIDATION_FAILED',
+  NotFoundError: 'NOT_FOUND',
+  ConflictError: 'CONFLICT',
+  IllegalTransitionError: 'ILLEGAL_TRANSITION',
+  ConfigurationError: 'CONFIGURATION_INVALID',
+  TransientError: 'TRANSIENT',
+  AgentUnreachableError: 'AGENT_UNREACHABLE',
+  AgentFailedError: 'AGENT_FAILED',
+  'States.Timeout': 'TIMED_OUT',
+};
+
+/** Only the message survives: a stack trace is for the operator's logs, never for the session record. */
+export function describeWorkflowError(error: WorkflowError): { code: string; message: string } {
+  let message = error.Cause ?? '';
+  try {
+    const parsed: unknown = JSON.parse(message);
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
+      message = parsed.errorMessage;
+    }
+  } catch {
+    // a plain message already
+  }
+  return { code: CODES[error.Error] ?? 'INTERNAL', message: message.slice(0, 1_000) || error.Error };
+}
+
+/** The Catch target: the session ends Failed with a readable reason; stages that were running fail with it. */
+export async function recordFailure(deps: Dependencies, sessionId: string, error: WorkflowError): Promise<void> {
+  const failure = describeWorkflowError(error);
+  const now = deps.clock.now().toISOString();
+  await mutateSession(deps, sessionId, (s) => {
+    if (s.status === 'Passed' || s.status === 'Failed') return undefined;
+    const stages = { ...s.stages };
+    for (const name of STAGE_NAMES as StageName[]) {
+      const stage = stages[name];
+      if (stage.status === 'Running') stages[name] = { ...stage, status: 'Failed', endedAt: now };
+    }
+    return { status: 'Failed', failure, stages, endedAt: now };
+  });
+  deps.logger.error('session failed', { sessionId, ...failure });
+}

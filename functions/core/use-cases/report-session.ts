@@ -1,0 +1,73 @@
+import type { Action, Session, Stage } from '../model/session.js';
+import { isCompliant } from '../planning/planner.js';
+import type { ActionChanges } from '../ports/session-store.port.js';
+import type { Dependencies } from './dependencies.js';
+import { loadSession, mutateSession } from './session-updates.js';
+
+export interface ReportSessionResult {
+  readonly sessionId: string;
+  readonly status: Session['status'];
+  readonly actions: number;
+  readonly failed: number;
+}
+
+/**
+ * Final stage: verification decides each executed action's result (an item
+ * still not compliant fails its action), then the session takes its final
+ * status. Safe to repeat: finished actions and a finished session are left alone.
+ */
+export async function reportSession(deps: Dependencies, sessionId: string): Promise<ReportSessionResult> {
+  const session = await loadSession(deps, sessionId);
+  const verification = await deps.sessions.getDetection(sessionId, 'Verification');
+  const now = deps.clock.now().toISOString();
+
+  const actions: Action[] = [];
+  for (const action of await deps.sessions.getActions(sessionId)) {
+    if (action.status !== 'DeterminingResult') {
+      actions.push(action);
+      continue;
+    }
+    const item = session.items.find((i) => i.itemId === action.itemId);
+    const detected = verification?.items[action.itemId];
+    const compliant = item !== undefined && detected !== undefined && isCompliant(item, detected);
+    const changes: ActionChanges = {
+      status: 'Complete',
+      result: compliant ? 'Success' : 'Failed',
+      resultStage: 'Verification',
+      resultReason: compliant
+        ? 'Compliant'
+        : detected?.state === 'Undetermined'
+          ? `verification could not tell: ${detected.reason}`
+          : 'StillNotCompliant',
+      endedAt: now,
+      ...(detected?.state === 'Present' ? { versionAfter: detected.version } : {}),
+    };
+    actions.push(await deps.sessions.updateAction(sessionId, action.actionId, ['DeterminingResult'], changes));
+  }
+
+  const failed = actions.filter((a) => a.result === 'Failed').length;
+  const executionFailed = actions.some((a) => a.result === 'Failed' && a.resultStage === 'Execution');
+  const verificationFailed = actions.some((a) => a.result === 'Failed' && a.resultStage === 'Verification');
+  const close = (stage: Stage, bad: boolean): Stage =>
+    stage.status === 'Running'
+      ? { ...stage, status: bad ? 'Failed' : 'Succeeded', endedAt: now }
+      : stage.status === 'Unstarted'
+        ? { status: 'Skipped', startedAt: now, endedAt: now }
+        : stage;
+  const updated = await mutateSession(deps, sessionId, (s) =>
+    s.status !== 'Running'
+      ? undefined
+      : {
+          status: failed > 0 ? 'Failed' : 'Passed',
+          stages: {
+            Detection: close(s.stages.Detection, false),
+            Execution: close(s.stages.Execution, executionFailed),
+            Verification: close(s.stages.Verification, verificationFailed),
+          },
+          endedAt: now,
+        },
+  );
+  deps.logger.info('session reported', { sessionId, computerId: session.computerId, status: updated.status, failed });
+  return { sessionId, status: updated.status, actions: actions.length, failed };
+}
+

@@ -1,0 +1,46 @@
+import { ConflictError, IllegalTransitionError, NotFoundError, TransientError } from '../errors.js';
+import { canTransitionSession, type Session, type Stage, type StageName } from '../model/session.js';
+import type { SessionChanges } from '../ports/session-store.port.js';
+import type { Dependencies } from './dependencies.js';
+
+const MAX_OPTIMISTIC_ATTEMPTS = 5;
+
+export async function loadSession(deps: Pick<Dependencies, 'sessions'>, sessionId: string): Promise<Session> {
+  const session = await deps.sessions.getSession(sessionId);
+  if (!session) throw new NotFoundError('session', sessionId);
+  return session;
+}
+
+/**
+ * Read, decide, conditionally write; on a lost race read again and decide
+ * again. `decide` returns `undefined` when the session is already where it
+ * should be (a repeated step), which makes callers idempotent for free.
+ */
+export async function mutateSession(
+  deps: Pick<Dependencies, 'sessions' | 'clock'>,
+  sessionId: string,
+  decide: (session: Session) => SessionChanges | undefined,
+): Promise<Session> {
+  for (let attempt = 1; ; attempt++) {
+    const session = await loadSession(deps, sessionId);
+    const changes = decide(session);
+    if (!changes) return session;
+    if (changes.status && !canTransitionSession(session.status, changes.status)) {
+      throw new IllegalTransitionError('session', session.status, changes.status);
+    }
+    try {
+      return await deps.sessions.updateSession(sessionId, session.version, changes, deps.clock.now().toISOString());
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      if (attempt >= MAX_OPTIMISTIC_ATTEMPTS) {
+        throw new TransientError(`session ${sessionId} kept changing under us`, { cause: error });
+      }
+    }
+  }
+}
+
+/** The stages record with one stage replaced. */
+export const withStage = (session: Session, name: StageName, stage: Stage): Session['stages'] => ({
+  ...session.stages,
+  [name]: stage,
+});

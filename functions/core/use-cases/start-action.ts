@@ -1,0 +1,39 @@
+import { NotFoundError } from '../errors.js';
+import type { Dependencies } from './dependencies.js';
+
+export interface StartActionResult {
+  /** Whether the workflow should send the action's command. */
+  readonly run: boolean;
+  readonly status: string;
+}
+
+/**
+ * The gate in front of each action. Starting is a conditional write
+ * (NotStarted → PerformingAction), so a repeated step never starts an action
+ * twice; a step repeated after the start answers "run" again, and the
+ * dispatch finds the command already sent.
+ */
+export async function startAction(deps: Dependencies, sessionId: string, actionId: string): Promise<StartActionResult> {
+  const actions = await deps.sessions.getActions(sessionId);
+  const action = actions.find((a) => a.actionId === actionId);
+  if (!action) throw new NotFoundError('action', `${sessionId}/${actionId}`);
+  if (action.status === 'PerformingAction') return { run: true, status: action.status };
+  if (action.status !== 'NotStarted') return { run: false, status: action.status };
+
+  const now = deps.clock.now().toISOString();
+  const failedPrerequisite = actions.find(
+    (a) => action.dependsOn.includes(a.actionId) && (a.result === 'Failed' || a.status === 'Skipped'),
+  );
+  if (failedPrerequisite) {
+    await deps.sessions.updateAction(sessionId, actionId, ['NotStarted'], {
+      status: 'Skipped',
+      result: 'Failed',
+      resultStage: 'Execution',
+      resultReason: `prerequisite ${failedPrerequisite.itemName} (${failedPrerequisite.type}) did not succeed`,
+      endedAt: now,
+    });
+    return { run: false, status: 'Skipped' };
+  }
+  await deps.sessions.updateAction(sessionId, actionId, ['NotStarted'], { status: 'PerformingAction', startedAt: now });
+  return { run: true, status: 'PerformingAction' };
+}

@@ -1,0 +1,63 @@
+/**
+ * Version strings as software vendors write them: Windows file versions
+ * (`1.2.3.4`), semver (`2.0.0-rc.1+build.5`), and vendor strings such as
+ * `23.01`, `124.0.6367.91` or `v6.6.10`.
+ *
+ * Missing trailing parts count as zero (`1.2` = `1.2.0.0`), a pre-release sorts
+ * before its release (`2.0.0-rc.1` < `2.0.0`), build metadata is ignored.
+ * Anything that does not start with a number is unparsable, and callers must
+ * treat it as undetermined rather than guess.
+ */
+export interface ParsedVersion {
+  readonly numbers: readonly number[];
+  readonly preRelease: readonly (number | string)[];
+}
+
+const VERSION_PATTERN = /^[vV]?(\d+(?:\.\d+)*)(?:[-~]?([0-9A-Za-z][0-9A-Za-z.-]*))?(?:\+[0-9A-Za-z.-]*)?$/;
+
+export function parseVersion(text: string): ParsedVersion | undefined {
+  const match = VERSION_PATTERN.exec(text.trim());
+  if (!match?.[1]) return undefined;
+  const numbers = match[1].split('.').map(Number);
+  if (numbers.some((n) => !Number.isSafeInteger(n))) return undefined;
+  const preRelease = match[2] ? match[2].split(/[.-]/).map((part) => (/^\d+$/.test(part) ? Number(part) : part)) : [];
+  return { numbers, preRelease };
+}
+
+function compareParts(a: number | string, b: number | string): number {
+  if (typeof a === 'number' && typeof b === 'number') return Math.sign(a - b);
+  // semver: numeric identifiers sort before alphanumeric ones
+  if (typeof a === 'number') return -1;
+  if (typeof b === 'number') return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareParsed(a: ParsedVersion, b: ParsedVersion): -1 | 0 | 1 {
+  const length = Math.max(a.numbers.length, b.numbers.length);
+  for (let i = 0; i < length; i++) {
+    const difference = (a.numbers[i] ?? 0) - (b.numbers[i] ?? 0);
+    if (difference !== 0) return difference < 0 ? -1 : 1;
+  }
+  if (a.preRelease.length === 0 || b.preRelease.length === 0) {
+    // a release outranks any pre-release of the same numbers
+    return a.preRelease.length === b.preRelease.length ? 0 : a.preRelease.length === 0 ? 1 : -1;
+  }
+  const preLength = Math.max(a.preRelease.length, b.preRelease.length);
+  for (let i = 0; i < preLength; i++) {
+    const left = a.preRelease[i];
+    const right = b.preRelease[i];
+    if (left === undefined) return -1;
+    if (right === undefined) return 1;
+    const order = compareParts(left, right);
+    if (order !== 0) return order < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+/** -1, 0 or 1; `undefined` when either side is unparsable. */
+export function compareVersions(a: string, b: string): -1 | 0 | 1 | undefined {
+  const left = parseVersion(a);
+  const right = parseVersion(b);
+  if (!left || !right) return undefined;
+  return compareParsed(left, right);
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { dispatchCommand } from '../core/use-cases/dispatch-command.js';
+import { cloudDependencies } from './cloud.js';
+import { defineHandler } from './handler-kit.js';
+import { actionIdSchema, sessionIdSchema } from './schemas.js';
+
+const inputSchema = z
+  .object({
+    sessionId: sessionIdSchema,
+    purpose: z.enum(['Detect', 'Verify', 'Action']),
+    actionId: actionIdSchema.optional(),
+    taskToken: z.string().min(1).max(2048),
+  })
+  .refine((input) => input.purpose !== 'Action' || input.actionId !== undefined, {
+    path: ['actionId'],
+    message: 'is required when purpose is Action',
+  });
+
+/** Invoked by `.waitForTaskToken` steps: sends the agent command; the completion handler answers the token. */
+export const createHandler = defineHandler('dispatch-command', inputSchema, async (deps, input) => ({
+  dispatch: await dispatchCommand(deps, input),
+}));
+
+export const handler = createHandler(cloudDependencies);

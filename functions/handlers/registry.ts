@@ -1,0 +1,64 @@
+/**
+ * Every Lambda handler, once. The CDK stack creates one function per entry
+ * and the local runtime loads the same modules; the state machine reaches the
+ * step handlers through `${<substitution>}` placeholders in its ASL file.
+ * Plain data on purpose: the CDK app reads it without importing handler code.
+ */
+export interface HandlerEntry {
+  /** Function name suffix and log name. */
+  readonly name: string;
+  /** Module path from the repository root; it exports `handler` (Lambda) and `createHandler` (local runtime). */
+  readonly entry: string;
+  /** The ASL placeholder that stands for this function's ARN, for handlers the state machine invokes. */
+  readonly substitution?: string;
+  readonly description: string;
+}
+
+export const HANDLERS: readonly HandlerEntry[] = [
+  {
+    name: 'start-session',
+    entry: 'functions/handlers/start-session.ts',
+    description: 'Creates a maintenance session (idempotently) and starts its workflow',
+  },
+  {
+    name: 'prepare-session',
+    entry: 'functions/handlers/prepare-session.ts',
+    substitution: 'PrepareSessionFunctionArn',
+    description: 'Resolves the deployments that apply to the computer and starts the session',
+  },
+  {
+    name: 'dispatch-command',
+    entry: 'functions/handlers/dispatch-command.ts',
+    substitution: 'DispatchCommandFunctionArn',
+    description: 'Sends a detection or action command to the computer and parks the task token',
+  },
+  {
+    name: 'plan-session',
+    entry: 'functions/handlers/plan-session.ts',
+    substitution: 'PlanSessionFunctionArn',
+    description: 'Plans the maintenance actions from the detected state',
+  },
+  {
+    name: 'start-action',
+    entry: 'functions/handlers/start-action.ts',
+    substitution: 'StartActionFunctionArn',
+    description: 'Starts one action exactly once, or skips it when a prerequisite failed',
+  },
+  {
+    name: 'report-session',
+    entry: 'functions/handlers/report-session.ts',
+    substitution: 'ReportSessionFunctionArn',
+    description: 'Verifies the actions against the second detection and records the final status',
+  },
+  {
+    name: 'record-failure',
+    entry: 'functions/handlers/record-failure.ts',
+    substitution: 'RecordFailureFunctionArn',
+    description: 'Records why a session failed',
+  },
+  {
+    name: 'complete-command',
+    entry: 'functions/handlers/complete-command.ts',
+    description: 'Consumes SSM command status events and completes the waiting workflow step',
+  },
+];

@@ -1,0 +1,269 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Tags, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { MAX_DELIVERY_TIMEOUT_SECONDS } from '../functions/adapters/config.js';
+import { TABLE_DEFINITION } from '../functions/adapters/table-definition.js';
+import { FINAL_INVOCATION_STATUSES } from '../functions/core/model/agent.js';
+import { HANDLERS, type HandlerEntry } from '../functions/handlers/registry.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SESSION_ASL_FILE = path.join(REPO_ROOT, 'statemachines', 'session.asl.json');
+/** The tag that ties each function back to its registry entry (and the fidelity test to the local runtime). */
+export const HANDLER_TAG = 'nightshift:handler';
+/** SSM writes full command output under this prefix of the output bucket. */
+const COMMAND_OUTPUT_PREFIX = 'commands/';
+
+export interface NightshiftStackProps extends StackProps {
+  /**
+   * How long SSM keeps a command for an offline computer, in seconds.
+   * @default 172800 (2 days)
+   */
+  readonly agentDeliveryTimeoutSeconds?: number;
+  /**
+   * Days to keep Lambda and state machine logs.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Days to keep full SSM command output in the output bucket.
+   * @default 30
+   */
+  readonly commandOutputRetentionDays?: number;
+}
+
+/**
+ * Everything Nightshift runs on in one account: the table, the handlers, the
+ * session state machine (the same ASL file the local runtime executes) and
+ * the SSM completion events.
+ */
+export class NightshiftStack extends Stack {
+  readonly table: dynamodb.TableV2;
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: ReadonlyMap<string, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: NightshiftStackProps = {}) {
+    super(scope, id, props);
+    const deliveryTimeoutSeconds = props.agentDeliveryTimeoutSeconds ?? 172_800;
+    if (!Number.isInteger(deliveryTimeoutSeconds) || deliveryTimeoutSeconds < 30 || deliveryTimeoutSeconds > MAX_DELIVERY_TIMEOUT_SECONDS) {
+      throw new Error(`agentDeliveryTimeoutSeconds must be a whole number from 30 to ${MAX_DELIVERY_TIMEOUT_SECONDS} (SSM's limit); got ${deliveryTimeoutSeconds}`);
+    }
+    const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      partitionKey: { name: TABLE_DEFINITION.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_DEFINITION.sortKey, type: dynamodb.AttributeType.STRING },
+      globalSecondaryIndexes: TABLE_DEFINITION.globalSecondaryIndexes.map((index) => ({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+      })),
+      timeToLiveAttribute: TABLE_DEFINITION.timeToLiveAttribute,
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket is the access-log destination; logging it to itself would loop.',
+    });
+    const commandOutput = new s3.Bucket(this, 'CommandOutput', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'command-output/',
+      lifecycleRules: [{ expiration: Duration.days(props.commandOutputRetentionDays ?? 30) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const functions = new Map<string, NodejsFunction>();
+    for (const entry of HANDLERS) functions.set(entry.name, this.handlerFunction(entry, logRetention, deliveryTimeoutSeconds, commandOutput));
+    this.functions = functions;
+    const fn = (name: string): NodejsFunction => {
+      const found = functions.get(name);
+      if (!found) throw new Error(`the handler registry has no ${name}`);
+      return found;
+    };
+
+    const substitutions: Record<string, string> = {};
+    for (const entry of HANDLERS) if (entry.substitution) substitutions[entry.substitution] = fn(entry.name).functionArn;
+    // A fixed name lets the agent handlers' policies name the state machine without referencing it (no cycle).
+    const stateMachineName = `${this.stackName}-session`;
+    this.stateMachine = new sfn.StateMachine(this, 'SessionStateMachine', {
+      stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      // inline, so the template itself carries the definition (and the fidelity test can read it back)
+      definitionBody: sfn.DefinitionBody.fromString(readFileSync(SESSION_ASL_FILE, 'utf8')),
+      definitionSubstitutions: substitutions,
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'SessionStateMachineLogs', { retention: logRetention }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    // A definition from a file tells CDK nothing about what it calls, so each grant is explicit.
+    for (const entry of HANDLERS) if (entry.substitution) fn(entry.name).grantInvoke(this.stateMachine);
+
+    for (const entry of HANDLERS) {
+      if (!entry.substitution) continue;
+      this.acknowledgeWildcard(this.stateMachine, `Resource::<${this.logicalIdOf(fn(entry.name))}.Arn>:*`, 'Invoking a function ARN with ":*" covers its versions and aliases; each function is named.');
+    }
+    this.acknowledgeWildcard(this.stateMachine, 'Resource::*', 'X-Ray tracing actions have no resource-level permissions.');
+
+    // start-session starts executions; the two agent handlers answer task tokens.
+    fn('start-session').addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(fn('start-session'));
+    const answerTaskTokens = new iam.PolicyStatement({
+      sid: 'AnswerSessionTaskTokens',
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+      resources: [this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    });
+    fn('complete-command').addToRolePolicy(answerTaskTokens);
+    fn('dispatch-command').addToRolePolicy(answerTaskTokens);
+
+    fn('dispatch-command').addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SendCommandsWithTheRunScriptDocuments',
+        actions: ['ssm:SendCommand'],
+        resources: [
+          Stack.of(this).formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunShellScript' }),
+          Stack.of(this).formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunPowerShellScript' }),
+          Stack.of(this).formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
+          Stack.of(this).formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
+        ],
+      }),
+    );
+    // ListCommands and GetCommandInvocation have no resource-level permissions in IAM.
+    fn('dispatch-command').addToRolePolicy(new iam.PolicyStatement({ sid: 'FindEarlierCommands', actions: ['ssm:ListCommands'], resources: ['*'] }));
+    for (const resource of ['ec2:<region>:<account>:instance/*', 'ssm:<region>:<account>:managed-instance/*']) {
+      const [service, rest] = resource.split(':<region>:<account>:') as [string, string];
+      this.acknowledgeWildcard(
+        fn('dispatch-command').role ?? fn('dispatch-command'),
+        `Resource::arn:<AWS::Partition>:${service}:${Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region}:<AWS::AccountId>:${rest}`,
+        'Any managed computer of this account may receive a maintenance command; which ones do is decided by deployments, not IAM.',
+      );
+    }
+    fn('complete-command').addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ReadCommandResults', actions: ['ssm:GetCommandInvocation'], resources: ['*'] }),
+    );
+    fn('complete-command').addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ReadFullCommandOutput', actions: ['s3:GetObject'], resources: [commandOutput.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`)] }),
+    );
+    this.acknowledgeWildcard(
+      fn('complete-command').role ?? fn('complete-command'),
+      `Resource::<${this.logicalIdOf(commandOutput)}.Arn>/${COMMAND_OUTPUT_PREFIX}*`,
+      'Command output objects are named by SSM per command; the prefix is ours alone.',
+    );
+
+    const deadLetters = new sqs.Queue(this, 'CommandEventsDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue.' });
+    new events.Rule(this, 'CommandStatusEvents', {
+      description: 'SSM Run Command invocations reaching a final status, to complete the waiting session step',
+      eventPattern: {
+        source: ['aws.ssm'],
+        detailType: ['EC2 Command Invocation Status-change Notification'],
+        detail: { status: [...FINAL_INVOCATION_STATUSES] },
+      },
+      targets: [
+        new targets.LambdaFunction(fn('complete-command'), {
+          deadLetterQueue: deadLetters,
+          maxEventAge: Duration.hours(24),
+          retryAttempts: 185,
+        }),
+      ],
+    });
+  }
+
+  private handlerFunction(
+    entry: HandlerEntry,
+    logRetention: logs.RetentionDays,
+    deliveryTimeoutSeconds: number,
+    commandOutput: s3.IBucket,
+  ): NodejsFunction {
+    const id = entry.name.replace(/(^|-)([a-z])/g, (_, _dash: string, letter: string) => letter.toUpperCase());
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logRetention });
+    // Our own role instead of AWSLambdaBasicExecutionRole: it may write to its own log group and nothing else.
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Nightshift ${entry.name}`,
+    });
+    logGroup.grantWrite(role);
+    const fn = new NodejsFunction(this, `${id}Function`, {
+      role,
+      description: entry.description,
+      entry: path.join(REPO_ROOT, entry.entry),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      logGroup,
+      environment: {
+        TABLE_NAME: this.table.tableName,
+        COMMAND_OUTPUT_BUCKET: commandOutput.bucketName,
+        AGENT_DELIVERY_TIMEOUT_SECONDS: String(deliveryTimeoutSeconds),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        logLevel: LogLevel.ERROR,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // ESM bundles still meet CommonJS dependencies that call require()
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    this.table.grantReadWriteData(fn);
+    Tags.of(fn).add(HANDLER_TAG, entry.name);
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Pinned to nodejs22.x, the runtime the handlers are built and tested for; moving up is a deliberate upgrade.',
+    });
+    this.acknowledgeWildcard(role, `Resource::<${this.logicalIdOf(this.table)}.Arn>/index/*`, "Queries go to this table's own secondary indexes.");
+    this.acknowledgeWildcard(role, 'Resource::*', 'X-Ray tracing and the SSM read APIs used here have no resource-level permissions.');
+    return fn;
+  }
+
+  private logicalIdOf(construct: Construct): string {
+    const resource = construct.node.defaultChild;
+    if (!(resource instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+    return this.getLogicalId(resource);
+  }
+
+  /** cdk-nag asks for each wildcard finding to be acknowledged by name, with its reason. */
+  private acknowledgeWildcard(construct: Construct, finding: string, reason: string): void {
+    Validations.of(construct).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+  }
+}

@@ -1,0 +1,180 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createDocumentClient, createDynamoClient } from '../functions/adapters/aws-clients.js';
+import { DynamoCatalogStore } from '../functions/adapters/catalog-store.dynamodb.js';
+import { DynamoTable } from '../functions/adapters/dynamodb-table.js';
+import { createJsonLogger } from '../functions/adapters/logger.json.js';
+import { DynamoSessionStore } from '../functions/adapters/session-store.dynamodb.js';
+import { randomIds, systemClock } from '../functions/adapters/system.js';
+import type { Clock, IdGenerator } from '../functions/core/ports/clock.port.js';
+import type { Logger } from '../functions/core/ports/logger.port.js';
+import type { AgentSettings, Dependencies } from '../functions/core/use-cases/dependencies.js';
+import type { Action, Session } from '../functions/core/model/session.js';
+import type { DependencyProvider, LambdaHandler } from '../functions/handlers/handler-kit.js';
+import { HANDLERS } from '../functions/handlers/registry.js';
+import { ensureTable, startDynalite, type LocalDynamo } from './dynalite.js';
+import { fakeLambdaContext } from './lambda-context.js';
+import { LocalWorkflow } from './local-workflow.js';
+import { SandboxAgent, type SandboxCommandRecord } from './sandbox-agent.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SESSION_ASL_PATH = path.join(REPO_ROOT, 'statemachines', 'session.asl.json');
+const TABLE_NAME = 'nightshift-local';
+
+/** Local function names and ARNs: the local twin of the CDK stack's functions and `definitionSubstitutions`. */
+export const localFunctionName = (handlerName: string): string => `nightshift-${handlerName}`;
+export const localSubstitutions = (): Record<string, string> =>
+  Object.fromEntries(
+    HANDLERS.flatMap((entry) =>
+      entry.substitution
+        ? [[entry.substitution, `arn:aws:lambda:us-east-1:000000000000:function:${localFunctionName(entry.name)}`]]
+        : [],
+    ),
+  );
+
+export interface LocalRuntimeOptions {
+  /** Keeps DynamoDB data and machine folders here across runs; a fresh temporary folder when absent. */
+  readonly dataDir?: string;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  readonly agentSettings?: Partial<AgentSettings>;
+  /** Pause before a Retry in the ASL; tests use 0. */
+  readonly retryIntervalMs?: number;
+  /** Where structured logs go: a file path, or `false` for none. Default: `<dataDir>/logs/nightshift.log`. */
+  readonly logFile?: string | false;
+  /** Lets a test wrap a handler (fault injection) without touching the handler itself. */
+  readonly wrapHandler?: (name: string, handler: LambdaHandler<unknown, unknown>) => LambdaHandler<unknown, unknown>;
+  readonly onAgentActivity?: (record: SandboxCommandRecord, phase: 'started' | 'finished') => void;
+}
+
+export interface SessionOutcome {
+  readonly session: Session;
+  readonly actions: Action[];
+  readonly stateTransitions: number;
+  /** Commands the agent ran for this session: one batched detection, one per action, one verification. */
+  readonly agentRoundTrips: number;
+  readonly executionStatus: 'SUCCEEDED' | 'FAILED';
+}
+
+export interface LocalRuntime {
+  readonly dataDir: string;
+  readonly deps: Dependencies;
+  readonly agent: SandboxAgent;
+  readonly workflow: LocalWorkflow;
+  /** Invokes a registered handler the way Lambda would. */
+  invoke(handlerName: string, event: unknown): Promise<unknown>;
+  startSession(computerId: string, sessionId?: string): Promise<{ sessionId: string; created: boolean }>;
+  waitForSession(sessionId: string): Promise<SessionOutcome>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_AGENT_SETTINGS: AgentSettings = {
+  deliveryTimeoutSeconds: 600,
+  detectionItemTimeoutSeconds: 30,
+  actionTimeoutSeconds: 300,
+};
+
+function fileLogger(file: string | false): { logger: Logger; stream?: WriteStream } {
+  if (file === false) return { logger: { info: () => undefined, warn: () => undefined, error: () => undefined } };
+  const stream = createWriteStream(file, { flags: 'a' });
+  return { logger: createJsonLogger({ service: 'nightshift', runtime: 'local' }, (line) => stream.write(`${line}\n`)), stream };
+}
+
+/**
+ * The embedded runtime: dynalite for DynamoDB, aws-local-stepfunctions for
+ * the session ASL, the sandbox agent for SSM, and the unchanged handler
+ * modules from `functions/handlers` behind all of them.
+ */
+export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const temporary = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'nightshift-')));
+  await mkdir(path.join(dataDir, 'logs'), { recursive: true });
+
+  const dynamo: LocalDynamo = await startDynalite(temporary ? undefined : path.join(dataDir, 'dynamodb'));
+  const dynamoClient = createDynamoClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await ensureTable(dynamoClient, TABLE_NAME);
+  const table = new DynamoTable(createDocumentClient(dynamoClient), TABLE_NAME);
+  const { logger, stream } = fileLogger(options.logFile ?? path.join(dataDir, 'logs', 'nightshift.log'));
+
+  const handlers = new Map<string, LambdaHandler<unknown, unknown>>();
+  const invoke = async (handlerName: string, event: unknown): Promise<unknown> => {
+    const handler = handlers.get(localFunctionName(handlerName));
+    if (!handler) throw new Error(`no handler named ${handlerName}`);
+    return handler(event, fakeLambdaContext(localFunctionName(handlerName)));
+  };
+
+  const agent = new SandboxAgent({
+    machinesDir: path.join(dataDir, 'machines'),
+    onEvent: (event) => invoke('complete-command', event),
+    ...(options.onAgentActivity ? { onActivity: options.onAgentActivity } : {}),
+  });
+  await agent.discover();
+
+  const workflow = new LocalWorkflow({
+    aslText: await readFile(SESSION_ASL_PATH, 'utf8'),
+    functions: handlers,
+    substitutions: localSubstitutions(),
+    ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+  });
+
+  const deps: Dependencies = {
+    sessions: new DynamoSessionStore(table),
+    catalog: new DynamoCatalogStore(table),
+    agent,
+    workflow,
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? randomIds,
+    logger,
+    agentSettings: { ...DEFAULT_AGENT_SETTINGS, ...options.agentSettings },
+  };
+  const provide: DependencyProvider = () => deps;
+  for (const entry of HANDLERS) {
+    const module = (await import(pathToFileURL(path.join(REPO_ROOT, entry.entry)).href)) as {
+      createHandler?: (provide: DependencyProvider) => LambdaHandler<unknown, unknown>;
+    };
+    if (typeof module.createHandler !== 'function') throw new Error(`${entry.entry} does not export createHandler`);
+    const handler = module.createHandler(provide);
+    handlers.set(localFunctionName(entry.name), options.wrapHandler ? options.wrapHandler(entry.name, handler) : handler);
+  }
+
+  return {
+    dataDir,
+    deps,
+    agent,
+    workflow,
+    invoke,
+    async startSession(computerId, sessionId) {
+      return (await invoke('start-session', { computerId, ...(sessionId ? { sessionId } : {}) })) as {
+        sessionId: string;
+        created: boolean;
+      };
+    },
+    async waitForSession(sessionId) {
+      const { status, stateTransitions } = await workflow.waitFor(sessionId);
+      const session = await deps.sessions.getSession(sessionId);
+      if (!session) throw new Error(`session ${sessionId} vanished`);
+      const dispatches = await deps.sessions.listDispatches(sessionId);
+      return {
+        session,
+        actions: await deps.sessions.getActions(sessionId),
+        stateTransitions,
+        agentRoundTrips: dispatches.filter((d) => d.commandId !== undefined).length,
+        executionStatus: status,
+      };
+    },
+    async close() {
+      await agent.idle();
+      await dynamo.close();
+      dynamoClient.destroy();
+      await new Promise<void>((resolve) => (stream ? stream.end(resolve) : resolve()));
+      if (temporary) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // end-to-end files each boot a runtime with its own dynalite and bash processes; two cores, two at a time
+    maxWorkers: 2,
+  },
+});
