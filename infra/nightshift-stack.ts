@@ -52,6 +52,7 @@ export class NightshiftStack extends Stack {
   readonly table: dynamodb.TableV2;
   readonly stateMachine: sfn.StateMachine;
   readonly functions: ReadonlyMap<string, NodejsFunction>;
+  private readonly roles = new Map<string, iam.Role>();
 
   constructor(scope: Construct, id: string, props: NightshiftStackProps = {}) {
     super(scope, id, props);
@@ -161,8 +162,8 @@ export class NightshiftStack extends Stack {
     for (const resource of ['ec2:<region>:<account>:instance/*', 'ssm:<region>:<account>:managed-instance/*']) {
       const [service, rest] = resource.split(':<region>:<account>:') as [string, string];
       this.acknowledgeWildcard(
-        fn('dispatch-command').role ?? fn('dispatch-command'),
-        `Resource::arn:<AWS::Partition>:${service}:${Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region}:<AWS::AccountId>:${rest}`,
+        this.roleOf('dispatch-command'),
+        `Resource::arn:<AWS::Partition>:${service}:${this.nagName(this.region, 'AWS::Region')}:${this.nagName(this.account, 'AWS::AccountId')}:${rest}`,
         'Any managed computer of this account may receive a maintenance command; which ones do is decided by deployments, not IAM.',
       );
     }
@@ -173,7 +174,7 @@ export class NightshiftStack extends Stack {
       new iam.PolicyStatement({ sid: 'ReadFullCommandOutput', actions: ['s3:GetObject'], resources: [commandOutput.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`)] }),
     );
     this.acknowledgeWildcard(
-      fn('complete-command').role ?? fn('complete-command'),
+      this.roleOf('complete-command'),
       `Resource::<${this.logicalIdOf(commandOutput)}.Arn>/${COMMAND_OUTPUT_PREFIX}*`,
       'Command output objects are named by SSM per command; the prefix is ours alone.',
     );
@@ -215,6 +216,7 @@ export class NightshiftStack extends Stack {
       description: `Nightshift ${entry.name}`,
     });
     logGroup.grantWrite(role);
+    this.roles.set(entry.name, role);
     const fn = new NodejsFunction(this, `${id}Function`, {
       role,
       description: entry.description,
@@ -254,6 +256,17 @@ export class NightshiftStack extends Stack {
     this.acknowledgeWildcard(role, `Resource::<${this.logicalIdOf(this.table)}.Arn>/index/*`, "Queries go to this table's own secondary indexes.");
     this.acknowledgeWildcard(role, 'Resource::*', 'X-Ray tracing and the SSM read APIs used here have no resource-level permissions.');
     return fn;
+  }
+
+  private roleOf(handlerName: string): iam.Role {
+    const role = this.roles.get(handlerName);
+    if (!role) throw new Error(`the handler registry has no ${handlerName}`);
+    return role;
+  }
+
+  /** How cdk-nag spells a value in a finding: concrete values as they are, pseudo parameters in angle brackets. */
+  private nagName(value: string, pseudoParameter: string): string {
+    return Token.isUnresolved(value) ? `<${pseudoParameter}>` : value;
   }
 
   private logicalIdOf(construct: Construct): string {

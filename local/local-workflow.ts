@@ -73,10 +73,16 @@ export function applySubstitutions(aslText: string, substitutions: Readonly<Reco
   return replaced;
 }
 
-/** Every Task state, including those inside Map/Parallel bodies, by name. */
-export function taskStates(definition: AslDefinition): Map<string, AslState> {
-  const tasks = new Map<string, AslState>();
-  const visit = (states: Readonly<Record<string, AslState>>) => {
+interface NestedStates<S> {
+  readonly Type: string;
+  readonly ItemProcessor?: { readonly States: Readonly<Record<string, S>> };
+  readonly Iterator?: { readonly States: Readonly<Record<string, S>> };
+}
+
+/** Every Task state, including those inside Map bodies, by name. */
+export function taskStates<S extends NestedStates<S>>(definition: { readonly States: Readonly<Record<string, S>> }): Map<string, S> {
+  const tasks = new Map<string, S>();
+  const visit = (states: Readonly<Record<string, S>>) => {
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Task') tasks.set(name, state);
       const body = state.ItemProcessor ?? state.Iterator;

@@ -64,6 +64,8 @@ export interface LocalRuntime {
   readonly deps: Dependencies;
   readonly agent: SandboxAgent;
   readonly workflow: LocalWorkflow;
+  /** The function names handlers are registered under (what Task states may invoke). */
+  functionNames(): string[];
   /** Invokes a registered handler the way Lambda would. */
   invoke(handlerName: string, event: unknown): Promise<unknown>;
   startSession(computerId: string, sessionId?: string): Promise<{ sessionId: string; created: boolean }>;
@@ -89,6 +91,8 @@ function fileLogger(file: string | false): { logger: Logger; stream?: WriteStrea
  * modules from `functions/handlers` behind all of them.
  */
 export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  // Lambda runs Node 22; locally the SDK only talks to dynalite, so its Node 20 end-of-support notice is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'nightshift-')));
   await mkdir(path.join(dataDir, 'logs'), { recursive: true });
@@ -149,6 +153,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     deps,
     agent,
     workflow,
+    functionNames: () => [...handlers.keys()],
     invoke,
     async startSession(computerId, sessionId) {
       return (await invoke('start-session', { computerId, ...(sessionId ? { sessionId } : {}) })) as {

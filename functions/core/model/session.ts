@@ -108,8 +108,6 @@ export const SESSION_TRANSITIONS: Readonly<Record<SessionStatus, readonly Sessio
   Failed: [],
 };
 
-export const isTerminalSessionStatus = (status: SessionStatus): boolean => SESSION_TRANSITIONS[status].length === 0;
-
 export const canTransitionSession = (from: SessionStatus, to: SessionStatus): boolean =>
   from === to || SESSION_TRANSITIONS[from].includes(to);
 

@@ -11,7 +11,7 @@ import type { Action, Session } from '../model/session.js';
 import { parseActionOutput, parseDetectionOutput } from '../scripts/output.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, mutateSession, withStage } from './session-updates.js';
+import { loadSession, moveAction, mutateSession, withStage } from './session-updates.js';
 
 export interface CompleteCommandInput {
   readonly commandId: string;
@@ -180,7 +180,7 @@ async function recordAction(
           endedAt: now,
         };
   try {
-    return await deps.sessions.updateAction(session.id, actionId, ['PerformingAction'], {
+    return await moveAction(deps, session.id, actionId, ['PerformingAction'], {
       ...changes,
       ...(output
         ? {

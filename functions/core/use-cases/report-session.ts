@@ -2,7 +2,7 @@ import type { Action, Session, Stage } from '../model/session.js';
 import { isCompliant } from '../planning/planner.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, mutateSession } from './session-updates.js';
+import { loadSession, moveAction, mutateSession } from './session-updates.js';
 
 export interface ReportSessionResult {
   readonly sessionId: string;
@@ -42,7 +42,7 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
       endedAt: now,
       ...(detected?.state === 'Present' ? { versionAfter: detected.version } : {}),
     };
-    actions.push(await deps.sessions.updateAction(sessionId, action.actionId, ['DeterminingResult'], changes));
+    actions.push(await moveAction(deps, sessionId, action.actionId, ['DeterminingResult'], changes));
   }
 
   const failed = actions.filter((a) => a.result === 'Failed').length;

@@ -1,6 +1,6 @@
 import { ConflictError, IllegalTransitionError, NotFoundError, TransientError } from '../errors.js';
-import { canTransitionSession, type Session, type Stage, type StageName } from '../model/session.js';
-import type { SessionChanges } from '../ports/session-store.port.js';
+import { canTransitionAction, canTransitionSession, type Action, type ActionStatus, type Session, type Stage, type StageName } from '../model/session.js';
+import type { ActionChanges, SessionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
 
 const MAX_OPTIMISTIC_ATTEMPTS = 5;
@@ -44,3 +44,23 @@ export const withStage = (session: Session, name: StageName, stage: Stage): Sess
   ...session.stages,
   [name]: stage,
 });
+
+/**
+ * A conditional action write whose status change is checked against the
+ * transition table first: an illegal change is refused before any write, a
+ * stale one by the store's condition.
+ */
+export async function moveAction(
+  deps: Pick<Dependencies, 'sessions'>,
+  sessionId: string,
+  actionId: string,
+  from: readonly ActionStatus[],
+  changes: ActionChanges,
+): Promise<Action> {
+  const to = changes.status;
+  if (to !== undefined) {
+    const illegal = from.find((status) => !canTransitionAction(status, to));
+    if (illegal) throw new IllegalTransitionError('action', illegal, to);
+  }
+  return deps.sessions.updateAction(sessionId, actionId, from, changes);
+}

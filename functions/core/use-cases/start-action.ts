@@ -1,5 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import type { Dependencies } from './dependencies.js';
+import { moveAction } from './session-updates.js';
 
 export interface StartActionResult {
   /** Whether the workflow should send the action's command. */
@@ -25,7 +26,7 @@ export async function startAction(deps: Dependencies, sessionId: string, actionI
     (a) => action.dependsOn.includes(a.actionId) && (a.result === 'Failed' || a.status === 'Skipped'),
   );
   if (failedPrerequisite) {
-    await deps.sessions.updateAction(sessionId, actionId, ['NotStarted'], {
+    await moveAction(deps, sessionId, actionId, ['NotStarted'], {
       status: 'Skipped',
       result: 'Failed',
       resultStage: 'Execution',
@@ -34,6 +35,6 @@ export async function startAction(deps: Dependencies, sessionId: string, actionI
     });
     return { run: false, status: 'Skipped' };
   }
-  await deps.sessions.updateAction(sessionId, actionId, ['NotStarted'], { status: 'PerformingAction', startedAt: now });
+  await moveAction(deps, sessionId, actionId, ['NotStarted'], { status: 'PerformingAction', startedAt: now });
   return { run: true, status: 'PerformingAction' };
 }

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { RETRYABLE_ERROR_NAMES } from '../../functions/core/errors.js';
+import { taskStates } from '../../local/local-workflow.js';
+import { SESSION_ASL_PATH } from '../../local/runtime.js';
+
+interface State {
+  Type: string;
+  Resource?: string;
+  Retry?: { ErrorEquals: string[] }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  TimeoutSeconds?: number;
+  Parameters?: Record<string, unknown>;
+  ItemProcessor?: { States: Record<string, State> };
+}
+const asl = JSON.parse(readFileSync(SESSION_ASL_PATH, 'utf8')) as { QueryLanguage?: string; States: Record<string, State> };
+
+describe('the session state machine definition', () => {
+  it('uses JSONPath only (the local engine ignores JSONata silently)', () => {
+    expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    expect(JSON.stringify(asl)).not.toMatch(/\{%|"Arguments"|"Output"|"Assign"/);
+  });
+
+  it('retries every task on the transient errors the code raises, and only those plus Lambda service faults', () => {
+    for (const [name, state] of taskStates(asl)) {
+      const retried = state.Retry?.flatMap((r) => r.ErrorEquals) ?? [];
+      for (const errorName of RETRYABLE_ERROR_NAMES) expect(retried, name).toContain(errorName);
+      expect(retried, name).not.toContain('States.ALL');
+    }
+  });
+
+  it('catches every top-level stage into RecordFailure, so a failure always ends in a recorded session', () => {
+    for (const [name, state] of Object.entries(asl.States)) {
+      if ((state.Type !== 'Task' && state.Type !== 'Map') || name === 'RecordFailure') continue;
+      expect(state.Catch?.map((c) => c.Next), name).toEqual(['RecordFailure']);
+    }
+  });
+
+  it('waits for agent commands with task tokens, not polling, and bounds the wait', () => {
+    const agentSteps = [...taskStates(asl)].filter(([, s]) => s.Resource?.endsWith('.waitForTaskToken'));
+    expect(agentSteps.map(([name]) => name).sort()).toEqual(['Detect', 'RunAction', 'Verify']);
+    for (const [name, state] of agentSteps) {
+      expect(JSON.stringify(state.Parameters), name).toContain('"taskToken.$":"$$.Task.Token"');
+      expect(state.TimeoutSeconds, name).toBeGreaterThan(30 * 24 * 3600);
+    }
+    expect(Object.values(asl.States).some((s) => s.Type === 'Wait')).toBe(false);
+  });
+
+  it('executes actions one at a time', () => {
+    expect(asl.States.Execute).toMatchObject({ Type: 'Map', MaxConcurrency: 1 });
+  });
+});

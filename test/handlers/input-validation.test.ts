@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../functions/core/errors.js';
+import type { LocalRuntime } from '../../local/runtime.js';
+import { everywhere, runtimeWithFleet, testComputer, testSoftware } from '../support/fleet.js';
+
+describe('handlers reject bad input by naming the field, and change nothing', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await runtimeWithFleet({
+      software: [testSoftware('app', '1.0')],
+      deployments: [everywhere('app')],
+      machines: [{ computer: testComputer('pc-1', 'i-0000000000000b001') }],
+    });
+  });
+  afterAll(() => runtime.close());
+
+  it.each([
+    ['start-session', { computerId: '' }, 'computerId'],
+    ['start-session', { computerId: 'pc-1', sessionId: 'has spaces; and more' }, 'sessionId'],
+    ['prepare-session', {}, 'sessionId'],
+    ['dispatch-command', { sessionId: 's1', purpose: 'Action', taskToken: 't' }, 'actionId'],
+    ['dispatch-command', { sessionId: 's1', purpose: 'Reboot', taskToken: 't' }, 'purpose'],
+    ['start-action', { sessionId: 's1', actionId: '1' }, 'actionId'],
+    ['record-failure', { sessionId: 's1', error: { Cause: 'x' } }, 'error.Error'],
+    ['complete-command', { source: 'aws.ssm', 'detail-type': 'EC2 Command Invocation Status-change Notification', detail: {} }, 'detail.command-id'],
+  ])('%s with %j names %s', async (handler, event, field) => {
+    const error: unknown = await runtime.invoke(handler, event).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).name).toBe('ValidationError');
+    expect((error as ValidationError).problems.map((p) => p.field)).toContain(field);
+    expect((error as ValidationError).message).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it('creates no session for a computer that does not exist', async () => {
+    await expect(runtime.invoke('start-session', { computerId: 'ghost', sessionId: 'ses_ghost' })).rejects.toMatchObject({
+      name: 'NotFoundError',
+      code: 'NOT_FOUND',
+    });
+    expect(await runtime.deps.sessions.getSession('ses_ghost')).toBeUndefined();
+  });
+});

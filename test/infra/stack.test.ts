@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HANDLERS } from '../../functions/handlers/registry.js';
+import { HANDLER_TAG, NightshiftStack, REPO_ROOT, SESSION_ASL_FILE } from '../../infra/nightshift-stack.js';
+import { applySubstitutions, taskStates } from '../../local/local-workflow.js';
+import { createLocalRuntime, localFunctionName, localSubstitutions, type LocalRuntime } from '../../local/runtime.js';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+/** Synthesizes without bundling: the template is what matters here, not the code assets. */
+function synthesize(withNag = false): { app: App; stack: NightshiftStack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new NightshiftStack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+  if (withNag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const handlerTagOf = (resource: Resource): string | undefined =>
+  (resource.Properties.Tags as { Key: string; Value: string }[] | undefined)?.find((tag) => tag.Key === HANDLER_TAG)?.Value;
+
+describe('the CDK stack and the local runtime run the same state machine and handlers', () => {
+  const { template } = synthesize();
+  const resources = template.toJSON().Resources as Record<string, Resource>;
+  const [stateMachine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Resource[];
+  const aslText = readFileSync(SESSION_ASL_FILE, 'utf8');
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await createLocalRuntime({ logFile: false });
+  });
+  afterAll(async () => {
+    await runtime.close();
+  });
+
+  it('deploys the repository ASL file verbatim, with only its placeholders substituted', () => {
+    expect(stateMachine?.Properties.DefinitionString).toBe(aslText);
+    const substitutions = stateMachine?.Properties.DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string, string] }>;
+    const placeholders = [...aslText.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
+    expect(Object.keys(substitutions).sort()).toEqual([...new Set(placeholders)].sort());
+
+    // Resolve each substitution to the handler its function carries, and compare with the local runtime's own substitution.
+    const cloudNames = Object.fromEntries(
+      Object.entries(substitutions).map(([name, value]) => {
+        const [logicalId, attribute] = value['Fn::GetAtt'];
+        const fn = resources[logicalId];
+        expect(fn?.Type).toBe('AWS::Lambda::Function');
+        expect(attribute).toBe('Arn');
+        return [name, `arn:aws:lambda:us-east-1:000000000000:function:${localFunctionName(handlerTagOf(fn as Resource) ?? '?')}`];
+      }),
+    );
+    expect(applySubstitutions(aslText, cloudNames)).toBe(applySubstitutions(aslText, localSubstitutions()));
+  });
+
+  it('maps every Task state to a deployed handler that the local runtime registers under the same name', () => {
+    const localByState = runtime.workflow.functionNamesByState();
+    const substituted = JSON.parse(applySubstitutions(aslText, localSubstitutions())) as Parameters<typeof taskStates>[0];
+    const states = [...taskStates(substituted).keys()];
+    expect(states.sort()).toEqual(['Detect', 'Plan', 'Prepare', 'RecordFailure', 'Report', 'RunAction', 'StartAction', 'Verify']);
+    const deployedHandlers = new Set(
+      Object.values(resources)
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map(handlerTagOf),
+    );
+    for (const state of states) {
+      const functionName = localByState[state];
+      expect(runtime.functionNames(), `state ${state}`).toContain(functionName);
+      expect(deployedHandlers, `state ${state}`).toContain(functionName?.replace(/^nightshift-/, ''));
+    }
+  });
+
+  it('creates one arm64 Node 22 function per registry entry, each from its handler module', async () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+    expect(functions.map(handlerTagOf).sort()).toEqual(HANDLERS.map((h) => h.name).sort());
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+    }
+    for (const entry of HANDLERS) {
+      const module = (await import(path.join(REPO_ROOT, entry.entry))) as Record<string, unknown>;
+      expect(typeof module.handler, entry.entry).toBe('function');
+      expect(typeof module.createHandler, entry.entry).toBe('function');
+    }
+  });
+
+  it('routes final SSM command statuses to the completion handler, with a dead-letter queue', () => {
+    const completion = Object.entries(resources).find(([, r]) => handlerTagOf(r) === 'complete-command')?.[0];
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ssm'],
+        'detail-type': ['EC2 Command Invocation Status-change Notification'],
+        detail: { status: Match.arrayWith(['Success', 'Failed', 'DeliveryTimedOut', 'Undeliverable']) },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [completion, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+
+  it('lets only the dispatch handler send commands, and only with the two run-script documents', () => {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')) as [string, Resource][];
+    const senders = policies.filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes('ssm:SendCommand'));
+    expect(senders).toHaveLength(1);
+    const document = JSON.stringify(senders[0]?.[1].Properties.PolicyDocument);
+    expect(document).toContain('document/AWS-RunShellScript');
+    expect(document).toContain('document/AWS-RunPowerShellScript');
+    expect(document).not.toMatch(/"ssm:\*"|"\*:\*"/);
+    const roles = (senders[0]?.[1].Properties.Roles as { Ref: string }[]).map((r) => r.Ref);
+    expect(roles.join()).toMatch(/^DispatchCommandRole/);
+  });
+
+  it('passes the cdk-nag AwsSolutions checks, every exception acknowledged with a reason', () => {
+    const { app } = synthesize(true);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('refuses a delivery timeout SSM would refuse, naming the prop', () => {
+    expect(() => new NightshiftStack(new App(), 'Bad', { agentDeliveryTimeoutSeconds: 3_000_000 })).toThrow(
+      /agentDeliveryTimeoutSeconds must be a whole number from 30 to 2592000/,
+    );
+  });
+});

@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../local/runtime.js';
+
+function npmStart(dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    // what `npm start` runs, without npm in between
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NIGHTSHIFT_DATA_DIR: dataDir, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const SUMMARY = /^demo: (\d+) sessions, (\d+) state transitions, (\d+) agent round-trips, (\d+\.\d) s$/;
+
+describe('npm start', () => {
+  let dataDir = '';
+  afterAll(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs a session per demo machine, then finds them all compliant on the second run', async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'nightshift-demo-'));
+
+    const first = await npmStart(dataDir);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const firstLines = first.stdout.trimEnd().split('\n');
+    const firstSummary = SUMMARY.exec(firstLines.at(-1) ?? '');
+    expect(firstSummary, first.stdout).not.toBeNull();
+    expect(firstSummary?.[1]).toBe('3');
+    // 3 detections + 3 verifications + 10 actions in the demo fleet
+    expect(firstSummary?.[3]).toBe('16');
+    expect(first.stdout).toContain('Update     7-Zip');
+    expect(first.stdout).toMatch(/Update\s+Mozilla Firefox\s+128\.0\.3\s+145\.0\.1\s+Success/);
+    expect(first.stdout).toMatch(/Uninstall\s+Zoom Workplace\s+6\.0\.2\s+removed\s+Success/);
+    expect(first.stdout).not.toContain('did not pass');
+
+    const second = await npmStart(dataDir);
+    expect(second.code).toBe(0);
+    expect(second.stdout.match(/— Passed in [\d.]+ s — nothing to do/g)).toHaveLength(3);
+    const secondSummary = SUMMARY.exec(second.stdout.trimEnd().split('\n').at(-1) ?? '');
+    // only the three detections this time
+    expect(secondSummary?.[3]).toBe('3');
+  });
+});
