@@ -109,7 +109,9 @@ function sessionReport(outcome: SessionOutcome, machineName: string): string {
   const heading = `${bold(machineName)} ${dim(`(${session.computerName}, ${session.agentId})`)} — ${status} in ${seconds(tookMs)}`;
   if (session.failure) return `${heading}\n  ${red(session.failure.code)}: ${session.failure.message}`;
   const acted = new Set(actions.map((a) => a.itemId));
-  const compliant = session.items.filter((item) => !acted.has(item.itemId)).map((item) => item.itemName);
+  const compliant = session.items
+    .filter((item) => !acted.has(item.itemId))
+    .map((item) => (item.desiredState === 'NotPresent' ? `${item.itemName} (absent, as deployed)` : item.itemName));
   if (actions.length === 0) {
     return `${heading} — nothing to do${compliant.length ? dim(` (${compliant.length} item(s) compliant: ${compliant.join(', ')})`) : ''}`;
   }
