@@ -13,7 +13,7 @@ const NODE_IO_MODULES = [
 ];
 
 export default defineConfig(
-  { ignores: ['node_modules/**', 'cdk.out/**', '.nightshift/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', '.nightshift/**', '.bench/**', 'coverage/**'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {

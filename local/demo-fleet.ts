@@ -1,147 +1,248 @@
 import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  computerSchema,
-  deploymentSchema,
-  softwareSchema,
-  type Computer,
-  type Deployment,
-  type Software,
-} from '../functions/core/model/catalog.js';
-import { parseInput } from '../functions/core/validation.js';
+import type { Computer, Deployment, MaintenanceTask, Software, SoftwareDeployment, Tenant } from '../functions/core/model/catalog.js';
+import { saveCatalogEntity, type SavedEntity } from '../functions/core/use-cases/save-catalog.js';
 import type { LocalRuntime } from './runtime.js';
 import type { MachineDescriptor } from './sandbox-agent.js';
 
 /**
- * The demo tenant: a small dental practice with three computers and a
- * catalog of five Linux applications. The scripts are real bash that lay
- * programs down inside the machine folder (`$NIGHTSHIFT_ROOT`), so detection,
- * installs and verification all observe real files.
+ * The demo tenant: a small dental practice with three computers, a catalog of
+ * six Linux applications and two maintenance tasks, and the deployments an
+ * MSP engineer would set up for it. The scripts are real bash that lay
+ * programs down inside the machine folder (`$NIGHTSHIFT_ROOT`): launchers
+ * with version files, a dpkg status database that `dpkg-query` reads, and
+ * configuration files the tasks test and set.
  */
-export const DEMO_TENANT = { id: 'contoso-dental', name: 'Contoso Dental' } as const;
+export const DEMO_TENANT: Tenant = { id: 'contoso-dental', name: 'Contoso Dental', excludeFromCrossTenant: false };
 
-interface AppLayout {
-  readonly id: string;
-  readonly name: string;
-  /** Install folder under $NIGHTSHIFT_ROOT. */
-  readonly folder: string;
-  readonly binary: string;
-  /** What the program prints before its version, like the real `--version` output. */
-  readonly banner: string;
-  readonly latestVersion: string;
-  /** Seconds the installer takes, so progress is visible. */
-  readonly installSeconds: number;
-}
-
-const APPS: readonly AppLayout[] = [
-  { id: 'firefox', name: 'Mozilla Firefox', folder: 'opt/mozilla/firefox', binary: 'firefox', banner: 'Mozilla Firefox', latestVersion: '145.0.1', installSeconds: 0.4 },
-  { id: 'chrome', name: 'Google Chrome', folder: 'opt/google/chrome', binary: 'google-chrome', banner: 'Google Chrome', latestVersion: '142.0.7444.175', installSeconds: 0.5 },
-  { id: 'vscode', name: 'Visual Studio Code', folder: 'usr/share/code', binary: 'code', banner: '', latestVersion: '1.106.2', installSeconds: 0.4 },
-  { id: '7zip', name: '7-Zip', folder: 'opt/7-zip', binary: '7zz', banner: '7-Zip (z)', latestVersion: '25.01', installSeconds: 0.2 },
-  { id: 'zoom', name: 'Zoom Workplace', folder: 'opt/zoom', binary: 'zoom', banner: 'Zoom Workplace', latestVersion: '6.6.10', installSeconds: 0.3 },
-];
-
-/** Quotes a constant of ours for bash; used only for layout constants, never for user or catalog input. */
+/** Quotes a constant of ours for bash; only ever used on the layout constants below, never on catalog input. */
 const q = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
-function detectionScript(app: AppLayout): string {
-  return [
-    `bin="$NIGHTSHIFT_ROOT/"${q(`${app.folder}/${app.binary}`)}`,
-    '[ -x "$bin" ] || exit 0',
-    '# the last field of the first line is the version, as the real programs print it',
-    `"$bin" --version | head -n 1 | awk '{ print $NF }'`,
-    '',
-  ].join('\n');
+const LOG_LINE = (what: string) =>
+  `mkdir -p "$NIGHTSHIFT_ROOT/var/log" && printf '%s %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" ${what} >> "$NIGHTSHIFT_ROOT/var/log/software.log"`;
+
+interface LauncherApp {
+  readonly id: string;
+  readonly name: string;
+  readonly folder: string;
+  readonly binary: string;
+  readonly banner: string;
+  readonly latestVersion: string;
+  readonly installSeconds: number;
+  readonly dependencies?: Software['dependencies'];
 }
 
-function installScript(app: AppLayout): string {
-  return [
-    'set -euo pipefail',
-    ': "${NIGHTSHIFT_VERSION:?the version to install is required}"',
-    `app="$NIGHTSHIFT_ROOT/"${q(app.folder)}`,
-    'mkdir -p "$app" "$NIGHTSHIFT_ROOT/var/log"',
-    `sleep ${app.installSeconds}`,
-    '# the version is data: written to a file, read back by the launcher',
-    `printf '%s\\n' "$NIGHTSHIFT_VERSION" > "$app/VERSION"`,
-    `cat > "$app/"${q(app.binary)} <<'LAUNCHER'`,
-    '#!/usr/bin/env bash',
-    `banner=${q(app.banner)}`,
-    'version="$(cat "$(dirname "$0")/VERSION")"',
-    'echo "${banner:+$banner }$version"',
-    'LAUNCHER',
-    `chmod +x "$app/"${q(app.binary)}`,
-    `printf '%s %s %s %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "\${NIGHTSHIFT_ACTION:-Install}" ${q(app.id)} "$NIGHTSHIFT_VERSION" >> "$NIGHTSHIFT_ROOT/var/log/software.log"`,
-    `echo ${q(`${app.name} `)}"$NIGHTSHIFT_VERSION installed"`,
-    '',
-  ].join('\n');
-}
-
-function uninstallScript(app: AppLayout): string {
-  return [
-    'set -euo pipefail',
-    `rm -rf "$NIGHTSHIFT_ROOT/"${q(app.folder)}`,
-    'mkdir -p "$NIGHTSHIFT_ROOT/var/log"',
-    `printf '%s Uninstall %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" ${q(app.id)} >> "$NIGHTSHIFT_ROOT/var/log/software.log"`,
-    `echo ${q(`${app.name} removed`)}`,
-    '',
-  ].join('\n');
-}
-
-export const DEMO_SOFTWARE: readonly Software[] = APPS.map((app) =>
-  parseInput(
-    softwareSchema,
-    {
-      id: app.id,
-      name: app.name,
-      platform: 'linux',
-      detectionScript: detectionScript(app),
-      installScript: installScript(app),
-      uninstallScript: uninstallScript(app),
-      latestVersion: app.latestVersion,
+/** An application installed as a launcher that prints its version, detected by running it, like the real thing. */
+function launcherApp(app: LauncherApp): Software {
+  const binary = `"$NIGHTSHIFT_ROOT/"${q(`${app.folder}/${app.binary}`)}`;
+  return {
+    id: app.id,
+    name: app.name,
+    platform: 'linux',
+    detection: {
+      method: 'Script',
+      script: [`bin=${binary}`, '[ -x "$bin" ] || exit 0', '# the last field of the first line is the version', `"$bin" --version | head -n 1 | awk '{ print $NF }'`, ''].join('\n'),
     },
-    `software ${app.id}`,
-  ),
-);
+    installScript: [
+      'set -euo pipefail',
+      ': "${NIGHTSHIFT_VERSION:?the version to install is required}"',
+      `app="$NIGHTSHIFT_ROOT/"${q(app.folder)}`,
+      'mkdir -p "$app"',
+      `sleep ${app.installSeconds}`,
+      '# the version is data: written to a file, read back by the launcher',
+      `printf '%s\\n' "$NIGHTSHIFT_VERSION" > "$app/VERSION"`,
+      `cat > "$app/"${q(app.binary)} <<'LAUNCHER'`,
+      '#!/usr/bin/env bash',
+      `banner=${q(app.banner)}`,
+      'version="$(cat "$(dirname "$0")/VERSION")"',
+      'echo "${banner:+$banner }$version"',
+      'LAUNCHER',
+      `chmod +x "$app/"${q(app.binary)}`,
+      LOG_LINE(`"\${NIGHTSHIFT_ACTION:-Install} ${app.id} $NIGHTSHIFT_VERSION"`),
+      `echo ${q(`${app.name} `)}"$NIGHTSHIFT_VERSION installed"`,
+      '',
+    ].join('\n'),
+    uninstallScript: ['set -euo pipefail', `rm -rf "$NIGHTSHIFT_ROOT/"${q(app.folder)}`, LOG_LINE(`"Uninstall ${app.id}"`), `echo ${q(`${app.name} removed`)}`, ''].join('\n'),
+    versions: [],
+    latestVersion: app.latestVersion,
+    dependencies: app.dependencies ?? [],
+  };
+}
+
+/** An application registered in a dpkg status database under the machine folder, detected with `dpkg-query`. */
+function packagedApp(app: { id: string; name: string; packageName: string; latestVersion: string; description: string }): Software {
+  const database = [
+    'db="$NIGHTSHIFT_ROOT/var/lib/dpkg"',
+    'mkdir -p "$db" && touch "$db/status"',
+    '# every stanza except this package',
+    `awk -v pkg=${q(app.packageName)} 'BEGIN { RS = ""; ORS = "\\n\\n" } $0 !~ ("(^|\\n)Package: " pkg "(\\n|$)")' "$db/status" > "$db/status.new"`,
+  ];
+  return {
+    id: app.id,
+    name: app.name,
+    platform: 'linux',
+    detection: { method: 'PackageName', value: app.packageName },
+    installScript: [
+      'set -euo pipefail',
+      ': "${NIGHTSHIFT_VERSION:?the version to install is required}"',
+      ...database,
+      `printf 'Package: %s\\nStatus: install ok installed\\nMaintainer: Debian\\nArchitecture: amd64\\nVersion: %s+dfsg-1\\nDescription: %s\\n\\n' ${q(app.packageName)} "$NIGHTSHIFT_VERSION" ${q(app.description)} >> "$db/status.new"`,
+      'mv "$db/status.new" "$db/status"',
+      'sleep 0.2',
+      LOG_LINE(`"\${NIGHTSHIFT_ACTION:-Install} ${app.id} $NIGHTSHIFT_VERSION"`),
+      `echo "Setting up ${app.packageName} ($NIGHTSHIFT_VERSION+dfsg-1) ..."`,
+      '',
+    ].join('\n'),
+    uninstallScript: ['set -euo pipefail', ...database, 'mv "$db/status.new" "$db/status"', LOG_LINE(`"Uninstall ${app.id}"`), `echo "Removing ${app.packageName} ..."`, ''].join('\n'),
+    versions: [],
+    latestVersion: app.latestVersion,
+    dependencies: [],
+  };
+}
+
+export const DEMO_SOFTWARE: readonly Software[] = [
+  launcherApp({ id: 'firefox', name: 'Mozilla Firefox', folder: 'opt/mozilla/firefox', binary: 'firefox', banner: 'Mozilla Firefox', latestVersion: '145.0.1', installSeconds: 0.4 }),
+  launcherApp({ id: 'chrome', name: 'Google Chrome', folder: 'opt/google/chrome', binary: 'google-chrome', banner: 'Google Chrome', latestVersion: '142.0.7444.175', installSeconds: 0.5 }),
+  launcherApp({ id: 'vscode', name: 'Visual Studio Code', folder: 'usr/share/code', binary: 'code', banner: '', latestVersion: '1.106.2', installSeconds: 0.4 }),
+  launcherApp({ id: 'pipewire', name: 'PipeWire audio server', folder: 'opt/pipewire', binary: 'pipewire', banner: 'Compiled with libpipewire', latestVersion: '1.4.9', installSeconds: 0.2 }),
+  launcherApp({
+    id: 'zoom',
+    name: 'Zoom Workplace',
+    folder: 'opt/zoom',
+    binary: 'zoom',
+    banner: 'Zoom Workplace',
+    latestVersion: '6.6.10',
+    installSeconds: 0.3,
+    dependencies: [{ softwareId: 'pipewire', requires: 'Installed' }],
+  }),
+  packagedApp({ id: '7zip', name: '7-Zip', packageName: '7zip', latestVersion: '25.01', description: '7-Zip file archiver with a high compression ratio' }),
+];
+
+export const DEMO_TASKS: readonly MaintenanceTask[] = [
+  {
+    id: 'firewall',
+    name: 'Host firewall enabled',
+    platform: 'linux',
+    // one script told its method, as many RMM scripts are written
+    scripts: {
+      style: 'Combined',
+      script: [
+        'conf="$NIGHTSHIFT_ROOT/etc/ufw/ufw.conf"',
+        'policy="$NIGHTSHIFT_PARAM_defaultIncoming"',
+        'case "$NIGHTSHIFT_TASK_METHOD" in',
+        '  test) [ -f "$conf" ] || exit 1; grep -qx "ENABLED=yes" "$conf" && grep -qx "DEFAULT_INPUT_POLICY=$policy" "$conf" ;;',
+        '  get) cat "$conf" 2>/dev/null || echo "no firewall configuration" ;;',
+        '  set) mkdir -p "$(dirname "$conf")" && printf "ENABLED=yes\\nDEFAULT_INPUT_POLICY=%s\\n" "$policy" > "$conf" && echo "firewall enabled, incoming: $policy" ;;',
+        'esac',
+        '',
+      ].join('\n'),
+    },
+    parameters: [{ name: 'defaultIncoming', type: 'enum', values: ['deny', 'reject', 'allow'], default: 'deny', required: false }],
+  },
+  {
+    id: 'disk-report',
+    name: 'Disk usage report',
+    platform: 'linux',
+    scripts: {
+      style: 'Separate',
+      test: 'exit 0\n',
+      get: 'du -sh "${NIGHTSHIFT_ROOT:-/}" 2>/dev/null | awk \'{ print "used: " $1 }\'\n',
+    },
+    parameters: [],
+  },
+];
 
 interface DemoMachine {
   readonly computer: Computer;
   readonly descriptor: MachineDescriptor;
-  /** The image the machine starts from: software already installed at these versions. */
+  /** The image the machine starts from: software already installed at these versions, and files in place. */
   readonly image: Readonly<Record<string, string>>;
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 const machine = (
-  id: string,
-  agentId: string,
-  name: string,
+  computer: Omit<Computer, 'tenantId' | 'platform' | 'timeZone' | 'online'>,
   latencyMs: number,
   image: Readonly<Record<string, string>>,
+  files?: Readonly<Record<string, string>>,
 ): DemoMachine => ({
-  computer: parseInput(computerSchema, { id, agentId, name, tenantId: DEMO_TENANT.id, platform: 'linux' }, `computer ${id}`),
-  descriptor: { agentId, name: id, platform: 'linux', online: true, latencyMs },
+  computer: { ...computer, tenantId: DEMO_TENANT.id, platform: 'linux', timeZone: 'Europe/Lisbon', online: true },
+  descriptor: { agentId: computer.agentId, name: computer.id, platform: 'linux', online: true, latencyMs },
   image,
+  ...(files ? { files } : {}),
 });
 
 export const DEMO_MACHINES: readonly DemoMachine[] = [
-  machine('ws-ana', 'i-0a1b2c3d4e5f60001', "Ana Pereira's workstation", 120, { firefox: '128.0.3', vscode: '1.106.2' }),
-  machine('lt-ben', 'mi-0a1b2c3d4e5f60002', "Ben Okafor's laptop", 250, {}),
-  machine('srv-files', 'i-0a1b2c3d4e5f60003', 'File server', 80, {
-    firefox: '145.0.1',
-    chrome: '142.0.7444.175',
-    '7zip': '23.01',
-    zoom: '6.0.2',
-  }),
+  machine(
+    { id: 'ws-ana', agentId: 'i-0a1b2c3d4e5f60001', name: "Ana Pereira's workstation", deviceClass: 'Workstation', tags: ['front-desk'], primaryUser: { name: 'Ana Pereira', email: 'ana.pereira@contoso-dental.example' } },
+    120,
+    { firefox: '128.0.3', vscode: '1.106.2' },
+  ),
+  machine(
+    { id: 'lt-ben', agentId: 'mi-0a1b2c3d4e5f60002', name: "Ben Okafor's laptop", deviceClass: 'Portable', tags: ['remote'], primaryUser: { name: 'Ben Okafor', email: 'ben.okafor@contoso-dental.example' } },
+    250,
+    {},
+  ),
+  machine(
+    { id: 'srv-files', agentId: 'i-0a1b2c3d4e5f60003', name: 'File server', deviceClass: 'Server', tags: ['file-server'] },
+    80,
+    { firefox: '145.0.1', chrome: '142.0.7444.175', '7zip': '23.01', pipewire: '1.2.7', zoom: '6.0.2' },
+    { 'etc/ufw/ufw.conf': 'ENABLED=yes\nDEFAULT_INPUT_POLICY=deny\n' },
+  ),
 ];
 
+const software = (
+  id: string,
+  softwareId: string,
+  target: Deployment['target'],
+  desiredState: SoftwareDeployment['desiredState'],
+  extra: Partial<SoftwareDeployment> = {},
+): Deployment => ({
+  id,
+  itemKind: 'Software',
+  softwareId,
+  target,
+  desiredState,
+  enabled: true,
+  orderingHint: 'Unordered',
+  ...extra,
+});
+
+const contoso = { kind: 'Tenant', tenantId: DEMO_TENANT.id, includeChildTenants: false } as const;
+
 export const DEMO_DEPLOYMENTS: readonly Deployment[] = [
-  { id: 'firefox-everywhere', softwareId: 'firefox', target: { kind: 'AllTenants' }, desiredState: 'LatestVersion' },
-  { id: '7zip-everywhere', softwareId: '7zip', target: { kind: 'AllTenants' }, desiredState: 'LatestVersion' },
-  { id: 'chrome-contoso', softwareId: 'chrome', target: { kind: 'Tenant', tenantId: DEMO_TENANT.id }, desiredState: 'LatestVersion' },
-  { id: 'zoom-contoso', softwareId: 'zoom', target: { kind: 'Tenant', tenantId: DEMO_TENANT.id }, desiredState: 'LatestVersion' },
-  // a computer-level deployment beats the tenant-level one: no meeting software on the file server
-  { id: 'zoom-not-on-servers', softwareId: 'zoom', target: { kind: 'Computer', computerId: 'srv-files' }, desiredState: 'NotPresent' },
-  { id: 'vscode-ana', softwareId: 'vscode', target: { kind: 'Computer', computerId: 'ws-ana' }, desiredState: 'ThisVersion', desiredVersion: '1.106.2' },
-].map((deployment) => parseInput(deploymentSchema, deployment, `deployment ${deployment.id}`));
+  software('firefox-everywhere', 'firefox', { kind: 'AllTenants' }, 'LatestVersion'),
+  software('7zip-everywhere', '7zip', { kind: 'AllTenants' }, 'LatestVersion'),
+  software('chrome-contoso', 'chrome', contoso, 'LatestVersion'),
+  software('zoom-contoso', 'zoom', contoso, 'LatestVersion'),
+  // same level, narrower device-class filter: no meeting software on servers
+  software('zoom-not-on-servers', 'zoom', contoso, 'NotPresent', { deviceClasses: ['Server'] }),
+  // a person's computers: Ana's workstation pins the editor version her practice software needs
+  software('vscode-for-ana', 'vscode', { kind: 'Person', email: 'ana.pereira@contoso-dental.example' }, 'ThisVersion', { version: '1.106.2' }),
+  {
+    id: 'firewall-contoso',
+    itemKind: 'Task',
+    taskId: 'firewall',
+    target: contoso,
+    mode: 'Enforce',
+    parameters: { defaultIncoming: 'deny' },
+    enabled: true,
+    // configuration last, after the software it may need to allow
+    orderingHint: 'End',
+  },
+  {
+    id: 'disk-report-servers',
+    itemKind: 'Task',
+    taskId: 'disk-report',
+    target: { kind: 'AllTenants' },
+    deviceClasses: ['Server'],
+    mode: 'Audit',
+    parameters: {},
+    enabled: true,
+    orderingHint: 'End',
+  },
+];
 
 /** Runs a catalog install script directly, outside any session: how a machine gets its starting image. */
 async function imageSoftware(root: string, software: Software, version: string): Promise<void> {
@@ -162,22 +263,31 @@ export interface SeedSummary {
 }
 
 /**
- * Idempotent: catalog entries are upserts of the same values, and a machine
- * folder that exists keeps whatever earlier sessions did to it.
+ * Idempotent: catalog entries go through the same validating use case an
+ * operator's would, as upserts of the same values, and a machine folder that
+ * exists keeps whatever earlier sessions did to it.
  */
 export async function seedDemo(runtime: LocalRuntime): Promise<SeedSummary> {
-  for (const software of DEMO_SOFTWARE) await runtime.deps.catalog.putSoftware(software);
-  for (const deployment of DEMO_DEPLOYMENTS) await runtime.deps.catalog.putDeployment(deployment);
+  const save = (input: Parameters<typeof saveCatalogEntity>[1]): Promise<SavedEntity> => saveCatalogEntity(runtime.deps, input);
+  await save({ kind: 'Tenant', entity: DEMO_TENANT });
+  // prerequisites before the software that names them
+  for (const entry of [...DEMO_SOFTWARE].sort((a, b) => a.dependencies.length - b.dependencies.length)) await save({ kind: 'Software', entity: entry });
+  for (const task of DEMO_TASKS) await save({ kind: 'Task', entity: task });
   let machinesCreated = 0;
   for (const demo of DEMO_MACHINES) {
-    await runtime.deps.catalog.putComputer(demo.computer);
+    await save({ kind: 'Computer', entity: demo.computer });
     const { root, created } = await runtime.agent.addMachine(demo.descriptor);
     if (!created) continue;
     machinesCreated++;
     for (const [softwareId, version] of Object.entries(demo.image)) {
-      const software = DEMO_SOFTWARE.find((s) => s.id === softwareId);
-      if (software) await imageSoftware(root, software, version);
+      const entry = DEMO_SOFTWARE.find((s) => s.id === softwareId);
+      if (entry) await imageSoftware(root, entry, version);
+    }
+    for (const [file, content] of Object.entries(demo.files ?? {})) {
+      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await writeFile(path.join(root, file), content);
     }
   }
+  for (const deployment of DEMO_DEPLOYMENTS) await save({ kind: 'Deployment', entity: deployment });
   return { machinesCreated, machines: DEMO_MACHINES };
 }

@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 import { parseCommandComment } from '../functions/core/model/agent.js';
-import type { Action, Session } from '../functions/core/model/session.js';
+import type { Action, DetectedItem, PlannedItem, Session } from '../functions/core/model/session.js';
 import type { WorkflowEvent } from './local-workflow.js';
-import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TENANT, seedDemo } from './demo-fleet.js';
+import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TASKS, DEMO_TENANT, seedDemo } from './demo-fleet.js';
 import { REPO_ROOT, createLocalRuntime, type LocalRuntime, type SessionOutcome } from './runtime.js';
 import type { SandboxCommandRecord } from './sandbox-agent.js';
 import { bold, clockTime, cyan, dim, green, padEnd, red, seconds, table, yellow } from './terminal.js';
@@ -70,14 +70,22 @@ function showWorkflowEvent(runtime: LocalRuntime, event: WorkflowEvent): void {
 async function stageDetail(runtime: LocalRuntime, sessionId: string, stateName: string): Promise<string | undefined> {
   const session = await runtime.deps.sessions.getSession(sessionId);
   if (!session) return undefined;
-  if (stateName === 'Prepare') return `${session.items.length} deployment(s) apply`;
+  if (stateName === 'Prepare') {
+    const prerequisites = session.items.filter((i) => i.origin === 'Prerequisite').length;
+    return `${session.items.length - prerequisites} item(s) deployed here${prerequisites ? `, ${prerequisites} prerequisite(s)` : ''}`;
+  }
   if (stateName === 'Detect' || stateName === 'Verify') {
     const detection = await runtime.deps.sessions.getDetection(sessionId, stateName === 'Detect' ? 'Initial' : 'Verification');
     if (!detection) return undefined;
     const states = Object.values(detection.items);
-    const present = states.filter((s) => s.state === 'Present').length;
-    const undetermined = states.filter((s) => s.state === 'Undetermined').length;
-    return `${present} installed, ${states.length - present - undetermined} absent${undetermined ? `, ${undetermined} undetermined` : ''}`;
+    const count = (state: DetectedItem['state']) => states.filter((s) => s.state === state).length;
+    const parts = [
+      `${count('Present')} installed`,
+      `${count('Absent')} absent`,
+      ...(count('Compliant') + count('NotCompliant') ? [`${count('Compliant')} of ${count('Compliant') + count('NotCompliant')} task(s) compliant`] : []),
+      ...(count('Undetermined') ? [yellow(`${count('Undetermined')} undetermined`)] : []),
+    ];
+    return parts.join(', ');
   }
   if (stateName === 'Plan') {
     const actions = await runtime.deps.sessions.getActions(sessionId);
@@ -102,30 +110,88 @@ function showAgentActivity(runtime: LocalRuntime, record: SandboxCommandRecord, 
   });
 }
 
-function sessionReport(outcome: SessionOutcome, machineName: string): string {
+const describeDetected = (detected: DetectedItem | undefined): string => {
+  switch (detected?.state) {
+    case 'Present':
+      return detected.version;
+    case 'Absent':
+      return 'absent';
+    case 'Compliant':
+      return 'compliant';
+    case 'NotCompliant':
+      return 'not compliant';
+    case 'Undetermined':
+      return '?';
+    case undefined:
+      return '—';
+  }
+};
+
+function afterColumn(action: Action, verified: DetectedItem | undefined): string {
+  if (action.type === 'TaskAudit') return action.outputTail?.split('\n').filter((l) => !l.startsWith('nightshift:')).at(-1)?.slice(0, 40) ?? '—';
+  if (action.type === 'TaskMonitor') return 'reported';
+  if (action.type === 'Uninstall') return action.result === 'Success' ? 'removed' : describeDetected(verified);
+  return action.versionAfter ?? describeDetected(verified);
+}
+
+const REASON_WORDS: Record<PlannedItem['reason'], string> = {
+  SoftwareMissing: 'missing',
+  UpdateAvailable: 'update available',
+  OlderVersionRequired: 'older version pinned',
+  SoftwareDetected: 'installed, must not be',
+  TestFailed: 'health check failed',
+  TaskNotCompliant: 'not compliant',
+  AuditRequested: 'audit',
+  PrerequisiteMissing: 'prerequisite',
+  ConflictingSoftware: 'conflicts with a deployed item',
+  UpToDate: 'up to date',
+  NewerVersionInstalled: 'newer than the catalog',
+  AnyVersionInstalled: 'installed',
+  SoftwareAbsent: 'absent, as deployed',
+  NotInstalledUpdateIfFound: 'not installed (update if found)',
+  TaskCompliant: 'compliant',
+  Ignored: 'ignored by deployment',
+  NotAssigned: 'no enabled deployment',
+  Undetermined: 'could not be determined',
+  PrerequisiteNotNeeded: 'prerequisite not needed',
+  DependencyConflict: 'conflicting deployments',
+};
+
+async function sessionReport(runtime: LocalRuntime, outcome: SessionOutcome, machineName: string): Promise<string> {
   const { session, actions } = outcome;
   const tookMs = Date.parse(session.endedAt ?? session.updatedAt) - Date.parse(session.createdAt);
   const status = session.status === 'Passed' ? green(session.status) : red(session.status);
   const heading = `${bold(machineName)} ${dim(`(${session.computerName}, ${session.agentId})`)} — ${status} in ${seconds(tookMs)}`;
   if (session.failure) return `${heading}\n  ${red(session.failure.code)}: ${session.failure.message}`;
-  const acted = new Set(actions.map((a) => a.itemId));
-  const compliant = session.items
-    .filter((item) => !acted.has(item.itemId))
-    .map((item) => (item.desiredState === 'NotPresent' ? `${item.itemName} (absent, as deployed)` : item.itemName));
-  if (actions.length === 0) {
-    return `${heading} — nothing to do${compliant.length ? dim(` (${compliant.length} item(s) compliant: ${compliant.join(', ')})`) : ''}`;
+  const plan = await runtime.deps.sessions.getPlan(session.id);
+  const verification = await runtime.deps.sessions.getDetection(session.id, 'Verification');
+  const untouched = (plan?.items ?? [])
+    .filter((item) => item.action === undefined)
+    .map((item) => `${item.itemName} ${dim(`(${REASON_WORDS[item.reason]}${item.detected.state === 'Present' ? ` ${item.detected.version}` : ''})`)}`);
+  // audits and monitoring observe; a session with only those changed nothing
+  const observations = actions.filter((a) => a.type === 'TaskAudit' || a.type === 'TaskMonitor');
+  if (actions.length === observations.length) {
+    const observed = observations.map((a) => `${a.itemName}: ${afterColumn(a, undefined)}`);
+    return [
+      `${heading} — nothing to do`,
+      ...(untouched.length ? [`  ${dim('compliant:')} ${untouched.join(', ')}`] : []),
+      ...(observed.length ? [`  ${dim('observed:')} ${observed.join(', ')}`] : []),
+    ].join('\n');
   }
-  const rows = actions.map((action) => [
-    action.type,
-    action.itemName,
-    action.fromVersion ?? '—',
-    action.type === 'Uninstall' ? (action.result === 'Success' ? 'removed' : '—') : (action.versionAfter ?? '—'),
-    describeResult(action),
-    action.durationMs === undefined ? '' : seconds(action.durationMs),
-    action.result === 'Success' ? '' : dim(action.resultReason ?? ''),
-  ]);
+  const rows = actions.map((action) => {
+    const item = plan?.items.find((i) => i.actionId === action.actionId);
+    return [
+      action.type,
+      action.itemName,
+      describeDetected(item?.detected),
+      afterColumn(action, verification?.items[action.itemKey]),
+      describeResult(action),
+      action.durationMs === undefined ? '' : seconds(action.durationMs),
+      action.result === 'Success' ? dim(REASON_WORDS[action.reason]) : (action.resultReason ?? ''),
+    ];
+  });
   const lines = [heading, table(['ACTION', 'ITEM', 'BEFORE', 'AFTER', 'RESULT', 'TIME', 'WHY'], rows)];
-  if (compliant.length) lines.push(dim(`  already compliant: ${compliant.join(', ')}`));
+  if (untouched.length) lines.push(`  ${dim('left alone:')} ${untouched.join(', ')}`);
   return lines.join('\n');
 }
 
@@ -142,7 +208,7 @@ async function main(): Promise<void> {
       [
         `  data      ${path.relative(process.cwd(), DATA_DIR) || DATA_DIR} ${dim('(DynamoDB on dynalite, sandbox machines as folders; delete it to start over)')}`,
         `  tenant    ${DEMO_TENANT.name}: ${seed.machines.length} computers${seed.machinesCreated ? dim(` (${seed.machinesCreated} imaged now)`) : ''}`,
-        `  catalog   ${DEMO_SOFTWARE.length} software items, ${DEMO_DEPLOYMENTS.length} deployments`,
+        `  catalog   ${DEMO_SOFTWARE.length} software items, ${DEMO_TASKS.length} maintenance tasks, ${DEMO_DEPLOYMENTS.length} deployments`,
         '',
       ].join('\n'),
     );
@@ -161,7 +227,7 @@ async function main(): Promise<void> {
     await printing;
 
     process.stdout.write(`\n${bold('Report')}\n\n`);
-    for (const { machine, outcome } of outcomes) process.stdout.write(`${sessionReport(outcome, machine.computer.id)}\n\n`);
+    for (const { machine, outcome } of outcomes) process.stdout.write(`${await sessionReport(runtime, outcome, machine.computer.id)}\n\n`);
 
     const transitions = outcomes.reduce((sum, { outcome }) => sum + outcome.stateTransitions, 0);
     const roundTrips = outcomes.reduce((sum, { outcome }) => sum + outcome.agentRoundTrips, 0);

@@ -1,4 +1,4 @@
-import type { Computer, Deployment, Software } from '../core/model/catalog.js';
+import type { Computer, Deployment, MaintenanceTask, Software, Tenant } from '../core/model/catalog.js';
 import type { CatalogStore } from '../core/ports/catalog-store.port.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
 
@@ -6,18 +6,30 @@ import { toEntity, type DynamoTable } from './dynamodb-table.js';
 export class DynamoCatalogStore implements CatalogStore {
   constructor(private readonly table: DynamoTable) {}
 
+  private async put(pk: string, sk: string, listPartition: string, listSort: string, entity: string, value: object): Promise<void> {
+    await this.table.putIf({ PK: pk, SK: sk, entity, GSI1PK: listPartition, GSI1SK: listSort, ...value }, undefined);
+  }
+
+  private async getMany<T>(prefix: string, sk: string, ids: readonly string[]): Promise<T[]> {
+    const items = await this.table.batchGet([...new Set(ids)].map((id) => ({ PK: `${prefix}#${id}`, SK: sk })));
+    return items.map((item) => toEntity<T>(item));
+  }
+
+  async putTenant(tenant: Tenant): Promise<void> {
+    await this.put(`TENANT#${tenant.id}`, 'TENANT', 'TENANTS', `${tenant.name}#${tenant.id}`, 'Tenant', tenant);
+  }
+
+  async getTenant(tenantId: string): Promise<Tenant | undefined> {
+    const item = await this.table.get(`TENANT#${tenantId}`, 'TENANT');
+    return item ? toEntity<Tenant>(item) : undefined;
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    return (await this.table.query({ pk: 'TENANTS', index: 'GSI1' })).map((item) => toEntity<Tenant>(item));
+  }
+
   async putComputer(computer: Computer): Promise<void> {
-    await this.table.putIf(
-      {
-        PK: `COMPUTER#${computer.id}`,
-        SK: 'COMPUTER',
-        entity: 'Computer',
-        GSI1PK: 'COMPUTERS',
-        GSI1SK: `${computer.tenantId}#${computer.name}#${computer.id}`,
-        ...computer,
-      },
-      undefined,
-    );
+    await this.put(`COMPUTER#${computer.id}`, 'COMPUTER', 'COMPUTERS', `${computer.tenantId}#${computer.name}#${computer.id}`, 'Computer', computer);
   }
 
   async getComputer(computerId: string): Promise<Computer | undefined> {
@@ -30,36 +42,28 @@ export class DynamoCatalogStore implements CatalogStore {
   }
 
   async putSoftware(software: Software): Promise<void> {
-    await this.table.putIf(
-      {
-        PK: `SOFTWARE#${software.id}`,
-        SK: 'SOFTWARE',
-        entity: 'Software',
-        GSI1PK: 'SOFTWARE',
-        GSI1SK: `${software.name}#${software.id}`,
-        ...software,
-      },
-      undefined,
-    );
+    await this.put(`SOFTWARE#${software.id}`, 'SOFTWARE', 'SOFTWARE', `${software.name}#${software.id}`, 'Software', software);
   }
 
-  async getSoftware(softwareIds: readonly string[]): Promise<Software[]> {
-    const items = await this.table.batchGet([...new Set(softwareIds)].map((id) => ({ PK: `SOFTWARE#${id}`, SK: 'SOFTWARE' })));
-    return items.map((item) => toEntity<Software>(item));
+  getSoftware(softwareIds: readonly string[]): Promise<Software[]> {
+    return this.getMany<Software>('SOFTWARE', 'SOFTWARE', softwareIds);
+  }
+
+  async putTask(task: MaintenanceTask): Promise<void> {
+    await this.put(`TASK#${task.id}`, 'TASK', 'TASKS', `${task.name}#${task.id}`, 'Task', task);
+  }
+
+  getTasks(taskIds: readonly string[]): Promise<MaintenanceTask[]> {
+    return this.getMany<MaintenanceTask>('TASK', 'TASK', taskIds);
   }
 
   async putDeployment(deployment: Deployment): Promise<void> {
-    await this.table.putIf(
-      {
-        PK: `DEPLOYMENT#${deployment.id}`,
-        SK: 'DEPLOYMENT',
-        entity: 'Deployment',
-        GSI1PK: 'DEPLOYMENTS',
-        GSI1SK: deployment.id,
-        ...deployment,
-      },
-      undefined,
-    );
+    await this.put(`DEPLOYMENT#${deployment.id}`, 'DEPLOYMENT', 'DEPLOYMENTS', deployment.id, 'Deployment', deployment);
+  }
+
+  async getDeployment(deploymentId: string): Promise<Deployment | undefined> {
+    const item = await this.table.get(`DEPLOYMENT#${deploymentId}`, 'DEPLOYMENT');
+    return item ? toEntity<Deployment>(item) : undefined;
   }
 
   async listDeployments(): Promise<Deployment[]> {

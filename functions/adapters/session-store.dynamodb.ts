@@ -5,6 +5,7 @@ import type {
   ActionStatus,
   DetectionPhase,
   DetectionSnapshot,
+  PlanSnapshot,
   Session,
   SessionStatus,
 } from '../core/model/session.js';
@@ -15,6 +16,7 @@ const sessionPk = (sessionId: string): string => `SESSION#${sessionId}`;
 const SESSION_SK = 'SESSION';
 const actionSk = (actionId: string): string => `ACTION#${actionId}`;
 const detectionSk = (phase: DetectionPhase): string => `DETECTION#${phase}`;
+const PLAN_SK = 'PLAN';
 const dispatchSk = (key: DispatchKey): string => `DISPATCH#${key}`;
 /** Sparse GSI2 partition holding the dispatches still waiting for their command (the reconciler's worklist). */
 const WAITING_DISPATCHES = 'DISPATCH#Waiting';
@@ -114,6 +116,15 @@ export class DynamoSessionStore implements SessionStore {
       conflict: `action ${sessionId}/${actionId} is not ${expectedStatuses.join(' or ')}`,
     });
     return toEntity<Action>(item);
+  }
+
+  async savePlan(plan: PlanSnapshot): Promise<void> {
+    await this.table.putIf({ PK: sessionPk(plan.sessionId), SK: PLAN_SK, entity: 'Plan', ...plan }, undefined);
+  }
+
+  async getPlan(sessionId: string): Promise<PlanSnapshot | undefined> {
+    const item = await this.table.get(sessionPk(sessionId), PLAN_SK);
+    return item ? toEntity<PlanSnapshot>(item) : undefined;
   }
 
   async saveDetection(snapshot: DetectionSnapshot): Promise<void> {

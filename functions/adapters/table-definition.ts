@@ -10,9 +10,12 @@
  * | session     | SESSION#<id>       | SESSION            | COMPUTER#<computerId> / <createdAt>#<id> | STATUS#<status> / <updatedAt>#<id> |
  * | action      | SESSION#<id>       | ACTION#<actionId>  |                                       |                                     |
  * | detection   | SESSION#<id>       | DETECTION#<phase>  |                                       |                                     |
+ * | plan        | SESSION#<id>       | PLAN               |                                       |                                     |
  * | dispatch    | SESSION#<id>       | DISPATCH#<key>     |                                       | DISPATCH#Sent / <createdAt> (sparse: only while waiting) |
- * | computer    | COMPUTER#<id>      | COMPUTER           | COMPUTERS / <tenantId>#<name>         |                                     |
- * | software    | SOFTWARE#<id>      | SOFTWARE           | SOFTWARE / <name>                     |                                     |
+ * | tenant      | TENANT#<id>        | TENANT             | TENANTS / <name>#<id>                 |                                     |
+ * | computer    | COMPUTER#<id>      | COMPUTER           | COMPUTERS / <tenantId>#<name>#<id>    |                                     |
+ * | software    | SOFTWARE#<id>      | SOFTWARE           | SOFTWARE / <name>#<id>                |                                     |
+ * | task        | TASK#<id>          | TASK               | TASKS / <name>#<id>                   |                                     |
  * | deployment  | DEPLOYMENT#<id>    | DEPLOYMENT         | DEPLOYMENTS / <id>                    |                                     |
  *
  * A session and everything it owns share one partition, so the console reads

@@ -15,7 +15,19 @@ export interface ParsedVersion {
 
 const VERSION_PATTERN = /^[vV]?(\d+(?:\.\d+)*)(?:[-~]?([0-9A-Za-z][0-9A-Za-z.-]*))?(?:\+[0-9A-Za-z.-]*)?$/;
 
+/** Fleets repeat the same few hundred version strings; parsing each once matters when planning thousands of computers. */
+const parsed = new Map<string, ParsedVersion | undefined>();
+const PARSED_CACHE_LIMIT = 50_000;
+
 export function parseVersion(text: string): ParsedVersion | undefined {
+  if (parsed.has(text)) return parsed.get(text);
+  const result = parseUncached(text);
+  if (parsed.size >= PARSED_CACHE_LIMIT) parsed.clear();
+  parsed.set(text, result);
+  return result;
+}
+
+function parseUncached(text: string): ParsedVersion | undefined {
   const match = VERSION_PATTERN.exec(text.trim());
   if (!match?.[1]) return undefined;
   const numbers = match[1].split('.').map(Number);

@@ -23,6 +23,7 @@ const session = (id: string): Session => ({
 const action = (sessionId: string, actionId: string): Action => ({
   sessionId,
   actionId,
+  itemKey: 'software:app',
   itemId: 'app',
   itemName: 'App',
   type: 'Install',

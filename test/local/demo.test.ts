@@ -40,18 +40,21 @@ describe('npm start', () => {
     const firstSummary = SUMMARY.exec(firstLines.at(-1) ?? '');
     expect(firstSummary, first.stdout).not.toBeNull();
     expect(firstSummary?.[1]).toBe('3');
-    // 3 detections + 3 verifications + 10 actions in the demo fleet
-    expect(firstSummary?.[3]).toBe('16');
-    expect(first.stdout).toContain('Update     7-Zip');
+    // 3 detections + 3 verifications + 15 actions in the demo fleet
+    expect(firstSummary?.[3]).toBe('21');
+    expect(first.stdout).toMatch(/Update\s+7-Zip\s+23\.01\s+25\.01\s+Success/);
     expect(first.stdout).toMatch(/Update\s+Mozilla Firefox\s+128\.0\.3\s+145\.0\.1\s+Success/);
     expect(first.stdout).toMatch(/Uninstall\s+Zoom Workplace\s+6\.0\.2\s+removed\s+Success/);
+    expect(first.stdout).toMatch(/Install\s+PipeWire audio server\s+absent\s+1\.4\.9\s+Success\s+\S+ s\s+prerequisite/);
+    expect(first.stdout).toMatch(/TaskEnforce\s+Host firewall enabled\s+not compliant\s+compliant\s+Success/);
     expect(first.stdout).not.toContain('did not pass');
 
     const second = await npmStart(dataDir);
     expect(second.code).toBe(0);
     expect(second.stdout.match(/— Passed in [\d.]+ s — nothing to do/g)).toHaveLength(3);
     const secondSummary = SUMMARY.exec(second.stdout.trimEnd().split('\n').at(-1) ?? '');
-    // only the three detections this time
-    expect(secondSummary?.[3]).toBe('3');
+    // the three detections, and the file server's disk audit (an observation: no verification after it)
+    expect(secondSummary?.[3]).toBe('4');
+    expect(second.stdout).toMatch(/observed: Disk usage report: used: \S+/);
   });
 });

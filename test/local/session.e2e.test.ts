@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { everywhere, readVersion, runtimeWithFleet, testComputer, testSoftware } from '../support/fleet.js';
 
-/** Prepare, HasItems, Detect, Plan, HasActions, Execute, Verify, Report: the states every session with actions enters once. */
-const FIXED_TRANSITIONS_WITH_ACTIONS = 8;
+/** Prepare, HasItems, Detect, Plan, HasActions, Execute, NeedsVerification, Verify, Report: entered once by every session that changes something. */
+const FIXED_TRANSITIONS_WITH_ACTIONS = 9;
 /** StartAction, ShouldRun, RunAction: entered once per action. */
 const TRANSITIONS_PER_ACTION = 3;
 

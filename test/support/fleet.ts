@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import type { Computer, Deployment, Software } from '../../functions/core/model/catalog.js';
+import type { Computer, Deployment, MaintenanceTask, Software, SoftwareDeployment, Tenant } from '../../functions/core/model/catalog.js';
 import type { Clock, IdGenerator } from '../../functions/core/ports/clock.port.js';
 import { createLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime.js';
 
@@ -8,37 +8,53 @@ import { createLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from 
  * prints it back. `failInstall` makes the install script exit 3 after writing
  * nothing, like a broken vendor installer.
  */
-export function testSoftware(id: string, latestVersion: string, options: { failInstall?: boolean; detection?: string } = {}): Software {
+export function testSoftware(
+  id: string,
+  latestVersion: string,
+  options: { failInstall?: boolean; detection?: string; dependencies?: Software['dependencies']; testScript?: string } = {},
+): Software {
   const file = `"$NIGHTSHIFT_ROOT/opt/${id}/VERSION"`;
   return {
     id,
     name: `App ${id}`,
     platform: 'linux',
-    detectionScript: options.detection ?? `[ -f ${file} ] && cat ${file}; exit 0\n`,
+    detection: { method: 'Script', script: options.detection ?? `[ -f ${file} ] && cat ${file}; exit 0\n` },
+    ...(options.testScript ? { testScript: options.testScript } : {}),
     installScript: options.failInstall
       ? 'echo "installer: disk quota exceeded" >&2\nexit 3\n'
       : `set -eu\nmkdir -p "$NIGHTSHIFT_ROOT/opt/${id}"\nprintf '%s\\n' "$NIGHTSHIFT_VERSION" > ${file}\necho "installed ${id} $NIGHTSHIFT_VERSION"\n`,
     uninstallScript: `rm -rf "$NIGHTSHIFT_ROOT/opt/${id}"\n`,
+    versions: [],
     latestVersion,
+    dependencies: options.dependencies ?? [],
   };
 }
 
-export const testComputer = (id: string, agentId: string, tenantId = 'tenant-a'): Computer => ({
+export const testComputer = (id: string, agentId: string, overrides: Partial<Computer> = {}): Computer => ({
   id,
   agentId,
   name: `Computer ${id}`,
-  tenantId,
+  tenantId: 'tenant-a',
   platform: 'linux',
+  deviceClass: 'Workstation',
+  tags: [],
+  timeZone: 'UTC',
+  online: true,
+  ...overrides,
 });
 
-export const everywhere = (softwareId: string, overrides: Partial<Deployment> = {}): Deployment => ({
+export const everywhere = (softwareId: string, overrides: Partial<SoftwareDeployment> = {}): Deployment => ({
   id: `deploy-${softwareId}`,
+  itemKind: 'Software',
   softwareId,
   target: { kind: 'AllTenants' },
   desiredState: 'LatestVersion',
   enabled: true,
+  orderingHint: 'Unordered',
   ...overrides,
 });
+
+export const TEST_TENANT: Tenant = { id: 'tenant-a', name: 'Tenant A', excludeFromCrossTenant: false };
 
 /** Ids that are unique and readable in failure messages: `ses_1`, `ses_2`, … */
 export function sequentialIds(): IdGenerator {
@@ -58,6 +74,8 @@ export function manualClock(start = new Date('2026-11-23T09:00:00Z')): Clock & {
 }
 
 export interface FleetSpec {
+  readonly tenants?: readonly Tenant[];
+  readonly tasks?: readonly MaintenanceTask[];
   readonly software: readonly Software[];
   readonly deployments: readonly Deployment[];
   readonly machines: readonly { computer: Computer; online?: boolean; latencyMs?: number; image?: Record<string, string> }[];
@@ -66,7 +84,9 @@ export interface FleetSpec {
 /** An in-memory runtime (temporary data folder, dynalite in memory) with the given fleet in place. */
 export async function runtimeWithFleet(fleet: FleetSpec, options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const runtime = await createLocalRuntime({ logFile: false, retryIntervalMs: 0, ids: sequentialIds(), ...options });
+  for (const tenant of fleet.tenants ?? [TEST_TENANT]) await runtime.deps.catalog.putTenant(tenant);
   for (const software of fleet.software) await runtime.deps.catalog.putSoftware(software);
+  for (const task of fleet.tasks ?? []) await runtime.deps.catalog.putTask(task);
   for (const deployment of fleet.deployments) await runtime.deps.catalog.putDeployment(deployment);
   for (const machine of fleet.machines) {
     await runtime.deps.catalog.putComputer(machine.computer);

@@ -1,72 +1,251 @@
 import { z } from 'zod';
 
 /**
- * What an MSP engineer configures: computers, the software catalog and the
- * deployments that say which software each computer should have.
+ * What an MSP engineer configures: tenants and their computers, the software
+ * and maintenance-task catalog, and the deployments that say which computers
+ * get what. Schemas here are the boundary: nothing unparsed reaches the store.
  */
 
-const id = z
+export const entityIdSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit');
+
+const nameSchema = z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters');
+const versionSchema = z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+const scriptSchema = z.string().min(1, 'must not be empty').max(32_768, 'must be at most 32 KB');
 
 export const platformSchema = z.enum(['linux', 'windows']);
 export type Platform = z.infer<typeof platformSchema>;
 
+export const tenantSchema = z.object({
+  id: entityIdSchema,
+  name: nameSchema,
+  parentTenantId: entityIdSchema.optional(),
+  /** Cross-tenant deployments and schedules skip this tenant's computers (a customer with its own rules). */
+  excludeFromCrossTenant: z.boolean().default(false),
+});
+export type Tenant = z.infer<typeof tenantSchema>;
+
 /** SSM managed instance ids: EC2 instances `i-…`, hybrid activations `mi-…`. */
 export const agentIdSchema = z.string().regex(/^(i|mi)-[0-9a-f]{8,17}$/, 'must be an SSM managed instance id (i-… or mi-…)');
 
+export const deviceClassSchema = z.enum(['Workstation', 'Portable', 'Server', 'DomainController']);
+export type DeviceClass = z.infer<typeof deviceClassSchema>;
+
+const tagSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[^\s,]+$/, 'may not contain spaces or commas');
+
+const emailSchema = z.email('must be an email address').max(254).transform((email) => email.toLowerCase());
+
+const timeZoneSchema = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Europe/Lisbon');
+
 export const computerSchema = z.object({
-  id,
+  id: entityIdSchema,
   agentId: agentIdSchema,
-  name: z.string().min(1).max(255),
-  tenantId: id,
+  name: nameSchema,
+  tenantId: entityIdSchema,
   platform: platformSchema,
+  deviceClass: deviceClassSchema.default('Workstation'),
+  tags: z.array(tagSchema).max(50, 'at most 50 tags').default([]),
+  primaryUser: z.object({ name: nameSchema, email: emailSchema }).optional(),
+  timeZone: timeZoneSchema.default('UTC'),
+  /** Last known agent connectivity; a session still tries an offline computer (its command waits for delivery). */
+  online: z.boolean().default(true),
 });
 export type Computer = z.infer<typeof computerSchema>;
 
-const scriptBody = z.string().min(1, 'must not be empty').max(32_768, 'must be at most 32 KB');
+/** How detection finds an installed version, generated into the batched detection script. */
+export const softwareDetectionSchema = z.discriminatedUnion('method', [
+  z.object({
+    /** Installed programs whose display name contains the text (Windows uninstall entries, Linux package names). */
+    method: z.literal('DisplayName'),
+    match: z.enum(['Contains', 'Regex']).default('Contains'),
+    value: z.string().min(1).max(255),
+  }),
+  z.object({
+    /** An exact package: dpkg/rpm name on Linux, MSI product code on Windows. */
+    method: z.literal('PackageName'),
+    value: z.string().min(1).max(255),
+  }),
+  z.object({
+    /** A script that prints the installed version, or nothing when absent. */
+    method: z.literal('Script'),
+    script: scriptSchema,
+  }),
+]);
+export type SoftwareDetection = z.infer<typeof softwareDetectionSchema>;
 
-export const softwareSchema = z.object({
-  id,
-  name: z.string().min(1).max(255),
-  platform: platformSchema,
-  /**
-   * Prints the installed version on stdout and exits 0; prints nothing and
-   * exits 0 when the software is absent. A non-zero exit means "could not tell".
-   */
-  detectionScript: scriptBody,
-  installScript: scriptBody,
-  uninstallScript: scriptBody,
-  /** Runs for updates when present; otherwise the install script installs over the old version. */
-  upgradeScript: scriptBody.optional(),
-  latestVersion: z.string().min(1).max(64),
+export const dependencySchema = z.object({
+  softwareId: entityIdSchema,
+  /** `Installed`: a prerequisite, installed first. `Absent`: must be uninstalled first (a conflicting product). */
+  requires: z.enum(['Installed', 'Absent']),
 });
+
+export const softwareSchema = z
+  .object({
+    id: entityIdSchema,
+    name: nameSchema,
+    platform: platformSchema,
+    detection: softwareDetectionSchema,
+    /** Optional health check: exit 0 when the installed software works; a failure plans a Reinstall. */
+    testScript: scriptSchema.optional(),
+    installScript: scriptSchema,
+    uninstallScript: scriptSchema,
+    /** Runs for updates when present; otherwise the install script installs over the old version. */
+    upgradeScript: scriptSchema.optional(),
+    versions: z.array(versionSchema).max(500).default([]),
+    latestVersion: versionSchema,
+    dependencies: z.array(dependencySchema).max(50).default([]),
+  })
+  .superRefine((software, ctx) => {
+    if (software.dependencies.some((d) => d.softwareId === software.id)) {
+      ctx.addIssue({ code: 'custom', path: ['dependencies'], message: `${software.id} cannot depend on itself` });
+    }
+    const seen = new Set<string>();
+    software.dependencies.forEach((d, index) => {
+      if (seen.has(d.softwareId)) ctx.addIssue({ code: 'custom', path: ['dependencies', index, 'softwareId'], message: `${d.softwareId} is listed twice` });
+      seen.add(d.softwareId);
+    });
+  });
 export type Software = z.infer<typeof softwareSchema>;
 
+const parameterNameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,47}$/, 'must start with a letter and contain only letters, digits and "_" (at most 48)');
+
+export const taskParameterSchema = z.discriminatedUnion('type', [
+  z.object({ name: parameterNameSchema, type: z.literal('string'), required: z.boolean().default(false), default: z.string().max(16_384).optional(), pattern: z.string().max(500).optional() }),
+  z.object({ name: parameterNameSchema, type: z.literal('number'), required: z.boolean().default(false), default: z.number().optional(), min: z.number().optional(), max: z.number().optional() }),
+  z.object({ name: parameterNameSchema, type: z.literal('boolean'), required: z.boolean().default(false), default: z.boolean().optional() }),
+  z.object({ name: parameterNameSchema, type: z.literal('enum'), required: z.boolean().default(false), values: z.array(z.string().min(1).max(255)).min(1).max(100), default: z.string().optional() }),
+  /** Never shown in logs, sessions or emails; passed to the script like any other parameter. */
+  z.object({ name: parameterNameSchema, type: z.literal('secret'), required: z.boolean().default(false) }),
+]);
+
+export const maintenanceTaskSchema = z
+  .object({
+    id: entityIdSchema,
+    name: nameSchema,
+    platform: platformSchema,
+    /**
+     * Either one script told its method (`NIGHTSHIFT_TASK_METHOD` = test | get | set), or separate
+     * scripts. `test` exits 0 when compliant and 1 when not; any other exit means "could not tell".
+     */
+    scripts: z.discriminatedUnion('style', [
+      z.object({ style: z.literal('Combined'), script: scriptSchema }),
+      z.object({ style: z.literal('Separate'), test: scriptSchema, set: scriptSchema.optional(), get: scriptSchema.optional() }),
+    ]),
+    parameters: z.array(taskParameterSchema).max(50).default([]),
+  })
+  .superRefine((task, ctx) => {
+    const names = new Set<string>();
+    task.parameters.forEach((parameter, index) => {
+      if (names.has(parameter.name.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['parameters', index, 'name'], message: `${parameter.name} is defined twice` });
+      names.add(parameter.name.toLowerCase());
+      if (parameter.type === 'enum' && parameter.default !== undefined && !parameter.values.includes(parameter.default)) {
+        ctx.addIssue({ code: 'custom', path: ['parameters', index, 'default'], message: `must be one of ${parameter.values.join(', ')}` });
+      }
+      if (parameter.type === 'number' && parameter.min !== undefined && parameter.max !== undefined && parameter.min > parameter.max) {
+        ctx.addIssue({ code: 'custom', path: ['parameters', index, 'max'], message: 'must not be below min' });
+      }
+      if (parameter.type === 'string' && parameter.pattern !== undefined) {
+        try {
+          new RegExp(parameter.pattern, 'u');
+        } catch {
+          ctx.addIssue({ code: 'custom', path: ['parameters', index, 'pattern'], message: 'is not a valid regular expression' });
+        }
+      }
+    });
+  });
+export type MaintenanceTask = z.infer<typeof maintenanceTaskSchema>;
+
 export const deploymentTargetSchema = z.discriminatedUnion('kind', [
+  /** Every tenant, except those excluded from cross-tenant deployments. */
   z.object({ kind: z.literal('AllTenants') }),
-  z.object({ kind: z.literal('Tenant'), tenantId: id }),
-  z.object({ kind: z.literal('Computer'), computerId: id }),
+  z.object({ kind: z.literal('Tenant'), tenantId: entityIdSchema, includeChildTenants: z.boolean().default(false) }),
+  /** Computers with the tag: in one tenant (single-tenant level) or in every tenant (cross-tenant level). */
+  z.object({ kind: z.literal('Tag'), tag: tagSchema, tenantId: entityIdSchema.optional() }),
+  z.object({ kind: z.literal('Computer'), computerId: entityIdSchema }),
+  /** The computers whose primary user is this person. */
+  z.object({ kind: z.literal('Person'), email: emailSchema }),
 ]);
 export type DeploymentTarget = z.infer<typeof deploymentTargetSchema>;
 
-export const softwareDesiredStateSchema = z.enum(['LatestVersion', 'ThisVersion', 'NotPresent']);
+export const softwareDesiredStateSchema = z.enum([
+  'LatestVersion',
+  'ThisVersion',
+  'AnyVersion',
+  'NewerOrEqualVersion',
+  'UpdateIfFound',
+  'NotPresent',
+  'Ignored',
+]);
 export type SoftwareDesiredState = z.infer<typeof softwareDesiredStateSchema>;
 
+export const taskModeSchema = z.enum(['Enforce', 'Audit', 'Monitor', 'Ignore']);
+export type TaskMode = z.infer<typeof taskModeSchema>;
+
+export const orderingHintSchema = z.enum(['Beginning', 'Unordered', 'End']);
+export type OrderingHint = z.infer<typeof orderingHintSchema>;
+
+const parameterValueSchema = z.union([z.string().max(16_384), z.number(), z.boolean()]);
+export type ParameterValue = z.infer<typeof parameterValueSchema>;
+
+const commonDeploymentFields = {
+  id: entityIdSchema,
+  target: deploymentTargetSchema,
+  /** Applies only to computers of these classes; absent means every class. */
+  deviceClasses: z.array(deviceClassSchema).min(1, 'lists at least one class, or leave it out for all').max(4).optional(),
+  enabled: z.boolean().default(true),
+  orderingHint: orderingHintSchema.default('Unordered'),
+};
+
 export const deploymentSchema = z
-  .object({
-    id,
-    softwareId: id,
-    target: deploymentTargetSchema,
-    desiredState: softwareDesiredStateSchema,
-    desiredVersion: z.string().min(1).max(64).optional(),
-    enabled: z.boolean().default(true),
-  })
+  .discriminatedUnion('itemKind', [
+    z.object({
+      ...commonDeploymentFields,
+      itemKind: z.literal('Software'),
+      softwareId: entityIdSchema,
+      desiredState: softwareDesiredStateSchema,
+      /** Required for ThisVersion and NewerOrEqualVersion. */
+      version: versionSchema.optional(),
+    }),
+    z.object({
+      ...commonDeploymentFields,
+      itemKind: z.literal('Task'),
+      taskId: entityIdSchema,
+      mode: taskModeSchema,
+      parameters: z.record(parameterNameSchema, parameterValueSchema).default({}),
+    }),
+  ])
   .superRefine((deployment, ctx) => {
-    if (deployment.desiredState === 'ThisVersion' && deployment.desiredVersion === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['desiredVersion'], message: 'is required when desiredState is ThisVersion' });
+    if (deployment.itemKind !== 'Software') return;
+    const needsVersion = deployment.desiredState === 'ThisVersion' || deployment.desiredState === 'NewerOrEqualVersion';
+    if (needsVersion && deployment.version === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['version'], message: `is required when desiredState is ${deployment.desiredState}` });
+    }
+    if (!needsVersion && deployment.version !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['version'], message: `means nothing when desiredState is ${deployment.desiredState}; leave it out` });
     }
   });
 export type Deployment = z.infer<typeof deploymentSchema>;
+export type SoftwareDeployment = Extract<Deployment, { itemKind: 'Software' }>;
+export type TaskDeployment = Extract<Deployment, { itemKind: 'Task' }>;
+
+/** The item a deployment is about: `software:<id>` or `task:<id>`, unique across both catalogs. */
+export type ItemKey = `software:${string}` | `task:${string}`;
+export const itemKeyOf = (deployment: Deployment): ItemKey =>
+  deployment.itemKind === 'Software' ? `software:${deployment.softwareId}` : `task:${deployment.taskId}`;

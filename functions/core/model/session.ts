@@ -1,4 +1,4 @@
-import type { Platform, SoftwareDesiredState } from './catalog.js';
+import type { DeviceClass, ItemKey, OrderingHint, ParameterValue, Platform, SoftwareDesiredState, TaskMode } from './catalog.js';
 
 export type SessionStatus = 'Created' | 'Running' | 'Passed' | 'Failed';
 export type StageName = 'Detection' | 'Execution' | 'Verification';
@@ -10,15 +10,81 @@ export interface Stage {
   readonly endedAt?: string;
 }
 
-/** One resolved deployment, frozen into the session when it starts so later catalog edits do not move the target. */
-export interface SessionItem {
+/** Which rule decided between two deployments of the same item (the answer to "why this one?"). */
+export type ResolutionRule =
+  | 'OnlyCandidate'
+  | 'TargetLevel'
+  | 'DeviceClassFilter'
+  | 'IgnoredWinsTie'
+  | 'MoreSpecificTarget'
+  | 'LowestDeploymentId'
+  | 'Disabled';
+
+export type TargetLevel = 'Individual' | 'SingleTenant' | 'CrossTenant';
+
+export interface CandidateExplanation {
+  readonly deploymentId: string;
+  readonly level: TargetLevel;
+  /** The target in words, e.g. `tag "kiosk" in tenant contoso`. */
+  readonly target: string;
+  readonly deviceClasses?: readonly DeviceClass[];
+  /** What this deployment wants: a desired state or a task mode. */
+  readonly wants: string;
+  /** For losers: the rule that put them behind the winner. */
+  readonly lostBy?: ResolutionRule;
+}
+
+export interface Explanation {
+  readonly winner?: string;
+  /** The rule that separated the winner from the runner-up. */
+  readonly rule: ResolutionRule;
+  /** Every deployment of the item that applies to the computer, winner first. */
+  readonly candidates: readonly CandidateExplanation[];
+  /** For items added because another item needs them. */
+  readonly requiredBy?: readonly ItemKey[];
+  /** One sentence an operator can read. */
+  readonly summary: string;
+}
+
+export interface ItemDependency {
+  readonly key: ItemKey;
+  readonly requires: 'Installed' | 'Absent';
+}
+
+interface SessionItemBase {
+  readonly key: ItemKey;
   readonly itemId: string;
   readonly itemName: string;
-  readonly deploymentId: string;
-  readonly desiredState: SoftwareDesiredState;
-  /** The concrete version the session aims for (the catalog's latest at resolve time, or the pinned one). */
-  readonly desiredVersion?: string;
+  /** Where the item comes from: a winning deployment, another item's prerequisite, or nothing enabled. */
+  readonly origin: 'Deployed' | 'Prerequisite' | 'Unassigned';
+  readonly deploymentId?: string;
+  readonly orderingHint: OrderingHint;
+  readonly explanation: Explanation;
+  /** Set when the item's dependencies contradict another deployment; the planner leaves such items alone. */
+  readonly conflict?: string;
 }
+
+/** One resolved software deployment, frozen into the session so later catalog edits do not move the target. */
+export interface SoftwareSessionItem extends SessionItemBase {
+  readonly kind: 'Software';
+  readonly desiredState: SoftwareDesiredState;
+  /** The version to install or update to (the pinned one, or the catalog's latest at resolve time). */
+  readonly targetVersion: string;
+  /** The lowest acceptable version (NewerOrEqualVersion), or the only one (ThisVersion). */
+  readonly requiredVersion?: string;
+  readonly dependencies: readonly ItemDependency[];
+  readonly hasTest: boolean;
+}
+
+/** One resolved maintenance-task deployment. Secret parameter values are not copied here. */
+export interface TaskSessionItem extends SessionItemBase {
+  readonly kind: 'Task';
+  readonly mode: TaskMode;
+  /** Parameter values with defaults applied; secrets appear as `"(secret)"`. */
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+}
+
+export type SessionItem = SoftwareSessionItem | TaskSessionItem;
 
 export interface SessionFailure {
   readonly code: string;
@@ -44,8 +110,10 @@ export interface Session {
 }
 
 export type DetectedItem =
-  | { readonly state: 'Present'; readonly version: string }
+  | { readonly state: 'Present'; readonly version: string; readonly test?: 'Passed' | 'Failed' }
   | { readonly state: 'Absent' }
+  | { readonly state: 'Compliant'; readonly detail?: string }
+  | { readonly state: 'NotCompliant'; readonly detail?: string }
   | { readonly state: 'Undetermined'; readonly reason: string };
 
 export type DetectionPhase = 'Initial' | 'Verification';
@@ -53,11 +121,43 @@ export type DetectionPhase = 'Initial' | 'Verification';
 export interface DetectionSnapshot {
   readonly sessionId: string;
   readonly phase: DetectionPhase;
+  /** By item key. */
   readonly items: Readonly<Record<string, DetectedItem>>;
   readonly completedAt: string;
 }
 
-export type ActionType = 'Install' | 'Update' | 'Uninstall';
+export type ActionType =
+  | 'Install'
+  | 'Update'
+  | 'Downgrade'
+  | 'Uninstall'
+  | 'Reinstall'
+  | 'TaskEnforce'
+  | 'TaskAudit'
+  | 'TaskMonitor';
+
+/** Why the planner chose what it chose, per item. */
+export type PlanReason =
+  | 'SoftwareMissing'
+  | 'UpdateAvailable'
+  | 'UpToDate'
+  | 'NewerVersionInstalled'
+  | 'OlderVersionRequired'
+  | 'AnyVersionInstalled'
+  | 'NotInstalledUpdateIfFound'
+  | 'SoftwareDetected'
+  | 'SoftwareAbsent'
+  | 'TestFailed'
+  | 'TaskNotCompliant'
+  | 'TaskCompliant'
+  | 'AuditRequested'
+  | 'Ignored'
+  | 'NotAssigned'
+  | 'Undetermined'
+  | 'PrerequisiteMissing'
+  | 'PrerequisiteNotNeeded'
+  | 'ConflictingSoftware'
+  | 'DependencyConflict';
 export type ActionStatus = 'NotStarted' | 'PerformingAction' | 'DeterminingResult' | 'Complete' | 'Skipped';
 export type ActionResult = 'Pending' | 'Success' | 'Failed';
 
@@ -65,10 +165,11 @@ export interface Action {
   readonly sessionId: string;
   /** Zero-padded position in the plan (`001`), so actions sort in execution order. */
   readonly actionId: string;
+  readonly itemKey: ItemKey;
   readonly itemId: string;
   readonly itemName: string;
   readonly type: ActionType;
-  readonly reason: string;
+  readonly reason: PlanReason;
   readonly fromVersion?: string;
   readonly toVersion?: string;
   /** Actions that must succeed before this one runs. */
@@ -113,7 +214,8 @@ export const canTransitionSession = (from: SessionStatus, to: SessionStatus): bo
 
 /** Allowed action status changes, same rules as the session's. */
 export const ACTION_TRANSITIONS: Readonly<Record<ActionStatus, readonly ActionStatus[]>> = {
-  NotStarted: ['PerformingAction', 'Skipped'],
+  // Complete straight from NotStarted: observations (TaskMonitor) that need no command
+  NotStarted: ['PerformingAction', 'Skipped', 'Complete'],
   PerformingAction: ['DeterminingResult', 'Complete'],
   DeterminingResult: ['Complete'],
   Complete: [],
@@ -122,3 +224,21 @@ export const ACTION_TRANSITIONS: Readonly<Record<ActionStatus, readonly ActionSt
 
 export const canTransitionAction = (from: ActionStatus, to: ActionStatus): boolean =>
   ACTION_TRANSITIONS[from].includes(to);
+
+/** The planner's decision for every item, actionable or not: what the console shows as "why nothing happened". */
+export interface PlannedItem {
+  readonly key: ItemKey;
+  readonly itemName: string;
+  readonly action?: ActionType;
+  readonly reason: PlanReason;
+  readonly detected: DetectedItem;
+  readonly fromVersion?: string;
+  readonly toVersion?: string;
+  readonly actionId?: string;
+}
+
+export interface PlanSnapshot {
+  readonly sessionId: string;
+  readonly items: readonly PlannedItem[];
+  readonly plannedAt: string;
+}

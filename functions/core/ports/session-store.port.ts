@@ -1,5 +1,5 @@
 import type { Dispatch, DispatchKey, DispatchOutcome } from '../model/agent.js';
-import type { Action, ActionStatus, DetectionPhase, DetectionSnapshot, Session, SessionStatus } from '../model/session.js';
+import type { Action, ActionStatus, DetectionPhase, DetectionSnapshot, PlanSnapshot, Session, SessionStatus } from '../model/session.js';
 
 /** Fields a session update may change. */
 export type SessionChanges = Partial<Pick<Session, 'status' | 'stages' | 'items' | 'failure' | 'endedAt'>>;
@@ -48,6 +48,10 @@ export interface SessionStore {
     expectedStatuses: readonly ActionStatus[],
     changes: ActionChanges,
   ): Promise<Action>;
+
+  /** Whole snapshots: a repeated step writes the same facts again. */
+  savePlan(plan: PlanSnapshot): Promise<void>;
+  getPlan(sessionId: string): Promise<PlanSnapshot | undefined>;
 
   saveDetection(snapshot: DetectionSnapshot): Promise<void>;
   getDetection(sessionId: string, phase: DetectionPhase): Promise<DetectionSnapshot | undefined>;

@@ -138,7 +138,7 @@ async function recordOutcome(
   const items = parseDetectionOutput(
     invocation.stdout,
     dispatch.nonce,
-    session.items.map((item) => item.itemId),
+    session.items.filter((item) => item.origin !== 'Unassigned').map((item) => ({ key: item.key, kind: item.kind })),
     { truncated: invocation.stdoutTruncated },
   );
   const now = deps.clock.now().toISOString();
@@ -150,12 +150,14 @@ async function recordOutcome(
         : { stages: withStage(s, 'Detection', { ...s.stages.Detection, status: 'Succeeded', endedAt: now }) },
     );
   }
-  const undetermined = Object.values(items).filter((item) => item.state === 'Undetermined').length;
-  return {
-    ...base,
-    summary: `detected ${session.items.length - undetermined} of ${session.items.length} item(s)`,
-  };
+  const detected = Object.values(items);
+  const undetermined = detected.filter((item) => item.state === 'Undetermined').length;
+  return { ...base, summary: `detected ${detected.length - undetermined} of ${detected.length} item(s)` };
 }
+
+/** Two-step actions say which half failed; single-step ones need not. */
+const stepWords = (type: Action['type'] | undefined, failedStep: number | undefined): string =>
+  (type === 'Downgrade' || type === 'Reinstall') && failedStep !== undefined ? (failedStep === 1 ? ' while uninstalling' : ' while installing') : '';
 
 async function recordAction(
   deps: Dependencies,
@@ -169,16 +171,20 @@ async function recordAction(
     ? parseActionOutput(invocation.stdout, invocation.stderr, dispatch.nonce, invocation.responseCode)
     : undefined;
   const timedOut = invocation.status === 'TimedOut' || invocation.status === 'ExecutionTimedOut';
-  const changes: ActionChanges =
-    output && output.exitCode === 0 && !timedOut
-      ? { status: 'DeterminingResult', resultReason: 'ScriptSucceeded' }
-      : {
-          status: 'Complete',
-          result: 'Failed',
-          resultStage: 'Execution',
-          resultReason: output && !timedOut ? `the script exited ${output.exitCode}` : describeStatus(invocation.status),
-          endedAt: now,
-        };
+  const action = await deps.sessions.getAction(session.id, actionId);
+  const succeeded = output !== undefined && output.exitCode === 0 && !timedOut;
+  const changes: ActionChanges = !succeeded
+    ? {
+        status: 'Complete',
+        result: 'Failed',
+        resultStage: 'Execution',
+        resultReason: output && !timedOut ? `the script exited ${output.exitCode}${stepWords(action?.type, output.failedStep)}` : describeStatus(invocation.status),
+        endedAt: now,
+      }
+    : action?.type === 'TaskAudit'
+      ? // an audit only reads: its output is the result, there is nothing to verify
+        { status: 'Complete', result: 'Success', resultStage: 'Execution', resultReason: 'Audited', endedAt: now }
+      : { status: 'DeterminingResult', resultReason: 'ScriptSucceeded' };
   try {
     return await moveAction(deps, session.id, actionId, ['PerformingAction'], {
       ...changes,

@@ -1,5 +1,6 @@
 import { IllegalTransitionError } from '../errors.js';
-import type { Action } from '../model/session.js';
+import type { ItemKey } from '../model/catalog.js';
+import type { Action, PlannedItem } from '../model/session.js';
 import { plan } from '../planning/planner.js';
 import type { Dependencies } from './dependencies.js';
 import { loadSession, mutateSession, withStage } from './session-updates.js';
@@ -8,7 +9,11 @@ export interface PlanSessionResult {
   readonly sessionId: string;
   readonly actionIds: string[];
   readonly actionCount: number;
+  /** Whether any action changes the computer; audits and monitoring alone need no verification. */
+  readonly verify: boolean;
 }
+
+const OBSERVATIONS = new Set<Action['type']>(['TaskAudit', 'TaskMonitor']);
 
 const ACTION_ID_DIGITS = 3;
 
@@ -23,31 +28,51 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
   const detection = await deps.sessions.getDetection(sessionId, 'Initial');
   if (!detection) throw new IllegalTransitionError('session', 'undetected', 'planning');
 
-  const actions: Action[] = plan(session.items, detection.items).flatMap((decision, index) => {
-    if (!decision.action) return [];
-    const actionId = String(index + 1).padStart(ACTION_ID_DIGITS, '0');
-    const fromVersion = decision.detected.state === 'Present' ? decision.detected.version : undefined;
-    const toVersion = decision.action === 'Uninstall' ? undefined : decision.item.desiredVersion;
+  const decisions = plan(session.items, detection.items);
+  const actionIdByKey = new Map<ItemKey, string>();
+  for (const decision of decisions) {
+    if (decision.action) actionIdByKey.set(decision.key, String(actionIdByKey.size + 1).padStart(ACTION_ID_DIGITS, '0'));
+  }
+  const actions: Action[] = decisions.flatMap((decision) => {
+    const actionId = actionIdByKey.get(decision.key);
+    if (!decision.action || !actionId) return [];
     return [
       {
         sessionId,
         actionId,
+        itemKey: decision.key,
         itemId: decision.item.itemId,
         itemName: decision.item.itemName,
         type: decision.action,
         reason: decision.reason,
-        ...(fromVersion === undefined ? {} : { fromVersion }),
-        ...(toVersion === undefined ? {} : { toVersion }),
-        dependsOn: [],
+        ...(decision.fromVersion === undefined ? {} : { fromVersion: decision.fromVersion }),
+        ...(decision.toVersion === undefined ? {} : { toVersion: decision.toVersion }),
+        dependsOn: decision.dependsOn.flatMap((key) => actionIdByKey.get(key) ?? []),
         status: 'NotStarted',
         result: 'Pending',
       },
     ];
   });
-
-  await deps.sessions.createActions(sessionId, actions);
-  const stored = await deps.sessions.getActions(sessionId);
   const now = deps.clock.now().toISOString();
+  await deps.sessions.savePlan({
+    sessionId,
+    plannedAt: now,
+    items: decisions.map(
+      (decision): PlannedItem => ({
+        key: decision.key,
+        itemName: decision.item.itemName,
+        reason: decision.reason,
+        detected: decision.detected,
+        ...(decision.action ? { action: decision.action } : {}),
+        ...(decision.fromVersion === undefined ? {} : { fromVersion: decision.fromVersion }),
+        ...(decision.toVersion === undefined ? {} : { toVersion: decision.toVersion }),
+        ...(actionIdByKey.has(decision.key) ? { actionId: actionIdByKey.get(decision.key) } : {}),
+      }),
+    ),
+  });
+  await deps.sessions.createActions(sessionId, actions);
+
+  const stored = await deps.sessions.getActions(sessionId);
   await mutateSession(deps, sessionId, (s) =>
     s.stages.Execution.status !== 'Unstarted'
       ? undefined
@@ -61,5 +86,5 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
   );
   const actionIds = stored.map((action) => action.actionId);
   deps.logger.info('session planned', { sessionId, computerId: session.computerId, actionCount: actionIds.length });
-  return { sessionId, actionIds, actionCount: actionIds.length };
+  return { sessionId, actionIds, actionCount: actionIds.length, verify: stored.some((action) => !OBSERVATIONS.has(action.type)) };
 }

@@ -1,26 +1,58 @@
 import { NotFoundError } from '../errors.js';
-import { resolveSessionItems } from '../planning/resolution.js';
+import type { Deployment } from '../model/catalog.js';
+import { indexDeployments, resolveComputer, type Catalog } from '../planning/resolution.js';
 import type { Dependencies } from './dependencies.js';
 import { loadSession, mutateSession, withStage } from './session-updates.js';
 
 export interface PrepareSessionResult {
   readonly sessionId: string;
+  /** Items detection will look at (unassigned items are reported, not detected). */
   readonly itemCount: number;
+}
+
+/** Everything resolution needs for one computer, read from the catalog store. */
+export async function loadCatalogFor(deps: Pick<Dependencies, 'catalog'>): Promise<{ catalog: Catalog; deployments: Deployment[] }> {
+  const [tenants, deployments] = await Promise.all([deps.catalog.listTenants(), deps.catalog.listDeployments()]);
+  const softwareIds = new Set<string>();
+  const taskIds = new Set<string>();
+  for (const deployment of deployments) {
+    if (deployment.itemKind === 'Software') softwareIds.add(deployment.softwareId);
+    else taskIds.add(deployment.taskId);
+  }
+  const software = await deps.catalog.getSoftware([...softwareIds]);
+  // prerequisites may be software nobody deploys: follow dependencies until nothing new turns up
+  for (let missing = software.flatMap((s) => s.dependencies.map((d) => d.softwareId)).filter((id) => !softwareIds.has(id)); missing.length > 0; ) {
+    for (const id of missing) softwareIds.add(id);
+    const found = await deps.catalog.getSoftware(missing);
+    software.push(...found);
+    missing = found.flatMap((s) => s.dependencies.map((d) => d.softwareId)).filter((id) => !softwareIds.has(id));
+  }
+  const tasks = await deps.catalog.getTasks([...taskIds]);
+  return {
+    catalog: {
+      tenants: new Map(tenants.map((t) => [t.id, t])),
+      software: new Map(software.map((s) => [s.id, s])),
+      tasks: new Map(tasks.map((t) => [t.id, t])),
+    },
+    deployments,
+  };
 }
 
 /**
  * First stage: the session starts running and freezes the deployments that
- * apply to its computer, so later catalog edits do not move the target mid-way.
+ * apply to its computer (winners, explanations, prerequisites), so later
+ * catalog edits do not move the target mid-way.
  */
 export async function prepareSession(deps: Dependencies, sessionId: string): Promise<PrepareSessionResult> {
   const current = await loadSession(deps, sessionId);
-  if (current.status !== 'Created') return { sessionId, itemCount: current.items.length };
+  const detectable = (items: typeof current.items) => items.filter((item) => item.origin !== 'Unassigned').length;
+  if (current.status !== 'Created') return { sessionId, itemCount: detectable(current.items) };
 
   const computer = await deps.catalog.getComputer(current.computerId);
   if (!computer) throw new NotFoundError('computer', current.computerId);
-  const deployments = await deps.catalog.listDeployments();
-  const software = await deps.catalog.getSoftware([...new Set(deployments.map((d) => d.softwareId))]);
-  const items = resolveSessionItems(computer, deployments, new Map(software.map((s) => [s.id, s])));
+  const { catalog, deployments } = await loadCatalogFor(deps);
+  const { items, problems } = resolveComputer(computer, indexDeployments(deployments), catalog);
+  for (const problem of problems) deps.logger.warn(problem, { sessionId, computerId: computer.id });
 
   const now = deps.clock.now().toISOString();
   const session = await mutateSession(deps, sessionId, (s) =>
@@ -32,10 +64,10 @@ export async function prepareSession(deps: Dependencies, sessionId: string): Pro
           stages: withStage(
             s,
             'Detection',
-            items.length > 0 ? { status: 'Running', startedAt: now } : { status: 'Skipped', startedAt: now, endedAt: now },
+            detectable(items) > 0 ? { status: 'Running', startedAt: now } : { status: 'Skipped', startedAt: now, endedAt: now },
           ),
         },
   );
   deps.logger.info('session prepared', { sessionId, computerId: session.computerId, itemCount: session.items.length });
-  return { sessionId, itemCount: session.items.length };
+  return { sessionId, itemCount: detectable(session.items) };
 }

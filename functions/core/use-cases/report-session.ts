@@ -27,8 +27,8 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
       actions.push(action);
       continue;
     }
-    const item = session.items.find((i) => i.itemId === action.itemId);
-    const detected = verification?.items[action.itemId];
+    const item = session.items.find((i) => i.key === action.itemKey);
+    const detected = verification?.items[action.itemKey];
     const compliant = item !== undefined && detected !== undefined && isCompliant(item, detected);
     const changes: ActionChanges = {
       status: 'Complete',

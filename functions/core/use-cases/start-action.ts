@@ -35,6 +35,18 @@ export async function startAction(deps: Dependencies, sessionId: string, actionI
     });
     return { run: false, status: 'Skipped' };
   }
+  if (action.type === 'TaskMonitor') {
+    // monitoring reports what detection found; nothing runs on the computer
+    await moveAction(deps, sessionId, actionId, ['NotStarted'], {
+      status: 'Complete',
+      result: 'Success',
+      resultStage: 'Execution',
+      resultReason: 'ReportedNotCompliant',
+      startedAt: now,
+      endedAt: now,
+    });
+    return { run: false, status: 'Complete' };
+  }
   await moveAction(deps, sessionId, actionId, ['NotStarted'], { status: 'PerformingAction', startedAt: now });
   return { run: true, status: 'PerformingAction' };
 }

@@ -1,0 +1,143 @@
+import { ConfigurationError } from '../errors.js';
+import type { MaintenanceTask, ParameterValue, Platform, Software, SoftwareDetection } from '../model/catalog.js';
+import type { ActionType } from '../model/session.js';
+import { buildBashActionScript, buildBashDetectionScript } from './bash.js';
+import type { ActionScript, ActionStep, DetectionEntry } from './contract.js';
+import { buildPowerShellActionScript, buildPowerShellDetectionScript, windowsDetection } from './powershell.js';
+
+/**
+ * Turns catalog items into the platform-neutral script shapes of
+ * `contract.ts`, then into the platform's script. The fixed detection bodies
+ * below are ours; everything that comes from the catalog (match text,
+ * package names, parameter values) reaches them through the environment.
+ */
+
+/** Detection by package database. Upstream version only: Debian epochs, revisions and repack suffixes are not the vendor's version. */
+const LINUX_PACKAGE_DETECTION = [
+  'pkg_rows() {',
+  '  if command -v dpkg-query >/dev/null 2>&1 && [ -d "$NIGHTSHIFT_ROOT/var/lib/dpkg" ]; then',
+  '    dpkg-query --admindir="$NIGHTSHIFT_ROOT/var/lib/dpkg" -W -f=\'${db:Status-Abbrev}\\t${Package}\\t${Version}\\n\' 2>/dev/null \\',
+  '      | awk -F\'\\t\' \'$1 ~ /^ii/ { v = $3; sub(/^[0-9]+:/, "", v); sub(/-[^-]*$/, "", v); sub(/[+~](dfsg|ds|repack)[0-9.]*$/, "", v); print $2 "\\t" v }\'',
+  '  elif command -v rpm >/dev/null 2>&1; then',
+  '    rpm --root "${NIGHTSHIFT_ROOT:-/}" -qa --qf \'%{NAME}\\t%{VERSION}\\n\' 2>/dev/null',
+  '  fi',
+  '}',
+  'want="$NIGHTSHIFT_DETECT_VALUE"',
+  'mode="$NIGHTSHIFT_DETECT_MODE"',
+  'pkg_rows | while IFS=$\'\\t\' read -r name version; do',
+  '  case "$mode" in',
+  '    Exact) [ "$name" = "$want" ] || continue ;;',
+  '    Regex) [[ "$name" =~ $want ]] || continue ;;',
+  '    *) [[ "${name,,}" == *"${want,,}"* ]] || continue ;;',
+  '  esac',
+  '  printf \'%s\\n\' "$version"',
+  '  break',
+  'done',
+  '',
+].join('\n');
+
+function linuxDetection(detection: SoftwareDetection): { script: string; environment: Record<string, string> } {
+  switch (detection.method) {
+    case 'Script':
+      return { script: detection.script, environment: {} };
+    case 'PackageName':
+      return { script: LINUX_PACKAGE_DETECTION, environment: { NIGHTSHIFT_DETECT_MODE: 'Exact', NIGHTSHIFT_DETECT_VALUE: detection.value } };
+    case 'DisplayName':
+      return { script: LINUX_PACKAGE_DETECTION, environment: { NIGHTSHIFT_DETECT_MODE: detection.match, NIGHTSHIFT_DETECT_VALUE: detection.value } };
+  }
+}
+
+/** Parameters reach task scripts as `NIGHTSHIFT_PARAM_<name>` and all together as JSON. */
+export function parameterEnvironment(parameters: Readonly<Record<string, ParameterValue>>): Record<string, string> {
+  const environment: Record<string, string> = { NIGHTSHIFT_PARAMETERS_JSON: JSON.stringify(parameters) };
+  for (const [name, value] of Object.entries(parameters)) environment[`NIGHTSHIFT_PARAM_${name}`] = String(value);
+  return environment;
+}
+
+type TaskMethod = 'test' | 'get' | 'set';
+
+/** The script for one method of a task, and the method name it is told (combined scripts branch on it). */
+function taskScript(task: MaintenanceTask, method: TaskMethod): string | undefined {
+  if (task.scripts.style === 'Combined') return task.scripts.script;
+  return task.scripts[method];
+}
+
+export interface DetectionItem {
+  readonly key: string;
+  readonly platform: Platform;
+  readonly software?: Software;
+  readonly task?: MaintenanceTask;
+  readonly parameters?: Readonly<Record<string, ParameterValue>>;
+}
+
+export function detectionEntry(item: DetectionItem, timeoutSeconds: number): DetectionEntry {
+  if (item.software) {
+    const { script, environment } = item.platform === 'windows' ? windowsDetection(item.software.detection) : linuxDetection(item.software.detection);
+    return {
+      key: item.key,
+      script,
+      environment,
+      ...(item.software.testScript === undefined ? {} : { testScript: item.software.testScript }),
+      timeoutSeconds,
+    };
+  }
+  if (item.task) {
+    return {
+      key: item.key,
+      script: taskScript(item.task, 'test') ?? 'exit 2',
+      environment: { NIGHTSHIFT_TASK_METHOD: 'test', ...parameterEnvironment(item.parameters ?? {}) },
+      timeoutSeconds,
+    };
+  }
+  throw new Error(`detection item ${item.key} has neither software nor task`);
+}
+
+export function buildDetectionScript(platform: Platform, entries: readonly DetectionEntry[], nonce: string): string {
+  return platform === 'windows' ? buildPowerShellDetectionScript(entries, nonce) : buildBashDetectionScript(entries, nonce);
+}
+
+export interface SoftwareActionInput {
+  readonly type: ActionType;
+  readonly software: Software;
+  readonly toVersion?: string;
+  readonly fromVersion?: string;
+}
+
+/** The steps an action takes: a downgrade or repair removes first, then installs. */
+export function softwareSteps(input: SoftwareActionInput): ActionStep[] {
+  const { software } = input;
+  const install: ActionStep = { label: `install ${software.name}`, script: software.installScript };
+  const uninstall: ActionStep = { label: `uninstall ${software.name}`, script: software.uninstallScript };
+  switch (input.type) {
+    case 'Install':
+      return [install];
+    case 'Update':
+      return [software.upgradeScript ? { label: `upgrade ${software.name}`, script: software.upgradeScript } : install];
+    case 'Uninstall':
+      return [uninstall];
+    case 'Downgrade':
+    case 'Reinstall':
+      return [uninstall, install];
+    default:
+      throw new Error(`${input.type} is not a software action`);
+  }
+}
+
+export function taskSteps(type: ActionType, task: MaintenanceTask): { steps: ActionStep[]; method: TaskMethod } {
+  if (type === 'TaskEnforce') {
+    const script = taskScript(task, 'set');
+    if (script === undefined) throw new ConfigurationError(`task ${task.id} has no set script, so it cannot be enforced`);
+    return { steps: [{ label: `set ${task.name}`, script }], method: 'set' };
+  }
+  if (type === 'TaskAudit') {
+    // an audit reads: the get method when there is one, otherwise the test
+    const get = taskScript(task, 'get');
+    if (get !== undefined) return { steps: [{ label: `get ${task.name}`, script: get }], method: 'get' };
+    return { steps: [{ label: `test ${task.name}`, script: taskScript(task, 'test') ?? 'exit 2' }], method: 'test' };
+  }
+  throw new Error(`${type} is not a task action that runs`);
+}
+
+export function buildActionScript(platform: Platform, action: ActionScript, nonce: string): string {
+  return platform === 'windows' ? buildPowerShellActionScript(action, nonce) : buildBashActionScript(action, nonce);
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { ValidationError, type FieldProblem } from '../errors.js';
+import {
+  computerSchema,
+  deploymentSchema,
+  maintenanceTaskSchema,
+  softwareSchema,
+  tenantSchema,
+  type Computer,
+  type Deployment,
+  type MaintenanceTask,
+  type Software,
+  type Tenant,
+} from '../model/catalog.js';
+import { validateParameters } from '../catalog/parameters.js';
+import { findCycles } from '../planning/ordering.js';
+import { parseInput } from '../validation.js';
+import type { Dependencies } from './dependencies.js';
+
+export const catalogEntitySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('Tenant'), entity: z.unknown() }),
+  z.object({ kind: z.literal('Computer'), entity: z.unknown() }),
+  z.object({ kind: z.literal('Software'), entity: z.unknown() }),
+  z.object({ kind: z.literal('Task'), entity: z.unknown() }),
+  z.object({ kind: z.literal('Deployment'), entity: z.unknown() }),
+]);
+export type CatalogEntityInput = z.infer<typeof catalogEntitySchema>;
+
+export type SavedEntity =
+  | { kind: 'Tenant'; entity: Tenant }
+  | { kind: 'Computer'; entity: Computer }
+  | { kind: 'Software'; entity: Software }
+  | { kind: 'Task'; entity: MaintenanceTask }
+  | { kind: 'Deployment'; entity: Deployment };
+
+type CatalogDeps = Pick<Dependencies, 'catalog'>;
+
+const rejectIf = (entity: string, problems: FieldProblem[]): void => {
+  if (problems.length > 0) throw new ValidationError(entity, problems);
+};
+
+/**
+ * The one way into the catalog: parse the entity, check that everything it
+ * refers to exists and that it makes no dependency cycle, and only then
+ * store it. A rejected entity names its field and leaves the catalog as it was.
+ */
+export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityInput): Promise<SavedEntity> {
+  switch (input.kind) {
+    case 'Tenant': {
+      const tenant = parseInput(tenantSchema, input.entity, 'tenant');
+      rejectIf(`tenant ${tenant.id}`, await tenantProblems(deps, tenant));
+      await deps.catalog.putTenant(tenant);
+      return { kind: 'Tenant', entity: tenant };
+    }
+    case 'Computer': {
+      const computer = parseInput(computerSchema, input.entity, 'computer');
+      const tenant = await deps.catalog.getTenant(computer.tenantId);
+      rejectIf(`computer ${computer.id}`, tenant ? [] : [{ field: 'tenantId', problem: `tenant ${computer.tenantId} does not exist` }]);
+      await deps.catalog.putComputer(computer);
+      return { kind: 'Computer', entity: computer };
+    }
+    case 'Software': {
+      const software = parseInput(softwareSchema, input.entity, 'software');
+      rejectIf(`software ${software.id}`, await softwareProblems(deps, software));
+      await deps.catalog.putSoftware(software);
+      return { kind: 'Software', entity: software };
+    }
+    case 'Task': {
+      const task = parseInput(maintenanceTaskSchema, input.entity, 'maintenance task');
+      await deps.catalog.putTask(task);
+      return { kind: 'Task', entity: task };
+    }
+    case 'Deployment': {
+      const deployment = parseInput(deploymentSchema, input.entity, 'deployment');
+      rejectIf(`deployment ${deployment.id}`, await deploymentProblems(deps, deployment));
+      await deps.catalog.putDeployment(deployment);
+      return { kind: 'Deployment', entity: deployment };
+    }
+  }
+}
+
+async function tenantProblems(deps: CatalogDeps, tenant: Tenant): Promise<FieldProblem[]> {
+  if (tenant.parentTenantId === undefined) return [];
+  if (tenant.parentTenantId === tenant.id) return [{ field: 'parentTenantId', problem: 'a tenant cannot be its own parent' }];
+  // walk up from the new parent: meeting this tenant again would close a loop
+  const chain: string[] = [tenant.id];
+  for (let id: string | undefined = tenant.parentTenantId; id !== undefined; ) {
+    if (chain.includes(id)) return [{ field: 'parentTenantId', problem: `would make a loop of parents: ${[...chain, id].join(' → ')}` }];
+    const parent = await deps.catalog.getTenant(id);
+    if (!parent) return [{ field: 'parentTenantId', problem: `tenant ${id} does not exist` }];
+    chain.push(id);
+    id = parent.parentTenantId;
+  }
+  return [];
+}
+
+async function softwareProblems(deps: CatalogDeps, software: Software): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  // the dependency graph reachable from the new entry, with the new entry in place of any stored version
+  const graph = new Map<string, Software>([[software.id, software]]);
+  let frontier = software.dependencies.map((d) => d.softwareId);
+  while (frontier.length > 0) {
+    const wanted = frontier.filter((id) => !graph.has(id));
+    const found = await deps.catalog.getSoftware(wanted);
+    for (const entry of found) graph.set(entry.id, entry);
+    frontier = found.flatMap((entry) => entry.dependencies.map((d) => d.softwareId));
+  }
+  software.dependencies.forEach((dependency, index) => {
+    const target = graph.get(dependency.softwareId);
+    if (!target) problems.push({ field: `dependencies.${index}.softwareId`, problem: `software ${dependency.softwareId} does not exist` });
+    else if (target.platform !== software.platform) {
+      problems.push({ field: `dependencies.${index}.softwareId`, problem: `${dependency.softwareId} is ${target.platform} software; ${software.id} is ${software.platform}` });
+    }
+  });
+  const edges = [...graph.values()].flatMap((entry) => entry.dependencies.filter((d) => graph.has(d.softwareId)).map((d) => [d.softwareId, entry.id] as const));
+  for (const cycle of findCycles([...graph.keys()], edges)) {
+    if (cycle.includes(software.id)) problems.push({ field: 'dependencies', problem: `would make a dependency cycle: ${cycle.join(', ')} depend on each other` });
+  }
+  return problems;
+}
+
+async function deploymentProblems(deps: CatalogDeps, deployment: Deployment): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  if (deployment.itemKind === 'Software') {
+    const [software] = await deps.catalog.getSoftware([deployment.softwareId]);
+    if (!software) problems.push({ field: 'softwareId', problem: `software ${deployment.softwareId} does not exist` });
+  } else {
+    const [task] = await deps.catalog.getTasks([deployment.taskId]);
+    if (!task) problems.push({ field: 'taskId', problem: `maintenance task ${deployment.taskId} does not exist` });
+    else problems.push(...validateParameters(task, deployment.parameters, 'parameters'));
+  }
+  const target = deployment.target;
+  if ((target.kind === 'Tenant' || target.kind === 'Tag') && target.tenantId !== undefined && !(await deps.catalog.getTenant(target.tenantId))) {
+    problems.push({ field: 'target.tenantId', problem: `tenant ${target.tenantId} does not exist` });
+  }
+  if (target.kind === 'Computer' && !(await deps.catalog.getComputer(target.computerId))) {
+    problems.push({ field: 'target.computerId', problem: `computer ${target.computerId} does not exist` });
+  }
+  return problems;
+}

@@ -1,0 +1,102 @@
+import type { Computer, MaintenanceTask, Software, SoftwareDeployment, TaskDeployment, Tenant } from '../../functions/core/model/catalog.js';
+import type { SoftwareSessionItem, TaskSessionItem } from '../../functions/core/model/session.js';
+import type { Catalog } from '../../functions/core/planning/resolution.js';
+
+/** Builders for pure domain tests: valid entities with the fields a test does not care about filled in. */
+
+export const software = (id: string, overrides: Partial<Software> = {}): Software => ({
+  id,
+  name: id.charAt(0).toUpperCase() + id.slice(1),
+  platform: 'linux',
+  detection: { method: 'Script', script: 'true' },
+  installScript: 'true',
+  uninstallScript: 'true',
+  versions: [],
+  latestVersion: '2.0',
+  dependencies: [],
+  ...overrides,
+});
+
+export const task = (id: string, overrides: Partial<MaintenanceTask> = {}): MaintenanceTask => ({
+  id,
+  name: id,
+  platform: 'linux',
+  scripts: { style: 'Combined', script: 'true' },
+  parameters: [],
+  ...overrides,
+});
+
+export const tenant = (id: string, overrides: Partial<Tenant> = {}): Tenant => ({ id, name: id, excludeFromCrossTenant: false, ...overrides });
+
+export const computer = (id: string, overrides: Partial<Computer> = {}): Computer => ({
+  id,
+  agentId: 'i-0123456789abcdef0',
+  name: id,
+  tenantId: 't1',
+  platform: 'linux',
+  deviceClass: 'Workstation',
+  tags: [],
+  timeZone: 'UTC',
+  online: true,
+  ...overrides,
+});
+
+
+export const deploySoftware = (id: string, softwareId: string, overrides: Partial<SoftwareDeployment> = {}): SoftwareDeployment => ({
+  id,
+  itemKind: 'Software',
+  softwareId,
+  target: { kind: 'AllTenants' },
+  desiredState: 'LatestVersion',
+  enabled: true,
+  orderingHint: 'Unordered',
+  ...overrides,
+});
+
+export const deployTask = (id: string, taskId: string, overrides: Partial<TaskDeployment> = {}): TaskDeployment => ({
+  id,
+  itemKind: 'Task',
+  taskId,
+  target: { kind: 'AllTenants' },
+  mode: 'Enforce',
+  parameters: {},
+  enabled: true,
+  orderingHint: 'Unordered',
+  ...overrides,
+});
+
+export const catalogOf = (entries: { tenants?: Tenant[]; software?: Software[]; tasks?: MaintenanceTask[] }): Catalog => ({
+  tenants: new Map((entries.tenants ?? [tenant('t1')]).map((t) => [t.id, t])),
+  software: new Map((entries.software ?? []).map((s) => [s.id, s])),
+  tasks: new Map((entries.tasks ?? []).map((t) => [t.id, t])),
+});
+
+export const softwareItem = (id: string, overrides: Partial<SoftwareSessionItem> = {}): SoftwareSessionItem => ({
+  kind: 'Software',
+  key: `software:${id}`,
+  itemId: id,
+  itemName: id,
+  origin: 'Deployed',
+  deploymentId: `d-${id}`,
+  orderingHint: 'Unordered',
+  explanation: { rule: 'OnlyCandidate', candidates: [], summary: '' },
+  desiredState: 'LatestVersion',
+  targetVersion: '2.0',
+  dependencies: [],
+  hasTest: false,
+  ...overrides,
+});
+
+export const taskItem = (id: string, overrides: Partial<TaskSessionItem> = {}): TaskSessionItem => ({
+  kind: 'Task',
+  key: `task:${id}`,
+  itemId: id,
+  itemName: id,
+  origin: 'Deployed',
+  deploymentId: `d-${id}`,
+  orderingHint: 'Unordered',
+  explanation: { rule: 'OnlyCandidate', candidates: [], summary: '' },
+  mode: 'Enforce',
+  parameters: {},
+  ...overrides,
+});
