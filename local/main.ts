@@ -191,6 +191,11 @@ async function sessionReport(runtime: LocalRuntime, outcome: SessionOutcome, mac
     ];
   });
   const lines = [heading, table(['ACTION', 'ITEM', 'BEFORE', 'AFTER', 'RESULT', 'TIME', 'WHY'], rows)];
+  // the decisions an end user would ask about: removals and pinned versions
+  for (const action of actions.filter((a) => a.type === 'Uninstall' || a.type === 'Downgrade')) {
+    const summary = session.items.find((item) => item.key === action.itemKey)?.explanation.summary;
+    if (summary) lines.push(`  ${dim('why:')} ${summary}`);
+  }
   if (untouched.length) lines.push(`  ${dim('left alone:')} ${untouched.join(', ')}`);
   return lines.join('\n');
 }

@@ -57,6 +57,16 @@ export const HANDLERS: readonly HandlerEntry[] = [
     description: 'Records why a session failed',
   },
   {
+    name: 'save-catalog',
+    entry: 'functions/handlers/save-catalog.ts',
+    description: 'Validates and stores a tenant, computer, software, task or deployment',
+  },
+  {
+    name: 'explain-computer',
+    entry: 'functions/handlers/explain-computer.ts',
+    description: 'Explains which deployment of each item applies to a computer, and why',
+  },
+  {
     name: 'complete-command',
     entry: 'functions/handlers/complete-command.ts',
     description: 'Consumes SSM command status events and completes the waiting workflow step',

@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ComputerExplanation } from '../../functions/core/use-cases/explain-computer.js';
+import type { LocalRuntime } from '../../local/runtime.js';
+import { deploySoftware, software } from '../support/domain.js';
+import { runtimeWithFleet, testComputer } from '../support/fleet.js';
+
+describe('the catalog handlers', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await runtimeWithFleet({ software: [], deployments: [], machines: [{ computer: testComputer('pc-1', 'i-0000000000000e001', { deviceClass: 'Server' }) }] });
+  });
+  afterAll(() => runtime.close());
+
+  it('save-catalog stores valid entities and refuses bad ones by field, storing nothing', async () => {
+    expect(await runtime.invoke('save-catalog', { kind: 'Software', entity: software('chrome', { name: 'Chrome' }) })).toMatchObject({ kind: 'Software', entity: { id: 'chrome' } });
+    await expect(runtime.invoke('save-catalog', { kind: 'Deployment', entity: deploySoftware('d1', 'nope') })).rejects.toMatchObject({
+      name: 'ValidationError',
+      problems: [{ field: 'softwareId', problem: 'software nope does not exist' }],
+    });
+    await expect(runtime.invoke('save-catalog', { kind: 'Gadget', entity: {} })).rejects.toMatchObject({ name: 'ValidationError' });
+    expect(await runtime.deps.catalog.getDeployment('d1')).toBeUndefined();
+  });
+
+  it('explain-computer answers "why is Chrome being uninstalled here?"', async () => {
+    await runtime.invoke('save-catalog', { kind: 'Deployment', entity: deploySoftware('chrome-all', 'chrome') });
+    await runtime.invoke('save-catalog', { kind: 'Deployment', entity: deploySoftware('no-chrome-servers', 'chrome', { desiredState: 'NotPresent', deviceClasses: ['Server'] }) });
+    const answer = (await runtime.invoke('explain-computer', { computerId: 'pc-1' })) as ComputerExplanation;
+    expect(answer.items).toEqual([
+      expect.objectContaining({
+        key: 'software:chrome',
+        wants: 'NotPresent',
+        explanation: expect.objectContaining({
+          winner: 'no-chrome-servers',
+          rule: 'DeviceClassFilter',
+          summary: 'Chrome: NotPresent from deployment no-chrome-servers (all tenants), over chrome-all, because its device-class filter is more specific',
+        }),
+      }),
+    ]);
+  });
+});
