@@ -13,6 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { STAGED_SCRIPT_PREFIX } from '../functions/adapters/agent.ssm.js';
 import { MAX_DELIVERY_TIMEOUT_SECONDS } from '../functions/adapters/config.js';
 import { TABLE_DEFINITION } from '../functions/adapters/table-definition.js';
 import { FINAL_INVOCATION_STATUSES } from '../functions/core/model/agent.js';
@@ -142,7 +143,6 @@ export class NightshiftStack extends Stack {
       actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
       resources: [this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     });
-    fn('complete-command').addToRolePolicy(answerTaskTokens);
     fn('dispatch-command').addToRolePolicy(answerTaskTokens);
 
     fn('dispatch-command').addToRolePolicy(
@@ -152,6 +152,8 @@ export class NightshiftStack extends Stack {
         resources: [
           Stack.of(this).formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunShellScript' }),
           Stack.of(this).formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunPowerShellScript' }),
+          // scripts too large to send inline are staged in the bucket and run from there
+          Stack.of(this).formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunRemoteScript' }),
           Stack.of(this).formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
           Stack.of(this).formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
         ],
@@ -167,17 +169,32 @@ export class NightshiftStack extends Stack {
         'Any managed computer of this account may receive a maintenance command; which ones do is decided by deployments, not IAM.',
       );
     }
-    fn('complete-command').addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'ReadCommandResults', actions: ['ssm:GetCommandInvocation'], resources: ['*'] }),
-    );
-    fn('complete-command').addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'ReadFullCommandOutput', actions: ['s3:GetObject'], resources: [commandOutput.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`)] }),
+    fn('dispatch-command').addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'StageLargeScripts', actions: ['s3:PutObject'], resources: [commandOutput.arnForObjects(`${STAGED_SCRIPT_PREFIX}*`)] }),
     );
     this.acknowledgeWildcard(
-      this.roleOf('complete-command'),
-      `Resource::<${this.logicalIdOf(commandOutput)}.Arn>/${COMMAND_OUTPUT_PREFIX}*`,
-      'Command output objects are named by SSM per command; the prefix is ours alone.',
+      this.roleOf('dispatch-command'),
+      `Resource::<${this.logicalIdOf(commandOutput)}.Arn>/${STAGED_SCRIPT_PREFIX}*`,
+      'Staged scripts are named by their content hash under a prefix that is ours alone.',
     );
+    // completion runs on the event, and on the schedule for events that never came
+    for (const name of ['complete-command', 'reconcile-commands']) {
+      fn(name).addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCommandResults', actions: ['ssm:GetCommandInvocation'], resources: ['*'] }));
+      fn(name).addToRolePolicy(
+        new iam.PolicyStatement({ sid: 'ReadFullCommandOutput', actions: ['s3:GetObject'], resources: [commandOutput.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`)] }),
+      );
+      fn(name).addToRolePolicy(answerTaskTokens);
+      this.acknowledgeWildcard(
+        this.roleOf(name),
+        `Resource::<${this.logicalIdOf(commandOutput)}.Arn>/${COMMAND_OUTPUT_PREFIX}*`,
+        'Command output objects are named by SSM per command; the prefix is ours alone.',
+      );
+    }
+    new events.Rule(this, 'ReconcileCommandsSchedule', {
+      description: 'Completes agent commands whose status event was lost',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(fn('reconcile-commands'), { retryAttempts: 2 })],
+    });
 
     const deadLetters = new sqs.Queue(this, 'CommandEventsDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -48,6 +48,12 @@ export interface LocalRuntimeOptions {
   /** Lets a test wrap a handler (fault injection) without touching the handler itself. */
   readonly wrapHandler?: (name: string, handler: LambdaHandler<unknown, unknown>) => LambdaHandler<unknown, unknown>;
   readonly onAgentActivity?: (record: SandboxCommandRecord, phase: 'started' | 'finished') => void;
+  /** Simulates lost SSM status events (the reconciler's reason to exist). */
+  readonly loseAgentEvent?: (record: SandboxCommandRecord) => boolean;
+  /** How often the sandbox agent looks at machines and deadlines. */
+  readonly agentPollMs?: number;
+  /** Runs the command reconciler this often, as the schedule in AWS does; off when absent. */
+  readonly reconcileEveryMs?: number;
 }
 
 export interface SessionOutcome {
@@ -114,10 +120,14 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     return handler(event, fakeLambdaContext(localFunctionName(handlerName)));
   };
 
+  const clock = options.clock ?? systemClock;
   const agent = new SandboxAgent({
     machinesDir: path.join(dataDir, 'machines'),
     onEvent: (event) => invoke('complete-command', event),
+    clock,
     ...(options.onAgentActivity ? { onActivity: options.onAgentActivity } : {}),
+    ...(options.loseAgentEvent ? { loseEvent: options.loseAgentEvent } : {}),
+    ...(options.agentPollMs === undefined ? {} : { pollMs: options.agentPollMs }),
   });
   await agent.discover();
 
@@ -133,7 +143,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     catalog: new DynamoCatalogStore(table),
     agent,
     workflow,
-    clock: options.clock ?? systemClock,
+    clock,
     ids: options.ids ?? randomIds,
     logger,
     agentSettings: { ...DEFAULT_AGENT_SETTINGS, ...options.agentSettings },
@@ -147,6 +157,16 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     const handler = module.createHandler(provide);
     handlers.set(localFunctionName(entry.name), options.wrapHandler ? options.wrapHandler(entry.name, handler) : handler);
   }
+
+  // the local twin of the scheduled rule: same handler, a timer instead of EventBridge
+  const reconciler = options.reconcileEveryMs
+    ? setInterval(() => {
+        invoke('reconcile-commands', { overdueAfterSeconds: 0, limit: 200 }).catch((error: unknown) => {
+          logger.error('reconciler failed', { error: error instanceof Error ? error.message : String(error) });
+        });
+      }, options.reconcileEveryMs)
+    : undefined;
+  reconciler?.unref();
 
   return {
     dataDir,
@@ -175,6 +195,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       };
     },
     async close() {
+      if (reconciler) clearInterval(reconciler);
       await agent.idle();
       await dynamo.close();
       dynamoClient.destroy();

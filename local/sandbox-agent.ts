@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AgentUnreachableError, NotFoundError } from '../functions/core/errors.js';
 import type { AgentCommand, AgentInvocation, InvocationStatus } from '../functions/core/model/agent.js';
 import type { AgentPort } from '../functions/core/ports/agent.port.js';
+import type { Clock } from '../functions/core/ports/clock.port.js';
 
 /** What a sandbox machine is; stored as `.sandbox/machine.json` inside its folder. */
 export interface MachineDescriptor {
@@ -43,6 +44,8 @@ export interface SandboxCommandRecord {
   readonly sentAtMs: number;
   startedAtMs?: number;
   finishedAtMs?: number;
+  /** How many times the machine restarted during this command (exit 194). */
+  restarts: number;
   invocation: AgentInvocation;
 }
 
@@ -53,12 +56,19 @@ export interface SandboxAgentOptions {
   readonly onEvent: (event: CommandStatusEvent) => Promise<unknown>;
   /** Told when a command starts and ends, for live displays. */
   readonly onActivity?: (record: SandboxCommandRecord, phase: 'started' | 'finished') => void;
-  /** How often an offline machine's descriptor is re-read while commands wait for it. */
-  readonly onlinePollMs?: number;
+  /** Delivery and execution deadlines follow this clock (tests move it instead of waiting). */
+  readonly clock?: Clock;
+  /** How often waiting commands look at the clock and the machine descriptor. */
+  readonly pollMs?: number;
+  /** Simulates EventBridge losing an event: a command for which this says true finishes silently. */
+  readonly loseEvent?: (record: SandboxCommandRecord) => boolean;
 }
 
 const SANDBOX_DIR = '.sandbox';
 const EVENT_DELIVERY_ATTEMPTS = 8;
+/** What AWS-RunShellScript does with exit 194: restart the computer, then run the whole command again. */
+const RESTART_AND_RERUN_EXIT_CODE = 194;
+const MAX_RESTARTS = 5;
 
 /**
  * The agent port for sandbox machines: each machine is a folder, and the
@@ -67,16 +77,25 @@ const EVENT_DELIVERY_ATTEMPTS = 8;
  * simulation of SSM's behaviour, not a security boundary.
  *
  * Like SSM it answers `send` at once, runs the command later, and announces
- * the end with a status event; offline machines hold commands until they come
- * back or the delivery timeout passes, and scripts that overrun the execution
- * timeout are killed.
+ * the end with a status event. Offline machines hold commands until they come
+ * back or the delivery timeout passes (DeliveryTimedOut); scripts that overrun
+ * the execution timeout are killed (ExecutionTimedOut); exit 194 restarts the
+ * machine and runs the command again; a cancelled command is killed
+ * (Cancelled).
  */
 export class SandboxAgent implements AgentPort {
   private readonly machines = new Map<string, string>();
   private readonly commands = new Map<string, SandboxCommandRecord>();
+  private readonly processes = new Map<string, ChildProcess>();
+  private readonly cancelled = new Set<string>();
   private readonly running = new Set<Promise<void>>();
+  private readonly clock: Clock;
+  private readonly pollMs: number;
 
-  constructor(private readonly options: SandboxAgentOptions) {}
+  constructor(private readonly options: SandboxAgentOptions) {
+    this.clock = options.clock ?? { now: () => new Date() };
+    this.pollMs = options.pollMs ?? 100;
+  }
 
   /** Registers every machine folder found under `machinesDir`. */
   async discover(): Promise<MachineDescriptor[]> {
@@ -129,7 +148,8 @@ export class SandboxAgent implements AgentPort {
       commandId,
       agentId: command.agentId,
       comment: command.comment,
-      sentAtMs: Date.now(),
+      sentAtMs: this.clock.now().getTime(),
+      restarts: 0,
       invocation: {
         commandId,
         agentId: command.agentId,
@@ -162,6 +182,15 @@ export class SandboxAgent implements AgentPort {
     return Promise.resolve(undefined);
   }
 
+  cancel(commandId: string, agentId: string): Promise<void> {
+    const record = this.commands.get(commandId);
+    if (!record || record.agentId !== agentId || record.finishedAtMs !== undefined) return Promise.resolve();
+    this.cancelled.add(commandId);
+    const child = this.processes.get(commandId);
+    if (child?.pid !== undefined) killGroup(child.pid);
+    return Promise.resolve();
+  }
+
   /** Every command sent so far, oldest first. */
   history(agentId?: string): SandboxCommandRecord[] {
     return [...this.commands.values()].filter((record) => agentId === undefined || record.agentId === agentId);
@@ -174,33 +203,94 @@ export class SandboxAgent implements AgentPort {
 
   private async execute(root: string, command: AgentCommand, record: SandboxCommandRecord): Promise<void> {
     const delivered = await this.awaitDelivery(root, command, record);
-    if (delivered) {
-      record.startedAtMs = Date.now();
+    if (delivered === 'delivered') {
+      record.startedAtMs = this.clock.now().getTime();
       record.invocation = { ...record.invocation, status: 'InProgress' };
       this.options.onActivity?.(record, 'started');
-      record.invocation = { ...record.invocation, ...(await runScript(root, command, record.commandId)) };
+      let outcome = await this.runScript(root, command, record);
+      while (outcome.responseCode === RESTART_AND_RERUN_EXIT_CODE && outcome.status === 'Failed' && record.restarts < MAX_RESTARTS) {
+        record.restarts++;
+        await restartMachine(root);
+        outcome = await this.runScript(root, command, record);
+      }
+      record.invocation = { ...record.invocation, ...outcome };
+    } else {
+      record.invocation = { ...record.invocation, status: delivered };
     }
-    record.finishedAtMs = Date.now();
+    record.finishedAtMs = this.clock.now().getTime();
     this.options.onActivity?.(record, 'finished');
+    if (this.options.loseEvent?.(record)) return;
     await this.announce(record);
   }
 
-  /** Waits for the machine's latency, or for it to come online; false if the delivery timeout passed first. */
-  private async awaitDelivery(root: string, command: AgentCommand, record: SandboxCommandRecord): Promise<boolean> {
+  /** Waits for the machine's latency, or for it to come online, against the clock; the status if it never ran. */
+  private async awaitDelivery(root: string, command: AgentCommand, record: SandboxCommandRecord): Promise<'delivered' | 'DeliveryTimedOut' | 'Cancelled'> {
     const deadline = record.sentAtMs + command.deliveryTimeoutSeconds * 1000;
-    const pollMs = this.options.onlinePollMs ?? 200;
     for (;;) {
+      if (this.cancelled.has(record.commandId)) return 'Cancelled';
       const descriptor = await readDescriptor(root);
       if (descriptor.online) {
         await sleep(descriptor.latencyMs);
-        return true;
+        return this.cancelled.has(record.commandId) ? 'Cancelled' : 'delivered';
       }
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        record.invocation = { ...record.invocation, status: 'DeliveryTimedOut' };
-        return false;
-      }
-      await sleep(Math.min(pollMs, remaining));
+      if (this.clock.now().getTime() >= deadline) return 'DeliveryTimedOut';
+      await sleep(this.pollMs);
+    }
+  }
+
+  /** Runs the script with the machine folder as its world; kills the whole process group at the execution deadline. */
+  private async runScript(
+    root: string,
+    command: AgentCommand,
+    record: SandboxCommandRecord,
+  ): Promise<Pick<AgentInvocation, 'status' | 'responseCode' | 'stdout' | 'stderr'>> {
+    const scriptPath = path.join(root, SANDBOX_DIR, `${record.commandId}.sh`);
+    await writeFile(scriptPath, command.script, { mode: 0o700 });
+    const deadline = this.clock.now().getTime() + command.executionTimeoutSeconds * 1000;
+    try {
+      return await new Promise((resolve, reject) => {
+        const child = spawn('bash', [scriptPath], {
+          cwd: root,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: {
+            PATH: '/usr/local/bin:/usr/bin:/bin',
+            LANG: 'C.UTF-8',
+            HOME: path.join(root, 'home'),
+            TMPDIR: path.join(root, 'tmp'),
+            NIGHTSHIFT_ROOT: root,
+          },
+        });
+        this.processes.set(record.commandId, child);
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+        child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        let timedOut = false;
+        const watchdog = setInterval(() => {
+          if (this.clock.now().getTime() < deadline || child.pid === undefined) return;
+          timedOut = true;
+          killGroup(child.pid);
+        }, this.pollMs);
+        child.on('error', (error) => {
+          clearInterval(watchdog);
+          reject(error);
+        });
+        child.on('close', (code) => {
+          clearInterval(watchdog);
+          this.processes.delete(record.commandId);
+          const exitCode = code ?? -1;
+          const cancelled = this.cancelled.has(record.commandId);
+          resolve({
+            status: cancelled ? 'Cancelled' : timedOut ? 'ExecutionTimedOut' : exitCode === 0 ? 'Success' : 'Failed',
+            responseCode: cancelled || timedOut ? -1 : exitCode,
+            stdout: Buffer.concat(stdout).toString('utf8'),
+            stderr: Buffer.concat(stderr).toString('utf8'),
+          });
+        });
+      });
+    } finally {
+      await rm(scriptPath, { force: true });
     }
   }
 
@@ -212,7 +302,7 @@ export class SandboxAgent implements AgentPort {
       'detail-type': 'EC2 Command Invocation Status-change Notification',
       source: 'aws.ssm',
       account: '000000000000',
-      time: new Date().toISOString(),
+      time: new Date(record.finishedAtMs ?? record.sentAtMs).toISOString(),
       region: 'us-east-1',
       resources: [`arn:aws:ec2:us-east-1:000000000000:instance/${record.agentId}`],
       detail: {
@@ -242,59 +332,29 @@ async function readDescriptor(root: string): Promise<MachineDescriptor> {
   return JSON.parse(await readFile(path.join(root, SANDBOX_DIR, 'machine.json'), 'utf8')) as MachineDescriptor;
 }
 
+/** Written to a temporary file and renamed, so a command polling the descriptor never reads half of it. */
 async function writeDescriptor(root: string, descriptor: MachineDescriptor): Promise<void> {
-  await writeFile(path.join(root, SANDBOX_DIR, 'machine.json'), `${JSON.stringify(descriptor, null, 2)}\n`);
+  const file = path.join(root, SANDBOX_DIR, 'machine.json');
+  const temporary = `${file}.${randomUUID()}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(descriptor, null, 2)}\n`);
+  await rename(temporary, file);
+}
+
+/** A restart the sandbox can show: the machine's temporary files are gone and its boot count went up. */
+async function restartMachine(root: string): Promise<void> {
+  await rm(path.join(root, 'tmp'), { recursive: true, force: true });
+  await mkdir(path.join(root, 'tmp'), { recursive: true });
+  const bootsFile = path.join(root, SANDBOX_DIR, 'boots');
+  const boots = Number((await readFile(bootsFile, 'utf8').catch(() => '0')).trim()) || 0;
+  await writeFile(bootsFile, `${boots + 1}\n`);
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Runs the script with the machine folder as its world; kills the whole process group at the execution timeout. */
-async function runScript(
-  root: string,
-  command: AgentCommand,
-  commandId: string,
-): Promise<Pick<AgentInvocation, 'status' | 'responseCode' | 'stdout' | 'stderr'>> {
-  const scriptPath = path.join(root, SANDBOX_DIR, `${commandId}.sh`);
-  await writeFile(scriptPath, command.script, { mode: 0o700 });
-  try {
-    return await new Promise((resolve, reject) => {
-      const child = spawn('bash', [scriptPath], {
-        cwd: root,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: '/usr/local/bin:/usr/bin:/bin',
-          LANG: 'C.UTF-8',
-          HOME: path.join(root, 'home'),
-          TMPDIR: path.join(root, 'tmp'),
-          NIGHTSHIFT_ROOT: root,
-        },
-      });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      }, command.executionTimeoutSeconds * 1000);
-      child.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        const exitCode = code ?? -1;
-        resolve({
-          status: timedOut ? 'ExecutionTimedOut' : exitCode === 0 ? 'Success' : 'Failed',
-          responseCode: timedOut ? -1 : exitCode,
-          stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: Buffer.concat(stderr).toString('utf8'),
-        });
-      });
-    });
-  } finally {
-    await rm(scriptPath, { force: true });
-  }
-}

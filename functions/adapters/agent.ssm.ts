@@ -1,5 +1,7 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
+  CancelCommandCommand,
   GetCommandInvocationCommand,
   InvocationDoesNotExist,
   ListCommandsCommand,
@@ -15,7 +17,16 @@ export interface SsmAgentOptions {
   /** Full command output lands here; SSM keeps only 24,000 characters inline. */
   readonly outputBucket: string;
   readonly outputPrefix: string;
+  /** The bucket's region, for the script URLs AWS-RunRemoteScript downloads from. */
+  readonly region: string;
+  /** Scripts larger than this many bytes are staged in the bucket instead of sent inline. */
+  readonly inlineScriptLimitBytes?: number;
 }
+
+/** SSM caps a command's parameters at 64 KB; the rest of the request needs room too. */
+export const DEFAULT_INLINE_SCRIPT_LIMIT_BYTES = 60_000;
+/** Staged scripts live under this prefix; instance profiles need s3:GetObject on it. */
+export const STAGED_SCRIPT_PREFIX = 'staged-scripts/';
 
 /** SSM cuts inline output at this many characters. */
 const INLINE_OUTPUT_LIMIT = 24_000;
@@ -55,17 +66,26 @@ export class SsmAgent implements AgentPort {
   ) {}
 
   async send(command: AgentCommand): Promise<{ commandId: string }> {
+    const limit = this.options.inlineScriptLimitBytes ?? DEFAULT_INLINE_SCRIPT_LIMIT_BYTES;
+    const staged = Buffer.byteLength(command.script, 'utf8') > limit ? await this.stage(command) : undefined;
     try {
       const result = await this.ssm.send(
         new SendCommandCommand({
           InstanceIds: [command.agentId],
-          DocumentName: DOCUMENTS[command.platform],
+          DocumentName: staged ? 'AWS-RunRemoteScript' : DOCUMENTS[command.platform],
           Comment: command.comment,
           TimeoutSeconds: command.deliveryTimeoutSeconds,
-          Parameters: {
-            commands: [command.script],
-            executionTimeout: [String(command.executionTimeoutSeconds)],
-          },
+          Parameters: staged
+            ? {
+                sourceType: ['S3'],
+                sourceInfo: [JSON.stringify({ path: staged.url })],
+                commandLine: [staged.commandLine],
+                executionTimeout: [String(command.executionTimeoutSeconds)],
+              }
+            : {
+                commands: [command.script],
+                executionTimeout: [String(command.executionTimeoutSeconds)],
+              },
           OutputS3BucketName: this.options.outputBucket,
           OutputS3KeyPrefix: this.options.outputPrefix,
         }),
@@ -75,6 +95,44 @@ export class SsmAgent implements AgentPort {
       return { commandId };
     } catch (error) {
       throw translateAwsError(error, `sending a command to ${command.agentId}`);
+    }
+  }
+
+  /**
+   * A script too large to send inline goes to the bucket, named by its
+   * content (a retry uploads the same object again), and the computer's agent
+   * downloads it with AWS-RunRemoteScript.
+   */
+  private async stage(command: AgentCommand): Promise<{ url: string; commandLine: string }> {
+    const extension = command.platform === 'windows' ? 'ps1' : 'sh';
+    const file = `nightshift-${createHash('sha256').update(command.script).digest('hex').slice(0, 32)}.${extension}`;
+    const key = `${STAGED_SCRIPT_PREFIX}${file}`;
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.options.outputBucket,
+          Key: key,
+          // a byte order mark keeps Windows PowerShell from reading the file in the ANSI code page
+          Body: command.platform === 'windows' ? `\uFEFF${command.script}` : command.script,
+          ContentType: 'text/plain; charset=utf-8',
+        }),
+      );
+    } catch (error) {
+      throw translateAwsError(error, `staging a ${Buffer.byteLength(command.script, 'utf8')}-byte script`);
+    }
+    return {
+      url: `https://${this.options.outputBucket}.s3.${this.options.region}.amazonaws.com/${key}`,
+      commandLine: command.platform === 'windows' ? `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File ${file}` : `bash ${file}`,
+    };
+  }
+
+  async cancel(commandId: string, agentId: string): Promise<void> {
+    try {
+      await this.ssm.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [agentId] }));
+    } catch (error) {
+      // a command that already finished cannot be cancelled, and needs not be
+      if (error instanceof Error && (error.name === 'InvalidCommandId' || error.name === 'DuplicateInstanceId')) return;
+      throw translateAwsError(error, `cancelling command ${commandId}`);
     }
   }
 

@@ -18,6 +18,7 @@ export function createCloudDependencies(config: Config): Dependencies {
     agent: new SsmAgent(createSsmClient(), createS3Client(), {
       outputBucket: config.commandOutputBucket,
       outputPrefix: 'commands/',
+      region: config.region,
     }),
     workflow: new StepFunctionsWorkflow(createSfnClient(), config.stateMachineArn),
     clock: systemClock,

@@ -7,6 +7,8 @@ export const MAX_DELIVERY_TIMEOUT_SECONDS = 2_592_000;
 
 const environmentSchema = z.object({
   TABLE_NAME: z.string().min(1),
+  /** Set by Lambda itself. */
+  AWS_REGION: z.string().min(1),
   STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   COMMAND_OUTPUT_BUCKET: z.string().min(3),
   AGENT_DELIVERY_TIMEOUT_SECONDS: z.coerce.number().int().min(30).max(MAX_DELIVERY_TIMEOUT_SECONDS).default(172_800),
@@ -16,6 +18,7 @@ const environmentSchema = z.object({
 
 /** Typed configuration; the local runtime builds the same object without touching `process.env`. */
 export interface Config {
+  readonly region: string;
   readonly tableName: string;
   readonly stateMachineArn?: string;
   readonly commandOutputBucket: string;
@@ -31,6 +34,7 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
   }
   const env = parsed.data;
   return {
+    region: env.AWS_REGION,
     tableName: env.TABLE_NAME,
     ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
     commandOutputBucket: env.COMMAND_OUTPUT_BUCKET,

@@ -155,6 +155,8 @@ export class DynamoTable {
   async query(options: {
     pk: string;
     skPrefix?: string;
+    /** Only sort keys strictly below this value. */
+    skBefore?: string;
     index?: IndexName;
     limit?: number;
     newestFirst?: boolean;
@@ -164,12 +166,14 @@ export class DynamoTable {
       : undefined;
     const pkName = index?.partitionKey ?? TABLE_DEFINITION.partitionKey;
     const skName = index?.sortKey ?? TABLE_DEFINITION.sortKey;
+    const sortCondition = options.skPrefix !== undefined ? ' AND begins_with(#sk, :sk)' : options.skBefore !== undefined ? ' AND #sk < :sk' : '';
+    const sortValue = options.skPrefix ?? options.skBefore;
     const input: QueryCommandInput = {
       TableName: this.tableName,
       ...(index ? { IndexName: index.indexName } : { ConsistentRead: true }),
-      KeyConditionExpression: options.skPrefix ? '#pk = :pk AND begins_with(#sk, :sk)' : '#pk = :pk',
-      ExpressionAttributeNames: options.skPrefix ? { '#pk': pkName, '#sk': skName } : { '#pk': pkName },
-      ExpressionAttributeValues: options.skPrefix ? { ':pk': options.pk, ':sk': options.skPrefix } : { ':pk': options.pk },
+      KeyConditionExpression: `#pk = :pk${sortCondition}`,
+      ExpressionAttributeNames: sortCondition ? { '#pk': pkName, '#sk': skName } : { '#pk': pkName },
+      ExpressionAttributeValues: sortValue !== undefined ? { ':pk': options.pk, ':sk': sortValue } : { ':pk': options.pk },
       ...(options.newestFirst ? { ScanIndexForward: false } : {}),
     };
     const items: Item[] = [];

@@ -209,6 +209,11 @@ export class DynamoSessionStore implements SessionStore {
     });
   }
 
+  async listWaitingDispatches(createdBefore: string, limit: number): Promise<Dispatch[]> {
+    const items = await this.table.query({ pk: WAITING_DISPATCHES, index: 'GSI2', skBefore: createdBefore, limit });
+    return items.map((item) => toEntity<Dispatch>(item));
+  }
+
   async listDispatches(sessionId: string): Promise<Dispatch[]> {
     const items = await this.table.query({ pk: sessionPk(sessionId), skPrefix: 'DISPATCH#' });
     return items.map((item) => toEntity<Dispatch>(item));

@@ -67,6 +67,11 @@ export const HANDLERS: readonly HandlerEntry[] = [
     description: 'Explains which deployment of each item applies to a computer, and why',
   },
   {
+    name: 'reconcile-commands',
+    entry: 'functions/handlers/reconcile-commands.ts',
+    description: 'Polls agent commands whose completion event is overdue, so a lost event never leaves a session hanging',
+  },
+  {
     name: 'complete-command',
     entry: 'functions/handlers/complete-command.ts',
     description: 'Consumes SSM command status events and completes the waiting workflow step',

@@ -20,6 +20,7 @@ const s3 = mockClient(S3Client);
 const agent = new SsmAgent(new SSMClient({ region: 'eu-west-1' }), new S3Client({ region: 'eu-west-1' }), {
   outputBucket: 'nightshift-output',
   outputPrefix: 'commands/',
+  region: 'eu-west-1',
 });
 
 const command = {

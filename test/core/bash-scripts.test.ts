@@ -167,6 +167,28 @@ describe('the bash action script (run for real)', () => {
     expect(readFileSync(path.join(root, 'steps'), 'utf8')).toBe('one\n');
   });
 
+  it('is idempotent across a restart: a command run again after exit 194 skips the steps that finished', () => {
+    const script = buildBashActionScript(
+      {
+        description: 'Update kernel',
+        steps: [
+          { label: 'download', script: 'echo download >> "$NIGHTSHIFT_ROOT/runs"\n' },
+          // the first run asks SSM to restart and run the command again; after the "restart" it finishes
+          { label: 'apply', script: 'echo apply >> "$NIGHTSHIFT_ROOT/runs"\nif [ ! -f "$NIGHTSHIFT_ROOT/restarted" ]; then touch "$NIGHTSHIFT_ROOT/restarted"; exit 194; fi\n' },
+        ],
+        environment: {},
+      },
+      'n_10',
+    );
+    expect(runBash(script).status).toBe(194);
+    const second = runBash(script);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain('nightshift: step 1 of 2: download (finished before a restart)');
+    expect(readFileSync(path.join(root, 'runs'), 'utf8')).toBe('download\napply\napply\n');
+    // the markers are gone once the command really ended, so a new command with a new nonce starts clean
+    expect(readdirSync(path.join(root, 'var/lib/nightshift/commands'))).toEqual([]);
+  });
+
   it('counts Windows restart exit codes as success that needs a reboot', () => {
     expect(parseActionOutput('NIGHTSHIFT-RESULT n_8 3010 12 -\n', '', 'n_8', 3010)).toMatchObject({ exitCode: 0, rebootRequired: true });
   });

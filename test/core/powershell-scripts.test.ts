@@ -172,6 +172,15 @@ describe('the PowerShell action script', () => {
     ...extra,
   });
 
+  it('turns an installer restart request into success plus the restart marker, and remembers finished steps', () => {
+    const script = buildPowerShellActionScript(action(), 'n_7');
+    // SSM restarts a computer on the spot when a command exits 3010; the session decides instead
+    expect(script).toContain('if ($code -eq 3010 -or $code -eq 1641) { $script:__nsRestart = $true; $code = 0 }');
+    expect(script).toContain("if ($__nsRestart) { [Console]::Out.WriteLine('NIGHTSHIFT-REBOOT-REQUIRED') }");
+    expect(script).toContain("(finished before a restart)");
+    expect(script).toContain("Join-Path $__nsStateRoot ('Nightshift\\commands\\' + $__nsNonce)");
+  });
+
   it('parses as PowerShell, with and without environment and steps', () => {
     expect(problems(buildPowerShellActionScript(action(), 'n_6'))).toEqual([]);
     expect(problems(buildPowerShellActionScript(action({ steps: [], environment: {} }), 'n_6'))).toEqual([]);

@@ -14,4 +14,6 @@ export interface AgentPort {
    * crashed attempt did send before it died.
    */
   findCommand(agentId: string, comment: string, sentAfter: Date): Promise<string | undefined>;
+  /** Stops a command that has not finished; a command that already ended is left as it was. */
+  cancel(commandId: string, agentId: string): Promise<void>;
 }

@@ -67,4 +67,6 @@ export interface SessionStore {
   completeDispatch(sessionId: string, key: DispatchKey, outcome: DispatchOutcome, now: string): Promise<Dispatch>;
   markTokenDelivered(sessionId: string, key: DispatchKey): Promise<void>;
   listDispatches(sessionId: string): Promise<Dispatch[]>;
+  /** Dispatches still waiting for their command, oldest first, created before the given time (the reconciler's worklist). */
+  listWaitingDispatches(createdBefore: string, limit: number): Promise<Dispatch[]>;
 }

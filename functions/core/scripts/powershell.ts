@@ -1,7 +1,7 @@
 import type { SoftwareDetection } from '../model/catalog.js';
 import { encodeBase64 } from './encoding.js';
 import type { ActionScript, DetectionEntry } from './contract.js';
-import { ITEM_RECORD_TAG, RESULT_RECORD_TAG, assertIdentifier, assertNonce, positiveSeconds } from './contract.js';
+import { ITEM_RECORD_TAG, REBOOT_MARKER, RESULT_RECORD_TAG, assertIdentifier, assertNonce, positiveSeconds } from './contract.js';
 
 /**
  * Generated PowerShell for Windows computers (`AWS-RunPowerShellScript`,
@@ -160,9 +160,19 @@ export function buildPowerShellDetectionScript(entries: readonly DetectionEntry[
 const ACTION_FUNCTIONS = [
   '$__nsRc = 0',
   "$__nsFailed = '-'",
+  '$__nsRestart = $false',
+  "# Finished steps leave a marker that survives a restart, so a command SSM runs again does not repeat them.",
+  "$__nsStateRoot = if ($env:NIGHTSHIFT_ROOT) { $env:NIGHTSHIFT_ROOT } else { $env:ProgramData }",
+  "$__nsState = Join-Path $__nsStateRoot ('Nightshift\\commands\\' + $__nsNonce)",
+  'try { $null = [IO.Directory]::CreateDirectory($__nsState) } catch { [Console]::Error.WriteLine("nightshift: cannot create $__nsState"); exit 70 }',
   '# Not captured by the caller, so the step\'s output flows straight into the command output, as in bash.',
   'function __nsStep([int]$Index, [int]$Count, [string]$Label, [string]$Encoded) {',
   '  if ($script:__nsRc -ne 0) { return }',
+  "  $done = Join-Path $__nsState ('step-' + $Index + '.done')",
+  '  if ([IO.File]::Exists($done)) {',
+  '    [Console]::Out.WriteLine("nightshift: step $Index of ${Count}: $Label (finished before a restart)")',
+  '    return',
+  '  }',
   '  [Console]::Out.WriteLine("nightshift: step $Index of ${Count}: $Label")',
   "  $path = Join-Path $__nsWork ('step' + $Index + '.ps1')",
   '  $code = 70',
@@ -176,8 +186,11 @@ const ACTION_FUNCTIONS = [
   '  } catch {',
   '    [Console]::Error.WriteLine("nightshift: cannot run step ${Index}: $($_.Exception.Message)")',
   '  }',
+  '  # 3010 and 1641 are installers saying "done, restart to finish": a success. Nightshift decides when to restart,',
+  '  # so the command must not exit with them (SSM would restart the computer on the spot).',
+  '  if ($code -eq 3010 -or $code -eq 1641) { $script:__nsRestart = $true; $code = 0 }',
   '  $script:__nsRc = $code',
-  '  if ($code -ne 0) { $script:__nsFailed = [string]$Index }',
+  "  if ($code -eq 0) { [IO.File]::WriteAllText($done, '') } else { $script:__nsFailed = [string]$Index }",
   '}',
 ].join('\n');
 
@@ -185,9 +198,10 @@ const ACTION_FUNCTIONS = [
  * One command per action: its steps run in order (an uninstall before the
  * reinstall, say) and the first failing step stops the rest. Reports the exit
  * code, duration and the failed step on a tagged record line and exits with
- * the step's own code, so SSM's status agrees and 3010/1641 (restart needed)
- * reach SSM and the parser unchanged. Idempotent as long as the catalog
- * scripts are (SSM re-runs a command after a reboot it requested).
+ * the step's own code, so SSM's status agrees. A step's 3010/1641 (restart
+ * needed) becomes a success plus the restart marker: the session, not SSM,
+ * decides when the computer restarts. Finished steps leave markers that
+ * survive a restart, so a command SSM runs again does not repeat them.
  *
  * Record: `NIGHTSHIFT-RESULT <nonce> <rc> <duration ms> <failed step|->`
  */
@@ -205,6 +219,8 @@ export function buildPowerShellActionScript(action: ActionScript, nonce: string)
     '} finally {',
     CLEANUP,
     '}',
+    "Remove-Item -LiteralPath $__nsState -Recurse -Force -ErrorAction SilentlyContinue",
+    `if ($__nsRestart) { [Console]::Out.WriteLine('${REBOOT_MARKER}') }`,
     `[Console]::Out.Write("\`n${RESULT_RECORD_TAG} $__nsNonce $__nsRc $($__nsWatch.ElapsedMilliseconds) $__nsFailed\`n")`,
     'exit $__nsRc',
     '',

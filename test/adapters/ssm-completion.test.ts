@@ -1,0 +1,233 @@
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CancelCommandCommand,
+  GetCommandInvocationCommand,
+  SendCommandCommand,
+  SSMClient,
+  ThrottlingException,
+  type CommandInvocationStatus,
+  type GetCommandInvocationCommandOutput,
+} from '@aws-sdk/client-ssm';
+import { sdkStreamMixin } from '@smithy/util-stream';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SsmAgent } from '../../functions/adapters/agent.ssm.js';
+import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
+import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
+import { TransientError } from '../../functions/core/errors.js';
+import { commandComment, type DispatchKey } from '../../functions/core/model/agent.js';
+import { newStages, type Session } from '../../functions/core/model/session.js';
+import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
+import { completeCommand } from '../../functions/core/use-cases/complete-command.js';
+import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
+import { reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
+import { softwareItem } from '../support/domain.js';
+import { dynamoTable } from '../support/dynamo.js';
+import { manualClock, sequentialIds } from '../support/fleet.js';
+
+/**
+ * The completion path with the real DynamoDB store (dynalite) and the SSM
+ * adapter over a mocked SSM (no local twin). The workflow is a recorder of
+ * what Step Functions would be told.
+ */
+const ssm = mockClient(SSMClient);
+const s3 = mockClient(S3Client);
+const agentId = 'i-0123456789abcdef0';
+
+class RecordingWorkflow implements WorkflowPort {
+  readonly calls: { token: string; outcome: 'success' | 'failure'; detail: unknown }[] = [];
+  startSession(): Promise<{ alreadyRunning: boolean }> {
+    return Promise.resolve({ alreadyRunning: false });
+  }
+  completeTask(token: string, output: unknown): Promise<boolean> {
+    this.calls.push({ token, outcome: 'success', detail: output });
+    return Promise.resolve(true);
+  }
+  failTask(token: string, errorName: string): Promise<boolean> {
+    this.calls.push({ token, outcome: 'failure', detail: errorName });
+    return Promise.resolve(true);
+  }
+}
+
+describe('completing SSM commands (adapter over mocked SSM, store on dynalite)', () => {
+  let deps: Dependencies;
+  let workflow: RecordingWorkflow;
+  let close: () => Promise<void>;
+  let counter = 0;
+
+  beforeAll(async () => {
+    const dynamo = await dynamoTable();
+    close = dynamo.close;
+    deps = {
+      sessions: new DynamoSessionStore(dynamo.table),
+      catalog: new DynamoCatalogStore(dynamo.table),
+      agent: new SsmAgent(new SSMClient({ region: 'eu-west-1' }), new S3Client({ region: 'eu-west-1' }), {
+        outputBucket: 'out',
+        outputPrefix: 'commands/',
+        region: 'eu-west-1',
+        inlineScriptLimitBytes: 1_000,
+      }),
+      workflow: new RecordingWorkflow(),
+      clock: manualClock(),
+      ids: sequentialIds(),
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      agentSettings: { deliveryTimeoutSeconds: 600, detectionItemTimeoutSeconds: 30, actionTimeoutSeconds: 300 },
+    };
+  });
+  afterAll(() => close());
+  beforeEach(() => {
+    ssm.reset();
+    s3.reset();
+    workflow = new RecordingWorkflow();
+    deps = { ...deps, workflow };
+  });
+
+  /** A running session with one action and a dispatch waiting on command `cmd-<n>`. */
+  async function waitingCommand(key: DispatchKey): Promise<{ sessionId: string; commandId: string }> {
+    const sessionId = `ses_${++counter}`;
+    const commandId = `cmd-${counter}`;
+    const session: Session = {
+      id: sessionId,
+      computerId: 'pc',
+      computerName: 'PC',
+      agentId,
+      platform: 'linux',
+      tenantId: 't',
+      status: 'Running',
+      version: 1,
+      createdAt: '2026-11-23T09:00:00.000Z',
+      updatedAt: '2026-11-23T09:00:00.000Z',
+      stages: { ...newStages(), Detection: { status: 'Running' } },
+      items: [softwareItem('app')],
+    };
+    await deps.sessions.createSession(session);
+    await deps.sessions.createActions(sessionId, [
+      { sessionId, actionId: '001', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', dependsOn: [], status: 'PerformingAction', result: 'Pending' },
+    ]);
+    await deps.sessions.claimDispatch({ sessionId, key, taskToken: `token-${counter}`, status: 'Sending', attempts: 1, nonce: 'n1', createdAt: '2026-11-23T09:00:00.000Z' });
+    await deps.sessions.markDispatchSent(sessionId, key, commandId);
+    return { sessionId, commandId };
+  }
+
+  const invocation = (
+    key: DispatchKey,
+    sessionId: string,
+    status: CommandInvocationStatus,
+    details: string,
+    extra: Partial<GetCommandInvocationCommandOutput> = {},
+  ): Partial<GetCommandInvocationCommandOutput> => ({
+    Status: status,
+    StatusDetails: details,
+    ResponseCode: -1,
+    StandardOutputContent: '',
+    StandardErrorContent: '',
+    Comment: commandComment(sessionId, key),
+    ...extra,
+  });
+
+  it.each([
+    ['Success', 'Success', 0, 'DeterminingResult', 'Pending', 'ScriptSucceeded'],
+    ['Failed', 'Failed', 2, 'Complete', 'Failed', 'the script exited 2'],
+    ['TimedOut', 'Execution Timed Out', -1, 'Complete', 'Failed', 'the script ran past its time limit'],
+    ['TimedOut', 'Delivery Timed Out', -1, 'Complete', 'Failed', 'the computer did not come online before the delivery timeout'],
+    ['Failed', 'Undeliverable', -1, 'Complete', 'Failed', 'the computer is not reachable by the agent'],
+    ['Failed', 'Terminated', -1, 'Complete', 'Failed', 'the computer was terminated'],
+    ['Failed', 'InvalidPlatform', -1, 'Complete', 'Failed', 'the command does not fit the computer platform'],
+    ['Failed', 'AccessDenied', -1, 'Complete', 'Failed', 'the agent was denied access to the computer'],
+    ['Cancelled', 'Cancelled', -1, 'Complete', 'Failed', 'the command was cancelled'],
+  ] as const)('an action ending %s / %s is recorded as %s %s (%s) and the session goes on', async (status, details, code, actionStatus, result, reason) => {
+    const { sessionId, commandId } = await waitingCommand('Action#001');
+    ssm.on(GetCommandInvocationCommand).resolves(invocation('Action#001', sessionId, status, details, { ResponseCode: code, StandardOutputContent: code >= 0 ? `NIGHTSHIFT-RESULT n1 ${code} 5 -\n` : '' }));
+    expect(await completeCommand(deps, { commandId, agentId })).toBe('completed');
+    expect(await deps.sessions.getAction(sessionId, '001')).toMatchObject({ status: actionStatus, result, resultReason: reason });
+    expect(workflow.calls).toHaveLength(1);
+    expect(workflow.calls[0]).toMatchObject({ token: `token-${counter}`, outcome: 'success', detail: { key: 'Action#001', commandId } });
+  });
+
+  it.each([
+    ['TimedOut', 'Delivery Timed Out', 'AgentUnreachableError'],
+    ['Failed', 'Undeliverable', 'AgentUnreachableError'],
+    ['Failed', 'Terminated', 'AgentUnreachableError'],
+    ['Failed', 'InvalidPlatform', 'AgentFailedError'],
+    ['Failed', 'AccessDenied', 'AgentFailedError'],
+    ['Cancelled', 'Cancelled', 'AgentFailedError'],
+  ] as const)('a detection that never ran (%s / %s) fails the waiting step with %s, not as a script failure', async (status, details, errorName) => {
+    const { sessionId, commandId } = await waitingCommand('Detect');
+    ssm.on(GetCommandInvocationCommand).resolves(invocation('Detect', sessionId, status, details));
+    await completeCommand(deps, { commandId, agentId });
+    expect(workflow.calls).toEqual([{ token: `token-${counter}`, outcome: 'failure', detail: errorName }]);
+    expect(await deps.sessions.getDetection(sessionId, 'Initial')).toBeUndefined();
+  });
+
+  it('reads detection records from the full S3 output when SSM cut the inline output at 24,000 characters', async () => {
+    const { sessionId, commandId } = await waitingCommand('Detect');
+    const record = `NIGHTSHIFT-ITEM n1 ${Buffer.from('software:app').toString('base64')} 0 ${Buffer.from('1.5\n').toString('base64')}  - `;
+    ssm.on(GetCommandInvocationCommand).resolves(
+      invocation('Detect', sessionId, 'Success', 'Success', { ResponseCode: 0, StandardOutputContent: 'x'.repeat(24_000), StandardOutputUrl: 'https://s3.eu-west-1.amazonaws.com/out/commands/c/stdout' }),
+    );
+    s3.on(GetObjectCommand).resolves({ Body: sdkStreamMixin(Readable.from([Buffer.from(`${'x'.repeat(30_000)}\n${record}\n`)])) });
+    await completeCommand(deps, { commandId, agentId });
+    expect((await deps.sessions.getDetection(sessionId, 'Initial'))?.items).toEqual({ 'software:app': { state: 'Present', version: '1.5' } });
+  });
+
+  it('completes nothing twice when the same event arrives again, or late after the reconciler', async () => {
+    const { sessionId, commandId } = await waitingCommand('Action#001');
+    ssm.on(GetCommandInvocationCommand).resolves(invocation('Action#001', sessionId, 'Success', 'Success', { ResponseCode: 0 }));
+    expect(await completeCommand(deps, { commandId, agentId })).toBe('completed');
+    expect(await completeCommand(deps, { commandId, agentId })).toBe('duplicate');
+    expect(workflow.calls).toHaveLength(1);
+  });
+
+  it('finds a command whose event was lost and completes it; a command still running is left alone', async () => {
+    const done = await waitingCommand('Action#001');
+    const running = await waitingCommand('Detect');
+    ssm
+      .on(GetCommandInvocationCommand, { CommandId: done.commandId })
+      .resolves(invocation('Action#001', done.sessionId, 'Success', 'Success', { ResponseCode: 0 }))
+      .on(GetCommandInvocationCommand, { CommandId: running.commandId })
+      .resolves(invocation('Detect', running.sessionId, 'InProgress', 'InProgress'));
+    (deps.clock as ReturnType<typeof manualClock>).advance(60_000);
+    const result = await reconcileCommands(deps, { overdueAfterSeconds: 30, limit: 100 });
+    expect(result.completed).toBe(1);
+    expect(result.stillRunning).toBeGreaterThanOrEqual(1);
+    expect(workflow.calls.map((c) => c.token)).toContain(`token-${counter - 1}`);
+    expect((await deps.sessions.getDispatch(running.sessionId, 'Detect'))?.status).toBe('Sent');
+  });
+
+  it('asks for a retry when SSM throttles, changing nothing', async () => {
+    const { sessionId, commandId } = await waitingCommand('Action#001');
+    ssm.on(GetCommandInvocationCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: {} }));
+    await expect(completeCommand(deps, { commandId, agentId })).rejects.toBeInstanceOf(TransientError);
+    expect((await deps.sessions.getAction(sessionId, '001'))?.status).toBe('PerformingAction');
+    expect(workflow.calls).toEqual([]);
+  });
+
+  it('stages a script too large to send inline in S3 and runs it with AWS-RunRemoteScript', async () => {
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-big' } });
+    s3.on(PutObjectCommand).resolves({});
+    const script = `echo start\n${'# filler\n'.repeat(200)}`;
+    await deps.agent.send({ agentId, platform: 'linux', script, comment: 'c', deliveryTimeoutSeconds: 60, executionTimeoutSeconds: 60 });
+    const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put?.Bucket).toBe('out');
+    expect(put?.Key).toMatch(/^staged-scripts\/nightshift-[0-9a-f]{32}\.sh$/);
+    expect(put?.Body).toBe(script);
+    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
+      DocumentName: 'AWS-RunRemoteScript',
+      Parameters: {
+        sourceType: ['S3'],
+        sourceInfo: [JSON.stringify({ path: `https://out.s3.eu-west-1.amazonaws.com/${put?.Key ?? ''}` })],
+        commandLine: [`bash ${put?.Key?.replace('staged-scripts/', '') ?? ''}`],
+        executionTimeout: ['60'],
+      },
+    });
+  });
+
+  it('cancels an in-flight command, and treats one that already ended as nothing to do', async () => {
+    ssm.on(CancelCommandCommand).resolvesOnce({}).rejectsOnce(Object.assign(new Error('gone'), { name: 'InvalidCommandId' }));
+    await deps.agent.cancel('cmd-1', agentId);
+    await deps.agent.cancel('cmd-1', agentId);
+    expect(ssm).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-1', InstanceIds: [agentId] });
+  });
+});
