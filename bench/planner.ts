@@ -82,6 +82,7 @@ const deployments: Deployment[] = Array.from({ length: DEPLOYMENTS }, (_, i): De
     id: `d${String(i).padStart(4, '0')}`,
     target: target(),
     enabled: rnd() > 0.05,
+    critical: rnd() > 0.1,
     orderingHint: pick(['Beginning', 'Unordered', 'Unordered', 'End'] as const),
     ...(rnd() < 0.2 ? { deviceClasses: [pick(CLASSES)] } : {}),
   };

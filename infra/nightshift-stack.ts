@@ -160,7 +160,10 @@ export class NightshiftStack extends Stack {
       }),
     );
     // ListCommands and GetCommandInvocation have no resource-level permissions in IAM.
-    fn('dispatch-command').addToRolePolicy(new iam.PolicyStatement({ sid: 'FindEarlierCommands', actions: ['ssm:ListCommands'], resources: ['*'] }));
+    // ListCommands and DescribeInstanceInformation have no resource-level permissions either
+    fn('dispatch-command').addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'FindEarlierCommandsAndConnectivity', actions: ['ssm:ListCommands', 'ssm:DescribeInstanceInformation'], resources: ['*'] }),
+    );
     for (const resource of ['ec2:<region>:<account>:instance/*', 'ssm:<region>:<account>:managed-instance/*']) {
       const [service, rest] = resource.split(':<region>:<account>:') as [string, string];
       this.acknowledgeWildcard(
@@ -190,6 +193,8 @@ export class NightshiftStack extends Stack {
         'Command output objects are named by SSM per command; the prefix is ours alone.',
       );
     }
+    // CancelCommand has no resource-level permissions; the handler cancels only its own session's commands
+    fn('cancel-session').addToRolePolicy(new iam.PolicyStatement({ sid: 'CancelRunningCommands', actions: ['ssm:CancelCommand'], resources: ['*'] }));
     new events.Rule(this, 'ReconcileCommandsSchedule', {
       description: 'Completes agent commands whose status event was lost',
       schedule: events.Schedule.rate(Duration.minutes(5)),

@@ -205,6 +205,7 @@ const software = (
   target,
   desiredState,
   enabled: true,
+  critical: true,
   orderingHint: 'Unordered',
   ...extra,
 });
@@ -228,6 +229,7 @@ export const DEMO_DEPLOYMENTS: readonly Deployment[] = [
     mode: 'Enforce',
     parameters: { defaultIncoming: 'deny' },
     enabled: true,
+    critical: true,
     // configuration last, after the software it may need to allow
     orderingHint: 'End',
   },
@@ -240,6 +242,7 @@ export const DEMO_DEPLOYMENTS: readonly Deployment[] = [
     mode: 'Audit',
     parameters: {},
     enabled: true,
+    critical: false,
     orderingHint: 'End',
   },
 ];

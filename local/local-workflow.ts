@@ -137,6 +137,12 @@ export interface LocalWorkflowOptions {
   readonly substitutions: Readonly<Record<string, string>>;
   /** Pause before a retry, instead of the ASL's backoff (tests use 0 to stay fast). */
   readonly retryIntervalMs?: number;
+  /**
+   * How long every Wait state lasts, instead of until its timestamp. Tests on a
+   * manual clock set this: the gate after the Wait reads that clock, so the
+   * workflow keeps looking until the test moves time on.
+   */
+  readonly waitStateMs?: number;
 }
 
 /**
@@ -154,6 +160,7 @@ export class LocalWorkflow implements WorkflowPort {
   private readonly stateMachine: StateMachine;
   private readonly overrides: Record<string, TaskOverride> = {};
   private readonly retryOverrides: Record<string, number> = {};
+  private readonly waitOverrides: Record<string, number> = {};
   private readonly pendingTokens = new Map<string, Deferred<Json>>();
   private readonly executions = new Map<string, Execution>();
 
@@ -165,6 +172,9 @@ export class LocalWorkflow implements WorkflowPort {
     for (const [name, state] of taskStates(definition)) {
       this.overrides[name] = this.overrideFor(name, state);
       if (state.Retry && options.retryIntervalMs !== undefined) this.retryOverrides[name] = options.retryIntervalMs;
+    }
+    if (options.waitStateMs !== undefined) {
+      for (const [name, state] of Object.entries(definition.States)) if (state.Type === 'Wait') this.waitOverrides[name] = options.waitStateMs;
     }
   }
 
@@ -217,7 +227,7 @@ export class LocalWorkflow implements WorkflowPort {
     const run = this.stateMachine.run(
       { sessionId },
       {
-        overrides: { taskResourceLocalHandlers: this.overrides, retryIntervalOverrides: this.retryOverrides },
+        overrides: { taskResourceLocalHandlers: this.overrides, retryIntervalOverrides: this.retryOverrides, waitTimeOverrides: this.waitOverrides },
         context: { Execution: { Id: `local:${sessionId}`, Name: sessionId }, Task: tokens },
       },
     );

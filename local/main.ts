@@ -21,6 +21,7 @@ const STAGE_LABELS: Readonly<Record<string, string>> = {
   Detect: 'detect (read-only)',
   Plan: 'plan',
   Execute: 'execute',
+  Restart: 'restart',
   Verify: 'verify',
   Report: 'report',
   RecordFailure: 'record failure',
@@ -91,7 +92,7 @@ async function stageDetail(runtime: LocalRuntime, sessionId: string, stateName: 
     const actions = await runtime.deps.sessions.getActions(sessionId);
     return actions.length === 0 ? 'nothing to do' : `${actions.length} action(s): ${actions.map((a) => `${a.type} ${a.itemName}`).join(', ')}`;
   }
-  if (stateName === 'Report') return session.status === 'Passed' ? green(session.status) : red(session.status);
+  if (stateName === 'Report') return session.status === 'Passed' ? green(session.status) : session.status === 'PartialPassed' ? yellow(session.status) : red(session.status);
   return undefined;
 }
 
@@ -144,6 +145,8 @@ const REASON_WORDS: Record<PlannedItem['reason'], string> = {
   AuditRequested: 'audit',
   PrerequisiteMissing: 'prerequisite',
   ConflictingSoftware: 'conflicts with a deployed item',
+  RebootRequested: 'asked for by an installer',
+  RebootForced: 'the session restarts every time',
   UpToDate: 'up to date',
   NewerVersionInstalled: 'newer than the catalog',
   AnyVersionInstalled: 'installed',
@@ -160,7 +163,7 @@ const REASON_WORDS: Record<PlannedItem['reason'], string> = {
 async function sessionReport(runtime: LocalRuntime, outcome: SessionOutcome, machineName: string): Promise<string> {
   const { session, actions } = outcome;
   const tookMs = Date.parse(session.endedAt ?? session.updatedAt) - Date.parse(session.createdAt);
-  const status = session.status === 'Passed' ? green(session.status) : red(session.status);
+  const status = session.status === 'Passed' ? green(session.status) : session.status === 'PartialPassed' ? yellow(session.status) : red(session.status);
   const heading = `${bold(machineName)} ${dim(`(${session.computerName}, ${session.agentId})`)} — ${status} in ${seconds(tookMs)}`;
   if (session.failure) return `${heading}\n  ${red(session.failure.code)}: ${session.failure.message}`;
   const plan = await runtime.deps.sessions.getPlan(session.id);
@@ -236,7 +239,7 @@ async function main(): Promise<void> {
 
     const transitions = outcomes.reduce((sum, { outcome }) => sum + outcome.stateTransitions, 0);
     const roundTrips = outcomes.reduce((sum, { outcome }) => sum + outcome.agentRoundTrips, 0);
-    const failed = outcomes.filter(({ outcome }) => outcome.session.status !== 'Passed' as Session['status']).length;
+    const failed = outcomes.filter(({ outcome }) => outcome.session.status !== ('Passed' as Session['status'])).length;
     if (failed > 0) process.stdout.write(`${red(`${failed} session(s) did not pass`)} — the report above says why.\n`);
     process.stdout.write(
       `demo: ${outcomes.length} sessions, ${transitions} state transitions, ${roundTrips} agent round-trips, ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`,

@@ -7,12 +7,13 @@ import { createDocumentClient, createDynamoClient } from '../functions/adapters/
 import { DynamoCatalogStore } from '../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoTable } from '../functions/adapters/dynamodb-table.js';
 import { createJsonLogger } from '../functions/adapters/logger.json.js';
+import { DynamoSessionLog } from '../functions/adapters/session-log.dynamodb.js';
 import { DynamoSessionStore } from '../functions/adapters/session-store.dynamodb.js';
 import { randomIds, systemClock } from '../functions/adapters/system.js';
 import type { Clock, IdGenerator } from '../functions/core/ports/clock.port.js';
 import type { Logger } from '../functions/core/ports/logger.port.js';
-import type { AgentSettings, Dependencies } from '../functions/core/use-cases/dependencies.js';
-import type { Action, Session } from '../functions/core/model/session.js';
+import type { AgentSettings, Dependencies, LifecycleSettings } from '../functions/core/use-cases/dependencies.js';
+import type { Action, Session, SessionOptions } from '../functions/core/model/session.js';
 import type { DependencyProvider, LambdaHandler } from '../functions/handlers/handler-kit.js';
 import { HANDLERS } from '../functions/handlers/registry.js';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite.js';
@@ -54,6 +55,9 @@ export interface LocalRuntimeOptions {
   readonly agentPollMs?: number;
   /** Runs the command reconciler this often, as the schedule in AWS does; off when absent. */
   readonly reconcileEveryMs?: number;
+  /** Every Wait state of the ASL lasts this long (tests on a manual clock); absent: until its timestamp, in real time. */
+  readonly waitStateMs?: number;
+  readonly lifecycle?: Partial<LifecycleSettings>;
 }
 
 export interface SessionOutcome {
@@ -74,7 +78,7 @@ export interface LocalRuntime {
   functionNames(): string[];
   /** Invokes a registered handler the way Lambda would. */
   invoke(handlerName: string, event: unknown): Promise<unknown>;
-  startSession(computerId: string, sessionId?: string): Promise<{ sessionId: string; created: boolean }>;
+  startSession(computerId: string, sessionId?: string, options?: Partial<SessionOptions>): Promise<{ sessionId: string; created: boolean }>;
   waitForSession(sessionId: string): Promise<SessionOutcome>;
   close(): Promise<void>;
 }
@@ -83,7 +87,10 @@ const DEFAULT_AGENT_SETTINGS: AgentSettings = {
   deliveryTimeoutSeconds: 600,
   detectionItemTimeoutSeconds: 30,
   actionTimeoutSeconds: 300,
+  skipOfflineAfterSeconds: 60,
 };
+
+const DEFAULT_LIFECYCLE: LifecycleSettings = { windowCheckSeconds: 60 };
 
 function fileLogger(file: string | false): { logger: Logger; stream?: WriteStream } {
   if (file === false) return { logger: { info: () => undefined, warn: () => undefined, error: () => undefined } };
@@ -136,10 +143,12 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     functions: handlers,
     substitutions: localSubstitutions(),
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+    ...(options.waitStateMs === undefined ? {} : { waitStateMs: options.waitStateMs }),
   });
 
   const deps: Dependencies = {
     sessions: new DynamoSessionStore(table),
+    sessionLog: new DynamoSessionLog(table, 90),
     catalog: new DynamoCatalogStore(table),
     agent,
     workflow,
@@ -147,6 +156,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     ids: options.ids ?? randomIds,
     logger,
     agentSettings: { ...DEFAULT_AGENT_SETTINGS, ...options.agentSettings },
+    lifecycle: { ...DEFAULT_LIFECYCLE, ...options.lifecycle },
   };
   const provide: DependencyProvider = () => deps;
   for (const entry of HANDLERS) {
@@ -175,8 +185,13 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     workflow,
     functionNames: () => [...handlers.keys()],
     invoke,
-    async startSession(computerId, sessionId) {
-      return (await invoke('start-session', { computerId, ...(sessionId ? { sessionId } : {}) })) as {
+    async startSession(computerId, sessionId, sessionOptions) {
+      return (await invoke('start-session', {
+        computerId,
+        ...(sessionId ? { sessionId } : {}),
+        ...(sessionOptions ? { options: sessionOptions } : {}),
+        by: { kind: 'Operator', name: 'local runtime' },
+      })) as {
         sessionId: string;
         created: boolean;
       };

@@ -182,6 +182,10 @@ export class SandboxAgent implements AgentPort {
     return Promise.resolve(undefined);
   }
 
+  async isOnline(agentId: string): Promise<boolean> {
+    return (await readDescriptor(this.rootOf(agentId))).online;
+  }
+
   cancel(commandId: string, agentId: string): Promise<void> {
     const record = this.commands.get(commandId);
     if (!record || record.agentId !== agentId || record.finishedAtMs !== undefined) return Promise.resolve();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CancelCommandCommand,
+  DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   InvocationDoesNotExist,
   ListCommandsCommand,
@@ -124,6 +125,17 @@ export class SsmAgent implements AgentPort {
       url: `https://${this.options.outputBucket}.s3.${this.options.region}.amazonaws.com/${key}`,
       commandLine: command.platform === 'windows' ? `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File ${file}` : `bash ${file}`,
     };
+  }
+
+  async isOnline(agentId: string): Promise<boolean> {
+    try {
+      const result = await this.ssm.send(
+        new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [agentId] }] }),
+      );
+      return result.InstanceInformationList?.[0]?.PingStatus === 'Online';
+    } catch (error) {
+      throw translateAwsError(error, `asking whether ${agentId} is online`);
+    }
   }
 
   async cancel(commandId: string, agentId: string): Promise<void> {

@@ -4,6 +4,7 @@ import { SsmAgent } from './agent.ssm.js';
 import { DynamoCatalogStore } from './catalog-store.dynamodb.js';
 import { DynamoTable } from './dynamodb-table.js';
 import { createJsonLogger } from './logger.json.js';
+import { DynamoSessionLog } from './session-log.dynamodb.js';
 import { DynamoSessionStore } from './session-store.dynamodb.js';
 import { randomIds, systemClock } from './system.js';
 import { StepFunctionsWorkflow } from './workflow.sfn.js';
@@ -14,6 +15,7 @@ export function createCloudDependencies(config: Config): Dependencies {
   const table = new DynamoTable(createDocumentClient(createDynamoClient()), config.tableName);
   return {
     sessions: new DynamoSessionStore(table),
+    sessionLog: new DynamoSessionLog(table, config.sessionLogRetentionDays),
     catalog: new DynamoCatalogStore(table),
     agent: new SsmAgent(createSsmClient(), createS3Client(), {
       outputBucket: config.commandOutputBucket,
@@ -25,5 +27,6 @@ export function createCloudDependencies(config: Config): Dependencies {
     ids: randomIds,
     logger: createJsonLogger({ service: 'nightshift' }),
     agentSettings: config.agent,
+    lifecycle: config.lifecycle,
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.js';
-import type { AgentSettings } from '../core/use-cases/dependencies.js';
+import type { AgentSettings, LifecycleSettings } from '../core/use-cases/dependencies.js';
 
 /** SSM refuses delivery timeouts above 30 days (2,592,000 s). */
 export const MAX_DELIVERY_TIMEOUT_SECONDS = 2_592_000;
@@ -14,6 +14,9 @@ const environmentSchema = z.object({
   AGENT_DELIVERY_TIMEOUT_SECONDS: z.coerce.number().int().min(30).max(MAX_DELIVERY_TIMEOUT_SECONDS).default(172_800),
   DETECTION_ITEM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
   ACTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(172_800).default(3_600),
+  SKIP_OFFLINE_AFTER_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  WINDOW_CHECK_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  SESSION_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
 });
 
 /** Typed configuration; the local runtime builds the same object without touching `process.env`. */
@@ -23,6 +26,8 @@ export interface Config {
   readonly stateMachineArn?: string;
   readonly commandOutputBucket: string;
   readonly agent: AgentSettings;
+  readonly lifecycle: LifecycleSettings;
+  readonly sessionLogRetentionDays: number;
 }
 
 /** Read once per process; a missing or malformed variable stops the function with the variable's name. */
@@ -42,6 +47,9 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
       deliveryTimeoutSeconds: env.AGENT_DELIVERY_TIMEOUT_SECONDS,
       detectionItemTimeoutSeconds: env.DETECTION_ITEM_TIMEOUT_SECONDS,
       actionTimeoutSeconds: env.ACTION_TIMEOUT_SECONDS,
+      skipOfflineAfterSeconds: env.SKIP_OFFLINE_AFTER_SECONDS,
     },
+    lifecycle: { windowCheckSeconds: env.WINDOW_CHECK_SECONDS },
+    sessionLogRetentionDays: env.SESSION_LOG_RETENTION_DAYS,
   };
 }

@@ -20,6 +20,7 @@ const KEY_ATTRIBUTES = new Set<string>([
   TABLE_DEFINITION.sortKey,
   ...TABLE_DEFINITION.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
   'entity',
+  TABLE_DEFINITION.timeToLiveAttribute,
 ]);
 
 /**
@@ -148,6 +149,33 @@ export class DynamoTable {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new ConflictError(spec.conflict, { cause: error });
       throw translateAwsError(error, `updating ${spec.key.PK}`);
+    }
+  }
+
+  /** One page of a partition under a sort-key prefix, for callers that page through it themselves. */
+  async page(options: {
+    pk: string;
+    skPrefix: string;
+    limit: number;
+    startAfter?: { PK: string; SK: string };
+  }): Promise<{ items: Item[]; lastKey?: Record<string, unknown> }> {
+    try {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ConsistentRead: true,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
+          ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey, '#sk': TABLE_DEFINITION.sortKey },
+          ExpressionAttributeValues: { ':pk': options.pk, ':sk': options.skPrefix },
+          Limit: options.limit,
+          ...(options.startAfter ? { ExclusiveStartKey: options.startAfter } : {}),
+        }),
+      );
+      const items: Item[] = result.Items ?? [];
+      const lastKey: Record<string, unknown> | undefined = result.LastEvaluatedKey;
+      return lastKey ? { items, lastKey } : { items };
+    } catch (error) {
+      throw translateAwsError(error, `reading a page of ${options.pk}`);
     }
   }
 

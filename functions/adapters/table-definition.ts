@@ -11,6 +11,8 @@
  * | action      | SESSION#<id>       | ACTION#<actionId>  |                                       |                                     |
  * | detection   | SESSION#<id>       | DETECTION#<phase>  |                                       |                                     |
  * | plan        | SESSION#<id>       | PLAN               |                                       |                                     |
+ * | log line    | SESSION#<id>       | LOG#<sequence>     |                                       |                                     | (expiresAt: retention)
+ * | log counter | SESSION#<id>       | LOGSEQ             |                                       |                                     |
  * | dispatch    | SESSION#<id>       | DISPATCH#<key>     |                                       | DISPATCH#Sent / <createdAt> (sparse: only while waiting) |
  * | tenant      | TENANT#<id>        | TENANT             | TENANTS / <name>#<id>                 |                                     |
  * | computer    | COMPUTER#<id>      | COMPUTER           | COMPUTERS / <tenantId>#<name>#<id>    |                                     |

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CONFIGURATION_INVALID'
   | 'AGENT_UNREACHABLE'
   | 'AGENT_FAILED'
+  | 'REQUEST_REFUSED'
   | 'TRANSIENT';
 
 export interface FieldProblem {
@@ -86,6 +87,17 @@ export class IllegalTransitionError extends NightshiftError {
   ) {
     super(`${entity} cannot go from ${from} to ${to}`);
   }
+}
+
+/**
+ * A legitimate request the session's rules do not allow right now: a
+ * postpone past the limit or the deadline, a cancel after the session ended.
+ * The message is the reason, written for the person who asked.
+ */
+export class RequestRefusedError extends NightshiftError {
+  override readonly name = 'RequestRefusedError';
+  readonly code = 'REQUEST_REFUSED';
+  readonly transient = false;
 }
 
 export class ConfigurationError extends NightshiftError {

@@ -39,10 +39,22 @@ export const HANDLERS: readonly HandlerEntry[] = [
     description: 'Plans the maintenance actions from the detected state',
   },
   {
+    name: 'gate-session',
+    entry: 'functions/handlers/gate-session.ts',
+    substitution: 'GateSessionFunctionArn',
+    description: 'Decides, each time the workflow wakes, whether execution runs, waits for its window, or ends',
+  },
+  {
     name: 'start-action',
     entry: 'functions/handlers/start-action.ts',
     substitution: 'StartActionFunctionArn',
     description: 'Starts one action exactly once, or skips it when a prerequisite failed',
+  },
+  {
+    name: 'finish-execution',
+    entry: 'functions/handlers/finish-execution.ts',
+    substitution: 'FinishExecutionFunctionArn',
+    description: 'Applies the reboot preference after the last action',
   },
   {
     name: 'report-session',
@@ -55,6 +67,26 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/record-failure.ts',
     substitution: 'RecordFailureFunctionArn',
     description: 'Records why a session failed',
+  },
+  {
+    name: 'postpone-session',
+    entry: 'functions/handlers/postpone-session.ts',
+    description: 'Moves a waiting session later, within its postpone limits',
+  },
+  {
+    name: 'run-session-now',
+    entry: 'functions/handlers/run-session-now.ts',
+    description: "Pulls a waiting session's execution to now",
+  },
+  {
+    name: 'cancel-session',
+    entry: 'functions/handlers/cancel-session.ts',
+    description: 'Cancels a session, stopping its running command',
+  },
+  {
+    name: 'get-session-log',
+    entry: 'functions/handlers/get-session-log.ts',
+    description: "Reads a page of a session's log",
   },
   {
     name: 'save-catalog',

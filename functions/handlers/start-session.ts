@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { entityIdSchema } from '../core/model/catalog.js';
+import { requesterSchema, sessionOptionsSchema } from '../core/model/session.js';
 import { startSession } from '../core/use-cases/start-session.js';
 import { cloudDependencies } from './cloud.js';
 import { defineHandler } from './handler-kit.js';
@@ -6,7 +8,12 @@ import { sessionIdSchema } from './schemas.js';
 
 export const createHandler = defineHandler(
   'start-session',
-  z.object({ computerId: z.string().min(1), sessionId: sessionIdSchema.optional() }),
+  z.object({
+    computerId: entityIdSchema,
+    sessionId: sessionIdSchema.optional(),
+    options: sessionOptionsSchema.default(sessionOptionsSchema.parse({})),
+    by: requesterSchema.default({ kind: 'Api', name: 'api' }),
+  }),
   (deps, input) => startSession(deps, input),
 );
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
 import { ConflictError, NotFoundError } from '../../functions/core/errors.js';
 import type { Dispatch } from '../../functions/core/model/agent.js';
-import { newStages, type Action, type Session } from '../../functions/core/model/session.js';
+import { newStages, sessionOptionsSchema, type Action, type Session } from '../../functions/core/model/session.js';
 import { dynamoTable } from '../support/dynamo.js';
 
 const session = (id: string): Session => ({
@@ -18,6 +18,8 @@ const session = (id: string): Session => ({
   updatedAt: '2026-11-23T09:00:00.000Z',
   stages: newStages(),
   items: [],
+  options: sessionOptionsSchema.parse({}),
+  postponements: [],
 });
 
 const action = (sessionId: string, actionId: string): Action => ({
@@ -30,6 +32,7 @@ const action = (sessionId: string, actionId: string): Action => ({
   reason: 'SoftwareMissing',
   toVersion: '1.0',
   dependsOn: [],
+  critical: true,
   status: 'NotStarted',
   result: 'Pending',
 });

@@ -18,7 +18,7 @@ import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynam
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
 import { TransientError } from '../../functions/core/errors.js';
 import { commandComment, type DispatchKey } from '../../functions/core/model/agent.js';
-import { newStages, type Session } from '../../functions/core/model/session.js';
+import { newStages, sessionOptionsSchema, type Session } from '../../functions/core/model/session.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import { completeCommand } from '../../functions/core/use-cases/complete-command.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
@@ -73,7 +73,9 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
       clock: manualClock(),
       ids: sequentialIds(),
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      agentSettings: { deliveryTimeoutSeconds: 600, detectionItemTimeoutSeconds: 30, actionTimeoutSeconds: 300 },
+      agentSettings: { deliveryTimeoutSeconds: 600, detectionItemTimeoutSeconds: 30, actionTimeoutSeconds: 300, skipOfflineAfterSeconds: 60 },
+      lifecycle: { windowCheckSeconds: 60 },
+      sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
     };
   });
   afterAll(() => close());
@@ -101,10 +103,12 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
       updatedAt: '2026-11-23T09:00:00.000Z',
       stages: { ...newStages(), Detection: { status: 'Running' } },
       items: [softwareItem('app')],
+      options: sessionOptionsSchema.parse({}),
+      postponements: [],
     };
     await deps.sessions.createSession(session);
     await deps.sessions.createActions(sessionId, [
-      { sessionId, actionId: '001', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', dependsOn: [], status: 'PerformingAction', result: 'Pending' },
+      { sessionId, actionId: '001', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', dependsOn: [], critical: true, status: 'PerformingAction', result: 'Pending' },
     ]);
     await deps.sessions.claimDispatch({ sessionId, key, taskToken: `token-${counter}`, status: 'Sending', attempts: 1, nonce: 'n1', createdAt: '2026-11-23T09:00:00.000Z' });
     await deps.sessions.markDispatchSent(sessionId, key, commandId);
@@ -136,7 +140,7 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
     ['Failed', 'Terminated', -1, 'Complete', 'Failed', 'the computer was terminated'],
     ['Failed', 'InvalidPlatform', -1, 'Complete', 'Failed', 'the command does not fit the computer platform'],
     ['Failed', 'AccessDenied', -1, 'Complete', 'Failed', 'the agent was denied access to the computer'],
-    ['Cancelled', 'Cancelled', -1, 'Complete', 'Failed', 'the command was cancelled'],
+    ['Cancelled', 'Cancelled', -1, 'Cancelled', 'Cancelled', 'the running command was cancelled'],
   ] as const)('an action ending %s / %s is recorded as %s %s (%s) and the session goes on', async (status, details, code, actionStatus, result, reason) => {
     const { sessionId, commandId } = await waitingCommand('Action#001');
     ssm.on(GetCommandInvocationCommand).resolves(invocation('Action#001', sessionId, status, details, { ResponseCode: code, StandardOutputContent: code >= 0 ? `NIGHTSHIFT-RESULT n1 ${code} 5 -\n` : '' }));

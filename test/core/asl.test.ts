@@ -9,6 +9,7 @@ interface State {
   Resource?: string;
   Retry?: { ErrorEquals: string[] }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
+  TimestampPath?: string;
   TimeoutSeconds?: number;
   Parameters?: Record<string, unknown>;
   ItemProcessor?: { States: Record<string, State> };
@@ -38,12 +39,13 @@ describe('the session state machine definition', () => {
 
   it('waits for agent commands with task tokens, not polling, and bounds the wait', () => {
     const agentSteps = [...taskStates(asl)].filter(([, s]) => s.Resource?.endsWith('.waitForTaskToken'));
-    expect(agentSteps.map(([name]) => name).sort()).toEqual(['Detect', 'RunAction', 'Verify']);
+    expect(agentSteps.map(([name]) => name).sort()).toEqual(['Detect', 'Restart', 'RunAction', 'Verify']);
     for (const [name, state] of agentSteps) {
       expect(JSON.stringify(state.Parameters), name).toContain('"taskToken.$":"$$.Task.Token"');
       expect(state.TimeoutSeconds, name).toBeGreaterThan(30 * 24 * 3600);
     }
-    expect(Object.values(asl.States).some((s) => s.Type === 'Wait')).toBe(false);
+    // the only Wait is the maintenance window's, on a timestamp the gate computes
+    expect(Object.entries(asl.States).filter(([, s]) => s.Type === 'Wait').map(([name]) => name)).toEqual(['WaitForWindow']);
   });
 
   it('executes actions one at a time', () => {

@@ -22,6 +22,11 @@ describe('handlers reject bad input by naming the field, and change nothing', ()
     ['dispatch-command', { sessionId: 's1', purpose: 'Reboot', taskToken: 't' }, 'purpose'],
     ['start-action', { sessionId: 's1', actionId: '1' }, 'actionId'],
     ['record-failure', { sessionId: 's1', error: { Cause: 'x' } }, 'error.Error'],
+    ['start-session', { computerId: 'pc-1', options: { reboot: 'Sometimes' } }, 'options.reboot'],
+    ['start-session', { computerId: 'pc-1', options: { executeAt: 'tonight' } }, 'options.executeAt'],
+    ['postpone-session', { sessionId: 's1', by: { kind: 'Hacker', name: 'x' } }, 'by.kind'],
+    ['cancel-session', { sessionId: 's1' }, 'by'],
+    ['get-session-log', { sessionId: 's1', limit: 5000 }, 'limit'],
     ['complete-command', { source: 'aws.ssm', 'detail-type': 'EC2 Command Invocation Status-change Notification', detail: {} }, 'detail.command-id'],
   ])('%s with %j names %s', async (handler, event, field) => {
     const error: unknown = await runtime.invoke(handler, event).catch((e: unknown) => e);

@@ -140,8 +140,11 @@ describe('the sandbox agent behaves like SSM, through the local runtime', () => 
     const byItem = Object.fromEntries(outcome.actions.map((a) => [a.itemId, a]));
     expect(byItem.driver).toMatchObject({ result: 'Success', rebootRequired: true });
     expect(byItem.kernel).toMatchObject({ type: 'Downgrade', result: 'Success', versionAfter: '6.1', rebootRequired: false });
+    // the driver's request is honoured once at the end (IfNecessary), as an action of its own
+    expect(byItem.restart).toMatchObject({ type: 'Reboot', reason: 'RebootRequested', result: 'Success' });
     expect(await readFile(path.join(root, 'runs'), 'utf8')).toBe('uninstall\ninstall\ninstall\n');
-    expect(await readFile(path.join(root, '.sandbox/boots'), 'utf8')).toBe('1\n');
+    // one restart inside the kernel's command (exit 194), one for the session's restart
+    expect(await readFile(path.join(root, '.sandbox/boots'), 'utf8')).toBe('2\n');
     expect(runtime.agent.history(computer.agentId).find((r) => r.comment.endsWith('Action#002'))?.restarts).toBe(1);
   });
 

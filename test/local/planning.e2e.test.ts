@@ -32,6 +32,7 @@ const taskDeployment = (id: string, mode: 'Enforce' | 'Audit' | 'Monitor', value
   mode,
   parameters: { value },
   enabled: true,
+  critical: true,
   orderingHint: 'Unordered' as const,
 });
 

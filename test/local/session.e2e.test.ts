@@ -2,8 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { everywhere, readVersion, runtimeWithFleet, testComputer, testSoftware } from '../support/fleet.js';
 
-/** Prepare, HasItems, Detect, Plan, HasActions, Execute, NeedsVerification, Verify, Report: entered once by every session that changes something. */
-const FIXED_TRANSITIONS_WITH_ACTIONS = 9;
+/**
+ * Prepare, HasItems, Detect, Plan, ShouldExecute, Gate, GateDecision, Execute,
+ * FinishExecution, NeedsRestart, NeedsVerification, Verify, Report: entered
+ * once by every session that changes something and needs no restart.
+ */
+const FIXED_TRANSITIONS_WITH_ACTIONS = 13;
 /** StartAction, ShouldRun, RunAction: entered once per action. */
 const TRANSITIONS_PER_ACTION = 3;
 
@@ -87,6 +91,16 @@ describe('a maintenance session end to end on the embedded runtime', () => {
     expect(outcome.stateTransitions).toBe(FIXED_TRANSITIONS_WITH_ACTIONS + TRANSITIONS_PER_ACTION * outcome.actions.length);
   });
 
+  it('takes 28 state transitions for a five-action session (the cost figure for Standard workflows)', async () => {
+    const computer = testComputer('pc-5', 'i-0000000000000a005');
+    const software = ['a', 'b', 'c', 'd', 'e'].map((id) => testSoftware(id, '1.0'));
+    runtime = await runtimeWithFleet({ software, deployments: software.map((s) => everywhere(s.id)), machines: [{ computer }] });
+    const outcome = await runtime.waitForSession((await runtime.startSession(computer.id)).sessionId);
+    expect(outcome.actions).toHaveLength(5);
+    expect(outcome.stateTransitions).toBe(28);
+    expect(outcome.agentRoundTrips).toBe(7);
+  });
+
   it('ends Passed with one detection and no actions when the computer is already compliant', async () => {
     const computer = testComputer('pc-3', 'i-0000000000000a003');
     runtime = await runtimeWithFleet({
@@ -106,7 +120,7 @@ describe('a maintenance session end to end on the embedded runtime', () => {
       Execution: { status: 'Skipped' },
       Verification: { status: 'Skipped' },
     });
-    // Prepare, HasItems, Detect, Plan, HasActions, Report
+    // Prepare, HasItems, Detect, Plan, ShouldExecute, Report
     expect(outcome.stateTransitions).toBe(6);
   });
 

@@ -49,6 +49,7 @@ export const deploySoftware = (id: string, softwareId: string, overrides: Partia
   target: { kind: 'AllTenants' },
   desiredState: 'LatestVersion',
   enabled: true,
+  critical: true,
   orderingHint: 'Unordered',
   ...overrides,
 });
@@ -61,6 +62,7 @@ export const deployTask = (id: string, taskId: string, overrides: Partial<TaskDe
   mode: 'Enforce',
   parameters: {},
   enabled: true,
+  critical: true,
   orderingHint: 'Unordered',
   ...overrides,
 });
@@ -78,6 +80,7 @@ export const softwareItem = (id: string, overrides: Partial<SoftwareSessionItem>
   itemName: id,
   origin: 'Deployed',
   deploymentId: `d-${id}`,
+  critical: true,
   orderingHint: 'Unordered',
   explanation: { rule: 'OnlyCandidate', candidates: [], summary: '' },
   desiredState: 'LatestVersion',
@@ -94,6 +97,7 @@ export const taskItem = (id: string, overrides: Partial<TaskSessionItem> = {}): 
   itemName: id,
   origin: 'Deployed',
   deploymentId: `d-${id}`,
+  critical: true,
   orderingHint: 'Unordered',
   explanation: { rule: 'OnlyCandidate', candidates: [], summary: '' },
   mode: 'Enforce',

@@ -50,6 +50,7 @@ export const everywhere = (softwareId: string, overrides: Partial<SoftwareDeploy
   target: { kind: 'AllTenants' },
   desiredState: 'LatestVersion',
   enabled: true,
+  critical: true,
   orderingHint: 'Unordered',
   ...overrides,
 });

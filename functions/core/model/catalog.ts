@@ -211,6 +211,8 @@ const commonDeploymentFields = {
   deviceClasses: z.array(deviceClassSchema).min(1, 'lists at least one class, or leave it out for all').max(4).optional(),
   enabled: z.boolean().default(true),
   orderingHint: orderingHintSchema.default('Unordered'),
+  /** A failure of a non-critical deployment leaves the session PartialPassed instead of Failed. */
+  critical: z.boolean().default(true),
 };
 
 export const deploymentSchema = z
@@ -247,5 +249,7 @@ export type TaskDeployment = Extract<Deployment, { itemKind: 'Task' }>;
 
 /** The item a deployment is about: `software:<id>` or `task:<id>`, unique across both catalogs. */
 export type ItemKey = `software:${string}` | `task:${string}`;
+/** What a session's actions act on: an item, or (for the restart) the computer itself. */
+export type ActionTarget = ItemKey | 'computer:restart';
 export const itemKeyOf = (deployment: Deployment): ItemKey =>
   deployment.itemKind === 'Software' ? `software:${deployment.softwareId}` : `task:${deployment.taskId}`;

@@ -1,6 +1,64 @@
-import type { DeviceClass, ItemKey, OrderingHint, ParameterValue, Platform, SoftwareDesiredState, TaskMode } from './catalog.js';
+import type { ActionTarget, DeviceClass, ItemKey, OrderingHint, ParameterValue, Platform, SoftwareDesiredState, TaskMode } from './catalog.js';
 
-export type SessionStatus = 'Created' | 'Running' | 'Passed' | 'Failed';
+import { z } from 'zod';
+
+/**
+ * Session statuses.
+ * - Passed: every action succeeded (or there was nothing to do).
+ * - PartialPassed: some actions failed or were skipped, and every one of them
+ *   belongs to a non-critical deployment (`critical: false`), or is an
+ *   observation (audit, monitoring) or a restart: the computer got everything that matters.
+ * - Failed: a critical action failed or was skipped, or the session itself broke.
+ */
+export type SessionStatus =
+  | 'Created'
+  | 'Running'
+  | 'PendingConnectivity'
+  | 'Postponed'
+  | 'Cancelled'
+  | 'Passed'
+  | 'PartialPassed'
+  | 'Failed';
+
+/** Who asked for a change to a session: recorded with every postpone, cancel and run-now. */
+export const requesterSchema = z.object({
+  kind: z.enum(['EndUser', 'Operator', 'Api', 'Schedule']),
+  /** A name or email, for the log; never used to decide anything. */
+  name: z.string().trim().min(1).max(254),
+});
+export type Requester = z.infer<typeof requesterSchema>;
+
+export const sessionOptionsSchema = z
+  .object({
+    /** Detection only: plan and report what would change, touch nothing. */
+    mode: z.enum(['Full', 'DetectionOnly']).default('Full'),
+    /** When execution may start: at once after detection, or at a maintenance time (an instant). */
+    executeAt: z.iso.datetime({ offset: true }).optional(),
+    reboot: z.enum(['IfNecessary', 'Suppress', 'Force']).default('IfNecessary'),
+    /** Offline computer: wait for it and carry on when it is back, or end the session as unreachable. */
+    offline: z.enum(['ApplyOnConnect', 'Skip']).default('ApplyOnConnect'),
+    postpone: z
+      .object({
+        delayMinutes: z.number().int().min(5).max(7 * 24 * 60).default(60),
+        maxCount: z.number().int().min(0).max(20).default(2),
+        /** No postpone may move execution past this instant. */
+        deadline: z.iso.datetime({ offset: true }).optional(),
+      })
+      .default({ delayMinutes: 60, maxCount: 2 }),
+  })
+  .superRefine((options, ctx) => {
+    if (options.executeAt && options.postpone.deadline && Date.parse(options.postpone.deadline) < Date.parse(options.executeAt)) {
+      ctx.addIssue({ code: 'custom', path: ['postpone', 'deadline'], message: 'must not be before executeAt' });
+    }
+  });
+export type SessionOptions = z.infer<typeof sessionOptionsSchema>;
+
+export interface Postponement {
+  readonly at: string;
+  readonly by: Requester;
+  readonly from: string;
+  readonly to: string;
+}
 export type StageName = 'Detection' | 'Execution' | 'Verification';
 export type StageStatus = 'Unstarted' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
 
@@ -58,6 +116,8 @@ interface SessionItemBase {
   /** Where the item comes from: a winning deployment, another item's prerequisite, or nothing enabled. */
   readonly origin: 'Deployed' | 'Prerequisite' | 'Unassigned';
   readonly deploymentId?: string;
+  /** From the deployment: whether a failure here fails the session (prerequisites are critical). */
+  readonly critical: boolean;
   readonly orderingHint: OrderingHint;
   readonly explanation: Explanation;
   /** Set when the item's dependencies contradict another deployment; the planner leaves such items alone. */
@@ -107,6 +167,13 @@ export interface Session {
   readonly stages: Readonly<Record<StageName, Stage>>;
   readonly items: readonly SessionItem[];
   readonly failure?: SessionFailure;
+  readonly options: SessionOptions;
+  /** When execution may start; moved by postpone and run-now. Absent: right after detection. */
+  readonly executeAt?: string;
+  readonly postponements: readonly Postponement[];
+  readonly cancelled?: { readonly at: string; readonly by: Requester };
+  /** Some action asked for a restart that the reboot preference did not allow. */
+  readonly rebootPending?: boolean;
 }
 
 export type DetectedItem =
@@ -134,7 +201,8 @@ export type ActionType =
   | 'Reinstall'
   | 'TaskEnforce'
   | 'TaskAudit'
-  | 'TaskMonitor';
+  | 'TaskMonitor'
+  | 'Reboot';
 
 /** Why the planner chose what it chose, per item. */
 export type PlanReason =
@@ -157,15 +225,17 @@ export type PlanReason =
   | 'PrerequisiteMissing'
   | 'PrerequisiteNotNeeded'
   | 'ConflictingSoftware'
-  | 'DependencyConflict';
-export type ActionStatus = 'NotStarted' | 'PerformingAction' | 'DeterminingResult' | 'Complete' | 'Skipped';
-export type ActionResult = 'Pending' | 'Success' | 'Failed';
+  | 'DependencyConflict'
+  | 'RebootRequested'
+  | 'RebootForced';
+export type ActionStatus = 'NotStarted' | 'PerformingAction' | 'DeterminingResult' | 'Complete' | 'Skipped' | 'Cancelled';
+export type ActionResult = 'Pending' | 'Success' | 'Failed' | 'Cancelled' | 'Indeterminable';
 
 export interface Action {
   readonly sessionId: string;
   /** Zero-padded position in the plan (`001`), so actions sort in execution order. */
   readonly actionId: string;
-  readonly itemKey: ItemKey;
+  readonly itemKey: ActionTarget;
   readonly itemId: string;
   readonly itemName: string;
   readonly type: ActionType;
@@ -174,6 +244,8 @@ export interface Action {
   readonly toVersion?: string;
   /** Actions that must succeed before this one runs. */
   readonly dependsOn: readonly string[];
+  /** A failure of a non-critical action makes the session PartialPassed rather than Failed. */
+  readonly critical: boolean;
   readonly status: ActionStatus;
   readonly result: ActionResult;
   readonly resultReason?: string;
@@ -198,16 +270,31 @@ export const newStages = (): Record<StageName, Stage> => ({
 });
 
 /**
- * Allowed session status changes. Anything not listed is rejected before a
- * write is attempted; the write itself is also conditional on the version read,
- * so a stale writer loses even when its transition would be legal.
+ * Allowed session status changes — the one table. Anything not listed is
+ * rejected before a write is attempted; the write itself is also conditional
+ * on the version read, so a stale writer loses even when its transition would
+ * be legal. A status may always be written again (a repeated step).
+ *
+ * | from                | to                                                                     |
+ * |---------------------|------------------------------------------------------------------------|
+ * | Created             | Running, Cancelled, Failed                                             |
+ * | Running             | PendingConnectivity, Postponed, Cancelled, Passed, PartialPassed, Failed |
+ * | PendingConnectivity | Running, Cancelled, Failed                                             |
+ * | Postponed           | Running, Cancelled, Failed                                             |
+ * | Cancelled, Passed, PartialPassed, Failed | (final)                                           |
  */
 export const SESSION_TRANSITIONS: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
-  Created: ['Running', 'Failed'],
-  Running: ['Passed', 'Failed'],
+  Created: ['Running', 'Cancelled', 'Failed'],
+  Running: ['PendingConnectivity', 'Postponed', 'Cancelled', 'Passed', 'PartialPassed', 'Failed'],
+  PendingConnectivity: ['Running', 'Cancelled', 'Failed'],
+  Postponed: ['Running', 'Cancelled', 'Failed'],
+  Cancelled: [],
   Passed: [],
+  PartialPassed: [],
   Failed: [],
 };
+
+export const isFinalSessionStatus = (status: SessionStatus): boolean => SESSION_TRANSITIONS[status].length === 0;
 
 export const canTransitionSession = (from: SessionStatus, to: SessionStatus): boolean =>
   from === to || SESSION_TRANSITIONS[from].includes(to);
@@ -215,11 +302,12 @@ export const canTransitionSession = (from: SessionStatus, to: SessionStatus): bo
 /** Allowed action status changes, same rules as the session's. */
 export const ACTION_TRANSITIONS: Readonly<Record<ActionStatus, readonly ActionStatus[]>> = {
   // Complete straight from NotStarted: observations (TaskMonitor) that need no command
-  NotStarted: ['PerformingAction', 'Skipped', 'Complete'],
-  PerformingAction: ['DeterminingResult', 'Complete'],
-  DeterminingResult: ['Complete'],
+  NotStarted: ['PerformingAction', 'Skipped', 'Complete', 'Cancelled'],
+  PerformingAction: ['DeterminingResult', 'Complete', 'Cancelled'],
+  DeterminingResult: ['Complete', 'Cancelled'],
   Complete: [],
   Skipped: [],
+  Cancelled: [],
 };
 
 export const canTransitionAction = (from: ActionStatus, to: ActionStatus): boolean =>
@@ -241,4 +329,18 @@ export interface PlanSnapshot {
   readonly sessionId: string;
   readonly items: readonly PlannedItem[];
   readonly plannedAt: string;
+}
+
+export type LogKind = 'Stage' | 'Action' | 'Output' | 'Request' | 'Agent' | 'Problem';
+
+/** One line of a session's append-only log: what happened, when, and (for requests) who asked. */
+export interface SessionLogEntry {
+  readonly sessionId: string;
+  readonly at: string;
+  readonly kind: LogKind;
+  readonly message: string;
+  readonly by?: Requester;
+  readonly actionId?: string;
+  /** Script output, already cut to its tail. */
+  readonly output?: string;
 }

@@ -379,6 +379,7 @@ function buildItemBase(deployment: Deployment, catalog: Catalog): SessionItem | 
       itemName: task.name,
       origin,
       ...(deployment.enabled ? { deploymentId: deployment.id } : {}),
+      critical: deployment.critical,
       orderingHint: deployment.orderingHint,
       explanation: NO_EXPLANATION,
       mode: deployment.mode,
@@ -398,6 +399,7 @@ function buildItemBase(deployment: Deployment, catalog: Catalog): SessionItem | 
     itemName: software.name,
     origin,
     ...(deployment.enabled ? { deploymentId: deployment.id } : {}),
+    critical: deployment.critical,
     orderingHint: deployment.orderingHint,
     explanation: NO_EXPLANATION,
     desiredState: deployment.desiredState,
@@ -448,6 +450,7 @@ function addPrerequisites(items: Map<ItemKey, SessionItem>, catalog: Catalog, pr
         itemId: software.id,
         itemName: software.name,
         origin: 'Prerequisite',
+        critical: true,
         orderingHint: 'Unordered',
         explanation: {
           rule: 'OnlyCandidate',

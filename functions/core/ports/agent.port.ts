@@ -14,6 +14,8 @@ export interface AgentPort {
    * crashed attempt did send before it died.
    */
   findCommand(agentId: string, comment: string, sentAfter: Date): Promise<string | undefined>;
+  /** Whether the computer's agent is connected now (SSM ping status), so offline behaviour can be applied up front. */
+  isOnline(agentId: string): Promise<boolean>;
   /** Stops a command that has not finished; a command that already ended is left as it was. */
   cancel(commandId: string, agentId: string): Promise<void>;
 }

@@ -2,7 +2,9 @@ import type { Dispatch, DispatchKey, DispatchOutcome } from '../model/agent.js';
 import type { Action, ActionStatus, DetectionPhase, DetectionSnapshot, PlanSnapshot, Session, SessionStatus } from '../model/session.js';
 
 /** Fields a session update may change. */
-export type SessionChanges = Partial<Pick<Session, 'status' | 'stages' | 'items' | 'failure' | 'endedAt'>>;
+export type SessionChanges = Partial<
+  Pick<Session, 'status' | 'stages' | 'items' | 'failure' | 'endedAt' | 'executeAt' | 'postponements' | 'cancelled' | 'rebootPending'>
+>;
 
 export type ActionChanges = Partial<
   Pick<

@@ -144,3 +144,29 @@ export function buildBashActionScript(action: ActionScript, nonce: string): stri
   ].filter((line) => line !== '');
   return lines.join('\n');
 }
+
+/**
+ * Restarts the computer the SSM way: exit 194 makes the agent restart it and
+ * run the command again, and the second run finds its marker and reports
+ * success, so the command completes only once the computer is back.
+ */
+export function buildBashRebootScript(nonce: string): string {
+  return [
+    '#!/usr/bin/env bash',
+    '# Nightshift restart. Generated.',
+    'set -u',
+    'NIGHTSHIFT_ROOT="${NIGHTSHIFT_ROOT-}"',
+    `__ns_nonce='${assertNonce(nonce)}'`,
+    '__ns_state="$NIGHTSHIFT_ROOT/var/lib/nightshift/commands/$__ns_nonce"',
+    'if [ -f "$__ns_state/restarted" ]; then',
+    '  rm -rf "$__ns_state"',
+    '  echo "nightshift: the computer restarted"',
+    `  printf '\\n%s %s 0 0 -\\n' '${RESULT_RECORD_TAG}' "$__ns_nonce"`,
+    '  exit 0',
+    'fi',
+    'mkdir -p "$__ns_state" && : > "$__ns_state/restarted" || { echo "nightshift: cannot record the restart" >&2; exit 70; }',
+    'echo "nightshift: restarting the computer"',
+    'exit 194',
+    '',
+  ].join('\n');
+}

@@ -1,9 +1,9 @@
 import { ConfigurationError } from '../errors.js';
 import type { MaintenanceTask, ParameterValue, Platform, Software, SoftwareDetection } from '../model/catalog.js';
 import type { ActionType } from '../model/session.js';
-import { buildBashActionScript, buildBashDetectionScript } from './bash.js';
+import { buildBashActionScript, buildBashDetectionScript, buildBashRebootScript } from './bash.js';
 import type { ActionScript, ActionStep, DetectionEntry } from './contract.js';
-import { buildPowerShellActionScript, buildPowerShellDetectionScript, windowsDetection } from './powershell.js';
+import { buildPowerShellActionScript, buildPowerShellDetectionScript, buildPowerShellRebootScript, windowsDetection } from './powershell.js';
 
 /**
  * Turns catalog items into the platform-neutral script shapes of
@@ -140,4 +140,8 @@ export function taskSteps(type: ActionType, task: MaintenanceTask): { steps: Act
 
 export function buildActionScript(platform: Platform, action: ActionScript, nonce: string): string {
   return platform === 'windows' ? buildPowerShellActionScript(action, nonce) : buildBashActionScript(action, nonce);
+}
+
+export function buildRebootScript(platform: Platform, nonce: string): string {
+  return platform === 'windows' ? buildPowerShellRebootScript(nonce) : buildBashRebootScript(nonce);
 }

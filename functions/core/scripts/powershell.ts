@@ -320,3 +320,28 @@ export function windowsDetection(detection: SoftwareDetection): { script: string
       return { script: WINDOWS_DISPLAY_NAME_DETECTION, environment: { NIGHTSHIFT_DETECT_MODE: detection.match, NIGHTSHIFT_DETECT_VALUE: detection.value } };
   }
 }
+
+/**
+ * Restarts the computer the SSM way: under AWS-RunPowerShellScript, exit 3010
+ * makes the agent restart the computer and run the command again; the second
+ * run finds its marker and reports success once the computer is back.
+ */
+export function buildPowerShellRebootScript(nonce: string): string {
+  return [
+    '# Nightshift restart. Generated.',
+    `$__nsNonce = '${assertNonce(nonce)}'`,
+    "$__nsStateRoot = if ($env:NIGHTSHIFT_ROOT) { $env:NIGHTSHIFT_ROOT } else { $env:ProgramData }",
+    "$__nsState = Join-Path $__nsStateRoot ('Nightshift\\commands\\' + $__nsNonce)",
+    "$__nsMarker = Join-Path $__nsState 'restarted'",
+    'if ([IO.File]::Exists($__nsMarker)) {',
+    '  Remove-Item -LiteralPath $__nsState -Recurse -Force -ErrorAction SilentlyContinue',
+    "  [Console]::Out.WriteLine('nightshift: the computer restarted')",
+    `  [Console]::Out.Write("\`n${RESULT_RECORD_TAG} $__nsNonce 0 0 -\`n")`,
+    '  exit 0',
+    '}',
+    "try { $null = [IO.Directory]::CreateDirectory($__nsState); [IO.File]::WriteAllText($__nsMarker, '') } catch { [Console]::Error.WriteLine('nightshift: cannot record the restart'); exit 70 }",
+    "[Console]::Out.WriteLine('nightshift: restarting the computer')",
+    'exit 3010',
+    '',
+  ].join('\n');
+}

@@ -6,6 +6,7 @@ import { effectiveParameters } from '../planning/resolution.js';
 import {
   buildActionScript,
   buildDetectionScript,
+  buildRebootScript,
   detectionEntry,
   parameterEnvironment,
   softwareSteps,
@@ -42,8 +43,13 @@ const commandBase = (deps: Dependencies, session: Session, key: DispatchKey) => 
   agentId: session.agentId,
   platform: session.platform,
   comment: commandComment(session.id, key),
-  deliveryTimeoutSeconds: deps.agentSettings.deliveryTimeoutSeconds,
+  // a session that skips offline computers gives up on delivery soon; one that waits for them, late
+  deliveryTimeoutSeconds:
+    session.options.offline === 'Skip' ? deps.agentSettings.skipOfflineAfterSeconds : deps.agentSettings.deliveryTimeoutSeconds,
 });
+
+/** Long enough for a slow firmware update on restart; the command only completes once the computer is back. */
+const REBOOT_TIMEOUT_SECONDS = 3_600;
 
 /** The batched detection of every managed item of the session (the first detection and the verification). */
 export async function buildDetectionCommand(deps: Dependencies, session: Session, key: DispatchKey, nonce: string): Promise<AgentCommand> {
@@ -74,6 +80,9 @@ export async function buildActionCommand(
   key: DispatchKey,
   nonce: string,
 ): Promise<AgentCommand> {
+  if (action.type === 'Reboot') {
+    return { ...commandBase(deps, session, key), script: buildRebootScript(session.platform, nonce), executionTimeoutSeconds: REBOOT_TIMEOUT_SECONDS };
+  }
   const item = session.items.find((i) => i.key === action.itemKey);
   if (!item) throw new NotFoundError('session item', action.itemKey);
   const environment: Record<string, string> = {

@@ -11,7 +11,7 @@ import type { Action, Session } from '../model/session.js';
 import { parseActionOutput, parseDetectionOutput } from '../scripts/output.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, moveAction, mutateSession, withStage } from './session-updates.js';
+import { loadSession, log, moveAction, mutateSession, withStage } from './session-updates.js';
 
 export interface CompleteCommandInput {
   readonly commandId: string;
@@ -57,6 +57,10 @@ export async function completeCommand(deps: Dependencies, input: CompleteCommand
 
   const session = await loadSession(deps, reference.sessionId);
   const outcome = await recordOutcome(deps, session, dispatch, invocation);
+  if (session.status === 'PendingConnectivity' && RAN_STATUSES.includes(invocation.status)) {
+    const back = await mutateSession(deps, session.id, (s) => (s.status === 'PendingConnectivity' ? { status: 'Running' } : undefined));
+    if (back.status === 'Running') await log(deps, session.id, 'Agent', `${session.computerName} is back online`);
+  }
 
   let completed: Dispatch;
   let result: CompleteCommandResult = 'redelivered';
@@ -72,7 +76,9 @@ export async function completeCommand(deps: Dependencies, input: CompleteCommand
     completed = dispatch;
   }
 
-  await deliver(deps, completed.taskToken, outcome, invocation.status);
+  // a cancelled session's steps finish quietly: the workflow is heading for its end anyway
+  const cancelled = (await deps.sessions.getSession(session.id))?.status === 'Cancelled';
+  await deliver(deps, completed.taskToken, outcome, cancelled ? 'Success' : invocation.status);
   await deps.sessions.markTokenDelivered(session.id, dispatch.key);
   deps.logger.info('command completed', {
     sessionId: session.id,
@@ -152,7 +158,9 @@ async function recordOutcome(
   }
   const detected = Object.values(items);
   const undetermined = detected.filter((item) => item.state === 'Undetermined').length;
-  return { ...base, summary: `detected ${detected.length - undetermined} of ${detected.length} item(s)` };
+  const summary = `detected ${detected.length - undetermined} of ${detected.length} item(s)`;
+  await log(deps, session.id, 'Stage', `${phase === 'Initial' ? 'detection' : 'verification'}: ${summary}`);
+  return { ...base, summary };
 }
 
 /** Two-step actions say which half failed; single-step ones need not. */
@@ -173,18 +181,28 @@ async function recordAction(
   const timedOut = invocation.status === 'TimedOut' || invocation.status === 'ExecutionTimedOut';
   const action = await deps.sessions.getAction(session.id, actionId);
   const succeeded = output !== undefined && output.exitCode === 0 && !timedOut;
-  const changes: ActionChanges = !succeeded
-    ? {
-        status: 'Complete',
-        result: 'Failed',
-        resultStage: 'Execution',
-        resultReason: output && !timedOut ? `the script exited ${output.exitCode}${stepWords(action?.type, output.failedStep)}` : describeStatus(invocation.status),
-        endedAt: now,
-      }
-    : action?.type === 'TaskAudit'
-      ? // an audit only reads: its output is the result, there is nothing to verify
-        { status: 'Complete', result: 'Success', resultStage: 'Execution', resultReason: 'Audited', endedAt: now }
-      : { status: 'DeterminingResult', resultReason: 'ScriptSucceeded' };
+  const changes: ActionChanges =
+    invocation.status === 'Cancelled'
+      ? { status: 'Cancelled', result: 'Cancelled', resultReason: 'the running command was cancelled', endedAt: now }
+      : !succeeded
+        ? {
+            status: 'Complete',
+            result: 'Failed',
+            resultStage: 'Execution',
+            resultReason: output && !timedOut ? `the script exited ${output.exitCode}${stepWords(action?.type, output.failedStep)}` : describeStatus(invocation.status),
+            endedAt: now,
+          }
+        : action?.type === 'TaskAudit' || action?.type === 'Reboot'
+          ? // an audit only reads and a restart only restarts: the command's own result is the action's
+            { status: 'Complete', result: 'Success', resultStage: 'Execution', resultReason: action.type === 'Reboot' ? 'Restarted' : 'Audited', endedAt: now }
+          : { status: 'DeterminingResult', resultReason: 'ScriptSucceeded' };
+  if (action) {
+    const words = changes.result === 'Failed' ? `failed: ${changes.resultReason ?? ''}` : changes.status === 'Cancelled' ? 'cancelled' : 'finished';
+    await log(deps, session.id, 'Action', `${action.type} ${action.itemName} ${words}`, {
+      actionId,
+      ...(output?.outputTail ? { output: output.outputTail } : {}),
+    });
+  }
   try {
     return await moveAction(deps, session.id, actionId, ['PerformingAction'], {
       ...changes,

@@ -2,6 +2,7 @@ import type { AgentPort } from '../ports/agent.port.js';
 import type { CatalogStore } from '../ports/catalog-store.port.js';
 import type { Clock, IdGenerator } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
+import type { SessionLog } from '../ports/session-log.port.js';
 import type { SessionStore } from '../ports/session-store.port.js';
 import type { WorkflowPort } from '../ports/workflow.port.js';
 
@@ -13,11 +14,19 @@ export interface AgentSettings {
   readonly detectionItemTimeoutSeconds: number;
   /** Limit for one action script. */
   readonly actionTimeoutSeconds: number;
+  /** Delivery timeout for sessions that skip offline computers: long enough for a blip, short enough to move on. */
+  readonly skipOfflineAfterSeconds: number;
+}
+
+export interface LifecycleSettings {
+  /** A session waiting for its window looks again this often, so run-now, postpone and cancel take effect. */
+  readonly windowCheckSeconds: number;
 }
 
 /** Everything a use case may touch, built once per process and passed in. */
 export interface Dependencies {
   readonly sessions: SessionStore;
+  readonly sessionLog: SessionLog;
   readonly catalog: CatalogStore;
   readonly agent: AgentPort;
   readonly workflow: WorkflowPort;
@@ -25,4 +34,5 @@ export interface Dependencies {
   readonly ids: IdGenerator;
   readonly logger: Logger;
   readonly agentSettings: AgentSettings;
+  readonly lifecycle: LifecycleSettings;
 }

@@ -1,8 +1,9 @@
-import { ConflictError, NotFoundError } from '../errors.js';
+import { AgentUnreachableError, ConflictError, NotFoundError } from '../errors.js';
 import type { AgentCommand, Dispatch, DispatchKey } from '../model/agent.js';
 import type { Dependencies } from './dependencies.js';
 import { buildActionCommand, buildDetectionCommand } from './agent-commands.js';
-import { loadSession, mutateSession, withStage } from './session-updates.js';
+import type { Session } from '../model/session.js';
+import { loadSession, log, mutateSession, withStage } from './session-updates.js';
 
 export type CommandPurpose = 'Detect' | 'Verify' | 'Action';
 
@@ -14,7 +15,7 @@ export interface DispatchCommandInput {
   readonly taskToken: string;
 }
 
-export type DispatchResult = 'sent' | 'resent' | 'already-running' | 'already-complete';
+export type DispatchResult = 'sent' | 'resent' | 'already-running' | 'already-complete' | 'skipped-cancelled';
 
 export const dispatchKeyFor = (purpose: CommandPurpose, actionId: string | undefined): DispatchKey => {
   if (purpose !== 'Action') return purpose;
@@ -37,6 +38,11 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
   const key = dispatchKeyFor(input.purpose, input.actionId);
   const session = await loadSession(deps, input.sessionId);
   const now = deps.clock.now().toISOString();
+  if (session.status === 'Cancelled') {
+    // nothing more goes to the computer of a cancelled session; the workflow moves on to the end
+    await deps.workflow.completeTask(input.taskToken, { key, skipped: 'cancelled' });
+    return 'skipped-cancelled';
+  }
   const claim = await deps.sessions.claimDispatch({
     sessionId: session.id,
     key,
@@ -65,6 +71,7 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
     if (dispatch.status === 'Sent') return 'already-running';
   }
 
+  if (claim.created && !(await deps.agent.isOnline(session.agentId))) await handleOffline(deps, session);
   const command = await commandFor(deps, input, key, dispatch.nonce);
   if (!claim.created) {
     const earlier = await deps.agent.findCommand(command.agentId, command.comment, new Date(dispatch.createdAt));
@@ -84,6 +91,19 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
   await recordSent(deps, session.id, key, commandId);
   deps.logger.info('command sent', { sessionId: session.id, computerId: session.computerId, key, commandId });
   return claim.created ? 'sent' : 'resent';
+}
+
+/**
+ * An offline computer: a session that skips offline computers ends here as
+ * unreachable; one that applies on connect sends anyway (the command waits
+ * for delivery) and says it is waiting for the computer.
+ */
+async function handleOffline(deps: Dependencies, session: Session): Promise<void> {
+  if (session.options.offline === 'Skip') {
+    throw new AgentUnreachableError(`${session.computerName} is offline, and this session skips offline computers`);
+  }
+  const updated = await mutateSession(deps, session.id, (s) => (s.status === 'Running' ? { status: 'PendingConnectivity' } : undefined));
+  if (updated.status === 'PendingConnectivity') await log(deps, session.id, 'Agent', `${session.computerName} is offline; waiting for it to connect`);
 }
 
 /** A concurrent attempt that recorded its command first wins; its completion answers the latest token. */

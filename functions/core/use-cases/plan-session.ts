@@ -3,17 +3,15 @@ import type { ItemKey } from '../model/catalog.js';
 import type { Action, PlannedItem } from '../model/session.js';
 import { plan } from '../planning/planner.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, mutateSession, withStage } from './session-updates.js';
+import { loadSession, log, mutateSession, withStage } from './session-updates.js';
 
 export interface PlanSessionResult {
   readonly sessionId: string;
   readonly actionIds: string[];
   readonly actionCount: number;
-  /** Whether any action changes the computer; audits and monitoring alone need no verification. */
-  readonly verify: boolean;
+  /** Whether the workflow goes on to execution: there are actions, and the session is not detection-only or cancelled. */
+  readonly execute: boolean;
 }
-
-const OBSERVATIONS = new Set<Action['type']>(['TaskAudit', 'TaskMonitor']);
 
 const ACTION_ID_DIGITS = 3;
 
@@ -24,7 +22,8 @@ const ACTION_ID_DIGITS = 3;
  */
 export async function planSession(deps: Dependencies, sessionId: string): Promise<PlanSessionResult> {
   const session = await loadSession(deps, sessionId);
-  if (session.status !== 'Running') throw new IllegalTransitionError('session', session.status, 'planning');
+  if (session.status === 'Cancelled') return { sessionId, actionIds: [], actionCount: 0, execute: false };
+  if (session.status !== 'Running' && session.status !== 'PendingConnectivity') throw new IllegalTransitionError('session', session.status, 'planning');
   const detection = await deps.sessions.getDetection(sessionId, 'Initial');
   if (!detection) throw new IllegalTransitionError('session', 'undetected', 'planning');
 
@@ -48,6 +47,8 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
         ...(decision.fromVersion === undefined ? {} : { fromVersion: decision.fromVersion }),
         ...(decision.toVersion === undefined ? {} : { toVersion: decision.toVersion }),
         dependsOn: decision.dependsOn.flatMap((key) => actionIdByKey.get(key) ?? []),
+        // observations never fail a session
+        critical: decision.item.critical && decision.action !== 'TaskAudit' && decision.action !== 'TaskMonitor',
         status: 'NotStarted',
         result: 'Pending',
       },
@@ -73,18 +74,22 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
   await deps.sessions.createActions(sessionId, actions);
 
   const stored = await deps.sessions.getActions(sessionId);
-  await mutateSession(deps, sessionId, (s) =>
-    s.stages.Execution.status !== 'Unstarted'
-      ? undefined
-      : {
-          stages: withStage(
-            s,
-            'Execution',
-            stored.length > 0 ? { status: 'Running', startedAt: now } : { status: 'Skipped', startedAt: now, endedAt: now },
-          ),
-        },
-  );
+  const execute = stored.length > 0 && session.options.mode === 'Full';
+  // execution starts at the gate, when the window comes; with nothing to run it is skipped now
+  if (!execute) {
+    await mutateSession(deps, sessionId, (s) =>
+      s.stages.Execution.status !== 'Unstarted' ? undefined : { stages: withStage(s, 'Execution', { status: 'Skipped', startedAt: now, endedAt: now }) },
+    );
+  }
   const actionIds = stored.map((action) => action.actionId);
+  await log(
+    deps,
+    sessionId,
+    'Stage',
+    stored.length === 0
+      ? 'planned: nothing to do'
+      : `planned ${stored.length} action(s)${execute ? '' : ' (detection only: nothing will run)'}: ${stored.map((a) => `${a.type} ${a.itemName}`).join(', ')}`,
+  );
   deps.logger.info('session planned', { sessionId, computerId: session.computerId, actionCount: actionIds.length });
-  return { sessionId, actionIds, actionCount: actionIds.length, verify: stored.some((action) => !OBSERVATIONS.has(action.type)) };
+  return { sessionId, actionIds, actionCount: actionIds.length, execute };
 }

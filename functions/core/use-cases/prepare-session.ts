@@ -2,7 +2,7 @@ import { NotFoundError } from '../errors.js';
 import type { Deployment } from '../model/catalog.js';
 import { indexDeployments, resolveComputer, type Catalog } from '../planning/resolution.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, mutateSession, withStage } from './session-updates.js';
+import { loadSession, log, mutateSession, withStage } from './session-updates.js';
 
 export interface PrepareSessionResult {
   readonly sessionId: string;
@@ -68,6 +68,9 @@ export async function prepareSession(deps: Dependencies, sessionId: string): Pro
           ),
         },
   );
+  const prerequisites = items.filter((i) => i.origin === 'Prerequisite').length;
+  await log(deps, sessionId, 'Stage', `${items.length - prerequisites} deployed item(s) apply${prerequisites ? `, with ${prerequisites} prerequisite(s)` : ''}; detection started`);
+  for (const problem of problems) await log(deps, sessionId, 'Problem', problem);
   deps.logger.info('session prepared', { sessionId, computerId: session.computerId, itemCount: session.items.length });
   return { sessionId, itemCount: detectable(session.items) };
 }

@@ -1,7 +1,7 @@
 import type { StageName } from '../model/session.js';
-import { STAGE_NAMES } from '../model/session.js';
+import { STAGE_NAMES, isFinalSessionStatus } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
-import { mutateSession } from './session-updates.js';
+import { log, mutateSession } from './session-updates.js';
 
 export interface WorkflowError {
   /** The error name Step Functions caught (`ValidationError`, `States.Timeout`, …). */
@@ -41,8 +41,8 @@ export function describeWorkflowError(error: WorkflowError): { code: string; mes
 export async function recordFailure(deps: Dependencies, sessionId: string, error: WorkflowError): Promise<void> {
   const failure = describeWorkflowError(error);
   const now = deps.clock.now().toISOString();
-  await mutateSession(deps, sessionId, (s) => {
-    if (s.status === 'Passed' || s.status === 'Failed') return undefined;
+  const updated = await mutateSession(deps, sessionId, (s) => {
+    if (isFinalSessionStatus(s.status)) return undefined;
     const stages = { ...s.stages };
     for (const name of STAGE_NAMES as StageName[]) {
       const stage = stages[name];
@@ -50,5 +50,6 @@ export async function recordFailure(deps: Dependencies, sessionId: string, error
     }
     return { status: 'Failed', failure, stages, endedAt: now };
   });
+  if (updated.failure === failure || updated.failure?.message === failure.message) await log(deps, sessionId, 'Problem', `session failed: ${failure.message} (${failure.code})`);
   deps.logger.error('session failed', { sessionId, ...failure });
 }

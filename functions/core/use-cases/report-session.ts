@@ -1,8 +1,8 @@
-import type { Action, Session, Stage } from '../model/session.js';
+import { isFinalSessionStatus, type Action, type Session, type Stage } from '../model/session.js';
 import { isCompliant } from '../planning/planner.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, moveAction, mutateSession } from './session-updates.js';
+import { loadSession, log, moveAction, mutateSession } from './session-updates.js';
 
 export interface ReportSessionResult {
   readonly sessionId: string;
@@ -29,6 +29,19 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
     }
     const item = session.items.find((i) => i.key === action.itemKey);
     const detected = verification?.items[action.itemKey];
+    if (!verification) {
+      // no verification ran (the session was cancelled after this action): its effect is unknown
+      actions.push(
+        await moveAction(deps, sessionId, action.actionId, ['DeterminingResult'], {
+          status: 'Complete',
+          result: 'Indeterminable',
+          resultStage: 'Verification',
+          resultReason: 'not verified: the session ended before verification',
+          endedAt: now,
+        }),
+      );
+      continue;
+    }
     const compliant = item !== undefined && detected !== undefined && isCompliant(item, detected);
     const changes: ActionChanges = {
       status: 'Complete',
@@ -45,29 +58,33 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
     actions.push(await moveAction(deps, sessionId, action.actionId, ['DeterminingResult'], changes));
   }
 
-  const failed = actions.filter((a) => a.result === 'Failed').length;
-  const executionFailed = actions.some((a) => a.result === 'Failed' && a.resultStage === 'Execution');
-  const verificationFailed = actions.some((a) => a.result === 'Failed' && a.resultStage === 'Verification');
+  const failures = actions.filter((a) => a.result === 'Failed');
+  const executionFailed = failures.some((a) => a.resultStage === 'Execution');
+  const verificationFailed = failures.some((a) => a.resultStage === 'Verification');
+  const finalStatus: Session['status'] = failures.some((a) => a.critical) ? 'Failed' : failures.length > 0 ? 'PartialPassed' : 'Passed';
   const close = (stage: Stage, bad: boolean): Stage =>
     stage.status === 'Running'
       ? { ...stage, status: bad ? 'Failed' : 'Succeeded', endedAt: now }
       : stage.status === 'Unstarted'
         ? { status: 'Skipped', startedAt: now, endedAt: now }
         : stage;
-  const updated = await mutateSession(deps, sessionId, (s) =>
-    s.status !== 'Running'
-      ? undefined
-      : {
-          status: failed > 0 ? 'Failed' : 'Passed',
-          stages: {
-            Detection: close(s.stages.Detection, false),
-            Execution: close(s.stages.Execution, executionFailed),
-            Verification: close(s.stages.Verification, verificationFailed),
-          },
-          endedAt: now,
-        },
-  );
-  deps.logger.info('session reported', { sessionId, computerId: session.computerId, status: updated.status, failed });
-  return { sessionId, status: updated.status, actions: actions.length, failed };
+  const updated = await mutateSession(deps, sessionId, (s) => {
+    if (s.endedAt !== undefined || (s.status !== 'Cancelled' && isFinalSessionStatus(s.status))) return undefined;
+    return {
+      // a cancelled session stays cancelled; the others take the status their actions earned
+      status: s.status === 'Cancelled' ? 'Cancelled' : finalStatus,
+      stages: {
+        Detection: close(s.stages.Detection, false),
+        Execution: close(s.stages.Execution, executionFailed),
+        Verification: close(s.stages.Verification, verificationFailed),
+      },
+      endedAt: now,
+    };
+  });
+  if (updated.endedAt === now) {
+    const counts = `${actions.length} action(s), ${failures.length} failed`;
+    await log(deps, sessionId, 'Stage', `session ended ${updated.status}: ${counts}${updated.rebootPending ? '; a restart is pending' : ''}`);
+  }
+  deps.logger.info('session reported', { sessionId, computerId: session.computerId, status: updated.status, failed: failures.length });
+  return { sessionId, status: updated.status, actions: actions.length, failed: failures.length };
 }
-

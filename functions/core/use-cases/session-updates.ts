@@ -1,5 +1,14 @@
 import { ConflictError, IllegalTransitionError, NotFoundError, TransientError } from '../errors.js';
-import { canTransitionAction, canTransitionSession, type Action, type ActionStatus, type Session, type Stage, type StageName } from '../model/session.js';
+import {
+  canTransitionAction,
+  canTransitionSession,
+  type Action,
+  type ActionStatus,
+  type Session,
+  type SessionLogEntry,
+  type Stage,
+  type StageName,
+} from '../model/session.js';
 import type { ActionChanges, SessionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
 
@@ -63,4 +72,15 @@ export async function moveAction(
     if (illegal) throw new IllegalTransitionError('action', illegal, to);
   }
   return deps.sessions.updateAction(sessionId, actionId, from, changes);
+}
+
+/** Appends one line to the session's log, stamped with the injected clock. */
+export async function log(
+  deps: Pick<Dependencies, 'sessionLog' | 'clock'>,
+  sessionId: string,
+  kind: SessionLogEntry['kind'],
+  message: string,
+  extra: Pick<SessionLogEntry, 'by' | 'actionId' | 'output'> = {},
+): Promise<void> {
+  await deps.sessionLog.append({ sessionId, at: deps.clock.now().toISOString(), kind, message, ...extra });
 }

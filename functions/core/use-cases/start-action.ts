@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import type { Dependencies } from './dependencies.js';
-import { moveAction } from './session-updates.js';
+import { log, moveAction } from './session-updates.js';
 
 export interface StartActionResult {
   /** Whether the workflow should send the action's command. */
@@ -18,6 +18,19 @@ export async function startAction(deps: Dependencies, sessionId: string, actionI
   const actions = await deps.sessions.getActions(sessionId);
   const action = actions.find((a) => a.actionId === actionId);
   if (!action) throw new NotFoundError('action', `${sessionId}/${actionId}`);
+  const session = await deps.sessions.getSession(sessionId);
+  if (session?.status === 'Cancelled') {
+    // cancelled during execution: the next action does not start
+    if (action.status === 'NotStarted') {
+      await moveAction(deps, sessionId, actionId, ['NotStarted'], {
+        status: 'Cancelled',
+        result: 'Cancelled',
+        resultReason: `cancelled by ${session.cancelled?.by.name ?? 'request'}`,
+        endedAt: deps.clock.now().toISOString(),
+      }).catch(() => undefined);
+    }
+    return { run: false, status: 'Cancelled' };
+  }
   if (action.status === 'PerformingAction') return { run: true, status: action.status };
   if (action.status !== 'NotStarted') return { run: false, status: action.status };
 
@@ -26,6 +39,7 @@ export async function startAction(deps: Dependencies, sessionId: string, actionI
     (a) => action.dependsOn.includes(a.actionId) && (a.result === 'Failed' || a.status === 'Skipped'),
   );
   if (failedPrerequisite) {
+    await log(deps, sessionId, 'Action', `${action.type} ${action.itemName} skipped: ${failedPrerequisite.itemName} did not succeed`, { actionId });
     await moveAction(deps, sessionId, actionId, ['NotStarted'], {
       status: 'Skipped',
       result: 'Failed',
@@ -48,5 +62,6 @@ export async function startAction(deps: Dependencies, sessionId: string, actionI
     return { run: false, status: 'Complete' };
   }
   await moveAction(deps, sessionId, actionId, ['NotStarted'], { status: 'PerformingAction', startedAt: now });
+  await log(deps, sessionId, 'Action', `${action.type} ${action.itemName}${action.toVersion ? ` ${action.toVersion}` : ''} started`, { actionId });
   return { run: true, status: 'PerformingAction' };
 }

@@ -1,11 +1,14 @@
 import { ConflictError, NotFoundError } from '../errors.js';
-import { newStages, type Session } from '../model/session.js';
+import { newStages, type Requester, type Session, type SessionOptions } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
+import { log } from './session-updates.js';
 
 export interface StartSessionCommand {
   readonly computerId: string;
   /** A caller-chosen id makes the start idempotent (a schedule occurrence, an API retry). */
   readonly sessionId?: string;
+  readonly options: SessionOptions;
+  readonly by: Requester;
 }
 
 export interface StartSessionResult {
@@ -14,7 +17,11 @@ export interface StartSessionResult {
   readonly created: boolean;
 }
 
-/** Creates the session record (once) and starts its workflow (once). */
+/**
+ * Creates the session record (once: a conditional create) and starts its
+ * workflow (once: the execution is named after the session). Starting the
+ * same session twice yields one session and one execution.
+ */
 export async function startSession(deps: Dependencies, command: StartSessionCommand): Promise<StartSessionResult> {
   const computer = await deps.catalog.getComputer(command.computerId);
   if (!computer) throw new NotFoundError('computer', command.computerId);
@@ -33,6 +40,9 @@ export async function startSession(deps: Dependencies, command: StartSessionComm
     updatedAt: now,
     stages: newStages(),
     items: [],
+    options: command.options,
+    ...(command.options.executeAt ? { executeAt: command.options.executeAt } : {}),
+    postponements: [],
   };
   let created = true;
   try {
@@ -40,6 +50,10 @@ export async function startSession(deps: Dependencies, command: StartSessionComm
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
     created = false;
+  }
+  if (created) {
+    const when = command.options.mode === 'DetectionOnly' ? 'detection only' : command.options.executeAt ? `execution at ${command.options.executeAt}` : 'execution right after detection';
+    await log(deps, sessionId, 'Request', `session created for ${computer.name} (${when})`, { by: command.by });
   }
   await deps.workflow.startSession(sessionId);
   deps.logger.info(created ? 'session created' : 'session already existed', { sessionId, computerId: computer.id });

@@ -1,0 +1,63 @@
+import type { Action } from '../model/session.js';
+import type { Dependencies } from './dependencies.js';
+import { loadSession, log, mutateSession } from './session-updates.js';
+
+export interface FinishExecutionResult {
+  /** Restart the computer now (an agent command, recorded as the Reboot action). */
+  readonly reboot: boolean;
+  readonly rebootActionId?: string;
+  /** Detect again: something changed the computer. */
+  readonly verify: boolean;
+}
+
+const OBSERVATIONS = new Set<Action['type']>(['TaskAudit', 'TaskMonitor']);
+
+/**
+ * After the last action: applies the reboot preference. IfNecessary restarts
+ * once if any action asked for it, Force restarts whenever execution ran,
+ * Suppress never restarts and records that a restart is pending. The restart
+ * is an action of its own, created ready to run; verification follows it, so
+ * it sees the computer as it is after the restart.
+ */
+export async function finishExecution(deps: Dependencies, sessionId: string): Promise<FinishExecutionResult> {
+  const session = await loadSession(deps, sessionId);
+  if (session.status === 'Cancelled') return { reboot: false, verify: false };
+  const actions = await deps.sessions.getActions(sessionId);
+  const existing = actions.find((a) => a.type === 'Reboot');
+  const ran = actions.filter((a) => a.type !== 'Reboot' && (a.status === 'Complete' || a.status === 'DeterminingResult'));
+  const verify = ran.some((a) => !OBSERVATIONS.has(a.type));
+  if (existing) return { reboot: existing.status === 'PerformingAction', rebootActionId: existing.actionId, verify };
+
+  const askedBy = ran.filter((a) => a.rebootRequired).map((a) => a.itemName);
+  const preference = session.options.reboot;
+  const reboot = ran.length > 0 && (preference === 'Force' || (preference === 'IfNecessary' && askedBy.length > 0));
+  if (!reboot) {
+    if (askedBy.length > 0) {
+      await mutateSession(deps, sessionId, (s) => (s.rebootPending ? undefined : { rebootPending: true }));
+      await log(deps, sessionId, 'Stage', `restart pending (suppressed by preference), asked for by ${askedBy.join(', ')}`);
+    }
+    return { reboot: false, verify };
+  }
+
+  const now = deps.clock.now().toISOString();
+  const rebootActionId = String(actions.length + 1).padStart(3, '0');
+  await deps.sessions.createActions(sessionId, [
+    {
+      sessionId,
+      actionId: rebootActionId,
+      itemKey: 'computer:restart',
+      itemId: 'restart',
+      itemName: 'Restart',
+      type: 'Reboot',
+      reason: askedBy.length > 0 ? 'RebootRequested' : 'RebootForced',
+      dependsOn: [],
+      critical: true,
+      // created ready to run: nothing stands between deciding to restart and restarting
+      status: 'PerformingAction',
+      result: 'Pending',
+      startedAt: now,
+    },
+  ]);
+  await log(deps, sessionId, 'Stage', askedBy.length > 0 ? `restarting, as asked for by ${askedBy.join(', ')}` : 'restarting (the session forces a restart)');
+  return { reboot: true, rebootActionId, verify };
+}

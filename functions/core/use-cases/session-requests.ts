@@ -1,0 +1,104 @@
+import { RequestRefusedError } from '../errors.js';
+import { isFinalSessionStatus, type Requester, type Session } from '../model/session.js';
+import type { Dependencies } from './dependencies.js';
+import { loadSession, log, moveAction, mutateSession } from './session-updates.js';
+
+/**
+ * What end users (through their email links), operators and the API may ask
+ * of a session: postpone its execution, pull it to now, or cancel it. Each is
+ * one conditional write on the session's version; each refusal says why in
+ * words meant for the person who asked; each request is logged with who asked.
+ */
+
+export interface SessionRequest {
+  readonly sessionId: string;
+  readonly by: Requester;
+}
+
+const refuseWhenEnded = (session: Session): void => {
+  if (isFinalSessionStatus(session.status)) throw new RequestRefusedError(`the session has already ended (${session.status})`);
+};
+
+const refuseWhenExecuting = (session: Session, what: string): void => {
+  if (session.options.mode === 'DetectionOnly') throw new RequestRefusedError(`this session only detects; there is no execution to ${what}`);
+  if (session.stages.Execution.status !== 'Unstarted') throw new RequestRefusedError(`execution has already started, so it can no longer be ${what === 'postpone' ? 'postponed' : 'moved'}`);
+};
+
+export interface PostponeResult {
+  readonly executeAt: string;
+  /** How many more times the session may be postponed. */
+  readonly postponesLeft: number;
+}
+
+/** Moves execution later by the session's postpone delay, within its count and deadline. */
+export async function postponeSession(deps: Dependencies, request: SessionRequest): Promise<PostponeResult> {
+  const now = deps.clock.now();
+  const updated = await mutateSession(deps, request.sessionId, (s) => {
+    refuseWhenEnded(s);
+    refuseWhenExecuting(s, 'postpone');
+    const { delayMinutes, maxCount, deadline } = s.options.postpone;
+    if (s.postponements.length >= maxCount) {
+      throw new RequestRefusedError(
+        maxCount === 0 ? 'this session cannot be postponed' : `the session was already postponed ${s.postponements.length} time(s); the limit is ${maxCount}`,
+      );
+    }
+    const from = s.executeAt ?? now.toISOString();
+    const to = new Date(Math.max(Date.parse(from), now.getTime()) + delayMinutes * 60_000).toISOString();
+    if (deadline !== undefined && Date.parse(to) > Date.parse(deadline)) {
+      throw new RequestRefusedError(`postponing would move the maintenance to ${to}, past its deadline of ${deadline}`);
+    }
+    return {
+      status: 'Postponed',
+      executeAt: to,
+      postponements: [...s.postponements, { at: now.toISOString(), by: request.by, from, to }],
+    };
+  });
+  const executeAt = updated.executeAt ?? now.toISOString();
+  await log(deps, request.sessionId, 'Request', `maintenance postponed to ${executeAt}`, { by: request.by });
+  return { executeAt, postponesLeft: updated.options.postpone.maxCount - updated.postponements.length };
+}
+
+/** Pulls a waiting session's execution to now; the workflow picks it up at its next look. */
+export async function runSessionNow(deps: Dependencies, request: SessionRequest): Promise<{ executeAt: string }> {
+  const now = deps.clock.now().toISOString();
+  await mutateSession(deps, request.sessionId, (s) => {
+    refuseWhenEnded(s);
+    refuseWhenExecuting(s, 'run now');
+    return { status: s.status === 'Postponed' ? 'Running' : s.status, executeAt: now };
+  });
+  await log(deps, request.sessionId, 'Request', 'maintenance moved to now', { by: request.by });
+  return { executeAt: now };
+}
+
+/**
+ * Cancels the session. Before execution the gate ends it without touching the
+ * computer; during execution the running command is cancelled, no further
+ * action starts, and every action not yet run is marked Cancelled.
+ */
+export async function cancelSession(deps: Dependencies, request: SessionRequest): Promise<{ status: 'Cancelled' }> {
+  const now = deps.clock.now().toISOString();
+  const current = await loadSession(deps, request.sessionId);
+  if (current.status === 'Cancelled') return { status: 'Cancelled' };
+  await mutateSession(deps, request.sessionId, (s) => {
+    if (s.status === 'Cancelled') return undefined;
+    refuseWhenEnded(s);
+    return { status: 'Cancelled', cancelled: { at: now, by: request.by } };
+  });
+  await log(deps, request.sessionId, 'Request', 'session cancelled', { by: request.by });
+
+  for (const action of await deps.sessions.getActions(request.sessionId)) {
+    if (action.status !== 'NotStarted') continue;
+    await moveAction(deps, request.sessionId, action.actionId, ['NotStarted'], {
+      status: 'Cancelled',
+      result: 'Cancelled',
+      resultReason: `cancelled by ${request.by.name}`,
+      endedAt: now,
+    }).catch(() => undefined); // started meanwhile: its command is cancelled below
+  }
+  for (const dispatch of await deps.sessions.listDispatches(request.sessionId)) {
+    if (dispatch.status !== 'Sent' || dispatch.commandId === undefined) continue;
+    await deps.agent.cancel(dispatch.commandId, current.agentId);
+    await log(deps, request.sessionId, 'Agent', `cancelled the running command (${dispatch.key})`);
+  }
+  return { status: 'Cancelled' };
+}

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
+import { ConflictError, IllegalTransitionError, RequestRefusedError } from '../../functions/core/errors.js';
+import {
+  ACTION_TRANSITIONS,
+  SESSION_TRANSITIONS,
+  canTransitionSession,
+  isFinalSessionStatus,
+  newStages,
+  sessionOptionsSchema,
+  type Session,
+  type SessionStatus,
+} from '../../functions/core/model/session.js';
+import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
+import { cancelSession, postponeSession, runSessionNow } from '../../functions/core/use-cases/session-requests.js';
+import { moveAction, mutateSession } from '../../functions/core/use-cases/session-updates.js';
+import { dynamoTable } from '../support/dynamo.js';
+import { manualClock } from '../support/fleet.js';
+
+const someone = { kind: 'Operator', name: 'ops' } as const;
+
+describe('the transition tables', () => {
+  it('end in final statuses that go nowhere, and reach them from every live status', () => {
+    const statuses = Object.keys(SESSION_TRANSITIONS) as SessionStatus[];
+    for (const status of statuses) {
+      if (isFinalSessionStatus(status)) expect(SESSION_TRANSITIONS[status]).toEqual([]);
+      else expect(SESSION_TRANSITIONS[status]).toContain('Failed');
+    }
+    expect(canTransitionSession('Created', 'Passed')).toBe(false);
+    expect(canTransitionSession('Postponed', 'Postponed')).toBe(true);
+    expect(ACTION_TRANSITIONS.Complete).toEqual([]);
+  });
+});
+
+describe('stale and illegal transitions are rejected, never applied', () => {
+  let deps: Pick<Dependencies, 'sessions' | 'sessionLog' | 'clock' | 'agent'> & Dependencies;
+  let close: () => Promise<void>;
+  let n = 0;
+  beforeAll(async () => {
+    const dynamo = await dynamoTable();
+    close = dynamo.close;
+    deps = {
+      sessions: new DynamoSessionStore(dynamo.table),
+      sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
+      clock: manualClock(),
+    } as unknown as Dependencies;
+  });
+  afterAll(() => close());
+
+  async function sessionIn(status: SessionStatus, extra: Partial<Session> = {}): Promise<Session> {
+    const session: Session = {
+      id: `s${++n}`,
+      computerId: 'pc',
+      computerName: 'PC',
+      agentId: 'i-0123456789abcdef0',
+      platform: 'linux',
+      tenantId: 't',
+      status,
+      version: 1,
+      createdAt: '2026-11-23T09:00:00.000Z',
+      updatedAt: '2026-11-23T09:00:00.000Z',
+      stages: newStages(),
+      items: [],
+      options: sessionOptionsSchema.parse({ executeAt: '2026-11-23T20:00:00.000Z' }),
+      executeAt: '2026-11-23T20:00:00.000Z',
+      postponements: [],
+      ...extra,
+    };
+    await deps.sessions.createSession(session);
+    return session;
+  }
+
+  it('refuses an illegal status change before writing anything', async () => {
+    const session = await sessionIn('Created');
+    await expect(mutateSession(deps, session.id, () => ({ status: 'Passed' }))).rejects.toBeInstanceOf(IllegalTransitionError);
+    expect((await deps.sessions.getSession(session.id))?.version).toBe(1);
+  });
+
+  it('refuses a write from a stale reader (conditional on the version)', async () => {
+    const session = await sessionIn('Running');
+    await deps.sessions.updateSession(session.id, 1, { status: 'Postponed' }, 'now');
+    await expect(deps.sessions.updateSession(session.id, 1, { status: 'Cancelled' }, 'later')).rejects.toBeInstanceOf(ConflictError);
+    expect((await deps.sessions.getSession(session.id))?.status).toBe('Postponed');
+  });
+
+  it('refuses requests a finished session cannot take, with the reason', async () => {
+    const session = await sessionIn('Passed');
+    for (const request of [postponeSession, runSessionNow, cancelSession]) {
+      await expect(request(deps, { sessionId: session.id, by: someone })).rejects.toThrow(new RequestRefusedError('the session has already ended (Passed)'));
+    }
+  });
+
+  it('refuses to postpone or move a session whose execution started', async () => {
+    const session = await sessionIn('Running', { stages: { ...newStages(), Execution: { status: 'Running' } } });
+    await expect(postponeSession(deps, { sessionId: session.id, by: someone })).rejects.toThrow('execution has already started, so it can no longer be postponed');
+    await expect(runSessionNow(deps, { sessionId: session.id, by: someone })).rejects.toThrow('execution has already started, so it can no longer be moved');
+  });
+
+  it('refuses an illegal action status change', async () => {
+    const session = await sessionIn('Running');
+    await deps.sessions.createActions(session.id, [
+      { sessionId: session.id, actionId: '001', itemKey: 'software:a', itemId: 'a', itemName: 'A', type: 'Install', reason: 'SoftwareMissing', dependsOn: [], critical: true, status: 'Complete', result: 'Success' },
+    ]);
+    await expect(moveAction(deps, session.id, '001', ['Complete'], { status: 'PerformingAction' })).rejects.toBeInstanceOf(IllegalTransitionError);
+    await expect(moveAction(deps, session.id, '001', ['NotStarted'], { status: 'PerformingAction' })).rejects.toBeInstanceOf(ConflictError);
+  });
+});
