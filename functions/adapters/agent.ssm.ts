@@ -10,7 +10,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { TransientError } from '../core/errors.js';
-import type { AgentCommand, AgentInvocation, InvocationStatus } from '../core/model/agent.js';
+import { isInvocationStatus, type AgentCommand, type AgentInvocation, type InvocationStatus } from '../core/model/agent.js';
 import type { AgentPort } from '../core/ports/agent.port.js';
 import { translateAwsError } from './aws-errors.js';
 
@@ -34,28 +34,12 @@ const INLINE_OUTPUT_LIMIT = 24_000;
 
 const DOCUMENTS = { linux: 'AWS-RunShellScript', windows: 'AWS-RunPowerShellScript' } as const;
 
-const KNOWN_STATUSES = new Set<string>([
-  'Pending',
-  'InProgress',
-  'Delayed',
-  'Cancelling',
-  'Success',
-  'Failed',
-  'Cancelled',
-  'TimedOut',
-  'DeliveryTimedOut',
-  'ExecutionTimedOut',
-  'Undeliverable',
-  'Terminated',
-  'InvalidPlatform',
-  'AccessDenied',
-]);
 
 /** `StatusDetails` is finer than `Status` (DeliveryTimedOut vs TimedOut); prefer it when we know the word. */
 export function invocationStatus(status: string | undefined, details: string | undefined): InvocationStatus {
   const detail = details?.replace(/\s+/g, '');
-  if (detail && KNOWN_STATUSES.has(detail)) return detail as InvocationStatus;
-  if (status && KNOWN_STATUSES.has(status)) return status as InvocationStatus;
+  if (detail && isInvocationStatus(detail)) return detail;
+  if (status && isInvocationStatus(status)) return status;
   return 'Pending';
 }
 

@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Computer, Deployment, MaintenanceTask, Software, SoftwareDeployment, Tenant } from '../../functions/core/model/catalog.js';
+import { computer, deploySoftware } from './domain.js';
 import type { Clock, IdGenerator } from '../../functions/core/ports/clock.port.js';
 import { createLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime.js';
 
@@ -30,30 +31,11 @@ export function testSoftware(
   };
 }
 
-export const testComputer = (id: string, agentId: string, overrides: Partial<Computer> = {}): Computer => ({
-  id,
-  agentId,
-  name: `Computer ${id}`,
-  tenantId: 'tenant-a',
-  platform: 'linux',
-  deviceClass: 'Workstation',
-  tags: [],
-  timeZone: 'UTC',
-  online: true,
-  ...overrides,
-});
+export const testComputer = (id: string, agentId: string, overrides: Partial<Computer> = {}): Computer =>
+  computer(id, { agentId, name: `Computer ${id}`, tenantId: 'tenant-a', ...overrides });
 
-export const everywhere = (softwareId: string, overrides: Partial<SoftwareDeployment> = {}): Deployment => ({
-  id: `deploy-${softwareId}`,
-  itemKind: 'Software',
-  softwareId,
-  target: { kind: 'AllTenants' },
-  desiredState: 'LatestVersion',
-  enabled: true,
-  critical: true,
-  orderingHint: 'Unordered',
-  ...overrides,
-});
+export const everywhere = (softwareId: string, overrides: Partial<SoftwareDeployment> = {}): Deployment =>
+  deploySoftware(`deploy-${softwareId}`, softwareId, overrides);
 
 export const TEST_TENANT: Tenant = { id: 'tenant-a', name: 'Tenant A', excludeFromCrossTenant: false };
 

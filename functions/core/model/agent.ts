@@ -15,22 +15,26 @@ export interface AgentCommand {
   readonly executionTimeoutSeconds: number;
 }
 
-/** SSM command invocation statuses, as SSM spells them. */
-export type InvocationStatus =
-  | 'Pending'
-  | 'InProgress'
-  | 'Delayed'
-  | 'Cancelling'
-  | 'Success'
-  | 'Failed'
-  | 'Cancelled'
-  | 'TimedOut'
-  | 'DeliveryTimedOut'
-  | 'ExecutionTimedOut'
-  | 'Undeliverable'
-  | 'Terminated'
-  | 'InvalidPlatform'
-  | 'AccessDenied';
+/** SSM command invocation statuses, as SSM spells them (its StatusDetails, without spaces). */
+export const INVOCATION_STATUSES = [
+  'Pending',
+  'InProgress',
+  'Delayed',
+  'Cancelling',
+  'Success',
+  'Failed',
+  'Cancelled',
+  'TimedOut',
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+  'Undeliverable',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied',
+] as const;
+export type InvocationStatus = (typeof INVOCATION_STATUSES)[number];
+
+export const isInvocationStatus = (text: string): text is InvocationStatus => (INVOCATION_STATUSES as readonly string[]).includes(text);
 
 export const FINAL_INVOCATION_STATUSES: readonly InvocationStatus[] = [
   'Success',

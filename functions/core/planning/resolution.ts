@@ -368,7 +368,13 @@ function toSessionItem(
 }
 
 function buildItemBase(deployment: Deployment, catalog: Catalog): SessionItem | undefined {
-  const origin = deployment.enabled ? 'Deployed' : 'Unassigned';
+  const common = {
+    origin: deployment.enabled ? ('Deployed' as const) : ('Unassigned' as const),
+    ...(deployment.enabled ? { deploymentId: deployment.id } : {}),
+    critical: deployment.critical,
+    orderingHint: deployment.orderingHint,
+    explanation: NO_EXPLANATION,
+  };
   if (deployment.itemKind === 'Task') {
     const task = catalog.tasks.get(deployment.taskId);
     if (!task) return undefined;
@@ -377,11 +383,7 @@ function buildItemBase(deployment: Deployment, catalog: Catalog): SessionItem | 
       key: `task:${task.id}`,
       itemId: task.id,
       itemName: task.name,
-      origin,
-      ...(deployment.enabled ? { deploymentId: deployment.id } : {}),
-      critical: deployment.critical,
-      orderingHint: deployment.orderingHint,
-      explanation: NO_EXPLANATION,
+      ...common,
       mode: deployment.mode,
       parameters: effectiveParameters(task, deployment.parameters, true),
     };
@@ -397,11 +399,7 @@ function buildItemBase(deployment: Deployment, catalog: Catalog): SessionItem | 
     key: `software:${software.id}`,
     itemId: software.id,
     itemName: software.name,
-    origin,
-    ...(deployment.enabled ? { deploymentId: deployment.id } : {}),
-    critical: deployment.critical,
-    orderingHint: deployment.orderingHint,
-    explanation: NO_EXPLANATION,
+    ...common,
     desiredState: deployment.desiredState,
     targetVersion: pinned ?? software.latestVersion,
     ...(deployment.version === undefined ? {} : { requiredVersion: deployment.version }),
