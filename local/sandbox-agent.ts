@@ -162,7 +162,9 @@ export class SandboxAgent implements AgentPort {
       },
     };
     this.commands.set(commandId, record);
-    const work = this.execute(root, command, record).finally(() => this.running.delete(work));
+    const work = this.execute(root, command, record)
+      .catch((error: unknown) => this.failRecord(record, error))
+      .finally(() => this.running.delete(work));
     this.running.add(work);
     return Promise.resolve({ commandId });
   }
@@ -224,6 +226,18 @@ export class SandboxAgent implements AgentPort {
     record.finishedAtMs = this.clock.now().getTime();
     this.options.onActivity?.(record, 'finished');
     if (this.options.loseEvent?.(record)) return;
+    await this.announce(record);
+  }
+
+  /** The agent itself broke (unreadable descriptor, spawn failure): like SSM, report the command Failed rather than go quiet. */
+  private async failRecord(record: SandboxCommandRecord, error: unknown): Promise<void> {
+    record.invocation = {
+      ...record.invocation,
+      status: 'Failed',
+      responseCode: -1,
+      stderr: `sandbox agent: ${error instanceof Error ? error.message : String(error)}`,
+    };
+    record.finishedAtMs = this.clock.now().getTime();
     await this.announce(record);
   }
 

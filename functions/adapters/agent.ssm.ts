@@ -4,6 +4,7 @@ import {
   CancelCommandCommand,
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
+  InvalidPluginName,
   InvocationDoesNotExist,
   ListCommandsCommand,
   SendCommandCommand,
@@ -28,6 +29,8 @@ export interface SsmAgentOptions {
 export const DEFAULT_INLINE_SCRIPT_LIMIT_BYTES = 60_000;
 /** Staged scripts live under this prefix; instance profiles need s3:GetObject on it. */
 export const STAGED_SCRIPT_PREFIX = 'staged-scripts/';
+/** The run steps of AWS-RunRemoteScript; which one ran depends on the platform. */
+const REMOTE_SCRIPT_RUN_STEPS = ['runShellScript', 'runPowerShellScript'] as const;
 
 /** SSM cuts inline output at this many characters. */
 const INLINE_OUTPUT_LIMIT = 24_000;
@@ -126,15 +129,15 @@ export class SsmAgent implements AgentPort {
     try {
       await this.ssm.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [agentId] }));
     } catch (error) {
-      // a command that already finished cannot be cancelled, and needs not be
-      if (error instanceof Error && (error.name === 'InvalidCommandId' || error.name === 'DuplicateInstanceId')) return;
+      // an unknown or finished command, or a deregistered computer: nothing left to cancel
+      if (error instanceof Error && (error.name === 'InvalidCommandId' || error.name === 'InvalidInstanceId')) return;
       throw translateAwsError(error, `cancelling command ${commandId}`);
     }
   }
 
   async getInvocation(commandId: string, agentId: string): Promise<AgentInvocation> {
     try {
-      const result = await this.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: agentId }));
+      const result = await this.readInvocation(commandId, agentId);
       const inline = result.StandardOutputContent ?? '';
       const truncated = inline.length >= INLINE_OUTPUT_LIMIT;
       const full = truncated && result.StandardOutputUrl ? await this.readS3Url(result.StandardOutputUrl) : undefined;
@@ -155,6 +158,24 @@ export class SsmAgent implements AgentPort {
       }
       throw translateAwsError(error, `reading command ${commandId}`);
     }
+  }
+
+  /**
+   * A staged script runs under AWS-RunRemoteScript, a document of several
+   * steps; SSM then wants the step (plugin) named, and answers
+   * InvalidPluginName without one. Its run step is one of two, by platform.
+   */
+  private async readInvocation(commandId: string, agentId: string) {
+    for (const pluginName of [undefined, ...REMOTE_SCRIPT_RUN_STEPS]) {
+      try {
+        return await this.ssm.send(
+          new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: agentId, ...(pluginName ? { PluginName: pluginName } : {}) }),
+        );
+      } catch (error) {
+        if (!(error instanceof InvalidPluginName) || pluginName === REMOTE_SCRIPT_RUN_STEPS.at(-1)) throw error;
+      }
+    }
+    throw new Error('unreachable: the last plugin name either answers or throws');
   }
 
   async findCommand(agentId: string, comment: string, sentAfter: Date): Promise<string | undefined> {

@@ -171,6 +171,21 @@ export class DynamoSessionStore implements SessionStore {
     return toEntity<Dispatch>(item);
   }
 
+  async takeOverDispatch(sessionId: string, key: DispatchKey, previousLeaseUntil: string | undefined, leaseUntil: string): Promise<Dispatch> {
+    const item = await this.table.update({
+      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
+      set: { leaseUntil },
+      condition:
+        previousLeaseUntil === undefined
+          ? '#status = :sending AND attribute_not_exists(#lease)'
+          : '#status = :sending AND #lease = :previous',
+      conditionNames: { '#status': 'status', '#lease': 'leaseUntil' },
+      conditionValues: { ':sending': 'Sending', ...(previousLeaseUntil === undefined ? {} : { ':previous': previousLeaseUntil }) },
+      conflict: `dispatch ${sessionId}/${key} was taken over by another attempt`,
+    });
+    return toEntity<Dispatch>(item);
+  }
+
   async markDispatchSent(sessionId: string, key: DispatchKey, commandId: string): Promise<void> {
     await this.table.update({
       key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
@@ -191,7 +206,6 @@ export class DynamoSessionStore implements SessionStore {
     const item = await this.table.update({
       key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
       set: { status: 'Completed', outcome, completedAt: now },
-      remove: ['GSI2PK', 'GSI2SK'],
       condition: '#status = :sent',
       conditionNames: { '#status': 'status' },
       conditionValues: { ':sent': 'Sent' },
@@ -201,11 +215,25 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async markTokenDelivered(sessionId: string, key: DispatchKey): Promise<void> {
+    // only now does the dispatch leave the reconciler's worklist: until the workflow is told, it may need telling again
     await this.table.update({
       key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
       set: { tokenDelivered: true },
+      remove: ['GSI2PK', 'GSI2SK'],
       condition: 'attribute_exists(PK)',
       conflict: `dispatch ${sessionId}/${key} does not exist`,
+    });
+  }
+
+  async abandonDispatch(sessionId: string, key: DispatchKey): Promise<void> {
+    await this.table.update({
+      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
+      set: { status: 'Abandoned' },
+      remove: ['GSI2PK', 'GSI2SK'],
+      condition: '#status = :sending',
+      conditionNames: { '#status': 'status' },
+      conditionValues: { ':sending': 'Sending' },
+      conflict: `dispatch ${sessionId}/${key} is no longer sending`,
     });
   }
 

@@ -113,6 +113,18 @@ export class TransientError extends NightshiftError {
   readonly transient = true;
 }
 
+/**
+ * Another attempt of the same workflow step holds the right to send its
+ * command (it may have sent it already). Retried after a pause long enough for
+ * that attempt to be over, never sooner: that is what keeps a command from
+ * being sent twice.
+ */
+export class DispatchInProgressError extends NightshiftError {
+  override readonly name = 'DispatchInProgressError';
+  readonly code = 'TRANSIENT';
+  readonly transient = true;
+}
+
 /** The agent could not reach the computer (offline, deregistered, not managed). */
 export class AgentUnreachableError extends NightshiftError {
   override readonly name = 'AgentUnreachableError';

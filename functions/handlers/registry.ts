@@ -51,6 +51,12 @@ export const HANDLERS: readonly HandlerEntry[] = [
     description: 'Starts one action exactly once, or skips it when a prerequisite failed',
   },
   {
+    name: 'record-action-failure',
+    entry: 'functions/handlers/record-action-failure.ts',
+    substitution: 'RecordActionFailureFunctionArn',
+    description: 'Records an action whose command could not be sent, so the session goes on without it',
+  },
+  {
     name: 'finish-execution',
     entry: 'functions/handlers/finish-execution.ts',
     substitution: 'FinishExecutionFunctionArn',

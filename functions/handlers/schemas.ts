@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
-/** Session ids are also Step Functions execution names: 1–80 of [A-Za-z0-9_-]. */
-export const sessionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, "_" or "-"');
+/**
+ * Session ids are also Step Functions execution names (80 at most) and part of
+ * every SSM command comment (100 at most, `nightshift/<id>/Action#<6 digits>`).
+ */
+export const sessionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"');
 export const actionIdSchema = z.string().regex(/^[0-9]{3,6}$/, 'must be a zero-padded action number');

@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import {
   CancelCommandCommand,
   GetCommandInvocationCommand,
+  InvalidPluginName,
   SendCommandCommand,
   SSMClient,
   ThrottlingException,
@@ -198,6 +199,17 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
     expect(result.stillRunning).toBeGreaterThanOrEqual(1);
     expect(workflow.calls.map((c) => c.token)).toContain(`token-${counter - 1}`);
     expect((await deps.sessions.getDispatch(running.sessionId, 'Detect'))?.status).toBe('Sent');
+  });
+
+  it('names the run step when the command ran a staged script (AWS-RunRemoteScript has several)', async () => {
+    const { sessionId, commandId } = await waitingCommand('Action#001');
+    ssm
+      .on(GetCommandInvocationCommand, { CommandId: commandId })
+      .rejects(new InvalidPluginName({ message: 'name the plugin', $metadata: {} }))
+      .on(GetCommandInvocationCommand, { CommandId: commandId, PluginName: 'runShellScript' })
+      .resolves(invocation('Action#001', sessionId, 'Success', 'Success', { ResponseCode: 0 }));
+    expect(await completeCommand(deps, { commandId, agentId })).toBe('completed');
+    expect(ssm).toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: commandId, PluginName: 'runShellScript' });
   });
 
   it('asks for a retry when SSM throttles, changing nothing', async () => {

@@ -23,6 +23,7 @@ describe('handlers reject bad input by naming the field, and change nothing', ()
     ['start-action', { sessionId: 's1', actionId: '1' }, 'actionId'],
     ['record-failure', { sessionId: 's1', error: { Cause: 'x' } }, 'error.Error'],
     ['start-session', { computerId: 'pc-1', options: { reboot: 'Sometimes' } }, 'options.reboot'],
+    ['start-session', { computerId: 'pc-1', sessionId: 'x'.repeat(65) }, 'sessionId'],
     ['start-session', { computerId: 'pc-1', options: { executeAt: 'tonight' } }, 'options.executeAt'],
     ['postpone-session', { sessionId: 's1', by: { kind: 'Hacker', name: 'x' } }, 'by.kind'],
     ['cancel-session', { sessionId: 's1' }, 'by'],

@@ -58,7 +58,7 @@ describe('the CDK stack and the local runtime run the same state machine and han
     const localByState = runtime.workflow.functionNamesByState();
     const substituted = JSON.parse(applySubstitutions(aslText, localSubstitutions())) as Parameters<typeof taskStates>[0];
     const states = [...taskStates(substituted).keys()];
-    expect(states.sort()).toEqual(['Detect', 'FinishExecution', 'Gate', 'Plan', 'Prepare', 'RecordFailure', 'Report', 'Restart', 'RunAction', 'StartAction', 'Verify']);
+    expect(states.sort()).toEqual(['ActionFailed', 'Detect', 'FinishExecution', 'Gate', 'Plan', 'Prepare', 'RecordFailure', 'Report', 'Restart', 'RunAction', 'StartAction', 'Verify']);
     const deployedHandlers = new Set(
       Object.values(resources)
         .filter((r) => r.Type === 'AWS::Lambda::Function')

@@ -159,11 +159,11 @@ describe('the sandbox agent behaves like SSM, through the local runtime', () => 
     await until(() => runtime?.agent.history(computer.agentId)[0]?.finishedAtMs !== undefined);
     expect((await runtime.deps.sessions.getDispatch(sessionId, 'Detect'))?.status).toBe('Sent');
 
-    expect(await runtime.invoke('reconcile-commands', { overdueAfterSeconds: 0 })).toEqual({ checked: 1, completed: 1, stillRunning: 0, failed: 0 });
+    expect(await runtime.invoke('reconcile-commands', { overdueAfterSeconds: 0 })).toEqual({ checked: 1, completed: 1, stillRunning: 0, abandoned: 0, failed: 0 });
     const outcome = await runtime.waitForSession(sessionId);
     expect(outcome.session.status).toBe('Passed');
     // nothing left waiting, so the next run finds nothing
-    expect(await runtime.invoke('reconcile-commands', { overdueAfterSeconds: 0 })).toEqual({ checked: 0, completed: 0, stillRunning: 0, failed: 0 });
+    expect(await runtime.invoke('reconcile-commands', { overdueAfterSeconds: 0 })).toEqual({ checked: 0, completed: 0, stillRunning: 0, abandoned: 0, failed: 0 });
   });
 
   it('keeps every file a session writes inside the machine folder', async () => {

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RequestRefusedError } from '../../functions/core/errors.js';
+import type { MaintenanceTask } from '../../functions/core/model/catalog.js';
 import type { SessionOptions } from '../../functions/core/model/session.js';
 import type { LogPage } from '../../functions/core/ports/session-log.port.js';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.js';
@@ -42,9 +44,12 @@ describe('the session lifecycle through the local runtime', () => {
     if (!found) throw new Error(`no session ${id}`);
     return found;
   };
+  /** Planned and waiting: the plan's log line is the last thing planning writes. */
   const waitingForWindow = async (id: string) => {
     const s = await session(id);
-    return s.stages.Detection.status === 'Succeeded' && s.stages.Execution.status === 'Unstarted' && (await runtime?.deps.sessions.getPlan(id)) !== undefined;
+    if (s.stages.Detection.status !== 'Succeeded' || s.stages.Execution.status !== 'Unstarted') return false;
+    const log = await runtime?.deps.sessionLog.read(id, { limit: 100 });
+    return log?.entries.some((entry) => entry.message.startsWith('planned')) ?? false;
   };
 
   it('detection only: plans what would change and touches nothing', async () => {
@@ -278,5 +283,58 @@ describe('partial success', () => {
     await runtime.deps.catalog.putDeployment(everywhere('nice-to-have', { critical: true }));
     const failed = await runtime.waitForSession((await runtime.startSession(computer.id)).sessionId);
     expect(failed.session.status).toBe('Failed');
+  });
+});
+
+describe('lifecycle edge cases', () => {
+  let runtime: LocalRuntime | undefined;
+  const clock = manualClock(new Date('2026-11-23T14:00:00Z'));
+  afterEach(async () => {
+    await runtime?.close();
+    runtime = undefined;
+  });
+
+  it('a postpone that lands during detection is honoured: planning goes on, execution waits for the new time', async () => {
+    const computer = testComputer('pc-early', 'i-0000000000000a0f2');
+    // detection holds until the test lets it go, so the postpone lands mid-detection
+    const held = testSoftware('held', '1.0', {
+      detection: 'while [ ! -f "$NIGHTSHIFT_ROOT/go" ]; do sleep 0.05; done\nf="$NIGHTSHIFT_ROOT/opt/held/VERSION"; [ -f "$f" ] && cat "$f"; exit 0\n',
+    });
+    runtime = await runtimeWithFleet({ software: [held], deployments: [everywhere('held')], machines: [{ computer }] }, { clock, waitStateMs: 10, agentPollMs: 10 });
+    const executeAt = new Date(clock.now().getTime() + HOUR).toISOString();
+    const { sessionId } = await runtime.startSession(computer.id, undefined, { executeAt });
+    await until(() => runtime?.agent.history(computer.agentId)[0]?.invocation.status === 'InProgress');
+    expect(await runtime.invoke('postpone-session', { sessionId, by: endUser })).toMatchObject({ executeAt: new Date(clock.now().getTime() + 2 * HOUR).toISOString() });
+    await writeFile(path.join(runtime.agent.rootOf(computer.agentId), 'go'), '');
+    await until(async () => (await runtime?.deps.sessions.getPlan(sessionId)) !== undefined);
+    clock.advance(HOUR + 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(runtime.agent.history(computer.agentId)).toHaveLength(1);
+    clock.advance(HOUR);
+    const outcome = await runtime.waitForSession(sessionId);
+    expect(outcome.actions.map((a) => [a.type, a.result])).toEqual([['Install', 'Success']]);
+    expect(outcome.session.status).toBe('Passed');
+    // not before the postponed time (the clock stands just past it)
+    expect(outcome.session.stages.Execution.startedAt).toBe(clock.now().toISOString());
+    expect(Date.parse(outcome.session.stages.Execution.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(executeAt) + HOUR);
+  });
+
+  it('an action that cannot even be sent fails alone: its session goes on with the rest', async () => {
+    const computer = testComputer('pc-catch', 'i-0000000000000a0f3');
+    const probe: MaintenanceTask = { id: 'probe', name: 'Probe', platform: 'linux', scripts: { style: 'Separate', test: 'exit 1\n' }, parameters: [] };
+    runtime = await runtimeWithFleet({
+      software: [testSoftware('fine', '1.0')],
+      tasks: [probe],
+      // enforced although it cannot be: a catalog edited around the validation, as after a task lost its set script
+      deployments: [everywhere('fine'), { id: 'enforce-probe', itemKind: 'Task', taskId: 'probe', target: { kind: 'AllTenants' }, mode: 'Enforce', parameters: {}, enabled: true, critical: true, orderingHint: 'Unordered' }],
+      machines: [{ computer }],
+    });
+    const outcome = await runtime.waitForSession((await runtime.startSession(computer.id)).sessionId);
+    expect(outcome.actions.map((a) => [a.itemId, a.result, a.resultReason])).toEqual([
+      ['fine', 'Success', 'Compliant'],
+      ['probe', 'Failed', 'could not run: task probe has no set script, so it cannot be enforced'],
+    ]);
+    expect(outcome.session.status).toBe('Failed');
+    expect(outcome.session.failure).toBeUndefined();
   });
 });

@@ -81,6 +81,14 @@ describe('saving catalog entities: bad configuration is rejected, named, and nev
     expect(await catalog.getDeployment('d7')).toBeUndefined();
   });
 
+  it('rejects enforcing a task that has nothing to enforce with', async () => {
+    await save({ kind: 'Task', entity: task('probe', { scripts: { style: 'Separate', test: 'exit 0' } }) });
+    expect((await rejection({ kind: 'Deployment', entity: deployTask('enforce-probe', 'probe') })).problems).toEqual([
+      { field: 'mode', problem: 'task probe has no set script, so it can be audited or monitored but not enforced' },
+    ]);
+    await save({ kind: 'Deployment', entity: deployTask('audit-probe', 'probe', { mode: 'Audit' }) });
+  });
+
   it('rejects a dependency on unknown software, and a dependency cycle naming every item in it', async () => {
     expect((await rejection({ kind: 'Software', entity: software('x', { dependencies: [{ softwareId: 'nope', requires: 'Installed' }] }) })).problems).toEqual([
       { field: 'dependencies.0.softwareId', problem: 'software nope does not exist' },

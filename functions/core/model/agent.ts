@@ -71,7 +71,10 @@ export interface Dispatch {
   readonly key: DispatchKey;
   /** The token of the latest workflow attempt waiting for this dispatch. */
   readonly taskToken: string;
-  readonly status: 'Sending' | 'Sent' | 'Completed';
+  /** Abandoned: claimed by a step that ended (its session ended) before any command went out. */
+  readonly status: 'Sending' | 'Sent' | 'Completed' | 'Abandoned';
+  /** While a Sending attempt may still be alive, no other attempt sends (SSM has no idempotency token). */
+  readonly leaseUntil?: string;
   readonly commandId?: string;
   readonly attempts: number;
   /** Tags this command's records in its output, so nothing a script prints can pass for one. */

@@ -7,7 +7,7 @@ import { z } from 'zod';
  * - Passed: every action succeeded (or there was nothing to do).
  * - PartialPassed: some actions failed or were skipped, and every one of them
  *   belongs to a non-critical deployment (`critical: false`), or is an
- *   observation (audit, monitoring) or a restart: the computer got everything that matters.
+ *   observation (audit, monitoring) or the restart: the computer got everything that matters.
  * - Failed: a critical action failed or was skipped, or the session itself broke.
  */
 export type SessionStatus =
@@ -52,6 +52,13 @@ export const sessionOptionsSchema = z
     }
   });
 export type SessionOptions = z.infer<typeof sessionOptionsSchema>;
+
+/**
+ * How far ahead a session may wait for its window, postponements included.
+ * A waiting workflow looks at its session every so often, and Step Functions
+ * caps an execution's history; this bound keeps the looking well inside it.
+ */
+export const MAX_WINDOW_DAYS = 14;
 
 export interface Postponement {
   readonly at: string;
@@ -279,15 +286,18 @@ export const newStages = (): Record<StageName, Stage> => ({
  * |---------------------|------------------------------------------------------------------------|
  * | Created             | Running, Cancelled, Failed                                             |
  * | Running             | PendingConnectivity, Postponed, Cancelled, Passed, PartialPassed, Failed |
- * | PendingConnectivity | Running, Cancelled, Failed                                             |
- * | Postponed           | Running, Cancelled, Failed                                             |
+ * | PendingConnectivity | Running, Cancelled, Passed, PartialPassed, Failed                      |
+ * | Postponed           | Running, Cancelled, Passed, PartialPassed, Failed                      |
+ *
+ * A postponed or still-offline session reaches a final status directly when
+ * it ends without executing (nothing to do, or only observations).
  * | Cancelled, Passed, PartialPassed, Failed | (final)                                           |
  */
 export const SESSION_TRANSITIONS: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
   Created: ['Running', 'Cancelled', 'Failed'],
   Running: ['PendingConnectivity', 'Postponed', 'Cancelled', 'Passed', 'PartialPassed', 'Failed'],
-  PendingConnectivity: ['Running', 'Cancelled', 'Failed'],
-  Postponed: ['Running', 'Cancelled', 'Failed'],
+  PendingConnectivity: ['Running', 'Cancelled', 'Passed', 'PartialPassed', 'Failed'],
+  Postponed: ['Running', 'Cancelled', 'Passed', 'PartialPassed', 'Failed'],
   Cancelled: [],
   Passed: [],
   PartialPassed: [],

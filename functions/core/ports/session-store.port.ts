@@ -62,6 +62,8 @@ export interface SessionStore {
   claimDispatch(dispatch: Dispatch): Promise<{ created: boolean; dispatch: Dispatch }>;
   /** Points an existing, unfinished dispatch at a new workflow attempt. */
   replaceDispatchToken(sessionId: string, key: DispatchKey, taskToken: string): Promise<Dispatch>;
+  /** Extends a stale Sending claim's lease to this attempt; `ConflictError` if another attempt took it first. */
+  takeOverDispatch(sessionId: string, key: DispatchKey, previousLeaseUntil: string | undefined, leaseUntil: string): Promise<Dispatch>;
   /** Sending → Sent with the agent's command id; `ConflictError` if another attempt recorded its command first. */
   markDispatchSent(sessionId: string, key: DispatchKey, commandId: string): Promise<void>;
   getDispatch(sessionId: string, key: DispatchKey): Promise<Dispatch | undefined>;
@@ -69,6 +71,12 @@ export interface SessionStore {
   completeDispatch(sessionId: string, key: DispatchKey, outcome: DispatchOutcome, now: string): Promise<Dispatch>;
   markTokenDelivered(sessionId: string, key: DispatchKey): Promise<void>;
   listDispatches(sessionId: string): Promise<Dispatch[]>;
-  /** Dispatches still waiting for their command, oldest first, created before the given time (the reconciler's worklist). */
+  /** Sending → Abandoned, out of the reconciler's worklist: its session ended before a command went out. */
+  abandonDispatch(sessionId: string, key: DispatchKey): Promise<void>;
+  /**
+   * Dispatches whose workflow step has not been answered yet (Sending, Sent, or
+   * Completed but undelivered), oldest first, created before the given time:
+   * the reconciler's worklist.
+   */
   listWaitingDispatches(createdBefore: string, limit: number): Promise<Dispatch[]>;
 }

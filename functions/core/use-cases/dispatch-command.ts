@@ -1,9 +1,9 @@
-import { AgentUnreachableError, ConflictError, NotFoundError } from '../errors.js';
+import { AgentUnreachableError, ConflictError, DispatchInProgressError, NotFoundError } from '../errors.js';
 import type { AgentCommand, Dispatch, DispatchKey } from '../model/agent.js';
+import type { Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { buildActionCommand, buildDetectionCommand } from './agent-commands.js';
-import type { Session } from '../model/session.js';
-import { loadSession, log, mutateSession, withStage } from './session-updates.js';
+import { loadSession, log, moveAction, mutateSession, withStage } from './session-updates.js';
 
 export type CommandPurpose = 'Detect' | 'Verify' | 'Action';
 
@@ -17,6 +17,12 @@ export interface DispatchCommandInput {
 
 export type DispatchResult = 'sent' | 'resent' | 'already-running' | 'already-complete' | 'skipped-cancelled';
 
+/**
+ * How long a Sending claim keeps other attempts from sending: longer than a
+ * handler can live (30 s), so a claim past its lease belongs to a dead attempt.
+ */
+export const DISPATCH_LEASE_SECONDS = 90;
+
 export const dispatchKeyFor = (purpose: CommandPurpose, actionId: string | undefined): DispatchKey => {
   if (purpose !== 'Action') return purpose;
   if (!actionId) throw new NotFoundError('action', '(none given)');
@@ -28,75 +34,123 @@ export const dispatchKeyFor = (purpose: CommandPurpose, actionId: string | undef
  *
  * A step that Step Functions retries arrives here again with a new token.
  * Timeline of the cases:
- *   - first arrival: claim the dispatch, send the command, record its id;
- *   - retry while the command still runs: point the dispatch at the new token
- *     and send nothing; the completion will answer the new token;
+ *   - first arrival: everything that can refuse (offline computer, catalog
+ *     item gone) is checked before anything is recorded; then the dispatch is
+ *     claimed with a lease, the command sent, its id recorded;
+ *   - retry while the command runs: point the dispatch at the new token and
+ *     send nothing; the completion will answer the new token;
  *   - retry after the command finished: answer the new token with the stored outcome;
- *   - retry after a crash between claim and send: send now (scripts are idempotent).
+ *   - retry while another attempt holds the lease: wait (DispatchInProgressError),
+ *     it may be sending right now;
+ *   - retry after a claim whose lease ran out (that attempt died between claim
+ *     and send): ask SSM whether a command went out after all, send only if not.
  */
 export async function dispatchCommand(deps: Dependencies, input: DispatchCommandInput): Promise<DispatchResult> {
   const key = dispatchKeyFor(input.purpose, input.actionId);
   const session = await loadSession(deps, input.sessionId);
-  const now = deps.clock.now().toISOString();
-  if (session.status === 'Cancelled') {
-    // nothing more goes to the computer of a cancelled session; the workflow moves on to the end
-    await deps.workflow.completeTask(input.taskToken, { key, skipped: 'cancelled' });
-    return 'skipped-cancelled';
-  }
-  const claim = await deps.sessions.claimDispatch({
-    sessionId: session.id,
-    key,
-    taskToken: input.taskToken,
-    status: 'Sending',
-    attempts: 1,
-    nonce: deps.ids.next('n'),
-    createdAt: now,
-  });
+  if (session.status === 'Cancelled') return skipForCancelledSession(deps, session, input, key);
 
-  let dispatch: Dispatch = claim.dispatch;
-  if (!claim.created) {
-    if (dispatch.status !== 'Completed') {
-      try {
-        dispatch = await deps.sessions.replaceDispatchToken(session.id, key, input.taskToken);
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        // completed between our read and our write: fall through to answering from the stored outcome
-        dispatch = (await deps.sessions.getDispatch(session.id, key)) ?? dispatch;
-      }
-    }
-    if (dispatch.status === 'Completed' && dispatch.outcome) {
-      await deps.workflow.completeTask(input.taskToken, dispatch.outcome);
-      return 'already-complete';
-    }
-    if (dispatch.status === 'Sent') return 'already-running';
+  let dispatch = await deps.sessions.getDispatch(session.id, key);
+  if (!dispatch) {
+    if (!(await deps.agent.isOnline(session.agentId))) await handleOffline(deps, session);
+    const nonce = deps.ids.next('n');
+    const command = await commandFor(deps, input, key, nonce);
+    const now = deps.clock.now();
+    const claim = await deps.sessions.claimDispatch({
+      sessionId: session.id,
+      key,
+      taskToken: input.taskToken,
+      status: 'Sending',
+      attempts: 1,
+      nonce,
+      createdAt: now.toISOString(),
+      leaseUntil: leaseFrom(now),
+    });
+    if (claim.created) return send(deps, session, input, key, command, 'sent');
+    // a concurrent attempt claimed it first: carry on as a retry would
+    dispatch = claim.dispatch;
   }
+  return resume(deps, session, input, key, dispatch);
+}
 
-  if (claim.created && !(await deps.agent.isOnline(session.agentId))) await handleOffline(deps, session);
+const leaseFrom = (now: Date): string => new Date(now.getTime() + DISPATCH_LEASE_SECONDS * 1000).toISOString();
+
+async function resume(deps: Dependencies, session: Session, input: DispatchCommandInput, key: DispatchKey, found: Dispatch): Promise<DispatchResult> {
+  let dispatch = found;
+  if (dispatch.status === 'Sending' || dispatch.status === 'Sent') {
+    try {
+      dispatch = await deps.sessions.replaceDispatchToken(session.id, key, input.taskToken);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      // completed between our read and our write: answer from the stored outcome
+      dispatch = (await deps.sessions.getDispatch(session.id, key)) ?? dispatch;
+    }
+  }
+  if (dispatch.status === 'Completed' && dispatch.outcome) {
+    await deps.workflow.completeTask(input.taskToken, dispatch.outcome);
+    return 'already-complete';
+  }
+  if (dispatch.status !== 'Sending') return 'already-running';
+
+  const now = deps.clock.now();
+  if (dispatch.leaseUntil !== undefined && Date.parse(dispatch.leaseUntil) > now.getTime()) {
+    throw new DispatchInProgressError(`another attempt is sending ${key} for session ${session.id}; trying again after its lease`);
+  }
+  try {
+    await deps.sessions.takeOverDispatch(session.id, key, dispatch.leaseUntil, leaseFrom(now));
+  } catch (error) {
+    if (error instanceof ConflictError) throw new DispatchInProgressError(`another attempt took over ${key} for session ${session.id}`, { cause: error });
+    throw error;
+  }
   const command = await commandFor(deps, input, key, dispatch.nonce);
-  if (!claim.created) {
-    const earlier = await deps.agent.findCommand(command.agentId, command.comment, new Date(dispatch.createdAt));
-    if (earlier) {
-      await recordSent(deps, session.id, key, earlier);
-      return 'already-running';
-    }
+  const earlier = await deps.agent.findCommand(command.agentId, command.comment, new Date(dispatch.createdAt));
+  if (earlier) {
+    await recordSent(deps, session.id, key, earlier);
+    return 'already-running';
   }
+  return send(deps, session, input, key, command, 'resent');
+}
+
+async function send(
+  deps: Dependencies,
+  session: Session,
+  input: DispatchCommandInput,
+  key: DispatchKey,
+  command: AgentCommand,
+  result: 'sent' | 'resent',
+): Promise<DispatchResult> {
   if (input.purpose === 'Verify') {
+    const now = deps.clock.now().toISOString();
     await mutateSession(deps, session.id, (s) =>
-      s.stages.Verification.status === 'Running'
-        ? undefined
-        : { stages: withStage(s, 'Verification', { status: 'Running', startedAt: now }) },
+      s.stages.Verification.status === 'Running' ? undefined : { stages: withStage(s, 'Verification', { status: 'Running', startedAt: now }) },
     );
   }
   const { commandId } = await deps.agent.send(command);
   await recordSent(deps, session.id, key, commandId);
   deps.logger.info('command sent', { sessionId: session.id, computerId: session.computerId, key, commandId });
-  return claim.created ? 'sent' : 'resent';
+  return result;
+}
+
+/** Nothing more goes to the computer of a cancelled session; an action that was about to run ends Cancelled. */
+async function skipForCancelledSession(deps: Dependencies, session: Session, input: DispatchCommandInput, key: DispatchKey): Promise<DispatchResult> {
+  if (input.purpose === 'Action' && input.actionId !== undefined) {
+    await moveAction(deps, session.id, input.actionId, ['NotStarted', 'PerformingAction'], {
+      status: 'Cancelled',
+      result: 'Cancelled',
+      resultReason: `cancelled by ${session.cancelled?.by.name ?? 'request'} before it ran`,
+      endedAt: deps.clock.now().toISOString(),
+    }).catch((error: unknown) => {
+      if (!(error instanceof ConflictError)) throw error;
+    });
+  }
+  await deps.workflow.completeTask(input.taskToken, { key, skipped: 'cancelled' });
+  return 'skipped-cancelled';
 }
 
 /**
  * An offline computer: a session that skips offline computers ends here as
- * unreachable; one that applies on connect sends anyway (the command waits
- * for delivery) and says it is waiting for the computer.
+ * unreachable, before anything is recorded; one that applies on connect sends
+ * anyway (the command waits for delivery) and says it is waiting.
  */
 async function handleOffline(deps: Dependencies, session: Session): Promise<void> {
   if (session.options.offline === 'Skip') {
@@ -115,12 +169,7 @@ async function recordSent(deps: Dependencies, sessionId: string, key: DispatchKe
   }
 }
 
-async function commandFor(
-  deps: Dependencies,
-  input: DispatchCommandInput,
-  key: DispatchKey,
-  nonce: string,
-): Promise<AgentCommand> {
+async function commandFor(deps: Dependencies, input: DispatchCommandInput, key: DispatchKey, nonce: string): Promise<AgentCommand> {
   const session = await loadSession(deps, input.sessionId);
   if (input.purpose !== 'Action') return buildDetectionCommand(deps, session, key, nonce);
   const actionId = input.actionId ?? '';

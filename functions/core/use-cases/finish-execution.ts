@@ -51,7 +51,8 @@ export async function finishExecution(deps: Dependencies, sessionId: string): Pr
       type: 'Reboot',
       reason: askedBy.length > 0 ? 'RebootRequested' : 'RebootForced',
       dependsOn: [],
-      critical: true,
+      // a restart that fails leaves the software in place: the session is partial, not failed
+      critical: false,
       // created ready to run: nothing stands between deciding to restart and restarting
       status: 'PerformingAction',
       result: 'Pending',

@@ -20,17 +20,27 @@ export async function gateSession(deps: Dependencies, sessionId: string): Promis
   if (session.stages.Execution.status === 'Running') return { decision: 'Run' };
 
   const now = deps.clock.now();
-  const executeAt = session.executeAt ? Date.parse(session.executeAt) : undefined;
-  if (executeAt !== undefined && executeAt > now.getTime()) {
-    const nextLook = now.getTime() + deps.lifecycle.windowCheckSeconds * 1000;
-    return { decision: 'Wait', waitUntil: new Date(Math.min(executeAt, nextLook)).toISOString() };
-  }
   const started = now.toISOString();
+  // the window is re-read inside the write: a postpone landing meanwhile must win over starting
   const updated = await mutateSession(deps, sessionId, (s) => {
     if (s.status === 'Cancelled' || isFinalSessionStatus(s.status) || s.stages.Execution.status === 'Running') return undefined;
+    if (s.executeAt !== undefined && Date.parse(s.executeAt) > now.getTime()) return undefined;
     return { status: 'Running', stages: withStage(s, 'Execution', { status: 'Running', startedAt: started }) };
   });
   if (updated.status === 'Cancelled' || isFinalSessionStatus(updated.status)) return { decision: 'End' };
+  if (updated.stages.Execution.status !== 'Running') return { decision: 'Wait', waitUntil: nextLook(deps, now, updated.executeAt ?? started) };
   await log(deps, sessionId, 'Stage', 'execution started');
   return { decision: 'Run' };
+}
+
+/**
+ * The window itself, or an earlier look: every windowCheckSeconds, and less
+ * often while the window is far off (a 200th of the remaining time), so a wait
+ * of days stays within Step Functions' history limit while run-now, postpone
+ * and cancel still take effect within minutes as the window nears.
+ */
+function nextLook(deps: Dependencies, now: Date, executeAt: string): string {
+  const remainingMs = Date.parse(executeAt) - now.getTime();
+  const stepMs = Math.max(deps.lifecycle.windowCheckSeconds * 1000, remainingMs / 200);
+  return new Date(Math.min(Date.parse(executeAt), now.getTime() + stepMs)).toISOString();
 }

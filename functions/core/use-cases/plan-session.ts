@@ -23,7 +23,10 @@ const ACTION_ID_DIGITS = 3;
 export async function planSession(deps: Dependencies, sessionId: string): Promise<PlanSessionResult> {
   const session = await loadSession(deps, sessionId);
   if (session.status === 'Cancelled') return { sessionId, actionIds: [], actionCount: 0, execute: false };
-  if (session.status !== 'Running' && session.status !== 'PendingConnectivity') throw new IllegalTransitionError('session', session.status, 'planning');
+  // postponed during detection: planning goes on, the gate will wait for the new time
+  if (session.status !== 'Running' && session.status !== 'PendingConnectivity' && session.status !== 'Postponed') {
+    throw new IllegalTransitionError('session', session.status, 'planning');
+  }
   const detection = await deps.sessions.getDetection(sessionId, 'Initial');
   if (!detection) throw new IllegalTransitionError('session', 'undetected', 'planning');
 

@@ -1,7 +1,8 @@
 import type { StageName } from '../model/session.js';
 import { STAGE_NAMES, isFinalSessionStatus } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
-import { log, mutateSession } from './session-updates.js';
+import { ConflictError } from '../errors.js';
+import { closeUnfinishedActions, log, moveAction, mutateSession } from './session-updates.js';
 
 export interface WorkflowError {
   /** The error name Step Functions caught (`ValidationError`, `States.Timeout`, …). */
@@ -50,6 +51,30 @@ export async function recordFailure(deps: Dependencies, sessionId: string, error
     }
     return { status: 'Failed', failure, stages, endedAt: now };
   });
-  if (updated.failure === failure || updated.failure?.message === failure.message) await log(deps, sessionId, 'Problem', `session failed: ${failure.message} (${failure.code})`);
+  if (updated.failure?.message === failure.message) {
+    await closeUnfinishedActions(deps, sessionId, `the session failed (${failure.code})`);
+    await log(deps, sessionId, 'Problem', `session failed: ${failure.message} (${failure.code})`);
+  }
   deps.logger.error('session failed', { sessionId, ...failure });
+}
+
+/**
+ * The Catch of one action: its command could not even be sent (its software
+ * left the catalog, its task has no set script, the computer is unreachable).
+ * That action fails, its dependents will be skipped, the rest go on.
+ */
+export async function recordActionFailure(deps: Dependencies, sessionId: string, actionId: string, error: WorkflowError): Promise<void> {
+  const failure = describeWorkflowError(error);
+  const action = await deps.sessions.getAction(sessionId, actionId);
+  if (!action || (action.status !== 'NotStarted' && action.status !== 'PerformingAction')) return;
+  await moveAction(deps, sessionId, actionId, [action.status], {
+    status: 'Complete',
+    result: 'Failed',
+    resultStage: 'Execution',
+    resultReason: `could not run: ${failure.message}`,
+    endedAt: deps.clock.now().toISOString(),
+  }).catch((conflict: unknown) => {
+    if (!(conflict instanceof ConflictError)) throw conflict;
+  });
+  await log(deps, sessionId, 'Problem', `${action.type} ${action.itemName} could not run: ${failure.message} (${failure.code})`, { actionId });
 }

@@ -2,7 +2,7 @@ import { isFinalSessionStatus, type Action, type Session, type Stage } from '../
 import { isCompliant } from '../planning/planner.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, log, moveAction, mutateSession } from './session-updates.js';
+import { closeUnfinishedActions, loadSession, log, moveAction, mutateSession } from './session-updates.js';
 
 export interface ReportSessionResult {
   readonly sessionId: string;
@@ -58,6 +58,10 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
     actions.push(await moveAction(deps, sessionId, action.actionId, ['DeterminingResult'], changes));
   }
 
+  if (session.status === 'Cancelled') {
+    const why = `the session was cancelled by ${session.cancelled?.by.name ?? 'request'}`;
+    actions.splice(0, actions.length, ...(await closeUnfinishedActions(deps, sessionId, why)));
+  }
   const failures = actions.filter((a) => a.result === 'Failed');
   const executionFailed = failures.some((a) => a.resultStage === 'Execution');
   const verificationFailed = failures.some((a) => a.resultStage === 'Verification');

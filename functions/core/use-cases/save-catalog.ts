@@ -127,7 +127,12 @@ async function deploymentProblems(deps: CatalogDeps, deployment: Deployment): Pr
   } else {
     const [task] = await deps.catalog.getTasks([deployment.taskId]);
     if (!task) problems.push({ field: 'taskId', problem: `maintenance task ${deployment.taskId} does not exist` });
-    else problems.push(...validateParameters(task, deployment.parameters, 'parameters'));
+    else {
+      problems.push(...validateParameters(task, deployment.parameters, 'parameters'));
+      if (deployment.mode === 'Enforce' && task.scripts.style === 'Separate' && task.scripts.set === undefined) {
+        problems.push({ field: 'mode', problem: `task ${task.id} has no set script, so it can be audited or monitored but not enforced` });
+      }
+    }
   }
   const target = deployment.target;
   if ((target.kind === 'Tenant' || target.kind === 'Tag') && target.tenantId !== undefined && !(await deps.catalog.getTenant(target.tenantId))) {

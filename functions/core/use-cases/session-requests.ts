@@ -1,5 +1,5 @@
-import { RequestRefusedError } from '../errors.js';
-import { isFinalSessionStatus, type Requester, type Session } from '../model/session.js';
+import { RequestRefusedError, TransientError } from '../errors.js';
+import { MAX_WINDOW_DAYS, isFinalSessionStatus, type Requester, type Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { loadSession, log, moveAction, mutateSession } from './session-updates.js';
 
@@ -36,6 +36,8 @@ export async function postponeSession(deps: Dependencies, request: SessionReques
   const updated = await mutateSession(deps, request.sessionId, (s) => {
     refuseWhenEnded(s);
     refuseWhenExecuting(s, 'postpone');
+    if (s.status === 'PendingConnectivity') throw new RequestRefusedError('the computer is offline; the maintenance waits for it anyway, so there is nothing to postpone yet');
+    if (s.status === 'Created') throw new RequestRefusedError('the session has not started yet; postpone once it has');
     const { delayMinutes, maxCount, deadline } = s.options.postpone;
     if (s.postponements.length >= maxCount) {
       throw new RequestRefusedError(
@@ -46,6 +48,9 @@ export async function postponeSession(deps: Dependencies, request: SessionReques
     const to = new Date(Math.max(Date.parse(from), now.getTime()) + delayMinutes * 60_000).toISOString();
     if (deadline !== undefined && Date.parse(to) > Date.parse(deadline)) {
       throw new RequestRefusedError(`postponing would move the maintenance to ${to}, past its deadline of ${deadline}`);
+    }
+    if (Date.parse(to) > Date.parse(s.createdAt) + MAX_WINDOW_DAYS * 86_400_000) {
+      throw new RequestRefusedError(`postponing would move the maintenance more than ${MAX_WINDOW_DAYS} days past the session's start`);
     }
     return {
       status: 'Postponed',
@@ -77,14 +82,14 @@ export async function runSessionNow(deps: Dependencies, request: SessionRequest)
  */
 export async function cancelSession(deps: Dependencies, request: SessionRequest): Promise<{ status: 'Cancelled' }> {
   const now = deps.clock.now().toISOString();
-  const current = await loadSession(deps, request.sessionId);
-  if (current.status === 'Cancelled') return { status: 'Cancelled' };
-  await mutateSession(deps, request.sessionId, (s) => {
+  const before = await loadSession(deps, request.sessionId);
+  const current = await mutateSession(deps, request.sessionId, (s) => {
     if (s.status === 'Cancelled') return undefined;
     refuseWhenEnded(s);
     return { status: 'Cancelled', cancelled: { at: now, by: request.by } };
   });
-  await log(deps, request.sessionId, 'Request', 'session cancelled', { by: request.by });
+  if (before.status !== 'Cancelled') await log(deps, request.sessionId, 'Request', 'session cancelled', { by: request.by });
+  // a repeated cancel does the rest again: it may be the retry of one that failed half-way
 
   for (const action of await deps.sessions.getActions(request.sessionId)) {
     if (action.status !== 'NotStarted') continue;
@@ -95,10 +100,18 @@ export async function cancelSession(deps: Dependencies, request: SessionRequest)
       endedAt: now,
     }).catch(() => undefined); // started meanwhile: its command is cancelled below
   }
+  let failures = 0;
   for (const dispatch of await deps.sessions.listDispatches(request.sessionId)) {
     if (dispatch.status !== 'Sent' || dispatch.commandId === undefined) continue;
-    await deps.agent.cancel(dispatch.commandId, current.agentId);
-    await log(deps, request.sessionId, 'Agent', `cancelled the running command (${dispatch.key})`);
+    try {
+      await deps.agent.cancel(dispatch.commandId, current.agentId);
+      await log(deps, request.sessionId, 'Agent', `cancelled the running command (${dispatch.key})`);
+    } catch (error) {
+      // one command that cannot be cancelled now must not keep the others running
+      failures++;
+      deps.logger.warn('cancelling a command failed', { sessionId: request.sessionId, key: dispatch.key, error: error instanceof Error ? error.message : String(error) });
+    }
   }
+  if (failures > 0) throw new TransientError(`the session is cancelled, but ${failures} running command(s) could not be stopped yet; try again`);
   return { status: 'Cancelled' };
 }

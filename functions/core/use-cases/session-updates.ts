@@ -74,6 +74,37 @@ export async function moveAction(
   return deps.sessions.updateAction(sessionId, actionId, from, changes);
 }
 
+/**
+ * Gives every action the session will not run an end: one that never started
+ * is Cancelled; one whose command may have run, or that was never verified, is
+ * Indeterminable. Used when a session ends early (cancelled, or failed).
+ */
+export async function closeUnfinishedActions(deps: Pick<Dependencies, 'sessions' | 'clock'>, sessionId: string, why: string): Promise<Action[]> {
+  const now = deps.clock.now().toISOString();
+  const closed: Action[] = [];
+  for (const action of await deps.sessions.getActions(sessionId)) {
+    const changes =
+      action.status === 'NotStarted'
+        ? ({ status: 'Cancelled', result: 'Cancelled', resultReason: why, endedAt: now } as const)
+        : action.status === 'PerformingAction' || action.status === 'DeterminingResult'
+          ? ({ status: 'Complete', result: 'Indeterminable', resultReason: `${why}; its effect is unknown`, endedAt: now } as const)
+          : undefined;
+    if (!changes) {
+      closed.push(action);
+      continue;
+    }
+    try {
+      closed.push(await moveAction(deps, sessionId, action.actionId, [action.status], changes));
+    } catch (error) {
+      // moved on by a late completion meanwhile: keep what it recorded
+      if (!(error instanceof ConflictError)) throw error;
+      const current = await deps.sessions.getAction(sessionId, action.actionId);
+      if (current) closed.push(current);
+    }
+  }
+  return closed;
+}
+
 /** Appends one line to the session's log, stamped with the injected clock. */
 export async function log(
   deps: Pick<Dependencies, 'sessionLog' | 'clock'>,

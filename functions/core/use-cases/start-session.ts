@@ -1,5 +1,5 @@
-import { ConflictError, NotFoundError } from '../errors.js';
-import { newStages, type Requester, type Session, type SessionOptions } from '../model/session.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { MAX_WINDOW_DAYS, newStages, type Requester, type Session, type SessionOptions } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { log } from './session-updates.js';
 
@@ -26,6 +26,17 @@ export async function startSession(deps: Dependencies, command: StartSessionComm
   const computer = await deps.catalog.getComputer(command.computerId);
   if (!computer) throw new NotFoundError('computer', command.computerId);
   const now = deps.clock.now().toISOString();
+  const horizon = Date.parse(now) + MAX_WINDOW_DAYS * 86_400_000;
+  const tooFar = [
+    ['options.executeAt', command.options.executeAt],
+    ['options.postpone.deadline', command.options.postpone.deadline],
+  ].filter(([, at]) => at !== undefined && Date.parse(at) > horizon);
+  if (tooFar.length > 0) {
+    throw new ValidationError(
+      'session options',
+      tooFar.map(([field]) => ({ field: field ?? '', problem: `must be within ${MAX_WINDOW_DAYS} days from now` })),
+    );
+  }
   const sessionId = command.sessionId ?? deps.ids.next('ses');
   const session: Session = {
     id: sessionId,

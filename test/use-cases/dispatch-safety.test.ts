@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
+import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
+import { DispatchInProgressError } from '../../functions/core/errors.js';
+import type { AgentCommand, AgentInvocation } from '../../functions/core/model/agent.js';
+import { newStages, sessionOptionsSchema, type Session } from '../../functions/core/model/session.js';
+import type { AgentPort } from '../../functions/core/ports/agent.port.js';
+import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
+import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
+import { DISPATCH_LEASE_SECONDS, dispatchCommand } from '../../functions/core/use-cases/dispatch-command.js';
+import { recordFailure } from '../../functions/core/use-cases/record-failure.js';
+import { reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
+import { software, softwareItem } from '../support/domain.js';
+import { dynamoTable } from '../support/dynamo.js';
+import { manualClock, sequentialIds } from '../support/fleet.js';
+
+/** An agent that records what it was asked, and whose "did a command go out?" answer the test sets. */
+class RecordingAgent implements AgentPort {
+  sent: AgentCommand[] = [];
+  earlier: string | undefined;
+  failSend = false;
+  send(command: AgentCommand): Promise<{ commandId: string }> {
+    if (this.failSend) return Promise.reject(new Error('the Lambda died right here'));
+    this.sent.push(command);
+    return Promise.resolve({ commandId: `cmd-${this.sent.length}` });
+  }
+  getInvocation(commandId: string, agentId: string): Promise<AgentInvocation> {
+    return Promise.resolve({ commandId, agentId, status: 'InProgress', responseCode: -1, stdout: '', stderr: '', stdoutTruncated: false, comment: '' });
+  }
+  findCommand(): Promise<string | undefined> {
+    return Promise.resolve(this.earlier);
+  }
+  isOnline(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  cancel(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const silentWorkflow: WorkflowPort = {
+  startSession: () => Promise.resolve({ alreadyRunning: false }),
+  completeTask: () => Promise.resolve(true),
+  failTask: () => Promise.resolve(true),
+};
+
+describe('dispatch and reconciliation under crashes and retries (store on dynalite)', () => {
+  let deps: Dependencies;
+  let agent: RecordingAgent;
+  let close: () => Promise<void>;
+  const clock = manualClock();
+  let n = 0;
+
+  beforeAll(async () => {
+    const dynamo = await dynamoTable();
+    close = dynamo.close;
+    const catalog = new DynamoCatalogStore(dynamo.table);
+    await catalog.putSoftware(software('app'));
+    deps = {
+      sessions: new DynamoSessionStore(dynamo.table),
+      sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
+      catalog,
+      agent: new RecordingAgent(),
+      workflow: silentWorkflow,
+      clock,
+      ids: sequentialIds(),
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      agentSettings: { deliveryTimeoutSeconds: 600, detectionItemTimeoutSeconds: 30, actionTimeoutSeconds: 300, skipOfflineAfterSeconds: 60 },
+      lifecycle: { windowCheckSeconds: 60 },
+    };
+  });
+  afterAll(() => close());
+  beforeEach(() => {
+    agent = new RecordingAgent();
+    deps = { ...deps, agent };
+  });
+
+  async function runningSession(status: Session['status'] = 'Running'): Promise<string> {
+    const id = `s${++n}`;
+    await deps.sessions.createSession({
+      id,
+      computerId: 'pc',
+      computerName: 'PC',
+      agentId: 'i-0123456789abcdef0',
+      platform: 'linux',
+      tenantId: 't',
+      status,
+      version: 1,
+      createdAt: clock.now().toISOString(),
+      updatedAt: clock.now().toISOString(),
+      stages: newStages(),
+      items: [softwareItem('app', { itemName: 'App' })],
+      options: sessionOptionsSchema.parse({}),
+      postponements: [],
+    });
+    return id;
+  }
+
+  it('never sends twice: a retry during the lease waits, one after it asks SSM first, and sends only if nothing went out', async () => {
+    const sessionId = await runningSession();
+    // the first attempt claims the dispatch, then dies before its command is recorded
+    agent.failSend = true;
+    await expect(dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't1' })).rejects.toThrow('the Lambda died right here');
+    agent.failSend = false;
+
+    await expect(dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't2' })).rejects.toBeInstanceOf(DispatchInProgressError);
+    expect(agent.sent).toHaveLength(0);
+
+    clock.advance((DISPATCH_LEASE_SECONDS + 1) * 1000);
+    agent.earlier = 'cmd-that-did-go-out';
+    expect(await dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't3' })).toBe('already-running');
+    expect(agent.sent).toHaveLength(0);
+    expect(await deps.sessions.getDispatch(sessionId, 'Detect')).toMatchObject({ status: 'Sent', commandId: 'cmd-that-did-go-out', taskToken: 't3' });
+  });
+
+  it('resends after the lease when SSM has no record of a command', async () => {
+    const sessionId = await runningSession();
+    agent.failSend = true;
+    await dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't1' }).catch(() => undefined);
+    agent.failSend = false;
+    clock.advance((DISPATCH_LEASE_SECONDS + 1) * 1000);
+    expect(await dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't2' })).toBe('resent');
+    expect(agent.sent).toHaveLength(1);
+    // the same nonce as the claim: the records it prints are the ones completion will look for
+    expect(agent.sent[0]?.script).toContain(`__ns_nonce='${(await deps.sessions.getDispatch(sessionId, 'Detect'))?.nonce ?? '?'}'`);
+  });
+
+  it('records nothing for a computer whose catalog item is gone: the refusal comes before the claim', async () => {
+    const sessionId = await runningSession();
+    await deps.sessions.updateSession(sessionId, 1, { items: [softwareItem('vanished')] }, clock.now().toISOString());
+    await expect(dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't1' })).rejects.toMatchObject({ name: 'NotFoundError' });
+    expect(await deps.sessions.getDispatch(sessionId, 'Detect')).toBeUndefined();
+  });
+
+  it('drops from the worklist a claim whose session ended without sending, so the worklist cannot silt up', async () => {
+    const sessionId = await runningSession();
+    agent.failSend = true;
+    await dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't1' }).catch(() => undefined);
+    agent.failSend = false;
+    await recordFailure(deps, sessionId, { Error: 'Lambda.Unknown', Cause: 'gone' });
+    clock.advance(600_000);
+    const result = await reconcileCommands(deps, { overdueAfterSeconds: 60, limit: 100 });
+    expect(result.abandoned).toBeGreaterThanOrEqual(1);
+    expect((await deps.sessions.getDispatch(sessionId, 'Detect'))?.status).toBe('Abandoned');
+    expect((await deps.sessions.listWaitingDispatches(clock.now().toISOString(), 100)).some((d) => d.sessionId === sessionId)).toBe(false);
+  });
+
+  it('a failed session leaves no action hanging: not started becomes Cancelled, started becomes Indeterminable', async () => {
+    const sessionId = await runningSession();
+    await deps.sessions.createActions(sessionId, [
+      { sessionId, actionId: '001', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', dependsOn: [], critical: true, status: 'PerformingAction', result: 'Pending' },
+      { sessionId, actionId: '002', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Update', reason: 'UpdateAvailable', dependsOn: [], critical: true, status: 'NotStarted', result: 'Pending' },
+    ]);
+    await recordFailure(deps, sessionId, { Error: 'States.Timeout' });
+    expect((await deps.sessions.getActions(sessionId)).map((a) => [a.status, a.result])).toEqual([
+      ['Complete', 'Indeterminable'],
+      ['Cancelled', 'Cancelled'],
+    ]);
+  });
+
+  it('cancels an action that was about to run when the session is cancelled before its command goes out', async () => {
+    const sessionId = await runningSession('Cancelled');
+    await deps.sessions.createActions(sessionId, [
+      { sessionId, actionId: '001', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', dependsOn: [], critical: true, status: 'PerformingAction', result: 'Pending' },
+    ]);
+    expect(await dispatchCommand(deps, { sessionId, purpose: 'Action', actionId: '001', taskToken: 't' })).toBe('skipped-cancelled');
+    expect(await deps.sessions.getAction(sessionId, '001')).toMatchObject({ status: 'Cancelled', result: 'Cancelled' });
+    expect(agent.sent).toHaveLength(0);
+  });
+});
