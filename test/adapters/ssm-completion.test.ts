@@ -19,12 +19,12 @@ import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynam
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
 import { TransientError } from '../../functions/core/errors.js';
 import { commandComment, type DispatchKey } from '../../functions/core/model/agent.js';
-import { newStages, sessionOptionsSchema, type Session } from '../../functions/core/model/session.js';
+import { newStages } from '../../functions/core/model/session.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import { completeCommand } from '../../functions/core/use-cases/complete-command.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
-import { softwareItem } from '../support/domain.js';
+import { sessionRecord, softwareItem } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
 
@@ -91,22 +91,11 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
   async function waitingCommand(key: DispatchKey): Promise<{ sessionId: string; commandId: string }> {
     const sessionId = `ses_${++counter}`;
     const commandId = `cmd-${counter}`;
-    const session: Session = {
-      id: sessionId,
-      computerId: 'pc',
-      computerName: 'PC',
+    const session = sessionRecord(sessionId, {
       agentId,
-      platform: 'linux',
-      tenantId: 't',
-      status: 'Running',
-      version: 1,
-      createdAt: '2026-11-23T09:00:00.000Z',
-      updatedAt: '2026-11-23T09:00:00.000Z',
       stages: { ...newStages(), Detection: { status: 'Running' } },
       items: [softwareItem('app')],
-      options: sessionOptionsSchema.parse({}),
-      postponements: [],
-    };
+    });
     await deps.sessions.createSession(session);
     await deps.sessions.createActions(sessionId, [
       { sessionId, actionId: '001', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', dependsOn: [], critical: true, status: 'PerformingAction', result: 'Pending' },

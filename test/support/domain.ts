@@ -1,5 +1,5 @@
 import type { Computer, MaintenanceTask, Software, SoftwareDeployment, TaskDeployment, Tenant } from '../../functions/core/model/catalog.js';
-import type { SoftwareSessionItem, TaskSessionItem } from '../../functions/core/model/session.js';
+import { newStages, sessionOptionsSchema, type Session, type SoftwareSessionItem, type TaskSessionItem } from '../../functions/core/model/session.js';
 import type { Catalog } from '../../functions/core/planning/resolution.js';
 
 /** Builders for pure domain tests: valid entities with the fields a test does not care about filled in. */
@@ -102,5 +102,24 @@ export const taskItem = (id: string, overrides: Partial<TaskSessionItem> = {}): 
   explanation: { rule: 'OnlyCandidate', candidates: [], summary: '' },
   mode: 'Enforce',
   parameters: {},
+  ...overrides,
+});
+
+/** A stored session as the workflow would have left it, for use-case tests that start mid-way. */
+export const sessionRecord = (id: string, overrides: Partial<Session> = {}): Session => ({
+  id,
+  computerId: 'pc',
+  computerName: 'PC',
+  agentId: 'i-0123456789abcdef0',
+  platform: 'linux',
+  tenantId: 't',
+  status: 'Running',
+  version: 1,
+  createdAt: '2026-11-23T09:00:00.000Z',
+  updatedAt: '2026-11-23T09:00:00.000Z',
+  stages: newStages(),
+  items: [],
+  options: sessionOptionsSchema.parse({}),
+  postponements: [],
   ...overrides,
 });

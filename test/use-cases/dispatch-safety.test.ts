@@ -3,14 +3,14 @@ import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynam
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
 import { DispatchInProgressError } from '../../functions/core/errors.js';
 import type { AgentCommand, AgentInvocation } from '../../functions/core/model/agent.js';
-import { newStages, sessionOptionsSchema, type Session } from '../../functions/core/model/session.js';
+import type { Session } from '../../functions/core/model/session.js';
 import type { AgentPort } from '../../functions/core/ports/agent.port.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { DISPATCH_LEASE_SECONDS, dispatchCommand } from '../../functions/core/use-cases/dispatch-command.js';
 import { recordFailure } from '../../functions/core/use-cases/record-failure.js';
 import { reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
-import { software, softwareItem } from '../support/domain.js';
+import { sessionRecord, software, softwareItem } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
 
@@ -77,22 +77,14 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
 
   async function runningSession(status: Session['status'] = 'Running'): Promise<string> {
     const id = `s${++n}`;
-    await deps.sessions.createSession({
-      id,
-      computerId: 'pc',
-      computerName: 'PC',
-      agentId: 'i-0123456789abcdef0',
-      platform: 'linux',
-      tenantId: 't',
-      status,
-      version: 1,
-      createdAt: clock.now().toISOString(),
-      updatedAt: clock.now().toISOString(),
-      stages: newStages(),
-      items: [softwareItem('app', { itemName: 'App' })],
-      options: sessionOptionsSchema.parse({}),
-      postponements: [],
-    });
+    await deps.sessions.createSession(
+      sessionRecord(id, {
+        status,
+        createdAt: clock.now().toISOString(),
+        updatedAt: clock.now().toISOString(),
+        items: [softwareItem('app', { itemName: 'App' })],
+      }),
+    );
     return id;
   }
 

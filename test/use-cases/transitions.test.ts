@@ -14,6 +14,7 @@ import {
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { cancelSession, postponeSession, runSessionNow } from '../../functions/core/use-cases/session-requests.js';
 import { moveAction, mutateSession } from '../../functions/core/use-cases/session-updates.js';
+import { sessionRecord } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock } from '../support/fleet.js';
 
@@ -48,24 +49,12 @@ describe('stale and illegal transitions are rejected, never applied', () => {
   afterAll(() => close());
 
   async function sessionIn(status: SessionStatus, extra: Partial<Session> = {}): Promise<Session> {
-    const session: Session = {
-      id: `s${++n}`,
-      computerId: 'pc',
-      computerName: 'PC',
-      agentId: 'i-0123456789abcdef0',
-      platform: 'linux',
-      tenantId: 't',
+    const session = sessionRecord(`s${++n}`, {
       status,
-      version: 1,
-      createdAt: '2026-11-23T09:00:00.000Z',
-      updatedAt: '2026-11-23T09:00:00.000Z',
-      stages: newStages(),
-      items: [],
       options: sessionOptionsSchema.parse({ executeAt: '2026-11-23T20:00:00.000Z' }),
       executeAt: '2026-11-23T20:00:00.000Z',
-      postponements: [],
       ...extra,
-    };
+    });
     await deps.sessions.createSession(session);
     return session;
   }

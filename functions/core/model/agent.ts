@@ -36,18 +36,10 @@ export type InvocationStatus = (typeof INVOCATION_STATUSES)[number];
 
 export const isInvocationStatus = (text: string): text is InvocationStatus => (INVOCATION_STATUSES as readonly string[]).includes(text);
 
-export const FINAL_INVOCATION_STATUSES: readonly InvocationStatus[] = [
-  'Success',
-  'Failed',
-  'Cancelled',
-  'TimedOut',
-  'DeliveryTimedOut',
-  'ExecutionTimedOut',
-  'Undeliverable',
-  'Terminated',
-  'InvalidPlatform',
-  'AccessDenied',
-];
+/** The statuses of a command still on its way or running; every other status is final. */
+const IN_FLIGHT_STATUSES: readonly InvocationStatus[] = ['Pending', 'InProgress', 'Delayed', 'Cancelling'];
+
+export const FINAL_INVOCATION_STATUSES: readonly InvocationStatus[] = INVOCATION_STATUSES.filter((status) => !IN_FLIGHT_STATUSES.includes(status));
 
 export const isFinalInvocationStatus = (status: InvocationStatus): boolean => FINAL_INVOCATION_STATUSES.includes(status);
 
