@@ -2,25 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
 import { ConflictError, NotFoundError } from '../../functions/core/errors.js';
 import type { Dispatch } from '../../functions/core/model/agent.js';
-import { newStages, sessionOptionsSchema, type Action, type Session } from '../../functions/core/model/session.js';
+import type { Action, Session } from '../../functions/core/model/session.js';
+import { sessionRecord } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 
-const session = (id: string): Session => ({
-  id,
-  computerId: 'pc-1',
-  computerName: 'PC 1',
-  agentId: 'i-0000000000000a001',
-  platform: 'linux',
-  tenantId: 't1',
-  status: 'Created',
-  version: 1,
-  createdAt: '2026-11-23T09:00:00.000Z',
-  updatedAt: '2026-11-23T09:00:00.000Z',
-  stages: newStages(),
-  items: [],
-  options: sessionOptionsSchema.parse({}),
-  postponements: [],
-});
+const session = (id: string): Session =>
+  sessionRecord(id, { computerId: 'pc-1', computerName: 'PC 1', agentId: 'i-0000000000000a001', tenantId: 't1', status: 'Created' });
 
 const action = (sessionId: string, actionId: string): Action => ({
   sessionId,

@@ -73,16 +73,22 @@ export const catalogOf = (entries: { tenants?: Tenant[]; software?: Software[]; 
   tasks: new Map((entries.tasks ?? []).map((t) => [t.id, t])),
 });
 
+/** What every session item has, whatever its kind. */
+const itemCommon = (id: string) =>
+  ({
+    itemId: id,
+    itemName: id,
+    origin: 'Deployed',
+    deploymentId: `d-${id}`,
+    critical: true,
+    orderingHint: 'Unordered',
+    explanation: { rule: 'OnlyCandidate', candidates: [], summary: '' },
+  }) as const;
+
 export const softwareItem = (id: string, overrides: Partial<SoftwareSessionItem> = {}): SoftwareSessionItem => ({
   kind: 'Software',
   key: `software:${id}`,
-  itemId: id,
-  itemName: id,
-  origin: 'Deployed',
-  deploymentId: `d-${id}`,
-  critical: true,
-  orderingHint: 'Unordered',
-  explanation: { rule: 'OnlyCandidate', candidates: [], summary: '' },
+  ...itemCommon(id),
   desiredState: 'LatestVersion',
   targetVersion: '2.0',
   dependencies: [],
@@ -93,13 +99,7 @@ export const softwareItem = (id: string, overrides: Partial<SoftwareSessionItem>
 export const taskItem = (id: string, overrides: Partial<TaskSessionItem> = {}): TaskSessionItem => ({
   kind: 'Task',
   key: `task:${id}`,
-  itemId: id,
-  itemName: id,
-  origin: 'Deployed',
-  deploymentId: `d-${id}`,
-  critical: true,
-  orderingHint: 'Unordered',
-  explanation: { rule: 'OnlyCandidate', candidates: [], summary: '' },
+  ...itemCommon(id),
   mode: 'Enforce',
   parameters: {},
   ...overrides,
