@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -74,6 +75,8 @@ export interface LocalRuntime {
   readonly deps: Dependencies;
   readonly agent: SandboxAgent;
   readonly workflow: LocalWorkflow;
+  /** The DynamoDB client every adapter shares: benches and tests add middleware to count table calls. */
+  readonly dynamoClient: DynamoDBClient;
   /** The function names handlers are registered under (what Task states may invoke). */
   functionNames(): string[];
   /** Invokes a registered handler the way Lambda would. */
@@ -183,6 +186,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     deps,
     agent,
     workflow,
+    dynamoClient,
     functionNames: () => [...handlers.keys()],
     invoke,
     async startSession(computerId, sessionId, sessionOptions) {
