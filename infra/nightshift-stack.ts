@@ -10,6 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -25,6 +26,15 @@ export const SESSION_ASL_FILE = path.join(REPO_ROOT, 'statemachines', 'session.a
 export const HANDLER_TAG = 'nightshift:handler';
 /** SSM writes full command output under this prefix of the output bucket. */
 const COMMAND_OUTPUT_PREFIX = 'commands/';
+/**
+ * The reconciler runs every 5 minutes for up to 150 s of looks (about 3,000 at
+ * ~50 ms per GetCommandInvocation and its writes), inside a 180 s timeout that
+ * leaves room for the look in hand; a run therefore ends long before the next
+ * starts, and a backlog larger than one run's looks is carried on by the next.
+ */
+const RECONCILE_EVERY = Duration.minutes(5);
+const RECONCILE_BUDGET_SECONDS = 150;
+const RECONCILE_TIMEOUT = Duration.seconds(180);
 
 export interface NightshiftStackProps extends StackProps {
   /**
@@ -100,8 +110,13 @@ export class NightshiftStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // Window timers invoke window-timer, which may arm a timer again: a fixed name lets its own settings name it without a cycle.
+    const windowTimerFunctionName = `${this.stackName}-window-timer`;
     const functions = new Map<string, NodejsFunction>();
-    for (const entry of HANDLERS) functions.set(entry.name, this.handlerFunction(entry, logRetention, deliveryTimeoutSeconds, commandOutput));
+    for (const entry of HANDLERS) {
+      const functionName = entry.name === 'window-timer' ? windowTimerFunctionName : undefined;
+      functions.set(entry.name, this.handlerFunction(entry, logRetention, deliveryTimeoutSeconds, commandOutput, functionName));
+    }
     this.functions = functions;
     const fn = (name: string): NodejsFunction => {
       const found = functions.get(name);
@@ -144,6 +159,7 @@ export class NightshiftStack extends Stack {
       resources: [this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     });
     fn('dispatch-command').addToRolePolicy(answerTaskTokens);
+    this.windowTimers(fn, windowTimerFunctionName, answerTaskTokens);
 
     fn('dispatch-command').addToRolePolicy(
       new iam.PolicyStatement({
@@ -197,9 +213,23 @@ export class NightshiftStack extends Stack {
     fn('cancel-session').addToRolePolicy(new iam.PolicyStatement({ sid: 'CancelRunningCommands', actions: ['ssm:CancelCommand'], resources: ['*'] }));
     new events.Rule(this, 'ReconcileCommandsSchedule', {
       description: 'Completes agent commands whose status event was lost',
-      schedule: events.Schedule.rate(Duration.minutes(5)),
-      targets: [new targets.LambdaFunction(fn('reconcile-commands'), { retryAttempts: 2 })],
+      schedule: events.Schedule.rate(RECONCILE_EVERY),
+      targets: [
+        new targets.LambdaFunction(fn('reconcile-commands'), {
+          event: events.RuleTargetInput.fromObject({ budgetSeconds: RECONCILE_BUDGET_SECONDS }),
+          retryAttempts: 2,
+        }),
+      ],
     });
+
+    new events.Rule(this, 'SweepSessionsSchedule', {
+      description: 'Starts sessions whose workflow start was lost, fails those that never began',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(fn('sweep-sessions'), { retryAttempts: 2 })],
+    });
+    // the sweeper starts executions; execution names are session ids, so a start that did happen is refused, not doubled
+    fn('sweep-sessions').addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(fn('sweep-sessions'));
 
     const deadLetters = new sqs.Queue(this, 'CommandEventsDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -222,6 +252,71 @@ export class NightshiftStack extends Stack {
         }),
       ],
     });
+
+    const executionDeadLetters = new sqs.Queue(this, 'ExecutionEventsDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(executionDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue.' });
+    new events.Rule(this, 'SessionExecutionEnded', {
+      description: 'Session executions that failed, timed out or were aborted: the session is recorded Failed, never left Running',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [
+        new targets.LambdaFunction(fn('execution-ended'), {
+          deadLetterQueue: executionDeadLetters,
+          maxEventAge: Duration.hours(24),
+          retryAttempts: 185,
+        }),
+      ],
+    });
+  }
+
+  /**
+   * The maintenance window as one EventBridge Scheduler `at()` schedule per
+   * waiting session, in a group of their own, invoking window-timer; what
+   * Scheduler cannot deliver lands in a dead-letter queue.
+   */
+  private windowTimers(fn: (name: string) => NodejsFunction, windowTimerFunctionName: string, answerTaskTokens: iam.PolicyStatement): void {
+    const group = new scheduler.CfnScheduleGroup(this, 'WindowTimerGroup', { name: `${this.stackName}-windows` });
+    const deadLetters = new sqs.Queue(this, 'WindowTimerDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue.' });
+    const windowTimerArn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: windowTimerFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const invokerRole = new iam.Role(this, 'WindowTimerInvokerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      description: 'EventBridge Scheduler invoking window-timer for Nightshift window timers',
+    });
+    invokerRole.addToPolicy(new iam.PolicyStatement({ sid: 'InvokeWindowTimer', actions: ['lambda:InvokeFunction'], resources: [windowTimerArn] }));
+    deadLetters.grantSendMessages(invokerRole);
+
+    const scheduleArns = this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.name ?? ''}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    // gate arms, postpone moves, run-now and cancel clear, window-timer re-arms an early timer, a dead execution's timer goes with it
+    for (const name of ['gate-session', 'postpone-session', 'run-session-now', 'cancel-session', 'window-timer', 'execution-ended']) {
+      const handler = fn(name);
+      handler.addEnvironment('WINDOW_TIMER_GROUP', group.name ?? '');
+      handler.addEnvironment('WINDOW_TIMER_TARGET_ARN', windowTimerArn);
+      handler.addEnvironment('WINDOW_TIMER_ROLE_ARN', invokerRole.roleArn);
+      handler.addEnvironment('WINDOW_TIMER_DLQ_ARN', deadLetters.queueArn);
+      handler.addToRolePolicy(
+        new iam.PolicyStatement({ sid: 'ManageWindowTimers', actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'], resources: [scheduleArns] }),
+      );
+      handler.addToRolePolicy(new iam.PolicyStatement({ sid: 'HandTimersTheirRole', actions: ['iam:PassRole'], resources: [invokerRole.roleArn] }));
+      this.acknowledgeWildcard(
+        this.roleOf(name),
+        `Resource::arn:<AWS::Partition>:scheduler:${this.nagName(this.region, 'AWS::Region')}:${this.nagName(this.account, 'AWS::AccountId')}:schedule/${group.name ?? ''}/*`,
+        'Window timers are named per session inside a schedule group that holds nothing else.',
+      );
+    }
+    // the gate answers its own token when it need not wait; run-now, cancel and the timer answer a parked one
+    for (const name of ['gate-session', 'run-session-now', 'cancel-session', 'window-timer']) fn(name).addToRolePolicy(answerTaskTokens);
   }
 
   private handlerFunction(
@@ -229,6 +324,7 @@ export class NightshiftStack extends Stack {
     logRetention: logs.RetentionDays,
     deliveryTimeoutSeconds: number,
     commandOutput: s3.IBucket,
+    functionName: string | undefined,
   ): NodejsFunction {
     const id = entry.name.replace(/(^|-)([a-z])/g, (_, _dash: string, letter: string) => letter.toUpperCase());
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logRetention });
@@ -240,6 +336,7 @@ export class NightshiftStack extends Stack {
     logGroup.grantWrite(role);
     this.roles.set(entry.name, role);
     const fn = new NodejsFunction(this, `${id}Function`, {
+      ...(functionName ? { functionName } : {}),
       role,
       description: entry.description,
       entry: path.join(REPO_ROOT, entry.entry),
@@ -247,7 +344,7 @@ export class NightshiftStack extends Stack {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
-      timeout: Duration.seconds(30),
+      timeout: entry.name === 'reconcile-commands' ? RECONCILE_TIMEOUT : Duration.seconds(30),
       tracing: lambda.Tracing.ACTIVE,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),

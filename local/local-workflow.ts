@@ -138,11 +138,10 @@ export interface LocalWorkflowOptions {
   /** Pause before a retry, instead of the ASL's backoff (tests use 0 to stay fast). */
   readonly retryIntervalMs?: number;
   /**
-   * How long every Wait state lasts, instead of until its timestamp. Tests on a
-   * manual clock set this: the gate after the Wait reads that clock, so the
-   * workflow keeps looking until the test moves time on.
+   * Told when an execution fails, as EventBridge's Execution Status Change
+   * event tells the `execution-ended` handler in AWS. Settles before `waitFor` does.
    */
-  readonly waitStateMs?: number;
+  readonly onExecutionFailed?: (executionName: string, error: { error: string; cause: string }) => Promise<unknown>;
 }
 
 /**
@@ -160,7 +159,6 @@ export class LocalWorkflow implements WorkflowPort {
   private readonly stateMachine: StateMachine;
   private readonly overrides: Record<string, TaskOverride> = {};
   private readonly retryOverrides: Record<string, number> = {};
-  private readonly waitOverrides: Record<string, number> = {};
   private readonly pendingTokens = new Map<string, Deferred<Json>>();
   private readonly executions = new Map<string, Execution>();
 
@@ -172,9 +170,6 @@ export class LocalWorkflow implements WorkflowPort {
     for (const [name, state] of taskStates(definition)) {
       this.overrides[name] = this.overrideFor(name, state);
       if (state.Retry && options.retryIntervalMs !== undefined) this.retryOverrides[name] = options.retryIntervalMs;
-    }
-    if (options.waitStateMs !== undefined) {
-      for (const [name, state] of Object.entries(definition.States)) if (state.Type === 'Wait') this.waitOverrides[name] = options.waitStateMs;
     }
   }
 
@@ -227,21 +222,23 @@ export class LocalWorkflow implements WorkflowPort {
     const run = this.stateMachine.run(
       { sessionId },
       {
-        overrides: { taskResourceLocalHandlers: this.overrides, retryIntervalOverrides: this.retryOverrides, waitTimeOverrides: this.waitOverrides },
+        overrides: { taskResourceLocalHandlers: this.overrides, retryIntervalOverrides: this.retryOverrides },
         context: { Execution: { Id: `local:${sessionId}`, Name: sessionId }, Task: tokens },
       },
     );
     const execution: Execution = { name: sessionId, result: run.result, stateTransitions: 0, status: 'RUNNING' };
     this.executions.set(sessionId, execution);
-    run.result.then(
+    const settled = run.result.then(
       () => {
         execution.status = 'SUCCEEDED';
       },
-      () => {
+      async (error: unknown) => {
         execution.status = 'FAILED';
+        const failure = error instanceof Error ? { error: error.name, cause: error.message } : { error: 'ExecutionFailed', cause: String(error) };
+        await this.options.onExecutionFailed?.(sessionId, failure).catch(() => undefined);
       },
     );
-    execution.followed = this.follow(execution, run.eventLogs);
+    execution.followed = Promise.all([this.follow(execution, run.eventLogs), settled]).then(() => undefined);
     return Promise.resolve({ alreadyRunning: false });
   }
 

@@ -209,6 +209,13 @@ async function main(): Promise<void> {
     dataDir: DATA_DIR,
     onAgentActivity: (record, phase) => showAgentActivity(runtime, record, phase),
   });
+  // sessions a killed run left are already going again: name their machines before their first line prints
+  printing = printing.then(async () => {
+    for (const sessionId of runtime.resumed) {
+      const session = await runtime.deps.sessions.getSession(sessionId);
+      if (session) machineBySession.set(sessionId, session.computerId);
+    }
+  });
   runtime.workflow.events.on('event', (event) => showWorkflowEvent(runtime, event));
   try {
     const seed = await seedDemo(runtime);
@@ -217,6 +224,8 @@ async function main(): Promise<void> {
         `  data      ${path.relative(process.cwd(), DATA_DIR) || DATA_DIR} ${dim('(DynamoDB on dynalite, sandbox machines as folders; delete it to start over)')}`,
         `  tenant    ${DEMO_TENANT.name}: ${seed.machines.length} computers${seed.machinesCreated ? dim(` (${seed.machinesCreated} imaged now)`) : ''}`,
         `  catalog   ${DEMO_SOFTWARE.length} software items, ${DEMO_TASKS.length} maintenance tasks, ${DEMO_DEPLOYMENTS.length} deployments`,
+        // a run killed mid-way left these; they go on from their last recorded step, and the machines' starts below find them
+        ...(runtime.resumed.length ? [`  resumed   ${runtime.resumed.length} session(s) the last run left unfinished`] : []),
         '',
       ].join('\n'),
     );

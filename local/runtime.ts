@@ -13,13 +13,15 @@ import { DynamoSessionStore } from '../functions/adapters/session-store.dynamodb
 import { randomIds, systemClock } from '../functions/adapters/system.js';
 import type { Clock, IdGenerator } from '../functions/core/ports/clock.port.js';
 import type { Logger } from '../functions/core/ports/logger.port.js';
-import type { AgentSettings, Dependencies, LifecycleSettings } from '../functions/core/use-cases/dependencies.js';
+import type { AgentSettings, Dependencies } from '../functions/core/use-cases/dependencies.js';
 import type { Action, Session, SessionOptions } from '../functions/core/model/session.js';
-import type { DependencyProvider, LambdaHandler } from '../functions/handlers/handler-kit.js';
+import { isErrorEnvelope, type DependencyProvider, type ErrorEnvelope, type LambdaHandler } from '../functions/handlers/handler-kit.js';
 import { HANDLERS } from '../functions/handlers/registry.js';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite.js';
 import { fakeLambdaContext } from './lambda-context.js';
+import { LocalTimers } from './local-timers.js';
 import { LocalWorkflow } from './local-workflow.js';
+import { resumeUnfinishedSessions } from './resume.js';
 import { SandboxAgent, type SandboxCommandRecord } from './sandbox-agent.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,6 +38,19 @@ export const localSubstitutions = (): Record<string, string> =>
         : [],
     ),
   );
+
+/** An operator handler's refusal, thrown for in-process callers; `code` is the envelope's. */
+export class LocalRefusal extends Error {
+  override readonly name = 'LocalRefusal';
+  readonly code: ErrorEnvelope['error']['code'];
+  readonly field: string | undefined;
+
+  constructor(envelope: ErrorEnvelope) {
+    super(envelope.error.message);
+    this.code = envelope.error.code;
+    this.field = envelope.error.field;
+  }
+}
 
 export interface LocalRuntimeOptions {
   /** Keeps DynamoDB data and machine folders here across runs; a fresh temporary folder when absent. */
@@ -56,9 +71,14 @@ export interface LocalRuntimeOptions {
   readonly agentPollMs?: number;
   /** Runs the command reconciler this often, as the schedule in AWS does; off when absent. */
   readonly reconcileEveryMs?: number;
-  /** Every Wait state of the ASL lasts this long (tests on a manual clock); absent: until its timestamp, in real time. */
-  readonly waitStateMs?: number;
-  readonly lifecycle?: Partial<LifecycleSettings>;
+  /** How often window timers due on the runtime clock are looked for, in real milliseconds. */
+  readonly timerPollMs?: number;
+  /**
+   * Carry on what a killed runtime left in `dataDir` (unfinished sessions, the
+   * sandbox's commands) as soon as the runtime is up. Default: on whenever
+   * `dataDir` is given.
+   */
+  readonly resume?: boolean;
 }
 
 export interface SessionOutcome {
@@ -75,6 +95,9 @@ export interface LocalRuntime {
   readonly deps: Dependencies;
   readonly agent: SandboxAgent;
   readonly workflow: LocalWorkflow;
+  readonly timers: LocalTimers;
+  /** The sessions a killed runtime left unfinished, resumed at start. */
+  readonly resumed: readonly string[];
   /** The DynamoDB client every adapter shares: benches and tests add middleware to count table calls. */
   readonly dynamoClient: DynamoDBClient;
   /** The function names handlers are registered under (what Task states may invoke). */
@@ -92,8 +115,6 @@ const DEFAULT_AGENT_SETTINGS: AgentSettings = {
   actionTimeoutSeconds: 300,
   skipOfflineAfterSeconds: 60,
 };
-
-const DEFAULT_LIFECYCLE: LifecycleSettings = { windowCheckSeconds: 60 };
 
 function fileLogger(file: string | false): { logger: Logger; stream?: WriteStream } {
   if (file === false) return { logger: { info: () => undefined, warn: () => undefined, error: () => undefined } };
@@ -145,9 +166,19 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     aslText: await readFile(SESSION_ASL_PATH, 'utf8'),
     functions: handlers,
     substitutions: localSubstitutions(),
+    // the local twin of the Execution Status Change rule
+    onExecutionFailed: (executionName, failure) =>
+      invoke('execution-ended', { detail: { name: executionName, status: 'FAILED', error: failure.error, cause: failure.cause } }),
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
-    ...(options.waitStateMs === undefined ? {} : { waitStateMs: options.waitStateMs }),
   });
+
+  const timers = new LocalTimers({
+    file: path.join(dataDir, 'timers.json'),
+    clock,
+    logger,
+    ...(options.timerPollMs === undefined ? {} : { pollMs: options.timerPollMs }),
+  });
+  await timers.load();
 
   const deps: Dependencies = {
     sessions: new DynamoSessionStore(table),
@@ -155,11 +186,11 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     catalog: new DynamoCatalogStore(table),
     agent,
     workflow,
+    windowTimers: timers,
     clock,
     ids: options.ids ?? randomIds,
     logger,
     agentSettings: { ...DEFAULT_AGENT_SETTINGS, ...options.agentSettings },
-    lifecycle: { ...DEFAULT_LIFECYCLE, ...options.lifecycle },
   };
   const provide: DependencyProvider = () => deps;
   for (const entry of HANDLERS) {
@@ -171,34 +202,48 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     handlers.set(localFunctionName(entry.name), options.wrapHandler ? options.wrapHandler(entry.name, handler) : handler);
   }
 
+  // the local twin of EventBridge Scheduler: due timers invoke the same handler the `at()` schedules target
+  timers.start((sessionId) => invoke('window-timer', { sessionId }));
+
   // the local twin of the scheduled rule: same handler, a timer instead of EventBridge
   const reconciler = options.reconcileEveryMs
     ? setInterval(() => {
         invoke('reconcile-commands', { overdueAfterSeconds: 0, limit: 200 }).catch((error: unknown) => {
           logger.error('reconciler failed', { error: error instanceof Error ? error.message : String(error) });
         });
+        invoke('sweep-sessions', {}).catch((error: unknown) => {
+          logger.error('session sweeper failed', { error: error instanceof Error ? error.message : String(error) });
+        });
       }, options.reconcileEveryMs)
     : undefined;
   reconciler?.unref();
 
+  // after a crash: workflows start again from their record, then the sandbox carries on its commands and
+  // announces what finished while nobody listened (either order is safe; this one lets claims be taken over first)
+  const resume = options.resume ?? !temporary;
+  const resumed = resume ? await resumeUnfinishedSessions(deps, workflow) : [];
+  if (resume) agent.resumeCommands();
+
   return {
     dataDir,
+    resumed,
     deps,
     agent,
     workflow,
+    timers,
     dynamoClient,
     functionNames: () => [...handlers.keys()],
     invoke,
     async startSession(computerId, sessionId, sessionOptions) {
-      return (await invoke('start-session', {
+      const answer = await invoke('start-session', {
         computerId,
         ...(sessionId ? { sessionId } : {}),
         ...(sessionOptions ? { options: sessionOptions } : {}),
         by: { kind: 'Operator', name: 'local runtime' },
-      })) as {
-        sessionId: string;
-        created: boolean;
-      };
+      });
+      // the operator handler answers a refusal with an envelope; callers here want it thrown
+      if (isErrorEnvelope(answer)) throw new LocalRefusal(answer);
+      return answer as { sessionId: string; created: boolean };
     },
     async waitForSession(sessionId) {
       const { status, stateTransitions } = await workflow.waitFor(sessionId);
@@ -215,6 +260,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     },
     async close() {
       if (reconciler) clearInterval(reconciler);
+      await timers.close();
       await agent.idle();
       await dynamo.close();
       dynamoClient.destroy();

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -36,3 +37,5 @@ export const createSfnClient = (options: ClientOptions = {}): SFNClient => new S
 export const createSsmClient = (options: ClientOptions = {}): SSMClient => new SSMClient(common(options));
 
 export const createS3Client = (options: ClientOptions = {}): S3Client => new S3Client(common(options));
+
+export const createSchedulerClient = (options: ClientOptions = {}): SchedulerClient => new SchedulerClient(common(options));

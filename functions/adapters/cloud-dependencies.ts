@@ -1,5 +1,5 @@
 import type { Dependencies } from '../core/use-cases/dependencies.js';
-import { createDocumentClient, createDynamoClient, createS3Client, createSfnClient, createSsmClient } from './aws-clients.js';
+import { createDocumentClient, createDynamoClient, createS3Client, createSchedulerClient, createSfnClient, createSsmClient } from './aws-clients.js';
 import { SsmAgent } from './agent.ssm.js';
 import { DynamoCatalogStore } from './catalog-store.dynamodb.js';
 import { DynamoTable } from './dynamodb-table.js';
@@ -8,6 +8,7 @@ import { DynamoSessionLog } from './session-log.dynamodb.js';
 import { DynamoSessionStore } from './session-store.dynamodb.js';
 import { randomIds, systemClock } from './system.js';
 import { StepFunctionsWorkflow } from './workflow.sfn.js';
+import { SchedulerWindowTimers } from './window-timer.scheduler.js';
 import type { Config } from './config.js';
 
 /** The production wiring: one client per service, built once per Lambda container. */
@@ -23,10 +24,10 @@ export function createCloudDependencies(config: Config): Dependencies {
       region: config.region,
     }),
     workflow: new StepFunctionsWorkflow(createSfnClient(), config.stateMachineArn),
+    windowTimers: new SchedulerWindowTimers(createSchedulerClient(), config.windowTimers),
     clock: systemClock,
     ids: randomIds,
     logger: createJsonLogger({ service: 'nightshift' }),
     agentSettings: config.agent,
-    lifecycle: config.lifecycle,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.js';
-import type { AgentSettings, LifecycleSettings } from '../core/use-cases/dependencies.js';
+import type { AgentSettings } from '../core/use-cases/dependencies.js';
+import type { WindowTimerSettings } from './window-timer.scheduler.js';
 
 /** SSM refuses delivery timeouts above 30 days (2,592,000 s). */
 export const MAX_DELIVERY_TIMEOUT_SECONDS = 2_592_000;
@@ -15,7 +16,10 @@ const environmentSchema = z.object({
   DETECTION_ITEM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
   ACTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(172_800).default(3_600),
   SKIP_OFFLINE_AFTER_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
-  WINDOW_CHECK_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  WINDOW_TIMER_GROUP: z.string().min(1).optional(),
+  WINDOW_TIMER_TARGET_ARN: z.string().startsWith('arn:').optional(),
+  WINDOW_TIMER_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  WINDOW_TIMER_DLQ_ARN: z.string().startsWith('arn:').optional(),
   SESSION_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
 });
 
@@ -26,7 +30,8 @@ export interface Config {
   readonly stateMachineArn?: string;
   readonly commandOutputBucket: string;
   readonly agent: AgentSettings;
-  readonly lifecycle: LifecycleSettings;
+  /** Only the functions that arm or move window timers get these. */
+  readonly windowTimers?: WindowTimerSettings;
   readonly sessionLogRetentionDays: number;
 }
 
@@ -49,7 +54,16 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
       actionTimeoutSeconds: env.ACTION_TIMEOUT_SECONDS,
       skipOfflineAfterSeconds: env.SKIP_OFFLINE_AFTER_SECONDS,
     },
-    lifecycle: { windowCheckSeconds: env.WINDOW_CHECK_SECONDS },
+    ...(env.WINDOW_TIMER_GROUP && env.WINDOW_TIMER_TARGET_ARN && env.WINDOW_TIMER_ROLE_ARN && env.WINDOW_TIMER_DLQ_ARN
+      ? {
+          windowTimers: {
+            groupName: env.WINDOW_TIMER_GROUP,
+            targetArn: env.WINDOW_TIMER_TARGET_ARN,
+            roleArn: env.WINDOW_TIMER_ROLE_ARN,
+            deadLetterQueueArn: env.WINDOW_TIMER_DLQ_ARN,
+          },
+        }
+      : {}),
     sessionLogRetentionDays: env.SESSION_LOG_RETENTION_DAYS,
   };
 }

@@ -1,3 +1,5 @@
+import { ValidationError } from '../core/errors.js';
+import { decodeLogCursor, encodeLogCursor, logCursorProblem } from '../core/log-cursor.js';
 import type { SessionLogEntry } from '../core/model/session.js';
 import type { LogPage, SessionLog } from '../core/ports/session-log.port.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
@@ -11,6 +13,20 @@ import { toEntity, type DynamoTable } from './dynamodb-table.js';
  * the retention time.
  */
 const SEQUENCE_DIGITS = 8;
+const sortKey = (sequence: number): string => `LOG#${String(sequence).padStart(SEQUENCE_DIGITS, '0')}`;
+
+/**
+ * A line is one item, and an item holds at most 400 KB. Lines are written by
+ * the engine, mid-step: a line too long is cut (and says so) rather than
+ * refused, since refusing would fail the step over a log line. Output keeps
+ * its end, where scripts print what went wrong.
+ */
+const MAX_MESSAGE_CHARS = 2_000;
+const MAX_OUTPUT_CHARS = 8_000;
+const CUT = '…';
+
+const keepStart = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - CUT.length)}${CUT}`);
+const keepEnd = (text: string, max: number): string => (text.length <= max ? text : `${CUT}${text.slice(text.length - max + CUT.length)}`);
 
 export class DynamoSessionLog implements SessionLog {
   constructor(
@@ -31,25 +47,31 @@ export class DynamoSessionLog implements SessionLog {
     await this.table.putIf(
       {
         PK: `SESSION#${entry.sessionId}`,
-        SK: `LOG#${String(sequence).padStart(SEQUENCE_DIGITS, '0')}`,
+        SK: sortKey(sequence),
         entity: 'LogEntry',
         expiresAt,
         ...entry,
+        message: keepStart(entry.message, MAX_MESSAGE_CHARS),
+        ...(entry.output === undefined ? {} : { output: keepEnd(entry.output, MAX_OUTPUT_CHARS) }),
       },
       'attribute_not_exists(PK)',
     );
   }
 
   async read(sessionId: string, options: { cursor?: string; limit: number }): Promise<LogPage> {
-    const after = options.cursor === undefined ? undefined : Buffer.from(options.cursor, 'base64url').toString('utf8');
+    // the handler checked the cursor already; this keeps any other caller from sending DynamoDB a made-up key
+    const problem = options.cursor === undefined ? undefined : logCursorProblem(sessionId, options.cursor);
+    if (problem !== undefined) throw new ValidationError('session log page request', [{ field: 'cursor', problem }]);
+    const after = options.cursor === undefined ? undefined : decodeLogCursor(options.cursor);
     const page = await this.table.page({
       pk: `SESSION#${sessionId}`,
       skPrefix: 'LOG#',
       limit: options.limit,
-      ...(after === undefined ? {} : { startAfter: { PK: `SESSION#${sessionId}`, SK: after } }),
+      ...(after === undefined ? {} : { startAfter: { PK: `SESSION#${sessionId}`, SK: sortKey(after.sequence) } }),
     });
     const entries = page.items.map((item) => toEntity<SessionLogEntry>(item));
     const last = page.lastKey?.SK;
-    return { entries, ...(typeof last === 'string' ? { cursor: Buffer.from(last, 'utf8').toString('base64url') } : {}) };
+    const sequence = typeof last === 'string' ? /^LOG#(\d+)$/.exec(last)?.[1] : undefined;
+    return { entries, ...(sequence === undefined ? {} : { cursor: encodeLogCursor({ sessionId, sequence: Number(sequence) }) }) };
   }
 }

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../core/errors.js';
-import type { Dispatch, DispatchKey, DispatchOutcome } from '../core/model/agent.js';
+import { dispatchDueAt, type Dispatch, type DispatchKey, type DispatchOutcome } from '../core/model/agent.js';
 import type {
   Action,
   ActionStatus,
@@ -18,8 +19,30 @@ const actionSk = (actionId: string): string => `ACTION#${actionId}`;
 const detectionSk = (phase: DetectionPhase): string => `DETECTION#${phase}`;
 const PLAN_SK = 'PLAN';
 const dispatchSk = (key: DispatchKey): string => `DISPATCH#${key}`;
-/** Sparse GSI2 partition holding the dispatches still waiting for their command (the reconciler's worklist). */
-const WAITING_DISPATCHES = 'DISPATCH#Waiting';
+
+/**
+ * The reconciler's worklist: sparse GSI2 partitions holding the dispatches
+ * whose workflow step is still unanswered, sorted by when an answer is due.
+ * Every write to a waiting dispatch also writes its index entry, so one
+ * partition for all of them would cap the fleet at one partition's write
+ * rate: entries are spread over shards by a hash of session and key, and a
+ * dispatch keeps its shard for life (a reschedule rewrites its entry in place).
+ */
+export const WAITING_SHARD_COUNT = 16;
+export const waitingShardPk = (shard: number): string => `DISPATCH#Waiting#${shard}`;
+const shardOf = (sessionId: string, key: DispatchKey): number =>
+  createHash('sha256').update(`${sessionId}#${key}`).digest().readUInt32BE(0) % WAITING_SHARD_COUNT;
+/** The one partition of records written before sharding: still read, and each look moves its entry to its shard, so it drains. */
+const UNSHARDED_WAITING_PK = 'DISPATCH#Waiting';
+/** Due time first, so every shard reads earliest due first; session and key make the entry unique. */
+const waitingSk = (dueAt: string, sessionId: string, key: DispatchKey): string => `${dueAt}#${sessionId}#${key}`;
+const waitingIndex = (sessionId: string, key: DispatchKey, dueAt: string) => ({
+  GSI2PK: waitingShardPk(shardOf(sessionId, key)),
+  GSI2SK: waitingSk(dueAt, sessionId, key),
+});
+
+/** Beside the computer's catalog item: which session is its active one. */
+const ACTIVE_SESSION_SK = 'ACTIVE_SESSION';
 
 const statusIndex = (status: SessionStatus, updatedAt: string, sessionId: string) => ({
   GSI2PK: `STATUS#${status}`,
@@ -78,6 +101,33 @@ export class DynamoSessionStore implements SessionStore {
   async listSessionsByStatus(status: SessionStatus, limit: number): Promise<Session[]> {
     const items = await this.table.query({ pk: `STATUS#${status}`, index: 'GSI2', limit, newestFirst: true });
     return items.map((item) => toEntity<Session>(item));
+  }
+
+  async listSessionsInStatusSince(status: SessionStatus, updatedBefore: string, limit: number): Promise<Session[]> {
+    // GSI2SK starts with updatedAt, so "in this status since before T" is a range read, oldest first
+    const items = await this.table.query({ pk: `STATUS#${status}`, index: 'GSI2', skBefore: updatedBefore, limit });
+    return items.map((item) => toEntity<Session>(item));
+  }
+
+  async claimComputer(computerId: string, sessionId: string, replacing: string | undefined): Promise<{ holder: string }> {
+    // One item per computer names its active session. Taking it is one conditional write: free, already ours
+    // (a retried start), or held by the session the caller found finished. The claim is never released on
+    // purpose: a finished holder is as good as none, so no session end has to remember to let go.
+    try {
+      await this.table.update({
+        key: { PK: `COMPUTER#${computerId}`, SK: ACTIVE_SESSION_SK },
+        set: { entity: 'ActiveSession', computerId, sessionId },
+        condition: `attribute_not_exists(PK) OR #holder = :mine${replacing === undefined ? '' : ' OR #holder = :replacing'}`,
+        conditionNames: { '#holder': 'sessionId' },
+        conditionValues: { ':mine': sessionId, ...(replacing === undefined ? {} : { ':replacing': replacing }) },
+        conflict: `computer ${computerId} has another active session`,
+      });
+      return { holder: sessionId };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const item = await this.table.get(`COMPUTER#${computerId}`, ACTIVE_SESSION_SK);
+      return { holder: typeof item?.sessionId === 'string' ? item.sessionId : sessionId };
+    }
   }
 
   async createActions(sessionId: string, actions: readonly Action[]): Promise<void> {
@@ -146,8 +196,7 @@ export class DynamoSessionStore implements SessionStore {
         PK: sessionPk(dispatch.sessionId),
         SK: dispatchSk(dispatch.key),
         entity: 'Dispatch',
-        GSI2PK: WAITING_DISPATCHES,
-        GSI2SK: `${dispatch.createdAt}#${dispatch.sessionId}#${dispatch.key}`,
+        ...waitingIndex(dispatch.sessionId, dispatch.key, dispatchDueAt(dispatch)),
         ...dispatch,
       },
       'attribute_not_exists(PK)',
@@ -205,7 +254,8 @@ export class DynamoSessionStore implements SessionStore {
   async completeDispatch(sessionId: string, key: DispatchKey, outcome: DispatchOutcome, now: string): Promise<Dispatch> {
     const item = await this.table.update({
       key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
-      set: { status: 'Completed', outcome, completedAt: now },
+      // due at once: if the step is not told (a crash right after this write), the reconciler's next run tells it
+      set: { status: 'Completed', outcome, completedAt: now, dueAt: now, ...waitingIndex(sessionId, key, now) },
       condition: '#status = :sent',
       conditionNames: { '#status': 'status' },
       conditionValues: { ':sent': 'Sent' },
@@ -237,9 +287,40 @@ export class DynamoSessionStore implements SessionStore {
     });
   }
 
-  async listWaitingDispatches(createdBefore: string, limit: number): Promise<Dispatch[]> {
-    const items = await this.table.query({ pk: WAITING_DISPATCHES, index: 'GSI2', skBefore: createdBefore, limit });
-    return items.map((item) => toEntity<Dispatch>(item));
+  async listWaitingDispatches(dueBefore: string, limit: number): Promise<Dispatch[]> {
+    // A share of every shard, earliest due first. A shard that filled its share may hold more beyond its last
+    // entry, so only entries up to the lowest such last entry are certainly the earliest of the whole worklist:
+    // the answer stops there, and the caller, having moved what it looked at, reads on from there next time.
+    // Twice an even share puts that cut near `limit` when the shards are about even, as the hash keeps them.
+    const share = Math.ceil((2 * limit) / WAITING_SHARD_COUNT);
+    const partitions = [...Array.from({ length: WAITING_SHARD_COUNT }, (_, shard) => waitingShardPk(shard)), UNSHARDED_WAITING_PK];
+    const pages = await Promise.all(partitions.map((pk) => this.table.query({ pk, index: 'GSI2', skBefore: dueBefore, limit: share })));
+    const sortKey = (item: Record<string, unknown>): string => String(item.GSI2SK);
+    const frontier = pages
+      .filter((page) => page.length >= share)
+      .map((page) => sortKey(page[page.length - 1] ?? {}))
+      .reduce<string | undefined>((lowest, last) => (lowest === undefined || last < lowest ? last : lowest), undefined);
+    return pages
+      .flat()
+      .filter((item) => frontier === undefined || sortKey(item) <= frontier)
+      // byte order, as DynamoDB sorts keys (localeCompare would weigh punctuation differently)
+      .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))
+      .slice(0, limit)
+      .map((item) => toEntity<Dispatch>(item));
+  }
+
+  async rescheduleDispatch(sessionId: string, key: DispatchKey, fromDueAt: string, toDueAt: string): Promise<void> {
+    // The entry as it was read is the condition: an answer that arrived since (entry moved or gone) or another
+    // run that looked first wins, and this look changes nothing.
+    await this.table.update({
+      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
+      set: { dueAt: toDueAt, ...waitingIndex(sessionId, key, toDueAt) },
+      increment: { looks: 1 },
+      condition: '#waiting = :from',
+      conditionNames: { '#waiting': 'GSI2SK' },
+      conditionValues: { ':from': waitingSk(fromDueAt, sessionId, key) },
+      conflict: `dispatch ${sessionId}/${key} is no longer waiting at ${fromDueAt}`,
+    });
   }
 
   async listDispatches(sessionId: string): Promise<Dispatch[]> {

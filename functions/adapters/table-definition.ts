@@ -13,7 +13,7 @@
  * | plan        | SESSION#<id>       | PLAN               |                                       |                                     |
  * | log line    | SESSION#<id>       | LOG#<sequence>     |                                       |                                     | (expiresAt: retention)
  * | log counter | SESSION#<id>       | LOGSEQ             |                                       |                                     |
- * | dispatch    | SESSION#<id>       | DISPATCH#<key>     |                                       | DISPATCH#Sent / <createdAt> (sparse: only while waiting) |
+ * | dispatch    | SESSION#<id>       | DISPATCH#<key>     |                                       | DISPATCH#Waiting#<shard> / <dueAt>#<id>#<key> (sparse: only while its step waits) |
  * | tenant      | TENANT#<id>        | TENANT             | TENANTS / <name>#<id>                 |                                     |
  * | computer    | COMPUTER#<id>      | COMPUTER           | COMPUTERS / <tenantId>#<name>#<id>    |                                     |
  * | software    | SOFTWARE#<id>      | SOFTWARE           | SOFTWARE / <name>#<id>                |                                     |
@@ -25,6 +25,16 @@
  * answers "sessions of this computer, newest first" and catalog listings;
  * GSI2 answers "sessions in this status" and "commands still waiting" (the
  * reconciler's question). `version` on the session item guards every update.
+ *
+ * The reconciler's worklist is spread over 16 shards (a hash of session id and
+ * dispatch key, fixed for the dispatch's life), so no single partition takes
+ * every dispatch write. Each shard sorts by `dueAt`, when an answer is next
+ * expected: the creation time at first, "now" once a completion is recorded but
+ * not yet delivered, and further out (5 min doubling to 1 h) each time the
+ * reconciler finds the command still running. A run reads every shard's
+ * earliest due entries and moves each one it looks at out of the overdue
+ * range, so the index order is the cursor: a run stopped by its time budget is
+ * continued by the next, and no overdue entry waits behind one looked at before.
  */
 export const TABLE_DEFINITION = {
   partitionKey: 'PK',

@@ -7,19 +7,32 @@
  * before its release (`2.0.0-rc.1` < `2.0.0`), build metadata is ignored.
  * Anything that does not start with a number is unparsable, and callers must
  * treat it as undetermined rather than guess.
+ *
+ * This grammar is the only one: the catalog accepts exactly the versions
+ * parsed here, so every version it stores can be ordered against every other.
  */
 export interface ParsedVersion {
   readonly numbers: readonly number[];
   readonly preRelease: readonly (number | string)[];
 }
 
-const VERSION_PATTERN = /^[vV]?(\d+(?:\.\d+)*)(?:[-~]?([0-9A-Za-z][0-9A-Za-z.-]*))?(?:\+[0-9A-Za-z.-]*)?$/;
+/** Longer strings are not versions: the catalog stores at most this, and detection output that long is noise. */
+export const MAX_VERSION_LENGTH = 64;
+
+/**
+ * A pre-release follows a `-` or `~`, or starts with a letter right after the
+ * numbers (`1.0rc1`). Each part can end in only one place, so a failing
+ * match never backtracks over the numbers.
+ */
+const VERSION_PATTERN = /^[vV]?(\d+(?:\.\d+)*)(?:[-~]([0-9A-Za-z][0-9A-Za-z.-]*)|([A-Za-z][0-9A-Za-z.-]*))?(?:\+[0-9A-Za-z][0-9A-Za-z.-]*)?$/;
 
 /** Fleets repeat the same few hundred version strings; parsing each once matters when planning thousands of computers. */
 const parsed = new Map<string, ParsedVersion | undefined>();
 const PARSED_CACHE_LIMIT = 50_000;
 
 export function parseVersion(text: string): ParsedVersion | undefined {
+  // hostile or padded output is not worth a cache slot
+  if (text.length > 2 * MAX_VERSION_LENGTH) return parseUncached(text);
   if (parsed.has(text)) return parsed.get(text);
   const result = parseUncached(text);
   if (parsed.size >= PARSED_CACHE_LIMIT) parsed.clear();
@@ -28,11 +41,16 @@ export function parseVersion(text: string): ParsedVersion | undefined {
 }
 
 function parseUncached(text: string): ParsedVersion | undefined {
-  const match = VERSION_PATTERN.exec(text.trim());
+  const trimmed = text.trim();
+  if (trimmed.length > MAX_VERSION_LENGTH) return undefined;
+  const match = VERSION_PATTERN.exec(trimmed);
   if (!match?.[1]) return undefined;
   const numbers = match[1].split('.').map(Number);
   if (numbers.some((n) => !Number.isSafeInteger(n))) return undefined;
-  const preRelease = match[2] ? match[2].split(/[.-]/).map((part) => (/^\d+$/.test(part) ? Number(part) : part)) : [];
+  const tag = match[2] ?? match[3];
+  const preRelease = tag ? tag.split(/[.-]/).map((part) => (/^\d+$/.test(part) ? Number(part) : part)) : [];
+  // digits past 2^53 would compare equal while being different versions
+  if (preRelease.some((part) => typeof part === 'number' && !Number.isSafeInteger(part))) return undefined;
   return { numbers, preRelease };
 }
 

@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { dispatchCommand } from '../core/use-cases/dispatch-command.js';
 import { cloudDependencies } from './cloud.js';
 import { defineHandler } from './handler-kit.js';
-import { actionIdSchema, sessionIdSchema } from './schemas.js';
+import { actionIdSchema, sessionIdSchema, taskTokenSchema } from './schemas.js';
 
 const inputSchema = z
   .object({
     sessionId: sessionIdSchema,
     purpose: z.enum(['Detect', 'Verify', 'Action']),
     actionId: actionIdSchema.optional(),
-    taskToken: z.string().min(1).max(2048),
+    taskToken: taskTokenSchema,
   })
   .refine((input) => input.purpose !== 'Action' || input.actionId !== undefined, {
     path: ['actionId'],

@@ -42,13 +42,12 @@ export const HANDLERS: readonly HandlerEntry[] = [
     name: 'gate-session',
     entry: 'functions/handlers/gate-session.ts',
     substitution: 'GateSessionFunctionArn',
-    description: 'Decides, each time the workflow wakes, whether execution runs, waits for its window, or ends',
+    description: 'The gate before execution: runs, ends, or parks its task token until the maintenance window',
   },
   {
-    name: 'start-action',
-    entry: 'functions/handlers/start-action.ts',
-    substitution: 'StartActionFunctionArn',
-    description: 'Starts one action exactly once, or skips it when a prerequisite failed',
+    name: 'window-timer',
+    entry: 'functions/handlers/window-timer.ts',
+    description: "Target of a session's one-time window timer: wakes the gate waiting for the maintenance window",
   },
   {
     name: 'record-action-failure',
@@ -113,5 +112,15 @@ export const HANDLERS: readonly HandlerEntry[] = [
     name: 'complete-command',
     entry: 'functions/handlers/complete-command.ts',
     description: 'Consumes SSM command status events and completes the waiting workflow step',
+  },
+  {
+    name: 'execution-ended',
+    entry: 'functions/handlers/execution-ended.ts',
+    description: 'Records a session Failed when its workflow execution failed, timed out or was aborted',
+  },
+  {
+    name: 'sweep-sessions',
+    entry: 'functions/handlers/sweep-sessions.ts',
+    description: 'Starts sessions left Created by a lost workflow start, and fails those that never began',
   },
 ];

@@ -6,3 +6,6 @@ import { z } from 'zod';
  */
 export const sessionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"');
 export const actionIdSchema = z.string().regex(/^[0-9]{3,6}$/, 'must be a zero-padded action number');
+
+/** Step Functions task tokens are opaque and at most 1,024 characters; twice that leaves room for the local runtime's. */
+export const taskTokenSchema = z.string().min(1).max(2048);

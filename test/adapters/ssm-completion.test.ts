@@ -23,7 +23,7 @@ import { newStages } from '../../functions/core/model/session.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import { completeCommand } from '../../functions/core/use-cases/complete-command.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
-import { reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
+import { RECONCILE_DEFAULTS, reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
 import { sessionRecord, softwareItem } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
@@ -75,7 +75,7 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
       ids: sequentialIds(),
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       agentSettings: { deliveryTimeoutSeconds: 600, detectionItemTimeoutSeconds: 30, actionTimeoutSeconds: 300, skipOfflineAfterSeconds: 60 },
-      lifecycle: { windowCheckSeconds: 60 },
+      windowTimers: { set: () => Promise.resolve(), clear: () => Promise.resolve() },
       sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
     };
   });
@@ -183,11 +183,12 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
       .on(GetCommandInvocationCommand, { CommandId: running.commandId })
       .resolves(invocation('Detect', running.sessionId, 'InProgress', 'InProgress'));
     (deps.clock as ReturnType<typeof manualClock>).advance(60_000);
-    const result = await reconcileCommands(deps, { overdueAfterSeconds: 30, limit: 100 });
+    const result = await reconcileCommands(deps, { ...RECONCILE_DEFAULTS, overdueAfterSeconds: 30, limit: 100 });
     expect(result.completed).toBe(1);
     expect(result.stillRunning).toBeGreaterThanOrEqual(1);
     expect(workflow.calls.map((c) => c.token)).toContain(`token-${counter - 1}`);
-    expect((await deps.sessions.getDispatch(running.sessionId, 'Detect'))?.status).toBe('Sent');
+    // still waiting, and due again later: the next run looks at others first
+    expect(await deps.sessions.getDispatch(running.sessionId, 'Detect')).toMatchObject({ status: 'Sent', looks: 1 });
   });
 
   it('names the run step when the command ran a staged script (AWS-RunRemoteScript has several)', async () => {

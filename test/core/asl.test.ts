@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RETRYABLE_ERROR_NAMES } from '../../functions/core/errors.js';
+import { MAX_WINDOW_DAYS } from '../../functions/core/model/session.js';
 import { taskStates } from '../../local/local-workflow.js';
 import { SESSION_ASL_PATH } from '../../local/runtime.js';
 
@@ -35,17 +36,22 @@ describe('the session state machine definition', () => {
       if ((state.Type !== 'Task' && state.Type !== 'Map') || name === 'RecordFailure') continue;
       expect(state.Catch?.map((c) => c.Next), name).toEqual(['RecordFailure']);
     }
+    // and RecordFailure itself ends the execution failed, which the status-change rule records
+    expect(asl.States.RecordFailure?.Catch?.map((c) => c.Next)).toEqual(['SessionFailed']);
+    expect(asl.States.SessionFailed?.Type).toBe('Fail');
   });
 
-  it('waits for agent commands with task tokens, not polling, and bounds the wait', () => {
-    const agentSteps = [...taskStates(asl)].filter(([, s]) => s.Resource?.endsWith('.waitForTaskToken'));
-    expect(agentSteps.map(([name]) => name).sort()).toEqual(['Detect', 'Restart', 'RunAction', 'Verify']);
-    for (const [name, state] of agentSteps) {
+  it('waits for agent commands and for the window with task tokens, never by polling, and bounds every wait', () => {
+    const tokenSteps = [...taskStates(asl)].filter(([, s]) => s.Resource?.endsWith('.waitForTaskToken'));
+    expect(tokenSteps.map(([name]) => name).sort()).toEqual(['Detect', 'Gate', 'Restart', 'RunAction', 'Verify']);
+    for (const [name, state] of tokenSteps) {
       expect(JSON.stringify(state.Parameters), name).toContain('"taskToken.$":"$$.Task.Token"');
-      expect(state.TimeoutSeconds, name).toBeGreaterThan(30 * 24 * 3600);
+      // agent commands: past SSM's 30-day delivery limit; the window: past the furthest window a session may have
+      const atLeastSeconds = name === 'Gate' ? (MAX_WINDOW_DAYS + 1) * 86_400 : 30 * 24 * 3600;
+      expect(state.TimeoutSeconds, name).toBeGreaterThanOrEqual(atLeastSeconds);
     }
-    // the only Wait is the maintenance window's, on a timestamp the gate computes
-    expect(Object.entries(asl.States).filter(([, s]) => s.Type === 'Wait').map(([name]) => name)).toEqual(['WaitForWindow']);
+    // a Wait state would make a long window cost transitions; the window is one parked token and one timer
+    expect(Object.entries(asl.States).filter(([, s]) => s.Type === 'Wait')).toEqual([]);
   });
 
   it('executes actions one at a time', () => {

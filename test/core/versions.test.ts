@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { versionSchema } from '../../functions/core/model/catalog.js';
 import { compareVersions, parseVersion } from '../../functions/core/versions.js';
 
 describe('version comparison across vendor formats', () => {
@@ -23,5 +25,74 @@ describe('version comparison across vendor formats', () => {
   it.each(['', 'latest', 'not installed', 'x1.2', '1..2', '1.2.3 beta extra'])('refuses to guess about %j', (text) => {
     expect(parseVersion(text)).toBeUndefined();
     expect(compareVersions(text, '1.0')).toBeUndefined();
+  });
+});
+
+describe('one version grammar: the catalog accepts exactly what the comparison can order', () => {
+  const accepts = (text: string) => versionSchema.safeParse(text).success;
+
+  it.each(['1.0 beta', '1.2.3 beta extra', 'latest', '12-', '1..2', '1.0-', 'v', '1.0+', `1.${'9'.repeat(17)}`, '1.0-99999999999999999999', `${'1.'.repeat(40)}1`, '1.0\u0000', '<script>'])(
+    'refuses %j in the catalog, which the comparison cannot order',
+    (text) => {
+      expect(accepts(text)).toBe(false);
+      expect(compareVersions(text, '1.0')).toBeUndefined();
+    },
+  );
+
+  it('decides a hostile version string fast (proves the version pattern does not backtrack)', () => {
+    for (const hostile of [`${'1'.repeat(60)}-`, '1.'.repeat(31), `1${'-a'.repeat(31)}+`, ' '.repeat(100_000) + '1'.repeat(100_000)]) {
+      expect(parseVersion(hostile)).toBeUndefined();
+      // padded differently each time, so the parse cache never answers instead of the parser
+      const runs = Array.from({ length: 5 }, (_, i) => {
+        const padded = `${hostile}${' '.repeat(i + 1)}`;
+        const start = performance.now();
+        parseVersion(padded);
+        return performance.now() - start;
+      });
+      // the fastest run: a shared machine makes any single one noisy
+      expect(Math.min(...runs)).toBeLessThan(10);
+    }
+  });
+
+  /** Version-shaped text, most of it valid, some of it almost. */
+  const versionish = fc
+    .tuple(
+      fc.constantFrom('', '', 'v', 'V', ' '),
+      fc.array(fc.oneof(fc.nat({ max: 20 }), fc.constantFrom(0, 1, 10, 9_007_199_254_740_991)), { minLength: 1, maxLength: 5 }),
+      fc.constantFrom('-', '-', '~', '', '.'),
+      fc.array(fc.oneof(fc.constantFrom('rc', 'alpha', 'beta', 'b', '0', '1', '11', '2', 'A', 'z'), fc.stringMatching(/^[0-9A-Za-z]{0,3}$/)), { maxLength: 4 }),
+      fc.constantFrom('.', '-'),
+      fc.constantFrom('', '', '+build.5', '+x-y', '+', ' '),
+    )
+    .map(([prefix, numbers, separator, tag, joiner, build]) => `${prefix}${numbers.join('.')}${tag.length ? separator + tag.join(joiner) : ''}${build}`);
+  const anyText = fc.oneof(versionish, fc.string({ maxLength: 20 }), fc.stringMatching(/^[0-9v.+~ -]{0,12}[A-Za-z]{0,3}$/));
+
+  it('accepts in the catalog exactly the text the comparison can parse (proves the schema and the comparison draw one line)', () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        expect(accepts(text)).toBe(text.trim().length > 0 && parseVersion(text) !== undefined);
+        if (accepts(text)) expect(compareVersions(text, '0')).toBeDefined();
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('orders every pair of versions the catalog accepts, consistently (a total preorder: proves no accepted version is "undetermined")', () => {
+    const accepted = versionish.filter(accepts);
+    fc.assert(
+      fc.property(accepted, accepted, accepted, (a, b, c) => {
+        const ab = compareVersions(a, b);
+        const bc = compareVersions(b, c);
+        const ac = compareVersions(a, c);
+        expect(ab).toBeDefined();
+        expect(compareVersions(a, a)).toBe(0);
+        // antisymmetric
+        expect(compareVersions(b, a)).toBe(ab === 0 ? 0 : -(ab ?? 0));
+        // transitive, and equal versions are interchangeable
+        if ((ab ?? 0) <= 0 && (bc ?? 0) <= 0) expect(ac ?? 1).toBeLessThanOrEqual(0);
+        if (ab === 0) expect(ac).toBe(bc);
+      }),
+      { numRuns: 4_000 },
+    );
   });
 });

@@ -13,12 +13,21 @@ describe('the catalog handlers', () => {
 
   it('save-catalog stores valid entities and refuses bad ones by field, storing nothing', async () => {
     expect(await runtime.invoke('save-catalog', { kind: 'Software', entity: software('chrome', { name: 'Chrome' }) })).toMatchObject({ kind: 'Software', entity: { id: 'chrome' } });
-    await expect(runtime.invoke('save-catalog', { kind: 'Deployment', entity: deploySoftware('d1', 'nope') })).rejects.toMatchObject({
-      name: 'ValidationError',
-      problems: [{ field: 'softwareId', problem: 'software nope does not exist' }],
+    expect(await runtime.invoke('save-catalog', { kind: 'Deployment', entity: deploySoftware('d1', 'nope') })).toEqual({
+      error: { code: 'VALIDATION_FAILED', message: 'invalid deployment d1: softwareId: software nope does not exist', field: 'softwareId' },
     });
-    await expect(runtime.invoke('save-catalog', { kind: 'Gadget', entity: {} })).rejects.toMatchObject({ name: 'ValidationError' });
+    expect(await runtime.invoke('save-catalog', { kind: 'Gadget', entity: {} })).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'kind' } });
     expect(await runtime.deps.catalog.getDeployment('d1')).toBeUndefined();
+  });
+
+  it('save-catalog refuses an entity that is not an object, naming entity, and stores nothing (proves no unnamed error)', async () => {
+    const before = await runtime.deps.catalog.listTenants();
+    for (const entity of [null, 'acme', ['acme'], 7, undefined]) {
+      expect(await runtime.invoke('save-catalog', { kind: 'Tenant', entity })).toEqual({
+        error: { code: 'VALIDATION_FAILED', message: "invalid save-catalog input: entity: must be an object holding the entity's fields", field: 'entity' },
+      });
+    }
+    expect(await runtime.deps.catalog.listTenants()).toEqual(before);
   });
 
   it('explain-computer answers "why is Chrome being uninstalled here?"', async () => {

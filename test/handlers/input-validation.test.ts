@@ -14,22 +14,15 @@ describe('handlers reject bad input by naming the field, and change nothing', ()
   });
   afterAll(() => runtime.close());
 
+  // step handlers throw: the ASL's Retry and Catch route on the error's name
   it.each([
-    ['start-session', { computerId: '' }, 'computerId'],
-    ['start-session', { computerId: 'pc-1', sessionId: 'has spaces; and more' }, 'sessionId'],
     ['prepare-session', {}, 'sessionId'],
     ['dispatch-command', { sessionId: 's1', purpose: 'Action', taskToken: 't' }, 'actionId'],
     ['dispatch-command', { sessionId: 's1', purpose: 'Reboot', taskToken: 't' }, 'purpose'],
-    ['start-action', { sessionId: 's1', actionId: '1' }, 'actionId'],
+    ['dispatch-command', { sessionId: 's1', purpose: 'Action', actionId: '1', taskToken: 't' }, 'actionId'],
     ['record-failure', { sessionId: 's1', error: { Cause: 'x' } }, 'error.Error'],
-    ['start-session', { computerId: 'pc-1', options: { reboot: 'Sometimes' } }, 'options.reboot'],
-    ['start-session', { computerId: 'pc-1', sessionId: 'x'.repeat(65) }, 'sessionId'],
-    ['start-session', { computerId: 'pc-1', options: { executeAt: 'tonight' } }, 'options.executeAt'],
-    ['postpone-session', { sessionId: 's1', by: { kind: 'Hacker', name: 'x' } }, 'by.kind'],
-    ['cancel-session', { sessionId: 's1' }, 'by'],
-    ['get-session-log', { sessionId: 's1', limit: 5000 }, 'limit'],
     ['complete-command', { source: 'aws.ssm', 'detail-type': 'EC2 Command Invocation Status-change Notification', detail: {} }, 'detail.command-id'],
-  ])('%s with %j names %s', async (handler, event, field) => {
+  ])('step handler %s with %j throws a ValidationError naming %s', async (handler, event, field) => {
     const error: unknown = await runtime.invoke(handler, event).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).name).toBe('ValidationError');
@@ -37,10 +30,26 @@ describe('handlers reject bad input by naming the field, and change nothing', ()
     expect((error as ValidationError).message).not.toMatch(/\bat .*\.ts:\d+/);
   });
 
-  it('creates no session for a computer that does not exist', async () => {
-    await expect(runtime.invoke('start-session', { computerId: 'ghost', sessionId: 'ses_ghost' })).rejects.toMatchObject({
-      name: 'NotFoundError',
-      code: 'NOT_FOUND',
+  // operator handlers answer: one envelope, the field named, no stack trace
+  it.each([
+    ['start-session', { computerId: '' }, 'computerId'],
+    ['start-session', { computerId: 'pc-1', sessionId: 'has spaces; and more' }, 'sessionId'],
+    ['start-session', { computerId: 'pc-1', options: { reboot: 'Sometimes' } }, 'options.reboot'],
+    ['start-session', { computerId: 'pc-1', sessionId: 'x'.repeat(65) }, 'sessionId'],
+    ['start-session', { computerId: 'pc-1', options: { executeAt: 'tonight' } }, 'options.executeAt'],
+    ['postpone-session', { sessionId: 's1', by: { kind: 'Hacker', name: 'x' } }, 'by.kind'],
+    ['cancel-session', { sessionId: 's1' }, 'by'],
+    ['get-session-log', { sessionId: 's1', limit: 5000 }, 'limit'],
+    ['start-session', { computerId: 'pc-1', by: { kind: 'Operator', name: 'eve\u0000' } }, 'by.name'],
+  ])('operator handler %s with %j answers a VALIDATION_FAILED envelope naming %s', async (handler, event, field) => {
+    const answer = await runtime.invoke(handler, event);
+    expect(answer).toEqual({ error: { code: 'VALIDATION_FAILED', message: expect.any(String) as string, field } });
+    expect(JSON.stringify(answer)).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it('creates no session for a computer that does not exist, and says so in the envelope', async () => {
+    expect(await runtime.invoke('start-session', { computerId: 'ghost', sessionId: 'ses_ghost' })).toEqual({
+      error: { code: 'NOT_FOUND', message: 'computer ghost does not exist' },
     });
     expect(await runtime.deps.sessions.getSession('ses_ghost')).toBeUndefined();
   });

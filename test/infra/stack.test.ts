@@ -58,7 +58,7 @@ describe('the CDK stack and the local runtime run the same state machine and han
     const localByState = runtime.workflow.functionNamesByState();
     const substituted = JSON.parse(applySubstitutions(aslText, localSubstitutions())) as Parameters<typeof taskStates>[0];
     const states = [...taskStates(substituted).keys()];
-    expect(states.sort()).toEqual(['ActionFailed', 'Detect', 'FinishExecution', 'Gate', 'Plan', 'Prepare', 'RecordFailure', 'Report', 'Restart', 'RunAction', 'StartAction', 'Verify']);
+    expect(states.sort()).toEqual(['ActionFailed', 'Detect', 'FinishExecution', 'Gate', 'Plan', 'Prepare', 'RecordFailure', 'Report', 'Restart', 'RunAction', 'Verify']);
     const deployedHandlers = new Set(
       Object.values(resources)
         .filter((r) => r.Type === 'AWS::Lambda::Function')
@@ -94,6 +94,37 @@ describe('the CDK stack and the local runtime run the same state machine and han
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [completion, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
     });
+  });
+
+  it('records a session Failed when its execution fails, times out or is aborted', () => {
+    const ended = Object.entries(resources).find(([, r]) => handlerTagOf(r) === 'execution-ended')?.[0];
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [Match.anyValue()] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [ended, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+
+  it('gives window timers their own schedule group, an invoker role for Scheduler, and a dead-letter queue', () => {
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] },
+    });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+    const withTimers = functions
+      .filter((fn) => JSON.stringify(fn.Properties.Environment).includes('WINDOW_TIMER_DLQ_ARN'))
+      .map(handlerTagOf)
+      .sort();
+    expect(withTimers).toEqual(['cancel-session', 'execution-ended', 'gate-session', 'postpone-session', 'run-session-now', 'window-timer']);
+    // the timers' target is named, not referenced, so window-timer can re-arm itself without a dependency cycle
+    expect(functions.find((fn) => handlerTagOf(fn) === 'window-timer')?.Properties.FunctionName).toBe('Test-window-timer');
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+    const scheduling = policies.filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('scheduler:CreateSchedule'));
+    expect(scheduling).toHaveLength(withTimers.length);
+    for (const policy of scheduling) expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain(':schedule/Test-windows/*');
   });
 
   it('lets only the dispatch handler send commands, and only with the two run-script documents', () => {

@@ -12,7 +12,7 @@ const countingSoftware = (id: string, version: string) => ({
   installScript: `set -eu\nmkdir -p "$NIGHTSHIFT_ROOT/opt/${id}"\nprintf '%s\\n' "$NIGHTSHIFT_VERSION" > "$NIGHTSHIFT_ROOT/opt/${id}/VERSION"\necho run >> "$NIGHTSHIFT_ROOT/runs-${id}"\n`,
 });
 
-const STEP_HANDLERS = ['prepare-session', 'dispatch-command', 'plan-session', 'gate-session', 'start-action', 'finish-execution', 'report-session'];
+const STEP_HANDLERS = ['prepare-session', 'dispatch-command', 'plan-session', 'gate-session', 'finish-execution', 'report-session'];
 
 /** The first call of every distinct step fails with a transient error, either before or after doing its work. */
 function flakyOnce(when: 'before' | 'after') {

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RequestRefusedError } from '../../functions/core/errors.js';
 import type { MaintenanceTask } from '../../functions/core/model/catalog.js';
 import type { SessionOptions } from '../../functions/core/model/session.js';
 import type { LogPage } from '../../functions/core/ports/session-log.port.js';
@@ -31,7 +30,7 @@ describe('the session lifecycle through the local runtime', () => {
     const software = options.software ?? [testSoftware('one', '2.0'), testSoftware('two', '2.0')];
     runtime = await runtimeWithFleet(
       { software, deployments: software.map((s) => everywhere(s.id)), machines: [{ computer, ...(options.online === false ? { online: false } : {}) }] },
-      { clock, waitStateMs: 10, agentPollMs: 10, ...options.runtime },
+      { clock, timerPollMs: 10, agentPollMs: 10, ...options.runtime },
     );
     return computer;
   }
@@ -44,12 +43,10 @@ describe('the session lifecycle through the local runtime', () => {
     if (!found) throw new Error(`no session ${id}`);
     return found;
   };
-  /** Planned and waiting: the plan's log line is the last thing planning writes. */
+  /** Planned and parked at the gate: its task token waits on the session, its one timer is armed. */
   const waitingForWindow = async (id: string) => {
     const s = await session(id);
-    if (s.stages.Detection.status !== 'Succeeded' || s.stages.Execution.status !== 'Unstarted') return false;
-    const log = await runtime?.deps.sessionLog.read(id, { limit: 100 });
-    return log?.entries.some((entry) => entry.message.startsWith('planned')) ?? false;
+    return s.stages.Execution.status === 'Unstarted' && s.windowWait !== undefined && runtime?.timers.armed().some((t) => t.sessionId === id) === true;
   };
 
   it('detection only: plans what would change and touches nothing', async () => {
@@ -70,8 +67,8 @@ describe('the session lifecycle through the local runtime', () => {
     const executeAt = new Date(clock.now().getTime() + 8 * HOUR).toISOString();
     const { sessionId } = await start(computer.id, { executeAt });
     await until(() => waitingForWindow(sessionId));
-    // the workflow looks again and again; nothing runs while the clock is before the window
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // due timers are delivered: none is due before the window, so nothing runs
+    await runtime!.timers.fireDue();
     expect(runtime!.agent.history(computer.agentId)).toHaveLength(1);
     expect((await session(sessionId)).status).toBe('Running');
 
@@ -94,9 +91,9 @@ describe('the session lifecycle through the local runtime', () => {
     });
     expect((await session(sessionId)).status).toBe('Postponed');
     expect(await runtime!.invoke('postpone-session', { sessionId, by: endUser })).toMatchObject({ postponesLeft: 0 });
-    const refused: unknown = await runtime!.invoke('postpone-session', { sessionId, by: endUser }).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(RequestRefusedError);
-    expect((refused as Error).message).toBe('the session was already postponed 2 time(s); the limit is 2');
+    expect(await runtime!.invoke('postpone-session', { sessionId, by: endUser })).toEqual({
+      error: { code: 'REQUEST_REFUSED', message: 'the session was already postponed 2 time(s); the limit is 2' },
+    });
 
     const s = await session(sessionId);
     expect(s.postponements.map((p) => [p.by.name, p.to])).toEqual([
@@ -108,7 +105,9 @@ describe('the session lifecycle through the local runtime', () => {
     // a fresh session whose deadline is close: the first postpone already overshoots it
     const tight = await start(computer.id, { executeAt, postpone: { delayMinutes: 120, maxCount: 5, deadline: new Date(Date.parse(executeAt) + HOUR).toISOString() } });
     await until(() => waitingForWindow(tight.sessionId));
-    await expect(runtime!.invoke('postpone-session', { sessionId: tight.sessionId, by: endUser })).rejects.toThrow(/past its deadline/);
+    expect(await runtime!.invoke('postpone-session', { sessionId: tight.sessionId, by: endUser })).toMatchObject({
+      error: { code: 'REQUEST_REFUSED', message: expect.stringMatching(/past its deadline/) as string },
+    });
     expect((await session(tight.sessionId)).executeAt).toBe(executeAt);
     await runtime!.invoke('cancel-session', { sessionId: tight.sessionId, by: operator });
   });
@@ -119,7 +118,8 @@ describe('the session lifecycle through the local runtime', () => {
     await until(() => waitingForWindow(sessionId));
     await runtime!.invoke('postpone-session', { sessionId, by: endUser });
     clock.advance(HOUR + 1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await runtime!.timers.fireDue();
+    expect(runtime!.timers.armed()).toEqual([{ sessionId, at: new Date(clock.now().getTime() + HOUR - 1).toISOString() }]);
     expect(runtime!.agent.history(computer.agentId)).toHaveLength(1);
     clock.advance(HOUR);
     const outcome = await runtime!.waitForSession(sessionId);
@@ -140,7 +140,9 @@ describe('the session lifecycle through the local runtime', () => {
     ]);
     expect(runtime!.agent.history(computer.agentId)).toHaveLength(1);
     // a finished session refuses further requests, and cancelling again changes nothing
-    await expect(runtime!.invoke('postpone-session', { sessionId, by: endUser })).rejects.toThrow('the session has already ended (Cancelled)');
+    expect(await runtime!.invoke('postpone-session', { sessionId, by: endUser })).toEqual({
+      error: { code: 'REQUEST_REFUSED', message: 'the session has already ended (Cancelled)' },
+    });
     expect(await runtime!.invoke('cancel-session', { sessionId, by: operator })).toEqual({ status: 'Cancelled' });
   });
 
@@ -251,7 +253,7 @@ describe('the session lifecycle through the local runtime', () => {
     while (pages.at(-1)?.cursor) pages.push((await runtime!.invoke('get-session-log', { sessionId, limit: 2, cursor: pages.at(-1)?.cursor })) as LogPage);
     const entries = pages.flatMap((p) => p.entries);
     expect(pages[0]?.entries).toHaveLength(2);
-    expect(entries.map((e) => e.kind)).toEqual(['Request', 'Stage', 'Stage', 'Stage', 'Request']);
+    expect(entries.map((e) => e.kind)).toEqual(['Request', 'Stage', 'Stage', 'Stage', 'Stage', 'Request']);
     expect(entries.at(-1)).toMatchObject({ kind: 'Request', by: endUser });
     expect(entries.at(-1)?.message).toMatch(/^maintenance postponed to /);
     expect([...entries].sort((a, b) => a.at.localeCompare(b.at))).toEqual(entries);
@@ -300,7 +302,7 @@ describe('lifecycle edge cases', () => {
     const held = testSoftware('held', '1.0', {
       detection: 'while [ ! -f "$NIGHTSHIFT_ROOT/go" ]; do sleep 0.05; done\nf="$NIGHTSHIFT_ROOT/opt/held/VERSION"; [ -f "$f" ] && cat "$f"; exit 0\n',
     });
-    runtime = await runtimeWithFleet({ software: [held], deployments: [everywhere('held')], machines: [{ computer }] }, { clock, waitStateMs: 10, agentPollMs: 10 });
+    runtime = await runtimeWithFleet({ software: [held], deployments: [everywhere('held')], machines: [{ computer }] }, { clock, timerPollMs: 10, agentPollMs: 10 });
     const executeAt = new Date(clock.now().getTime() + HOUR).toISOString();
     const { sessionId } = await runtime.startSession(computer.id, undefined, { executeAt });
     await until(() => runtime?.agent.history(computer.agentId)[0]?.invocation.status === 'InProgress');
@@ -308,7 +310,7 @@ describe('lifecycle edge cases', () => {
     await writeFile(path.join(runtime.agent.rootOf(computer.agentId), 'go'), '');
     await until(async () => (await runtime?.deps.sessions.getPlan(sessionId)) !== undefined);
     clock.advance(HOUR + 1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await runtime.timers.fireDue();
     expect(runtime.agent.history(computer.agentId)).toHaveLength(1);
     clock.advance(HOUR);
     const outcome = await runtime.waitForSession(sessionId);

@@ -9,7 +9,7 @@ import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { DISPATCH_LEASE_SECONDS, dispatchCommand } from '../../functions/core/use-cases/dispatch-command.js';
 import { recordFailure } from '../../functions/core/use-cases/record-failure.js';
-import { reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
+import { RECONCILE_DEFAULTS, reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
 import { sessionRecord, software, softwareItem } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
@@ -66,7 +66,7 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
       ids: sequentialIds(),
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       agentSettings: { deliveryTimeoutSeconds: 600, detectionItemTimeoutSeconds: 30, actionTimeoutSeconds: 300, skipOfflineAfterSeconds: 60 },
-      lifecycle: { windowCheckSeconds: 60 },
+      windowTimers: { set: () => Promise.resolve(), clear: () => Promise.resolve() },
     };
   });
   afterAll(() => close());
@@ -131,7 +131,7 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
     agent.failSend = false;
     await recordFailure(deps, sessionId, { Error: 'Lambda.Unknown', Cause: 'gone' });
     clock.advance(600_000);
-    const result = await reconcileCommands(deps, { overdueAfterSeconds: 60, limit: 100 });
+    const result = await reconcileCommands(deps, { ...RECONCILE_DEFAULTS, overdueAfterSeconds: 60, limit: 100 });
     expect(result.abandoned).toBeGreaterThanOrEqual(1);
     expect((await deps.sessions.getDispatch(sessionId, 'Detect'))?.status).toBe('Abandoned');
     expect((await deps.sessions.listWaitingDispatches(clock.now().toISOString(), 100)).some((d) => d.sessionId === sessionId)).toBe(false);

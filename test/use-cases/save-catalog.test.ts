@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { ValidationError } from '../../functions/core/errors.js';
-import { saveCatalogEntity, type CatalogEntityInput } from '../../functions/core/use-cases/save-catalog.js';
+import { validateParameters } from '../../functions/core/catalog/parameters.js';
+import { catalogEntitySchema, saveCatalogEntity, type CatalogEntityInput } from '../../functions/core/use-cases/save-catalog.js';
+import { parseInput } from '../../functions/core/validation.js';
 import { computer, deploySoftware, deployTask, software, task, tenant } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 
@@ -114,6 +116,92 @@ describe('saving catalog entities: bad configuration is rejected, named, and nev
     expect((await rejection({ kind: 'Computer', entity: { ...computer('pc3'), timeZone: 'Mars/Olympus' } })).problems[0]?.field).toBe('timeZone');
     expect((await rejection({ kind: 'Task', entity: task('t', { parameters: [{ name: 'p', type: 'enum', values: ['a'], default: 'b', required: false }] }) })).problems).toEqual([
       { field: 'parameters.0.default', problem: 'must be one of a' },
+    ]);
+  });
+
+  it('refuses an entity that is not an object, naming the field entity (proves no unnamed error for null, text, arrays or numbers)', () => {
+    for (const entity of [null, 'tenant', ['t9'], 42, true]) {
+      const error: unknown = (() => {
+        try {
+          return parseInput(catalogEntitySchema, { kind: 'Tenant', entity }, 'save-catalog input');
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).problems).toEqual([{ field: 'entity', problem: "must be an object holding the entity's fields" }]);
+    }
+  });
+
+  it('bounds every stored field and names the one that makes an entity too large for one DynamoDB item (proves no raw 400 KB failure)', async () => {
+    const script = await rejection({ kind: 'Software', entity: software('fat', { installScript: '€'.repeat(20_000) }) });
+    expect(script.problems).toEqual([{ field: 'installScript', problem: 'must be at most 32 KB (UTF-8)' }]);
+    const parameters = Array.from({ length: 50 }, (_, i) => ({ name: `p${i}`, type: 'string' as const, required: false, default: 'é'.repeat(16_384) }));
+    const huge = await rejection({ kind: 'Task', entity: task('huge', { parameters }) });
+    expect(huge.problems).toEqual([
+      { field: 'parameters', problem: expect.stringMatching(/^is \d+ KB and makes the maintenance task \d+ KB; a maintenance task is stored whole and may be at most 350 KB$/) as string },
+    ]);
+    expect(await catalog.getTasks(['huge'])).toEqual([]);
+    const name = await rejection({ kind: 'Tenant', entity: tenant('long', { name: 'x'.repeat(256) }) });
+    expect(name.problems).toEqual([{ field: 'name', problem: 'must be at most 255 characters' }]);
+  });
+
+  it('refuses NUL characters in any field (proves they are not silently dropped)', async () => {
+    expect((await rejection({ kind: 'Tenant', entity: tenant('nul', { name: 'Dental\u0000 Clinic' }) })).problems).toEqual([
+      { field: 'name', problem: 'must not contain NUL characters (\\0)' },
+    ]);
+    expect(await catalog.getTenant('nul')).toBeUndefined();
+  });
+
+  it('accepts only versions the comparison can order (proves one version grammar)', async () => {
+    expect((await rejection({ kind: 'Software', entity: software('beta', { latestVersion: '1.0 beta' }) })).problems.map((p) => p.field)).toEqual(['latestVersion']);
+    expect((await rejection({ kind: 'Software', entity: software('beta', { versions: ['1.0', 'next'] }) })).problems.map((p) => p.field)).toEqual(['versions.1']);
+    const pinned = await rejection({ kind: 'Deployment', entity: deploySoftware('pin', 'app', { desiredState: 'ThisVersion', version: '<script>' }) });
+    expect(pinned.problems.map((p) => p.field)).toEqual(['version']);
+  });
+
+  it('checks a catastrophic pattern in linear time: ^(a+)+$ against 31 a and a ! is refused in under 10 ms (proves no ReDoS)', async () => {
+    const guarded = task('guarded', { parameters: [{ name: 'word', type: 'string', pattern: '^(a+)+$', required: true }] });
+    await save({ kind: 'Task', entity: guarded });
+    const hostile = `${'a'.repeat(31)}!`;
+    expect(validateParameters(guarded, { word: hostile }, 'parameters')).toEqual([{ field: 'parameters.word', problem: 'must match ^(a+)+$' }]);
+    // the fastest of a few runs: the machine is shared, and one slow run says more about the neighbours than the matcher
+    const runs = Array.from({ length: 5 }, () => {
+      const start = performance.now();
+      validateParameters(guarded, { word: hostile }, 'parameters');
+      return performance.now() - start;
+    });
+    expect(Math.min(...runs)).toBeLessThan(10);
+    expect((await rejection({ kind: 'Deployment', entity: deployTask('redos', 'guarded', { parameters: { word: hostile } }) })).problems).toEqual([
+      { field: 'parameters.word', problem: 'must match ^(a+)+$' },
+    ]);
+    await save({ kind: 'Deployment', entity: deployTask('fine', 'guarded', { parameters: { word: 'aaaa' } }) });
+  });
+
+  it('refuses at save time a pattern no automaton can match, and a default that breaks its own pattern', async () => {
+    const backreference = await rejection({ kind: 'Task', entity: task('br', { parameters: [{ name: 'p', type: 'string', pattern: '^(a)\\1$', required: false }] }) });
+    expect(backreference.problems).toEqual([{ field: 'parameters.0.pattern', problem: 'cannot be used: backreferences (\\1, \\2, …) are not supported' }]);
+    const lookahead = await rejection({ kind: 'Task', entity: task('la', { parameters: [{ name: 'p', type: 'string', pattern: '^(?=a)', required: false }] }) });
+    expect(lookahead.problems[0]?.field).toBe('parameters.0.pattern');
+    const badDefault = await rejection({ kind: 'Task', entity: task('bd', { parameters: [{ name: 'p', type: 'string', pattern: '^[a-z]+$', default: 'UPPER', required: false }] }) });
+    expect(badDefault.problems).toEqual([{ field: 'parameters.0.default', problem: "must match the parameter's pattern" }]);
+  });
+
+  it('looks parameters up as own properties only: constructor and toString do not find Object.prototype (proves no prototype-chain lookup)', async () => {
+    const proto = task('proto', {
+      parameters: [
+        { name: 'constructor', type: 'string', required: false },
+        { name: 'toString', type: 'number', required: false },
+        { name: 'hasOwnProperty', type: 'string', required: true },
+      ],
+    });
+    expect(validateParameters(proto, {}, 'parameters')).toEqual([{ field: 'parameters.hasOwnProperty', problem: 'is required' }]);
+    await save({ kind: 'Task', entity: proto });
+    await save({ kind: 'Deployment', entity: deployTask('proto-all', 'proto', { parameters: { hasOwnProperty: 'yes' } }) });
+    expect(await catalog.getDeployment('proto-all')).toMatchObject({ parameters: { hasOwnProperty: 'yes' } });
+    expect((await rejection({ kind: 'Deployment', entity: deployTask('proto-bad', 'proto', { parameters: { constructor: 7 } }) })).problems).toEqual([
+      { field: 'parameters.constructor', problem: 'must be text, not number' },
+      { field: 'parameters.hasOwnProperty', problem: 'is required' },
     ]);
   });
 });

@@ -77,7 +77,19 @@ export interface Dispatch {
   readonly tokenDelivered?: boolean;
   /** The summary handed to the workflow, kept so a retried step can be answered without a second command. */
   readonly outcome?: DispatchOutcome;
+  /**
+   * When an answer is next expected (absent: `createdAt`, an answer is expected
+   * from the moment the command exists). The reconciler looks at a waiting
+   * dispatch once this is its grace (`overdueAfterSeconds`) in the past; each
+   * look that finds it still waiting moves this further out.
+   */
+  readonly dueAt?: string;
+  /** How many looks found it still waiting: each one spaces the next further apart. */
+  readonly looks?: number;
 }
+
+/** Where a waiting dispatch stands in the reconciler's worklist. */
+export const dispatchDueAt = (dispatch: Pick<Dispatch, 'dueAt' | 'createdAt'>): string => dispatch.dueAt ?? dispatch.createdAt;
 
 const COMMENT_PREFIX = 'nightshift';
 

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { compilePattern, MAX_PATTERN_LENGTH } from '../catalog/pattern.js';
+import { utf8Length } from '../validation.js';
+import { MAX_VERSION_LENGTH, parseVersion } from '../versions.js';
 
 /**
  * What an MSP engineer configures: tenants and their computers, the software
@@ -13,8 +16,23 @@ export const entityIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit');
 
 const nameSchema = z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters');
-const versionSchema = z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
-const scriptSchema = z.string().min(1, 'must not be empty').max(32_768, 'must be at most 32 KB');
+/** Exactly what `compareVersions` can order: a version the catalog accepts is never "undetermined" against another. */
+export const versionSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_VERSION_LENGTH, `must be at most ${MAX_VERSION_LENGTH} characters`)
+  .refine((version) => parseVersion(version) !== undefined, 'must be a version such as 1.2.3, 2.0.0-rc.1, 23.01 or v6.6.10');
+/** In bytes: scripts are stored whole with their entity and sent inline to the agent. */
+const MAX_SCRIPT_BYTES = 32_768;
+const scriptSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_SCRIPT_BYTES, 'must be at most 32 KB')
+  .refine((script) => utf8Length(script) <= MAX_SCRIPT_BYTES, 'must be at most 32 KB (UTF-8)');
+/** Parameter values travel in the environment of a script; 16 KB is far more than any setting needs. */
+const MAX_PARAMETER_TEXT = 16_384;
+const MAX_PARAMETERS = 50;
 
 export const platformSchema = z.enum(['linux', 'windows']);
 export type Platform = z.infer<typeof platformSchema>;
@@ -127,10 +145,16 @@ const parameterNameSchema = z
   .regex(/^[A-Za-z][A-Za-z0-9_]{0,47}$/, 'must start with a letter and contain only letters, digits and "_" (at most 48)');
 
 export const taskParameterSchema = z.discriminatedUnion('type', [
-  z.object({ name: parameterNameSchema, type: z.literal('string'), required: z.boolean().default(false), default: z.string().max(16_384).optional(), pattern: z.string().max(500).optional() }),
+  z.object({
+    name: parameterNameSchema,
+    type: z.literal('string'),
+    required: z.boolean().default(false),
+    default: z.string().max(MAX_PARAMETER_TEXT).optional(),
+    pattern: z.string().max(MAX_PATTERN_LENGTH, `must be at most ${MAX_PATTERN_LENGTH} characters`).optional(),
+  }),
   z.object({ name: parameterNameSchema, type: z.literal('number'), required: z.boolean().default(false), default: z.number().optional(), min: z.number().optional(), max: z.number().optional() }),
   z.object({ name: parameterNameSchema, type: z.literal('boolean'), required: z.boolean().default(false), default: z.boolean().optional() }),
-  z.object({ name: parameterNameSchema, type: z.literal('enum'), required: z.boolean().default(false), values: z.array(z.string().min(1).max(255)).min(1).max(100), default: z.string().optional() }),
+  z.object({ name: parameterNameSchema, type: z.literal('enum'), required: z.boolean().default(false), values: z.array(z.string().min(1).max(255)).min(1).max(100), default: z.string().max(255).optional() }),
   /** Never shown in logs, sessions or emails; passed to the script like any other parameter. */
   z.object({ name: parameterNameSchema, type: z.literal('secret'), required: z.boolean().default(false) }),
 ]);
@@ -148,7 +172,7 @@ export const maintenanceTaskSchema = z
       z.object({ style: z.literal('Combined'), script: scriptSchema }),
       z.object({ style: z.literal('Separate'), test: scriptSchema, set: scriptSchema.optional(), get: scriptSchema.optional() }),
     ]),
-    parameters: z.array(taskParameterSchema).max(50).default([]),
+    parameters: z.array(taskParameterSchema).max(MAX_PARAMETERS).default([]),
   })
   .superRefine((task, ctx) => {
     const names = new Set<string>();
@@ -162,10 +186,15 @@ export const maintenanceTaskSchema = z
         ctx.addIssue({ code: 'custom', path: ['parameters', index, 'max'], message: 'must not be below min' });
       }
       if (parameter.type === 'string' && parameter.pattern !== undefined) {
-        try {
-          new RegExp(parameter.pattern, 'u');
-        } catch {
-          ctx.addIssue({ code: 'custom', path: ['parameters', index, 'pattern'], message: 'is not a valid regular expression' });
+        // compiled here, at save time, so a pattern that cannot be matched in linear time never reaches a deployment
+        const compiled = compilePattern(parameter.pattern);
+        if (!compiled.ok) ctx.addIssue({ code: 'custom', path: ['parameters', index, 'pattern'], message: compiled.problem });
+        else if (parameter.default !== undefined) {
+          const matches = compiled.pattern.test(parameter.default);
+          if (matches !== true) {
+            const message = matches === false ? "must match the parameter's pattern" : "is too long to check against the parameter's pattern";
+            ctx.addIssue({ code: 'custom', path: ['parameters', index, 'default'], message });
+          }
         }
       }
     });
@@ -201,7 +230,7 @@ export type TaskMode = z.infer<typeof taskModeSchema>;
 export const orderingHintSchema = z.enum(['Beginning', 'Unordered', 'End']);
 export type OrderingHint = z.infer<typeof orderingHintSchema>;
 
-const parameterValueSchema = z.union([z.string().max(16_384), z.number(), z.boolean()]);
+const parameterValueSchema = z.union([z.string().max(MAX_PARAMETER_TEXT), z.number(), z.boolean()]);
 export type ParameterValue = z.infer<typeof parameterValueSchema>;
 
 const commonDeploymentFields = {
@@ -230,7 +259,10 @@ export const deploymentSchema = z
       itemKind: z.literal('Task'),
       taskId: entityIdSchema,
       mode: taskModeSchema,
-      parameters: z.record(parameterNameSchema, parameterValueSchema).default({}),
+      parameters: z
+        .record(parameterNameSchema, parameterValueSchema)
+        .refine((values) => Object.keys(values).length <= MAX_PARAMETERS, `at most ${MAX_PARAMETERS} parameters`)
+        .default({}),
     }),
   ])
   .superRefine((deployment, ctx) => {

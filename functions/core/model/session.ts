@@ -55,8 +55,9 @@ export type SessionOptions = z.infer<typeof sessionOptionsSchema>;
 
 /**
  * How far ahead a session may wait for its window, postponements included.
- * A waiting workflow looks at its session every so often, and Step Functions
- * caps an execution's history; this bound keeps the looking well inside it.
+ * The waiting costs nothing (one parked token, one timer), but the gate's
+ * `TimeoutSeconds` safety net has to be a fixed number in the ASL, and a
+ * maintenance that keeps moving for more than two weeks is a schedule, not a session.
  */
 export const MAX_WINDOW_DAYS = 14;
 
@@ -181,6 +182,18 @@ export interface Session {
   readonly cancelled?: { readonly at: string; readonly by: Requester };
   /** Some action asked for a restart that the reboot preference did not allow. */
   readonly rebootPending?: boolean;
+  /**
+   * The gate step parked until the window opens: the task token the window
+   * timer, a run-now or a cancel completes. The latest attempt's token wins.
+   */
+  readonly windowWait?: WindowWait;
+}
+
+export interface WindowWait {
+  readonly taskToken: string;
+  readonly since: string;
+  /** When the timer is due (the session's `executeAt` when the gate parked). */
+  readonly until: string;
 }
 
 export type DetectedItem =

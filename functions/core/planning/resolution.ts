@@ -1,3 +1,4 @@
+import { parameterValue } from '../catalog/parameters.js';
 import {
   itemKeyOf,
   type Computer,
@@ -299,7 +300,8 @@ const REDACTED = '(secret)';
 export function effectiveParameters(task: MaintenanceTask, values: Readonly<Record<string, ParameterValue>>, redactSecrets: boolean): Record<string, ParameterValue> {
   const effective: Record<string, ParameterValue> = {};
   for (const parameter of task.parameters) {
-    const value = values[parameter.name] ?? ('default' in parameter ? parameter.default : undefined);
+    // own properties only: a parameter named `constructor` must not find Object.prototype's
+    const value = parameterValue(values, parameter.name) ?? ('default' in parameter ? parameter.default : undefined);
     if (value === undefined) continue;
     effective[parameter.name] = parameter.type === 'secret' && redactSecrets ? REDACTED : value;
   }

@@ -3,7 +3,7 @@ import type { Action, ActionStatus, DetectionPhase, DetectionSnapshot, PlanSnaps
 
 /** Fields a session update may change. */
 export type SessionChanges = Partial<
-  Pick<Session, 'status' | 'stages' | 'items' | 'failure' | 'endedAt' | 'executeAt' | 'postponements' | 'cancelled' | 'rebootPending'>
+  Pick<Session, 'status' | 'stages' | 'items' | 'failure' | 'endedAt' | 'executeAt' | 'postponements' | 'cancelled' | 'rebootPending' | 'windowWait'>
 >;
 
 export type ActionChanges = Partial<
@@ -38,6 +38,14 @@ export interface SessionStore {
   updateSession(sessionId: string, expectedVersion: number, changes: SessionChanges, now: string): Promise<Session>;
   listSessionsByComputer(computerId: string, limit: number): Promise<Session[]>;
   listSessionsByStatus(status: SessionStatus, limit: number): Promise<Session[]>;
+  /** Sessions that have been in `status` since before `updatedBefore`, oldest first (the sweeper's question). */
+  listSessionsInStatusSince(status: SessionStatus, updatedBefore: string, limit: number): Promise<Session[]>;
+  /**
+   * Makes `sessionId` the computer's one active session, if no session holds
+   * it, it holds it already, or `replacing` (a holder the caller found
+   * finished or superseded) still does. Returns the holder after the attempt.
+   */
+  claimComputer(computerId: string, sessionId: string, replacing: string | undefined): Promise<{ holder: string }>;
 
   /** Writes the planned actions; actions an earlier attempt already wrote are left as they are. */
   createActions(sessionId: string, actions: readonly Action[]): Promise<void>;
@@ -74,9 +82,18 @@ export interface SessionStore {
   /** Sending → Abandoned, out of the reconciler's worklist: its session ended before a command went out. */
   abandonDispatch(sessionId: string, key: DispatchKey): Promise<void>;
   /**
-   * Dispatches whose workflow step has not been answered yet (Sending, Sent, or
-   * Completed but undelivered), oldest first, created before the given time:
-   * the reconciler's worklist.
+   * The reconciler's worklist: dispatches whose workflow step has not been
+   * answered yet (Sending, Sent, or Completed but undelivered) and whose
+   * `dueAt` is before `dueBefore`: the earliest due of them, in due order, at
+   * most `limit` (maybe fewer though more are due). Every dispatch the caller
+   * looks at leaves this range (rescheduled, completed or abandoned), so asking
+   * again gives the next ones; an empty answer means nothing else is due.
    */
-  listWaitingDispatches(createdBefore: string, limit: number): Promise<Dispatch[]>;
+  listWaitingDispatches(dueBefore: string, limit: number): Promise<Dispatch[]>;
+  /**
+   * Moves a waiting dispatch's next look from `fromDueAt` (as it was read) to
+   * `toDueAt` and counts the look; `ConflictError` if it changed since it was
+   * read (answered, or moved by another run), which leaves it as it is.
+   */
+  rescheduleDispatch(sessionId: string, key: DispatchKey, fromDueAt: string, toDueAt: string): Promise<void>;
 }

@@ -163,6 +163,8 @@ async function recordOutcome(
   return { ...base, summary };
 }
 
+const INTERRUPTED = 'interrupted: the script stopped without an exit code';
+
 /** Two-step actions say which half failed; single-step ones need not. */
 const stepWords = (type: Action['type'] | undefined, failedStep: number | undefined): string =>
   (type === 'Downgrade' || type === 'Reinstall') && failedStep !== undefined ? (failedStep === 1 ? ' while uninstalling' : ' while installing') : '';
@@ -181,9 +183,18 @@ async function recordAction(
   const timedOut = invocation.status === 'TimedOut' || invocation.status === 'ExecutionTimedOut';
   const action = await deps.sessions.getAction(session.id, actionId);
   const succeeded = output !== undefined && output.exitCode === 0 && !timedOut;
+  // Failed with no exit code from the agent nor from the script's own record: the script stopped part-way
+  // (the computer or its agent went down, something killed it). It may have done its work or not, and it is
+  // never run again; verification decides, as for any action whose effect is unknown.
+  const interrupted = invocation.status === 'Failed' && output?.exitCode === -1;
   const changes: ActionChanges =
     invocation.status === 'Cancelled'
       ? { status: 'Cancelled', result: 'Cancelled', resultReason: 'the running command was cancelled', endedAt: now }
+      : interrupted
+        ? action?.type === 'TaskAudit' || action?.type === 'Reboot'
+          ? // nothing for verification to look at: an audit's findings, or whether the computer restarted, are lost
+            { status: 'Complete', result: 'Indeterminable', resultStage: 'Execution', resultReason: INTERRUPTED, endedAt: now }
+          : { status: 'DeterminingResult', resultReason: INTERRUPTED }
       : !succeeded
         ? {
             status: 'Complete',
@@ -197,7 +208,14 @@ async function recordAction(
             { status: 'Complete', result: 'Success', resultStage: 'Execution', resultReason: action.type === 'Reboot' ? 'Restarted' : 'Audited', endedAt: now }
           : { status: 'DeterminingResult', resultReason: 'ScriptSucceeded' };
   if (action) {
-    const words = changes.result === 'Failed' ? `failed: ${changes.resultReason ?? ''}` : changes.status === 'Cancelled' ? 'cancelled' : 'finished';
+    const words =
+      changes.result === 'Failed'
+        ? `failed: ${changes.resultReason ?? ''}`
+        : changes.status === 'Cancelled'
+          ? 'cancelled'
+          : interrupted
+            ? `was interrupted (${changes.status === 'DeterminingResult' ? 'verification decides' : 'its effect is unknown'})`
+            : 'finished';
     await log(deps, session.id, 'Action', `${action.type} ${action.itemName} ${words}`, {
       actionId,
       ...(output?.outputTail ? { output: output.outputTail } : {}),

@@ -4,6 +4,7 @@ import type { Clock, IdGenerator } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { SessionLog } from '../ports/session-log.port.js';
 import type { SessionStore } from '../ports/session-store.port.js';
+import type { WindowTimerPort } from '../ports/window-timer.port.js';
 import type { WorkflowPort } from '../ports/workflow.port.js';
 
 /** Limits applied to agent commands; read once from configuration. */
@@ -18,11 +19,6 @@ export interface AgentSettings {
   readonly skipOfflineAfterSeconds: number;
 }
 
-export interface LifecycleSettings {
-  /** A session waiting for its window looks again this often, so run-now, postpone and cancel take effect. */
-  readonly windowCheckSeconds: number;
-}
-
 /** Everything a use case may touch, built once per process and passed in. */
 export interface Dependencies {
   readonly sessions: SessionStore;
@@ -30,9 +26,9 @@ export interface Dependencies {
   readonly catalog: CatalogStore;
   readonly agent: AgentPort;
   readonly workflow: WorkflowPort;
+  readonly windowTimers: WindowTimerPort;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;
   readonly agentSettings: AgentSettings;
-  readonly lifecycle: LifecycleSettings;
 }

@@ -4,6 +4,7 @@ import type { Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { buildActionCommand, buildDetectionCommand } from './agent-commands.js';
 import { loadSession, log, moveAction, mutateSession, withStage } from './session-updates.js';
+import { startAction } from './start-action.js';
 
 export type CommandPurpose = 'Detect' | 'Verify' | 'Action';
 
@@ -15,7 +16,7 @@ export interface DispatchCommandInput {
   readonly taskToken: string;
 }
 
-export type DispatchResult = 'sent' | 'resent' | 'already-running' | 'already-complete' | 'skipped-cancelled';
+export type DispatchResult = 'sent' | 'resent' | 'already-running' | 'already-complete' | 'skipped-cancelled' | 'settled';
 
 /**
  * How long a Sending claim keeps other attempts from sending: longer than a
@@ -52,6 +53,14 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
 
   let dispatch = await deps.sessions.getDispatch(session.id, key);
   if (!dispatch) {
+    if (input.purpose === 'Action' && input.actionId !== undefined) {
+      // starting the action is part of sending its command: one workflow state per action, not three
+      const started = await startAction(deps, session.id, input.actionId);
+      if (!started.run) {
+        await deps.workflow.completeTask(input.taskToken, { key, settled: started.status });
+        return 'settled';
+      }
+    }
     if (!(await deps.agent.isOnline(session.agentId))) await handleOffline(deps, session);
     const nonce = deps.ids.next('n');
     const command = await commandFor(deps, input, key, nonce);

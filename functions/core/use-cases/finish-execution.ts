@@ -1,6 +1,6 @@
 import type { Action } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, log, mutateSession } from './session-updates.js';
+import { loadSession, log, mutateSessionReporting } from './session-updates.js';
 
 export interface FinishExecutionResult {
   /** Restart the computer now (an agent command, recorded as the Reboot action). */
@@ -33,8 +33,9 @@ export async function finishExecution(deps: Dependencies, sessionId: string): Pr
   const reboot = ran.length > 0 && (preference === 'Force' || (preference === 'IfNecessary' && askedBy.length > 0));
   if (!reboot) {
     if (askedBy.length > 0) {
-      await mutateSession(deps, sessionId, (s) => (s.rebootPending ? undefined : { rebootPending: true }));
-      await log(deps, sessionId, 'Stage', `restart pending (suppressed by preference), asked for by ${askedBy.join(', ')}`);
+      // a repeated step (a retry, a resumed session) finds it recorded and says nothing again
+      const { written } = await mutateSessionReporting(deps, sessionId, (s) => (s.rebootPending ? undefined : { rebootPending: true }));
+      if (written) await log(deps, sessionId, 'Stage', `restart pending (suppressed by preference), asked for by ${askedBy.join(', ')}`);
     }
     return { reboot: false, verify };
   }

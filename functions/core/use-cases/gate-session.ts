@@ -1,46 +1,99 @@
-import { isFinalSessionStatus } from '../model/session.js';
+import { isFinalSessionStatus, type Session } from '../model/session.js';
+import type { SessionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, log, mutateSession, withStage } from './session-updates.js';
+import { log, mutateSessionReporting, withStage } from './session-updates.js';
 
-export interface GateResult {
-  readonly decision: 'Run' | 'Wait' | 'End';
-  /** For Wait: when to look again (the window, or sooner, so run-now, postpone and cancel take effect). */
-  readonly waitUntil?: string;
+export type GateDecision = 'Run' | 'Wait' | 'End';
+
+/** What the workflow's gate step is answered with; its Choice routes on `decision`. */
+export interface GateOutput {
+  readonly decision: Exclude<GateDecision, 'Wait'>;
 }
 
 /**
- * The gate between planning and execution, passed every time the workflow
- * wakes up: a cancelled or finished session ends without touching the
- * computer; a session whose window has not come (or was postponed) waits
- * again; otherwise execution starts.
+ * The one rule of the gate, pure: a cancelled or finished session ends
+ * without touching the computer; one whose window has not come (or was
+ * postponed) waits; otherwise execution runs.
  */
-export async function gateSession(deps: Dependencies, sessionId: string): Promise<GateResult> {
-  const session = await loadSession(deps, sessionId);
-  if (session.status === 'Cancelled' || isFinalSessionStatus(session.status)) return { decision: 'End' };
-  if (session.stages.Execution.status === 'Running') return { decision: 'Run' };
+export function gateDecision(session: Session, now: Date): GateDecision {
+  if (session.status === 'Cancelled' || isFinalSessionStatus(session.status)) return 'End';
+  if (session.stages.Execution.status === 'Running') return 'Run';
+  if (session.executeAt !== undefined && Date.parse(session.executeAt) > now.getTime()) return 'Wait';
+  return 'Run';
+}
 
+/** The write that opens the gate: execution starts, once, whoever gets there first. */
+const startExecution = (session: Session, now: Date): SessionChanges => ({
+  status: 'Running',
+  stages: withStage(session, 'Execution', { status: 'Running', startedAt: now.toISOString() }),
+});
+
+/**
+ * The gate between planning and execution: a `.waitForTaskToken` step that
+ * costs the same whether the window is a minute or two weeks away.
+ *
+ * Run or End: the gate answers its own token at once. Wait: the token is
+ * parked on the session (a conditional write, so a run-now, postpone or cancel
+ * landing meanwhile is seen) and one timer is armed for the window; the
+ * timer, a run-now or a cancel completes the token later (`wakeGate`).
+ * A retried gate parks its new token over the old one.
+ */
+export async function gateSession(deps: Dependencies, sessionId: string, taskToken: string): Promise<{ decision: GateDecision }> {
   const now = deps.clock.now();
-  const started = now.toISOString();
-  // the window is re-read inside the write: a postpone landing meanwhile must win over starting
-  const updated = await mutateSession(deps, sessionId, (s) => {
-    if (s.status === 'Cancelled' || isFinalSessionStatus(s.status) || s.stages.Execution.status === 'Running') return undefined;
-    if (s.executeAt !== undefined && Date.parse(s.executeAt) > now.getTime()) return undefined;
-    return { status: 'Running', stages: withStage(s, 'Execution', { status: 'Running', startedAt: started }) };
+  const { session, written } = await mutateSessionReporting(deps, sessionId, (s) => {
+    const decision = gateDecision(s, now);
+    if (decision === 'Run' && s.stages.Execution.status !== 'Running') return startExecution(s, now);
+    if (decision === 'Wait' && s.windowWait?.taskToken !== taskToken) {
+      return { windowWait: { taskToken, since: now.toISOString(), until: s.executeAt ?? now.toISOString() } };
+    }
+    return undefined;
   });
-  if (updated.status === 'Cancelled' || isFinalSessionStatus(updated.status)) return { decision: 'End' };
-  if (updated.stages.Execution.status !== 'Running') return { decision: 'Wait', waitUntil: nextLook(deps, now, updated.executeAt ?? started) };
-  await log(deps, sessionId, 'Stage', 'execution started');
-  return { decision: 'Run' };
+  const decision = gateDecision(session, now);
+  if (decision === 'Wait') {
+    const until = session.executeAt ?? now.toISOString();
+    await deps.windowTimers.set(sessionId, until);
+    if (written) await log(deps, sessionId, 'Stage', `waiting for the maintenance window at ${until}`);
+    return { decision };
+  }
+  if (decision === 'Run' && written) await log(deps, sessionId, 'Stage', 'execution started');
+  await deps.workflow.completeTask(taskToken, { decision } satisfies GateOutput);
+  return { decision };
+}
+
+export type WakeResult = 'woken' | 'not-waiting' | 'still-waiting';
+
+/**
+ * Wakes a gate parked on its window, if the session's state says it should
+ * go on: the window has come (timer, run-now) or the session was cancelled.
+ * Execution starts in the same conditional write the gate itself would make.
+ *
+ * Completing a token twice is harmless (the second finds it gone), so a timer
+ * that fires after a run-now or a cancel changes nothing: the session is no
+ * longer waiting, and nothing is written or logged.
+ */
+export async function wakeGate(deps: Dependencies, sessionId: string): Promise<WakeResult> {
+  const now = deps.clock.now();
+  const { session, written } = await mutateSessionReporting(deps, sessionId, (s) =>
+    s.windowWait && gateDecision(s, now) === 'Run' && s.stages.Execution.status !== 'Running' ? startExecution(s, now) : undefined,
+  );
+  if (!session.windowWait) return 'not-waiting';
+  const decision = gateDecision(session, now);
+  if (decision === 'Wait') return 'still-waiting';
+  const woke = await deps.workflow.completeTask(session.windowWait.taskToken, { decision } satisfies GateOutput);
+  if (written) await log(deps, sessionId, 'Stage', 'execution started');
+  return woke ? 'woken' : 'not-waiting';
 }
 
 /**
- * The window itself, or an earlier look: every windowCheckSeconds, and less
- * often while the window is far off (a 200th of the remaining time), so a wait
- * of days stays within Step Functions' history limit while run-now, postpone
- * and cancel still take effect within minutes as the window nears.
+ * The window timer's target. Early (the window moved later and the timer was
+ * not moved yet): arm it again for the window. Late (the session was
+ * cancelled, ran already, or ended): nothing.
  */
-function nextLook(deps: Dependencies, now: Date, executeAt: string): string {
-  const remainingMs = Date.parse(executeAt) - now.getTime();
-  const stepMs = Math.max(deps.lifecycle.windowCheckSeconds * 1000, remainingMs / 200);
-  return new Date(Math.min(Date.parse(executeAt), now.getTime() + stepMs)).toISOString();
+export async function windowTimerFired(deps: Dependencies, sessionId: string): Promise<{ result: WakeResult }> {
+  const result = await wakeGate(deps, sessionId);
+  if (result === 'still-waiting') {
+    const session = await deps.sessions.getSession(sessionId);
+    if (session?.executeAt) await deps.windowTimers.set(sessionId, session.executeAt);
+  }
+  return { result };
 }

@@ -18,7 +18,9 @@ const ACTION_ID_DIGITS = 3;
 /**
  * Turns the first detection into the session's actions. The plan is a pure
  * function of the frozen items and the stored detection, so a repeated Plan
- * step computes the same actions and its conditional writes find them there.
+ * step (a retry, or a session resumed by running its workflow again) computes
+ * the same actions, its conditional writes find them there, and it answers
+ * what the first one recorded without planning or logging anew.
  */
 export async function planSession(deps: Dependencies, sessionId: string): Promise<PlanSessionResult> {
   const session = await loadSession(deps, sessionId);
@@ -58,25 +60,31 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
     ];
   });
   const now = deps.clock.now().toISOString();
-  await deps.sessions.savePlan({
-    sessionId,
-    plannedAt: now,
-    items: decisions.map(
-      (decision): PlannedItem => ({
-        key: decision.key,
-        itemName: decision.item.itemName,
-        reason: decision.reason,
-        detected: decision.detected,
-        ...(decision.action ? { action: decision.action } : {}),
-        ...(decision.fromVersion === undefined ? {} : { fromVersion: decision.fromVersion }),
-        ...(decision.toVersion === undefined ? {} : { toVersion: decision.toVersion }),
-        ...(actionIdByKey.has(decision.key) ? { actionId: actionIdByKey.get(decision.key) } : {}),
-      }),
-    ),
-  });
+  // the snapshot is written last, so finding it means the step was done before
+  const earlier = await deps.sessions.getPlan(sessionId);
   await deps.sessions.createActions(sessionId, actions);
+  if (!earlier) {
+    await deps.sessions.savePlan({
+      sessionId,
+      plannedAt: now,
+      items: decisions.map(
+        (decision): PlannedItem => ({
+          key: decision.key,
+          itemName: decision.item.itemName,
+          reason: decision.reason,
+          detected: decision.detected,
+          ...(decision.action ? { action: decision.action } : {}),
+          ...(decision.fromVersion === undefined ? {} : { fromVersion: decision.fromVersion }),
+          ...(decision.toVersion === undefined ? {} : { toVersion: decision.toVersion }),
+          ...(actionIdByKey.has(decision.key) ? { actionId: actionIdByKey.get(decision.key) } : {}),
+        }),
+      ),
+    });
+  }
 
-  const stored = await deps.sessions.getActions(sessionId);
+  // the plan's own actions: a restart that FinishExecution added later is not run by Execute
+  const planned = new Set(actions.map((action) => action.actionId));
+  const stored = (await deps.sessions.getActions(sessionId)).filter((action) => planned.has(action.actionId));
   const execute = stored.length > 0 && session.options.mode === 'Full';
   // execution starts at the gate, when the window comes; with nothing to run it is skipped now
   if (!execute) {
@@ -85,6 +93,7 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
     );
   }
   const actionIds = stored.map((action) => action.actionId);
+  if (earlier) return { sessionId, actionIds, actionCount: actionIds.length, execute };
   await log(
     deps,
     sessionId,

@@ -2,7 +2,7 @@ import type { StageName } from '../model/session.js';
 import { STAGE_NAMES, isFinalSessionStatus } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { ConflictError } from '../errors.js';
-import { closeUnfinishedActions, log, moveAction, mutateSession } from './session-updates.js';
+import { closeUnfinishedActions, log, moveAction, mutateSessionReporting } from './session-updates.js';
 
 export interface WorkflowError {
   /** The error name Step Functions caught (`ValidationError`, `States.Timeout`, …). */
@@ -22,6 +22,8 @@ const CODES: Readonly<Record<string, string>> = {
   AgentUnreachableError: 'AGENT_UNREACHABLE',
   AgentFailedError: 'AGENT_FAILED',
   'States.Timeout': 'TIMED_OUT',
+  SessionNotStarted: 'NOT_STARTED',
+  ExecutionAborted: 'ABORTED',
 };
 
 /** Only the message survives: a stack trace is for the operator's logs, never for the session record. */
@@ -42,7 +44,7 @@ export function describeWorkflowError(error: WorkflowError): { code: string; mes
 export async function recordFailure(deps: Dependencies, sessionId: string, error: WorkflowError): Promise<void> {
   const failure = describeWorkflowError(error);
   const now = deps.clock.now().toISOString();
-  const updated = await mutateSession(deps, sessionId, (s) => {
+  const { written } = await mutateSessionReporting(deps, sessionId, (s) => {
     if (isFinalSessionStatus(s.status)) return undefined;
     const stages = { ...s.stages };
     for (const name of STAGE_NAMES as StageName[]) {
@@ -51,7 +53,7 @@ export async function recordFailure(deps: Dependencies, sessionId: string, error
     }
     return { status: 'Failed', failure, stages, endedAt: now };
   });
-  if (updated.failure?.message === failure.message) {
+  if (written) {
     await closeUnfinishedActions(deps, sessionId, `the session failed (${failure.code})`);
     await log(deps, sessionId, 'Problem', `session failed: ${failure.message} (${failure.code})`);
   }
@@ -77,4 +79,24 @@ export async function recordActionFailure(deps: Dependencies, sessionId: string,
     if (!(conflict instanceof ConflictError)) throw conflict;
   });
   await log(deps, sessionId, 'Problem', `${action.type} ${action.itemName} could not run: ${failure.message} (${failure.code})`, { actionId });
+}
+
+export type ExecutionEndStatus = 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/**
+ * Step Functions says an execution ended badly (its Execution Status Change
+ * event). Normally RecordFailure has already written why; when it could not
+ * (the execution timed out, was stopped by hand, or RecordFailure itself
+ * failed), this does, so a session never says Running after its workflow died.
+ */
+export async function recordExecutionEnded(
+  deps: Dependencies,
+  input: { sessionId: string; status: ExecutionEndStatus; error?: string | undefined; cause?: string | undefined },
+): Promise<{ recorded: boolean }> {
+  const session = await deps.sessions.getSession(input.sessionId);
+  if (!session || isFinalSessionStatus(session.status)) return { recorded: false };
+  const errorName = input.status === 'TIMED_OUT' ? 'States.Timeout' : input.status === 'ABORTED' ? 'ExecutionAborted' : (input.error ?? 'ExecutionFailed');
+  await recordFailure(deps, input.sessionId, { Error: errorName, Cause: input.cause ?? `the session's workflow execution ended ${input.status}` });
+  await deps.windowTimers.clear(input.sessionId);
+  return { recorded: true };
 }

@@ -14,15 +14,18 @@ import {
 } from '../model/catalog.js';
 import { validateParameters } from '../catalog/parameters.js';
 import { findCycles } from '../planning/ordering.js';
-import { parseInput } from '../validation.js';
+import { parseInput, utf8Length } from '../validation.js';
 import type { Dependencies } from './dependencies.js';
 
+/** The entity's own schema names its fields; this only makes sure there are fields to name. */
+const entityFieldsSchema = z.record(z.string(), z.unknown(), { error: 'must be an object holding the entity\'s fields' });
+
 export const catalogEntitySchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('Tenant'), entity: z.unknown() }),
-  z.object({ kind: z.literal('Computer'), entity: z.unknown() }),
-  z.object({ kind: z.literal('Software'), entity: z.unknown() }),
-  z.object({ kind: z.literal('Task'), entity: z.unknown() }),
-  z.object({ kind: z.literal('Deployment'), entity: z.unknown() }),
+  z.object({ kind: z.literal('Tenant'), entity: entityFieldsSchema }),
+  z.object({ kind: z.literal('Computer'), entity: entityFieldsSchema }),
+  z.object({ kind: z.literal('Software'), entity: entityFieldsSchema }),
+  z.object({ kind: z.literal('Task'), entity: entityFieldsSchema }),
+  z.object({ kind: z.literal('Deployment'), entity: entityFieldsSchema }),
 ]);
 export type CatalogEntityInput = z.infer<typeof catalogEntitySchema>;
 
@@ -40,6 +43,47 @@ const rejectIf = (entity: string, problems: FieldProblem[]): void => {
 };
 
 /**
+ * An entity is one DynamoDB item, and an item holds at most 400 KB with its
+ * keys and attribute names. This leaves room for those; the size counted is
+ * the entity's JSON, which is never smaller than what DynamoDB counts.
+ */
+export const MAX_STORED_ENTITY_BYTES = 350 * 1024;
+
+function storedBytes(value: unknown): number {
+  // undefined (an absent optional field) has no JSON and takes no room
+  const json = JSON.stringify(value) as string | undefined;
+  return json === undefined ? 0 : utf8Length(json);
+}
+
+/**
+ * Names the field that makes an entity too large to store: the largest
+ * top-level field, and inside it the part that holds most of it, as long as
+ * one part does (a single huge parameter default rather than `parameters`).
+ */
+function sizeProblems(entity: object, what: string): FieldProblem[] {
+  const total = storedBytes(entity);
+  if (total <= MAX_STORED_ENTITY_BYTES) return [];
+  const path: string[] = [];
+  let current: unknown = entity;
+  let currentBytes = total;
+  while (current !== null && typeof current === 'object') {
+    const parts = Object.entries(current as Record<string, unknown>).map(([key, value]) => ({ key, value, bytes: storedBytes(value) }));
+    const largest = parts.reduce<(typeof parts)[number] | undefined>((best, part) => (!best || part.bytes > best.bytes ? part : best), undefined);
+    if (!largest || (path.length > 0 && largest.bytes * 2 <= currentBytes)) break;
+    path.push(largest.key);
+    current = largest.value;
+    currentBytes = largest.bytes;
+  }
+  const kb = (bytes: number) => `${Math.ceil(bytes / 1024)} KB`;
+  return [
+    {
+      field: path.join('.'),
+      problem: `is ${kb(currentBytes)} and makes the ${what} ${kb(total)}; a ${what} is stored whole and may be at most ${kb(MAX_STORED_ENTITY_BYTES)}`,
+    },
+  ];
+}
+
+/**
  * The one way into the catalog: parse the entity, check that everything it
  * refers to exists and that it makes no dependency cycle, and only then
  * store it. A rejected entity names its field and leaves the catalog as it was.
@@ -48,12 +92,14 @@ export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityI
   switch (input.kind) {
     case 'Tenant': {
       const tenant = parseInput(tenantSchema, input.entity, 'tenant');
+      rejectIf(`tenant ${tenant.id}`, sizeProblems(tenant, 'tenant'));
       rejectIf(`tenant ${tenant.id}`, await tenantProblems(deps, tenant));
       await deps.catalog.putTenant(tenant);
       return { kind: 'Tenant', entity: tenant };
     }
     case 'Computer': {
       const computer = parseInput(computerSchema, input.entity, 'computer');
+      rejectIf(`computer ${computer.id}`, sizeProblems(computer, 'computer'));
       const tenant = await deps.catalog.getTenant(computer.tenantId);
       rejectIf(`computer ${computer.id}`, tenant ? [] : [{ field: 'tenantId', problem: `tenant ${computer.tenantId} does not exist` }]);
       await deps.catalog.putComputer(computer);
@@ -61,17 +107,20 @@ export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityI
     }
     case 'Software': {
       const software = parseInput(softwareSchema, input.entity, 'software');
+      rejectIf(`software ${software.id}`, sizeProblems(software, 'software'));
       rejectIf(`software ${software.id}`, await softwareProblems(deps, software));
       await deps.catalog.putSoftware(software);
       return { kind: 'Software', entity: software };
     }
     case 'Task': {
       const task = parseInput(maintenanceTaskSchema, input.entity, 'maintenance task');
+      rejectIf(`maintenance task ${task.id}`, sizeProblems(task, 'maintenance task'));
       await deps.catalog.putTask(task);
       return { kind: 'Task', entity: task };
     }
     case 'Deployment': {
       const deployment = parseInput(deploymentSchema, input.entity, 'deployment');
+      rejectIf(`deployment ${deployment.id}`, sizeProblems(deployment, 'deployment'));
       rejectIf(`deployment ${deployment.id}`, await deploymentProblems(deps, deployment));
       await deps.catalog.putDeployment(deployment);
       return { kind: 'Deployment', entity: deployment };

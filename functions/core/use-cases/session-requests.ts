@@ -1,7 +1,8 @@
 import { RequestRefusedError, TransientError } from '../errors.js';
 import { MAX_WINDOW_DAYS, isFinalSessionStatus, type Requester, type Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, log, moveAction, mutateSession } from './session-updates.js';
+import { wakeGate } from './gate-session.js';
+import { log, moveAction, mutateSessionReporting } from './session-updates.js';
 
 /**
  * What end users (through their email links), operators and the API may ask
@@ -14,6 +15,8 @@ export interface SessionRequest {
   readonly sessionId: string;
   readonly by: Requester;
 }
+
+const CONTENDED = { contended: true } as const;
 
 const refuseWhenEnded = (session: Session): void => {
   if (isFinalSessionStatus(session.status)) throw new RequestRefusedError(`the session has already ended (${session.status})`);
@@ -33,7 +36,7 @@ export interface PostponeResult {
 /** Moves execution later by the session's postpone delay, within its count and deadline. */
 export async function postponeSession(deps: Dependencies, request: SessionRequest): Promise<PostponeResult> {
   const now = deps.clock.now();
-  const updated = await mutateSession(deps, request.sessionId, (s) => {
+  const { session: updated } = await mutateSessionReporting(deps, request.sessionId, (s) => {
     refuseWhenEnded(s);
     refuseWhenExecuting(s, 'postpone');
     if (s.status === 'PendingConnectivity') throw new RequestRefusedError('the computer is offline; the maintenance waits for it anyway, so there is nothing to postpone yet');
@@ -57,22 +60,36 @@ export async function postponeSession(deps: Dependencies, request: SessionReques
       executeAt: to,
       postponements: [...s.postponements, { at: now.toISOString(), by: request.by, from, to }],
     };
-  });
+  }, CONTENDED);
   const executeAt = updated.executeAt ?? now.toISOString();
+  // a gate already parked moves its one timer; one not parked yet arms it for the new time when it gets there
+  if (updated.windowWait) await deps.windowTimers.set(request.sessionId, executeAt);
   await log(deps, request.sessionId, 'Request', `maintenance postponed to ${executeAt}`, { by: request.by });
   return { executeAt, postponesLeft: updated.options.postpone.maxCount - updated.postponements.length };
 }
 
-/** Pulls a waiting session's execution to now; the workflow picks it up at its next look. */
+/**
+ * Pulls a waiting session's execution to now and wakes its gate at once. A
+ * session already due is left as it is (no write, no log line), so repeated
+ * or concurrent run-nows act once.
+ */
 export async function runSessionNow(deps: Dependencies, request: SessionRequest): Promise<{ executeAt: string }> {
-  const now = deps.clock.now().toISOString();
-  await mutateSession(deps, request.sessionId, (s) => {
-    refuseWhenEnded(s);
-    refuseWhenExecuting(s, 'run now');
-    return { status: s.status === 'Postponed' ? 'Running' : s.status, executeAt: now };
-  });
-  await log(deps, request.sessionId, 'Request', 'maintenance moved to now', { by: request.by });
-  return { executeAt: now };
+  const now = deps.clock.now();
+  const { session, written } = await mutateSessionReporting(
+    deps,
+    request.sessionId,
+    (s) => {
+      refuseWhenEnded(s);
+      refuseWhenExecuting(s, 'run now');
+      if (s.status !== 'Postponed' && s.executeAt !== undefined && Date.parse(s.executeAt) <= now.getTime()) return undefined;
+      return { status: s.status === 'Postponed' ? 'Running' : s.status, executeAt: now.toISOString() };
+    },
+    CONTENDED,
+  );
+  if (written) await log(deps, request.sessionId, 'Request', 'maintenance moved to now', { by: request.by });
+  await wakeGate(deps, request.sessionId);
+  await deps.windowTimers.clear(request.sessionId);
+  return { executeAt: session.executeAt ?? now.toISOString() };
 }
 
 /**
@@ -82,14 +99,21 @@ export async function runSessionNow(deps: Dependencies, request: SessionRequest)
  */
 export async function cancelSession(deps: Dependencies, request: SessionRequest): Promise<{ status: 'Cancelled' }> {
   const now = deps.clock.now().toISOString();
-  const before = await loadSession(deps, request.sessionId);
-  const current = await mutateSession(deps, request.sessionId, (s) => {
-    if (s.status === 'Cancelled') return undefined;
-    refuseWhenEnded(s);
-    return { status: 'Cancelled', cancelled: { at: now, by: request.by } };
-  });
-  if (before.status !== 'Cancelled') await log(deps, request.sessionId, 'Request', 'session cancelled', { by: request.by });
+  const { session: current, written } = await mutateSessionReporting(
+    deps,
+    request.sessionId,
+    (s) => {
+      if (s.status === 'Cancelled') return undefined;
+      refuseWhenEnded(s);
+      return { status: 'Cancelled', cancelled: { at: now, by: request.by } };
+    },
+    CONTENDED,
+  );
+  // one line for one cancellation, however many people asked at once
+  if (written) await log(deps, request.sessionId, 'Request', 'session cancelled', { by: request.by });
   // a repeated cancel does the rest again: it may be the retry of one that failed half-way
+  await wakeGate(deps, request.sessionId);
+  await deps.windowTimers.clear(request.sessionId);
 
   for (const action of await deps.sessions.getActions(request.sessionId)) {
     if (action.status !== 'NotStarted') continue;

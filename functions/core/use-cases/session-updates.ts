@@ -30,18 +30,49 @@ export async function mutateSession(
   sessionId: string,
   decide: (session: Session) => SessionChanges | undefined,
 ): Promise<Session> {
+  return (await mutateSessionReporting(deps, sessionId, decide)).session;
+}
+
+export interface MutateOptions {
+  /**
+   * Requests from people (postpone, run-now, cancel) may meet many others at
+   * once. Every lost race means someone else's write landed, so retrying
+   * converges; when it still does not, the caller hears `ConflictError` with
+   * the session's state, never a `TransientError` for a race it lost.
+   */
+  readonly contended?: boolean;
+}
+
+/** Up to this many read-decide-write rounds for a request from a person; each lost round is someone else's success. */
+const MAX_CONTENDED_ATTEMPTS = 50;
+
+/**
+ * `mutateSession` that also says whether this call's own write changed the
+ * session, so side effects (a log line, completing a token) happen once, from
+ * the write's result, not from an earlier read.
+ */
+export async function mutateSessionReporting(
+  deps: Pick<Dependencies, 'sessions' | 'clock'>,
+  sessionId: string,
+  decide: (session: Session) => SessionChanges | undefined,
+  options: MutateOptions = {},
+): Promise<{ session: Session; written: boolean }> {
+  const maxAttempts = options.contended ? MAX_CONTENDED_ATTEMPTS : MAX_OPTIMISTIC_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
     const session = await loadSession(deps, sessionId);
     const changes = decide(session);
-    if (!changes) return session;
+    if (!changes) return { session, written: false };
     if (changes.status && !canTransitionSession(session.status, changes.status)) {
       throw new IllegalTransitionError('session', session.status, changes.status);
     }
     try {
-      return await deps.sessions.updateSession(sessionId, session.version, changes, deps.clock.now().toISOString());
+      return { session: await deps.sessions.updateSession(sessionId, session.version, changes, deps.clock.now().toISOString()), written: true };
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      if (attempt >= MAX_OPTIMISTIC_ATTEMPTS) {
+      if (attempt >= maxAttempts) {
+        if (options.contended) {
+          throw new ConflictError(`session ${sessionId} is being changed by many requests at once (now ${session.status}); try again`, { cause: error });
+        }
         throw new TransientError(`session ${sessionId} kept changing under us`, { cause: error });
       }
     }

@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { MAX_WINDOW_DAYS, newStages, type Requester, type Session, type SessionOptions } from '../model/session.js';
+import { MAX_WINDOW_DAYS, isFinalSessionStatus, newStages, type Requester, type Session, type SessionOptions } from '../model/session.js';
+import { cancelSession } from './session-requests.js';
 import type { Dependencies } from './dependencies.js';
 import { log } from './session-updates.js';
 
@@ -9,18 +10,36 @@ export interface StartSessionCommand {
   readonly sessionId?: string;
   readonly options: SessionOptions;
   readonly by: Requester;
+  /**
+   * The computer already has an unfinished session: cancel it and start this
+   * one instead. Without it, the start answers with the active session.
+   */
+  readonly supersede?: boolean;
 }
 
 export interface StartSessionResult {
   readonly sessionId: string;
   /** False when the session already existed and this call only made sure it runs. */
   readonly created: boolean;
+  /**
+   * Why nothing was created: the same request was made before (`SameRequest`),
+   * or the computer has an unfinished session, which is the one answered
+   * (`ComputerBusy`).
+   */
+  readonly existing?: 'SameRequest' | 'ComputerBusy';
 }
 
 /**
  * Creates the session record (once: a conditional create) and starts its
  * workflow (once: the execution is named after the session). Starting the
- * same session twice yields one session and one execution.
+ * same session twice yields one session and one execution; reusing a session
+ * id for a different computer or different options is a conflict.
+ *
+ * One active session per computer: a start for a computer whose session has
+ * not finished answers with that session (`existing: 'ComputerBusy'`), or
+ * cancels it first when the caller asks to `supersede` it. The claim is one
+ * conditional write on a per-computer item, so two concurrent starts cannot
+ * both win.
  */
 export async function startSession(deps: Dependencies, command: StartSessionCommand): Promise<StartSessionResult> {
   const computer = await deps.catalog.getComputer(command.computerId);
@@ -37,7 +56,15 @@ export async function startSession(deps: Dependencies, command: StartSessionComm
       tooFar.map(([field]) => ({ field: field ?? '', problem: `must be within ${MAX_WINDOW_DAYS} days from now` })),
     );
   }
+  if (command.sessionId !== undefined) {
+    const earlier = await deps.sessions.getSession(command.sessionId);
+    if (earlier) return sameRequestAgain(deps, command, earlier);
+  }
   const sessionId = command.sessionId ?? deps.ids.next('ses');
+
+  const busy = await claimComputer(deps, command, sessionId);
+  if (busy) return busy;
+
   const session: Session = {
     id: sessionId,
     computerId: computer.id,
@@ -55,18 +82,51 @@ export async function startSession(deps: Dependencies, command: StartSessionComm
     ...(command.options.executeAt ? { executeAt: command.options.executeAt } : {}),
     postponements: [],
   };
-  let created = true;
   try {
     await deps.sessions.createSession(session);
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
-    created = false;
+    // the same id created concurrently: fine if it is the same request
+    const earlier = await deps.sessions.getSession(sessionId);
+    if (!earlier) throw error;
+    return sameRequestAgain(deps, command, earlier);
   }
-  if (created) {
-    const when = command.options.mode === 'DetectionOnly' ? 'detection only' : command.options.executeAt ? `execution at ${command.options.executeAt}` : 'execution right after detection';
-    await log(deps, sessionId, 'Request', `session created for ${computer.name} (${when})`, { by: command.by });
-  }
+  const when = command.options.mode === 'DetectionOnly' ? 'detection only' : command.options.executeAt ? `execution at ${command.options.executeAt}` : 'execution right after detection';
+  await log(deps, sessionId, 'Request', `session created for ${computer.name} (${when})`, { by: command.by });
+  // A throttled start leaves the session Created: the caller may retry (same id, same execution name), and
+  // the sweeper starts any session still Created a minute later.
   await deps.workflow.startSession(sessionId);
-  deps.logger.info(created ? 'session created' : 'session already existed', { sessionId, computerId: computer.id });
-  return { sessionId, created };
+  deps.logger.info('session created', { sessionId, computerId: computer.id });
+  return { sessionId, created: true };
+}
+
+/** A repeated start: the same computer and options make it idempotent; anything else reusing the id is refused. */
+async function sameRequestAgain(deps: Dependencies, command: StartSessionCommand, earlier: Session): Promise<StartSessionResult> {
+  if (earlier.computerId !== command.computerId) {
+    throw new ConflictError(`session id ${earlier.id} is already used by a session for another computer`);
+  }
+  if (JSON.stringify(earlier.options) !== JSON.stringify(command.options)) {
+    throw new ConflictError(`session id ${earlier.id} is already used by a session with other options`);
+  }
+  await deps.workflow.startSession(earlier.id);
+  deps.logger.info('session already existed', { sessionId: earlier.id, computerId: earlier.computerId });
+  return { sessionId: earlier.id, created: false, existing: 'SameRequest' };
+}
+
+/** Takes the computer's active-session claim for `sessionId`; answers with the busy session when it cannot. */
+async function claimComputer(deps: Dependencies, command: StartSessionCommand, sessionId: string): Promise<StartSessionResult | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { holder } = await deps.sessions.claimComputer(command.computerId, sessionId, undefined);
+    if (holder === sessionId) return undefined;
+    const active = await deps.sessions.getSession(holder);
+    if (active && !isFinalSessionStatus(active.status)) {
+      if (!command.supersede) return { sessionId: active.id, created: false, existing: 'ComputerBusy' };
+      await cancelSession(deps, { sessionId: active.id, by: command.by });
+      await log(deps, active.id, 'Request', 'superseded by a new session for the same computer', { by: command.by });
+    }
+    const retaken = await deps.sessions.claimComputer(command.computerId, sessionId, holder);
+    if (retaken.holder === sessionId) return undefined;
+    // another start took it between our two writes: look at that one
+  }
+  throw new ConflictError(`computer ${command.computerId} is being started by several requests at once; try again`);
 }

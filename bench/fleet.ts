@@ -1,0 +1,441 @@
+/**
+ * `npm run bench:fleet -- --machines N --items M [--breakdown]`: N sandbox
+ * machines with M software items each, brought to compliance by one session
+ * per machine, all sessions at once, on the local runtime (dynalite, the
+ * deployed ASL on aws-local-stepfunctions, real bash on the sandbox agent,
+ * the real clock). Item k (1..M) is missing when k mod 3 = 0, at 1.0.0 when
+ * k mod 3 = 1 and at 2.0.0 when k mod 3 = 2; every item is deployed at its
+ * latest version, 2.0.0, detected from and installed as `opt/app<k>/VERSION`
+ * in the machine's folder. 20 items make the 13-action session of issue 9.
+ *
+ * Prints one line:
+ *   fleet: N machines x M items, S s, T state transitions, R agent round-trips,
+ *   W table writes, O ms engine overhead per action, all compliant: yes
+ *
+ * - S: wall time from the first start-session call until every session's
+ *   execution has ended.
+ * - T, R: summed over sessions, as `waitForSession` reports them.
+ * - W: DynamoDB write calls (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
+ *   TransactWriteItems; a batch is one call) from the first start-session on.
+ *   Seeding is not counted, and the bench itself only reads.
+ * - O, the mean over sessions of
+ *     (session wall time − time the agent spent running that session's scripts) / actions of that session
+ *   where the script time is startedAtMs → finishedAtMs of each of the
+ *   session's commands (the agent writes the script file, runs bash, removes
+ *   it). Everything else is engine: handlers, table calls, the state machine,
+ *   token hand-offs, event delivery, and the agent's hand-over of each command
+ *   (sentAtMs → startedAtMs; machines here have no simulated latency). With N
+ *   sessions sharing this machine's cores, O includes waiting for the CPU, so
+ *   it grows with N.
+ * - "all compliant" is checked, never assumed: every execution SUCCEEDED and
+ *   every session Passed, every action ended Complete/Success, the engine's
+ *   verification detection finds every item compliant, and every version file
+ *   on every machine reads 2.0.0.
+ *
+ * `--breakdown` adds, after the line: Lambda invocations and table calls per
+ * handler, table calls per command type, state transitions per state and, on
+ * one machine, where the session's time goes. Calls are attributed to the
+ * handler running them through AsyncLocalStorage (correct under concurrency
+ * too); it is only switched on with `--breakdown`, because its promise hooks
+ * cost a few percent of CPU that the line should not pay.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { parseArgs } from 'node:util';
+import { parseCommandComment } from '../functions/core/model/agent.js';
+import type { Software } from '../functions/core/model/catalog.js';
+import { isCompliant } from '../functions/core/planning/planner.js';
+import type { LambdaHandler } from '../functions/handlers/handler-kit.js';
+import type { WorkflowEvent } from '../local/local-workflow.js';
+import type { SessionOutcome } from '../local/runtime.js';
+import { everywhere, readVersion, runtimeWithFleet, testComputer, testSoftware } from '../test/support/fleet.js';
+
+const DESIRED_VERSION = '2.0.0';
+const OLD_VERSION = '1.0.0';
+
+const { values: flags } = parseArgs({
+  options: {
+    machines: { type: 'string', default: '1' },
+    items: { type: 'string', default: '20' },
+    breakdown: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+function positiveInteger(name: string, text: string, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    process.stderr.write(`bench:fleet: --${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+// action ids have three digits (999 actions at most); a hundred machines is already a long run on a laptop
+const machineCount = positiveInteger('machines', flags.machines, 100);
+const itemCount = positiveInteger('items', flags.items, 999);
+const breakdown = flags.breakdown;
+
+const itemIds = Array.from({ length: itemCount }, (_, index) => `app${index + 1}`);
+/** What machine starts with for item k: missing, 1.0.0 or 2.0.0, by k mod 3. */
+const startingVersion = (k: number): string | undefined => (k % 3 === 0 ? undefined : k % 3 === 1 ? OLD_VERSION : DESIRED_VERSION);
+const image: Record<string, string> = {};
+itemIds.forEach((id, index) => {
+  const version = startingVersion(index + 1);
+  if (version !== undefined) image[id] = version;
+});
+const expectedActionsPerMachine = itemIds.filter((_, index) => startingVersion(index + 1) !== DESIRED_VERSION).length;
+
+const machines = Array.from({ length: machineCount }, (_, index) => ({
+  computer: testComputer(`pc-${String(index + 1).padStart(3, '0')}`, `i-${(index + 1).toString(16).padStart(17, '0')}`),
+  image,
+}));
+const software: Software[] = itemIds.map((id) => testSoftware(id, DESIRED_VERSION));
+
+// ---- counting ----
+
+const WRITE_COMMANDS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+const READ_COMMANDS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
+/** Calls made outside any handler: the bench reading outcomes (and, without --breakdown, every call). */
+const OUTSIDE = '(bench)';
+const running = new AsyncLocalStorage<string>();
+/** Epoch milliseconds with sub-millisecond resolution, comparable with the agent's records (which use the clock). */
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+interface Tally {
+  calls: number;
+  ms: number;
+}
+const add = (map: Map<string, Tally>, key: string, ms: number): void => {
+  const entry = map.get(key) ?? { calls: 0, ms: 0 };
+  entry.calls++;
+  entry.ms += ms;
+  map.set(key, entry);
+};
+
+/** Table calls by `<label> <command>`, the label being the handler that made the call. */
+const tableCalls = new Map<string, Tally>();
+const invocations = new Map<string, Tally>();
+/** Handler table calls by `<command> <item kind>`, with --breakdown. */
+const callsByItem = new Map<string, Tally>();
+const transitionsByState = new Map<string, number>();
+const executionEndedAt = new Map<string, number>();
+
+type SpanKind = 'script' | 'table' | 'handler' | 'delivery';
+interface Span {
+  readonly kind: SpanKind;
+  readonly start: number;
+  readonly end: number;
+}
+/** Only with --breakdown on one machine, for the time sweep. */
+const spans: Span[] = [];
+const keepSpans = breakdown && machineCount === 1;
+
+const field = (value: unknown, name: string): unknown =>
+  value !== null && typeof value === 'object' && name in value ? (value as Record<string, unknown>)[name] : undefined;
+
+/** A key attribute's value, whether the call carries it as a document value or already marshalled (`{ S: … }`). */
+const text = (value: unknown): string | undefined => {
+  const marshalled = field(value, 'S');
+  return typeof value === 'string' ? value : typeof marshalled === 'string' ? marshalled : undefined;
+};
+
+/**
+ * What kind of item a table call touches, from its sort key (or for a query,
+ * its key condition values): SESSION, ACTION, DISPATCH, LOG, LOGSEQ,
+ * DETECTION, PLAN, a catalog kind, or `batch` for a multi-item call.
+ */
+function itemKindOf(input: unknown): string {
+  if (field(input, 'RequestItems') !== undefined || field(input, 'TransactItems') !== undefined) return 'batch';
+  const values = field(input, 'ExpressionAttributeValues');
+  const sortKey = text(field(field(input, 'Key'), 'SK')) ?? text(field(field(input, 'Item'), 'SK'));
+  const queried = field(input, 'KeyConditionExpression') !== undefined ? (text(field(values, ':sk')) ?? text(field(values, ':pk'))) : undefined;
+  const found = sortKey ?? queried;
+  if (found === undefined) return '?';
+  const index = field(input, 'IndexName');
+  const kind = found.split('#')[0] ?? found;
+  return typeof index === 'string' ? `${kind}@${index}` : `${kind}${queried !== undefined ? '*' : ''}`;
+}
+
+/** Command id → dispatch key, learnt as each command starts: a completion event names only the command. */
+const commandKeys = new Map<string, string>();
+
+/**
+ * dispatch-command and complete-command serve the detection, every action and
+ * the verification alike; only the action ones scale with the number of
+ * actions, so the label says which purpose the call served.
+ */
+function labelOf(handlerName: string, event: unknown): string {
+  if (handlerName === 'dispatch-command') {
+    const purpose = field(event, 'purpose');
+    return typeof purpose === 'string' ? `${handlerName}[${purpose}]` : handlerName;
+  }
+  if (handlerName === 'complete-command') {
+    const commandId = field(field(event, 'detail'), 'command-id');
+    const key = typeof commandId === 'string' ? commandKeys.get(commandId) : undefined;
+    return key ? `${handlerName}[${key.startsWith('Action#') ? 'Action' : key}]` : handlerName;
+  }
+  return handlerName;
+}
+
+const wrapHandler =
+  (name: string, handler: LambdaHandler<unknown, unknown>): LambdaHandler<unknown, unknown> =>
+  async (event, context) => {
+    const label = labelOf(name, event);
+    const start = nowMs();
+    try {
+      return breakdown ? await running.run(label, () => handler(event, context)) : await handler(event, context);
+    } finally {
+      const end = nowMs();
+      add(invocations, label, end - start);
+      if (keepSpans) spans.push({ kind: 'handler', start, end });
+    }
+  };
+
+// ---- the fleet ----
+
+const runtime = await runtimeWithFleet(
+  { software, deployments: itemIds.map((id) => everywhere(id)), machines },
+  {
+    retryIntervalMs: 0,
+    // an online machine without latency starts a command at once; the poll only paces the scripts' timeout watchdog
+    agentPollMs: 5,
+    wrapHandler,
+    onAgentActivity: (record) => {
+      const key = parseCommandComment(record.comment)?.key;
+      if (key !== undefined) commandKeys.set(record.commandId, key);
+    },
+  },
+);
+
+// added after seeding, so only what the sessions do is counted
+runtime.dynamoClient.middlewareStack.add(
+  (next, context) => async (args) => {
+    const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+    const label = running.getStore() ?? OUTSIDE;
+    const start = nowMs();
+    try {
+      return await next(args);
+    } finally {
+      const end = nowMs();
+      add(tableCalls, `${label} ${command}`, end - start);
+      if (breakdown && label !== OUTSIDE) add(callsByItem, `${command} ${itemKindOf(args.input)}`, end - start);
+      if (keepSpans && label !== OUTSIDE) spans.push({ kind: 'table', start, end });
+    }
+  },
+  { step: 'initialize', name: 'benchFleetTableCalls' },
+);
+
+runtime.workflow.events.on('event', (event: WorkflowEvent) => {
+  // the rule the runtime counts stateTransitions by, so the per-state figures add up to T
+  if (event.type === 'StateEntered' && event.stateName !== undefined) {
+    transitionsByState.set(event.stateName, (transitionsByState.get(event.stateName) ?? 0) + 1);
+  }
+  if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed' || event.type === 'ExecutionAborted' || event.type === 'ExecutionTimeout') {
+    executionEndedAt.set(event.executionName, event.timestampMs);
+  }
+});
+
+interface SessionRun {
+  readonly agentId: string;
+  readonly sessionId: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly scriptMs: number;
+  readonly outcome: SessionOutcome;
+}
+
+async function runSession(computerId: string, agentId: string): Promise<SessionRun> {
+  const startMs = nowMs();
+  const { sessionId } = await runtime.startSession(computerId);
+  await runtime.workflow.waitFor(sessionId);
+  // the execution's own end event: reading the outcome afterwards is the bench's time, not the session's
+  const endMs = executionEndedAt.get(sessionId) ?? nowMs();
+  const outcome = await runtime.waitForSession(sessionId);
+  let scriptMs = 0;
+  for (const record of runtime.agent.history(agentId)) {
+    if (parseCommandComment(record.comment)?.sessionId !== sessionId || record.startedAtMs === undefined) continue;
+    if (keepSpans) spans.push({ kind: 'delivery', start: record.sentAtMs, end: record.startedAtMs });
+    if (record.finishedAtMs === undefined) continue;
+    scriptMs += record.finishedAtMs - record.startedAtMs;
+    if (keepSpans) spans.push({ kind: 'script', start: record.startedAtMs, end: record.finishedAtMs });
+  }
+  return { agentId, sessionId, startMs, endMs, scriptMs, outcome };
+}
+
+const fleetStartedAt = nowMs();
+const cpuBefore = process.cpuUsage();
+const runs = await Promise.all(machines.map((m) => runSession(m.computer.id, m.computer.agentId)));
+const fleetSeconds = (nowMs() - fleetStartedAt) / 1000;
+// this process alone (bash children not included): one event loop runs every handler, the SDK, dynalite and the state machine
+const cpuUsed = process.cpuUsage(cpuBefore);
+const processCpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
+
+// ---- compliance: the engine's verdict, its verification detection, and the files themselves ----
+
+const problems: string[] = [];
+for (const run of runs) {
+  const { session, actions, executionStatus } = run.outcome;
+  if (executionStatus !== 'SUCCEEDED' || session.status !== 'Passed') {
+    problems.push(`${session.computerId}: session ${run.sessionId} ended ${session.status} (execution ${executionStatus})${session.failure ? `: ${session.failure.message}` : ''}`);
+  }
+  for (const action of actions) {
+    if (action.status !== 'Complete' || action.result !== 'Success') {
+      problems.push(`${session.computerId}: action ${action.actionId} ${action.type} ${action.itemId} is ${action.status}/${action.result} (${action.resultReason ?? 'no reason'})`);
+    }
+  }
+  const verification = await runtime.deps.sessions.getDetection(run.sessionId, 'Verification');
+  if (session.items.length !== itemCount) problems.push(`${session.computerId}: the session has ${session.items.length} item(s), not ${itemCount}`);
+  for (const item of session.items) {
+    const detected = verification?.items[item.key];
+    if (!detected || !isCompliant(item, detected)) {
+      problems.push(`${session.computerId}: verification finds ${item.itemId} ${detected ? JSON.stringify(detected) : 'undetected'}`);
+    }
+  }
+  const root = runtime.agent.rootOf(run.agentId);
+  for (const id of itemIds) {
+    const version = await readVersion(root, id);
+    if (version !== DESIRED_VERSION) problems.push(`${session.computerId}: ${id} version file reads ${version ?? '(missing)'}`);
+  }
+}
+const compliant = problems.length === 0;
+// not a compliance failure, but then the bench measured some other session than the one it describes
+const unexpectedPlans = runs.filter((r) => r.outcome.actions.length !== expectedActionsPerMachine);
+
+// ---- the line ----
+
+const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
+const commandOf = (key: string): string => key.slice(key.lastIndexOf(' ') + 1);
+const labelOfKey = (key: string): string => key.slice(0, key.lastIndexOf(' '));
+const countCalls = (kinds: ReadonlySet<string>, label: (l: string) => boolean = () => true): number =>
+  sum([...tableCalls].filter(([key]) => kinds.has(commandOf(key)) && label(labelOfKey(key))).map(([, t]) => t.calls));
+
+const transitions = sum(runs.map((r) => r.outcome.stateTransitions));
+const roundTrips = sum(runs.map((r) => r.outcome.agentRoundTrips));
+const writes = countCalls(WRITE_COMMANDS);
+const perSession = runs.filter((r) => r.outcome.actions.length > 0).map((r) => (r.endMs - r.startMs - r.scriptMs) / r.outcome.actions.length);
+const overheadPerAction = perSession.length > 0 ? sum(perSession) / perSession.length : 0;
+
+process.stdout.write(
+  `fleet: ${machineCount} machines x ${itemCount} items, ${fleetSeconds.toFixed(1)} s, ${transitions} state transitions, ` +
+    `${roundTrips} agent round-trips, ${writes} table writes, ${overheadPerAction.toFixed(0)} ms engine overhead per action, ` +
+    `all compliant: ${compliant ? 'yes' : 'no'}\n`,
+);
+for (const problem of problems.slice(0, 20)) process.stderr.write(`  ${problem}\n`);
+if (problems.length > 20) process.stderr.write(`  … and ${problems.length - 20} more\n`);
+for (const run of unexpectedPlans) {
+  process.stderr.write(`  note: ${run.outcome.session.computerId} planned ${run.outcome.actions.length} action(s), the fleet's design says ${expectedActionsPerMachine}\n`);
+}
+
+// ---- the breakdown ----
+
+/**
+ * Splits one session's wall time by what was happening, in priority order:
+ * a script running, else a table call in flight, else a handler running, else
+ * the agent handing a command over, else nothing of those (the state machine,
+ * token hand-offs, the event on its way to complete-command). Overlaps (a
+ * dispatch recording its command while the script already runs) count once.
+ */
+function sweep(startMs: number, endMs: number): Record<SpanKind | 'glue', number> {
+  const order: SpanKind[] = ['script', 'table', 'handler', 'delivery'];
+  const totals: Record<SpanKind | 'glue', number> = { script: 0, table: 0, handler: 0, delivery: 0, glue: 0 };
+  const points = [...new Set([startMs, endMs, ...spans.flatMap((s) => [s.start, s.end])])]
+    .filter((p) => p >= startMs && p <= endMs)
+    .sort((a, b) => a - b);
+  for (let i = 0; i + 1 < points.length; i++) {
+    const from = points[i] ?? 0;
+    const to = points[i + 1] ?? 0;
+    const middle = (from + to) / 2;
+    const active = new Set(spans.filter((s) => s.start <= middle && middle < s.end).map((s) => s.kind));
+    totals[order.find((kind) => active.has(kind)) ?? 'glue'] += to - from;
+  }
+  return totals;
+}
+
+if (breakdown) {
+  const out: string[] = [];
+  const actions = sum(runs.map((r) => r.outcome.actions.length));
+  const perAction = (n: number): string => (actions > 0 ? (n / actions).toFixed(2) : '-');
+  const right = (text: string | number, width: number): string => String(text).padStart(width);
+  const inside = (label: string): boolean => label !== OUTSIDE;
+  const handlerWrites = countCalls(WRITE_COMMANDS, inside);
+  const handlerReads = countCalls(READ_COMMANDS, inside);
+  const lambdaCalls = sum([...invocations.values()].map((t) => t.calls));
+
+  out.push('', `breakdown: ${runs.length} session(s), ${actions} action(s)`);
+  out.push(
+    `this process used ${processCpuSeconds.toFixed(1)} s of CPU in the ${fleetSeconds.toFixed(1)} s (${((100 * processCpuSeconds) / fleetSeconds).toFixed(0)} %; ` +
+      `near 100 % the fleet waits for its one event loop, whatever the cores)`,
+  );
+  out.push(
+    `per action: ${perAction(handlerWrites)} table writes (target ≤ 4), ${perAction(handlerReads)} table reads (target ≤ 2), ` +
+      `${perAction(lambdaCalls)} Lambda invocations; ${transitions} state transitions against a target of ${12 * runs.length + 2 * actions} (12 + 2·A per session)`,
+  );
+
+  out.push('', 'Lambda invocations and table calls by handler ([purpose] for the agent steps):');
+  out.push(`  ${'handler'.padEnd(28)}${right('invocations', 12)}${right('ms/inv', 8)}${right('writes', 8)}${right('reads', 7)}  by command`);
+  const labels = [...new Set([...invocations.keys(), ...[...tableCalls.keys()].map(labelOfKey)])].sort();
+  for (const label of labels) {
+    const invoked = invocations.get(label) ?? { calls: 0, ms: 0 };
+    const commands = [...tableCalls]
+      .filter(([key]) => labelOfKey(key) === label)
+      .sort((a, b) => b[1].calls - a[1].calls)
+      .map(([key, t]) => `${commandOf(key)} ${t.calls}`)
+      .join(', ');
+    out.push(
+      `  ${label.padEnd(28)}${right(invoked.calls, 12)}${right(invoked.calls > 0 ? (invoked.ms / invoked.calls).toFixed(1) : '-', 8)}` +
+        `${right(countCalls(WRITE_COMMANDS, (l) => l === label), 8)}${right(countCalls(READ_COMMANDS, (l) => l === label), 7)}  ${commands}`,
+    );
+  }
+
+  out.push('', 'table calls by command (handlers only):');
+  const byCommand = new Map<string, Tally>();
+  for (const [key, t] of tableCalls) {
+    if (!inside(labelOfKey(key))) continue;
+    const entry = byCommand.get(commandOf(key)) ?? { calls: 0, ms: 0 };
+    entry.calls += t.calls;
+    entry.ms += t.ms;
+    byCommand.set(commandOf(key), entry);
+  }
+  for (const [command, t] of [...byCommand].sort((a, b) => b[1].calls - a[1].calls)) {
+    out.push(`  ${command.padEnd(14)}${right(t.calls, 6)} calls, ${right(perAction(t.calls), 6)} per action, ${(t.ms / t.calls).toFixed(1)} ms each on average`);
+  }
+
+  out.push('', 'table calls by command and item (`*` a query under that sort-key prefix, `@GSI` a query of an index):');
+  const kinds = [...callsByItem].sort((a, b) => b[1].calls - a[1].calls);
+  for (const [key, t] of kinds) {
+    out.push(`  ${key.padEnd(26)}${right(t.calls, 6)} calls, ${right(perAction(t.calls), 6)} per action, ${(t.ms / t.calls).toFixed(1)} ms each on average`);
+  }
+  const [first] = runs;
+  if (first) {
+    // JSON text is close to DynamoDB's item size (names plus values); a consistent read costs one unit per 4 KB
+    const kb = (value: unknown): string => (JSON.stringify(value).length / 1024).toFixed(1);
+    const actionSizes = first.outcome.actions.map((a) => JSON.stringify(a).length / 1024);
+    out.push(
+      `  item sizes: session ${kb(first.outcome.session)} KB (${first.outcome.session.items.length} frozen items), ` +
+        `action ${actionSizes.length > 0 ? (sum(actionSizes) / actionSizes.length).toFixed(1) : '-'} KB on average`,
+    );
+  }
+
+  out.push('', 'state transitions by state:');
+  out.push(`  ${[...transitionsByState].map(([state, count]) => `${state} ${count}`).join(', ')}`);
+
+  const [only] = runs;
+  if (keepSpans && only && actions > 0) {
+    const totals = sweep(only.startMs, only.endMs);
+    const wall = only.endMs - only.startMs;
+    const line = (what: string, ms: number): string => `  ${what.padEnd(50)}${right((ms / actions).toFixed(1), 7)} ms per action${right(`(${((100 * ms) / wall).toFixed(0)} %)`, 8)}`;
+    out.push('', `where the session's ${(wall / 1000).toFixed(2)} s go (each instant counted once):`);
+    out.push(line('agent running scripts', totals.script));
+    out.push(line('engine overhead (the line\'s O)', wall - totals.script));
+    out.push(line('  table calls in flight', totals.table));
+    out.push(line('  handlers, outside table calls', totals.handler));
+    out.push(line('  agent handing commands over', totals.delivery));
+    out.push(line('  state machine, token hand-offs, event delivery', totals.glue));
+  } else {
+    out.push('', '(the time split is shown for one machine: concurrent sessions share the CPU)');
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+await runtime.close();
+if (!compliant) process.exitCode = 1;

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { recordExecutionEnded } from '../core/use-cases/record-failure.js';
+import { cloudDependencies } from './cloud.js';
+import { defineHandler } from './handler-kit.js';
+import { sessionIdSchema } from './schemas.js';
+
+/** The EventBridge "Step Functions Execution Status Change" event, as much of it as is needed. */
+const eventSchema = z.object({
+  detail: z.object({
+    /** The execution name is the session id. */
+    name: sessionIdSchema,
+    status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
+    error: z.string().max(256).nullish(),
+    cause: z.string().max(32_768).nullish(),
+  }),
+});
+
+/** A session execution that failed, timed out or was aborted: the session is recorded Failed with the reason. */
+export const createHandler = defineHandler('execution-ended', eventSchema, (deps, event) =>
+  recordExecutionEnded(deps, {
+    sessionId: event.detail.name,
+    status: event.detail.status,
+    error: event.detail.error ?? undefined,
+    cause: event.detail.cause ?? undefined,
+  }),
+);
+
+export const handler = createHandler(cloudDependencies);

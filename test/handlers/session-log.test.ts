@@ -1,0 +1,75 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogPage } from '../../functions/core/ports/session-log.port.js';
+import type { LocalRuntime } from '../../local/runtime.js';
+import { runtimeWithFleet } from '../support/fleet.js';
+
+const encode = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
+
+describe('get-session-log cursors', () => {
+  let runtime: LocalRuntime;
+  let tableCalls = 0;
+  const read = (event: unknown) => runtime.invoke('get-session-log', event);
+
+  beforeAll(async () => {
+    runtime = await runtimeWithFleet({ software: [], deployments: [], machines: [] });
+    for (const [sessionId, lines] of [['ses_a', 5], ['ses_b', 3]] as const) {
+      for (let i = 1; i <= lines; i++) await runtime.deps.sessionLog.append({ sessionId, at: `2026-11-23T09:00:0${i}.000Z`, kind: 'Stage', message: `${sessionId} line ${i}` });
+    }
+    runtime.dynamoClient.middlewareStack.add(
+      (next) => async (args) => {
+        tableCalls++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countTableCalls' },
+    );
+  });
+  afterAll(() => runtime.close());
+
+  it('pages through a log with the cursors it hands out (proves valid cursors still work)', async () => {
+    const pages: LogPage[] = [(await read({ sessionId: 'ses_a', limit: 2 })) as LogPage];
+    while (pages.at(-1)?.cursor) pages.push((await read({ sessionId: 'ses_a', limit: 2, cursor: pages.at(-1)?.cursor })) as LogPage);
+    expect(pages.flatMap((p) => p.entries.map((e) => e.message))).toEqual([1, 2, 3, 4, 5].map((i) => `ses_a line ${i}`));
+  });
+
+  it('refuses a malformed, foreign or tampered cursor by name, before DynamoDB is asked (proves no raw ValidationException)', async () => {
+    const first = (await read({ sessionId: 'ses_a', limit: 2 })) as LogPage;
+    const valid = first.cursor ?? '';
+    const otherSession = ((await read({ sessionId: 'ses_b', limit: 1 })) as LogPage).cursor ?? '';
+    const malformed = [
+      '',
+      'x',
+      '!!!',
+      'a'.repeat(10_000),
+      encode('LOG#00000002'),
+      encode('LOG#'),
+      encode('null'),
+      encode('{"s":"ses_a","n":-1}'),
+      encode('{"s":"ses_a","n":1.5}'),
+      encode('{"s":"ses_a","n":"2"}'),
+      encode('{"s":"ses_a","n":2,"extra":true}'),
+      encode('{"s":"ses_a","n":100000000}'),
+      encode('{"s":"","n":2}'),
+      // a dangling sixth bit decodes to the same bytes, but was never handed out
+      `${valid}A`,
+      `${valid}=`,
+    ];
+    const before = tableCalls;
+    for (const cursor of malformed) {
+      expect([cursor.slice(0, 40), await read({ sessionId: 'ses_a', cursor })]).toEqual([
+        cursor.slice(0, 40),
+        { error: { code: 'VALIDATION_FAILED', message: expect.any(String) as string, field: 'cursor' } },
+      ]);
+    }
+    expect(await read({ sessionId: 'ses_a', cursor: otherSession })).toEqual({
+      error: { code: 'VALIDATION_FAILED', message: "invalid get-session-log input: cursor: belongs to another session's log", field: 'cursor' },
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 300 }), fc.base64String({ maxLength: 120 }), fc.json().map(encode)), async (cursor) => {
+        expect(await read({ sessionId: 'ses_a', cursor })).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'cursor' } });
+      }),
+      { numRuns: 500 },
+    );
+    expect(tableCalls - before).toBe(0);
+  });
+});
