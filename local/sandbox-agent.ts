@@ -100,7 +100,6 @@ const WRAPPER = [
 /** What survives the agent, per command: `.sandbox/commands/<command id>/command.json`. */
 interface StoredCommand {
   readonly record: SandboxCommandRecord;
-  readonly platform: AgentCommand['platform'];
   readonly deliveryTimeoutSeconds: number;
   readonly executionTimeoutSeconds: number;
   /** Script runs begun so far (more than one only after exit 194, or for a read-only command the agent lost). */
@@ -267,7 +266,6 @@ export class SandboxAgent implements AgentPort {
             comment: command.comment,
           },
         },
-        platform: command.platform,
         deliveryTimeoutSeconds: command.deliveryTimeoutSeconds,
         executionTimeoutSeconds: command.executionTimeoutSeconds,
         runs: 0,

@@ -125,7 +125,7 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
       const dataDir = await newDataDir();
       const machinesDir = path.join(dataDir, 'machines');
 
-      const life = () => spawnLife(runner.file, dataDir, t0Ms);
+      const nextLife = () => spawnLife(runner.file, dataDir, t0Ms);
 
       // a power cut: the runtime and every script on the machines die at once, while the slow installer runs
       let powerCut = false;
@@ -148,14 +148,16 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
       const hits = new Map<string, number>();
       let lives = 0;
       let resumedLives = 0;
+      let killedBooting = 0;
       for (let kill = 0; kill < KILLS; kill++) {
-        const current = life();
+        const current = nextLife();
         lives++;
         await runUntil(current, Date.now() + KILL_AFTER_MS.min + random() * (KILL_AFTER_MS.max - KILL_AFTER_MS.min));
         for (const states of current.inFlight.values()) for (const state of states) hits.set(state, (hits.get(state) ?? 0) + 1);
         current.child.kill('SIGKILL');
         await current.exited;
-        if ((current.resumed ?? 0) > 0) resumedLives++;
+        if (current.resumed === undefined) killedBooting++;
+        else if (current.resumed > 0) resumedLives++;
         await cutPowerWhenTheSlowInstallerRuns(undefined);
       }
 
@@ -163,7 +165,7 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
       const deadline = Date.now() + FINAL_LIFE_TIMEOUT_MS;
       let last: Life;
       do {
-        last = life();
+        last = nextLife();
         lives++;
         await runUntil(last, deadline);
       } while (last.child.signalCode === 'SIGKILL' && Date.now() < deadline);
@@ -173,7 +175,8 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
       const hitStates = [...hits.entries()].sort((a, b) => b[1] - a[1]).map(([state, count]) => `${state} ${count}`);
       process.stdout.write(
         `crash-resume: seed ${seed}, ${CRASH_SESSIONS.length} sessions on ${CRASH_MACHINES.length} machines, ${KILLS} kills + 1 power cut, ` +
-          `${lives} lives (${resumedLives} of them resumed sessions), ${tookSeconds} s; kills landed in: ${hitStates.join(', ') || 'nothing'}\n`,
+          `${lives} lives (${resumedLives} resumed sessions, ${killedBooting} killed while booting or resuming), ${tookSeconds} s; ` +
+          `kills landed in: ${hitStates.join(', ') || 'nothing'}\n`,
       );
       expect(finished, `the last life did not finish (seed ${seed}):\n${last.stderr.slice(-3_000)}`).toBe(0);
       expect(powerCut).toBe(true);

@@ -105,6 +105,31 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
     expect(await deps.sessions.getDispatch(sessionId, 'Detect')).toMatchObject({ status: 'Sent', commandId: 'cmd-that-did-go-out', taskToken: 't3' });
   });
 
+  it('a retried or resumed detection step whose command could not reach the computer is failed the same way, not answered as a success', async () => {
+    const sessionId = await runningSession();
+    await dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't1' });
+    const commandId = (await deps.sessions.getDispatch(sessionId, 'Detect'))?.commandId ?? '';
+    await deps.sessions.completeDispatch(sessionId, 'Detect', { key: 'Detect', commandId, status: 'DeliveryTimedOut', summary: 'the computer did not come online' }, clock.now().toISOString());
+    const answers: string[] = [];
+    const watching: Dependencies = {
+      ...deps,
+      workflow: {
+        ...silentWorkflow,
+        completeTask: (token) => {
+          answers.push(`success ${token}`);
+          return Promise.resolve(true);
+        },
+        failTask: (token, name) => {
+          answers.push(`${name} ${token}`);
+          return Promise.resolve(true);
+        },
+      },
+    };
+    expect(await dispatchCommand(watching, { sessionId, purpose: 'Detect', taskToken: 't2' })).toBe('already-complete');
+    expect(answers).toEqual(['AgentUnreachableError t2']);
+    expect(agent.sent).toHaveLength(1);
+  });
+
   it('resends after the lease when SSM has no record of a command', async () => {
     const sessionId = await runningSession();
     agent.failSend = true;

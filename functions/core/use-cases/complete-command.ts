@@ -90,7 +90,13 @@ export async function completeCommand(deps: Dependencies, input: CompleteCommand
   return result;
 }
 
-async function deliver(deps: Dependencies, taskToken: string, outcome: DispatchOutcome, status: InvocationStatus): Promise<void> {
+/**
+ * Answers the waiting step with a recorded outcome: a detection that could not
+ * reach or run on the computer fails the step (its Catch fails the session with
+ * the reason); everything else completes it. A retried or resumed step that
+ * finds the outcome recorded is answered the same way, through here.
+ */
+export async function deliver(deps: Dependencies, taskToken: string, outcome: DispatchOutcome, status: InvocationStatus): Promise<void> {
   // Detection must reach the computer; an action that could not is recorded on the action and the session goes on.
   const isDetection = !outcome.key.startsWith('Action#');
   const failure =

@@ -1,9 +1,10 @@
 import { AgentUnreachableError, ConflictError, DispatchInProgressError, NotFoundError } from '../errors.js';
 import type { AgentCommand, Dispatch, DispatchKey } from '../model/agent.js';
-import type { Session } from '../model/session.js';
+import type { Action, Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { buildActionCommand, buildDetectionCommand } from './agent-commands.js';
 import { loadSession, log, moveAction, mutateSession, withStage } from './session-updates.js';
+import { deliver } from './complete-command.js';
 import { startAction } from './start-action.js';
 
 export type CommandPurpose = 'Detect' | 'Verify' | 'Action';
@@ -53,17 +54,19 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
 
   let dispatch = await deps.sessions.getDispatch(session.id, key);
   if (!dispatch) {
+    let action: Action | undefined;
     if (input.purpose === 'Action' && input.actionId !== undefined) {
       // starting the action is part of sending its command: one workflow state per action, not three
-      const started = await startAction(deps, session.id, input.actionId);
+      const started = await startAction(deps, session, input.actionId);
       if (!started.run) {
         await deps.workflow.completeTask(input.taskToken, { key, settled: started.status });
         return 'settled';
       }
+      action = started.action;
     }
     if (!(await deps.agent.isOnline(session.agentId))) await handleOffline(deps, session);
     const nonce = deps.ids.next('n');
-    const command = await commandFor(deps, input, key, nonce);
+    const command = await commandFor(deps, session, input, key, nonce, action);
     const now = deps.clock.now();
     const claim = await deps.sessions.claimDispatch({
       sessionId: session.id,
@@ -96,7 +99,8 @@ async function resume(deps: Dependencies, session: Session, input: DispatchComma
     }
   }
   if (dispatch.status === 'Completed' && dispatch.outcome) {
-    await deps.workflow.completeTask(input.taskToken, dispatch.outcome);
+    // the same answer the completion gave: a detection that failed fails this attempt too
+    await deliver(deps, input.taskToken, dispatch.outcome, session.status === 'Cancelled' ? 'Success' : dispatch.outcome.status);
     return 'already-complete';
   }
   if (dispatch.status !== 'Sending') return 'already-running';
@@ -111,7 +115,7 @@ async function resume(deps: Dependencies, session: Session, input: DispatchComma
     if (error instanceof ConflictError) throw new DispatchInProgressError(`another attempt took over ${key} for session ${session.id}`, { cause: error });
     throw error;
   }
-  const command = await commandFor(deps, input, key, dispatch.nonce);
+  const command = await commandFor(deps, session, input, key, dispatch.nonce, undefined);
   const earlier = await deps.agent.findCommand(command.agentId, command.comment, new Date(dispatch.createdAt));
   if (earlier) {
     await recordSent(deps, session.id, key, earlier);
@@ -178,11 +182,18 @@ async function recordSent(deps: Dependencies, sessionId: string, key: DispatchKe
   }
 }
 
-async function commandFor(deps: Dependencies, input: DispatchCommandInput, key: DispatchKey, nonce: string): Promise<AgentCommand> {
-  const session = await loadSession(deps, input.sessionId);
+/** The command for this dispatch, from the session and action the caller has already read. */
+async function commandFor(
+  deps: Dependencies,
+  session: Session,
+  input: DispatchCommandInput,
+  key: DispatchKey,
+  nonce: string,
+  known: Action | undefined,
+): Promise<AgentCommand> {
   if (input.purpose !== 'Action') return buildDetectionCommand(deps, session, key, nonce);
   const actionId = input.actionId ?? '';
-  const action = await deps.sessions.getAction(session.id, actionId);
+  const action = known ?? (await deps.sessions.getAction(session.id, actionId));
   if (!action) throw new NotFoundError('action', `${session.id}/${actionId}`);
   return buildActionCommand(deps, session, action, key, nonce);
 }

@@ -1,4 +1,5 @@
 import { NotFoundError } from '../errors.js';
+import type { Action, Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { log, moveAction } from './session-updates.js';
 
@@ -6,6 +7,8 @@ export interface StartActionResult {
   /** Whether the workflow should send the action's command. */
   readonly run: boolean;
   readonly status: string;
+  /** The action as it stands after starting, for building its command without reading it again. */
+  readonly action: Action;
 }
 
 /**
@@ -14,12 +17,13 @@ export interface StartActionResult {
  * twice; a step repeated after the start answers "run" again, and the
  * dispatch finds the command already sent.
  */
-export async function startAction(deps: Dependencies, sessionId: string, actionId: string): Promise<StartActionResult> {
+export async function startAction(deps: Dependencies, session: Session, actionId: string): Promise<StartActionResult> {
+  const sessionId = session.id;
+  // one Query reads the action and the prerequisites it may be skipped for
   const actions = await deps.sessions.getActions(sessionId);
   const action = actions.find((a) => a.actionId === actionId);
   if (!action) throw new NotFoundError('action', `${sessionId}/${actionId}`);
-  const session = await deps.sessions.getSession(sessionId);
-  if (session?.status === 'Cancelled') {
+  if (session.status === 'Cancelled') {
     // cancelled during execution: the next action does not start
     if (action.status === 'NotStarted') {
       await moveAction(deps, sessionId, actionId, ['NotStarted'], {
@@ -29,10 +33,10 @@ export async function startAction(deps: Dependencies, sessionId: string, actionI
         endedAt: deps.clock.now().toISOString(),
       }).catch(() => undefined);
     }
-    return { run: false, status: 'Cancelled' };
+    return { run: false, status: 'Cancelled', action };
   }
-  if (action.status === 'PerformingAction') return { run: true, status: action.status };
-  if (action.status !== 'NotStarted') return { run: false, status: action.status };
+  if (action.status === 'PerformingAction') return { run: true, status: action.status, action };
+  if (action.status !== 'NotStarted') return { run: false, status: action.status, action };
 
   const now = deps.clock.now().toISOString();
   const failedPrerequisite = actions.find(
@@ -40,18 +44,18 @@ export async function startAction(deps: Dependencies, sessionId: string, actionI
   );
   if (failedPrerequisite) {
     await log(deps, sessionId, 'Action', `${action.type} ${action.itemName} skipped: ${failedPrerequisite.itemName} did not succeed`, { actionId });
-    await moveAction(deps, sessionId, actionId, ['NotStarted'], {
+    const skipped = await moveAction(deps, sessionId, actionId, ['NotStarted'], {
       status: 'Skipped',
       result: 'Failed',
       resultStage: 'Execution',
       resultReason: `prerequisite ${failedPrerequisite.itemName} (${failedPrerequisite.type}) did not succeed`,
       endedAt: now,
     });
-    return { run: false, status: 'Skipped' };
+    return { run: false, status: 'Skipped', action: skipped };
   }
   if (action.type === 'TaskMonitor') {
     // monitoring reports what detection found; nothing runs on the computer
-    await moveAction(deps, sessionId, actionId, ['NotStarted'], {
+    const observed = await moveAction(deps, sessionId, actionId, ['NotStarted'], {
       status: 'Complete',
       result: 'Success',
       resultStage: 'Execution',
@@ -59,9 +63,9 @@ export async function startAction(deps: Dependencies, sessionId: string, actionI
       startedAt: now,
       endedAt: now,
     });
-    return { run: false, status: 'Complete' };
+    return { run: false, status: 'Complete', action: observed };
   }
-  await moveAction(deps, sessionId, actionId, ['NotStarted'], { status: 'PerformingAction', startedAt: now });
+  const started = await moveAction(deps, sessionId, actionId, ['NotStarted'], { status: 'PerformingAction', startedAt: now });
   await log(deps, sessionId, 'Action', `${action.type} ${action.itemName}${action.toVersion ? ` ${action.toVersion}` : ''} started`, { actionId });
-  return { run: true, status: 'PerformingAction' };
+  return { run: true, status: 'PerformingAction', action: started };
 }
