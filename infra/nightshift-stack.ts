@@ -7,6 +7,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -210,7 +211,10 @@ export class NightshiftStack extends Stack {
       );
     }
     // CancelCommand has no resource-level permissions; the handler cancels only its own session's commands
-    fn('cancel-session').addToRolePolicy(new iam.PolicyStatement({ sid: 'CancelRunningCommands', actions: ['ssm:CancelCommand'], resources: ['*'] }));
+    // start-session cancels a session it supersedes
+    for (const name of ['cancel-session', 'start-session']) {
+      fn(name).addToRolePolicy(new iam.PolicyStatement({ sid: 'CancelRunningCommands', actions: ['ssm:CancelCommand'], resources: ['*'] }));
+    }
     new events.Rule(this, 'ReconcileCommandsSchedule', {
       description: 'Completes agent commands whose status event was lost',
       schedule: events.Schedule.rate(RECONCILE_EVERY),
@@ -230,6 +234,18 @@ export class NightshiftStack extends Stack {
     // the sweeper starts executions; execution names are session ids, so a start that did happen is refused, not doubled
     fn('sweep-sessions').addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(fn('sweep-sessions'));
+
+    // Rules and Scheduler invoke these asynchronously: their own retry policies cover delivery only. What a
+    // handler still fails after Lambda's retries lands here instead of being dropped.
+    const handlerFailures = new sqs.Queue(this, 'AsyncHandlerFailures', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(handlerFailures).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter destination.' });
+    for (const name of ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions']) {
+      fn(name).configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.SqsDestination(handlerFailures) });
+    }
 
     const deadLetters = new sqs.Queue(this, 'CommandEventsDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -299,7 +315,7 @@ export class NightshiftStack extends Stack {
 
     const scheduleArns = this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.name ?? ''}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     // gate arms, postpone moves, run-now and cancel clear, window-timer re-arms an early timer, a dead execution's timer goes with it
-    for (const name of ['gate-session', 'postpone-session', 'run-session-now', 'cancel-session', 'window-timer', 'execution-ended']) {
+    for (const name of ['gate-session', 'postpone-session', 'run-session-now', 'cancel-session', 'start-session', 'window-timer', 'execution-ended']) {
       const handler = fn(name);
       handler.addEnvironment('WINDOW_TIMER_GROUP', group.name ?? '');
       handler.addEnvironment('WINDOW_TIMER_TARGET_ARN', windowTimerArn);
@@ -316,7 +332,7 @@ export class NightshiftStack extends Stack {
       );
     }
     // the gate answers its own token when it need not wait; run-now, cancel and the timer answer a parked one
-    for (const name of ['gate-session', 'run-session-now', 'cancel-session', 'window-timer']) fn(name).addToRolePolicy(answerTaskTokens);
+    for (const name of ['gate-session', 'run-session-now', 'cancel-session', 'start-session', 'window-timer']) fn(name).addToRolePolicy(answerTaskTokens);
   }
 
   private handlerFunction(

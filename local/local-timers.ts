@@ -98,7 +98,9 @@ export class LocalTimers implements WindowTimerPort {
         if (attempts >= (this.options.maxAttempts ?? 5)) {
           this.options.logger.error('window timer dead-lettered', { sessionId: timer.sessionId, attempts, error: message });
         } else if (!this.timers.has(timer.sessionId)) {
-          this.timers.set(timer.sessionId, { ...timer, attempts });
+          // retried later on the runtime clock, backing off, as Scheduler's retry policy does
+          const retryAt = new Date(this.options.clock.now().getTime() + 2 ** attempts * 1000).toISOString();
+          this.timers.set(timer.sessionId, { ...timer, at: retryAt, attempts });
           await this.save();
         }
       }
@@ -108,7 +110,8 @@ export class LocalTimers implements WindowTimerPort {
   /** Writes the whole set to a temporary file and renames it over the old one, so a crash never leaves half a file. */
   private save(): Promise<void> {
     const snapshot = JSON.stringify([...this.timers.values()]);
-    this.saving = this.saving.then(async () => {
+    // one failed write must not poison every later one: each save starts from the last, whatever became of it
+    this.saving = this.saving.catch(() => undefined).then(async () => {
       await mkdir(path.dirname(this.options.file), { recursive: true });
       const temporary = `${this.options.file}.tmp`;
       await writeFile(temporary, snapshot);

@@ -109,24 +109,27 @@ export class DynamoSessionStore implements SessionStore {
     return items.map((item) => toEntity<Session>(item));
   }
 
-  async claimComputer(computerId: string, sessionId: string, replacing: string | undefined): Promise<{ holder: string }> {
+  async claimComputer(computerId: string, sessionId: string, replacing: string | undefined, now: string): Promise<{ holder: string; claimedAt: string }> {
     // One item per computer names its active session. Taking it is one conditional write: free, already ours
     // (a retried start), or held by the session the caller found finished. The claim is never released on
     // purpose: a finished holder is as good as none, so no session end has to remember to let go.
     try {
       await this.table.update({
         key: { PK: `COMPUTER#${computerId}`, SK: ACTIVE_SESSION_SK },
-        set: { entity: 'ActiveSession', computerId, sessionId },
+        set: { entity: 'ActiveSession', computerId, sessionId, claimedAt: now },
         condition: `attribute_not_exists(PK) OR #holder = :mine${replacing === undefined ? '' : ' OR #holder = :replacing'}`,
         conditionNames: { '#holder': 'sessionId' },
         conditionValues: { ':mine': sessionId, ...(replacing === undefined ? {} : { ':replacing': replacing }) },
         conflict: `computer ${computerId} has another active session`,
       });
-      return { holder: sessionId };
+      return { holder: sessionId, claimedAt: now };
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       const item = await this.table.get(`COMPUTER#${computerId}`, ACTIVE_SESSION_SK);
-      return { holder: typeof item?.sessionId === 'string' ? item.sessionId : sessionId };
+      return {
+        holder: typeof item?.sessionId === 'string' ? item.sessionId : sessionId,
+        claimedAt: typeof item?.claimedAt === 'string' ? item.claimedAt : now,
+      };
     }
   }
 

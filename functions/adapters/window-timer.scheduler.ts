@@ -21,11 +21,23 @@ export interface WindowTimerSettings {
   readonly deadLetterQueueArn: string;
 }
 
-/** Scheduler names allow 64 characters; session ids are at most 64 too, so the prefix stays short. */
-export const windowTimerName = (sessionId: string): string => `w-${sessionId}`.slice(0, 64);
+/**
+ * The schedule is named after the session alone: session ids (at most 64 of
+ * `A-Za-z0-9_-`) are valid Scheduler names as they are, and the group holds
+ * nothing else, so no prefix (and no truncation that could let two sessions
+ * share a timer) is needed.
+ */
+export const windowTimerName = (sessionId: string): string => sessionId;
 
-/** `at()` takes a local time without zone or fraction; the zone goes in ScheduleExpressionTimezone. */
-const atExpression = (at: string): string => `at(${new Date(at).toISOString().slice(0, 19)})`;
+const MINUTE_MS = 60_000;
+
+/**
+ * `at()` takes a local time without zone or fraction (the zone goes in
+ * ScheduleExpressionTimezone), and Scheduler keeps time to the minute: the
+ * instant is rounded up to the next whole minute, so the timer never fires
+ * before the window it opens.
+ */
+export const atExpression = (at: string): string => `at(${new Date(Math.ceil(Date.parse(at) / MINUTE_MS) * MINUTE_MS).toISOString().slice(0, 19)})`;
 
 /**
  * Window timers on EventBridge Scheduler: one `at()` schedule per waiting
@@ -53,7 +65,7 @@ export class SchedulerWindowTimers implements WindowTimerPort {
         RoleArn: this.settings.roleArn,
         Input: JSON.stringify({ sessionId }),
         DeadLetterConfig: { Arn: this.settings.deadLetterQueueArn },
-        // a timer that cannot wake its session is retried for a day; the workflow's own timeout is the last resort
+        // delivery to window-timer is retried for a day; what its own runs fail goes to its async-invoke destination
         RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 },
       },
       Description: `Opens the maintenance window of session ${sessionId}`,

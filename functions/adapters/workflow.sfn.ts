@@ -16,6 +16,9 @@ import { translateAwsError } from './aws-errors.js';
 const isGoneToken = (error: unknown): boolean =>
   error instanceof TaskDoesNotExist || error instanceof TaskTimedOut || error instanceof InvalidToken;
 
+/** Clock skew between this function and Step Functions that still counts as "started by this call". */
+const EARLIER_START_TOLERANCE_MS = 5_000;
+
 export class StepFunctionsWorkflow implements WorkflowPort {
   constructor(
     private readonly client: SFNClient,
@@ -25,15 +28,19 @@ export class StepFunctionsWorkflow implements WorkflowPort {
   async startSession(sessionId: string): Promise<{ alreadyRunning: boolean }> {
     if (!this.stateMachineArn) throw new ConfigurationError('STATE_MACHINE_ARN is not set for this function');
     try {
-      // The execution name is the session id: Step Functions refuses a second execution with the same name.
-      await this.client.send(
+      // The execution name is the session id: Step Functions refuses a second execution with the same name,
+      // except that a start with the same name and input while the first still runs is answered as a success,
+      // with the first one's start date. A start date from before this call means it was already running.
+      const calledAtMs = Date.now();
+      const started = await this.client.send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
           name: sessionId,
           input: JSON.stringify({ sessionId }),
         }),
       );
-      return { alreadyRunning: false };
+      const startedAtMs = started.startDate?.getTime();
+      return { alreadyRunning: startedAtMs !== undefined && startedAtMs < calledAtMs - EARLIER_START_TOLERANCE_MS };
     } catch (error) {
       if (error instanceof ExecutionAlreadyExists) return { alreadyRunning: true };
       throw translateAwsError(error, `starting session ${sessionId}`);

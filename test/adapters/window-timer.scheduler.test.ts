@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SchedulerWindowTimers, windowTimerName } from '../../functions/adapters/window-timer.scheduler.js';
+import { SchedulerWindowTimers, atExpression, windowTimerName } from '../../functions/adapters/window-timer.scheduler.js';
 import { ConfigurationError, TransientError } from '../../functions/core/errors.js';
 
 const scheduler = mockClient(SchedulerClient);
@@ -64,6 +64,18 @@ describe('window timers on EventBridge Scheduler (SDK mocked: no local twin for 
     scheduler.on(DeleteScheduleCommand).rejectsOnce(notFound()).rejects(new ThrottlingException({ message: 'slow down', Message: 'slow down', $metadata: {} }));
     await expect(timers.clear('ses_1')).resolves.toBeUndefined();
     await expect(timers.clear('ses_1')).rejects.toBeInstanceOf(TransientError);
+  });
+
+  it('rounds the instant up to the next whole minute (Scheduler keeps time to the minute), never down', () => {
+    expect(atExpression('2026-12-01T21:30:00.000Z')).toBe('at(2026-12-01T21:30:00)');
+    expect(atExpression('2026-12-01T21:30:00.001Z')).toBe('at(2026-12-01T21:31:00)');
+    expect(atExpression('2026-12-01T23:59:59.500+00:00')).toBe('at(2026-12-02T00:00:00)');
+  });
+
+  it('names the timer after the whole session id: two long ids differing at the end get two timers', () => {
+    const stem = 'sched-contoso-weekly-2026-11-30T22:00Z-workstation'.replace(/:/g, '').padEnd(62, 'x');
+    expect(windowTimerName(`${stem}-1`)).not.toBe(windowTimerName(`${stem}-2`));
+    expect(windowTimerName(`${stem}-1`)).toMatch(/^[0-9A-Za-z_.-]{1,64}$/);
   });
 
   it('refuses to arm timers from a function that was not given the timer settings', async () => {

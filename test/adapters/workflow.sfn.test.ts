@@ -25,6 +25,13 @@ describe('the Step Functions workflow adapter (SDK mocked: no local twin for the
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: 'ses_1', input: '{"sessionId":"ses_1"}' });
   });
 
+  it('recognises an execution already running under the same name and input (which Step Functions answers as a success)', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date(Date.now() - 10 * 60_000) });
+    expect(await workflow.startSession('ses_2')).toEqual({ alreadyRunning: true });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+    expect(await workflow.startSession('ses_3')).toEqual({ alreadyRunning: false });
+  });
+
   it('reports a token that no longer waits as not delivered instead of failing', async () => {
     sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'gone', $metadata: {} }));
     expect(await workflow.completeTask('token', { ok: true })).toBe(false);

@@ -118,13 +118,24 @@ describe('the CDK stack and the local runtime run the same state machine and han
       .filter((fn) => JSON.stringify(fn.Properties.Environment).includes('WINDOW_TIMER_DLQ_ARN'))
       .map(handlerTagOf)
       .sort();
-    expect(withTimers).toEqual(['cancel-session', 'execution-ended', 'gate-session', 'postpone-session', 'run-session-now', 'window-timer']);
+    expect(withTimers).toEqual(['cancel-session', 'execution-ended', 'gate-session', 'postpone-session', 'run-session-now', 'start-session', 'window-timer']);
     // the timers' target is named, not referenced, so window-timer can re-arm itself without a dependency cycle
     expect(functions.find((fn) => handlerTagOf(fn) === 'window-timer')?.Properties.FunctionName).toBe('Test-window-timer');
     const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
     const scheduling = policies.filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('scheduler:CreateSchedule'));
     expect(scheduling).toHaveLength(withTimers.length);
     for (const policy of scheduling) expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain(':schedule/Test-windows/*');
+  });
+
+  it('keeps what an asynchronously invoked handler still fails after its retries, instead of dropping it', () => {
+    const logicalIdOf = (handler: string) => Object.entries(resources).find(([, r]) => handlerTagOf(r) === handler)?.[0];
+    for (const handler of ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions']) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalIdOf(handler) },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      });
+    }
   });
 
   it('lets only the dispatch handler send commands, and only with the two run-script documents', () => {

@@ -67,6 +67,21 @@ describe('no session is left stuck or orphaned', () => {
     expect(await rt.deps.sessions.getSession(sessionId)).toEqual(session);
   });
 
+  it('a cancelled session whose execution dies before its report is closed: actions ended, endedAt set, timer cleared', async () => {
+    const rt = await fleet();
+    const { sessionId } = await rt.startSession(computerId, undefined, { executeAt: new Date(clock.now().getTime() + 60 * MINUTE).toISOString() });
+    await until(() => rt.timers.armed().length === 1);
+    // cancelled as far as the record goes, but the workflow never got to its report (aborted in the console)
+    const parked = await rt.deps.sessions.getSession(sessionId);
+    await rt.deps.sessions.updateSession(sessionId, parked?.version ?? 0, { status: 'Cancelled', cancelled: { at: clock.now().toISOString(), by: operator } }, clock.now().toISOString());
+    expect(await rt.invoke('execution-ended', { detail: { name: sessionId, status: 'ABORTED' } })).toEqual({ recorded: true });
+    const session = await rt.deps.sessions.getSession(sessionId);
+    expect(session).toMatchObject({ status: 'Cancelled', endedAt: clock.now().toISOString() });
+    expect((await rt.deps.sessions.getActions(sessionId)).map((a) => [a.status, a.result])).toEqual([['Cancelled', 'Cancelled']]);
+    expect(rt.timers.armed()).toEqual([]);
+    expect(await rt.invoke('execution-ended', { detail: { name: sessionId, status: 'ABORTED' } })).toEqual({ recorded: false });
+  });
+
   it('a session whose workflow start was throttled is started by the sweeper a minute later, once', async () => {
     const rt = await fleet();
     const start = vi.spyOn(rt.workflow, 'startSession').mockRejectedValueOnce(new TransientError('StartExecution throttled'));
@@ -120,6 +135,40 @@ describe('starting sessions: idempotency keys and one active session per compute
     await expect(startSession(rt.deps, { computerId: second, sessionId: 'key-1', options, by: operator })).rejects.toThrow(ConflictError);
     await expect(startSession(rt.deps, { computerId: first, sessionId: 'key-1', options: later(90), by: operator })).rejects.toThrow(/other options/);
     expect(await rt.deps.sessions.listSessionsByComputer(second, 10)).toEqual([]);
+  });
+
+  it('a retry with the same key matches however the stored options come back ordered (DynamoDB keeps no map key order)', async () => {
+    const rt = await fleet();
+    const options = later(60);
+    await startSession(rt.deps, { computerId: first, sessionId: 'key-a', options, by: operator });
+    const stored = await rt.deps.sessions.getSession('key-a');
+    if (!stored) throw new Error('no session key-a');
+    const reversed = Object.fromEntries(Object.entries(stored.options).reverse()) as typeof stored.options;
+    await rt.deps.sessions.createSession({ ...stored, id: 'key-b', options: reversed });
+    expect(Object.keys((await rt.deps.sessions.getSession('key-b'))?.options ?? {})).toEqual(Object.keys(reversed));
+    expect(await startSession(rt.deps, { computerId: first, sessionId: 'key-b', options, by: operator })).toMatchObject({ created: false, existing: 'SameRequest' });
+  });
+
+  it('a start landing between another start’s claim and its create answers with that session, never a second one', async () => {
+    const rt = await fleet();
+    const store = rt.deps.sessions;
+    const create = store.createSession.bind(store);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const spy = vi.spyOn(store, 'createSession').mockImplementationOnce(async (session) => {
+      await held;
+      return create(session);
+    });
+    const winner = startSession(rt.deps, { computerId: second, sessionId: 'race-a', options: later(60), by: operator });
+    await until(() => spy.mock.calls.length === 1);
+    expect(await startSession(rt.deps, { computerId: second, sessionId: 'race-b', options: later(60), by: operator })).toEqual({
+      sessionId: 'race-a',
+      created: false,
+      existing: 'ComputerBusy',
+    });
+    release();
+    expect(await winner).toEqual({ sessionId: 'race-a', created: true });
+    expect((await store.listSessionsByComputer(second, 10)).map((s) => s.id)).toEqual(['race-a']);
   });
 
   it('a second start for a busy computer answers with its unfinished session; supersede cancels it and starts anew', async () => {

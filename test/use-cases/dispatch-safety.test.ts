@@ -17,12 +17,16 @@ import { manualClock, sequentialIds } from '../support/fleet.js';
 /** An agent that records what it was asked, and whose "did a command go out?" answer the test sets. */
 class RecordingAgent implements AgentPort {
   sent: AgentCommand[] = [];
+  cancelled: string[] = [];
   earlier: string | undefined;
   failSend = false;
-  send(command: AgentCommand): Promise<{ commandId: string }> {
-    if (this.failSend) return Promise.reject(new Error('the Lambda died right here'));
+  /** Runs while the command is on its way: what else happens in that moment. */
+  duringSend: () => Promise<unknown> = () => Promise.resolve();
+  async send(command: AgentCommand): Promise<{ commandId: string }> {
+    if (this.failSend) throw new Error('the Lambda died right here');
     this.sent.push(command);
-    return Promise.resolve({ commandId: `cmd-${this.sent.length}` });
+    await this.duringSend();
+    return { commandId: `cmd-${this.sent.length}` };
   }
   getInvocation(commandId: string, agentId: string): Promise<AgentInvocation> {
     return Promise.resolve({ commandId, agentId, status: 'InProgress', responseCode: -1, stdout: '', stderr: '', stdoutTruncated: false, comment: '' });
@@ -33,7 +37,8 @@ class RecordingAgent implements AgentPort {
   isOnline(): Promise<boolean> {
     return Promise.resolve(true);
   }
-  cancel(): Promise<void> {
+  cancel(commandId: string): Promise<void> {
+    this.cancelled.push(commandId);
     return Promise.resolve();
   }
 }
@@ -128,6 +133,20 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
     expect(await dispatchCommand(watching, { sessionId, purpose: 'Detect', taskToken: 't2' })).toBe('already-complete');
     expect(answers).toEqual(['AgentUnreachableError t2']);
     expect(agent.sent).toHaveLength(1);
+  });
+
+  it('an action whose command goes out just as its session is cancelled is stopped at once, not left to run', async () => {
+    const sessionId = await runningSession();
+    await deps.sessions.createActions(sessionId, [
+      { sessionId, actionId: '001', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', toVersion: '1.0', dependsOn: [], critical: true, status: 'NotStarted', result: 'Pending' },
+    ]);
+    // the cancel lands after this step read the session, before its command id is recorded: cancel finds nothing to stop
+    agent.duringSend = async () => {
+      const current = await deps.sessions.getSession(sessionId);
+      await deps.sessions.updateSession(sessionId, current?.version ?? 0, { status: 'Cancelled' }, clock.now().toISOString());
+    };
+    expect(await dispatchCommand(deps, { sessionId, purpose: 'Action', actionId: '001', taskToken: 't1' })).toBe('sent');
+    expect(agent.cancelled).toEqual(['cmd-1']);
   });
 
   it('resends after the lease when SSM has no record of a command', async () => {

@@ -44,6 +44,7 @@ describe('stale and illegal transitions are rejected, never applied', () => {
       sessions: new DynamoSessionStore(dynamo.table),
       sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
       clock: manualClock(),
+      windowTimers: { set: () => Promise.resolve(), clear: () => Promise.resolve() },
     } as unknown as Dependencies;
   });
   afterAll(() => close());
@@ -79,10 +80,15 @@ describe('stale and illegal transitions are rejected, never applied', () => {
     }
   });
 
-  it('refuses to postpone or move a session whose execution started', async () => {
-    const session = await sessionIn('Running', { stages: { ...newStages(), Execution: { status: 'Running' } } });
+  it('refuses to postpone a session whose execution started; run-now there is already satisfied and changes nothing', async () => {
+    const startedAt = '2026-11-23T22:00:00.000Z';
+    const session = await sessionIn('Running', { stages: { ...newStages(), Execution: { status: 'Running', startedAt } } });
     await expect(postponeSession(deps, { sessionId: session.id, by: someone })).rejects.toThrow('execution has already started, so it can no longer be postponed');
-    await expect(runSessionNow(deps, { sessionId: session.id, by: someone })).rejects.toThrow('execution has already started, so it can no longer be moved');
+    // the retry of a run-now that started execution but failed before waking the gate must not be refused
+    expect(await runSessionNow(deps, { sessionId: session.id, by: someone })).toEqual({ executeAt: startedAt });
+    expect((await deps.sessions.getSession(session.id))?.version).toBe(session.version);
+    const finished = await sessionIn('Running', { stages: { ...newStages(), Execution: { status: 'Succeeded' } } });
+    await expect(runSessionNow(deps, { sessionId: finished.id, by: someone })).rejects.toThrow('execution has already started, so it can no longer be moved');
   });
 
   it('refuses an illegal action status change', async () => {

@@ -43,9 +43,10 @@ export interface SessionStore {
   /**
    * Makes `sessionId` the computer's one active session, if no session holds
    * it, it holds it already, or `replacing` (a holder the caller found
-   * finished or superseded) still does. Returns the holder after the attempt.
+   * finished or superseded) still does. Returns the holder after the attempt
+   * and when it claimed.
    */
-  claimComputer(computerId: string, sessionId: string, replacing: string | undefined): Promise<{ holder: string }>;
+  claimComputer(computerId: string, sessionId: string, replacing: string | undefined, now: string): Promise<{ holder: string; claimedAt: string }>;
 
   /** Writes the planned actions; actions an earlier attempt already wrote are left as they are. */
   createActions(sessionId: string, actions: readonly Action[]): Promise<void>;

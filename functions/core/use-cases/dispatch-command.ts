@@ -141,6 +141,14 @@ async function send(
   const { commandId } = await deps.agent.send(command);
   await recordSent(deps, session.id, key, commandId);
   deps.logger.info('command sent', { sessionId: session.id, computerId: session.computerId, key, commandId });
+  if (input.purpose === 'Action') {
+    // a cancel that landed after this step read the session found no command to stop yet: stop it now
+    const current = await deps.sessions.getSession(session.id);
+    if (current?.status === 'Cancelled') {
+      await deps.agent.cancel(commandId, session.agentId);
+      await log(deps, session.id, 'Agent', `cancelled the command that started as the session was cancelled (${key})`);
+    }
+  }
   return result;
 }
 

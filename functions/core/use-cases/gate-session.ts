@@ -60,6 +60,9 @@ export async function gateSession(deps: Dependencies, sessionId: string, taskTok
   return { decision };
 }
 
+/** Scheduler keeps time to the minute; a re-armed timer is set at least this far ahead. */
+const REARM_MIN_AHEAD_MS = 60_000;
+
 export type WakeResult = 'woken' | 'not-waiting' | 'still-waiting';
 
 /**
@@ -93,7 +96,9 @@ export async function windowTimerFired(deps: Dependencies, sessionId: string): P
   const result = await wakeGate(deps, sessionId);
   if (result === 'still-waiting') {
     const session = await deps.sessions.getSession(sessionId);
-    if (session?.executeAt) await deps.windowTimers.set(sessionId, session.executeAt);
+    // never for a time that is about to pass: a timer re-armed inside its own firing must still be ahead of it
+    const notBeforeMs = deps.clock.now().getTime() + REARM_MIN_AHEAD_MS;
+    if (session?.executeAt) await deps.windowTimers.set(sessionId, new Date(Math.max(Date.parse(session.executeAt), notBeforeMs)).toISOString());
   }
   return { result };
 }

@@ -94,7 +94,17 @@ export async function recordExecutionEnded(
   input: { sessionId: string; status: ExecutionEndStatus; error?: string | undefined; cause?: string | undefined },
 ): Promise<{ recorded: boolean }> {
   const session = await deps.sessions.getSession(input.sessionId);
-  if (!session || isFinalSessionStatus(session.status)) return { recorded: false };
+  if (!session) return { recorded: false };
+  if (session.status === 'Cancelled' && session.endedAt === undefined) {
+    // cancelled, but its workflow died before Report closed it: close it here
+    const now = deps.clock.now().toISOString();
+    await closeUnfinishedActions(deps, input.sessionId, `the session was cancelled by ${session.cancelled?.by.name ?? 'request'}`);
+    const { written } = await mutateSessionReporting(deps, input.sessionId, (s) => (s.endedAt === undefined ? { endedAt: now } : undefined));
+    await deps.windowTimers.clear(input.sessionId);
+    if (written) await log(deps, input.sessionId, 'Stage', `session ended Cancelled (its workflow ended ${input.status})`);
+    return { recorded: written };
+  }
+  if (isFinalSessionStatus(session.status)) return { recorded: false };
   const errorName = input.status === 'TIMED_OUT' ? 'States.Timeout' : input.status === 'ABORTED' ? 'ExecutionAborted' : (input.error ?? 'ExecutionFailed');
   await recordFailure(deps, input.sessionId, { Error: errorName, Cause: input.cause ?? `the session's workflow execution ended ${input.status}` });
   await deps.windowTimers.clear(input.sessionId);

@@ -70,8 +70,9 @@ export async function postponeSession(deps: Dependencies, request: SessionReques
 
 /**
  * Pulls a waiting session's execution to now and wakes its gate at once. A
- * session already due is left as it is (no write, no log line), so repeated
- * or concurrent run-nows act once.
+ * session already due, or already executing, is left as it is (no write, no
+ * log line), so repeated or concurrent run-nows act once, and the retry of one
+ * that failed half-way finishes its work.
  */
 export async function runSessionNow(deps: Dependencies, request: SessionRequest): Promise<{ executeAt: string }> {
   const now = deps.clock.now();
@@ -80,6 +81,8 @@ export async function runSessionNow(deps: Dependencies, request: SessionRequest)
     request.sessionId,
     (s) => {
       refuseWhenEnded(s);
+      // started already (possibly by an earlier run-now that failed before it could wake the gate): just wake it again
+      if (s.stages.Execution.status === 'Running') return undefined;
       refuseWhenExecuting(s, 'run now');
       if (s.status !== 'Postponed' && s.executeAt !== undefined && Date.parse(s.executeAt) <= now.getTime()) return undefined;
       return { status: s.status === 'Postponed' ? 'Running' : s.status, executeAt: now.toISOString() };
@@ -89,7 +92,7 @@ export async function runSessionNow(deps: Dependencies, request: SessionRequest)
   if (written) await log(deps, request.sessionId, 'Request', 'maintenance moved to now', { by: request.by });
   await wakeGate(deps, request.sessionId);
   await deps.windowTimers.clear(request.sessionId);
-  return { executeAt: session.executeAt ?? now.toISOString() };
+  return { executeAt: session.stages.Execution.startedAt ?? session.executeAt ?? now.toISOString() };
 }
 
 /**

@@ -105,7 +105,7 @@ async function sameRequestAgain(deps: Dependencies, command: StartSessionCommand
   if (earlier.computerId !== command.computerId) {
     throw new ConflictError(`session id ${earlier.id} is already used by a session for another computer`);
   }
-  if (JSON.stringify(earlier.options) !== JSON.stringify(command.options)) {
+  if (!sameOptions(earlier.options, command.options)) {
     throw new ConflictError(`session id ${earlier.id} is already used by a session with other options`);
   }
   await deps.workflow.startSession(earlier.id);
@@ -113,20 +113,41 @@ async function sameRequestAgain(deps: Dependencies, command: StartSessionCommand
   return { sessionId: earlier.id, created: false, existing: 'SameRequest' };
 }
 
+/**
+ * A claim whose session record is not there yet belongs to a start still
+ * between its claim and its create: busy for this long, after which the start
+ * that claimed it is taken to have died.
+ */
+const CLAIM_WITHOUT_SESSION_SECONDS = 60;
+
 /** Takes the computer's active-session claim for `sessionId`; answers with the busy session when it cannot. */
 async function claimComputer(deps: Dependencies, command: StartSessionCommand, sessionId: string): Promise<StartSessionResult | undefined> {
+  const now = deps.clock.now();
   for (let attempt = 0; attempt < 3; attempt++) {
-    const { holder } = await deps.sessions.claimComputer(command.computerId, sessionId, undefined);
+    const { holder, claimedAt } = await deps.sessions.claimComputer(command.computerId, sessionId, undefined, now.toISOString());
     if (holder === sessionId) return undefined;
     const active = await deps.sessions.getSession(holder);
-    if (active && !isFinalSessionStatus(active.status)) {
-      if (!command.supersede) return { sessionId: active.id, created: false, existing: 'ComputerBusy' };
+    const starting = !active && now.getTime() - Date.parse(claimedAt) < CLAIM_WITHOUT_SESSION_SECONDS * 1000;
+    if (starting || (active && !isFinalSessionStatus(active.status))) {
+      if (!command.supersede || !active) return { sessionId: holder, created: false, existing: 'ComputerBusy' };
       await cancelSession(deps, { sessionId: active.id, by: command.by });
       await log(deps, active.id, 'Request', 'superseded by a new session for the same computer', { by: command.by });
     }
-    const retaken = await deps.sessions.claimComputer(command.computerId, sessionId, holder);
+    const retaken = await deps.sessions.claimComputer(command.computerId, sessionId, holder, now.toISOString());
     if (retaken.holder === sessionId) return undefined;
     // another start took it between our two writes: look at that one
   }
   throw new ConflictError(`computer ${command.computerId} is being started by several requests at once; try again`);
+}
+
+/**
+ * The same options, whatever order their keys come back in: DynamoDB does not
+ * keep the order of a map's keys, so comparing JSON text would refuse a retry.
+ */
+function sameOptions(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysOf = (value: object) => Object.keys(value).filter((key) => (value as Record<string, unknown>)[key] !== undefined).sort();
+  const [aKeys, bKeys] = [keysOf(a), keysOf(b)];
+  return aKeys.length === bKeys.length && aKeys.every((key, index) => key === bKeys[index] && sameOptions((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
