@@ -237,22 +237,12 @@ export class NightshiftStack extends Stack {
 
     // Rules and Scheduler invoke these asynchronously: their own retry policies cover delivery only. What a
     // handler still fails after Lambda's retries lands here instead of being dropped.
-    const handlerFailures = new sqs.Queue(this, 'AsyncHandlerFailures', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(handlerFailures).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter destination.' });
+    const handlerFailures = this.deadLetterQueue('AsyncHandlerFailures');
     for (const name of ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions']) {
       fn(name).configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.SqsDestination(handlerFailures) });
     }
 
-    const deadLetters = new sqs.Queue(this, 'CommandEventsDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue.' });
+    const deadLetters = this.deadLetterQueue('CommandEventsDeadLetters');
     new events.Rule(this, 'CommandStatusEvents', {
       description: 'SSM Run Command invocations reaching a final status, to complete the waiting session step',
       eventPattern: {
@@ -269,12 +259,7 @@ export class NightshiftStack extends Stack {
       ],
     });
 
-    const executionDeadLetters = new sqs.Queue(this, 'ExecutionEventsDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(executionDeadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue.' });
+    const executionDeadLetters = this.deadLetterQueue('ExecutionEventsDeadLetters');
     new events.Rule(this, 'SessionExecutionEnded', {
       description: 'Session executions that failed, timed out or were aborted: the session is recorded Failed, never left Running',
       eventPattern: {
@@ -299,12 +284,7 @@ export class NightshiftStack extends Stack {
    */
   private windowTimers(fn: (name: string) => NodejsFunction, windowTimerFunctionName: string, answerTaskTokens: iam.PolicyStatement): void {
     const group = new scheduler.CfnScheduleGroup(this, 'WindowTimerGroup', { name: `${this.stackName}-windows` });
-    const deadLetters = new sqs.Queue(this, 'WindowTimerDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue.' });
+    const deadLetters = this.deadLetterQueue('WindowTimerDeadLetters');
     const windowTimerArn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: windowTimerFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const invokerRole = new iam.Role(this, 'WindowTimerInvokerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
@@ -391,6 +371,13 @@ export class NightshiftStack extends Stack {
     this.acknowledgeWildcard(role, `Resource::<${this.logicalIdOf(this.table)}.Arn>/index/*`, "Queries go to this table's own secondary indexes.");
     this.acknowledgeWildcard(role, 'Resource::*', 'X-Ray tracing and the SSM read APIs used here have no resource-level permissions.');
     return fn;
+  }
+
+  /** Where undeliverable events and failed asynchronous runs are kept for two weeks, encrypted. */
+  private deadLetterQueue(id: string): sqs.Queue {
+    const queue = new sqs.Queue(this, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue.' });
+    return queue;
   }
 
   private roleOf(handlerName: string): iam.Role {

@@ -2,16 +2,12 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { everywhere, manualClock, runtimeWithFleet, testComputer, testSoftware } from '../support/fleet.js';
+import { until } from '../support/wait.js';
 
 /** Waits for the runtime to reach a point (a command sent, a status recorded): progress, not a clock. */
-const until = (check: () => boolean | Promise<boolean>) =>
-  vi.waitFor(async () => {
-    if (!(await check())) throw new Error('not yet');
-  }, { timeout: 20_000, interval: 20 });
-
 describe('the sandbox agent behaves like SSM, through the local runtime', () => {
   let runtime: LocalRuntime | undefined;
   afterEach(async () => {

@@ -1,17 +1,13 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { MaintenanceTask } from '../../functions/core/model/catalog.js';
 import type { SessionOptions } from '../../functions/core/model/session.js';
 import type { LogPage } from '../../functions/core/ports/session-log.port.js';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.js';
 import { everywhere, manualClock, runtimeWithFleet, testComputer, testSoftware } from '../support/fleet.js';
-
-const until = (check: () => boolean | Promise<boolean>) =>
-  vi.waitFor(async () => {
-    if (!(await check())) throw new Error('not yet');
-  }, { timeout: 20_000, interval: 20 });
+import { until } from '../support/wait.js';
 
 const HOUR = 3_600_000;
 const operator = { kind: 'Operator', name: 'ops@msp.example' } as const;

@@ -4,14 +4,7 @@ import { sessionOptionsSchema } from '../../functions/core/model/session.js';
 import { startSession } from '../../functions/core/use-cases/start-session.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { everywhere, manualClock, runtimeWithFleet, testComputer, testSoftware } from '../support/fleet.js';
-
-const until = (check: () => boolean | Promise<boolean>) =>
-  vi.waitFor(
-    async () => {
-      if (!(await check())) throw new Error('not yet');
-    },
-    { timeout: 20_000, interval: 20 },
-  );
+import { until } from '../support/wait.js';
 
 const MINUTE = 60_000;
 const operator = { kind: 'Operator', name: 'ops@msp.example' } as const;

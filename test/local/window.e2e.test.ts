@@ -1,19 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, RequestRefusedError } from '../../functions/core/errors.js';
 import type { SessionOptions } from '../../functions/core/model/session.js';
 import { cancelSession, postponeSession, runSessionNow } from '../../functions/core/use-cases/session-requests.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { everywhere, manualClock, runtimeWithFleet, testComputer, testSoftware } from '../support/fleet.js';
-
-const until = (check: () => boolean | Promise<boolean>) =>
-  vi.waitFor(
-    async () => {
-      if (!(await check())) throw new Error('not yet');
-    },
-    { timeout: 30_000, interval: 20 },
-  );
+import { until } from '../support/wait.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -77,7 +77,7 @@ export async function completeCommand(deps: Dependencies, input: CompleteCommand
   }
 
   // a cancelled session's steps finish quietly: the workflow is heading for its end anyway
-  const cancelled = (await deps.sessions.getSession(session.id))?.status === 'Cancelled';
+  const cancelled = session.status === 'Cancelled';
   await deliver(deps, completed.taskToken, outcome, cancelled ? 'Success' : invocation.status);
   await deps.sessions.markTokenDelivered(session.id, dispatch.key);
   deps.logger.info('command completed', {
