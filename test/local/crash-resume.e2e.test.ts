@@ -6,13 +6,31 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildCrashRunner } from '../support/crash-build.js';
-import { CRASH_MACHINES, CRASH_SESSIONS, INTERRUPTED_SOFTWARE } from '../support/crash-fleet.js';
+import { CRASH_MACHINES, CRASH_SESSIONS, INTERRUPTED_MACHINE, INTERRUPTED_SOFTWARE } from '../support/crash-fleet.js';
 import type { CrashReport } from '../support/crash-runner.js';
 
 const KILLS = 20;
 /** A life is killed this long after it was spawned: sometimes while it boots or resumes, mostly while it works. */
 const KILL_AFTER_MS = { min: 150, max: 3_500 };
-const FINAL_LIFE_TIMEOUT_MS = 60_000;
+/**
+ * The last life is given no fixed time: the work the kills left it, at the
+ * speed this machine has right now, decides how long it takes. What it must
+ * do is keep moving: this long without a line from it (no workflow event, no
+ * change in which sessions are unfinished) is a stuck session, however loaded
+ * the machine. A loaded two-core machine leaves a second or two between lines,
+ * and boots a life in ten seconds at worst.
+ */
+const STALL_MS = 30_000;
+/** The fleet's own waits (a window to open, a machine to come online) end this long after t0; no stall before then. */
+const LAST_SCHEDULED_WAIT_MS =
+  1000 *
+  Math.max(
+    ...CRASH_SESSIONS.map((session) => session.expected.executeAfterSeconds ?? 0),
+    ...CRASH_MACHINES.map((machine) => (typeof machine.onlineAfterSeconds === 'number' ? machine.onlineAfterSeconds : 0)),
+  );
+const TEST_TIMEOUT_MS = 180_000;
+/** Kept from the test's timeout for the checks and the clean-up, so a run that never ends still fails with its own message. */
+const CHECKS_MARGIN_MS = 15_000;
 
 /** mulberry32: small, seedable, good enough to pick kill times reproducibly. */
 function prng(seed: number): () => number {
@@ -52,9 +70,14 @@ async function processesMentioning(needle: string): Promise<{ pid: number; pgid:
 
 interface Life {
   readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  /** Its exit code, once it has exited and every line it printed has been read. */
   readonly exited: Promise<number | null>;
   /** The states each session is in right now, as the life's workflow events say. */
   readonly inFlight: Map<string, Set<string>>;
+  /** The sessions not ended yet and their statuses, as the life last said; absent until it says. */
+  unfinished?: Map<string, string>;
+  /** When the life was spawned or last printed a line: how a slow life is told from a stuck one. */
+  progressAt: number;
   report?: CrashReport;
   resumed?: number;
   frozen: boolean;
@@ -67,16 +90,23 @@ function spawnLife(runnerFile: string, dataDir: string, t0Ms: number, env: Recor
     env: { ...process.env, CRASH_DATA_DIR: dataDir, CRASH_T0_MS: String(t0Ms), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const life: Life = { child, exited, inFlight: new Map(), frozen: false, stderr: '' };
+  // 'close', not 'exit': a process can exit before its last lines are read, and a `ready` missed there would count a
+  // life that resumed as one killed while booting
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code: number | null) => resolve(code)));
+  const life: Life = { child, exited, inFlight: new Map(), progressAt: Date.now(), frozen: false, stderr: '' };
   let pending = '';
   child.stdout.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) {
+      life.progressAt = Date.now();
       const [kind, ...rest] = line.split(' ');
       if (kind === 'ready') life.resumed = Number(rest[0]);
+      if (kind === 'unfinished') {
+        const listed = rest[0] === '-' ? [] : (rest[0] ?? '').split(',');
+        life.unfinished = new Map(listed.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+      }
       if (kind === 'frozen') life.frozen = true;
       if (kind === 'report') life.report = JSON.parse(rest.join(' ')) as CrashReport;
       if (kind === 'event') {
@@ -93,6 +123,20 @@ function spawnLife(runnerFile: string, dataDir: string, t0Ms: number, env: Recor
     life.stderr += chunk.toString('utf8');
   });
   return life;
+}
+
+/** The sessions a life had not finished, with their statuses and the workflow states they were in: what a stuck run is about. */
+function describeUnfinished(life: Life): string {
+  if (!life.unfinished) return 'it never said which sessions were unfinished (it had not finished booting and resuming)';
+  if (life.unfinished.size === 0) return 'none, every session had ended, yet the life did not exit (its agent still busy)';
+  return [...life.unfinished]
+    .map(([sessionId, status]) => {
+      const states = life.inFlight.get(sessionId);
+      // a session this life never ran a step of was not resumed, or not started
+      const where = !states ? (status === 'NotStarted' ? '' : ' with no workflow in this life') : states.size > 0 ? ` in ${[...states].join(' > ')}` : '';
+      return `${sessionId} ${status}${where}`;
+    })
+    .join('; ');
 }
 
 describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SIGKILL) at random points and started again', () => {
@@ -127,19 +171,22 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
 
       const nextLife = () => spawnLife(runner.file, dataDir, t0Ms);
 
-      // a power cut: the runtime and every script on the machines die at once, while the slow installer runs
+      // a power cut: the runtime and the slow installer's machine die at once, while that installer runs. That machine
+      // alone: a script the cut happened to stop on another machine would change what its session rightly ends as
+      // (an interrupted restart is Indeterminable, an installer stopped before its work leaves nothing to verify)
+      const interruptedMachineDir = path.join(machinesDir, INTERRUPTED_MACHINE);
       let powerCut = false;
       const cutPowerWhenTheSlowInstallerRuns = async (life: Life | undefined): Promise<void> => {
-        if (powerCut || !existsSync(path.join(machinesDir, 'plain', 'runs', INTERRUPTED_SOFTWARE))) return;
+        if (powerCut || !existsSync(path.join(interruptedMachineDir, 'runs', INTERRUPTED_SOFTWARE))) return;
         powerCut = true;
         life?.child.kill('SIGKILL');
         await life?.exited;
-        for (const { pgid } of await processesMentioning(machinesDir)) killGroup(pgid);
+        for (const { pgid } of await processesMentioning(`${interruptedMachineDir}${path.sep}`)) killGroup(pgid);
       };
 
-      /** Lets a life run until it exits or `until` (then it is still running), cutting the power on the way if its time has come. */
-      const runUntil = async (life: Life, until: number): Promise<void> => {
-        while (Date.now() < until && life.child.exitCode === null && life.child.signalCode === null) {
+      /** Lets a life run until it exits or `stop` says so (then it is still running), cutting the power on the way if its time has come. */
+      const runUntil = async (life: Life, stop: () => boolean): Promise<void> => {
+        while (!stop() && life.child.exitCode === null && life.child.signalCode === null) {
           await cutPowerWhenTheSlowInstallerRuns(life);
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
@@ -152,7 +199,8 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
       for (let kill = 0; kill < KILLS; kill++) {
         const current = nextLife();
         lives++;
-        await runUntil(current, Date.now() + KILL_AFTER_MS.min + random() * (KILL_AFTER_MS.max - KILL_AFTER_MS.min));
+        const killAt = Date.now() + KILL_AFTER_MS.min + random() * (KILL_AFTER_MS.max - KILL_AFTER_MS.min);
+        await runUntil(current, () => Date.now() >= killAt);
         for (const states of current.inFlight.values()) for (const state of states) hits.set(state, (hits.get(state) ?? 0) + 1);
         current.child.kill('SIGKILL');
         await current.exited;
@@ -161,24 +209,41 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
         await cutPowerWhenTheSlowInstallerRuns(undefined);
       }
 
-      // the last life is left to finish; should the power cut still be to come and end it, one more
-      const deadline = Date.now() + FINAL_LIFE_TIMEOUT_MS;
+      // the last life is left to finish, for as long as it keeps making progress; should the power cut still be to
+      // come and end it, one more
+      const finalStartedAt = Date.now();
+      const giveUpAt = startedAt + TEST_TIMEOUT_MS - CHECKS_MARGIN_MS;
+      const quietUntil = t0Ms + LAST_SCHEDULED_WAIT_MS;
+      const stalled = (life: Life) => Date.now() - Math.max(life.progressAt, quietUntil) > STALL_MS;
       let last: Life;
       do {
-        last = nextLife();
+        const current = nextLife();
+        last = current;
         lives++;
-        await runUntil(last, deadline);
-      } while (last.child.signalCode === 'SIGKILL' && Date.now() < deadline);
+        await runUntil(current, () => stalled(current) || Date.now() >= giveUpAt);
+      } while (last.child.signalCode === 'SIGKILL' && Date.now() < giveUpAt);
+      const stoppedBecause =
+        last.child.exitCode !== null || last.child.signalCode !== null
+          ? `it exited (${last.child.exitCode ?? last.child.signalCode})`
+          : stalled(last)
+            ? `it made no progress for ${STALL_MS / 1000} s`
+            : `it was still going at the test's time limit`;
+      // read before the kill: which sessions it left, and where
+      const unfinished = describeUnfinished(last);
       last.child.kill('SIGKILL');
       const finished = await last.exited;
       const tookSeconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+      const lastSeconds = ((Date.now() - finalStartedAt) / 1000).toFixed(1);
       const hitStates = [...hits.entries()].sort((a, b) => b[1] - a[1]).map(([state, count]) => `${state} ${count}`);
       process.stdout.write(
         `crash-resume: seed ${seed}, ${CRASH_SESSIONS.length} sessions on ${CRASH_MACHINES.length} machines, ${KILLS} kills + 1 power cut, ` +
-          `${lives} lives (${resumedLives} resumed sessions, ${killedBooting} killed while booting or resuming), ${tookSeconds} s; ` +
+          `${lives} lives (${resumedLives} resumed sessions, ${killedBooting} killed while booting or resuming), ${tookSeconds} s (the last ${lastSeconds} s); ` +
           `kills landed in: ${hitStates.join(', ') || 'nothing'}\n`,
       );
-      expect(finished, `the last life did not finish (seed ${seed}):\n${last.stderr.slice(-3_000)}`).toBe(0);
+      expect(
+        finished,
+        `the last life did not finish (seed ${seed}): ${stoppedBecause}; unfinished: ${unfinished}\n${last.stderr.slice(-3_000)}`,
+      ).toBe(0);
       expect(powerCut).toBe(true);
       const report = last.report;
       if (!report) throw new Error('the last life printed no report');
@@ -228,7 +293,7 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
       // nothing left behind: no script outlived the last life
       expect(await processesMentioning(machinesDir)).toEqual([]);
     },
-    180_000,
+    TEST_TIMEOUT_MS,
   );
 
   it.each(['before', 'after'] as const)(
@@ -260,4 +325,25 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
     },
     60_000,
   );
+
+  it('a kill inside the write of a running session, which leaves the status index without it, still resumes that session', async () => {
+    const dataDir = await newDataDir();
+    const t0Ms = Date.now();
+    const only = { CRASH_ONLY: 'crash-reboot-1' };
+    const frozen = spawnLife(runner.file, dataDir, t0Ms, { ...only, CRASH_FREEZE_INDEX: '1' });
+    await vi.waitFor(() => {
+      if (!frozen.frozen) throw new Error(`not frozen yet${frozen.child.exitCode === null ? '' : `, exited: ${frozen.stderr}`}`);
+    }, { timeout: 30_000, interval: 20 });
+    frozen.child.kill('SIGKILL');
+    await frozen.exited;
+
+    // no status query finds the session any more; the next life must find it all the same, and finish it
+    const next = spawnLife(runner.file, dataDir, t0Ms, only);
+    const gaveUp = setTimeout(() => next.child.kill('SIGKILL'), 40_000);
+    const finished = await next.exited;
+    clearTimeout(gaveUp);
+    expect(finished, `the next life did not finish; unfinished: ${describeUnfinished(next)}\n${next.stderr.slice(-3_000)}`).toBe(0);
+    expect(next.resumed).toBe(1);
+    expect(next.report?.sessions[0]?.session.status).toBe('Passed');
+  }, 60_000);
 });

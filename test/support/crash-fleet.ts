@@ -54,6 +54,8 @@ export interface CrashMachine {
 
 /** Installs this software, the power cut comes while its installer sleeps: an action interrupted for good. */
 export const INTERRUPTED_SOFTWARE = 'pslow';
+/** The machine that installer runs on: the one the power cut takes down with the runtime. */
+export const INTERRUPTED_MACHINE = 'plain';
 
 export const CRASH_MACHINES: readonly CrashMachine[] = [
   { name: 'plain', agentId: 'i-00000000000c4a501', latencyMs: 150, boots: 0 },

@@ -5,6 +5,7 @@
  * works until every session has ended — unless the test SIGKILLs it first,
  * which is the point. Prints one line per fact the test follows:
  *   `ready <resumed session count>`, `event <session> <type> <state or ->`,
+ *   `unfinished <session>=<status>,…` (or `unfinished -`) whenever that list changes,
  *   `report <json>` (last, once every session has ended).
  * Run through the bundle `crash-build.ts` makes, so a life starts in about a second.
  *
@@ -13,9 +14,13 @@
  * random kill almost never hits: the first action's dispatch is claimed, and
  * its command is not sent yet (`before`) or sent but not recorded (`after`);
  * the life prints `frozen` and waits there to be killed.
+ * `CRASH_FREEZE_INDEX=1` freezes it inside dynalite's write of a running
+ * session's record, where a kill leaves the status index without the session:
+ * its old index entry deleted, the new one and the record not written yet.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { isFinalSessionStatus, type Action, type Session } from '../../functions/core/model/session.js';
 import { createLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
@@ -61,22 +66,58 @@ function freezeFirstActionSend(runtime: LocalRuntime, when: string): void {
   };
 }
 
-/** A machine's next session starts once the one before it on that machine has ended. */
+/** An item as dynalite stores it: attribute values in DynamoDB's JSON. */
+type DynaliteItem = Record<string, { readonly S?: string } | undefined>;
+/** The part of dynalite's internal `db` module every item write goes through: index entries first, then the item. */
+interface DynaliteDb {
+  updateIndexes(store: unknown, table: unknown, existingItem: DynaliteItem | null | undefined, item: DynaliteItem | null | undefined, done: (error?: Error | null) => void): void;
+}
+
+/** Holds the first write to a running session's record forever, at the point where its old status index entry is gone. */
+function freezeInsideStatusIndexWrite(): void {
+  // dynalite's item writes look `updateIndexes` up on this module object each time, so the replacement is the one they call
+  const db = createRequire(import.meta.url)('dynalite/db/index.js') as DynaliteDb;
+  const updateIndexes = db.updateIndexes.bind(db);
+  let frozen = false;
+  db.updateIndexes = (store, table, existingItem, item, done) => {
+    const runningSession = existingItem?.entity?.S === 'Session' && existingItem.GSI2PK?.S === 'STATUS#Running';
+    if (frozen || !runningSession || !item) {
+      updateIndexes(store, table, existingItem, item, done);
+      return;
+    }
+    frozen = true;
+    // the deletes alone (an index update towards no item only deletes), and never the callback that would write the rest
+    updateIndexes(store, table, existingItem, null, () => say('frozen'));
+  };
+}
+
+/** The last `unfinished` line printed, so the line goes out only when the list changes. */
+let unfinishedSaid = '';
+
+/**
+ * A machine's next session starts once the one before it on that machine has
+ * ended. Says which sessions are unfinished, and in which status, whenever that
+ * changes: the work this life has left, and what a test that gives up on it names.
+ */
 async function startDueSessions(runtime: LocalRuntime, t0Ms: number): Promise<boolean> {
-  let allEnded = true;
   const ended = new Set<string>();
+  const unfinished: string[] = [];
   for (const planned of SESSIONS) {
     const session = await runtime.deps.sessions.getSession(planned.sessionId);
     if (session && isFinalSessionStatus(session.status) && session.endedAt !== undefined) {
       ended.add(planned.sessionId);
       continue;
     }
-    allEnded = false;
+    // a final status listed here has no endedAt yet: its Report has not run
+    unfinished.push(`${planned.sessionId}=${session?.status ?? 'NotStarted'}`);
     if (session) continue;
     const before = SESSIONS.slice(0, SESSIONS.indexOf(planned)).filter((s) => s.machine === planned.machine);
     if (before.every((s) => ended.has(s.sessionId))) await start(runtime, planned, t0Ms);
   }
-  return allEnded;
+  const line = `unfinished ${unfinished.join(',') || '-'}`;
+  if (line !== unfinishedSaid) say(line);
+  unfinishedSaid = line;
+  return unfinished.length === 0;
 }
 
 async function start(runtime: LocalRuntime, planned: CrashSession, t0Ms: number): Promise<void> {
@@ -123,6 +164,7 @@ export async function main(): Promise<void> {
   });
   const freeze = process.env.CRASH_FREEZE_SEND;
   if (freeze) freezeFirstActionSend(runtime, freeze);
+  if (process.env.CRASH_FREEZE_INDEX) freezeInsideStatusIndexWrite();
   say(`ready ${runtime.resumed.length}`);
   const marker = path.join(dataDir, 'seeded');
   if (!existsSync(marker)) await seed(runtime, marker);
