@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
@@ -14,7 +15,10 @@ export interface LocalDynamo {
  * disk (LevelDB) and survives restarts; without it, in memory.
  */
 export async function startDynalite(dataDir: string | undefined): Promise<LocalDynamo> {
-  if (dataDir) await mkdir(dataDir, { recursive: true });
+  if (dataDir) {
+    await mkdir(dataDir, { recursive: true });
+    await rebuildSecondaryIndexes(dataDir);
+  }
   const server = dynalite({ ...(dataDir ? { path: dataDir } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -34,5 +38,109 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     await client.send(new CreateTableCommand(createTableInput(tableName)));
+  }
+}
+
+/** The slice of dynalite's `db/index.js` the index rebuild uses: the same functions its writes use. */
+interface DynaliteKeySchemaElement {
+  readonly AttributeName: string;
+  readonly KeyType: string;
+}
+interface DynaliteIndexDefinition {
+  readonly IndexName: string;
+  readonly KeySchema: readonly DynaliteKeySchemaElement[];
+  readonly Projection: { readonly ProjectionType?: string; readonly NonKeyAttributes?: readonly string[] };
+}
+interface DynaliteTableDefinition {
+  readonly TableName: string;
+  readonly KeySchema: readonly DynaliteKeySchemaElement[];
+  readonly AttributeDefinitions: readonly { readonly AttributeName: string; readonly AttributeType: string }[];
+  readonly GlobalSecondaryIndexes?: readonly DynaliteIndexDefinition[];
+  readonly LocalSecondaryIndexes?: readonly DynaliteIndexDefinition[];
+}
+type StoredItem = Record<string, unknown>;
+interface DynaliteDbModule {
+  getIndexActions(
+    indexes: readonly DynaliteIndexDefinition[],
+    existingItem: StoredItem | null,
+    item: StoredItem,
+    table: DynaliteTableDefinition,
+  ): { puts: { index: string; key: string; item: StoredItem }[]; deletes: { index: string; key: string }[] };
+}
+/** The slice of `level` (classic-level) used here; dynalite opens the same folder with JSON values. */
+type LevelBatchOperation = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
+interface LevelRange {
+  readonly gte: string;
+  readonly lt: string;
+}
+interface LevelDatabase {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  keys(range: LevelRange): { all(): Promise<string[]> };
+  values(range: LevelRange): { all(): Promise<unknown[]> };
+  batch(operations: LevelBatchOperation[]): Promise<void>;
+}
+interface LevelModule {
+  Level: new (location: string, options: { valueEncoding: 'json' }) => LevelDatabase;
+}
+
+/**
+ * Every key under dynalite's sublevel `name` (its wrapper prefixes keys with
+ * `name~`). The upper bound swaps the trailing `~` (0x7E) for 0x7F, so the
+ * range holds every suffix and nothing from a sibling sublevel.
+ */
+const sublevelRange = (name: string): LevelRange => ({ gte: `${name}~`, lt: `${name}\x7f` });
+
+/**
+ * Rebuilds every secondary index of every table in a persistent dynalite
+ * folder from the table's items, before dynalite opens it.
+ *
+ * Why: dynalite writes an item and each of its index entries as separate
+ * LevelDB writes (db/index.js updateIndexes after the item put/delete), so a
+ * runtime killed in between leaves an index missing an entry or holding a
+ * stale one, and every Query on that index (the reconciler's worklist, the
+ * sweeper's status range, a computer's sessions, catalog listings) answers
+ * wrongly from then on. Items are the truth; indexes are derived, so they are
+ * recomputed with dynalite's own `getIndexActions` (same keys, same projection)
+ * and swapped in with one atomic batch: a kill during the rebuild leaves the
+ * old indexes, and the next start rebuilds again. Local tables are small, so a
+ * full rebuild stays cheap.
+ */
+export async function rebuildSecondaryIndexes(dataDir: string): Promise<void> {
+  // Resolved from dynalite's own folder: the same `level` and `db` it runs on, not a second copy.
+  const requireFromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const { Level } = requireFromDynalite('level') as LevelModule;
+  const dynaliteDb = requireFromDynalite('./db/index.js') as DynaliteDbModule;
+
+  const db = new Level(dataDir, { valueEncoding: 'json' });
+  await db.open();
+  try {
+    const tables = (await db.values(sublevelRange('table')).all()) as DynaliteTableDefinition[];
+    const operations: LevelBatchOperation[] = [];
+    for (const table of tables) {
+      for (const [indexType, indexes] of [
+        ['local', table.LocalSecondaryIndexes ?? []],
+        ['global', table.GlobalSecondaryIndexes ?? []],
+      ] as const) {
+        if (indexes.length === 0) continue;
+        // Sublevel names as dynalite's getIndexDb spells them.
+        const sublevel = (indexName: string): string => `index-${indexType}~${table.TableName}~${indexName}`;
+        for (const index of indexes) {
+          for (const key of await db.keys(sublevelRange(sublevel(index.IndexName))).all()) {
+            operations.push({ type: 'del', key });
+          }
+        }
+        const items = (await db.values(sublevelRange(`item-${table.TableName}`)).all()) as StoredItem[];
+        for (const item of items) {
+          for (const put of dynaliteDb.getIndexActions(indexes, null, item, table).puts) {
+            // A put after a del of the same key in one batch wins: unchanged entries are simply rewritten.
+            operations.push({ type: 'put', key: `${sublevel(put.index)}~${put.key}`, value: put.item });
+          }
+        }
+      }
+    }
+    if (operations.length > 0) await db.batch(operations);
+  } finally {
+    await db.close();
   }
 }
