@@ -1,8 +1,14 @@
-import { NotFoundError } from '../errors.js';
+import { ConfigurationError, NotFoundError } from '../errors.js';
 import type { Deployment } from '../model/catalog.js';
 import { indexDeployments, resolveComputer, type Catalog } from '../planning/resolution.js';
 import type { Dependencies } from './dependencies.js';
 import { loadSession, log, mutateSession, withStage } from './session-updates.js';
+
+/**
+ * The resolved items are frozen into the session item, which DynamoDB caps at
+ * 400 KB; this leaves room for the rest of the session (stages, postponements).
+ */
+export const MAX_FROZEN_ITEMS_BYTES = 300 * 1024;
 
 export interface PrepareSessionResult {
   readonly sessionId: string;
@@ -53,6 +59,14 @@ export async function prepareSession(deps: Dependencies, sessionId: string): Pro
   const { catalog, deployments } = await loadCatalogFor(deps);
   const { items, problems } = resolveComputer(computer, indexDeployments(deployments), catalog);
   for (const problem of problems) deps.logger.warn(problem, { sessionId, computerId: computer.id });
+  const frozenBytes = new TextEncoder().encode(JSON.stringify(items)).length;
+  if (frozenBytes > MAX_FROZEN_ITEMS_BYTES) {
+    // refused by name here rather than by DynamoDB's 400 KB item limit as a raw error mid-write
+    throw new ConfigurationError(
+      `${items.length} items apply to ${computer.name}, and their frozen deployments and explanations take ${Math.ceil(frozenBytes / 1024)} KB, ` +
+        `more than the ${MAX_FROZEN_ITEMS_BYTES / 1024} KB one session can hold; split the deployments of this computer across sessions`,
+    );
+  }
 
   const now = deps.clock.now().toISOString();
   const session = await mutateSession(deps, sessionId, (s) =>
