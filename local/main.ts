@@ -39,8 +39,16 @@ const say = (line: () => Promise<string | undefined> | string | undefined): void
   });
 };
 
-const prefix = (sessionId: string): string =>
-  `  ${dim(clockTime(new Date()))}  ${cyan(padEnd(machineBySession.get(sessionId) ?? sessionId, 10))}`;
+let runtimeForNames: LocalRuntime | undefined;
+
+/** A session's first lines can print before its start returns: the machine's name then comes from the session record. */
+async function prefix(sessionId: string): Promise<string> {
+  if (!machineBySession.has(sessionId)) {
+    const session = await runtimeForNames?.deps.sessions.getSession(sessionId);
+    if (session) machineBySession.set(sessionId, session.computerId);
+  }
+  return `  ${dim(clockTime(new Date()))}  ${cyan(padEnd(machineBySession.get(sessionId) ?? sessionId, 10))}`;
+}
 
 function describeResult(action: Action): string {
   if (action.result === 'Success') return green('Success');
@@ -54,17 +62,17 @@ function showWorkflowEvent(runtime: LocalRuntime, event: WorkflowEvent): void {
   const key = `${sessionId}/${event.stateName ?? ''}`;
   if (event.type === 'StateEntered' && label) {
     stageStartMs.set(key, event.timestampMs);
-    say(() => `${prefix(sessionId)}${bold('▶')} ${label}`);
+    say(async () => `${await prefix(sessionId)}${bold('▶')} ${label}`);
   } else if (event.type === 'StateExited' && label && event.stateName !== 'Execute') {
     const tookMs = event.timestampMs - (stageStartMs.get(key) ?? event.timestampMs);
     say(async () => {
       const detail = await stageDetail(runtime, sessionId, event.stateName ?? '');
-      return `${prefix(sessionId)}${green('✓')} ${label}${detail ? ` — ${detail}` : ''} ${dim(seconds(tookMs))}`;
+      return `${await prefix(sessionId)}${green('✓')} ${label}${detail ? ` — ${detail}` : ''} ${dim(seconds(tookMs))}`;
     });
   } else if (event.type === 'StateRetried') {
-    say(() => `${prefix(sessionId)}${yellow('↻')} ${event.stateName ?? ''} retried after ${event.error ?? 'an error'}`);
+    say(async () => `${await prefix(sessionId)}${yellow('↻')} ${event.stateName ?? ''} retried after ${event.error ?? 'an error'}`);
   } else if (event.type === 'StateCaught' || (event.type === 'StateFailed' && event.mapIndex === undefined)) {
-    say(() => `${prefix(sessionId)}${red('✗')} ${event.stateName ?? ''}: ${event.error ?? ''} ${event.cause ?? ''}`);
+    say(async () => `${await prefix(sessionId)}${red('✗')} ${event.stateName ?? ''}: ${event.error ?? ''} ${event.cause ?? ''}`);
   }
 }
 
@@ -104,10 +112,10 @@ function showAgentActivity(runtime: LocalRuntime, record: SandboxCommandRecord, 
     const action = await runtime.deps.sessions.getAction(reference.sessionId, actionId);
     if (!action) return undefined;
     const target = action.toVersion ? ` ${action.fromVersion ? `${action.fromVersion} → ` : ''}${action.toVersion}` : '';
-    if (phase === 'started') return `${prefix(reference.sessionId)}  ${dim('…')} ${action.type} ${action.itemName}${target}`;
+    if (phase === 'started') return `${await prefix(reference.sessionId)}  ${dim('…')} ${action.type} ${action.itemName}${target}`;
     const tookMs = (record.finishedAtMs ?? 0) - (record.startedAtMs ?? record.sentAtMs);
     const ok = record.invocation.status === 'Success';
-    return `${prefix(reference.sessionId)}  ${ok ? green('✓') : red('✗')} ${action.type} ${action.itemName}${target} ${dim(`exit ${record.invocation.responseCode}, ${seconds(tookMs)}`)}`;
+    return `${await prefix(reference.sessionId)}  ${ok ? green('✓') : red('✗')} ${action.type} ${action.itemName}${target} ${dim(`exit ${record.invocation.responseCode}, ${seconds(tookMs)}`)}`;
   });
 }
 
@@ -209,13 +217,8 @@ async function main(): Promise<void> {
     dataDir: DATA_DIR,
     onAgentActivity: (record, phase) => showAgentActivity(runtime, record, phase),
   });
-  // sessions a killed run left are already going again: name their machines before their first line prints
-  printing = printing.then(async () => {
-    for (const sessionId of runtime.resumed) {
-      const session = await runtime.deps.sessions.getSession(sessionId);
-      if (session) machineBySession.set(sessionId, session.computerId);
-    }
-  });
+  // sessions a killed run left are already going again: their lines are named from their records
+  runtimeForNames = runtime;
   runtime.workflow.events.on('event', (event) => showWorkflowEvent(runtime, event));
   try {
     const seed = await seedDemo(runtime);
