@@ -296,18 +296,23 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
     TEST_TIMEOUT_MS,
   );
 
+  /** Runs a life until it freezes at the point `env` names, then kills it there (SIGKILL). */
+  async function killWhenFrozen(dataDir: string, t0Ms: number, env: Record<string, string>): Promise<void> {
+    const frozen = spawnLife(runner.file, dataDir, t0Ms, env);
+    await vi.waitFor(() => {
+      if (!frozen.frozen) throw new Error(`not frozen yet${frozen.child.exitCode === null ? '' : `, exited: ${frozen.stderr}`}`);
+    }, { timeout: 30_000, interval: 20 });
+    frozen.child.kill('SIGKILL');
+    await frozen.exited;
+  }
+
   it.each(['before', 'after'] as const)(
     'a kill between claiming an action and recording its command (%s the agent took it) neither loses nor repeats it',
     async (when) => {
       const dataDir = await newDataDir();
       const t0Ms = Date.now();
       const only = { CRASH_ONLY: 'crash-reboot-1' };
-      const frozen = spawnLife(runner.file, dataDir, t0Ms, { ...only, CRASH_FREEZE_SEND: when });
-      await vi.waitFor(() => {
-        if (!frozen.frozen) throw new Error(`not frozen yet${frozen.child.exitCode === null ? '' : `, exited: ${frozen.stderr}`}`);
-      }, { timeout: 30_000, interval: 20 });
-      frozen.child.kill('SIGKILL');
-      await frozen.exited;
+      await killWhenFrozen(dataDir, t0Ms, { ...only, CRASH_FREEZE_SEND: when });
 
       // its dispatch says Sending, with a lease that would hold a retry off for 90 s; the next life must not wait it out
       const next = spawnLife(runner.file, dataDir, t0Ms, only);
@@ -330,12 +335,7 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
     const dataDir = await newDataDir();
     const t0Ms = Date.now();
     const only = { CRASH_ONLY: 'crash-reboot-1' };
-    const frozen = spawnLife(runner.file, dataDir, t0Ms, { ...only, CRASH_FREEZE_INDEX: '1' });
-    await vi.waitFor(() => {
-      if (!frozen.frozen) throw new Error(`not frozen yet${frozen.child.exitCode === null ? '' : `, exited: ${frozen.stderr}`}`);
-    }, { timeout: 30_000, interval: 20 });
-    frozen.child.kill('SIGKILL');
-    await frozen.exited;
+    await killWhenFrozen(dataDir, t0Ms, { ...only, CRASH_FREEZE_INDEX: '1' });
 
     // no status query finds the session any more; the next life must find it all the same, and finish it
     const next = spawnLife(runner.file, dataDir, t0Ms, only);
