@@ -1,5 +1,3 @@
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { toEntity } from '../functions/adapters/dynamodb-table.js';
 import { ConflictError } from '../functions/core/errors.js';
 import type { Session, SessionStatus } from '../functions/core/model/session.js';
 import type { WorkflowPort } from '../functions/core/ports/workflow.port.js';
@@ -9,49 +7,20 @@ import { log } from '../functions/core/use-cases/session-updates.js';
 /** Statuses of a session whose workflow has not ended. */
 const UNFINISHED: readonly SessionStatus[] = ['Created', 'Running', 'PendingConnectivity', 'Postponed'];
 
-/** The local table, read directly: where the session records themselves are. */
-export interface LocalTable {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
-}
-
-/** A session whose workflow has not ended: an unfinished status, or cancelled with its Report (which stamps endedAt) not run. */
-const isUnfinished = (session: Session): boolean =>
-  UNFINISHED.includes(session.status) || (session.status === 'Cancelled' && session.endedAt === undefined);
+/** More than a local runtime ever holds unfinished. */
+const LIMIT = 10_000;
 
 /**
- * Every session whose workflow has not ended, read from the session records
- * themselves, oldest first.
- *
- * Not through the status index (`listSessionsByStatus`): dynalite writes an
- * item's index entries and then the item as separate LevelDB writes, the old
- * entry deleted first, so a runtime killed in between leaves the index
- * without the session for good (the record is right, no status query ever
- * returns it again). A session lost that way was never resumed, and its
- * computer's next session never started. The records are the truth after a
- * crash, and a local table is small enough to read whole once per start.
+ * Every session whose workflow has not ended: the unfinished statuses, and a
+ * cancel whose Report (which closes its actions and stamps endedAt) has not
+ * run. The status index can be trusted here because the runtime rebuilt every
+ * index from the items when it opened the data folder (local/dynalite.ts): a
+ * kill inside dynalite's separate item and index writes cannot hide a session.
  */
-export async function listUnfinishedSessions(table: LocalTable): Promise<Session[]> {
+export async function listUnfinishedSessions(deps: Pick<Dependencies, 'sessions'>): Promise<Session[]> {
   const found: Session[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.client.send(
-      new ScanCommand({
-        TableName: table.tableName,
-        ConsistentRead: true,
-        FilterExpression: '#entity = :session',
-        ExpressionAttributeNames: { '#entity': 'entity' },
-        ExpressionAttributeValues: { ':session': 'Session' },
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const session = toEntity<Session>(item);
-      if (isUnfinished(session)) found.push(session);
-    }
-    const next: Record<string, unknown> | undefined = page.LastEvaluatedKey;
-    startKey = next;
-  } while (startKey);
+  for (const status of UNFINISHED) found.push(...(await deps.sessions.listSessionsByStatus(status, LIMIT)));
+  found.push(...(await deps.sessions.listSessionsByStatus('Cancelled', LIMIT)).filter((session) => session.endedAt === undefined));
   return found.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
@@ -70,8 +39,8 @@ export async function listUnfinishedSessions(table: LocalTable): Promise<Session
  * out; here no attempt outlives the runtime, so the lease ends now, and the
  * retried step asks the agent whether the command went out before sending.
  */
-export async function resumeUnfinishedSessions(deps: Dependencies, workflow: WorkflowPort, table: LocalTable): Promise<string[]> {
-  const sessions = await listUnfinishedSessions(table);
+export async function resumeUnfinishedSessions(deps: Dependencies, workflow: WorkflowPort): Promise<string[]> {
+  const sessions = await listUnfinishedSessions(deps);
   const now = deps.clock.now().toISOString();
   for (const session of sessions) {
     for (const dispatch of await deps.sessions.listDispatches(session.id)) {

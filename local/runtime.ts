@@ -141,8 +141,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   await ensureTable(dynamoClient, TABLE_NAME);
-  const documentClient = createDocumentClient(dynamoClient);
-  const table = new DynamoTable(documentClient, TABLE_NAME);
+  const table = new DynamoTable(createDocumentClient(dynamoClient), TABLE_NAME);
   const { logger, stream } = fileLogger(options.logFile ?? path.join(dataDir, 'logs', 'nightshift.log'));
 
   const handlers = new Map<string, LambdaHandler<unknown, unknown>>();
@@ -222,7 +221,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   // after a crash: workflows start again from their record, then the sandbox carries on its commands and
   // announces what finished while nobody listened (either order is safe; this one lets claims be taken over first)
   const resume = options.resume ?? !temporary;
-  const resumed = resume ? await resumeUnfinishedSessions(deps, workflow, { client: documentClient, tableName: TABLE_NAME }) : [];
+  const resumed = resume ? await resumeUnfinishedSessions(deps, workflow) : [];
   if (resume) agent.resumeCommands();
 
   return {
