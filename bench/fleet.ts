@@ -117,6 +117,8 @@ const tableCalls = new Map<string, Tally>();
 const invocations = new Map<string, Tally>();
 /** Handler table calls by `<command> <item kind>`, with --breakdown. */
 const callsByItem = new Map<string, Tally>();
+/** Handler table calls by `<label> <command> <item kind>`, with --breakdown: what each action costs on its own. */
+const callsByLabelAndItem = new Map<string, Tally>();
 const transitionsByState = new Map<string, number>();
 const executionEndedAt = new Map<string, number>();
 
@@ -141,7 +143,7 @@ const text = (value: unknown): string | undefined => {
 
 /**
  * What kind of item a table call touches, from its sort key (or for a query,
- * its key condition values): SESSION, ACTION, DISPATCH, LOG, LOGSEQ,
+ * its key condition values): SESSION, ACTION, DISPATCH, LOG,
  * DETECTION, PLAN, a catalog kind, or `batch` for a multi-item call.
  */
 function itemKindOf(input: unknown): string {
@@ -219,6 +221,7 @@ runtime.dynamoClient.middlewareStack.add(
       const end = nowMs();
       add(tableCalls, `${label} ${command}`, end - start);
       if (breakdown && label !== OUTSIDE) add(callsByItem, `${command} ${itemKindOf(args.input)}`, end - start);
+      if (breakdown && label !== OUTSIDE) add(callsByLabelAndItem, `${label} ${command} ${itemKindOf(args.input)}`, end - start);
       if (keepSpans && label !== OUTSIDE) spans.push({ kind: 'table', start, end });
     }
   },
@@ -367,8 +370,21 @@ if (breakdown) {
       `near 100 % the fleet waits for its one event loop, whatever the cores)`,
   );
   out.push(
-    `per action: ${perAction(handlerWrites)} table writes (target ≤ 4), ${perAction(handlerReads)} table reads (target ≤ 2), ` +
+    `per action, all of the session's calls divided by its actions: ${perAction(handlerWrites)} table writes, ${perAction(handlerReads)} table reads, ` +
       `${perAction(lambdaCalls)} Lambda invocations; ${transitions} state transitions against a target of ${12 * runs.length + 2 * actions} (12 + 2·A per session)`,
+  );
+  // what one more action adds: its own step and its completion, and the report's write of its result (plus the plan's
+  // batch of it); everything else a session does once, whatever its actions
+  const actionPath = (commands: ReadonlySet<string>): number =>
+    sum(
+      [...callsByLabelAndItem]
+        .filter(([key]) => commands.has(key.split(' ')[1] ?? ''))
+        .filter(([key]) => /^(dispatch|complete)-command\[Action\] /.test(key) || / ACTION$/.test(key) || /^plan-session BatchWriteItem /.test(key))
+        .map(([, t]) => t.calls),
+    );
+  out.push(
+    `per action, on the action path (its step, its completion, the plan's and the report's writes of it): ` +
+      `${perAction(actionPath(WRITE_COMMANDS))} table writes (target ≤ 4), ${perAction(actionPath(READ_COMMANDS))} table reads (target ≤ 2)`,
   );
 
   out.push('', 'Lambda invocations and table calls by handler ([purpose] for the agent steps):');

@@ -2,6 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -36,6 +38,7 @@ export function toEntity<T>(item: Item): T {
 
 export interface UpdateSpec {
   readonly key: { PK: string; SK: string };
+  /** Attribute, or `map.attribute` for a field inside a map attribute, to its new value. */
   readonly set: Readonly<Record<string, unknown>>;
   /** Atomic counters: `attribute = attribute + n`. */
   readonly increment?: Readonly<Record<string, number>>;
@@ -90,6 +93,26 @@ export class DynamoTable {
     return items;
   }
 
+  /**
+   * Puts items 25 to a call, without conditions: only for items that nothing
+   * else can be writing yet (the caller says why). Unprocessed items are sent again.
+   */
+  async batchPut(items: readonly Item[]): Promise<void> {
+    for (let start = 0; start < items.length; start += 25) {
+      let pending: Record<string, unknown>[] | undefined = items.slice(start, start + 25).map((item) => ({ PutRequest: { Item: item } }));
+      for (let round = 0; pending && pending.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
+        try {
+          const result: BatchWriteCommandOutput = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+          const unprocessed: Record<string, unknown>[] | undefined = result.UnprocessedItems?.[this.tableName];
+          pending = unprocessed;
+        } catch (error) {
+          throw translateAwsError(error, 'writing a batch');
+        }
+      }
+    }
+  }
+
   /** Writes `item` only if `condition` holds; `false` when it did not (nothing written). */
   async putIf(item: Item, condition: string | undefined): Promise<boolean> {
     try {
@@ -111,21 +134,26 @@ export class DynamoTable {
   async update(spec: UpdateSpec): Promise<Item> {
     const names: Record<string, string> = { ...spec.conditionNames };
     const values: Record<string, unknown> = { ...spec.conditionValues };
+    // `a.b` is the field b of map a: every part gets its own placeholder, so no name is ever a reserved word
+    const pathOf = (attribute: string, placeholder: string): string =>
+      attribute
+        .split('.')
+        .map((part, depth) => {
+          names[`${placeholder}_${depth}`] = part;
+          return `${placeholder}_${depth}`;
+        })
+        .join('.');
     const assignments = Object.entries(spec.set).map(([attribute, value], index) => {
-      names[`#s${index}`] = attribute;
       values[`:s${index}`] = value;
-      return `#s${index} = :s${index}`;
+      return `${pathOf(attribute, `#s${index}`)} = :s${index}`;
     });
     Object.entries(spec.increment ?? {}).forEach(([attribute, amount], index) => {
-      names[`#i${index}`] = attribute;
+      const path = pathOf(attribute, `#i${index}`);
       values[`:i${index}`] = amount;
       values[':zero'] = 0;
-      assignments.push(`#i${index} = if_not_exists(#i${index}, :zero) + :i${index}`);
+      assignments.push(`${path} = if_not_exists(${path}, :zero) + :i${index}`);
     });
-    const removals = (spec.remove ?? []).map((attribute, index) => {
-      names[`#r${index}`] = attribute;
-      return `#r${index}`;
-    });
+    const removals = (spec.remove ?? []).map((attribute, index) => pathOf(attribute, `#r${index}`));
     const expression = [
       assignments.length ? `SET ${assignments.join(', ')}` : '',
       removals.length ? `REMOVE ${removals.join(', ')}` : '',

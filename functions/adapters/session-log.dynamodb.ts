@@ -1,19 +1,41 @@
+import { randomInt } from 'node:crypto';
 import { ValidationError } from '../core/errors.js';
-import { decodeLogCursor, encodeLogCursor, logCursorProblem } from '../core/log-cursor.js';
+import { decodeLogCursor, encodeLogCursor, LOG_POSITION, logCursorProblem } from '../core/log-cursor.js';
 import type { SessionLogEntry } from '../core/model/session.js';
 import type { LogPage, SessionLog } from '../core/ports/session-log.port.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
 
 /**
- * Log lines live in the session's partition under `LOG#<sequence>`, the
- * sequence taken from an atomic counter item of the session: one Query reads
- * them in the order they were written, whichever Lambda wrote them and
- * whatever their clocks said. (A counter taken by a writer that then failed
- * leaves a gap, never a clash.) `expiresAt` lets DynamoDB drop lines after
- * the retention time.
+ * Log lines live in the session's partition under `LOG#<at>#<writer>-<count>`
+ * (`LOG_POSITION`): the line's time, fixed width, then this process's writer
+ * id (random, drawn once per process) and its running count of lines, zero
+ * padded. One Query reads them in time order, and the lines of one process in
+ * the order it wrote them, even within one millisecond. `expiresAt` lets
+ * DynamoDB drop lines after the retention time.
+ *
+ * Why no per-session counter: it made every line two writes (take a number,
+ * then write the line) for an order no reader needs. The log is read in time
+ * order; the trade is that lines written by different Lambdas in the same
+ * millisecond (or within their clocks' skew) may come back in either order.
  */
-const SEQUENCE_DIGITS = 8;
-const sortKey = (sequence: number): string => `LOG#${String(sequence).padStart(SEQUENCE_DIGITS, '0')}`;
+const WRITER_CHARS = 8;
+const COUNT_DIGITS = 12;
+const newWriter = (): string => randomInt(36 ** WRITER_CHARS).toString(36).padStart(WRITER_CHARS, '0');
+let writer = newWriter();
+let count = 0;
+
+/** The next `<writer>-<count>`; taken synchronously, so lines appended concurrently keep their call order. */
+function nextTag(): string {
+  count += 1;
+  if (count >= 10 ** COUNT_DIGITS) {
+    writer = newWriter();
+    count = 1;
+  }
+  return `${writer}-${String(count).padStart(COUNT_DIGITS, '0')}`;
+}
+
+/** A key is taken only if another process drew the same writer id; a fresh one is tried, a few times at most. */
+const MAX_PUT_ATTEMPTS = 3;
 
 /**
  * A line is one item, and an item holds at most 400 KB. Lines are written by
@@ -35,27 +57,24 @@ export class DynamoSessionLog implements SessionLog {
   ) {}
 
   async append(entry: SessionLogEntry): Promise<void> {
-    const expiresAt = Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400;
-    const counter = await this.table.update({
-      key: { PK: `SESSION#${entry.sessionId}`, SK: 'LOGSEQ' },
-      set: { expiresAt },
-      increment: { sequence: 1 },
-      condition: 'attribute_exists(PK) OR attribute_not_exists(PK)',
-      conflict: 'unreachable: the log counter has no condition',
-    });
-    const sequence = typeof counter.sequence === 'number' ? counter.sequence : 0;
-    await this.table.putIf(
-      {
-        PK: `SESSION#${entry.sessionId}`,
-        SK: sortKey(sequence),
-        entity: 'LogEntry',
-        expiresAt,
-        ...entry,
-        message: keepStart(entry.message, MAX_MESSAGE_CHARS),
-        ...(entry.output === undefined ? {} : { output: keepEnd(entry.output, MAX_OUTPUT_CHARS) }),
-      },
-      'attribute_not_exists(PK)',
-    );
+    const time = Date.parse(entry.at);
+    if (Number.isNaN(time)) throw new ValidationError('session log line', [{ field: 'at', problem: `is not a time: ${entry.at.slice(0, 40)}` }]);
+    // toISOString is fixed width (for years 0–9999), so the key's byte order is time order
+    const at = new Date(time).toISOString();
+    const line = {
+      PK: `SESSION#${entry.sessionId}`,
+      entity: 'LogEntry',
+      expiresAt: Math.floor(time / 1000) + this.retentionDays * 86_400,
+      ...entry,
+      message: keepStart(entry.message, MAX_MESSAGE_CHARS),
+      ...(entry.output === undefined ? {} : { output: keepEnd(entry.output, MAX_OUTPUT_CHARS) }),
+    };
+    let sortKey = `LOG#${at}#${nextTag()}`;
+    for (let attempt = 1; !(await this.table.putIf({ ...line, SK: sortKey }, 'attribute_not_exists(PK)')); attempt++) {
+      if (attempt === MAX_PUT_ATTEMPTS) throw new Error(`log line of session ${entry.sessionId}: ${sortKey} and ${attempt - 1} others were taken`);
+      writer = newWriter();
+      sortKey = `LOG#${at}#${nextTag()}`;
+    }
   }
 
   async read(sessionId: string, options: { cursor?: string; limit: number }): Promise<LogPage> {
@@ -67,11 +86,14 @@ export class DynamoSessionLog implements SessionLog {
       pk: `SESSION#${sessionId}`,
       skPrefix: 'LOG#',
       limit: options.limit,
-      ...(after === undefined ? {} : { startAfter: { PK: `SESSION#${sessionId}`, SK: sortKey(after.sequence) } }),
+      ...(after === undefined ? {} : { startAfter: { PK: `SESSION#${sessionId}`, SK: `LOG#${after.position}` } }),
     });
     const entries = page.items.map((item) => toEntity<SessionLogEntry>(item));
-    const last = page.lastKey?.SK;
-    const sequence = typeof last === 'string' ? /^LOG#(\d+)$/.exec(last)?.[1] : undefined;
-    return { entries, ...(sequence === undefined ? {} : { cursor: encodeLogCursor({ sessionId, sequence: Number(sequence) }) }) };
+    if (page.lastKey === undefined) return { entries };
+    const last = page.lastKey.SK;
+    const position = typeof last === 'string' ? last.slice('LOG#'.length) : '';
+    // a page never ends without a cursor to read on: a key this adapter did not write is said, not skipped
+    if (!LOG_POSITION.test(position)) throw new Error(`session ${sessionId}'s log holds a line under ${String(last)}, not a key this log writes`);
+    return { entries, cursor: encodeLogCursor({ sessionId, position }) };
   }
 }

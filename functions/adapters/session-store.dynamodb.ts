@@ -134,7 +134,7 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async createActions(sessionId: string, actions: readonly Action[]): Promise<void> {
-    // One conditional put per action: a repeated Plan step finds them written and leaves them as they are.
+    // One conditional put per action: a repeated step finds them written and leaves them as they are.
     for (const action of actions) {
       await this.table.putIf(
         { PK: sessionPk(sessionId), SK: actionSk(action.actionId), entity: 'Action', ...action },
@@ -143,14 +143,40 @@ export class DynamoSessionStore implements SessionStore {
     }
   }
 
+  async createPlannedActions(sessionId: string, actions: readonly Action[]): Promise<void> {
+    // unconditional, 25 to a call: see the port for why nothing else can be writing these yet
+    await this.table.batchPut(actions.map((action) => ({ PK: sessionPk(sessionId), SK: actionSk(action.actionId), entity: 'Action', ...action })));
+  }
+
   async getActions(sessionId: string): Promise<Action[]> {
     const items = await this.table.query({ pk: sessionPk(sessionId), skPrefix: 'ACTION#' });
-    return items.map((item) => toEntity<Action>(item));
+    return items.map(toAction);
   }
 
   async getAction(sessionId: string, actionId: string): Promise<Action | undefined> {
     const item = await this.table.get(sessionPk(sessionId), actionSk(actionId));
-    return item ? toEntity<Action>(item) : undefined;
+    return item ? toAction(item) : undefined;
+  }
+
+  async getActionContext(
+    sessionId: string,
+    actionId: string,
+    prerequisiteIds: readonly string[],
+  ): Promise<{ session?: Session; action?: Action; dispatch?: Dispatch; prerequisites: Action[] }> {
+    const pk = sessionPk(sessionId);
+    const items = await this.table.batchGet([
+      { PK: pk, SK: SESSION_SK },
+      ...[actionId, ...prerequisiteIds.filter((id) => id !== actionId)].map((id) => ({ PK: pk, SK: actionSk(id) })),
+    ]);
+    const sessionItem = items.find((item) => item.SK === SESSION_SK);
+    const actionItem = items.find((item) => item.SK === actionSk(actionId));
+    const dispatch = actionItem ? dispatchOnAction(actionItem) : undefined;
+    return {
+      ...(sessionItem ? { session: toEntity<Session>(sessionItem) } : {}),
+      ...(actionItem ? { action: toAction(actionItem) } : {}),
+      ...(dispatch ? { dispatch } : {}),
+      prerequisites: items.filter((item) => item !== actionItem && item !== sessionItem).map(toAction),
+    };
   }
 
   async updateAction(
@@ -158,17 +184,76 @@ export class DynamoSessionStore implements SessionStore {
     actionId: string,
     expectedStatuses: readonly ActionStatus[],
     changes: ActionChanges,
+    options: { readonly settleDispatch?: boolean } = {},
   ): Promise<Action> {
     const placeholders = expectedStatuses.map((_, index) => `:expected${index}`);
     const item = await this.table.update({
       key: { PK: sessionPk(sessionId), SK: actionSk(actionId) },
       set: changes,
+      // an action without a dispatch has no entry to remove: REMOVE of an absent attribute is a no-op
+      ...(options.settleDispatch ? { remove: ['GSI2PK', 'GSI2SK'] } : {}),
       condition: `attribute_exists(PK) AND #status IN (${placeholders.join(', ')})`,
       conditionNames: { '#status': 'status' },
       conditionValues: Object.fromEntries(expectedStatuses.map((status, index) => [`:expected${index}`, status])),
       conflict: `action ${sessionId}/${actionId} is not ${expectedStatuses.join(' or ')}`,
     });
-    return toEntity<Action>(item);
+    return toAction(item);
+  }
+
+  async startActionDispatch(dispatch: Dispatch, started: ActionChanges): Promise<{ created: boolean; action?: Action; dispatch?: Dispatch }> {
+    const actionId = actionIdOf(dispatch.key);
+    try {
+      const item = await this.table.update({
+        key: { PK: sessionPk(dispatch.sessionId), SK: actionSk(actionId) },
+        set: { ...started, dispatch, ...waitingIndex(dispatch.sessionId, dispatch.key, dispatchDueAt(dispatch)) },
+        condition: 'attribute_exists(PK) AND #status = :notStarted AND attribute_not_exists(#dispatch)',
+        conditionNames: { '#status': 'status', '#dispatch': 'dispatch' },
+        conditionValues: { ':notStarted': 'NotStarted' },
+        conflict: `action ${dispatch.sessionId}/${actionId} was started already`,
+      });
+      return { created: true, action: toAction(item), dispatch };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const item = await this.table.get(sessionPk(dispatch.sessionId), actionSk(actionId));
+      const existing = item ? dispatchOnAction(item) : undefined;
+      return { created: false, ...(item ? { action: toAction(item) } : {}), ...(existing ? { dispatch: existing } : {}) };
+    }
+  }
+
+  async completeActionDispatch(input: {
+    readonly sessionId: string;
+    readonly actionId: string;
+    readonly nonce: string;
+    readonly types: readonly Action['type'][];
+    readonly changes: ActionChanges;
+    readonly outcome: DispatchOutcome;
+    readonly now: string;
+    readonly checkAfterSeconds: number;
+  }): Promise<{ action: Action; dispatch: Dispatch }> {
+    const key: DispatchKey = `Action#${input.actionId}`;
+    // still waiting, but not due at once: the report settles it when the workflow has moved past; the reconciler
+    // looks only if that has not happened by then, in case the step was never told
+    const dueAt = new Date(Date.parse(input.now) + input.checkAfterSeconds * 1000).toISOString();
+    const typeValues = Object.fromEntries(input.types.map((type, index) => [`:type${index}`, type]));
+    const item = await this.table.update({
+      key: { PK: sessionPk(input.sessionId), SK: actionSk(input.actionId) },
+      set: {
+        ...input.changes,
+        'dispatch.status': 'Completed',
+        'dispatch.outcome': input.outcome,
+        'dispatch.commandId': input.outcome.commandId,
+        'dispatch.completedAt': input.now,
+        'dispatch.dueAt': dueAt,
+        ...waitingIndex(input.sessionId, key, dueAt),
+      },
+      condition: `#status = :performing AND #type IN (${Object.keys(typeValues).join(', ')}) AND #dispatch.#dstatus = :sending AND #dispatch.#nonce = :nonce`,
+      conditionNames: { '#status': 'status', '#type': 'type', '#dispatch': 'dispatch', '#dstatus': 'status', '#nonce': 'nonce' },
+      conditionValues: { ':performing': 'PerformingAction', ':sending': 'Sending', ':nonce': input.nonce, ...typeValues },
+      conflict: `action ${input.sessionId}/${input.actionId} is not waiting for command ${input.outcome.commandId}`,
+    });
+    const dispatch = dispatchOnAction(item);
+    if (!dispatch) throw new ConflictError(`action ${input.sessionId}/${input.actionId} lost its dispatch`);
+    return { action: toAction(item), dispatch };
   }
 
   async savePlan(plan: PlanSnapshot): Promise<void> {
@@ -194,97 +279,117 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async claimDispatch(dispatch: Dispatch): Promise<{ created: boolean; dispatch: Dispatch }> {
-    const created = await this.table.putIf(
-      {
-        PK: sessionPk(dispatch.sessionId),
-        SK: dispatchSk(dispatch.key),
-        entity: 'Dispatch',
-        ...waitingIndex(dispatch.sessionId, dispatch.key, dispatchDueAt(dispatch)),
-        ...dispatch,
-      },
-      'attribute_not_exists(PK)',
-    );
-    if (created) return { created, dispatch };
+    if (isActionKey(dispatch.key)) {
+      // an action's dispatch is claimed as the action starts; this claims it on an action that was started without one
+      const at = locate(dispatch.sessionId, dispatch.key);
+      try {
+        await this.table.update({
+          key: at.key,
+          set: { dispatch, ...waitingIndex(dispatch.sessionId, dispatch.key, dispatchDueAt(dispatch)) },
+          condition: 'attribute_exists(PK) AND attribute_not_exists(#dispatch)',
+          conditionNames: { '#dispatch': 'dispatch' },
+          conflict: `dispatch ${dispatch.sessionId}/${dispatch.key} exists`,
+        });
+        return { created: true, dispatch };
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    } else {
+      const created = await this.table.putIf(
+        {
+          PK: sessionPk(dispatch.sessionId),
+          SK: dispatchSk(dispatch.key),
+          entity: 'Dispatch',
+          ...waitingIndex(dispatch.sessionId, dispatch.key, dispatchDueAt(dispatch)),
+          ...dispatch,
+        },
+        'attribute_not_exists(PK)',
+      );
+      if (created) return { created, dispatch };
+    }
     const existing = await this.getDispatch(dispatch.sessionId, dispatch.key);
     if (!existing) throw new ConflictError(`dispatch ${dispatch.sessionId}/${dispatch.key} vanished while claimed`);
-    return { created, dispatch: existing };
+    return { created: false, dispatch: existing };
   }
 
   async replaceDispatchToken(sessionId: string, key: DispatchKey, taskToken: string): Promise<Dispatch> {
+    const at = locate(sessionId, key);
     const item = await this.table.update({
-      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
-      set: { taskToken, tokenDelivered: false },
-      increment: { attempts: 1 },
-      condition: 'attribute_exists(PK) AND #status <> :completed',
-      conditionNames: { '#status': 'status' },
+      key: at.key,
+      set: { [at.field('taskToken')]: taskToken, [at.field('tokenDelivered')]: false },
+      increment: { [at.field('attempts')]: 1 },
+      condition: `attribute_exists(PK) AND ${at.path('status')} <> :completed`,
+      conditionNames: at.names('status'),
       conditionValues: { ':completed': 'Completed' },
       conflict: `dispatch ${sessionId}/${key} already completed`,
     });
-    return toEntity<Dispatch>(item);
+    return at.read(item);
   }
 
   async takeOverDispatch(sessionId: string, key: DispatchKey, previousLeaseUntil: string | undefined, leaseUntil: string): Promise<Dispatch> {
+    const at = locate(sessionId, key);
     const item = await this.table.update({
-      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
-      set: { leaseUntil },
+      key: at.key,
+      set: { [at.field('leaseUntil')]: leaseUntil },
       condition:
         previousLeaseUntil === undefined
-          ? '#status = :sending AND attribute_not_exists(#lease)'
-          : '#status = :sending AND #lease = :previous',
-      conditionNames: { '#status': 'status', '#lease': 'leaseUntil' },
+          ? `${at.path('status')} = :sending AND attribute_not_exists(${at.path('leaseUntil')})`
+          : `${at.path('status')} = :sending AND ${at.path('leaseUntil')} = :previous`,
+      conditionNames: at.names('status', 'leaseUntil'),
       conditionValues: { ':sending': 'Sending', ...(previousLeaseUntil === undefined ? {} : { ':previous': previousLeaseUntil }) },
       conflict: `dispatch ${sessionId}/${key} was taken over by another attempt`,
     });
-    return toEntity<Dispatch>(item);
-  }
-
-  async markDispatchSent(sessionId: string, key: DispatchKey, commandId: string): Promise<void> {
-    await this.table.update({
-      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
-      set: { status: 'Sent', commandId },
-      condition: '#status = :sending',
-      conditionNames: { '#status': 'status' },
-      conditionValues: { ':sending': 'Sending' },
-      conflict: `dispatch ${sessionId}/${key} already has its command`,
-    });
+    return at.read(item);
   }
 
   async getDispatch(sessionId: string, key: DispatchKey): Promise<Dispatch | undefined> {
-    const item = await this.table.get(sessionPk(sessionId), dispatchSk(key));
-    return item ? toEntity<Dispatch>(item) : undefined;
+    const at = locate(sessionId, key);
+    const item = await this.table.get(at.key.PK, at.key.SK);
+    return item ? at.find(item) : undefined;
   }
 
-  async completeDispatch(sessionId: string, key: DispatchKey, outcome: DispatchOutcome, now: string): Promise<Dispatch> {
+  async completeDispatch(sessionId: string, key: DispatchKey, nonce: string, outcome: DispatchOutcome, now: string): Promise<Dispatch> {
+    const at = locate(sessionId, key);
     const item = await this.table.update({
-      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
+      key: at.key,
       // due at once: if the step is not told (a crash right after this write), the reconciler's next run tells it
-      set: { status: 'Completed', outcome, completedAt: now, dueAt: now, ...waitingIndex(sessionId, key, now) },
-      condition: '#status = :sent',
-      conditionNames: { '#status': 'status' },
-      conditionValues: { ':sent': 'Sent' },
+      set: {
+        [at.field('status')]: 'Completed',
+        [at.field('outcome')]: outcome,
+        [at.field('commandId')]: outcome.commandId,
+        [at.field('completedAt')]: now,
+        [at.field('dueAt')]: now,
+        ...waitingIndex(sessionId, key, now),
+      },
+      condition: `${at.path('status')} = :sending AND ${at.path('nonce')} = :nonce`,
+      conditionNames: at.names('status', 'nonce'),
+      conditionValues: { ':sending': 'Sending', ':nonce': nonce },
       conflict: `dispatch ${sessionId}/${key} was completed already`,
     });
-    return toEntity<Dispatch>(item);
+    return at.read(item);
   }
 
   async markTokenDelivered(sessionId: string, key: DispatchKey): Promise<void> {
     // only now does the dispatch leave the reconciler's worklist: until the workflow is told, it may need telling again
+    const at = locate(sessionId, key);
     await this.table.update({
-      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
-      set: { tokenDelivered: true },
+      key: at.key,
+      set: { [at.field('tokenDelivered')]: true },
       remove: ['GSI2PK', 'GSI2SK'],
-      condition: 'attribute_exists(PK)',
+      condition: `attribute_exists(${at.path('status')})`,
+      conditionNames: at.names('status'),
       conflict: `dispatch ${sessionId}/${key} does not exist`,
     });
   }
 
   async abandonDispatch(sessionId: string, key: DispatchKey): Promise<void> {
+    const at = locate(sessionId, key);
     await this.table.update({
-      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
-      set: { status: 'Abandoned' },
+      key: at.key,
+      set: { [at.field('status')]: 'Abandoned' },
       remove: ['GSI2PK', 'GSI2SK'],
-      condition: '#status = :sending',
-      conditionNames: { '#status': 'status' },
+      condition: `${at.path('status')} = :sending`,
+      conditionNames: at.names('status'),
       conditionValues: { ':sending': 'Sending' },
       conflict: `dispatch ${sessionId}/${key} is no longer sending`,
     });
@@ -309,16 +414,17 @@ export class DynamoSessionStore implements SessionStore {
       // byte order, as DynamoDB sorts keys (localeCompare would weigh punctuation differently)
       .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))
       .slice(0, limit)
-      .map((item) => toEntity<Dispatch>(item));
+      .flatMap((item) => (item.entity === 'Action' ? (dispatchOnAction(item) ?? []) : [toEntity<Dispatch>(item)]));
   }
 
   async rescheduleDispatch(sessionId: string, key: DispatchKey, fromDueAt: string, toDueAt: string): Promise<void> {
     // The entry as it was read is the condition: an answer that arrived since (entry moved or gone) or another
     // run that looked first wins, and this look changes nothing.
+    const at = locate(sessionId, key);
     await this.table.update({
-      key: { PK: sessionPk(sessionId), SK: dispatchSk(key) },
-      set: { dueAt: toDueAt, ...waitingIndex(sessionId, key, toDueAt) },
-      increment: { looks: 1 },
+      key: at.key,
+      set: { [at.field('dueAt')]: toDueAt, ...waitingIndex(sessionId, key, toDueAt) },
+      increment: { [at.field('looks')]: 1 },
       condition: '#waiting = :from',
       conditionNames: { '#waiting': 'GSI2SK' },
       conditionValues: { ':from': waitingSk(fromDueAt, sessionId, key) },
@@ -327,7 +433,49 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async listDispatches(sessionId: string): Promise<Dispatch[]> {
-    const items = await this.table.query({ pk: sessionPk(sessionId), skPrefix: 'DISPATCH#' });
-    return items.map((item) => toEntity<Dispatch>(item));
+    const [own, actions] = await Promise.all([
+      this.table.query({ pk: sessionPk(sessionId), skPrefix: 'DISPATCH#' }),
+      this.table.query({ pk: sessionPk(sessionId), skPrefix: 'ACTION#' }),
+    ]);
+    return [...own.map((item) => toEntity<Dispatch>(item)), ...actions.flatMap((item) => dispatchOnAction(item) ?? [])];
   }
+}
+
+const isActionKey = (key: DispatchKey): key is `Action#${string}` => key.startsWith('Action#');
+const actionIdOf = (key: DispatchKey): string => key.slice('Action#'.length);
+
+/** An action item as the action: its dispatch is bookkeeping of the engine, not part of what the action says. */
+function toAction(item: Record<string, unknown>): Action {
+  const { dispatch: _dispatch, ...action } = toEntity<Action & { dispatch?: unknown }>(item);
+  return action;
+}
+
+const dispatchOnAction = (item: Record<string, unknown>): Dispatch | undefined =>
+  typeof item.dispatch === 'object' && item.dispatch !== null ? (item.dispatch as Dispatch) : undefined;
+
+/**
+ * Where a dispatch lives. Detection's are items of their own; an action's is
+ * a map on the action item, so that starting an action and claiming its
+ * command is one write, and so is recording its result and completing it.
+ * The worklist index attributes are top-level on either item.
+ */
+function locate(sessionId: string, key: DispatchKey) {
+  const onAction = isActionKey(key);
+  return {
+    key: { PK: sessionPk(sessionId), SK: onAction ? actionSk(actionIdOf(key)) : dispatchSk(key) },
+    /** The name to `set`: a field of the map, or the attribute itself. */
+    field: (name: string): string => (onAction ? `dispatch.${name}` : name),
+    /** The field in a condition, over the placeholders `names` gives. */
+    path: (name: string): string => (onAction ? `#dispatch.#${name}` : `#${name}`),
+    names: (...fields: string[]): Record<string, string> => ({
+      ...(onAction ? { '#dispatch': 'dispatch' } : {}),
+      ...Object.fromEntries(fields.map((name) => [`#${name}`, name])),
+    }),
+    find: (item: Record<string, unknown>): Dispatch | undefined => (onAction ? dispatchOnAction(item) : toEntity<Dispatch>(item)),
+    read(item: Record<string, unknown>): Dispatch {
+      const dispatch = this.find(item);
+      if (!dispatch) throw new ConflictError(`dispatch ${sessionId}/${key} does not exist`);
+      return dispatch;
+    },
+  };
 }

@@ -11,8 +11,7 @@
  * | action      | SESSION#<id>       | ACTION#<actionId>  |                                       |                                     |
  * | detection   | SESSION#<id>       | DETECTION#<phase>  |                                       |                                     |
  * | plan        | SESSION#<id>       | PLAN               |                                       |                                     |
- * | log line    | SESSION#<id>       | LOG#<sequence>     |                                       |                                     | (expiresAt: retention)
- * | log counter | SESSION#<id>       | LOGSEQ             |                                       |                                     |
+ * | log line    | SESSION#<id>       | LOG#<at>#<writer>-<count> |                                |                                     | (expiresAt: retention; time order, then write order per process)
  * | dispatch    | SESSION#<id>       | DISPATCH#<key>     |                                       | DISPATCH#Waiting#<shard> / <dueAt>#<id>#<key> (sparse: only while its step waits) |
  * | tenant      | TENANT#<id>        | TENANT             | TENANTS / <name>#<id>                 |                                     |
  * | computer    | COMPUTER#<id>      | COMPUTER           | COMPUTERS / <tenantId>#<name>#<id>    |                                     |

@@ -9,6 +9,8 @@ const inputSchema = z
     sessionId: sessionIdSchema,
     purpose: z.enum(['Detect', 'Verify', 'Action']),
     actionId: actionIdSchema.optional(),
+    // the plan's ids; a session has at most 999 actions
+    dependsOn: z.array(actionIdSchema).max(999).optional(),
     taskToken: taskTokenSchema,
   })
   .refine((input) => input.purpose !== 'Action' || input.actionId !== undefined, {

@@ -81,22 +81,70 @@ describe('the DynamoDB session store (on dynalite): every write is conditional',
     expect((await store.getAction('s4', '001'))?.status).toBe('PerformingAction');
   });
 
-  it('claims a dispatch once, swaps tokens only while it waits, and completes it once', async () => {
+  it('claims a dispatch once, swaps tokens only while it waits, and completes it once, for its nonce only', async () => {
     await store.createSession(session('s5'));
     expect((await store.claimDispatch(dispatch('s5', 'token-1'))).created).toBe(true);
     const second = await store.claimDispatch(dispatch('s5', 'token-2'));
     expect(second).toMatchObject({ created: false, dispatch: { taskToken: 'token-1', status: 'Sending' } });
-
-    await store.markDispatchSent('s5', 'Detect', 'cmd-1');
-    await expect(store.markDispatchSent('s5', 'Detect', 'cmd-2')).rejects.toBeInstanceOf(ConflictError);
-    expect(await store.replaceDispatchToken('s5', 'Detect', 'token-2')).toMatchObject({ taskToken: 'token-2', attempts: 2, commandId: 'cmd-1' });
+    expect(await store.replaceDispatchToken('s5', 'Detect', 'token-2')).toMatchObject({ taskToken: 'token-2', attempts: 2 });
 
     const outcome = { key: 'Detect', commandId: 'cmd-1', status: 'Success', summary: 'ok' } as const;
-    expect(await store.completeDispatch('s5', 'Detect', outcome, 'later')).toMatchObject({ status: 'Completed', taskToken: 'token-2' });
-    await expect(store.completeDispatch('s5', 'Detect', outcome, 'later')).rejects.toBeInstanceOf(ConflictError);
+    // a command of another claim (another nonce) cannot complete this one
+    await expect(store.completeDispatch('s5', 'Detect', 'n_other', outcome, 'later')).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.completeDispatch('s5', 'Detect', 'n_1', outcome, 'later')).toMatchObject({ status: 'Completed', taskToken: 'token-2', commandId: 'cmd-1' });
+    await expect(store.completeDispatch('s5', 'Detect', 'n_1', outcome, 'later')).rejects.toBeInstanceOf(ConflictError);
     await expect(store.replaceDispatchToken('s5', 'Detect', 'token-3')).rejects.toBeInstanceOf(ConflictError);
     await store.markTokenDelivered('s5', 'Detect');
     expect((await store.listDispatches('s5'))[0]).toMatchObject({ status: 'Completed', tokenDelivered: true, outcome });
+  });
+
+  it("keeps an action's dispatch on the action: one write starts it and claims the command, one write records the result", async () => {
+    await store.createSession(session('s6'));
+    await store.createPlannedActions('s6', [action('s6', '001'), { ...action('s6', '002'), type: 'TaskAudit', dependsOn: ['001'] }]);
+    const claim = { sessionId: 's6', key: 'Action#001', taskToken: 'token-1', status: 'Sending', attempts: 1, nonce: 'n_a', createdAt: '2026-11-23T09:00:00.000Z' } as const;
+    const started = await store.startActionDispatch(claim, { status: 'PerformingAction', startedAt: '2026-11-23T09:00:00.000Z' });
+    expect(started).toMatchObject({ created: true, action: { status: 'PerformingAction' }, dispatch: { nonce: 'n_a' } });
+    // the action as the model knows it carries no engine bookkeeping
+    expect(started.action).not.toHaveProperty('dispatch');
+    // a second start (a retried step) writes nothing and finds the first claim
+    const again = await store.startActionDispatch({ ...claim, taskToken: 'token-2', nonce: 'n_b' }, { status: 'PerformingAction' });
+    expect(again).toMatchObject({ created: false, action: { status: 'PerformingAction' }, dispatch: { taskToken: 'token-1', nonce: 'n_a' } });
+
+    const context = await store.getActionContext('s6', '002', ['001']);
+    expect(context.session?.id).toBe('s6');
+    expect(context.action?.actionId).toBe('002');
+    expect(context.dispatch).toBeUndefined();
+    expect(context.prerequisites.map((a) => a.actionId)).toEqual(['001']);
+    expect((await store.listDispatches('s6')).map((d) => d.key)).toEqual(['Action#001']);
+    expect((await store.listWaitingDispatches('2026-11-23T10:00:00.000Z', 100)).some((d) => d.sessionId === 's6')).toBe(true);
+
+    const outcome = { key: 'Action#001', commandId: 'cmd-a', status: 'Success', summary: 'ScriptSucceeded' } as const;
+    const complete = (nonce: string, types: Action['type'][]) =>
+      store.completeActionDispatch({
+        sessionId: 's6',
+        actionId: '001',
+        nonce,
+        types,
+        changes: { status: 'DeterminingResult', resultReason: 'ScriptSucceeded', exitCode: 0 },
+        outcome,
+        now: '2026-11-23T09:01:00.000Z',
+        checkAfterSeconds: 1800,
+      });
+    // another claim's command, or an action of a type the caller did not decide for, writes nothing
+    await expect(complete('n_b', ['Install'])).rejects.toBeInstanceOf(ConflictError);
+    await expect(complete('n_a', ['TaskAudit'])).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.getAction('s6', '001'))?.status).toBe('PerformingAction');
+    const done = await complete('n_a', ['Install', 'Update']);
+    expect(done.action).toMatchObject({ status: 'DeterminingResult', exitCode: 0 });
+    expect(done.dispatch).toMatchObject({ status: 'Completed', taskToken: 'token-1', commandId: 'cmd-a', dueAt: '2026-11-23T09:31:00.000Z' });
+    await expect(complete('n_a', ['Install'])).rejects.toBeInstanceOf(ConflictError);
+    // still waiting to be settled: due for a look only after the check time
+    const waiting = (at: string) => store.listWaitingDispatches(at, 100).then((list) => list.some((d) => d.sessionId === 's6'));
+    expect(await waiting('2026-11-23T09:30:00.000Z')).toBe(false);
+    expect(await waiting('2026-11-23T09:32:00.000Z')).toBe(true);
+    // the report's result write settles it: off the worklist in the same write
+    await store.updateAction('s6', '001', ['DeterminingResult'], { status: 'Complete', result: 'Success' }, { settleDispatch: true });
+    expect(await waiting('2026-11-24T00:00:00.000Z')).toBe(false);
   });
 });
 
@@ -116,8 +164,7 @@ describe("the reconciler's worklist in the store (on dynalite): sharded, due ord
     sessionId,
     key,
     taskToken: `token-${sessionId}`,
-    status: 'Sent',
-    commandId: `cmd-${sessionId}`,
+    status: 'Sending',
     attempts: 1,
     nonce: 'n_1',
     createdAt,
@@ -167,7 +214,7 @@ describe("the reconciler's worklist in the store (on dynalite): sharded, due ord
 
     // a completion recorded but not yet delivered is due at once, wherever its next look was
     const outcome = { key: 'Verify', commandId: `cmd-${first.sessionId}`, status: 'Success', summary: 'ok' } as const;
-    await store.completeDispatch(first.sessionId, 'Verify', outcome, minute(5));
+    await store.completeDispatch(first.sessionId, 'Verify', 'n_1', outcome, minute(5));
     expect((await store.listWaitingDispatches(minute(6), 100)).find((d) => d.sessionId === first.sessionId)).toMatchObject({ status: 'Completed' });
     // delivered: out of the worklist, and no look can put it back
     await store.markTokenDelivered(first.sessionId, 'Verify');

@@ -3,6 +3,7 @@ import {
   CancelCommandCommand,
   GetCommandInvocationCommand,
   InvalidPluginName,
+  ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
   ThrottlingException,
@@ -21,7 +22,7 @@ import { TransientError } from '../../functions/core/errors.js';
 import { commandComment, type DispatchKey } from '../../functions/core/model/agent.js';
 import { newStages } from '../../functions/core/model/session.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
-import { completeCommand } from '../../functions/core/use-cases/complete-command.js';
+import { ACTION_ANSWER_CHECK_AFTER_SECONDS, completeCommand } from '../../functions/core/use-cases/complete-command.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { RECONCILE_DEFAULTS, reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
 import { sessionRecord, softwareItem } from '../support/domain.js';
@@ -37,18 +38,27 @@ const ssm = mockClient(SSMClient);
 const s3 = mockClient(S3Client);
 const agentId = 'i-0123456789abcdef0';
 
+/** Records the answers that reached a waiting step; as Step Functions does, a token answered once takes no second answer. */
 class RecordingWorkflow implements WorkflowPort {
   readonly calls: { token: string; outcome: 'success' | 'failure'; detail: unknown }[] = [];
+  /** Answers to tokens already answered: refused, and harmless. */
+  readonly refused: string[] = [];
   startSession(): Promise<{ alreadyRunning: boolean }> {
     return Promise.resolve({ alreadyRunning: false });
   }
-  completeTask(token: string, output: unknown): Promise<boolean> {
-    this.calls.push({ token, outcome: 'success', detail: output });
+  private answer(token: string, outcome: 'success' | 'failure', detail: unknown): Promise<boolean> {
+    if (this.calls.some((call) => call.token === token)) {
+      this.refused.push(token);
+      return Promise.resolve(false);
+    }
+    this.calls.push({ token, outcome, detail });
     return Promise.resolve(true);
   }
+  completeTask(token: string, output: unknown): Promise<boolean> {
+    return this.answer(token, 'success', output);
+  }
   failTask(token: string, errorName: string): Promise<boolean> {
-    this.calls.push({ token, outcome: 'failure', detail: errorName });
-    return Promise.resolve(true);
+    return this.answer(token, 'failure', errorName);
   }
 }
 
@@ -101,7 +111,6 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
       { sessionId, actionId: '001', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', dependsOn: [], critical: true, status: 'PerformingAction', result: 'Pending' },
     ]);
     await deps.sessions.claimDispatch({ sessionId, key, taskToken: `token-${counter}`, status: 'Sending', attempts: 1, nonce: 'n1', createdAt: '2026-11-23T09:00:00.000Z' });
-    await deps.sessions.markDispatchSent(sessionId, key, commandId);
     return { sessionId, commandId };
   }
 
@@ -117,7 +126,7 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
     ResponseCode: -1,
     StandardOutputContent: '',
     StandardErrorContent: '',
-    Comment: commandComment(sessionId, key),
+    Comment: commandComment(sessionId, key, 'n1'),
     ...extra,
   });
 
@@ -170,8 +179,12 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
     const { sessionId, commandId } = await waitingCommand('Action#001');
     ssm.on(GetCommandInvocationCommand).resolves(invocation('Action#001', sessionId, 'Success', 'Success', { ResponseCode: 0 }));
     expect(await completeCommand(deps, { commandId, agentId })).toBe('completed');
+    const recorded = await deps.sessions.getAction(sessionId, '001');
+    // the same event again: told again in case the first telling was lost, which the step refuses; nothing is rewritten
     expect(await completeCommand(deps, { commandId, agentId })).toBe('duplicate');
     expect(workflow.calls).toHaveLength(1);
+    expect(workflow.refused).toEqual([`token-${counter}`]);
+    expect(await deps.sessions.getAction(sessionId, '001')).toEqual(recorded);
   });
 
   it('finds a command whose event was lost and completes it; a command still running is left alone', async () => {
@@ -182,13 +195,49 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
       .resolves(invocation('Action#001', done.sessionId, 'Success', 'Success', { ResponseCode: 0 }))
       .on(GetCommandInvocationCommand, { CommandId: running.commandId })
       .resolves(invocation('Detect', running.sessionId, 'InProgress', 'InProgress'));
+    // both went out: SSM lists them under the comments their dispatches name
+    ssm.on(ListCommandsCommand).resolves({
+      Commands: [
+        { CommandId: done.commandId, Comment: commandComment(done.sessionId, 'Action#001', 'n1') },
+        { CommandId: running.commandId, Comment: commandComment(running.sessionId, 'Detect', 'n1') },
+      ],
+    });
     (deps.clock as ReturnType<typeof manualClock>).advance(60_000);
     const result = await reconcileCommands(deps, { ...RECONCILE_DEFAULTS, overdueAfterSeconds: 30, limit: 100 });
     expect(result.completed).toBe(1);
     expect(result.stillRunning).toBeGreaterThanOrEqual(1);
     expect(workflow.calls.map((c) => c.token)).toContain(`token-${counter - 1}`);
     // still waiting, and due again later: the next run looks at others first
-    expect(await deps.sessions.getDispatch(running.sessionId, 'Detect')).toMatchObject({ status: 'Sent', looks: 1 });
+    expect(await deps.sessions.getDispatch(running.sessionId, 'Detect')).toMatchObject({ status: 'Sending', looks: 1 });
+  });
+
+  it("tells an action's step that its completion recorded but never told, once the check time has passed, and settles it", async () => {
+    const { sessionId, commandId } = await waitingCommand('Action#001');
+    const clock = deps.clock as ReturnType<typeof manualClock>;
+    // the completion's one write landed, then its function died before telling the step (and every retry of the event failed)
+    const outcome = { key: 'Action#001', commandId, status: 'Success', summary: 'ScriptSucceeded' } as const;
+    await deps.sessions.completeActionDispatch({
+      sessionId,
+      actionId: '001',
+      nonce: 'n1',
+      types: ['Install'],
+      changes: { status: 'DeterminingResult', resultReason: 'ScriptSucceeded' },
+      outcome,
+      now: clock.now().toISOString(),
+      checkAfterSeconds: ACTION_ANSWER_CHECK_AFTER_SECONDS,
+    });
+    ssm.on(GetCommandInvocationCommand).resolves(invocation('Action#001', sessionId, 'Success', 'Success', { ResponseCode: 0 }));
+    const options = { ...RECONCILE_DEFAULTS, overdueAfterSeconds: 60, limit: 100 };
+    // before the check time the report may still settle it: the reconciler leaves it alone
+    clock.advance((ACTION_ANSWER_CHECK_AFTER_SECONDS - 120) * 1000);
+    await reconcileCommands(deps, options);
+    expect(workflow.calls).toEqual([]);
+    clock.advance(240_000);
+    expect(await reconcileCommands(deps, options)).toMatchObject({ completed: 1 });
+    expect(workflow.calls).toEqual([{ token: `token-${counter}`, outcome: 'success', detail: outcome }]);
+    expect((await deps.sessions.listWaitingDispatches(clock.now().toISOString(), 100)).some((d) => d.sessionId === sessionId)).toBe(false);
+    // the action's record was not written again
+    expect(await deps.sessions.getAction(sessionId, '001')).toMatchObject({ status: 'DeterminingResult', resultReason: 'ScriptSucceeded' });
   });
 
   it('names the run step when the command ran a staged script (AWS-RunRemoteScript has several)', async () => {

@@ -5,10 +5,13 @@ import type { LocalRuntime } from '../../local/runtime.js';
 import { runtimeWithFleet } from '../support/fleet.js';
 
 const encode = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
+/** A well-formed position (`<at>#<writer>-<count>`), for the near misses below. */
+const position = '2026-11-23T09:00:01.000Z#abcdefgh-000000000003';
 
 describe('get-session-log cursors', () => {
   let runtime: LocalRuntime;
   let tableCalls = 0;
+  const calls: { command: string; input: unknown }[] = [];
   const read = (event: unknown) => runtime.invoke('get-session-log', event);
 
   beforeAll(async () => {
@@ -17,8 +20,9 @@ describe('get-session-log cursors', () => {
       for (let i = 1; i <= lines; i++) await runtime.deps.sessionLog.append({ sessionId, at: `2026-11-23T09:00:0${i}.000Z`, kind: 'Stage', message: `${sessionId} line ${i}` });
     }
     runtime.dynamoClient.middlewareStack.add(
-      (next) => async (args) => {
+      (next, context) => async (args) => {
         tableCalls++;
+        calls.push({ command: context.commandName ?? '?', input: args.input });
         return next(args);
       },
       { step: 'initialize', name: 'countTableCalls' },
@@ -36,6 +40,8 @@ describe('get-session-log cursors', () => {
     const first = (await read({ sessionId: 'ses_a', limit: 2 })) as LogPage;
     const valid = first.cursor ?? '';
     const otherSession = ((await read({ sessionId: 'ses_b', limit: 1 })) as LogPage).cursor ?? '';
+    // the near misses below differ from this one, which is taken: a well-formed position is a place in the caller's own log, not a secret
+    expect(await read({ sessionId: 'ses_a', cursor: encode(JSON.stringify({ s: 'ses_a', k: position })) })).toHaveProperty('entries');
     const malformed = [
       '',
       'x',
@@ -44,12 +50,21 @@ describe('get-session-log cursors', () => {
       encode('LOG#00000002'),
       encode('LOG#'),
       encode('null'),
-      encode('{"s":"ses_a","n":-1}'),
-      encode('{"s":"ses_a","n":1.5}'),
-      encode('{"s":"ses_a","n":"2"}'),
-      encode('{"s":"ses_a","n":2,"extra":true}'),
-      encode('{"s":"ses_a","n":100000000}'),
-      encode('{"s":"","n":2}'),
+      // the cursor of the counter-numbered log this one replaced
+      encode('{"s":"ses_a","n":2}'),
+      encode(JSON.stringify({ s: 'ses_a', k: position, extra: true })),
+      encode(JSON.stringify({ k: position, s: 'ses_a' })),
+      encode(JSON.stringify({ s: '', k: position })),
+      encode(JSON.stringify({ s: 'ses_a', k: 2 })),
+      encode(JSON.stringify({ s: 'ses_a', k: '' })),
+      encode(JSON.stringify({ s: 'ses_a', k: `LOG#${position}` })),
+      encode(JSON.stringify({ s: 'ses_a', k: position.slice(0, 24) })),
+      encode(JSON.stringify({ s: 'ses_a', k: `${position} ` })),
+      encode(JSON.stringify({ s: 'ses_a', k: position.replace('abcdefgh', 'ABCDEFGH') })),
+      encode(JSON.stringify({ s: 'ses_a', k: position.replace('-000000000003', '-00000000003') })),
+      encode(JSON.stringify({ s: 'ses_a', k: position.replace('2026-11-23', '2026-02-30') })),
+      encode(JSON.stringify({ s: 'ses_a', k: position.replace('09:00:01', '24:00:01') })),
+      encode(JSON.stringify({ s: 'ses_a', k: `${position}${'0'.repeat(200)}` })),
       // a dangling sixth bit decodes to the same bytes, but was never handed out
       `${valid}A`,
       `${valid}=`,
@@ -71,5 +86,19 @@ describe('get-session-log cursors', () => {
       { numRuns: 500 },
     );
     expect(tableCalls - before).toBe(0);
+  });
+
+  it('writes a log line with exactly one DynamoDB call, a conditional put (proves the per-line counter write is gone)', async () => {
+    calls.length = 0;
+    await runtime.deps.sessionLog.append({ sessionId: 'ses_c', at: '2026-11-23T09:00:00.000Z', kind: 'Stage', message: 'one write' });
+    expect(calls).toEqual([
+      {
+        command: 'PutItemCommand',
+        input: expect.objectContaining({
+          ConditionExpression: 'attribute_not_exists(PK)',
+          Item: expect.objectContaining({ PK: 'SESSION#ses_c', SK: expect.stringMatching(/^LOG#2026-11-23T09:00:00\.000Z#[0-9a-z]{8}-\d{12}$/) as unknown }) as unknown,
+        }) as unknown,
+      },
+    ]);
   });
 });

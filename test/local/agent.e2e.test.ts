@@ -66,7 +66,7 @@ describe('the sandbox agent behaves like SSM, through the local runtime', () => 
         agentSettings: { deliveryTimeoutSeconds: 3_600 },
         // the computer drops off the network as soon as detection is done
         onAgentActivity: (record, phase) => {
-          if (phase === 'finished' && record.comment.endsWith('/Detect')) void runtime?.agent.setOnline(record.agentId, false);
+          if (phase === 'finished' && record.comment.includes('/Detect/')) void runtime?.agent.setOnline(record.agentId, false);
         },
       },
     );
@@ -141,7 +141,7 @@ describe('the sandbox agent behaves like SSM, through the local runtime', () => 
     expect(await readFile(path.join(root, 'runs'), 'utf8')).toBe('uninstall\ninstall\ninstall\n');
     // one restart inside the kernel's command (exit 194), one for the session's restart
     expect(await readFile(path.join(root, '.sandbox/boots'), 'utf8')).toBe('2\n');
-    expect(runtime.agent.history(computer.agentId).find((r) => r.comment.endsWith('Action#002'))?.restarts).toBe(1);
+    expect(runtime.agent.history(computer.agentId).find((r) => r.comment.includes('/Action#002/'))?.restarts).toBe(1);
   });
 
   it('completes a session whose completion event was lost, through the reconciler', async () => {
@@ -149,11 +149,11 @@ describe('the sandbox agent behaves like SSM, through the local runtime', () => 
     let lost = 0;
     runtime = await runtimeWithFleet(
       { software: [testSoftware('app', '1.0')], deployments: [everywhere('app')], machines: [{ computer }] },
-      { loseAgentEvent: (record) => record.comment.endsWith('/Detect') && lost++ === 0 },
+      { loseAgentEvent: (record) => record.comment.includes('/Detect/') && lost++ === 0 },
     );
     const { sessionId } = await runtime.startSession(computer.id);
     await until(() => runtime?.agent.history(computer.agentId)[0]?.finishedAtMs !== undefined);
-    expect((await runtime.deps.sessions.getDispatch(sessionId, 'Detect'))?.status).toBe('Sent');
+    expect((await runtime.deps.sessions.getDispatch(sessionId, 'Detect'))?.status).toBe('Sending');
 
     expect(await runtime.invoke('reconcile-commands', { overdueAfterSeconds: 0 })).toEqual({ checked: 1, completed: 1, stillRunning: 0, abandoned: 0, failed: 0 });
     const outcome = await runtime.waitForSession(sessionId);

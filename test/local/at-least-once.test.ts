@@ -53,7 +53,7 @@ describe('at-least-once delivery never runs an action twice', () => {
       const { sessionId } = await runtime.startSession(computer.id);
       const outcome = await runtime.waitForSession(sessionId);
 
-      expect(outcome.session.status).toBe('Passed');
+      expect(outcome.session.status, JSON.stringify([outcome.session.failure, outcome.actions])).toBe('Passed');
       expect(outcome.actions.map((a) => a.result)).toEqual(['Success', 'Success']);
       // detection, two actions, verification: each sent once even though every step was retried
       expect(runtime.agent.history(computer.agentId)).toHaveLength(4);

@@ -307,7 +307,7 @@ describe.skipIf(!existsSync('/proc/self/cmdline'))('the local runtime killed (SI
   }
 
   it.each(['before', 'after'] as const)(
-    'a kill between claiming an action and recording its command (%s the agent took it) neither loses nor repeats it',
+    'a kill between claiming an action and the agent answering its send (%s the agent took it) neither loses nor repeats it',
     async (when) => {
       const dataDir = await newDataDir();
       const t0Ms = Date.now();

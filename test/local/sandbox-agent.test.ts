@@ -106,11 +106,11 @@ describe('the sandbox agent on its own', () => {
 
     it('re-attaches to a script still running: it runs once, and its real exit code and output are reported', async () => {
       const dir = await tempDir();
-      const { root, ids } = await sendAndKill(dir, true, [command(script(1.5, 3), 'nightshift/ses-1/Action#001')], (r) => existsSync(path.join(r, 'started')));
+      const { root, ids } = await sendAndKill(dir, true, [command(script(1.5, 3), 'nightshift/ses-1/Action#001/n1')], (r) => existsSync(path.join(r, 'started')));
       const { agent, events } = await restarted(dir);
       const [commandId = ''] = ids;
       // known again before it ends: the completion handler and a retried dispatch can ask
-      expect(await agent.findCommand(agentId, 'nightshift/ses-1/Action#001', new Date(0))).toBe(commandId);
+      expect(await agent.findCommand(agentId, 'nightshift/ses-1/Action#001/n1', new Date(0))).toBe(commandId);
       expect((await agent.getInvocation(commandId, agentId)).status).toBe('InProgress');
 
       expect(agent.resumeCommands()).toBe(1);
@@ -123,7 +123,7 @@ describe('the sandbox agent on its own', () => {
 
     it('reports a script that ended while the agent was down with its real result, once the agent is back', async () => {
       const dir = await tempDir();
-      const { root, ids } = await sendAndKill(dir, true, [command(script(0.3), 'nightshift/ses-1/Action#001')], (r) => existsSync(path.join(r, 'started')));
+      const { root, ids } = await sendAndKill(dir, true, [command(script(0.3), 'nightshift/ses-1/Action#001/n1')], (r) => existsSync(path.join(r, 'started')));
       const [commandId = ''] = ids;
       await until(() => existsSync(path.join(root, '.sandbox/commands', commandId, 'run-0.exit')));
       const { agent, events } = await restarted(dir);
@@ -138,7 +138,7 @@ describe('the sandbox agent on its own', () => {
 
     it('never runs an action again whose script died while the agent was down: it ends Failed with no exit code', async () => {
       const dir = await tempDir();
-      const { root, ids } = await sendAndKill(dir, true, [command(script(30), 'nightshift/ses-1/Action#001')], (r) => existsSync(path.join(r, 'started')));
+      const { root, ids } = await sendAndKill(dir, true, [command(script(30), 'nightshift/ses-1/Action#001/n1')], (r) => existsSync(path.join(r, 'started')));
       const [commandId = ''] = ids;
       await killScript(root, commandId);
       const { agent, events } = await restarted(dir);
@@ -155,7 +155,7 @@ describe('the sandbox agent on its own', () => {
       const dir = await tempDir();
       // the first run hangs until it is killed; a second one is quick
       const detection = 'n=$(cat "$NIGHTSHIFT_ROOT/runs" 2>/dev/null | wc -l)\necho run >> "$NIGHTSHIFT_ROOT/runs"\n: > "$NIGHTSHIFT_ROOT/started"\n[ "$n" -gt 0 ] || sleep 30\n';
-      const { root, ids } = await sendAndKill(dir, true, [command(detection, 'nightshift/ses-1/Detect')], (r) => existsSync(path.join(r, 'started')));
+      const { root, ids } = await sendAndKill(dir, true, [command(detection, 'nightshift/ses-1/Detect/n1')], (r) => existsSync(path.join(r, 'started')));
       const [commandId = ''] = ids;
       await killScript(root, commandId);
       const { agent, events } = await restarted(dir);
@@ -167,7 +167,7 @@ describe('the sandbox agent on its own', () => {
 
     it('keeps holding a command for an offline computer, and runs it once when the computer comes back', async () => {
       const dir = await tempDir();
-      const { root, ids } = await sendAndKill(dir, false, [command(script(0), 'nightshift/ses-1/Action#001')], (r) => existsSync(path.join(r, '.sandbox/commands')));
+      const { root, ids } = await sendAndKill(dir, false, [command(script(0), 'nightshift/ses-1/Action#001/n1')], (r) => existsSync(path.join(r, '.sandbox/commands')));
       const [commandId = ''] = ids;
       const { agent, events } = await restarted(dir);
       expect((await agent.getInvocation(commandId, agentId)).status).toBe('Pending');
@@ -180,7 +180,7 @@ describe('the sandbox agent on its own', () => {
 
     it('gives up a run it had counted but never began, so it can never begin late; the next run is the first', async () => {
       const dir = await tempDir();
-      const { root, ids } = await sendAndKill(dir, false, [command(script(0), 'nightshift/ses-1/Action#001')], (r) => existsSync(path.join(r, '.sandbox/commands')));
+      const { root, ids } = await sendAndKill(dir, false, [command(script(0), 'nightshift/ses-1/Action#001/n1')], (r) => existsSync(path.join(r, '.sandbox/commands')));
       const [commandId = ''] = ids;
       // what a kill between counting run 0 and spawning its wrapper leaves
       const stateFile = path.join(root, '.sandbox/commands', commandId, 'command.json');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
 import { DispatchInProgressError } from '../../functions/core/errors.js';
-import type { AgentCommand, AgentInvocation } from '../../functions/core/model/agent.js';
+import { commandComment, type AgentCommand, type AgentInvocation } from '../../functions/core/model/agent.js';
 import type { Session } from '../../functions/core/model/session.js';
 import type { AgentPort } from '../../functions/core/ports/agent.port.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
@@ -31,7 +31,10 @@ class RecordingAgent implements AgentPort {
   getInvocation(commandId: string, agentId: string): Promise<AgentInvocation> {
     return Promise.resolve({ commandId, agentId, status: 'InProgress', responseCode: -1, stdout: '', stderr: '', stdoutTruncated: false, comment: '' });
   }
-  findCommand(): Promise<string | undefined> {
+  /** The comments asked about. */
+  readonly found: string[] = [];
+  findCommand(_agentId: string, comment: string): Promise<string | undefined> {
+    this.found.push(comment);
     return Promise.resolve(this.earlier);
   }
   isOnline(): Promise<boolean> {
@@ -107,14 +110,16 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
     agent.earlier = 'cmd-that-did-go-out';
     expect(await dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't3' })).toBe('already-running');
     expect(agent.sent).toHaveLength(0);
-    expect(await deps.sessions.getDispatch(sessionId, 'Detect')).toMatchObject({ status: 'Sent', commandId: 'cmd-that-did-go-out', taskToken: 't3' });
+    // asked (during the lease and after it) by the comment naming the claim's nonce; no write was needed to know it
+    expect(new Set(agent.found)).toEqual(new Set([commandComment(sessionId, 'Detect', (await deps.sessions.getDispatch(sessionId, 'Detect'))?.nonce ?? '?')]));
+    expect(await deps.sessions.getDispatch(sessionId, 'Detect')).toMatchObject({ status: 'Sending', taskToken: 't3' });
   });
 
   it('a retried or resumed detection step whose command could not reach the computer is failed the same way, not answered as a success', async () => {
     const sessionId = await runningSession();
     await dispatchCommand(deps, { sessionId, purpose: 'Detect', taskToken: 't1' });
-    const commandId = (await deps.sessions.getDispatch(sessionId, 'Detect'))?.commandId ?? '';
-    await deps.sessions.completeDispatch(sessionId, 'Detect', { key: 'Detect', commandId, status: 'DeliveryTimedOut', summary: 'the computer did not come online' }, clock.now().toISOString());
+    const nonce = (await deps.sessions.getDispatch(sessionId, 'Detect'))?.nonce ?? '';
+    await deps.sessions.completeDispatch(sessionId, 'Detect', nonce, { key: 'Detect', commandId: 'cmd-1', status: 'DeliveryTimedOut', summary: 'the computer did not come online' }, clock.now().toISOString());
     const answers: string[] = [];
     const watching: Dependencies = {
       ...deps,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
-import { commandComment, type AgentCommand, type AgentInvocation, type DispatchKey } from '../../functions/core/model/agent.js';
+import { commandComment, parseCommandComment, type AgentCommand, type AgentInvocation, type DispatchKey } from '../../functions/core/model/agent.js';
 import type { AgentPort } from '../../functions/core/ports/agent.port.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
@@ -29,13 +29,15 @@ class PollingAgent implements AgentPort {
     this.polled.push(commandId);
     const [, sessionId = '', key = 'Detect'] = commandId.split('/') as [string, string?, DispatchKey?];
     const status = this.finished.has(commandId) ? 'Success' : 'InProgress';
-    return Promise.resolve({ commandId, agentId, status, responseCode: status === 'Success' ? 0 : -1, stdout: '', stderr: '', stdoutTruncated: false, comment: commandComment(sessionId, key) });
+    return Promise.resolve({ commandId, agentId, status, responseCode: status === 'Success' ? 0 : -1, stdout: '', stderr: '', stdoutTruncated: false, comment: commandComment(sessionId, key, 'n1') });
   }
   send(_command: AgentCommand): Promise<{ commandId: string }> {
     return Promise.reject(new Error('the reconciler never sends'));
   }
-  findCommand(): Promise<string | undefined> {
-    return Promise.resolve(undefined);
+  /** Every seeded command went out: the comment names it. */
+  findCommand(_agentId: string, comment: string): Promise<string | undefined> {
+    const reference = parseCommandComment(comment);
+    return Promise.resolve(reference ? `cmd/${reference.sessionId}/${reference.key}` : undefined);
   }
   isOnline(): Promise<boolean> {
     return Promise.resolve(true);
@@ -90,9 +92,10 @@ async function world(lookMs: number) {
   };
   const start = clock.now().getTime();
   /**
-   * `count` Sent commands, written straight through the store, one second
-   * apart (the first is the oldest); five per running session (detection,
-   * verification, three actions) keeps the seeding to 1.2 writes a command.
+   * `count` commands out on their computers, written straight through the
+   * store, one second apart (the first is the oldest); five per running
+   * session (detection, verification, three actions on the session's actions)
+   * keeps the seeding to 1.4 writes a command.
    */
   async function seed(count: number): Promise<Waiting[]> {
     const waiting = Array.from({ length: count }, (_, i): Waiting => {
@@ -101,9 +104,15 @@ async function world(lookMs: number) {
       return { sessionId, key, commandId: `cmd/${sessionId}/${key}`, createdAt: new Date(start + i * 1000).toISOString() };
     });
     const sessionIds = [...new Set(waiting.map((w) => w.sessionId))];
-    await inBatches(sessionIds, (sessionId) => deps.sessions.createSession(sessionRecord(sessionId, { items: [softwareItem('app')] })));
-    await inBatches(waiting, ({ sessionId, key, commandId, createdAt }) =>
-      deps.sessions.claimDispatch({ sessionId, key, taskToken: `token/${sessionId}/${key}`, status: 'Sent', commandId, attempts: 1, nonce: 'n1', createdAt }).then(() => undefined),
+    await inBatches(sessionIds, async (sessionId) => {
+      await deps.sessions.createSession(sessionRecord(sessionId, { items: [softwareItem('app')] }));
+      await deps.sessions.createPlannedActions(
+        sessionId,
+        ['001', '002', '003'].map((actionId) => ({ sessionId, actionId, itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', dependsOn: [], critical: true, status: 'PerformingAction', result: 'Pending' })),
+      );
+    });
+    await inBatches(waiting, ({ sessionId, key, createdAt }) =>
+      deps.sessions.claimDispatch({ sessionId, key, taskToken: `token/${sessionId}/${key}`, status: 'Sending', attempts: 1, nonce: 'n1', createdAt }).then(() => undefined),
     );
     return waiting;
   }

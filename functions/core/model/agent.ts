@@ -63,20 +63,28 @@ export interface Dispatch {
   readonly key: DispatchKey;
   /** The token of the latest workflow attempt waiting for this dispatch. */
   readonly taskToken: string;
-  /** Abandoned: claimed by a step that ended (its session ended) before any command went out. */
-  readonly status: 'Sending' | 'Sent' | 'Completed' | 'Abandoned';
+  /**
+   * Sending: claimed with a lease; its command is out, or about to go out, and
+   * is known by its comment (which names this dispatch's nonce), so sending
+   * costs no second write. Completed: the outcome is recorded. Abandoned:
+   * claimed by a step that ended (its session ended) before any command went out.
+   */
+  readonly status: 'Sending' | 'Completed' | 'Abandoned';
   /** While a Sending attempt may still be alive, no other attempt sends (SSM has no idempotency token). */
   readonly leaseUntil?: string;
+  /** Recorded with the outcome (the completion event names it); before that, the comment finds the command. */
   readonly commandId?: string;
   readonly attempts: number;
-  /** Tags this command's records in its output, so nothing a script prints can pass for one. */
+  /** Tags this command's records in its output, so nothing a script prints can pass for one; also in its comment. */
   readonly nonce: string;
   readonly createdAt: string;
   readonly completedAt?: string;
-  /** Whether the waiting workflow step has been told; lets a redelivered event finish a half-done completion. */
+  /** Whether the waiting workflow step is known to have been told (then the dispatch leaves the reconciler's worklist). */
   readonly tokenDelivered?: boolean;
   /** The summary handed to the workflow, kept so a retried step can be answered without a second command. */
   readonly outcome?: DispatchOutcome;
+  /** Sent while the computer was offline: the session waits for it (PendingConnectivity) until the command runs. */
+  readonly sentOffline?: boolean;
   /**
    * When an answer is next expected (absent: `createdAt`, an answer is expected
    * from the moment the command exists). The reconciler looks at a waiting
@@ -93,13 +101,23 @@ export const dispatchDueAt = (dispatch: Pick<Dispatch, 'dueAt' | 'createdAt'>): 
 
 const COMMENT_PREFIX = 'nightshift';
 
-/** SSM comments hold 100 characters; session ids and keys are far shorter. */
-export const commandComment = (sessionId: string, key: DispatchKey): string => `${COMMENT_PREFIX}/${sessionId}/${key}`;
+/**
+ * The comment names session, dispatch and nonce: the completion event finds
+ * its dispatch by it, and a retry or the reconciler find the command by it
+ * (SSM comments hold 100 characters; these take about 70).
+ */
+export const commandComment = (sessionId: string, key: DispatchKey, nonce: string): string => `${COMMENT_PREFIX}/${sessionId}/${key}/${nonce}`;
 
-export function parseCommandComment(comment: string): { sessionId: string; key: DispatchKey } | undefined {
-  const match = /^nightshift\/([A-Za-z0-9_-]+)\/(Detect|Verify|Action#[0-9]{3,6})$/.exec(comment);
-  if (!match?.[1] || !match[2]) return undefined;
-  return { sessionId: match[1], key: match[2] as DispatchKey };
+export interface CommandReference {
+  readonly sessionId: string;
+  readonly key: DispatchKey;
+  readonly nonce: string;
+}
+
+export function parseCommandComment(comment: string): CommandReference | undefined {
+  const match = /^nightshift\/([A-Za-z0-9_-]+)\/(Detect|Verify|Action#[0-9]{3,6})\/([A-Za-z0-9_-]+)$/.exec(comment);
+  if (!match?.[1] || !match[2] || !match[3]) return undefined;
+  return { sessionId: match[1], key: match[2] as DispatchKey, nonce: match[3] };
 }
 
 /** Small, JSON-safe: this is what the state machine receives, so it stays far below the 256 KB payload limit. */

@@ -48,17 +48,64 @@ export interface SessionStore {
    */
   claimComputer(computerId: string, sessionId: string, replacing: string | undefined, now: string): Promise<{ holder: string; claimedAt: string }>;
 
-  /** Writes the planned actions; actions an earlier attempt already wrote are left as they are. */
+  /** Writes actions added after the plan (a restart); actions an earlier attempt already wrote are left as they are. */
   createActions(sessionId: string, actions: readonly Action[]): Promise<void>;
+  /**
+   * Writes the plan's actions in batches, unconditionally: only for the Plan
+   * step before it records its snapshot, when no step can have touched an
+   * action yet (execution starts after Plan returns, and a repeated Plan that
+   * finds the snapshot writes nothing). A repeat before the snapshot writes
+   * the same actions again.
+   */
+  createPlannedActions(sessionId: string, actions: readonly Action[]): Promise<void>;
   getActions(sessionId: string): Promise<Action[]>;
   getAction(sessionId: string, actionId: string): Promise<Action | undefined>;
-  /** Applies `changes` if the action is still in one of `expectedStatuses`. */
+  /** The session, one action and the actions it depends on, in one read; absent ones are left out. */
+  getActionContext(
+    sessionId: string,
+    actionId: string,
+    prerequisiteIds: readonly string[],
+  ): Promise<{ session?: Session; action?: Action; dispatch?: Dispatch; prerequisites: Action[] }>;
+  /**
+   * Applies `changes` if the action is still in one of `expectedStatuses`.
+   * `settleDispatch`: the workflow has moved past the action's step, so its
+   * dispatch leaves the reconciler's worklist in the same write.
+   */
   updateAction(
     sessionId: string,
     actionId: string,
     expectedStatuses: readonly ActionStatus[],
     changes: ActionChanges,
+    options?: { readonly settleDispatch?: boolean },
   ): Promise<Action>;
+  /**
+   * Starts an action and claims its dispatch in one write: NotStarted →
+   * `started`, with `dispatch` (Sending) on the action. If the action was not
+   * NotStarted or already had a dispatch, writes nothing and returns what is
+   * stored (`created: false`).
+   */
+  startActionDispatch(
+    dispatch: Dispatch,
+    started: ActionChanges,
+  ): Promise<{ created: boolean; action?: Action; dispatch?: Dispatch }>;
+  /**
+   * Records a finished action command in one write: the action's `changes`,
+   * its dispatch Completed with `outcome` and the command id. Only if the
+   * action is PerformingAction of a type in `types`, and its dispatch is
+   * Sending with `nonce`; `ConflictError` otherwise (writes nothing). The
+   * dispatch stays on the reconciler's worklist, due `checkAfterSeconds`
+   * later, until the report settles it (or the reconciler finds its step told).
+   */
+  completeActionDispatch(input: {
+    readonly sessionId: string;
+    readonly actionId: string;
+    readonly nonce: string;
+    readonly types: readonly Action['type'][];
+    readonly changes: ActionChanges;
+    readonly outcome: DispatchOutcome;
+    readonly now: string;
+    readonly checkAfterSeconds: number;
+  }): Promise<{ action: Action; dispatch: Dispatch }>;
 
   /** Whole snapshots: a repeated step writes the same facts again. */
   savePlan(plan: PlanSnapshot): Promise<void>;
@@ -73,18 +120,22 @@ export interface SessionStore {
   replaceDispatchToken(sessionId: string, key: DispatchKey, taskToken: string): Promise<Dispatch>;
   /** Extends a stale Sending claim's lease to this attempt; `ConflictError` if another attempt took it first. */
   takeOverDispatch(sessionId: string, key: DispatchKey, previousLeaseUntil: string | undefined, leaseUntil: string): Promise<Dispatch>;
-  /** Sending → Sent with the agent's command id; `ConflictError` if another attempt recorded its command first. */
-  markDispatchSent(sessionId: string, key: DispatchKey, commandId: string): Promise<void>;
   getDispatch(sessionId: string, key: DispatchKey): Promise<Dispatch | undefined>;
-  /** Sent → Completed; returns the record as written (with the latest token). `ConflictError` if another completion got there first. */
-  completeDispatch(sessionId: string, key: DispatchKey, outcome: DispatchOutcome, now: string): Promise<Dispatch>;
+  /**
+   * Sending → Completed for the command with `nonce`; returns the record as
+   * written (with the latest token). `ConflictError` if another completion got
+   * there first. (Actions complete through `completeActionDispatch`.)
+   */
+  completeDispatch(sessionId: string, key: DispatchKey, nonce: string, outcome: DispatchOutcome, now: string): Promise<Dispatch>;
+  /** The waiting step has been told: the dispatch leaves the reconciler's worklist. */
   markTokenDelivered(sessionId: string, key: DispatchKey): Promise<void>;
+  /** Every dispatch of the session, those on its actions included. */
   listDispatches(sessionId: string): Promise<Dispatch[]>;
   /** Sending → Abandoned, out of the reconciler's worklist: its session ended before a command went out. */
   abandonDispatch(sessionId: string, key: DispatchKey): Promise<void>;
   /**
    * The reconciler's worklist: dispatches whose workflow step has not been
-   * answered yet (Sending, Sent, or Completed but undelivered) and whose
+   * answered yet (Sending, or Completed but not known to be delivered) and whose
    * `dueAt` is before `dueBefore`: the earliest due of them, in due order, at
    * most `limit` (maybe fewer though more are due). Every dispatch the caller
    * looks at leaves this range (rescheduled, completed or abandoned), so asking

@@ -39,10 +39,10 @@ async function taskParameters(deps: Dependencies, item: TaskSessionItem, task: M
   return { ...item.parameters, ...effectiveParameters(task, values, false) };
 }
 
-const commandBase = (deps: Dependencies, session: Session, key: DispatchKey) => ({
+const commandBase = (deps: Dependencies, session: Session, key: DispatchKey, nonce: string) => ({
   agentId: session.agentId,
   platform: session.platform,
-  comment: commandComment(session.id, key),
+  comment: commandComment(session.id, key, nonce),
   // a session that skips offline computers gives up on delivery soon; one that waits for them, late
   deliveryTimeoutSeconds:
     session.options.offline === 'Skip' ? deps.agentSettings.skipOfflineAfterSeconds : deps.agentSettings.deliveryTimeoutSeconds,
@@ -66,7 +66,7 @@ export async function buildDetectionCommand(deps: Dependencies, session: Session
     }),
   );
   return {
-    ...commandBase(deps, session, key),
+    ...commandBase(deps, session, key, nonce),
     script: buildDetectionScript(session.platform, entries, nonce),
     // every item has its own limit (and a test may follow); the batch as a whole gets them all plus slack
     executionTimeoutSeconds: Math.max(60, entries.length * timeoutSeconds * 2 + 30),
@@ -81,7 +81,7 @@ export async function buildActionCommand(
   nonce: string,
 ): Promise<AgentCommand> {
   if (action.type === 'Reboot') {
-    return { ...commandBase(deps, session, key), script: buildRebootScript(session.platform, nonce), executionTimeoutSeconds: REBOOT_TIMEOUT_SECONDS };
+    return { ...commandBase(deps, session, key, nonce), script: buildRebootScript(session.platform, nonce), executionTimeoutSeconds: REBOOT_TIMEOUT_SECONDS };
   }
   const item = session.items.find((i) => i.key === action.itemKey);
   if (!item) throw new NotFoundError('session item', action.itemKey);
@@ -105,7 +105,7 @@ export async function buildActionCommand(
     steps = planned.steps;
   }
   return {
-    ...commandBase(deps, session, key),
+    ...commandBase(deps, session, key, nonce),
     script: buildActionScript(
       session.platform,
       { description: `${action.type} ${action.itemName} (${session.id} action ${action.actionId})`, steps, environment },

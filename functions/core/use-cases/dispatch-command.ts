@@ -1,11 +1,11 @@
 import { AgentUnreachableError, ConflictError, DispatchInProgressError, NotFoundError } from '../errors.js';
-import type { AgentCommand, Dispatch, DispatchKey } from '../model/agent.js';
+import { commandComment, type AgentCommand, type Dispatch, type DispatchKey } from '../model/agent.js';
 import type { Action, Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { buildActionCommand, buildDetectionCommand } from './agent-commands.js';
-import { loadSession, log, moveAction, mutateSession, withStage } from './session-updates.js';
+import { loadSession, log, mutateSession, withStage } from './session-updates.js';
 import { deliver } from './complete-command.js';
-import { startAction } from './start-action.js';
+import { decideStart, settleWithoutRunning } from './start-action.js';
 
 export type CommandPurpose = 'Detect' | 'Verify' | 'Action';
 
@@ -13,6 +13,12 @@ export interface DispatchCommandInput {
   readonly sessionId: string;
   readonly purpose: CommandPurpose;
   readonly actionId?: string;
+  /**
+   * The actions this one depends on, as the plan gave them to the workflow:
+   * read with the action in one call. Absent (an older execution), they are
+   * read from the action's own record.
+   */
+  readonly dependsOn?: readonly string[];
   /** The workflow step waiting for this command's result. */
   readonly taskToken: string;
 }
@@ -38,58 +44,105 @@ export const dispatchKeyFor = (purpose: CommandPurpose, actionId: string | undef
  * Timeline of the cases:
  *   - first arrival: everything that can refuse (offline computer, catalog
  *     item gone) is checked before anything is recorded; then the dispatch is
- *     claimed with a lease, the command sent, its id recorded;
- *   - retry while the command runs: point the dispatch at the new token and
- *     send nothing; the completion will answer the new token;
+ *     claimed with a lease (for an action, in the same write that starts it)
+ *     and the command sent. Its comment names the dispatch's nonce, so the
+ *     completion and any later attempt find it without a second write;
  *   - retry after the command finished: answer the new token with the stored outcome;
- *   - retry while another attempt holds the lease: wait (DispatchInProgressError),
- *     it may be sending right now;
- *   - retry after a claim whose lease ran out (that attempt died between claim
- *     and send): ask SSM whether a command went out after all, send only if not.
+ *   - retry while it runs: point the dispatch at the new token; the agent,
+ *     asked by the comment, knows the command, and its completion answers;
+ *   - retry with no command out yet while the claim's lease runs (its attempt
+ *     may be sending right now): wait (DispatchInProgressError);
+ *   - retry after the lease with no command out: take the claim over and send.
  */
 export async function dispatchCommand(deps: Dependencies, input: DispatchCommandInput): Promise<DispatchResult> {
+  if (input.purpose === 'Action') return dispatchAction(deps, input, input.actionId ?? '');
   const key = dispatchKeyFor(input.purpose, input.actionId);
   const session = await loadSession(deps, input.sessionId);
-  if (session.status === 'Cancelled') return skipForCancelledSession(deps, session, input, key);
+  if (session.status === 'Cancelled') return skipForCancelledSession(deps, input, key);
 
-  let dispatch = await deps.sessions.getDispatch(session.id, key);
-  if (!dispatch) {
-    let action: Action | undefined;
-    if (input.purpose === 'Action' && input.actionId !== undefined) {
-      // starting the action is part of sending its command: one workflow state per action, not three
-      const started = await startAction(deps, session, input.actionId);
-      if (!started.run) {
-        await deps.workflow.completeTask(input.taskToken, { key, settled: started.status });
-        return 'settled';
-      }
-      action = started.action;
-    }
-    if (!(await deps.agent.isOnline(session.agentId))) await handleOffline(deps, session);
-    const nonce = deps.ids.next('n');
-    const command = await commandFor(deps, session, input, key, nonce, action);
-    const now = deps.clock.now();
-    const claim = await deps.sessions.claimDispatch({
-      sessionId: session.id,
-      key,
-      taskToken: input.taskToken,
-      status: 'Sending',
-      attempts: 1,
-      nonce,
-      createdAt: now.toISOString(),
-      leaseUntil: leaseFrom(now),
-    });
-    if (claim.created) return send(deps, session, input, key, command, 'sent');
-    // a concurrent attempt claimed it first: carry on as a retry would
-    dispatch = claim.dispatch;
+  const found = await deps.sessions.getDispatch(session.id, key);
+  if (found) return resume(deps, session, input, key, found);
+  const sentOffline = await checkOnline(deps, session);
+  const nonce = deps.ids.next('n');
+  const command = await buildDetectionCommand(deps, session, key, nonce);
+  const claim = await deps.sessions.claimDispatch(newDispatch(deps, input, key, nonce, sentOffline));
+  if (!claim.created) return resume(deps, session, input, key, claim.dispatch);
+  if (input.purpose === 'Verify') {
+    const now = deps.clock.now().toISOString();
+    await mutateSession(deps, session.id, (s) =>
+      s.stages.Verification.status === 'Running' ? undefined : { stages: withStage(s, 'Verification', { status: 'Running', startedAt: now }) },
+    );
   }
-  return resume(deps, session, input, key, dispatch);
+  return send(deps, session, key, command, 'sent');
+}
+
+/**
+ * An action's step: one read (session, action, prerequisites), the catalog
+ * item for its script, one write that starts the action and claims its
+ * command, the send. Whatever else can happen (cancelled, a prerequisite
+ * failed, a monitor that runs nothing, already started) is decided from the
+ * one read.
+ */
+async function dispatchAction(deps: Dependencies, input: DispatchCommandInput, actionId: string): Promise<DispatchResult> {
+  const key = dispatchKeyFor('Action', actionId);
+  const context = await deps.sessions.getActionContext(input.sessionId, actionId, input.dependsOn ?? []);
+  if (!context.session) throw new NotFoundError('session', input.sessionId);
+  if (!context.action) throw new NotFoundError('action', `${input.sessionId}/${actionId}`);
+  const session = context.session;
+  const action = context.action;
+  if (context.dispatch) return resume(deps, session, input, key, context.dispatch);
+  if (session.status === 'Cancelled') return skipForCancelledSession(deps, input, key);
+
+  const prerequisites = await completePrerequisites(deps, session.id, action, context.prerequisites);
+  const decision = decideStart(action, prerequisites);
+  if (decision.kind !== 'run') {
+    const status = await settleWithoutRunning(deps, session, action, decision);
+    await deps.workflow.completeTask(input.taskToken, { key, settled: status });
+    return 'settled';
+  }
+
+  const nonce = deps.ids.next('n');
+  const [sentOffline, command] = await Promise.all([checkOnline(deps, session), buildActionCommand(deps, session, action, key, nonce)]);
+  const now = deps.clock.now().toISOString();
+  const claim = await deps.sessions.startActionDispatch(newDispatch(deps, input, key, nonce, sentOffline), {
+    status: 'PerformingAction',
+    startedAt: now,
+  });
+  if (claim.created) return send(deps, session, key, command, 'sent');
+  if (claim.dispatch) return resume(deps, session, input, key, claim.dispatch);
+  // moved on meanwhile without a command (cancelled, closed): nothing runs; the step hears where it stands
+  await deps.workflow.completeTask(input.taskToken, { key, settled: claim.action?.status ?? 'Unknown' });
+  return 'settled';
+}
+
+/** The prerequisites the workflow did not pass along (an execution started before it did) are read here. */
+async function completePrerequisites(deps: Dependencies, sessionId: string, action: Action, known: readonly Action[]): Promise<Action[]> {
+  const missing = action.dependsOn.filter((id) => !known.some((a) => a.actionId === id));
+  if (missing.length === 0) return [...known];
+  const read = await deps.sessions.getActionContext(sessionId, missing[0] ?? '', missing.slice(1));
+  return [...known, ...(read.action ? [read.action] : []), ...read.prerequisites];
+}
+
+function newDispatch(deps: Dependencies, input: DispatchCommandInput, key: DispatchKey, nonce: string, sentOffline: boolean): Dispatch {
+  const now = deps.clock.now();
+  return {
+    sessionId: input.sessionId,
+    key,
+    taskToken: input.taskToken,
+    status: 'Sending',
+    attempts: 1,
+    nonce,
+    createdAt: now.toISOString(),
+    leaseUntil: leaseFrom(now),
+    ...(sentOffline ? { sentOffline } : {}),
+  };
 }
 
 const leaseFrom = (now: Date): string => new Date(now.getTime() + DISPATCH_LEASE_SECONDS * 1000).toISOString();
 
 async function resume(deps: Dependencies, session: Session, input: DispatchCommandInput, key: DispatchKey, found: Dispatch): Promise<DispatchResult> {
   let dispatch = found;
-  if (dispatch.status === 'Sending' || dispatch.status === 'Sent') {
+  if (dispatch.status === 'Sending') {
     try {
       dispatch = await deps.sessions.replaceDispatchToken(session.id, key, input.taskToken);
     } catch (error) {
@@ -103,8 +156,16 @@ async function resume(deps: Dependencies, session: Session, input: DispatchComma
     await deliver(deps, input.taskToken, dispatch.outcome, session.status === 'Cancelled' ? 'Success' : dispatch.outcome.status);
     return 'already-complete';
   }
-  if (dispatch.status !== 'Sending') return 'already-running';
+  if (dispatch.status !== 'Sending') {
+    // abandoned: its session ended before anything went out, so nothing will answer; this step hears it
+    await deps.workflow.completeTask(input.taskToken, { key, skipped: 'abandoned' });
+    return 'skipped-cancelled';
+  }
 
+  // the command is out (the usual retry: an attempt that failed after sending): its completion answers the new token
+  const comment = commandComment(session.id, key, dispatch.nonce);
+  const earlier = dispatch.commandId ?? (await deps.agent.findCommand(session.agentId, comment, new Date(dispatch.createdAt)));
+  if (earlier) return 'already-running';
   const now = deps.clock.now();
   if (dispatch.leaseUntil !== undefined && Date.parse(dispatch.leaseUntil) > now.getTime()) {
     throw new DispatchInProgressError(`another attempt is sending ${key} for session ${session.id}; trying again after its lease`);
@@ -115,34 +176,17 @@ async function resume(deps: Dependencies, session: Session, input: DispatchComma
     if (error instanceof ConflictError) throw new DispatchInProgressError(`another attempt took over ${key} for session ${session.id}`, { cause: error });
     throw error;
   }
-  const command = await commandFor(deps, session, input, key, dispatch.nonce, undefined);
-  const earlier = await deps.agent.findCommand(command.agentId, command.comment, new Date(dispatch.createdAt));
-  if (earlier) {
-    await recordSent(deps, session.id, key, earlier);
-    return 'already-running';
-  }
-  return send(deps, session, input, key, command, 'resent');
+  const command = await commandFor(deps, session, key, dispatch.nonce);
+  return send(deps, session, key, command, 'resent');
 }
 
-async function send(
-  deps: Dependencies,
-  session: Session,
-  input: DispatchCommandInput,
-  key: DispatchKey,
-  command: AgentCommand,
-  result: 'sent' | 'resent',
-): Promise<DispatchResult> {
-  if (input.purpose === 'Verify') {
-    const now = deps.clock.now().toISOString();
-    await mutateSession(deps, session.id, (s) =>
-      s.stages.Verification.status === 'Running' ? undefined : { stages: withStage(s, 'Verification', { status: 'Running', startedAt: now }) },
-    );
-  }
+async function send(deps: Dependencies, session: Session, key: DispatchKey, command: AgentCommand, result: 'sent' | 'resent'): Promise<DispatchResult> {
+  // no write after sending: the comment ties the command to its dispatch, for the completion and for any later attempt
   const { commandId } = await deps.agent.send(command);
-  await recordSent(deps, session.id, key, commandId);
   deps.logger.info('command sent', { sessionId: session.id, computerId: session.computerId, key, commandId });
-  if (input.purpose === 'Action') {
-    // a cancel that landed after this step read the session found no command to stop yet: stop it now
+  if (key.startsWith('Action#')) {
+    // a cancel that landed after this step read the session may have looked before the command existed: stop it now
+    // (one read per action; the reconciler would find it too, but only minutes later, with the action running)
     const current = await deps.sessions.getSession(session.id);
     if (current?.status === 'Cancelled') {
       await deps.agent.cancel(commandId, session.agentId);
@@ -152,56 +196,50 @@ async function send(
   return result;
 }
 
-/** Nothing more goes to the computer of a cancelled session; an action that was about to run ends Cancelled. */
-async function skipForCancelledSession(deps: Dependencies, session: Session, input: DispatchCommandInput, key: DispatchKey): Promise<DispatchResult> {
+/**
+ * Nothing more goes to the computer of a cancelled session; an action that
+ * was about to run ends Cancelled (one started without a claim of its own, by
+ * an older engine, had not sent anything either).
+ */
+async function skipForCancelledSession(deps: Dependencies, input: DispatchCommandInput, key: DispatchKey): Promise<DispatchResult> {
   if (input.purpose === 'Action' && input.actionId !== undefined) {
-    await moveAction(deps, session.id, input.actionId, ['NotStarted', 'PerformingAction'], {
-      status: 'Cancelled',
-      result: 'Cancelled',
-      resultReason: `cancelled by ${session.cancelled?.by.name ?? 'request'} before it ran`,
-      endedAt: deps.clock.now().toISOString(),
-    }).catch((error: unknown) => {
-      if (!(error instanceof ConflictError)) throw error;
-    });
+    const session = await loadSession(deps, input.sessionId);
+    await deps.sessions
+      .updateAction(input.sessionId, input.actionId, ['NotStarted', 'PerformingAction'], {
+        status: 'Cancelled',
+        result: 'Cancelled',
+        resultReason: `cancelled by ${session.cancelled?.by.name ?? 'request'} before it ran`,
+        endedAt: deps.clock.now().toISOString(),
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
   }
   await deps.workflow.completeTask(input.taskToken, { key, skipped: 'cancelled' });
   return 'skipped-cancelled';
 }
 
 /**
- * An offline computer: a session that skips offline computers ends here as
- * unreachable, before anything is recorded; one that applies on connect sends
- * anyway (the command waits for delivery) and says it is waiting.
+ * Whether the computer is offline with the command going out anyway: a
+ * session that skips offline computers ends here as unreachable, before
+ * anything is recorded; one that applies on connect sends anyway (the command
+ * waits for delivery) and says it is waiting.
  */
-async function handleOffline(deps: Dependencies, session: Session): Promise<void> {
+async function checkOnline(deps: Dependencies, session: Session): Promise<boolean> {
+  if (await deps.agent.isOnline(session.agentId)) return false;
   if (session.options.offline === 'Skip') {
     throw new AgentUnreachableError(`${session.computerName} is offline, and this session skips offline computers`);
   }
   const updated = await mutateSession(deps, session.id, (s) => (s.status === 'Running' ? { status: 'PendingConnectivity' } : undefined));
   if (updated.status === 'PendingConnectivity') await log(deps, session.id, 'Agent', `${session.computerName} is offline; waiting for it to connect`);
+  return true;
 }
 
-/** A concurrent attempt that recorded its command first wins; its completion answers the latest token. */
-async function recordSent(deps: Dependencies, sessionId: string, key: DispatchKey, commandId: string): Promise<void> {
-  try {
-    await deps.sessions.markDispatchSent(sessionId, key, commandId);
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-  }
-}
-
-/** The command for this dispatch, from the session and action the caller has already read. */
-async function commandFor(
-  deps: Dependencies,
-  session: Session,
-  input: DispatchCommandInput,
-  key: DispatchKey,
-  nonce: string,
-  known: Action | undefined,
-): Promise<AgentCommand> {
-  if (input.purpose !== 'Action') return buildDetectionCommand(deps, session, key, nonce);
-  const actionId = input.actionId ?? '';
-  const action = known ?? (await deps.sessions.getAction(session.id, actionId));
+/** The command for a dispatch being sent again by a later attempt. */
+async function commandFor(deps: Dependencies, session: Session, key: DispatchKey, nonce: string): Promise<AgentCommand> {
+  if (!key.startsWith('Action#')) return buildDetectionCommand(deps, session, key, nonce);
+  const actionId = key.slice('Action#'.length);
+  const action = await deps.sessions.getAction(session.id, actionId);
   if (!action) throw new NotFoundError('action', `${session.id}/${actionId}`);
   return buildActionCommand(deps, session, action, key, nonce);
 }

@@ -26,7 +26,7 @@ export async function finishExecution(deps: Dependencies, sessionId: string): Pr
   const existing = actions.find((a) => a.type === 'Reboot');
   const ran = actions.filter((a) => a.type !== 'Reboot' && (a.status === 'Complete' || a.status === 'DeterminingResult'));
   const verify = ran.some((a) => !OBSERVATIONS.has(a.type));
-  if (existing) return { reboot: existing.status === 'PerformingAction', rebootActionId: existing.actionId, verify };
+  if (existing) return { reboot: existing.status === 'NotStarted' || existing.status === 'PerformingAction', rebootActionId: existing.actionId, verify };
 
   const askedBy = ran.filter((a) => a.rebootRequired).map((a) => a.itemName);
   const preference = session.options.reboot;
@@ -40,7 +40,6 @@ export async function finishExecution(deps: Dependencies, sessionId: string): Pr
     return { reboot: false, verify };
   }
 
-  const now = deps.clock.now().toISOString();
   const rebootActionId = String(actions.length + 1).padStart(3, '0');
   await deps.sessions.createActions(sessionId, [
     {
@@ -54,10 +53,9 @@ export async function finishExecution(deps: Dependencies, sessionId: string): Pr
       dependsOn: [],
       // a restart that fails leaves the software in place: the session is partial, not failed
       critical: false,
-      // created ready to run: nothing stands between deciding to restart and restarting
-      status: 'PerformingAction',
+      // its step starts it and claims its command in one write, as for every action
+      status: 'NotStarted',
       result: 'Pending',
-      startedAt: now,
     },
   ]);
   await log(deps, sessionId, 'Stage', askedBy.length > 0 ? `restarting, as asked for by ${askedBy.join(', ')}` : 'restarting (the session forces a restart)');

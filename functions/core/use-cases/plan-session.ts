@@ -5,9 +5,16 @@ import { plan } from '../planning/planner.js';
 import type { Dependencies } from './dependencies.js';
 import { loadSession, log, mutateSession, withStage } from './session-updates.js';
 
+/** What the workflow's Execute map runs per action: the action and the ones it depends on, read with it in one call. */
+export interface PlannedStep {
+  readonly actionId: string;
+  readonly dependsOn: readonly string[];
+}
+
 export interface PlanSessionResult {
   readonly sessionId: string;
   readonly actionIds: string[];
+  readonly actions: PlannedStep[];
   readonly actionCount: number;
   /** Whether the workflow goes on to execution: there are actions, and the session is not detection-only or cancelled. */
   readonly execute: boolean;
@@ -24,7 +31,7 @@ const ACTION_ID_DIGITS = 3;
  */
 export async function planSession(deps: Dependencies, sessionId: string): Promise<PlanSessionResult> {
   const session = await loadSession(deps, sessionId);
-  if (session.status === 'Cancelled') return { sessionId, actionIds: [], actionCount: 0, execute: false };
+  if (session.status === 'Cancelled') return { sessionId, actionIds: [], actions: [], actionCount: 0, execute: false };
   // postponed during detection: planning goes on, the gate will wait for the new time
   if (session.status !== 'Running' && session.status !== 'PendingConnectivity' && session.status !== 'Postponed') {
     throw new IllegalTransitionError('session', session.status, 'planning');
@@ -62,8 +69,9 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
   const now = deps.clock.now().toISOString();
   // the snapshot is written last, so finding it means the step was done before
   const earlier = await deps.sessions.getPlan(sessionId);
-  await deps.sessions.createActions(sessionId, actions);
   if (!earlier) {
+    // no step has touched an action before the snapshot exists; a repeat before it writes the same actions again
+    await deps.sessions.createPlannedActions(sessionId, actions);
     await deps.sessions.savePlan({
       sessionId,
       plannedAt: now,
@@ -84,7 +92,7 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
 
   // the plan's own actions: a restart that FinishExecution added later is not run by Execute
   const planned = new Set(actions.map((action) => action.actionId));
-  const stored = (await deps.sessions.getActions(sessionId)).filter((action) => planned.has(action.actionId));
+  const stored = earlier ? (await deps.sessions.getActions(sessionId)).filter((action) => planned.has(action.actionId)) : actions;
   const execute = stored.length > 0 && session.options.mode === 'Full';
   // execution starts at the gate, when the window comes; with nothing to run it is skipped now
   if (!execute) {
@@ -93,7 +101,8 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
     );
   }
   const actionIds = stored.map((action) => action.actionId);
-  if (earlier) return { sessionId, actionIds, actionCount: actionIds.length, execute };
+  const steps = stored.map((action) => ({ actionId: action.actionId, dependsOn: action.dependsOn }));
+  if (earlier) return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, execute };
   await log(
     deps,
     sessionId,
@@ -103,5 +112,5 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
       : `planned ${stored.length} action(s)${execute ? '' : ' (detection only: nothing will run)'}: ${stored.map((a) => `${a.type} ${a.itemName}`).join(', ')}`,
   );
   deps.logger.info('session planned', { sessionId, computerId: session.computerId, actionCount: actionIds.length });
-  return { sessionId, actionIds, actionCount: actionIds.length, execute };
+  return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, execute };
 }

@@ -1,5 +1,5 @@
 import { ConflictError } from '../errors.js';
-import { dispatchDueAt, isFinalInvocationStatus, type Dispatch } from '../model/agent.js';
+import { commandComment, dispatchDueAt, isFinalInvocationStatus, type Dispatch } from '../model/agent.js';
 import { isFinalSessionStatus } from '../model/session.js';
 import { completeCommand } from './complete-command.js';
 import type { Dependencies } from './dependencies.js';
@@ -89,8 +89,23 @@ const idOf = (dispatch: Dispatch): string => `${dispatch.sessionId}/${dispatch.k
 async function lookAt(deps: Dependencies, dispatch: Dispatch, tally: Tally): Promise<void> {
   try {
     const session = await deps.sessions.getSession(dispatch.sessionId);
-    if (dispatch.status === 'Sending' || dispatch.commandId === undefined) {
-      if (!session || isFinalSessionStatus(session.status)) {
+    if (!session) {
+      await relookLater(deps, dispatch);
+      return;
+    }
+    if (dispatch.status === 'Completed' && dispatch.commandId !== undefined) {
+      // recorded, but its step may never have been told: tell it (a no-op if it was) and take it off the list
+      const result = await completeCommand(deps, { commandId: dispatch.commandId, agentId: session.agentId });
+      if (result === 'redelivered') tally.completed++;
+      else if (result !== 'duplicate') await relookLater(deps, dispatch);
+      return;
+    }
+    const leaseRunning = dispatch.leaseUntil !== undefined && Date.parse(dispatch.leaseUntil) > deps.clock.now().getTime();
+    const commandId =
+      dispatch.commandId ?? (await deps.agent.findCommand(session.agentId, commandComment(dispatch.sessionId, dispatch.key, dispatch.nonce), new Date(dispatch.createdAt)));
+    if (commandId === undefined) {
+      if (isFinalSessionStatus(session.status) && !leaseRunning) {
+        // claimed by a step whose session ended before anything went out
         await deps.sessions.abandonDispatch(dispatch.sessionId, dispatch.key);
         tally.abandoned++;
         return;
@@ -99,17 +114,15 @@ async function lookAt(deps: Dependencies, dispatch: Dispatch, tally: Tally): Pro
       await relookLater(deps, dispatch);
       return;
     }
-    if (!session) {
-      await relookLater(deps, dispatch);
-      return;
-    }
-    const invocation = await deps.agent.getInvocation(dispatch.commandId, session.agentId);
+    const invocation = await deps.agent.getInvocation(commandId, session.agentId);
     if (!isFinalInvocationStatus(invocation.status)) {
+      // a command that went out as its session was being cancelled, after the cancel looked: stop it now
+      if (session.status === 'Cancelled') await deps.agent.cancel(commandId, session.agentId);
       tally.stillRunning++;
       await relookLater(deps, dispatch);
       return;
     }
-    const result = await completeCommand(deps, { commandId: dispatch.commandId, agentId: session.agentId });
+    const result = await completeCommand(deps, { commandId, agentId: session.agentId });
     if (result === 'completed' || result === 'redelivered') tally.completed++;
     // anything else (an answer racing us, a command that is not ours) must not come back on every run
     else await relookLater(deps, dispatch);

@@ -1,3 +1,4 @@
+import { ConflictError } from '../errors.js';
 import { isFinalSessionStatus, type Action, type Session, type Stage } from '../model/session.js';
 import { isCompliant } from '../planning/planner.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
@@ -16,47 +17,64 @@ export interface ReportSessionResult {
  * still not compliant fails its action), then the session takes its final
  * status. Safe to repeat: finished actions and a finished session are left alone.
  */
+/**
+ * An action that ran a command and ended at execution (failed, audited,
+ * restarted, cancelled): its dispatch leaves the worklist. One that ran
+ * nothing, or is still open (a cancelled session closes those below), is left.
+ */
+async function settle(deps: Dependencies, sessionId: string, action: Action): Promise<Action> {
+  const ranCommand = action.startedAt !== undefined && action.type !== 'TaskMonitor';
+  if (!ranCommand || (action.status !== 'Complete' && action.status !== 'Cancelled')) return action;
+  return moveAction(deps, sessionId, action.actionId, [action.status], {}, { settleDispatch: true }).catch((error: unknown) => {
+    if (error instanceof ConflictError) return action;
+    throw error;
+  });
+}
+
 export async function reportSession(deps: Dependencies, sessionId: string): Promise<ReportSessionResult> {
   const session = await loadSession(deps, sessionId);
   const verification = await deps.sessions.getDetection(sessionId, 'Verification');
   const now = deps.clock.now().toISOString();
 
-  const actions: Action[] = [];
-  for (const action of await deps.sessions.getActions(sessionId)) {
-    if (action.status !== 'DeterminingResult') {
-      actions.push(action);
-      continue;
-    }
-    const item = session.items.find((i) => i.key === action.itemKey);
-    const detected = verification?.items[action.itemKey];
-    if (!verification) {
-      // no verification ran (the session was cancelled after this action): its effect is unknown
-      actions.push(
-        await moveAction(deps, sessionId, action.actionId, ['DeterminingResult'], {
-          status: 'Complete',
-          result: 'Indeterminable',
-          resultStage: 'Verification',
-          resultReason: 'not verified: the session ended before verification',
-          endedAt: now,
-        }),
-      );
-      continue;
-    }
-    const compliant = item !== undefined && detected !== undefined && isCompliant(item, detected);
-    const changes: ActionChanges = {
-      status: 'Complete',
-      result: compliant ? 'Success' : 'Failed',
-      resultStage: 'Verification',
-      resultReason: compliant
-        ? 'Compliant'
-        : detected?.state === 'Undetermined'
-          ? `verification could not tell: ${detected.reason}`
-          : 'StillNotCompliant',
-      endedAt: now,
-      ...(detected?.state === 'Present' ? { versionAfter: detected.version } : {}),
-    };
-    actions.push(await moveAction(deps, sessionId, action.actionId, ['DeterminingResult'], changes));
-  }
+  // each executed action's dispatch leaves the reconciler's worklist in its result's write: the workflow is past it
+  const actions: Action[] = await Promise.all(
+    (await deps.sessions.getActions(sessionId)).map(async (action) => {
+      if (action.status !== 'DeterminingResult') return settle(deps, sessionId, action);
+      const item = session.items.find((i) => i.key === action.itemKey);
+      const detected = verification?.items[action.itemKey];
+      if (!verification) {
+        // no verification ran (the session was cancelled after this action): its effect is unknown
+        return moveAction(
+          deps,
+          sessionId,
+          action.actionId,
+          ['DeterminingResult'],
+          {
+            status: 'Complete',
+            result: 'Indeterminable',
+            resultStage: 'Verification',
+            resultReason: 'not verified: the session ended before verification',
+            endedAt: now,
+          },
+          { settleDispatch: true },
+        );
+      }
+      const compliant = item !== undefined && detected !== undefined && isCompliant(item, detected);
+      const changes: ActionChanges = {
+        status: 'Complete',
+        result: compliant ? 'Success' : 'Failed',
+        resultStage: 'Verification',
+        resultReason: compliant
+          ? 'Compliant'
+          : detected?.state === 'Undetermined'
+            ? `verification could not tell: ${detected.reason}`
+            : 'StillNotCompliant',
+        endedAt: now,
+        ...(detected?.state === 'Present' ? { versionAfter: detected.version } : {}),
+      };
+      return moveAction(deps, sessionId, action.actionId, ['DeterminingResult'], changes, { settleDispatch: true });
+    }),
+  );
 
   if (session.status === 'Cancelled') {
     const why = `the session was cancelled by ${session.cancelled?.by.name ?? 'request'}`;

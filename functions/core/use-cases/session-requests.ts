@@ -1,5 +1,6 @@
 import { RequestRefusedError, TransientError } from '../errors.js';
 import { MAX_WINDOW_DAYS, isFinalSessionStatus, type Requester, type Session } from '../model/session.js';
+import { commandComment } from '../model/agent.js';
 import type { Dependencies } from './dependencies.js';
 import { wakeGate } from './gate-session.js';
 import { log, moveAction, mutateSessionReporting } from './session-updates.js';
@@ -129,9 +130,13 @@ export async function cancelSession(deps: Dependencies, request: SessionRequest)
   }
   let failures = 0;
   for (const dispatch of await deps.sessions.listDispatches(request.sessionId)) {
-    if (dispatch.status !== 'Sent' || dispatch.commandId === undefined) continue;
+    if (dispatch.status !== 'Sending') continue;
     try {
-      await deps.agent.cancel(dispatch.commandId, current.agentId);
+      // the comment names the dispatch's nonce; a command still on its way out is found by the reconciler,
+      // which cancels what it finds running for a cancelled session
+      const commandId = await deps.agent.findCommand(current.agentId, commandComment(request.sessionId, dispatch.key, dispatch.nonce), new Date(dispatch.createdAt));
+      if (commandId === undefined) continue;
+      await deps.agent.cancel(commandId, current.agentId);
       await log(deps, request.sessionId, 'Agent', `cancelled the running command (${dispatch.key})`);
     } catch (error) {
       // one command that cannot be cancelled now must not keep the others running

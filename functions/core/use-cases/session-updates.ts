@@ -96,13 +96,14 @@ export async function moveAction(
   actionId: string,
   from: readonly ActionStatus[],
   changes: ActionChanges,
+  options: { readonly settleDispatch?: boolean } = {},
 ): Promise<Action> {
   const to = changes.status;
   if (to !== undefined) {
     const illegal = from.find((status) => !canTransitionAction(status, to));
     if (illegal) throw new IllegalTransitionError('action', illegal, to);
   }
-  return deps.sessions.updateAction(sessionId, actionId, from, changes);
+  return deps.sessions.updateAction(sessionId, actionId, from, changes, options);
 }
 
 /**

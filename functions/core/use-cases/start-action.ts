@@ -1,61 +1,58 @@
-import { NotFoundError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import type { Action, Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { log, moveAction } from './session-updates.js';
 
-export interface StartActionResult {
-  /** Whether the workflow should send the action's command. */
-  readonly run: boolean;
-  readonly status: string;
-  /** The action as it stands after starting, for building its command without reading it again. */
-  readonly action: Action;
-}
+/** What an action's step does, decided from the action and its prerequisites as read. */
+export type StartDecision =
+  | { readonly kind: 'run' }
+  /** Already past NotStarted without a command of its own (skipped, closed): nothing to do. */
+  | { readonly kind: 'done'; readonly status: Action['status'] }
+  | { readonly kind: 'skip'; readonly failedPrerequisite: Action }
+  /** Monitoring reports what detection found; nothing runs on the computer. */
+  | { readonly kind: 'observe' };
 
 /**
  * The gate in front of each action. Starting is a conditional write
- * (NotStarted → PerformingAction), so a repeated step never starts an action
- * twice; a step repeated after the start answers "run" again, and the
- * dispatch finds the command already sent.
+ * (NotStarted → PerformingAction, with the command's claim), so a repeated
+ * step never starts an action twice; a repeated step finds the claim and
+ * answers from it.
  */
-export async function startAction(deps: Dependencies, session: Session, actionId: string): Promise<StartActionResult> {
-  const sessionId = session.id;
-  // one Query reads the action and the prerequisites it may be skipped for
-  const actions = await deps.sessions.getActions(sessionId);
-  const action = actions.find((a) => a.actionId === actionId);
-  if (!action) throw new NotFoundError('action', `${sessionId}/${actionId}`);
-  if (session.status === 'Cancelled') {
-    // cancelled during execution: the next action does not start
-    if (action.status === 'NotStarted') {
-      await moveAction(deps, sessionId, actionId, ['NotStarted'], {
-        status: 'Cancelled',
-        result: 'Cancelled',
-        resultReason: `cancelled by ${session.cancelled?.by.name ?? 'request'}`,
-        endedAt: deps.clock.now().toISOString(),
-      }).catch(() => undefined);
-    }
-    return { run: false, status: 'Cancelled', action };
-  }
-  if (action.status === 'PerformingAction') return { run: true, status: action.status, action };
-  if (action.status !== 'NotStarted') return { run: false, status: action.status, action };
-
-  const now = deps.clock.now().toISOString();
-  const failedPrerequisite = actions.find(
+export function decideStart(action: Action, prerequisites: readonly Action[]): StartDecision {
+  if (action.status !== 'NotStarted') return { kind: 'done', status: action.status };
+  const failedPrerequisite = prerequisites.find(
     (a) => action.dependsOn.includes(a.actionId) && (a.result === 'Failed' || a.status === 'Skipped'),
   );
-  if (failedPrerequisite) {
-    await log(deps, sessionId, 'Action', `${action.type} ${action.itemName} skipped: ${failedPrerequisite.itemName} did not succeed`, { actionId });
-    const skipped = await moveAction(deps, sessionId, actionId, ['NotStarted'], {
-      status: 'Skipped',
-      result: 'Failed',
-      resultStage: 'Execution',
-      resultReason: `prerequisite ${failedPrerequisite.itemName} (${failedPrerequisite.type}) did not succeed`,
-      endedAt: now,
-    });
-    return { run: false, status: 'Skipped', action: skipped };
-  }
-  if (action.type === 'TaskMonitor') {
-    // monitoring reports what detection found; nothing runs on the computer
-    const observed = await moveAction(deps, sessionId, actionId, ['NotStarted'], {
+  if (failedPrerequisite) return { kind: 'skip', failedPrerequisite };
+  if (action.type === 'TaskMonitor') return { kind: 'observe' };
+  return { kind: 'run' };
+}
+
+/** Records an action that runs nothing; returns the status it ends in. */
+export async function settleWithoutRunning(
+  deps: Dependencies,
+  session: Session,
+  action: Action,
+  decision: Exclude<StartDecision, { kind: 'run' }>,
+): Promise<Action['status']> {
+  if (decision.kind === 'done') return decision.status;
+  const now = deps.clock.now().toISOString();
+  try {
+    if (decision.kind === 'skip') {
+      const prerequisite = decision.failedPrerequisite;
+      const skipped = await moveAction(deps, session.id, action.actionId, ['NotStarted'], {
+        status: 'Skipped',
+        result: 'Failed',
+        resultStage: 'Execution',
+        resultReason: `prerequisite ${prerequisite.itemName} (${prerequisite.type}) did not succeed`,
+        endedAt: now,
+      });
+      await log(deps, session.id, 'Action', `${action.type} ${action.itemName} skipped: ${prerequisite.itemName} did not succeed`, {
+        actionId: action.actionId,
+      });
+      return skipped.status;
+    }
+    const observed = await moveAction(deps, session.id, action.actionId, ['NotStarted'], {
       status: 'Complete',
       result: 'Success',
       resultStage: 'Execution',
@@ -63,9 +60,10 @@ export async function startAction(deps: Dependencies, session: Session, actionId
       startedAt: now,
       endedAt: now,
     });
-    return { run: false, status: 'Complete', action: observed };
+    return observed.status;
+  } catch (error) {
+    // a repeated step (or a cancel) moved it first: where it stands now is the answer
+    if (!(error instanceof ConflictError)) throw error;
+    return (await deps.sessions.getAction(session.id, action.actionId))?.status ?? action.status;
   }
-  const started = await moveAction(deps, sessionId, actionId, ['NotStarted'], { status: 'PerformingAction', startedAt: now });
-  await log(deps, sessionId, 'Action', `${action.type} ${action.itemName}${action.toVersion ? ` ${action.toVersion}` : ''} started`, { actionId });
-  return { run: true, status: 'PerformingAction', action: started };
 }
