@@ -8,11 +8,11 @@
  * | item        | PK                 | SK                 | GSI1PK / GSI1SK                       | GSI2PK / GSI2SK                     |
  * |-------------|--------------------|--------------------|---------------------------------------|-------------------------------------|
  * | session     | SESSION#<id>       | SESSION            | COMPUTER#<computerId> / <createdAt>#<id> | STATUS#<status> / <updatedAt>#<id> |
- * | action      | SESSION#<id>       | ACTION#<actionId>  |                                       |                                     |
+ * | action      | SESSION#<id>       | ACTION#<actionId>  |                                       | DISPATCH#Waiting#<shard> / <dueAt>#<id>#Action#<actionId> (its command's dispatch, a map on the item) |
  * | detection   | SESSION#<id>       | DETECTION#<phase>  |                                       |                                     |
  * | plan        | SESSION#<id>       | PLAN               |                                       |                                     |
  * | log line    | SESSION#<id>       | LOG#<at>#<writer>-<count> |                                |                                     | (expiresAt: retention; time order, then write order per process)
- * | dispatch    | SESSION#<id>       | DISPATCH#<key>     |                                       | DISPATCH#Waiting#<shard> / <dueAt>#<id>#<key> (sparse: only while its step waits) |
+ * | dispatch    | SESSION#<id>       | DISPATCH#<Detect/Verify> |                                       | DISPATCH#Waiting#<shard> / <dueAt>#<id>#<key> (sparse: only while its step waits) |
  * | tenant      | TENANT#<id>        | TENANT             | TENANTS / <name>#<id>                 |                                     |
  * | computer    | COMPUTER#<id>      | COMPUTER           | COMPUTERS / <tenantId>#<name>#<id>    |                                     |
  * | software    | SOFTWARE#<id>      | SOFTWARE           | SOFTWARE / <name>#<id>                |                                     |
@@ -28,9 +28,13 @@
  * The reconciler's worklist is spread over 16 shards (a hash of session id and
  * dispatch key, fixed for the dispatch's life), so no single partition takes
  * every dispatch write. Each shard sorts by `dueAt`, when an answer is next
- * expected: the creation time at first, "now" once a completion is recorded but
- * not yet delivered, and further out (5 min doubling to 1 h) each time the
- * reconciler finds the command still running. A run reads every shard's
+ * expected: the creation time at first; once a completion is recorded, "now"
+ * for a detection (its completion takes it off once the step is told) and 30
+ * minutes on for an action (the report's result write takes it off); further
+ * out (5 min doubling to 1 h) each time the reconciler finds the command still
+ * running. An action's dispatch lives on the action item, so starting the
+ * action and claiming its command is one write, and so is recording the result
+ * and completing the command. A run reads every shard's
  * earliest due entries and moves each one it looks at out of the overdue
  * range, so the index order is the cursor: a run stopped by its time budget is
  * continued by the next, and no overdue entry waits behind one looked at before.

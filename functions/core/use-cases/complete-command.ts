@@ -135,10 +135,12 @@ async function completeAction(deps: Dependencies, reference: CommandReference, i
 
 /** A detection's completion: the snapshot, the stage, then the dispatch. */
 async function completeDetection(deps: Dependencies, reference: CommandReference, invocation: AgentInvocation): Promise<CompleteCommandResult> {
-  const dispatch = await deps.sessions.getDispatch(reference.sessionId, reference.key);
-  if (!dispatch) return 'not-ours';
+  const [dispatch, session] = await Promise.all([
+    deps.sessions.getDispatch(reference.sessionId, reference.key),
+    deps.sessions.getSession(reference.sessionId),
+  ]);
+  if (!dispatch || !session) return 'not-ours';
   if (dispatch.nonce !== reference.nonce) return 'superseded';
-  const session = await loadSession(deps, reference.sessionId);
   // a cancelled session's steps finish quietly: the workflow is heading for its end anyway
   const cancelled = session.status === 'Cancelled';
   if (dispatch.status !== 'Sending') return answerAgain(deps, dispatch, cancelled);

@@ -32,13 +32,17 @@ async function settle(deps: Dependencies, sessionId: string, action: Action): Pr
 }
 
 export async function reportSession(deps: Dependencies, sessionId: string): Promise<ReportSessionResult> {
-  const session = await loadSession(deps, sessionId);
-  const verification = await deps.sessions.getDetection(sessionId, 'Verification');
+  // independent reads, side by side
+  const [session, verification, stored] = await Promise.all([
+    loadSession(deps, sessionId),
+    deps.sessions.getDetection(sessionId, 'Verification'),
+    deps.sessions.getActions(sessionId),
+  ]);
   const now = deps.clock.now().toISOString();
 
   // each executed action's dispatch leaves the reconciler's worklist in its result's write: the workflow is past it
   const actions: Action[] = await Promise.all(
-    (await deps.sessions.getActions(sessionId)).map(async (action) => {
+    stored.map(async (action) => {
       if (action.status !== 'DeterminingResult') return settle(deps, sessionId, action);
       const item = session.items.find((i) => i.key === action.itemKey);
       const detected = verification?.items[action.itemKey];
