@@ -29,7 +29,8 @@ export const HANDLER_TAG = 'nightshift:handler';
 const COMMAND_OUTPUT_PREFIX = 'commands/';
 /**
  * The reconciler runs every 5 minutes for up to 150 s of looks (about 3,000 at
- * ~50 ms per GetCommandInvocation and its writes), inside a 180 s timeout that
+ * ~50 ms per look: ListCommands to find a command by its comment, then
+ * GetCommandInvocation and its writes), inside a 180 s timeout that
  * leaves room for the look in hand; a run therefore ends long before the next
  * starts, and a backlog larger than one run's looks is carried on by the next.
  */
@@ -210,10 +211,15 @@ export class NightshiftStack extends Stack {
         'Command output objects are named by SSM per command; the prefix is ours alone.',
       );
     }
-    // CancelCommand has no resource-level permissions; the handler cancels only its own session's commands
-    // start-session cancels a session it supersedes
-    for (const name of ['cancel-session', 'start-session']) {
+    // A command is known by its comment until its completion records its id, so whoever stops or checks one finds
+    // it with ListCommands; CancelCommand has no resource-level permissions either, and each handler cancels only its
+    // own session's commands. start-session cancels a session it supersedes; dispatch-command stops a command that
+    // went out as its session was cancelled; the reconciler stops one that went out after the cancel looked.
+    for (const name of ['cancel-session', 'start-session', 'reconcile-commands', 'dispatch-command']) {
       fn(name).addToRolePolicy(new iam.PolicyStatement({ sid: 'CancelRunningCommands', actions: ['ssm:CancelCommand'], resources: ['*'] }));
+    }
+    for (const name of ['cancel-session', 'start-session', 'reconcile-commands']) {
+      fn(name).addToRolePolicy(new iam.PolicyStatement({ sid: 'FindSentCommands', actions: ['ssm:ListCommands'], resources: ['*'] }));
     }
     new events.Rule(this, 'ReconcileCommandsSchedule', {
       description: 'Completes agent commands whose status event was lost',

@@ -34,10 +34,12 @@ export async function listUnfinishedSessions(deps: Pick<Dependencies, 'sessions'
  * new task token), and the gate parks its new token and re-arms its timer.
  * In AWS the same property is what makes Step Functions Redrive safe.
  *
- * The one thing the record cannot tell is that a claim to send (a dispatch
- * still Sending) belongs to an attempt that is dead: in AWS its lease runs
- * out; here no attempt outlives the runtime, so the lease ends now, and the
- * retried step asks the agent whether the command went out before sending.
+ * The one thing the record cannot tell is whether a claim to send (a dispatch
+ * still Sending, whose command is out or was about to go out) belongs to an
+ * attempt that is dead: in AWS its lease runs out; here no attempt outlives
+ * the runtime, so the lease ends now, and the retried step asks the agent
+ * (by the comment naming the claim's nonce) whether the command went out
+ * before sending. For a command that is out, ending the lease changes nothing.
  */
 export async function resumeUnfinishedSessions(deps: Dependencies, workflow: WorkflowPort): Promise<string[]> {
   const sessions = await listUnfinishedSessions(deps);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createDocumentClient, createDynamoClient } from '../functions/adapters/aws-clients.js';
+import { parseCommandComment } from '../functions/core/model/agent.js';
 import { DynamoCatalogStore } from '../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoTable } from '../functions/adapters/dynamodb-table.js';
 import { createJsonLogger } from '../functions/adapters/logger.json.js';
@@ -249,12 +250,13 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       const { status, stateTransitions } = await workflow.waitFor(sessionId);
       const session = await deps.sessions.getSession(sessionId);
       if (!session) throw new Error(`session ${sessionId} vanished`);
-      const dispatches = await deps.sessions.listDispatches(sessionId);
+      // every command the agent took for this session, those whose completion never came included
+      const commands = agent.history(session.agentId).filter((record) => parseCommandComment(record.comment)?.sessionId === sessionId);
       return {
         session,
         actions: await deps.sessions.getActions(sessionId),
         stateTransitions,
-        agentRoundTrips: dispatches.filter((d) => d.commandId !== undefined).length,
+        agentRoundTrips: commands.length,
         executionStatus: status,
       };
     },

@@ -273,8 +273,8 @@ export class SandboxAgent implements AgentPort {
       driving: false,
       saving: Promise.resolve(),
     };
-    // on disk before the id is handed out: whoever learns of the command (a dispatch marked Sent,
-    // a retry asking findCommand) can count on a restarted agent knowing it too
+    // on disk before the id is handed out: whoever learns of the command (its completion event,
+    // a retry or a cancel asking findCommand by its comment) can count on a restarted agent knowing it too
     await mkdir(state.dir, { recursive: true });
     await writeFile(path.join(state.dir, SCRIPT_FILE), command.script, { mode: 0o700 });
     await this.save(state);

@@ -46,6 +46,9 @@ export function invocationStatus(status: string | undefined, details: string | u
   return 'Pending';
 }
 
+/** How far before the claim a command is looked for: clock skew between Lambda and SSM, with room to spare. */
+const FIND_COMMAND_CLOCK_MARGIN_MS = 5 * 60_000;
+
 export class SsmAgent implements AgentPort {
   constructor(
     private readonly ssm: SSMClient,
@@ -179,13 +182,16 @@ export class SsmAgent implements AgentPort {
   }
 
   async findCommand(agentId: string, comment: string, sentAfter: Date): Promise<string | undefined> {
+    // `sentAfter` is this function's clock, one table write before the send; SSM stamps the command with its own.
+    // The comment is unique (it names the claim's nonce), so a wide margin costs a longer page, never a wrong match.
+    const invokedAfter = new Date(Math.floor((sentAfter.getTime() - FIND_COMMAND_CLOCK_MARGIN_MS) / 1000) * 1000);
     try {
       let nextToken: string | undefined;
       do {
         const page = await this.ssm.send(
           new ListCommandsCommand({
             InstanceId: agentId,
-            Filters: [{ key: 'InvokedAfter', value: sentAfter.toISOString() }],
+            Filters: [{ key: 'InvokedAfter', value: invokedAfter.toISOString() }],
             ...(nextToken ? { NextToken: nextToken } : {}),
           }),
         );

@@ -166,7 +166,8 @@ export class DynamoSessionStore implements SessionStore {
     const pk = sessionPk(sessionId);
     const items = await this.table.batchGet([
       { PK: pk, SK: SESSION_SK },
-      ...[actionId, ...prerequisiteIds.filter((id) => id !== actionId)].map((id) => ({ PK: pk, SK: actionSk(id) })),
+      // BatchGetItem refuses a key twice
+      ...[...new Set([actionId, ...prerequisiteIds])].map((id) => ({ PK: pk, SK: actionSk(id) })),
     ]);
     const sessionItem = items.find((item) => item.SK === SESSION_SK);
     const actionItem = items.find((item) => item.SK === actionSk(actionId));
@@ -192,10 +193,14 @@ export class DynamoSessionStore implements SessionStore {
       set: changes,
       // an action without a dispatch has no entry to remove: REMOVE of an absent attribute is a no-op
       ...(options.settleDispatch ? { remove: ['GSI2PK', 'GSI2SK'] } : {}),
-      condition: `attribute_exists(PK) AND #status IN (${placeholders.join(', ')})`,
-      conditionNames: { '#status': 'status' },
-      conditionValues: Object.fromEntries(expectedStatuses.map((status, index) => [`:expected${index}`, status])),
-      conflict: `action ${sessionId}/${actionId} is not ${expectedStatuses.join(' or ')}`,
+      // a command still out (a cancelled session's, say) stays on the worklist: the reconciler stops what still runs
+      condition: `attribute_exists(PK) AND #status IN (${placeholders.join(', ')})${options.settleDispatch ? ' AND (attribute_not_exists(#dispatch) OR #dispatch.#dstatus <> :sending)' : ''}`,
+      conditionNames: { '#status': 'status', ...(options.settleDispatch ? { '#dispatch': 'dispatch', '#dstatus': 'status' } : {}) },
+      conditionValues: {
+        ...Object.fromEntries(expectedStatuses.map((status, index) => [`:expected${index}`, status])),
+        ...(options.settleDispatch ? { ':sending': 'Sending' } : {}),
+      },
+      conflict: `action ${sessionId}/${actionId} is not ${expectedStatuses.join(' or ')}${options.settleDispatch ? ' with its command answered' : ''}`,
     });
     return toAction(item);
   }

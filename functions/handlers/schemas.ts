@@ -4,7 +4,8 @@ import { z } from 'zod';
  * Session ids are also Step Functions execution names (80 at most) and part of
  * every SSM command comment (100 at most, `nightshift/<id>/Action#<6 digits>`).
  */
-export const sessionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"');
+/** 48 at most: an agent command's comment names the session, its step and a nonce, and SSM keeps 100 characters. */
+export const sessionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'must be 1-48 letters, digits, "_" or "-"');
 export const actionIdSchema = z.string().regex(/^[0-9]{3,6}$/, 'must be a zero-padded action number');
 
 /** Step Functions task tokens are opaque and at most 1,024 characters; twice that leaves room for the local runtime's. */

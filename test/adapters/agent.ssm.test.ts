@@ -82,15 +82,15 @@ describe('the SSM agent adapter (SDK mocked: SSM has no local twin)', () => {
     await expect(agent.getInvocation('cmd-2', 'i-0123456789abcdef0')).rejects.toBeInstanceOf(TransientError);
   });
 
-  it('finds an earlier command by its comment across pages', async () => {
+  it('finds an earlier command by its comment across pages, looking from 5 minutes before the claim (clock skew)', async () => {
     ssm
       .on(ListCommandsCommand)
-      .resolvesOnce({ Commands: [{ CommandId: 'other', Comment: 'nightshift/ses_1/Verify' }], NextToken: 'page-2' })
-      .resolvesOnce({ Commands: [{ CommandId: 'cmd-3', Comment: 'nightshift/ses_1/Detect' }] });
-    expect(await agent.findCommand('i-0123456789abcdef0', 'nightshift/ses_1/Detect', new Date('2026-11-23T09:00:00Z'))).toBe('cmd-3');
+      .resolvesOnce({ Commands: [{ CommandId: 'other', Comment: 'nightshift/ses_1/Verify/n_1' }], NextToken: 'page-2' })
+      .resolvesOnce({ Commands: [{ CommandId: 'cmd-3', Comment: 'nightshift/ses_1/Detect/n_1' }] });
+    expect(await agent.findCommand('i-0123456789abcdef0', 'nightshift/ses_1/Detect/n_1', new Date('2026-11-23T09:00:00.250Z'))).toBe('cmd-3');
     expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, {
       InstanceId: 'i-0123456789abcdef0',
-      Filters: [{ key: 'InvokedAfter', value: '2026-11-23T09:00:00.000Z' }],
+      Filters: [{ key: 'InvokedAfter', value: '2026-11-23T08:55:00.000Z' }],
     });
   });
 

@@ -150,6 +150,18 @@ describe('the CDK stack and the local runtime run the same state machine and han
     expect(roles.join()).toMatch(/^DispatchCommandRole/);
   });
 
+  it('lets every handler that finds or stops commands by their comment call ListCommands and CancelCommand, and no other', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+    const rolesAllowed = (action: string): string[] =>
+      policies
+        .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"${action}"`))
+        .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((r) => r.Ref.replace(/Role.*$/, '')))
+        .sort();
+    // a command is known by its comment until its completion records its id: retries, cancels and the reconciler list it
+    expect(rolesAllowed('ssm:ListCommands')).toEqual(['CancelSession', 'DispatchCommand', 'ReconcileCommands', 'StartSession']);
+    expect(rolesAllowed('ssm:CancelCommand')).toEqual(['CancelSession', 'DispatchCommand', 'ReconcileCommands', 'StartSession']);
+  });
+
   it('passes the cdk-nag AwsSolutions checks, every exception acknowledged with a reason', () => {
     const { app } = synthesize(true);
     expect(() => app.synth()).not.toThrow();

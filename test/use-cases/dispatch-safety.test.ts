@@ -154,6 +154,25 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
     expect(agent.cancelled).toEqual(['cmd-1']);
   });
 
+  it('sends nothing on a retry after the lease when the session was cancelled since the claim, and closes the action', async () => {
+    const sessionId = await runningSession();
+    await deps.sessions.createActions(sessionId, [
+      { sessionId, actionId: '001', itemKey: 'software:app', itemId: 'app', itemName: 'App', type: 'Install', reason: 'SoftwareMissing', toVersion: '1.0', dependsOn: [], critical: true, status: 'NotStarted', result: 'Pending' },
+    ]);
+    // the first attempt claims the action's command, then dies before sending it
+    agent.failSend = true;
+    await expect(dispatchCommand(deps, { sessionId, purpose: 'Action', actionId: '001', taskToken: 't1' })).rejects.toThrow('the Lambda died right here');
+    agent.failSend = false;
+    const current = await deps.sessions.getSession(sessionId);
+    await deps.sessions.updateSession(sessionId, current?.version ?? 0, { status: 'Cancelled' }, clock.now().toISOString());
+    clock.advance((DISPATCH_LEASE_SECONDS + 1) * 1000);
+
+    expect(await dispatchCommand(deps, { sessionId, purpose: 'Action', actionId: '001', taskToken: 't2' })).toBe('skipped-cancelled');
+    expect(agent.sent).toHaveLength(0);
+    expect(await deps.sessions.getAction(sessionId, '001')).toMatchObject({ status: 'Cancelled', result: 'Cancelled' });
+    expect((await deps.sessions.getDispatch(sessionId, 'Action#001'))?.status).toBe('Abandoned');
+  });
+
   it('resends after the lease when SSM has no record of a command', async () => {
     const sessionId = await runningSession();
     agent.failSend = true;

@@ -100,13 +100,20 @@ export interface Dispatch {
 export const dispatchDueAt = (dispatch: Pick<Dispatch, 'dueAt' | 'createdAt'>): string => dispatch.dueAt ?? dispatch.createdAt;
 
 const COMMENT_PREFIX = 'nightshift';
+/** SSM keeps a command comment of at most 100 characters. */
+const MAX_COMMENT_CHARS = 100;
 
 /**
  * The comment names session, dispatch and nonce: the completion event finds
  * its dispatch by it, and a retry or the reconciler find the command by it
- * (SSM comments hold 100 characters; these take about 70).
+ * (SSM comments hold 100 characters; with the longest session id, 48, these take 96).
  */
-export const commandComment = (sessionId: string, key: DispatchKey, nonce: string): string => `${COMMENT_PREFIX}/${sessionId}/${key}/${nonce}`;
+export function commandComment(sessionId: string, key: DispatchKey, nonce: string): string {
+  const comment = `${COMMENT_PREFIX}/${sessionId}/${key}/${nonce}`;
+  // session ids are refused past 48 characters at the door; this is the last guard before SSM refuses the send
+  if (comment.length > MAX_COMMENT_CHARS) throw new RangeError(`command comment ${comment} is longer than SSM's ${MAX_COMMENT_CHARS} characters`);
+  return comment;
+}
 
 export interface CommandReference {
   readonly sessionId: string;

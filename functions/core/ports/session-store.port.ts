@@ -52,10 +52,12 @@ export interface SessionStore {
   createActions(sessionId: string, actions: readonly Action[]): Promise<void>;
   /**
    * Writes the plan's actions in batches, unconditionally: only for the Plan
-   * step before it records its snapshot, when no step can have touched an
-   * action yet (execution starts after Plan returns, and a repeated Plan that
-   * finds the snapshot writes nothing). A repeat before the snapshot writes
-   * the same actions again.
+   * step before it records its snapshot, when no step of the workflow can
+   * have touched an action yet (execution starts after Plan returns, and a
+   * repeated Plan that finds the snapshot writes nothing). A repeat before the
+   * snapshot writes the same actions again. The one other writer is a cancel
+   * racing that repeat (a cancelled session's Plan writes nothing): an action
+   * it closed may be written back NotStarted, and the report closes it again.
    */
   createPlannedActions(sessionId: string, actions: readonly Action[]): Promise<void>;
   getActions(sessionId: string): Promise<Action[]>;

@@ -94,6 +94,8 @@ async function completeAction(deps: Dependencies, reference: CommandReference, i
         now,
         checkAfterSeconds: ACTION_ANSWER_CHECK_AFTER_SECONDS,
       });
+      // back online before the step is told, so a redelivered event (which only tells again) has nothing left to do
+      if (dispatch.sentOffline) await backOnline(deps, sessionId, invocation.status);
       await Promise.all([
         deliver(deps, dispatch.taskToken, outcome, invocation.status),
         log(deps, sessionId, 'Action', `${action.type} ${action.itemName} ${actionWords(changes, output)}`, {
@@ -101,7 +103,6 @@ async function completeAction(deps: Dependencies, reference: CommandReference, i
           ...(output?.outputTail ? { output: output.outputTail } : {}),
         }),
       ]);
-      if (dispatch.sentOffline) await backOnline(deps, sessionId, invocation);
       deps.logger.info('command completed', { sessionId, key, commandId: invocation.commandId, status: invocation.status });
       return 'completed';
     } catch (error) {
@@ -153,7 +154,7 @@ async function completeDetection(deps: Dependencies, reference: CommandReference
     if (!(error instanceof ConflictError)) throw error;
     return 'duplicate';
   }
-  if (dispatch.sentOffline) await backOnline(deps, session.id, invocation);
+  if (dispatch.sentOffline) await backOnline(deps, session.id, invocation.status);
   await deliver(deps, completed.taskToken, outcome, cancelled ? 'Success' : invocation.status);
   await deps.sessions.markTokenDelivered(session.id, dispatch.key);
   deps.logger.info('command completed', {
@@ -173,14 +174,15 @@ async function completeDetection(deps: Dependencies, reference: CommandReference
  */
 async function answerAgain(deps: Dependencies, dispatch: Dispatch, cancelled: boolean): Promise<CompleteCommandResult> {
   if (dispatch.status !== 'Completed' || !dispatch.outcome) return 'superseded';
+  if (dispatch.sentOffline) await backOnline(deps, dispatch.sessionId, dispatch.outcome.status);
   const waiting = await deliver(deps, dispatch.taskToken, dispatch.outcome, cancelled ? 'Success' : dispatch.outcome.status);
   if (!dispatch.tokenDelivered) await deps.sessions.markTokenDelivered(dispatch.sessionId, dispatch.key);
   return waiting ? 'redelivered' : 'duplicate';
 }
 
 /** A session that waited for its offline computer is running again once a command ran there. */
-async function backOnline(deps: Dependencies, sessionId: string, invocation: AgentInvocation): Promise<void> {
-  if (!RAN_STATUSES.includes(invocation.status)) return;
+async function backOnline(deps: Dependencies, sessionId: string, status: InvocationStatus): Promise<void> {
+  if (!RAN_STATUSES.includes(status)) return;
   const before = await loadSession(deps, sessionId);
   if (before.status !== 'PendingConnectivity') return;
   const back = await mutateSession(deps, sessionId, (s) => (s.status === 'PendingConnectivity' ? { status: 'Running' } : undefined));

@@ -170,6 +170,13 @@ async function resume(deps: Dependencies, session: Session, input: DispatchComma
   if (dispatch.leaseUntil !== undefined && Date.parse(dispatch.leaseUntil) > now.getTime()) {
     throw new DispatchInProgressError(`another attempt is sending ${key} for session ${session.id}; trying again after its lease`);
   }
+  if (session.status === 'Cancelled') {
+    // the claim's attempt died before sending, and the session was cancelled since: nothing goes out now
+    await deps.sessions.abandonDispatch(session.id, key).catch((error: unknown) => {
+      if (!(error instanceof ConflictError)) throw error;
+    });
+    return skipForCancelledSession(deps, input, key);
+  }
   try {
     await deps.sessions.takeOverDispatch(session.id, key, dispatch.leaseUntil, leaseFrom(now));
   } catch (error) {

@@ -12,11 +12,17 @@ export interface ReportSessionResult {
   readonly failed: number;
 }
 
-/**
- * Final stage: verification decides each executed action's result (an item
- * still not compliant fails its action), then the session takes its final
- * status. Safe to repeat: finished actions and a finished session are left alone.
- */
+/** Writes to one partition stay few at a time: a session of 999 actions must not throttle itself. */
+const REPORT_WRITES_AT_ONCE = 10;
+
+async function inGroups<T, R>(items: readonly T[], write: (item: T) => Promise<R>): Promise<R[]> {
+  const done: R[] = [];
+  for (let from = 0; from < items.length; from += REPORT_WRITES_AT_ONCE) {
+    done.push(...(await Promise.all(items.slice(from, from + REPORT_WRITES_AT_ONCE).map(write))));
+  }
+  return done;
+}
+
 /**
  * An action that ran a command and ended at execution (failed, audited,
  * restarted, cancelled): its dispatch leaves the worklist. One that ran
@@ -31,6 +37,11 @@ async function settle(deps: Dependencies, sessionId: string, action: Action): Pr
   });
 }
 
+/**
+ * Final stage: verification decides each executed action's result (an item
+ * still not compliant fails its action), then the session takes its final
+ * status. Safe to repeat: finished actions and a finished session are left alone.
+ */
 export async function reportSession(deps: Dependencies, sessionId: string): Promise<ReportSessionResult> {
   // independent reads, side by side
   const [session, verification, stored] = await Promise.all([
@@ -41,8 +52,9 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
   const now = deps.clock.now().toISOString();
 
   // each executed action's dispatch leaves the reconciler's worklist in its result's write: the workflow is past it
-  const actions: Action[] = await Promise.all(
-    stored.map(async (action) => {
+  const actions: Action[] = await inGroups(
+    stored,
+    async (action) => {
       if (action.status !== 'DeterminingResult') return settle(deps, sessionId, action);
       const item = session.items.find((i) => i.key === action.itemKey);
       const detected = verification?.items[action.itemKey];
@@ -77,7 +89,7 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
         ...(detected?.state === 'Present' ? { versionAfter: detected.version } : {}),
       };
       return moveAction(deps, sessionId, action.actionId, ['DeterminingResult'], changes, { settleDispatch: true });
-    }),
+    },
   );
 
   if (session.status === 'Cancelled') {
