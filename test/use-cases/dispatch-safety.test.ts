@@ -205,6 +205,14 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
     expect((await deps.sessions.listWaitingDispatches(clock.now().toISOString(), 100)).some((d) => d.sessionId === sessionId)).toBe(false);
   });
 
+  it('drops from the worklist a dispatch whose session is gone, instead of looking at it on every run', async () => {
+    await deps.sessions.claimDispatch({ sessionId: 'gone', key: 'Detect', taskToken: 't', status: 'Sending', attempts: 1, nonce: 'n_gone', createdAt: clock.now().toISOString() });
+    clock.advance(600_000);
+    const result = await reconcileCommands(deps, { ...RECONCILE_DEFAULTS, overdueAfterSeconds: 60, limit: 100 });
+    expect(result.abandoned).toBeGreaterThanOrEqual(1);
+    expect((await deps.sessions.listWaitingDispatches('9999-01-01T00:00:00.000Z', 100)).some((d) => d.sessionId === 'gone')).toBe(false);
+  });
+
   it('a failed session leaves no action hanging: not started becomes Cancelled, started becomes Indeterminable', async () => {
     const sessionId = await runningSession();
     await deps.sessions.createActions(sessionId, [

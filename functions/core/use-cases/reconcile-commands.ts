@@ -90,7 +90,9 @@ async function lookAt(deps: Dependencies, dispatch: Dispatch, tally: Tally): Pro
   try {
     const session = await deps.sessions.getSession(dispatch.sessionId);
     if (!session) {
-      await relookLater(deps, dispatch);
+      // its session is gone (expired or removed): nothing will answer it, and no step waits to be told
+      await deps.sessions.markTokenDelivered(dispatch.sessionId, dispatch.key);
+      tally.abandoned++;
       return;
     }
     if (dispatch.status === 'Completed' && dispatch.commandId !== undefined) {
