@@ -10,7 +10,7 @@ import type {
   Session,
   SessionStatus,
 } from '../core/model/session.js';
-import type { ActionChanges, SessionChanges, SessionStore } from '../core/ports/session-store.port.js';
+import type { ActionChanges, CompleteActionDispatchInput, SessionChanges, SessionStore } from '../core/ports/session-store.port.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
 
 const sessionPk = (sessionId: string): string => `SESSION#${sessionId}`;
@@ -225,16 +225,7 @@ export class DynamoSessionStore implements SessionStore {
     }
   }
 
-  async completeActionDispatch(input: {
-    readonly sessionId: string;
-    readonly actionId: string;
-    readonly nonce: string;
-    readonly types: readonly Action['type'][];
-    readonly changes: ActionChanges;
-    readonly outcome: DispatchOutcome;
-    readonly now: string;
-    readonly checkAfterSeconds: number;
-  }): Promise<{ action: Action; dispatch: Dispatch }> {
+  async completeActionDispatch(input: CompleteActionDispatchInput): Promise<{ action: Action; dispatch: Dispatch }> {
     const key: DispatchKey = `Action#${input.actionId}`;
     // still waiting, but not due at once: the report settles it when the workflow has moved past; the reconciler
     // looks only if that has not happened by then, in case the step was never told

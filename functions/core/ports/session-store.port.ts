@@ -23,6 +23,18 @@ export type ActionChanges = Partial<
   >
 >;
 
+/** What a finished action command records, in one write (see `completeActionDispatch`). */
+export interface CompleteActionDispatchInput {
+  readonly sessionId: string;
+  readonly actionId: string;
+  readonly nonce: string;
+  readonly types: readonly Action['type'][];
+  readonly changes: ActionChanges;
+  readonly outcome: DispatchOutcome;
+  readonly now: string;
+  readonly checkAfterSeconds: number;
+}
+
 /**
  * Sessions, their actions, detection snapshots and agent dispatches.
  *
@@ -98,16 +110,7 @@ export interface SessionStore {
    * dispatch stays on the reconciler's worklist, due `checkAfterSeconds`
    * later, until the report settles it (or the reconciler finds its step told).
    */
-  completeActionDispatch(input: {
-    readonly sessionId: string;
-    readonly actionId: string;
-    readonly nonce: string;
-    readonly types: readonly Action['type'][];
-    readonly changes: ActionChanges;
-    readonly outcome: DispatchOutcome;
-    readonly now: string;
-    readonly checkAfterSeconds: number;
-  }): Promise<{ action: Action; dispatch: Dispatch }>;
+  completeActionDispatch(input: CompleteActionDispatchInput): Promise<{ action: Action; dispatch: Dispatch }>;
 
   /** Whole snapshots: a repeated step writes the same facts again. */
   savePlan(plan: PlanSnapshot): Promise<void>;

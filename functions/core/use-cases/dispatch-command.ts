@@ -58,7 +58,7 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
   if (input.purpose === 'Action') return dispatchAction(deps, input, input.actionId ?? '');
   const key = dispatchKeyFor(input.purpose, input.actionId);
   const session = await loadSession(deps, input.sessionId);
-  if (session.status === 'Cancelled') return skipForCancelledSession(deps, input, key);
+  if (session.status === 'Cancelled') return skipForCancelledSession(deps, session, input, key);
 
   const found = await deps.sessions.getDispatch(session.id, key);
   if (found) return resume(deps, session, input, key, found);
@@ -91,7 +91,7 @@ async function dispatchAction(deps: Dependencies, input: DispatchCommandInput, a
   const session = context.session;
   const action = context.action;
   if (context.dispatch) return resume(deps, session, input, key, context.dispatch);
-  if (session.status === 'Cancelled') return skipForCancelledSession(deps, input, key);
+  if (session.status === 'Cancelled') return skipForCancelledSession(deps, session, input, key);
 
   const prerequisites = await completePrerequisites(deps, session.id, action, context.prerequisites);
   const decision = decideStart(action, prerequisites);
@@ -175,7 +175,7 @@ async function resume(deps: Dependencies, session: Session, input: DispatchComma
     await deps.sessions.abandonDispatch(session.id, key).catch((error: unknown) => {
       if (!(error instanceof ConflictError)) throw error;
     });
-    return skipForCancelledSession(deps, input, key);
+    return skipForCancelledSession(deps, session, input, key);
   }
   try {
     await deps.sessions.takeOverDispatch(session.id, key, dispatch.leaseUntil, leaseFrom(now));
@@ -208,9 +208,8 @@ async function send(deps: Dependencies, session: Session, key: DispatchKey, comm
  * was about to run ends Cancelled (one started without a claim of its own, by
  * an older engine, had not sent anything either).
  */
-async function skipForCancelledSession(deps: Dependencies, input: DispatchCommandInput, key: DispatchKey): Promise<DispatchResult> {
+async function skipForCancelledSession(deps: Dependencies, session: Session, input: DispatchCommandInput, key: DispatchKey): Promise<DispatchResult> {
   if (input.purpose === 'Action' && input.actionId !== undefined) {
-    const session = await loadSession(deps, input.sessionId);
     await deps.sessions
       .updateAction(input.sessionId, input.actionId, ['NotStarted', 'PerformingAction'], {
         status: 'Cancelled',
