@@ -1,6 +1,12 @@
-import type { Computer, Deployment, MaintenanceTask, Software, Tenant } from '../core/model/catalog.js';
+import type { Computer, Deployment, ItemKey, MaintenanceTask, Software, Tenant } from '../core/model/catalog.js';
 import type { CatalogStore } from '../core/ports/catalog-store.port.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
+
+/** Where the catalog keeps an item's entity; the session store reads it beside an action's own records. */
+export const catalogEntryKey = (itemKey: ItemKey): { PK: string; SK: string } => {
+  const [kind, id] = itemKey.startsWith('software:') ? ['SOFTWARE', itemKey.slice('software:'.length)] : ['TASK', itemKey.slice('task:'.length)];
+  return { PK: `${kind}#${id}`, SK: kind };
+};
 
 /** Catalog entities are validated before they get here; writes are whole-entity upserts, so repeating one is harmless. */
 export class DynamoCatalogStore implements CatalogStore {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { dispatchDueAt, type Dispatch, type DispatchKey, type DispatchOutcome } from '../core/model/agent.js';
+import type { ItemKey, MaintenanceTask, Software } from '../core/model/catalog.js';
 import type {
   Action,
   ActionStatus,
@@ -10,7 +11,8 @@ import type {
   Session,
   SessionStatus,
 } from '../core/model/session.js';
-import type { ActionChanges, CompleteActionDispatchInput, SessionChanges, SessionStore } from '../core/ports/session-store.port.js';
+import type { ActionChanges, ActionContext, CompleteActionDispatchInput, SessionChanges, SessionStore } from '../core/ports/session-store.port.js';
+import { catalogEntryKey } from './catalog-store.dynamodb.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
 
 const sessionPk = (sessionId: string): string => `SESSION#${sessionId}`;
@@ -158,25 +160,26 @@ export class DynamoSessionStore implements SessionStore {
     return item ? toAction(item) : undefined;
   }
 
-  async getActionContext(
-    sessionId: string,
-    actionId: string,
-    prerequisiteIds: readonly string[],
-  ): Promise<{ session?: Session; action?: Action; dispatch?: Dispatch; prerequisites: Action[] }> {
+  async getActionContext(sessionId: string, actionId: string, prerequisiteIds: readonly string[], itemKey?: ItemKey): Promise<ActionContext> {
     const pk = sessionPk(sessionId);
+    const catalogKey = itemKey === undefined ? undefined : catalogEntryKey(itemKey);
     const items = await this.table.batchGet([
       { PK: pk, SK: SESSION_SK },
       // BatchGetItem refuses a key twice
       ...[...new Set([actionId, ...prerequisiteIds])].map((id) => ({ PK: pk, SK: actionSk(id) })),
+      ...(catalogKey ? [catalogKey] : []),
     ]);
-    const sessionItem = items.find((item) => item.SK === SESSION_SK);
-    const actionItem = items.find((item) => item.SK === actionSk(actionId));
+    const sessionItem = items.find((item) => item.PK === pk && item.SK === SESSION_SK);
+    const actionItem = items.find((item) => item.PK === pk && item.SK === actionSk(actionId));
+    const catalogItem = catalogKey ? items.find((item) => item.PK === catalogKey.PK && item.SK === catalogKey.SK) : undefined;
     const dispatch = actionItem ? dispatchOnAction(actionItem) : undefined;
     return {
       ...(sessionItem ? { session: toEntity<Session>(sessionItem) } : {}),
       ...(actionItem ? { action: toAction(actionItem) } : {}),
       ...(dispatch ? { dispatch } : {}),
-      prerequisites: items.filter((item) => item !== actionItem && item !== sessionItem).map(toAction),
+      prerequisites: items.filter((item) => item.PK === pk && item !== actionItem && item !== sessionItem).map(toAction),
+      ...(catalogItem?.SK === 'SOFTWARE' ? { software: toEntity<Software>(catalogItem) } : {}),
+      ...(catalogItem?.SK === 'TASK' ? { task: toEntity<MaintenanceTask>(catalogItem) } : {}),
     };
   }
 

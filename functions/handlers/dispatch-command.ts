@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { itemKeySchema } from '../core/model/catalog.js';
 import { dispatchCommand } from '../core/use-cases/dispatch-command.js';
 import { cloudDependencies } from './cloud.js';
 import { defineHandler } from './handler-kit.js';
@@ -11,6 +12,7 @@ const inputSchema = z
     actionId: actionIdSchema.optional(),
     // the plan's ids; a session has at most 999 actions
     dependsOn: z.array(actionIdSchema).max(999).optional(),
+    itemKey: itemKeySchema.optional(),
     taskToken: taskTokenSchema,
   })
   .refine((input) => input.purpose !== 'Action' || input.actionId !== undefined, {

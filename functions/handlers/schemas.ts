@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 /**
  * Session ids are also Step Functions execution names (80 at most) and part of
- * every SSM command comment (100 at most, `nightshift/<id>/Action#<6 digits>`).
+ * every SSM command comment (`nightshift/<id>/<step>/<nonce>`, which SSM
+ * keeps to 100 characters): hence 48 at most.
  */
-/** 48 at most: an agent command's comment names the session, its step and a nonce, and SSM keeps 100 characters. */
 export const sessionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'must be 1-48 letters, digits, "_" or "-"');
 export const actionIdSchema = z.string().regex(/^[0-9]{3,6}$/, 'must be a zero-padded action number');
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import type { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
 import { DynamoSessionStore, WAITING_SHARD_COUNT, waitingShardPk } from '../../functions/adapters/session-store.dynamodb.js';
 import { ConflictError, NotFoundError } from '../../functions/core/errors.js';
@@ -6,6 +7,7 @@ import type { Dispatch, DispatchKey } from '../../functions/core/model/agent.js'
 import type { Action, Session } from '../../functions/core/model/session.js';
 import { sessionRecord } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
+import { testSoftware } from '../support/fleet.js';
 
 const session = (id: string): Session =>
   sessionRecord(id, { computerId: 'pc-1', computerName: 'PC 1', agentId: 'i-0000000000000a001', tenantId: 't1', status: 'Created' });
@@ -37,10 +39,12 @@ const dispatch = (sessionId: string, taskToken: string): Dispatch => ({
 
 describe('the DynamoDB session store (on dynalite): every write is conditional', () => {
   let store: DynamoSessionStore;
+  let catalog: DynamoCatalogStore;
   let close: () => Promise<void>;
   beforeAll(async () => {
     const dynamo = await dynamoTable();
     store = new DynamoSessionStore(dynamo.table);
+    catalog = new DynamoCatalogStore(dynamo.table);
     close = dynamo.close;
   });
   afterAll(() => close());
@@ -115,6 +119,14 @@ describe('the DynamoDB session store (on dynalite): every write is conditional',
     expect(context.action?.actionId).toBe('002');
     expect(context.dispatch).toBeUndefined();
     expect(context.prerequisites.map((a) => a.actionId)).toEqual(['001']);
+    expect(context.software).toBeUndefined();
+    // with the item it acts on, the catalog entry its script comes from arrives in the same read, apart from the actions
+    await catalog.putSoftware(testSoftware('app1', '2.0.0'));
+    const withItem = await store.getActionContext('s6', '002', ['001'], 'software:app1');
+    expect(withItem.software).toEqual(testSoftware('app1', '2.0.0'));
+    expect(withItem.task).toBeUndefined();
+    expect(withItem.prerequisites.map((a) => a.actionId)).toEqual(['001']);
+    expect((await store.getActionContext('s6', '002', [], 'task:gone')).task).toBeUndefined();
     expect((await store.listDispatches('s6')).map((d) => d.key)).toEqual(['Action#001']);
     expect((await store.listWaitingDispatches('2026-11-23T10:00:00.000Z', 100)).some((d) => d.sessionId === 's6')).toBe(true);
 

@@ -20,6 +20,8 @@ describe('handlers reject bad input by naming the field, and change nothing', ()
     ['dispatch-command', { sessionId: 's1', purpose: 'Action', taskToken: 't' }, 'actionId'],
     ['dispatch-command', { sessionId: 's1', purpose: 'Reboot', taskToken: 't' }, 'purpose'],
     ['dispatch-command', { sessionId: 's1', purpose: 'Action', actionId: '1', taskToken: 't' }, 'actionId'],
+    ['dispatch-command', { sessionId: 's1', purpose: 'Action', actionId: '001', itemKey: 'software:../../etc', taskToken: 't' }, 'itemKey'],
+    ['dispatch-command', { sessionId: 's1', purpose: 'Action', actionId: '001', itemKey: 'computer:restart', taskToken: 't' }, 'itemKey'],
     ['record-failure', { sessionId: 's1', error: { Cause: 'x' } }, 'error.Error'],
     ['complete-command', { source: 'aws.ssm', 'detail-type': 'EC2 Command Invocation Status-change Notification', detail: {} }, 'detail.command-id'],
   ])('step handler %s with %j throws a ValidationError naming %s', async (handler, event, field) => {

@@ -49,7 +49,7 @@ describe('each action costs a fixed, small number of table calls and state trans
     return { outcome, writes: calls.writes - before.writes, reads: calls.reads - before.reads };
   }
 
-  it('adds at most 4 writes, 3 reads and 1 state transition per action, and leaves nothing on the reconciler worklist', async () => {
+  it('adds at most 4 writes, 2 reads and 1 state transition per action, and leaves nothing on the reconciler worklist', async () => {
     const small = await measured(few.id);
     const large = await measured(many.id);
     expect(small.outcome.actions).toHaveLength(3);
@@ -65,9 +65,9 @@ describe('each action costs a fixed, small number of table calls and state trans
     const readsPerAction = (large.reads - small.reads) / extra;
     // start + claim (1), result + completion (1), its log line (1), the report's result (1); the plan writes 25 to a call
     expect(writesPerAction).toBeLessThanOrEqual(4);
-    // the step's one read of session, action and prerequisites, the catalog item, and the check for a cancel that
+    // the step's one read of session, action, prerequisites and catalog entry, and the check for a cancel that
     // came while sending; the completion reads nothing
-    expect(readsPerAction).toBeLessThanOrEqual(3);
+    expect(readsPerAction).toBeLessThanOrEqual(2);
 
     // every dispatch was settled by its completion or the report: the reconciler has nothing to look at, ever
     const waiting = await runtime.deps.sessions.listWaitingDispatches('9999-01-01T00:00:00.000Z', 100);

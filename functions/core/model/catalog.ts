@@ -283,5 +283,9 @@ export type TaskDeployment = Extract<Deployment, { itemKind: 'Task' }>;
 export type ItemKey = `software:${string}` | `task:${string}`;
 /** What a session's actions act on: an item, or (for the restart) the computer itself. */
 export type ActionTarget = ItemKey | 'computer:restart';
+export const itemKeySchema = z.custom<ItemKey>(
+  (value) => typeof value === 'string' && /^(software|task):/.test(value) && entityIdSchema.safeParse(value.slice(value.indexOf(':') + 1)).success,
+  'must be "software:<id>" or "task:<id>"',
+);
 export const itemKeyOf = (deployment: Deployment): ItemKey =>
   deployment.itemKind === 'Software' ? `software:${deployment.softwareId}` : `task:${deployment.taskId}`;

@@ -1,5 +1,15 @@
 import type { Dispatch, DispatchKey, DispatchOutcome } from '../model/agent.js';
+import type { ItemKey, MaintenanceTask, Software } from '../model/catalog.js';
 import type { Action, ActionStatus, DetectionPhase, DetectionSnapshot, PlanSnapshot, Session, SessionStatus } from '../model/session.js';
+
+export interface ActionContext {
+  readonly session?: Session;
+  readonly action?: Action;
+  readonly dispatch?: Dispatch;
+  readonly prerequisites: Action[];
+  readonly software?: Software;
+  readonly task?: MaintenanceTask;
+}
 
 /** Fields a session update may change. */
 export type SessionChanges = Partial<
@@ -74,12 +84,12 @@ export interface SessionStore {
   createPlannedActions(sessionId: string, actions: readonly Action[]): Promise<void>;
   getActions(sessionId: string): Promise<Action[]>;
   getAction(sessionId: string, actionId: string): Promise<Action | undefined>;
-  /** The session, one action and the actions it depends on, in one read; absent ones are left out. */
-  getActionContext(
-    sessionId: string,
-    actionId: string,
-    prerequisiteIds: readonly string[],
-  ): Promise<{ session?: Session; action?: Action; dispatch?: Dispatch; prerequisites: Action[] }>;
+  /**
+   * The session, one action, the actions it depends on and (given its
+   * `itemKey`) the catalog entry its script comes from, in one read; absent
+   * ones are left out.
+   */
+  getActionContext(sessionId: string, actionId: string, prerequisiteIds: readonly string[], itemKey?: ItemKey): Promise<ActionContext>;
   /**
    * Applies `changes` if the action is still in one of `expectedStatuses`.
    * `settleDispatch`: the workflow has moved past the action's step, so its

@@ -79,6 +79,8 @@ export async function buildActionCommand(
   action: Action,
   key: DispatchKey,
   nonce: string,
+  /** The catalog entry when the caller read it already (the step reads it with the action). */
+  read: { readonly software?: Software; readonly task?: MaintenanceTask } = {},
 ): Promise<AgentCommand> {
   if (action.type === 'Reboot') {
     return { ...commandBase(deps, session, key, nonce), script: buildRebootScript(session.platform, nonce), executionTimeoutSeconds: REBOOT_TIMEOUT_SECONDS };
@@ -92,13 +94,13 @@ export async function buildActionCommand(
   };
   let steps;
   if (item.kind === 'Software') {
-    const software = (await softwareById(deps, [item.itemId])).get(item.itemId);
+    const software = read.software?.id === item.itemId ? read.software : (await softwareById(deps, [item.itemId])).get(item.itemId);
     if (!software) throw new NotFoundError('software', item.itemId);
     if (action.toVersion !== undefined) environment.NIGHTSHIFT_VERSION = action.toVersion;
     if (action.fromVersion !== undefined) environment.NIGHTSHIFT_FROM_VERSION = action.fromVersion;
     steps = softwareSteps({ type: action.type, software });
   } else {
-    const task = (await tasksById(deps, [item.itemId])).get(item.itemId);
+    const task = read.task?.id === item.itemId ? read.task : (await tasksById(deps, [item.itemId])).get(item.itemId);
     if (!task) throw new NotFoundError('maintenance task', item.itemId);
     const planned = taskSteps(action.type, task);
     Object.assign(environment, { NIGHTSHIFT_TASK_METHOD: planned.method }, parameterEnvironment(await taskParameters(deps, item, task)));

@@ -1,5 +1,6 @@
 import { AgentUnreachableError, ConflictError, DispatchInProgressError, NotFoundError } from '../errors.js';
 import { commandComment, type AgentCommand, type Dispatch, type DispatchKey } from '../model/agent.js';
+import type { ItemKey } from '../model/catalog.js';
 import type { Action, Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { buildActionCommand, buildDetectionCommand } from './agent-commands.js';
@@ -19,6 +20,8 @@ export interface DispatchCommandInput {
    * read from the action's own record.
    */
   readonly dependsOn?: readonly string[];
+  /** The item the action acts on, as the plan gave it: its catalog entry is read in the same call. */
+  readonly itemKey?: ItemKey;
   /** The workflow step waiting for this command's result. */
   readonly taskToken: string;
 }
@@ -77,15 +80,15 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
 }
 
 /**
- * An action's step: one read (session, action, prerequisites), the catalog
- * item for its script, one write that starts the action and claims its
- * command, the send. Whatever else can happen (cancelled, a prerequisite
+ * An action's step: one read (session, action, prerequisites and the catalog
+ * entry its script comes from), one write that starts the action and claims
+ * its command, the send. Whatever else can happen (cancelled, a prerequisite
  * failed, a monitor that runs nothing, already started) is decided from the
  * one read.
  */
 async function dispatchAction(deps: Dependencies, input: DispatchCommandInput, actionId: string): Promise<DispatchResult> {
   const key = dispatchKeyFor('Action', actionId);
-  const context = await deps.sessions.getActionContext(input.sessionId, actionId, input.dependsOn ?? []);
+  const context = await deps.sessions.getActionContext(input.sessionId, actionId, input.dependsOn ?? [], input.itemKey);
   if (!context.session) throw new NotFoundError('session', input.sessionId);
   if (!context.action) throw new NotFoundError('action', `${input.sessionId}/${actionId}`);
   const session = context.session;
@@ -102,7 +105,7 @@ async function dispatchAction(deps: Dependencies, input: DispatchCommandInput, a
   }
 
   const nonce = deps.ids.next('n');
-  const [sentOffline, command] = await Promise.all([checkOnline(deps, session), buildActionCommand(deps, session, action, key, nonce)]);
+  const [sentOffline, command] = await Promise.all([checkOnline(deps, session), buildActionCommand(deps, session, action, key, nonce, context)]);
   const now = deps.clock.now().toISOString();
   const claim = await deps.sessions.startActionDispatch(newDispatch(deps, input, key, nonce, sentOffline), {
     status: 'PerformingAction',

@@ -5,10 +5,14 @@ import { plan } from '../planning/planner.js';
 import type { Dependencies } from './dependencies.js';
 import { loadSession, log, mutateSession, withStage } from './session-updates.js';
 
-/** What the workflow's Execute map runs per action: the action and the ones it depends on, read with it in one call. */
+/**
+ * What the workflow's Execute map runs per action: the action, the ones it
+ * depends on and the item it acts on, read together in one call.
+ */
 export interface PlannedStep {
   readonly actionId: string;
   readonly dependsOn: readonly string[];
+  readonly itemKey: ItemKey;
 }
 
 export interface PlanSessionResult {
@@ -101,7 +105,11 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
     );
   }
   const actionIds = stored.map((action) => action.actionId);
-  const steps = stored.map((action) => ({ actionId: action.actionId, dependsOn: action.dependsOn }));
+  const steps = stored.map((action): PlannedStep => {
+    // the plan acts on items; only FinishExecution adds the computer's restart, and never to this list
+    if (action.itemKey === 'computer:restart') throw new IllegalTransitionError('action', action.type, 'the plan');
+    return { actionId: action.actionId, dependsOn: action.dependsOn, itemKey: action.itemKey };
+  });
   if (earlier) return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, execute };
   await log(
     deps,
