@@ -1,10 +1,18 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AgentUnreachableError, NotFoundError } from '../functions/core/errors.js';
-import { parseCommandComment, type AgentCommand, type AgentInvocation, type InvocationStatus } from '../functions/core/model/agent.js';
+import { AgentFailedError, AgentUnreachableError, NotFoundError } from '../functions/core/errors.js';
+import {
+  OUTPUT_TAIL_BYTES,
+  assertCommandLimits,
+  keptTail,
+  parseCommandComment,
+  type AgentCommand,
+  type AgentInvocation,
+  type InvocationStatus,
+} from '../functions/core/model/agent.js';
 import type { AgentPort } from '../functions/core/ports/agent.port.js';
 import type { Clock } from '../functions/core/ports/clock.port.js';
 
@@ -124,12 +132,13 @@ interface CommandState {
   saving: Promise<void>;
 }
 
-type RunOutcome = Pick<AgentInvocation, 'status' | 'responseCode' | 'stdout' | 'stderr'>;
+type RunOutcome = Pick<AgentInvocation, 'status' | 'responseCode' | 'stdout' | 'stderr' | 'stdoutTruncated'>;
 /** A run found dead without an exit code after the agent itself went down. */
 interface LostRun {
   readonly lost: true;
   readonly stdout: string;
   readonly stderr: string;
+  readonly stdoutTruncated: boolean;
 }
 
 const runFiles = (state: CommandState, run: number) => ({
@@ -150,7 +159,9 @@ const runFiles = (state: CommandState, run: number) => ({
  * back or the delivery timeout passes (DeliveryTimedOut); scripts that overrun
  * the execution timeout are killed (ExecutionTimedOut); exit 194 restarts the
  * machine and runs the command again; a cancelled command is killed
- * (Cancelled).
+ * (Cancelled). It refuses at sending what SSM refuses, and keeps each output
+ * to the same last OUTPUT_TAIL_BYTES as the SSM adapter: the agent contract
+ * (agent.port.ts) holds for both.
  *
  * It survives being killed, as the agent on a real computer outlives the
  * service that sent it work: every command is on disk from the moment `send`
@@ -239,10 +250,12 @@ export class SandboxAgent implements AgentPort {
 
   async send(command: AgentCommand): Promise<{ commandId: string }> {
     const root = this.machines.get(command.agentId);
-    // SSM refuses a command for an instance it does not manage (InvalidInstanceId)
+    // what SSM answers, refusing the send: a command past the limits, for an instance it does not manage
+    // (InvalidInstanceId), or a document for another platform (UnsupportedPlatformType: reached, and refused)
+    assertCommandLimits(command);
     if (!root) throw new AgentUnreachableError(`${command.agentId} is not a managed sandbox machine`);
     if (command.platform !== 'linux') {
-      throw new AgentUnreachableError(`sandbox machines run linux; ${command.agentId} got a ${command.platform} command`);
+      throw new AgentFailedError(`${command.agentId} cannot run a ${command.platform} command: sandbox machines run linux`);
     }
     const commandId = randomUUID();
     const state: CommandState = {
@@ -299,8 +312,10 @@ export class SandboxAgent implements AgentPort {
     return Promise.resolve(undefined);
   }
 
+  /** Like SSM, which has no ping status for an instance it does not manage: not online, rather than an error. */
   async isOnline(agentId: string): Promise<boolean> {
-    return (await readDescriptor(this.rootOf(agentId))).online;
+    const root = this.machines.get(agentId);
+    return root === undefined ? false : (await readDescriptor(root)).online;
   }
 
   async cancel(commandId: string, agentId: string): Promise<void> {
@@ -391,6 +406,7 @@ export class SandboxAgent implements AgentPort {
           status: 'Failed',
           responseCode: -1,
           stdout: outcome.stdout,
+          stdoutTruncated: outcome.stdoutTruncated,
           stderr: `${outcome.stderr}${outcome.stderr && !outcome.stderr.endsWith('\n') ? '\n' : ''}sandbox agent: the script stopped without an exit code while the agent was down; it was not run again\n`,
         };
       }
@@ -425,7 +441,8 @@ export class SandboxAgent implements AgentPort {
       detached: true,
       stdio: 'ignore',
       env: {
-        PATH: '/usr/local/bin:/usr/bin:/bin',
+        // `<machines>/.bin` first: its `aws` answers secret look-ups from the local store (local/secret-store.local.ts), never the real AWS
+        PATH: `${path.join(this.options.machinesDir, '.bin')}:/usr/local/bin:/usr/bin:/bin`,
         LANG: 'C.UTF-8',
         HOME: path.join(state.root, 'home'),
         TMPDIR: path.join(state.root, 'tmp'),
@@ -485,12 +502,12 @@ export class SandboxAgent implements AgentPort {
   private async outcomeOf(state: CommandState, run: number, timedOut: boolean): Promise<RunOutcome> {
     const files = runFiles(state, run);
     const exitCode = await readExitCode(files.exit);
-    const { stdout, stderr } = await readOutput(files);
-    if (state.stored.cancelRequested) return { ...cancelledOutcome(), stdout, stderr };
-    if (timedOut) return { status: 'ExecutionTimedOut', responseCode: -1, stdout, stderr };
+    const output = await readOutput(files);
+    if (state.stored.cancelRequested) return { ...cancelledOutcome(), ...output };
+    if (timedOut) return { status: 'ExecutionTimedOut', responseCode: -1, ...output };
     // killed by a signal: no exit code, like SSM's -1
-    if (exitCode === undefined) return { status: 'Failed', responseCode: -1, stdout, stderr };
-    return { status: exitCode === 0 ? 'Success' : 'Failed', responseCode: exitCode, stdout, stderr };
+    if (exitCode === undefined) return { status: 'Failed', responseCode: -1, ...output };
+    return { status: exitCode === 0 ? 'Success' : 'Failed', responseCode: exitCode, ...output };
   }
 
   private async finish(state: CommandState, outcome: Partial<RunOutcome> & Pick<RunOutcome, 'status'>): Promise<void> {
@@ -591,7 +608,7 @@ export class SandboxAgent implements AgentPort {
   }
 }
 
-const cancelledOutcome = (): RunOutcome => ({ status: 'Cancelled', responseCode: -1, stdout: '', stderr: '' });
+const cancelledOutcome = (): RunOutcome => ({ status: 'Cancelled', responseCode: -1, stdout: '', stderr: '', stdoutTruncated: false });
 
 /** Detection and verification only read the computer; everything else is an action and runs at most once. */
 function isReadOnly(state: CommandState): boolean {
@@ -611,9 +628,24 @@ async function readExitCode(file: string): Promise<number | undefined> {
   return Number.isInteger(code) ? code : undefined;
 }
 
-async function readOutput(files: ReturnType<typeof runFiles>): Promise<{ stdout: string; stderr: string }> {
-  const [stdout, stderr] = await Promise.all([files.stdout, files.stderr].map((file) => readFile(file, 'utf8').catch(() => '')));
-  return { stdout: stdout ?? '', stderr: stderr ?? '' };
+/** A run's output as SSM would hand it over: each stream whole, or its last OUTPUT_TAIL_BYTES behind the same note. */
+async function readOutput(files: ReturnType<typeof runFiles>): Promise<{ stdout: string; stderr: string; stdoutTruncated: boolean }> {
+  const [stdout, stderr] = await Promise.all([readTail(files.stdout), readTail(files.stderr)]);
+  return { stdout: stdout.text, stderr: stderr.text, stdoutTruncated: stdout.truncated };
+}
+
+/** The end of a file a script may still be writing; a file that is not there is an empty output. */
+async function readTail(file: string): Promise<{ text: string; truncated: boolean }> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return { text: '', truncated: false };
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, OUTPUT_TAIL_BYTES);
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, size - length);
+    return keptTail(buffer.subarray(0, bytesRead).toString('utf8'), size);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   CancelCommandCommand,
   GetCommandInvocationCommand,
@@ -28,6 +28,7 @@ import { RECONCILE_DEFAULTS, reconcileCommands } from '../../functions/core/use-
 import { sessionRecord, softwareItem } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
+import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
 
 /**
  * The completion path with the real DynamoDB store (dynalite) and the SSM
@@ -74,6 +75,7 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
     deps = {
       sessions: new DynamoSessionStore(dynamo.table),
       catalog: new DynamoCatalogStore(dynamo.table),
+      secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
       agent: new SsmAgent(new SSMClient({ region: 'eu-west-1' }), new S3Client({ region: 'eu-west-1' }), {
         outputBucket: 'out',
         outputPrefix: 'commands/',
@@ -84,6 +86,7 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
       clock: manualClock(),
       ids: sequentialIds(),
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      metrics: new InMemoryMetrics(),
       agentSettings: { deliveryTimeoutSeconds: 600, detectionItemTimeoutSeconds: 30, actionTimeoutSeconds: 300, skipOfflineAfterSeconds: 60 },
       windowTimers: { set: () => Promise.resolve(), clear: () => Promise.resolve() },
       sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
@@ -240,15 +243,46 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
     expect(await deps.sessions.getAction(sessionId, '001')).toMatchObject({ status: 'DeterminingResult', resultReason: 'ScriptSucceeded' });
   });
 
-  it('names the run step when the command ran a staged script (AWS-RunRemoteScript has several)', async () => {
+  it("records a staged Windows action from its runPowerShellScript step, not the skipped Linux step's Success", async () => {
     const { sessionId, commandId } = await waitingCommand('Action#001');
+    const staged = { path: 'https://out.s3.eu-west-1.amazonaws.com/staged-scripts/nightshift-0123456789abcdef0123456789abcdef.ps1' };
     ssm
       .on(GetCommandInvocationCommand, { CommandId: commandId })
       .rejects(new InvalidPluginName({ message: 'name the plugin', $metadata: {} }))
       .on(GetCommandInvocationCommand, { CommandId: commandId, PluginName: 'runShellScript' })
-      .resolves(invocation('Action#001', sessionId, 'Success', 'Success', { ResponseCode: 0 }));
+      .resolves(invocation('Action#001', sessionId, 'Success', 'Success', { ResponseCode: 0, StandardOutputContent: 'Step execution skipped due to unsatisfied preconditions' }))
+      .on(GetCommandInvocationCommand, { CommandId: commandId, PluginName: 'runPowerShellScript' })
+      .resolves(invocation('Action#001', sessionId, 'Failed', 'Failed', { ResponseCode: 1603, StandardOutputContent: 'NIGHTSHIFT-RESULT n1 1603 5 1\n' }))
+      .on(ListCommandsCommand, { CommandId: commandId })
+      .resolves({ Commands: [{ CommandId: commandId, DocumentName: 'AWS-RunRemoteScript', Parameters: { sourceInfo: [JSON.stringify(staged)] } }] });
     expect(await completeCommand(deps, { commandId, agentId })).toBe('completed');
-    expect(ssm).toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: commandId, PluginName: 'runShellScript' });
+    expect(await deps.sessions.getAction(sessionId, '001')).toMatchObject({ status: 'Complete', result: 'Failed', exitCode: 1603 });
+  });
+
+  it('completes a detection whose full output could not be read (its upload failed): the inline part is recorded, the step is told', async () => {
+    const { sessionId, commandId } = await waitingCommand('Detect');
+    // the computer could not upload its output, so the records (printed last) are past the 24,000 inline characters
+    ssm.on(GetCommandInvocationCommand).resolves(
+      invocation('Detect', sessionId, 'Success', 'Success', { ResponseCode: 0, StandardOutputContent: 'x'.repeat(24_000), StandardOutputUrl: 'https://s3.eu-west-1.amazonaws.com/out/commands/c/stdout' }),
+    );
+    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    expect(await completeCommand(deps, { commandId, agentId })).toBe('completed');
+    expect((await deps.sessions.getDetection(sessionId, 'Initial'))?.items).toEqual({
+      'software:app': { state: 'Undetermined', reason: 'the detection output was cut off before this item reported' },
+    });
+    expect(workflow.calls).toEqual([{ token: `token-${counter}`, outcome: 'success', detail: expect.objectContaining({ key: 'Detect', status: 'Success' }) as unknown }]);
+  });
+
+  it('records an action whose full output is missing from S3 with the inline part and the note in its output', async () => {
+    const { sessionId, commandId } = await waitingCommand('Action#001');
+    ssm.on(GetCommandInvocationCommand).resolves(
+      invocation('Action#001', sessionId, 'Failed', 'Failed', { ResponseCode: 2, StandardOutputContent: 'y'.repeat(24_000), StandardOutputUrl: 'https://s3.eu-west-1.amazonaws.com/out/commands/c/stdout' }),
+    );
+    s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
+    expect(await completeCommand(deps, { commandId, agentId })).toBe('completed');
+    const action = await deps.sessions.getAction(sessionId, '001');
+    expect(action).toMatchObject({ status: 'Complete', result: 'Failed', exitCode: 2 });
+    expect(action?.outputTail).toMatch(/\[output truncated by SSM at 24,000 characters; the full output could not be read from s3:\/\/out\/commands\/c\/stdout: NoSuchKey\]$/);
   });
 
   it('asks for a retry when SSM throttles, changing nothing', async () => {

@@ -4,9 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Language, Parser } from 'web-tree-sitter';
 import type { Node, Tree } from 'web-tree-sitter';
 import type { SoftwareDetection } from '../../functions/core/model/catalog.js';
+import { DETECTION_CONCURRENCY, SECRET_UNRESOLVED_EXIT_CODE, secretReferencesJson } from '../../functions/core/scripts/contract.js';
 import type { ActionScript, DetectionEntry } from '../../functions/core/scripts/contract.js';
 import { decodeBase64 } from '../../functions/core/scripts/encoding.js';
 import { parseActionOutput, parseDetectionOutput } from '../../functions/core/scripts/output.js';
+import { buildBashDetectionScript } from '../../functions/core/scripts/bash.js';
 import { buildPowerShellActionScript, buildPowerShellDetectionScript, windowsDetection } from '../../functions/core/scripts/powershell.js';
 
 /*
@@ -38,7 +40,10 @@ function* walk(node: Node): Generator<Node> {
 
 /** Every ERROR or MISSING node, with where it is, so a failure says what broke. */
 function problems(script: string): string[] {
-  return [...walk(parse(script).rootNode)]
+  const root = parse(script).rootNode;
+  // hasError covers ERROR and MISSING nodes below; walking a clean tree node by node is what makes the property tests slow
+  if (!root.hasError) return [];
+  return [...walk(root)]
     .filter((node) => node.type === 'ERROR' || node.isMissing)
     .map((node) => `${node.isMissing ? 'MISSING' : 'ERROR'} at ${node.startPosition.row + 1}:${node.startPosition.column + 1}: ${JSON.stringify(node.text.slice(0, 80))}`);
 }
@@ -48,6 +53,46 @@ function callArguments(script: string, name: string): string[][] {
   return [...walk(parse(script).rootNode)]
     .filter((node) => node.type === 'command' && node.childForFieldName('command_name')?.text === name)
     .map((command) => [...walk(command)].filter((node) => node.type === 'verbatim_string_characters').map((node) => node.text.slice(1, -1)));
+}
+
+/** The text of every function definition called `name` under `root` (the detection worker defines its own copies of some). */
+function functionTexts(root: Node, name: string): string[] {
+  return [...walk(root)]
+    .filter((node) => node.type === 'function_statement' && node.children.find((child) => child.type === 'function_name')?.text === name)
+    .map((node) => node.text);
+}
+
+/** The script block each detection runspace runs (assigned to $__nsItemWorker). */
+function workerNode(script: string): Node {
+  const assignment = [...walk(parse(script).rootNode)].find((node) => node.type === 'assignment_expression' && node.child(0)?.text === '$__nsItemWorker');
+  const block = assignment && [...walk(assignment)].find((node) => node.type === 'script_block_expression');
+  if (!block) throw new Error('no $__nsItemWorker script block');
+  return block;
+}
+
+/** A function the worker defines for itself. */
+function workerFunction(script: string, name: string): string {
+  const [text] = functionTexts(workerNode(script), name);
+  if (text === undefined) throw new Error(`the worker defines no ${name}`);
+  return text;
+}
+
+/** The one function definition called `name` outside the detection worker. */
+function functionText(script: string, name: string): string {
+  const inWorker = script.includes('$__nsItemWorker = {') ? functionTexts(workerNode(script), name) : [];
+  const [text, ...others] = functionTexts(parse(script).rootNode, name).filter((candidate) => !inWorker.includes(candidate));
+  if (text === undefined || others.length > 0) throw new Error(`expected one function ${name}`);
+  return text;
+}
+
+/** The argument texts of every method call `.name(...)` or `::name(...)`. */
+function methodCalls(script: string, name: string): string[][] {
+  return [...walk(parse(script).rootNode)]
+    .filter((node) => node.children.some((child) => child.type === 'member_name' && child.text === name) && node.children.some((child) => child.type === 'argument_list'))
+    .map((node) => {
+      const list = node.children.find((child) => child.type === 'argument_list')?.children.find((child) => child.type === 'argument_expression_list');
+      return list ? list.children.filter((child) => child.type !== ',').map((child) => child.text) : [];
+    });
 }
 
 const decoded = (encoded: string | undefined): string | undefined => (encoded === undefined ? undefined : decodeBase64(encoded));
@@ -139,18 +184,22 @@ describe('the batched PowerShell detection script', () => {
     const script = buildPowerShellDetectionScript([entry('software:a', 'Write-Output 1.0\n')], 'n_4-x');
     expect(script).toContain("$__nsNonce = 'n_4-x'");
     expect(script).toContain("'NIGHTSHIFT-ITEM'");
-    expect(script).toContain("@('NIGHTSHIFT-ITEM', $__nsNonce, $Key, $rcField, (__nsB64 $out), (__nsB64 $err), $trcField, (__nsB64 $tout)) -join ' '");
+    expect(script).toContain("@('NIGHTSHIFT-ITEM', $__nsNonce, $Job.Key, $rcField, (__nsB64 $out), (__nsB64 $err), $trcField, (__nsB64 $tout)) -join ' '");
     // preceded by a newline, so a detection's unterminated last line cannot swallow it
     expect(script).toContain('[Console]::Out.Write("`n" + $record + "`n")');
   });
 
   it('runs each item in its own powershell.exe process with a time limit, and removes its work folder', () => {
     const script = buildPowerShellDetectionScript([entry('software:a', 'Write-Output 1.0\n', { timeoutSeconds: 7 })], 'n_5');
-    expect(script).toContain("Start-Process -FilePath $__nsShell -ArgumentList @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File'");
+    expect(workerFunction(script, '__nsRunScript')).toContain("$arguments = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File \"' + $Path + '\"'");
     expect(script).toMatch(/__nsDetect -Key '[^']*' -Seconds 7 /);
-    expect(script).toContain('return 124');
+    // killed at its limit, with what it started, and reported as `timeout` would
+    const start = workerFunction(script, '__nsStart');
+    expect(start).toContain('$code = 124');
+    expect(start).toContain('if ($process.WaitForExit($TimeoutMs)) {');
+    expect(start).toContain('taskkill.exe /T /F /PID $process.Id');
     expect(script).toContain('$env:TEMP');
-    expect(script).toMatch(/\} finally \{\n.*\n\s*Remove-Item -LiteralPath \$__nsWork -Recurse -Force/);
+    expect(script).toMatch(/\} finally \{\n(?:.*\n)*?\s*Remove-Item -LiteralPath \$__nsWork -Recurse -Force/);
     expect(script.trimEnd().endsWith('exit 0')).toBe(true);
   });
 
@@ -292,6 +341,10 @@ describe('Windows PowerShell 5.1 compatibility', () => {
   const scripts = (): [string, string][] => [
     ['detection', buildPowerShellDetectionScript([entry('k', 's', { testScript: 't', environment: { A: 'v' } })], 'n')],
     ['action', buildPowerShellActionScript({ description: 'd', steps: [{ label: 'l', script: 's' }], environment: { A: 'v' } }, 'n')],
+    [
+      'action with secret references',
+      buildPowerShellActionScript({ description: 'd', steps: [{ label: 'l', script: 's' }], environment: { NIGHTSHIFT_SECRET_REFS_JSON: secretReferencesJson({ A: '/a' }) } }, 'n'),
+    ],
     ['display name body', windowsDetection({ method: 'DisplayName', match: 'Regex', value: 'x' }).script],
     ['product code body', windowsDetection({ method: 'PackageName', value: 'x' }).script],
   ];
@@ -329,5 +382,175 @@ describe('what the parser makes of the codes these scripts report', () => {
   it('passes installer restart codes through as success needing a reboot', () => {
     expect(parseActionOutput('step output\nNIGHTSHIFT-RESULT n 3010 1234 -\n', '', 'n', 3010)).toMatchObject({ exitCode: 0, durationMs: 1234, rebootRequired: true });
     expect(parseActionOutput('\nNIGHTSHIFT-RESULT n 1641 5 -\n', '', 'n', 1641)).toMatchObject({ exitCode: 0, rebootRequired: true });
+  });
+});
+
+describe('the PowerShell detection runs items side by side in one process', () => {
+  const entries = [
+    entry('software:a', 'Write-Output 1.0\n', { timeoutSeconds: 7, environment: { NIGHTSHIFT_DETECT_VALUE: 'A' } }),
+    entry('task:b', 'exit 0\n', { timeoutSeconds: 11, testScript: 'exit 0\n' }),
+    entry('task:c', 'exit 1\n'),
+  ];
+  const script = buildPowerShellDetectionScript(entries, 'n_p1');
+
+  it('opens one RunspacePool bounded by the concurrency bash uses, and no PowerShell 7 or job machinery', () => {
+    expect(problems(script)).toEqual([]);
+    expect(script).toContain(`$__nsConcurrency = ${DETECTION_CONCURRENCY}\n`);
+    expect(buildBashDetectionScript(entries, 'n_p1')).toContain(`__ns_parallel=${DETECTION_CONCURRENCY}\n`);
+    expect(methodCalls(script, 'CreateRunspacePool')).toEqual([['1', '$__nsConcurrency', '[Management.Automation.Runspaces.InitialSessionState]::CreateDefault()', '$Host']]);
+    expect(script).toContain('$__nsPool = [RunspaceFactory]::CreateRunspacePool(');
+    expect(script).toContain('\n$__nsPool.Open()\n');
+    // closed whatever happens, before the work folder goes
+    expect(script).toMatch(/\} finally \{\n {2}\$__nsPool\.Close\(\)\n {2}\$__nsPool\.Dispose\(\)\n/);
+    expect(script).not.toMatch(/Start-Job|Start-ThreadJob|ForEach-Object -Parallel|Start-Process/);
+  });
+
+  it('queues one runspace per item before waiting for any, and prints every record from this thread, in item order', () => {
+    const detect = functionText(script, '__nsDetect');
+    expect(detect).toContain('$job.Shell = [PowerShell]::Create()');
+    expect(detect).toContain('$job.Shell.RunspacePool = $__nsPool');
+    expect(detect).toContain('$null = $job.Shell.AddScript($__nsItemWorker.ToString())');
+    expect(detect).toContain('$job.Handle = $job.Shell.BeginInvoke()');
+    expect(callArguments(script, '__nsDetect')).toHaveLength(entries.length);
+    // every item queued, then the results read in the same order
+    const body = script.slice(script.lastIndexOf('\ntry {\n'));
+    const order = [...body.matchAll(/^ {2}(__nsDetect|foreach \(\$__nsJob in \$__nsJobs\) \{ __nsReport \$__nsJob \})/gm)].map((match) => match[1]);
+    expect(order).toEqual(['__nsDetect', '__nsDetect', '__nsDetect', 'foreach ($__nsJob in $__nsJobs) { __nsReport $__nsJob }']);
+
+    const report = functionText(script, '__nsReport');
+    expect(report).toContain('$results = $Job.Shell.EndInvoke($Job.Handle)');
+    expect(report).toContain("$record = @('NIGHTSHIFT-ITEM', $__nsNonce, $Job.Key, $rcField, (__nsB64 $out), (__nsB64 $err), $trcField, (__nsB64 $tout)) -join ' '");
+    expect(report).toContain('[Console]::Out.Write("`n" + $record + "`n")');
+    // a runspace writes nothing itself: its one result object is all that leaves it, so items cannot interleave
+    const worker = workerNode(script).text;
+    expect(worker).not.toMatch(/\[Console\]::(Out|Error)\.|Write-(Host|Output|Error|Warning|Information)|Out-Host/);
+    expect(worker.trimEnd()).toMatch(/\[pscustomobject\]@\{\n {2}Rc = \$rc\n {2}Out = .*\n {2}Err = .*\n {2}TestRc = \$trc\n {2}TestOut = .*\n\}\n\}$/);
+  });
+
+  it('gives each item its own time limit, its own variables and its own powershell.exe', () => {
+    expect(script).toMatch(/__nsDetect -Key '[^']*' -Seconds 7 /);
+    expect(script).toMatch(/__nsDetect -Key '[^']*' -Seconds 11 /);
+    const worker = workerNode(script).text;
+    expect(worker).toContain('param([string]$Shell, [string]$Cwd, [string]$Base, [double]$Seconds, [string]$Main, [string]$Test, [string[]]$Environment)');
+    // the limit starts when the runspace takes the item, and holds for its test too
+    expect(worker).toContain('$timeoutMs = [int][Math]::Min(2147483647, $Seconds * 1000)');
+    expect(worker).toContain("$run = __nsRunScript $Shell $Cwd ($Base + '.ps1') $variables $timeoutMs");
+    expect(worker).toContain("$check = __nsRunScript $Shell $Cwd ($Base + '.test.ps1') $variables $timeoutMs");
+    // variables go to the item's process (ProcessStartInfo), never to the process the runspaces share
+    expect(workerFunction(script, '__nsStart')).toContain('$info.EnvironmentVariables[[string]$name] = [string]$Variables[$name]');
+    expect(worker).not.toContain('SetEnvironmentVariable');
+    expect(functionText(script, '__nsDetect')).not.toContain('SetEnvironmentVariable');
+    expect(callArguments(script, '__nsEnv')).toEqual([]);
+  });
+
+  it('keeps the record format the parser reads for both platforms', () => {
+    // what __nsReport prints for an item whose runspace returned Rc 0, Out "1.2.3", TestRc 1
+    const key = Buffer.from('software:a').toString('base64');
+    const line = ['NIGHTSHIFT-ITEM', 'n_p1', key, '0', Buffer.from('1.2.3\r\n').toString('base64'), '', '1', ''].join(' ');
+    expect(parseDetectionOutput(`\n${line}\n`, 'n_p1', [{ key: 'software:a', kind: 'Software' }])).toEqual({
+      'software:a': { state: 'Present', version: '1.2.3', test: 'Failed' },
+    });
+  });
+});
+
+describe('secret parameters in PowerShell scripts', () => {
+  const KNOWN = '/nightshift/secrets/dep-1/AdminPassword';
+  const environment = {
+    NIGHTSHIFT_PARAMETERS_JSON: '{"mode":"fast"}',
+    NIGHTSHIFT_PARAM_mode: 'fast',
+    NIGHTSHIFT_SECRET_REFS_JSON: secretReferencesJson({ AdminPassword: KNOWN }),
+  };
+  const action = (env: Record<string, string>): string =>
+    buildPowerShellActionScript({ description: 'Set password', steps: [{ label: 'set', script: 'exit 0\n' }, { label: 'check', script: 'exit 0\n' }], environment: env }, 'n_q1');
+  const detection = buildPowerShellDetectionScript([entry('task:pw', 'exit 0\n', { environment })], 'n_q2');
+  const secretAction = action(environment);
+
+  it('parses, in detection and in an action with references', () => {
+    expect(problems(detection)).toEqual([]);
+    expect(problems(secretAction)).toEqual([]);
+    // the references travel like any value, base64
+    expect(secretAction).not.toContain(KNOWN);
+    expect(detection).not.toContain(KNOWN);
+  });
+
+  it('resolves with AWS Tools for PowerShell when a module of it is installed (modular, or the AWSPowerShell that Windows AMIs ship), else with the AWS CLI call of the contract', () => {
+    for (const text of [workerFunction(detection, '__nsSecretValue'), functionText(secretAction, '__nsSecretValue')]) {
+      expect(text).toContain("@('AWS.Tools.SimpleSystemsManagement', 'AWSPowerShell', 'AWSPowerShell.NetCore') | Where-Object { Get-Module -ListAvailable -Name $_ }");
+      const tools = text.indexOf('Import-Module -Name $module -ErrorAction Stop');
+      const cli = text.indexOf('$cli = Get-Command -Name aws -CommandType Application');
+      expect(tools).toBeGreaterThan(0);
+      expect(cli).toBeGreaterThan(tools);
+      expect(text).toContain('Get-SSMParameter -Name $Reference -WithDecryption $true -ErrorAction Stop @regionArguments');
+      expect(text).toContain("$arguments = 'ssm get-parameter --with-decryption --name \"' + $Reference + '\" --query Parameter.Value --output text'");
+      // a failed CLI call is an error, not an empty secret
+      expect(text).toMatch(/ {2}if \(\$run\.Code -ne 0\) \{\n.*\n.*throw "the AWS CLI exited .*\n {4}throw \$why\[0\]\n {2}\}/);
+    }
+  });
+
+  it('hands each value to the item\'s or step\'s own process only, as its variable and inside the parameters JSON', () => {
+    const secrets = workerFunction(detection, '__nsSecrets');
+    expect(secrets).toContain("$Variables['NIGHTSHIFT_PARAM_' + $name] = $value");
+    expect(secrets).toContain('$quoted = ConvertTo-Json -InputObject $value -Compress');
+    expect(secrets).toContain("$Variables['NIGHTSHIFT_PARAMETERS_JSON'] = $parameters");
+    expect(workerNode(detection).text).toContain('$secrets = __nsSecrets $variables');
+    const runStep = functionText(secretAction, '__nsRunStep');
+    expect(runStep).toContain('$run = __nsRunScript $__nsShell $__nsCwd $Path $script:__nsSecretVariables -1');
+    // the only process-wide variables are the command's own (non-secret) ones, set by __nsEnv
+    expect(secretAction.match(/SetEnvironmentVariable/g)).toHaveLength(1);
+    expect(functionText(secretAction, '__nsEnv')).toContain('SetEnvironmentVariable');
+  });
+
+  it('masks every resolved value literally before anything leaves the runspace or the step', () => {
+    const scrub = workerFunction(detection, '__nsScrub');
+    expect(scrub).toContain("$Text = $Text.Replace($form, '***')");
+    // longest first: a secret containing another is masked whole
+    expect(scrub).toContain('@($Forms | Sort-Object -Property Length -Descending)');
+    expect(scrub).not.toContain('-replace');
+    const worker = workerNode(detection).text;
+    expect(worker).toContain('Out = (__nsLast (__nsScrub $out $forms) 4096)');
+    expect(worker).toContain('Err = (__nsLast (__nsScrub $err $forms) 2048)');
+    expect(worker).toContain('TestOut = (__nsLast (__nsScrub $tout $forms) 1024)');
+    // the value, its JSON-escaped form and each longer line of it
+    const secrets = workerFunction(detection, '__nsSecrets');
+    expect(secrets).toContain("if ($value -ne '') { $result.Forms.Add($value) }");
+    expect(secrets).toContain('if ($escaped -cne $value) { $result.Forms.Add($escaped) }');
+    expect(secrets).toContain("if ($line.Length -ge 4 -and $line -match '\\S') { $result.Forms.Add($line) }");
+    const runStep = functionText(secretAction, '__nsRunStep');
+    expect(runStep).toContain('[Console]::Out.Write((__nsScrub $run.Out $script:__nsSecretForms))');
+    expect(runStep).toContain('[Console]::Error.Write((__nsScrub $run.Err $script:__nsSecretForms))');
+  });
+
+  it(`fails the item or the step with ${SECRET_UNRESOLVED_EXIT_CODE}, naming the parameter, when a reference cannot be resolved`, () => {
+    const secrets = workerFunction(detection, '__nsSecrets');
+    expect(secrets).toContain('$result.Problem = "secret parameter $name could not be resolved from SSM parameter ${path}: $why"');
+    const worker = workerNode(detection).text;
+    expect(worker).toMatch(/if \(\$null -ne \$secrets\.Problem\) \{\n\s*\$rc = 78\n\s*\$err = 'nightshift: ' \+ \$secrets\.Problem\n\s*\} else \{/);
+    const runStep = functionText(secretAction, '__nsRunStep');
+    expect(runStep).toContain('[Console]::Out.Write("`nNIGHTSHIFT-SECRET-UNRESOLVED $__nsNonce " + $secrets.Parameter + "`n")');
+    expect(runStep).toContain('$script:__nsStepCode = 78');
+
+    // what the parser makes of those
+    const key = Buffer.from('task:pw').toString('base64');
+    const why = `nightshift: secret parameter AdminPassword could not be resolved from SSM parameter ${KNOWN}: ParameterNotFound`;
+    expect(parseDetectionOutput(`\nNIGHTSHIFT-ITEM n_q2 ${key} 78  ${Buffer.from(why).toString('base64')} - \n`, 'n_q2', [{ key: 'task:pw', kind: 'Task' }])).toEqual({
+      'task:pw': { state: 'Undetermined', reason: `the task test did not run: ${why.slice('nightshift: '.length)}` },
+    });
+    const output = parseActionOutput(`nightshift: step 1 of 2: set\n\nNIGHTSHIFT-SECRET-UNRESOLVED n_q1 AdminPassword\n\nNIGHTSHIFT-RESULT n_q1 78 5 1\n`, `${why}\n`, 'n_q1', 78);
+    expect(output).toMatchObject({ exitCode: 78, failedStep: 1, unresolvedSecret: 'AdminPassword' });
+    expect(output.outputTail).toBe(`nightshift: step 1 of 2: set\n${why}`);
+  });
+
+  it('runs a step without references as before (output streamed), and resolves only when the command has references', () => {
+    const plain = action({ NIGHTSHIFT_PARAMETERS_JSON: '{}' });
+    expect(functionText(plain, '__nsRunStep')).toContain('& $__nsShell -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $Path');
+    expect(plain).not.toContain('Get-SSMParameter');
+    // resolved once, before the first step that runs
+    expect(functionText(secretAction, '__nsRunStep')).toMatch(/^function __nsRunStep\(\[string\]\$Path\) \{\n {2}if \(-not \$script:__nsSecretsReady\) \{/);
+  });
+
+  it('refuses references the scripts could not parse, and a secret that also arrives in clear', () => {
+    expect(() => action({ NIGHTSHIFT_SECRET_REFS_JSON: '{"A":"/x\'; Remove-Item C:\\\\"}' })).toThrow(/not an SSM parameter name/);
+    expect(() => action({ NIGHTSHIFT_SECRET_REFS_JSON: '{"A":"/x"}', NIGHTSHIFT_PARAM_A: 'clear' })).toThrow(/only as a reference/);
+    expect(() => buildPowerShellDetectionScript([entry('k', 's', { environment: { NIGHTSHIFT_SECRET_REFS_JSON: 'not json' } })], 'n')).toThrow(/is not JSON/);
   });
 });

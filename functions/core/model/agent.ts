@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors.js';
 import type { Platform } from './catalog.js';
 
 /** What a command is for; one dispatch per purpose per session, so a retried stage finds its earlier command. */
@@ -13,6 +14,65 @@ export interface AgentCommand {
   readonly deliveryTimeoutSeconds: number;
   /** How long the script may run once it started. */
   readonly executionTimeoutSeconds: number;
+}
+
+/**
+ * The longest a command may run. SSM allows 172,800 s with AWS-RunShellScript
+ * and AWS-RunPowerShellScript but only 28,800 s with AWS-RunRemoteScript, which
+ * runs the scripts too large to send inline; the core cannot know which one a
+ * command will go out with, so every command keeps to the smaller.
+ */
+export const MAX_EXECUTION_TIMEOUT_SECONDS = 28_800;
+/** Every command's time limit goes through here, so none can ask an agent for more than it allows. */
+export const boundedExecutionTimeout = (seconds: number): number => Math.min(MAX_EXECUTION_TIMEOUT_SECONDS, Math.max(1, Math.ceil(seconds)));
+
+/** SSM's bounds on how long it keeps trying to deliver a command (its `TimeoutSeconds`). */
+const MIN_DELIVERY_TIMEOUT_SECONDS = 30;
+export const MAX_DELIVERY_TIMEOUT_SECONDS = 2_592_000;
+
+/**
+ * Every agent refuses a command outside these limits before anything goes
+ * out, the same way, naming the field: a command past them is a bug in whoever
+ * built it, and SSM would refuse it anyway, with a less readable error.
+ */
+export function assertCommandLimits(command: Pick<AgentCommand, 'executionTimeoutSeconds' | 'deliveryTimeoutSeconds'>): void {
+  const { executionTimeoutSeconds: execution, deliveryTimeoutSeconds: delivery } = command;
+  if (!Number.isInteger(execution) || execution < 1 || execution > MAX_EXECUTION_TIMEOUT_SECONDS) {
+    throw new ConfigurationError(`executionTimeoutSeconds: ${execution} is not a whole number of seconds from 1 to ${MAX_EXECUTION_TIMEOUT_SECONDS}`);
+  }
+  if (!Number.isInteger(delivery) || delivery < MIN_DELIVERY_TIMEOUT_SECONDS || delivery > MAX_DELIVERY_TIMEOUT_SECONDS) {
+    throw new ConfigurationError(
+      `deliveryTimeoutSeconds: ${delivery} is not a whole number of seconds from ${MIN_DELIVERY_TIMEOUT_SECONDS} to ${MAX_DELIVERY_TIMEOUT_SECONDS}`,
+    );
+  }
+}
+
+/**
+ * The most of one output stream (stdout or stderr) an invocation carries: its
+ * end, where a script prints its records. Room for the records of 1,000
+ * detection items at their largest (about 10 KB each), and a bound on what a
+ * script that prints without end can cost the reader.
+ */
+export const OUTPUT_TAIL_BYTES = 10 * 1024 * 1024;
+
+/** Every note an agent puts into an output it could not return whole starts like this, so a reader (or a test) can tell. */
+export const OUTPUT_TRUNCATED_PREFIX = '[output truncated';
+
+const count = (value: number): string => value.toLocaleString('en-US');
+
+/**
+ * The kept end of an output longer than `OUTPUT_TAIL_BYTES`: `tail` is its
+ * last bytes, decoded, and `totalBytes` its whole length. The cut lands inside
+ * a line (maybe inside a character), so the tail starts after its first line
+ * break, behind a note saying how much is missing.
+ */
+export function keptTail(tail: string, totalBytes: number): { text: string; truncated: boolean } {
+  if (totalBytes <= OUTPUT_TAIL_BYTES) return { text: tail, truncated: false };
+  const lineStart = tail.indexOf('\n') + 1;
+  return {
+    text: `${OUTPUT_TRUNCATED_PREFIX}: only the last ${count(OUTPUT_TAIL_BYTES)} of its ${count(totalBytes)} bytes were kept]\n${tail.slice(lineStart)}`,
+    truncated: true,
+  };
 }
 
 /** SSM command invocation statuses, as SSM spells them (its StatusDetails, without spaces). */
@@ -51,7 +111,13 @@ export interface AgentInvocation {
   readonly responseCode: number;
   readonly stdout: string;
   readonly stderr: string;
-  /** True when the agent cut stdout short (SSM keeps 24,000 characters inline). */
+  /**
+   * True when stdout is not the whole output: only its end was kept (past
+   * `OUTPUT_TAIL_BYTES`), or only its beginning (SSM's inline part, when the
+   * full copy could not be read). Either way a note starting with
+   * `OUTPUT_TRUNCATED_PREFIX` says so in the text; stderr carries the same note
+   * when it was cut.
+   */
   readonly stdoutTruncated: boolean;
   /** The comment the command was sent with; it names the session and dispatch it belongs to. */
   readonly comment: string;

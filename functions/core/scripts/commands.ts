@@ -2,7 +2,16 @@ import { ConfigurationError } from '../errors.js';
 import type { MaintenanceTask, ParameterValue, Platform, Software, SoftwareDetection } from '../model/catalog.js';
 import type { ActionType } from '../model/session.js';
 import { buildBashActionScript, buildBashDetectionScript, buildBashRebootScript } from './bash.js';
-import type { ActionScript, ActionStep, DetectionEntry } from './contract.js';
+import {
+  PARAMETERS_JSON_VARIABLE,
+  PARAMETER_VARIABLE_PREFIX,
+  SECRET_REFS_VARIABLE,
+  SECRETS_REGION_VARIABLE,
+  secretReferencesJson,
+  type ActionScript,
+  type ActionStep,
+  type DetectionEntry,
+} from './contract.js';
 import { buildPowerShellActionScript, buildPowerShellDetectionScript, buildPowerShellRebootScript, windowsDetection } from './powershell.js';
 
 /**
@@ -47,10 +56,28 @@ function linuxDetection(detection: SoftwareDetection): { script: string; environ
   }
 }
 
-/** Parameters reach task scripts as `NIGHTSHIFT_PARAM_<name>` and all together as JSON. */
-export function parameterEnvironment(parameters: Readonly<Record<string, ParameterValue>>): Record<string, string> {
-  const environment: Record<string, string> = { NIGHTSHIFT_PARAMETERS_JSON: JSON.stringify(parameters) };
-  for (const [name, value] of Object.entries(parameters)) environment[`NIGHTSHIFT_PARAM_${name}`] = String(value);
+/**
+ * Parameters reach task scripts as `NIGHTSHIFT_PARAM_<name>` and all together
+ * as `NIGHTSHIFT_PARAMETERS_JSON`. A secret parameter travels only as its
+ * reference, in `NIGHTSHIFT_SECRET_REFS_JSON` (parameter name → SSM parameter
+ * name): the script reads the value on the computer, adds it to both for the
+ * step's own process, and masks it in what it prints. So the command, and
+ * everything that records it, never holds the value.
+ */
+export function parameterEnvironment(
+  parameters: Readonly<Record<string, ParameterValue>>,
+  secretReferences: Readonly<Record<string, string>> = {},
+  secretsRegion?: string,
+): Record<string, string> {
+  // a secret's frozen value is only the marker: its reference takes its place
+  const plain = Object.fromEntries(Object.entries(parameters).filter(([name]) => !Object.hasOwn(secretReferences, name)));
+  const environment: Record<string, string> = { [PARAMETERS_JSON_VARIABLE]: JSON.stringify(plain) };
+  for (const [name, value] of Object.entries(plain)) environment[`${PARAMETER_VARIABLE_PREFIX}${name}`] = String(value);
+  // only when there are secrets: a task without any is sent exactly as before
+  if (Object.keys(secretReferences).length > 0) {
+    environment[SECRET_REFS_VARIABLE] = secretReferencesJson(secretReferences);
+    if (secretsRegion !== undefined) environment[SECRETS_REGION_VARIABLE] = secretsRegion;
+  }
   return environment;
 }
 
@@ -68,6 +95,10 @@ export interface DetectionItem {
   readonly software?: Software;
   readonly task?: MaintenanceTask;
   readonly parameters?: Readonly<Record<string, ParameterValue>>;
+  /** Secret parameters by reference (see `parameterEnvironment`). */
+  readonly secretReferences?: Readonly<Record<string, string>>;
+  /** Where the computer reads them (see `AgentSettings.secretsRegion`). */
+  readonly secretsRegion?: string;
 }
 
 export function detectionEntry(item: DetectionItem, timeoutSeconds: number): DetectionEntry {
@@ -85,7 +116,7 @@ export function detectionEntry(item: DetectionItem, timeoutSeconds: number): Det
     return {
       key: item.key,
       script: taskScript(item.task, 'test') ?? 'exit 2',
-      environment: { NIGHTSHIFT_TASK_METHOD: 'test', ...parameterEnvironment(item.parameters ?? {}) },
+      environment: { NIGHTSHIFT_TASK_METHOD: 'test', ...parameterEnvironment(item.parameters ?? {}, item.secretReferences, item.secretsRegion) },
       timeoutSeconds,
     };
   }

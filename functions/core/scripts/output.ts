@@ -1,6 +1,6 @@
 import type { DetectedItem } from '../model/session.js';
 import { parseVersion } from '../versions.js';
-import { ITEM_RECORD_TAG, REBOOT_MARKER, RESULT_RECORD_TAG } from './contract.js';
+import { ITEM_RECORD_TAG, PARAMETER_NAME, REBOOT_MARKER, RESULT_RECORD_TAG, SECRET_UNRESOLVED_EXIT_CODE, SECRET_UNRESOLVED_TAG } from './contract.js';
 import { decodeBase64 } from './encoding.js';
 
 /** Exit codes `timeout` uses for a killed detection (124 on TERM, 137 after KILL). */
@@ -83,8 +83,20 @@ export function parseDetectionOutput(
   return result;
 }
 
+/**
+ * Why an item's secret could not be resolved, when that is why it ended:
+ * the scripts then exit 78 with their own line on the item's stderr, before
+ * the catalog script ran.
+ */
+function secretProblem(record: ItemRecord): string | undefined {
+  if (record.exitCode !== SECRET_UNRESOLVED_EXIT_CODE) return undefined;
+  return /^nightshift: ((?:secret parameter |NIGHTSHIFT_SECRET_REFS_JSON ).*)$/.exec(lastLine(record.stderr))?.[1];
+}
+
 function failure(what: string, record: ItemRecord): DetectedItem {
   if (TIMEOUT_EXIT_CODES.has(record.exitCode)) return { state: 'Undetermined', reason: `the ${what} timed out` };
+  const secret = secretProblem(record);
+  if (secret) return { state: 'Undetermined', reason: `the ${what} did not run: ${secret.slice(0, 200)}` };
   const detail = lastLine(record.stderr) || lastLine(record.stdout);
   return { state: 'Undetermined', reason: `the ${what} exited ${record.exitCode}${detail ? `: ${detail.slice(0, 200)}` : ''}` };
 }
@@ -116,6 +128,8 @@ export interface ActionOutput {
   readonly rebootRequired: boolean;
   /** The last lines the script printed, without Nightshift's own records. */
   readonly outputTail: string;
+  /** The secret parameter that could not be resolved on the computer, when that is why the failed step did not run. */
+  readonly unresolvedSecret?: string;
 }
 
 const OUTPUT_TAIL_CHARS = 2_000;
@@ -125,11 +139,18 @@ const WINDOWS_REBOOT_EXIT_CODES = new Set([3010, 1641]);
 /** Reads an action's result; falls back to the agent's exit code when the record is missing (killed, cut off). */
 export function parseActionOutput(stdout: string, stderr: string, nonce: string, agentExitCode: number): ActionOutput {
   const prefix = `${RESULT_RECORD_TAG} ${nonce} `;
+  const secretPrefix = `${SECRET_UNRESOLVED_TAG} ${nonce} `;
   let exitCode = agentExitCode;
   let durationMs: number | undefined;
   let failedStep: number | undefined;
+  let unresolvedSecret: string | undefined;
   const kept: string[] = [];
   for (const line of stdout.split(/\r?\n/)) {
+    if (line.startsWith(secretPrefix)) {
+      const name = line.slice(secretPrefix.length).trim();
+      if (PARAMETER_NAME.test(name)) unresolvedSecret = name;
+      continue;
+    }
     if (line.startsWith(prefix)) {
       const [rc, ms, step] = line.slice(prefix.length).trim().split(' ');
       if (rc !== undefined && /^-?\d{1,10}$/.test(rc)) exitCode = Number(rc);
@@ -146,6 +167,7 @@ export function parseActionOutput(stdout: string, stderr: string, nonce: string,
     exitCode: rebootByCode ? 0 : exitCode,
     ...(durationMs === undefined ? {} : { durationMs }),
     ...(failedStep === undefined ? {} : { failedStep }),
+    ...(unresolvedSecret === undefined ? {} : { unresolvedSecret }),
     rebootRequired: rebootByCode || kept.some((line) => line.trim() === REBOOT_MARKER),
     outputTail: text.slice(-OUTPUT_TAIL_CHARS),
   };
