@@ -1,5 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
+import { secretReference } from '../../functions/core/catalog/secrets.js';
+import type { SecretStore } from '../../functions/core/ports/secret-store.port.js';
+import { LocalSecretStore } from '../../local/secret-store.local.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { validateParameters } from '../../functions/core/catalog/parameters.js';
 import { catalogEntitySchema, saveCatalogEntity, type CatalogEntityInput } from '../../functions/core/use-cases/save-catalog.js';
@@ -9,8 +15,9 @@ import { dynamoTable } from '../support/dynamo.js';
 
 describe('saving catalog entities: bad configuration is rejected, named, and never stored', () => {
   let catalog: DynamoCatalogStore;
+  let secrets: LocalSecretStore;
   let close: () => Promise<void>;
-  const save = (input: CatalogEntityInput) => saveCatalogEntity({ catalog }, input);
+  const save = (input: CatalogEntityInput) => saveCatalogEntity({ catalog, secrets }, input);
   const rejection = async (input: CatalogEntityInput) => {
     const error: unknown = await save(input).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
@@ -20,7 +27,12 @@ describe('saving catalog entities: bad configuration is rejected, named, and nev
   beforeAll(async () => {
     const dynamo = await dynamoTable();
     catalog = new DynamoCatalogStore(dynamo.table);
-    close = dynamo.close;
+    const folder = await mkdtemp(path.join(tmpdir(), 'nightshift-save-catalog-'));
+    secrets = await LocalSecretStore.open(path.join(folder, 'secrets'), path.join(folder, 'machines'));
+    close = async () => {
+      await dynamo.close();
+      await rm(folder, { recursive: true, force: true });
+    };
     await save({ kind: 'Tenant', entity: tenant('t1') });
     await save({ kind: 'Computer', entity: computer('pc1') });
     await save({ kind: 'Software', entity: software('runtime') });
@@ -203,5 +215,151 @@ describe('saving catalog entities: bad configuration is rejected, named, and nev
       { field: 'parameters.constructor', problem: 'must be text, not number' },
       { field: 'parameters.hasOwnProperty', problem: 'is required' },
     ]);
+  });
+});
+
+describe('saving a deployment with secret parameters: the value goes to the secret store only', () => {
+  let catalog: DynamoCatalogStore;
+  let secrets: LocalSecretStore;
+  let close: () => Promise<void>;
+  const calls: string[] = [];
+  /** The real stores, each call recorded in order; `failing` makes one method refuse. */
+  const recording = (failing?: 'put' | 'delete') => {
+    const store: SecretStore = {
+      put: (reference, value) => {
+        calls.push(`secrets.put ${reference}`);
+        return failing === 'put' ? Promise.reject(new Error('SSM said no')) : secrets.put(reference, value);
+      },
+      delete: (references) => {
+        calls.push(`secrets.delete ${references.join(',')}`);
+        return failing === 'delete' ? Promise.reject(new Error('SSM said no')) : secrets.delete(references);
+      },
+    };
+    const catalogView = Object.create(catalog, {
+      putDeployment: {
+        value: (deployment: Parameters<DynamoCatalogStore['putDeployment']>[0]) => {
+          calls.push(`catalog.putDeployment ${JSON.stringify(deployment.itemKind === 'Task' ? deployment.parameters : {})}`);
+          return catalog.putDeployment(deployment);
+        },
+      },
+    }) as DynamoCatalogStore;
+    return { catalog: catalogView, secrets: store };
+  };
+  const save = (input: CatalogEntityInput, failing?: 'put' | 'delete') => saveCatalogEntity(recording(failing), input);
+  const licence = (id: string, parameters: Record<string, string>) => ({ kind: 'Deployment' as const, entity: deployTask(id, 'licensed', { parameters: { edition: 'pro', ...parameters } }) });
+  const stored = async (id: string) => ((await catalog.getDeployment(id)) as { parameters?: Record<string, unknown> } | undefined)?.parameters;
+
+  beforeAll(async () => {
+    const dynamo = await dynamoTable();
+    catalog = new DynamoCatalogStore(dynamo.table);
+    const folder = await mkdtemp(path.join(tmpdir(), 'nightshift-secrets-'));
+    secrets = await LocalSecretStore.open(path.join(folder, 'secrets'), path.join(folder, 'machines'));
+    close = async () => {
+      await dynamo.close();
+      await rm(folder, { recursive: true, force: true });
+    };
+    await save({
+      kind: 'Task',
+      entity: task('licensed', {
+        parameters: [
+          { name: 'edition', type: 'string', required: true },
+          { name: 'licenceKey', type: 'secret', required: false },
+          { name: 'adminPassword', type: 'secret', required: false },
+        ],
+      }),
+    });
+  });
+  afterAll(() => close());
+
+  it('stores each secret under /nightshift/secrets/<deployment>/<parameter> and only "(secret)" in the item and the answer (proves the value never reaches DynamoDB)', async () => {
+    calls.length = 0;
+    const answer = await save(licence('lic-1', { licenceKey: 'S3cr3t-one', adminPassword: 'hunter2-pw' }));
+    expect(answer).toMatchObject({ kind: 'Deployment', entity: { parameters: { edition: 'pro', licenceKey: '(secret)', adminPassword: '(secret)' } } });
+    expect(await stored('lic-1')).toEqual({ edition: 'pro', licenceKey: '(secret)', adminPassword: '(secret)' });
+    expect(JSON.stringify(await catalog.listDeployments())).not.toMatch(/S3cr3t-one|hunter2-pw/);
+    expect(await secrets.get(secretReference('lic-1', 'licenceKey'))).toBe('S3cr3t-one');
+    expect(await secrets.get('/nightshift/secrets/lic-1/adminPassword')).toBe('hunter2-pw');
+    // the values first, then the item that names them
+    expect(calls.slice(0, 3).sort()).toEqual([
+      'catalog.putDeployment {"edition":"pro","licenceKey":"(secret)","adminPassword":"(secret)"}',
+      'secrets.put /nightshift/secrets/lic-1/adminPassword',
+      'secrets.put /nightshift/secrets/lic-1/licenceKey',
+    ]);
+    expect(calls[2]).toMatch(/^catalog\.putDeployment/);
+  });
+
+  it('saving the "(secret)" it read back keeps the stored value; a new value overwrites it; leaving it out deletes it, after the item no longer names it', async () => {
+    await save(licence('lic-2', { licenceKey: 'S3cr3t-two', adminPassword: 'pw-two' }));
+    calls.length = 0;
+    await save(licence('lic-2', { licenceKey: '(secret)', adminPassword: 'pw-two-b' }));
+    expect(await secrets.get(secretReference('lic-2', 'licenceKey'))).toBe('S3cr3t-two');
+    expect(await secrets.get(secretReference('lic-2', 'adminPassword'))).toBe('pw-two-b');
+    expect(calls).toEqual(['secrets.put /nightshift/secrets/lic-2/adminPassword', 'catalog.putDeployment {"edition":"pro","licenceKey":"(secret)","adminPassword":"(secret)"}']);
+
+    calls.length = 0;
+    await save(licence('lic-2', { licenceKey: '(secret)' }));
+    expect(calls).toEqual(['catalog.putDeployment {"edition":"pro","licenceKey":"(secret)"}', 'secrets.delete /nightshift/secrets/lic-2/adminPassword']);
+    expect(await secrets.get(secretReference('lic-2', 'adminPassword'))).toBeUndefined();
+    expect(await secrets.get(secretReference('lic-2', 'licenceKey'))).toBe('S3cr3t-two');
+    expect(await stored('lic-2')).toEqual({ edition: 'pro', licenceKey: '(secret)' });
+  });
+
+  it('refuses "(secret)" where nothing is stored, an empty secret and one over 4 KB, naming the field, quoting no value and storing nothing', async () => {
+    const marker = await saveCatalogEntity(recording(), licence('lic-3', { licenceKey: '(secret)' })).catch((e: unknown) => e);
+    expect(marker).toBeInstanceOf(ValidationError);
+    expect((marker as ValidationError).problems).toEqual([
+      { field: 'parameters.licenceKey', problem: 'is "(secret)", which keeps the stored secret, but deployment lic-3 has none stored; give the value' },
+    ]);
+    const big = `S3cr3t-${'x'.repeat(4_096)}`;
+    const sizes = (await save(licence('lic-3', { licenceKey: '', adminPassword: big })).catch((e: unknown) => e)) as ValidationError;
+    expect(sizes.problems).toEqual([
+      { field: 'parameters.licenceKey', problem: 'must not be empty; leave the parameter out to store no secret' },
+      { field: 'parameters.adminPassword', problem: 'must be at most 4 KB: secrets are stored as SSM SecureString parameters' },
+    ]);
+    expect(sizes.message).not.toContain('S3cr3t');
+    expect(await catalog.getDeployment('lic-3')).toBeUndefined();
+    expect(await secrets.get(secretReference('lic-3', 'adminPassword'))).toBeUndefined();
+  });
+
+  it('a secret store that refuses the value leaves the item as it was (proves no item names a secret that was never written)', async () => {
+    await save(licence('lic-4', {}));
+    await expect(save(licence('lic-4', { licenceKey: 'S3cr3t-four' }), 'put')).rejects.toThrow('SSM said no');
+    expect(await stored('lic-4')).toEqual({ edition: 'pro' });
+  });
+
+  it('a save that died after storing the item and before deleting is finished by saving again (proves a retry removes what the item no longer names)', async () => {
+    await save(licence('lic-5', { licenceKey: 'S3cr3t-five' }));
+    await expect(save(licence('lic-5', {}), 'delete')).rejects.toThrow('SSM said no');
+    expect(await stored('lic-5')).toEqual({ edition: 'pro' });
+    expect(await secrets.get(secretReference('lic-5', 'licenceKey'))).toBe('S3cr3t-five');
+    await save(licence('lic-5', {}));
+    expect(await secrets.get(secretReference('lic-5', 'licenceKey'))).toBeUndefined();
+  });
+
+  it('refuses to make a parameter secret, or no longer secret, while a deployment sets it, naming the field (proves no clear value left in the table and no "(secret)" sent as a value)', async () => {
+    await save(licence('lic-type', { licenceKey: 'S3cr3t-type' }));
+    const withTypes = (licenceKey: 'secret' | 'string', edition: 'secret' | 'string') =>
+      save({
+        kind: 'Task',
+        entity: task('licensed', {
+          parameters: [
+            { name: 'edition', type: edition, required: edition === 'string' },
+            { name: 'licenceKey', type: licenceKey, required: false },
+            { name: 'adminPassword', type: 'secret', required: false },
+          ],
+        }),
+      });
+    await expect(withTypes('string', 'string')).rejects.toMatchObject({ problems: [{ field: 'parameters.1.type', problem: expect.stringContaining('cannot stop being secret while deployment(s)') as unknown }] });
+    await expect(withTypes('secret', 'secret')).rejects.toMatchObject({ problems: [{ field: 'parameters.0.type', problem: expect.stringContaining('cannot become secret') as unknown }] });
+    // nothing changed: the task still has its types
+    const [stored] = await catalog.getTasks(['licensed']);
+    expect(stored?.parameters.map((p) => p.type)).toEqual(['string', 'secret', 'secret']);
+  });
+
+  it('a deployment saved over with one of software removes the secrets the task deployment had', async () => {
+    await save({ kind: 'Software', entity: software('editor') });
+    await save(licence('lic-6', { adminPassword: 'pw-six' }));
+    await save({ kind: 'Deployment', entity: deploySoftware('lic-6', 'editor') });
+    expect(await secrets.get(secretReference('lic-6', 'adminPassword'))).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { parameterValue } from '../catalog/parameters.js';
+import { SECRET_MARKER } from '../catalog/secrets.js';
 import {
   itemKeyOf,
   type Computer,
@@ -294,16 +295,18 @@ export interface ResolvedComputer {
   readonly problems: string[];
 }
 
-const REDACTED = '(secret)';
-
-/** Parameter values with defaults filled in; secrets never leave the deployment. */
-export function effectiveParameters(task: MaintenanceTask, values: Readonly<Record<string, ParameterValue>>, redactSecrets: boolean): Record<string, ParameterValue> {
+/**
+ * Parameter values with defaults filled in. A secret is the marker here even
+ * if a deployment stored before secrets moved to the secret store still
+ * holds its value: the session is frozen from this and must never hold one.
+ */
+function effectiveParameters(task: MaintenanceTask, values: Readonly<Record<string, ParameterValue>>): Record<string, ParameterValue> {
   const effective: Record<string, ParameterValue> = {};
   for (const parameter of task.parameters) {
     // own properties only: a parameter named `constructor` must not find Object.prototype's
     const value = parameterValue(values, parameter.name) ?? ('default' in parameter ? parameter.default : undefined);
     if (value === undefined) continue;
-    effective[parameter.name] = parameter.type === 'secret' && redactSecrets ? REDACTED : value;
+    effective[parameter.name] = parameter.type === 'secret' ? SECRET_MARKER : value;
   }
   return effective;
 }
@@ -387,7 +390,7 @@ function buildItemBase(deployment: Deployment, catalog: Catalog): SessionItem | 
       itemName: task.name,
       ...common,
       mode: deployment.mode,
-      parameters: effectiveParameters(task, deployment.parameters, true),
+      parameters: effectiveParameters(task, deployment.parameters),
     };
   }
   const software = catalog.software.get(deployment.softwareId);
@@ -430,9 +433,14 @@ function addPrerequisites(items: Map<ItemKey, SessionItem>, catalog: Catalog, pr
           (dependency.requires === 'Installed' && existing.desiredState === 'NotPresent') ||
           (dependency.requires === 'Absent' && installs);
         if (contradiction) {
-          const why = `${dependent.itemName} needs ${existing.itemName} ${dependency.requires === 'Installed' ? 'installed' : 'absent'}, but deployment ${existing.deploymentId ?? '?'} wants it ${existing.desiredState}`;
+          const other =
+            existing.deploymentId === undefined
+              ? `another item needs it ${existing.desiredState === 'NotPresent' ? 'absent' : 'installed'}`
+              : `deployment ${existing.deploymentId} wants it ${existing.desiredState}`;
+          const why = `${dependent.itemName} needs ${existing.itemName} ${dependency.requires === 'Installed' ? 'installed' : 'absent'}, but ${other}`;
           items.set(existing.key, { ...existing, conflict: why });
-          items.set(dependent.key, { ...dependent, conflict: why });
+          // the stored item, not the queued copy: others may have added themselves to its requiredBy since it was queued
+          items.set(dependent.key, { ...(items.get(dependent.key) ?? dependent), conflict: why });
         } else if (existing.origin === 'Prerequisite') {
           const requiredBy = [...(existing.explanation.requiredBy ?? []), dependent.key];
           items.set(existing.key, { ...existing, explanation: { ...existing.explanation, requiredBy } });

@@ -1,8 +1,8 @@
 import { NotFoundError } from '../errors.js';
-import { commandComment, type AgentCommand, type DispatchKey } from '../model/agent.js';
+import { boundedExecutionTimeout, commandComment, type AgentCommand, type DispatchKey } from '../model/agent.js';
 import type { MaintenanceTask, ParameterValue, Software } from '../model/catalog.js';
 import type { Action, Session, TaskSessionItem } from '../model/session.js';
-import { effectiveParameters } from '../planning/resolution.js';
+import { isSecretParameter, secretReference } from '../catalog/secrets.js';
 import {
   buildActionScript,
   buildDetectionScript,
@@ -12,6 +12,7 @@ import {
   softwareSteps,
   taskSteps,
 } from '../scripts/commands.js';
+import { DETECTION_CONCURRENCY, SECRET_REFS_VARIABLE, SECRET_RESOLVE_TIMEOUT_SECONDS, type DetectionEntry } from '../scripts/contract.js';
 import type { Dependencies } from './dependencies.js';
 
 async function softwareById(deps: Dependencies, ids: readonly string[]): Promise<Map<string, Software>> {
@@ -29,14 +30,20 @@ async function tasksById(deps: Dependencies, ids: readonly string[]): Promise<Ma
 }
 
 /**
- * The session keeps parameters with secrets redacted; the real values are
- * read from the winning deployment only when a script is about to run.
+ * What a task's script is told: the values the session froze, except that a
+ * secret (frozen as the marker, stored as the marker) is told only by its
+ * reference, which the computer resolves itself. Nothing here reads a secret:
+ * no handler can leak what it never holds.
  */
-async function taskParameters(deps: Dependencies, item: TaskSessionItem, task: MaintenanceTask): Promise<Record<string, ParameterValue>> {
-  if (!task.parameters.some((p) => p.type === 'secret') || item.deploymentId === undefined) return { ...item.parameters };
-  const deployment = await deps.catalog.getDeployment(item.deploymentId);
-  const values = deployment?.itemKind === 'Task' ? deployment.parameters : {};
-  return { ...item.parameters, ...effectiveParameters(task, values, false) };
+function taskParameters(item: TaskSessionItem, task: MaintenanceTask): { parameters: Record<string, ParameterValue>; secretReferences: Record<string, string> } {
+  const parameters: Record<string, ParameterValue> = {};
+  const secretReferences: Record<string, string> = {};
+  for (const [name, value] of Object.entries(item.parameters)) {
+    if (!isSecretParameter(task, name)) parameters[name] = value;
+    // an item without a deployment is never run; its secret has nowhere to be read from
+    else if (item.deploymentId !== undefined) secretReferences[name] = secretReference(item.deploymentId, name);
+  }
+  return { parameters, secretReferences };
 }
 
 const commandBase = (deps: Dependencies, session: Session, key: DispatchKey, nonce: string) => ({
@@ -51,25 +58,51 @@ const commandBase = (deps: Dependencies, session: Session, key: DispatchKey, non
 /** Long enough for a slow firmware update on restart; the command only completes once the computer is back. */
 const REBOOT_TIMEOUT_SECONDS = 3_600;
 
+/** Both platforms give a script this long to die once its limit is up (bash `timeout --kill-after=5`, PowerShell's wait after taskkill). */
+const KILL_GRACE_SECONDS = 5;
+/** Start-up, decoding, and printing the records once every item is done. */
+const DETECTION_BATCH_SLACK_SECONDS = 30;
+
+/** The longest one item can hold its slot: its secret look-ups, its detection, and its test, each to its limit. */
+function itemWorstSeconds(entry: DetectionEntry): number {
+  const references = entry.environment[SECRET_REFS_VARIABLE];
+  const secrets = references === undefined ? 0 : Object.keys(JSON.parse(references) as object).length;
+  return secrets * (SECRET_RESOLVE_TIMEOUT_SECONDS + KILL_GRACE_SECONDS) + 2 * (entry.timeoutSeconds + KILL_GRACE_SECONDS);
+}
+
+/**
+ * How long a batched detection may run. Items run DETECTION_CONCURRENCY at a
+ * time, each starting as soon as a slot frees, in order; so item k has started
+ * by floor(k / concurrency) turns of the slowest item, and the last one ends
+ * within ceil(items / concurrency) turns. Capped at what every agent allows:
+ * past the cap (over about 460 items that all hang, at the default 120 s per
+ * item) the batch is cut short and SSM ends it ExecutionTimedOut.
+ */
+export function detectionTimeoutSeconds(entries: readonly DetectionEntry[]): number {
+  const turns = Math.ceil(entries.length / DETECTION_CONCURRENCY);
+  const slowest = Math.max(0, ...entries.map(itemWorstSeconds));
+  return boundedExecutionTimeout(Math.max(60, turns * slowest + DETECTION_BATCH_SLACK_SECONDS));
+}
+
 /** The batched detection of every managed item of the session (the first detection and the verification). */
 export async function buildDetectionCommand(deps: Dependencies, session: Session, key: DispatchKey, nonce: string): Promise<AgentCommand> {
   const items = session.items.filter((item) => item.origin !== 'Unassigned');
   const software = await softwareById(deps, items.filter((i) => i.kind === 'Software').map((i) => i.itemId));
   const tasks = await tasksById(deps, items.filter((i) => i.kind === 'Task').map((i) => i.itemId));
   const timeoutSeconds = deps.agentSettings.detectionItemTimeoutSeconds;
-  const entries = await Promise.all(
-    items.map(async (item) => {
-      if (item.kind === 'Software') return detectionEntry({ key: item.key, platform: session.platform, software: software.get(item.itemId) }, timeoutSeconds);
-      const task = tasks.get(item.itemId);
-      if (!task) throw new NotFoundError('maintenance task', item.itemId);
-      return detectionEntry({ key: item.key, platform: session.platform, task, parameters: await taskParameters(deps, item, task) }, timeoutSeconds);
-    }),
-  );
+  const entries = items.map((item) => {
+    if (item.kind === 'Software') return detectionEntry({ key: item.key, platform: session.platform, software: software.get(item.itemId) }, timeoutSeconds);
+    const task = tasks.get(item.itemId);
+    if (!task) throw new NotFoundError('maintenance task', item.itemId);
+    return detectionEntry(
+      { key: item.key, platform: session.platform, task, ...taskParameters(item, task), ...(deps.agentSettings.secretsRegion === undefined ? {} : { secretsRegion: deps.agentSettings.secretsRegion }) },
+      timeoutSeconds,
+    );
+  });
   return {
     ...commandBase(deps, session, key, nonce),
     script: buildDetectionScript(session.platform, entries, nonce),
-    // every item has its own limit (and a test may follow); the batch as a whole gets them all plus slack
-    executionTimeoutSeconds: Math.max(60, entries.length * timeoutSeconds * 2 + 30),
+    executionTimeoutSeconds: detectionTimeoutSeconds(entries),
   };
 }
 
@@ -83,7 +116,7 @@ export async function buildActionCommand(
   read: { readonly software?: Software; readonly task?: MaintenanceTask } = {},
 ): Promise<AgentCommand> {
   if (action.type === 'Reboot') {
-    return { ...commandBase(deps, session, key, nonce), script: buildRebootScript(session.platform, nonce), executionTimeoutSeconds: REBOOT_TIMEOUT_SECONDS };
+    return { ...commandBase(deps, session, key, nonce), script: buildRebootScript(session.platform, nonce), executionTimeoutSeconds: boundedExecutionTimeout(REBOOT_TIMEOUT_SECONDS) };
   }
   const item = session.items.find((i) => i.key === action.itemKey);
   if (!item) throw new NotFoundError('session item', action.itemKey);
@@ -103,7 +136,8 @@ export async function buildActionCommand(
     const task = read.task?.id === item.itemId ? read.task : (await tasksById(deps, [item.itemId])).get(item.itemId);
     if (!task) throw new NotFoundError('maintenance task', item.itemId);
     const planned = taskSteps(action.type, task);
-    Object.assign(environment, { NIGHTSHIFT_TASK_METHOD: planned.method }, parameterEnvironment(await taskParameters(deps, item, task)));
+    const { parameters, secretReferences } = taskParameters(item, task);
+    Object.assign(environment, { NIGHTSHIFT_TASK_METHOD: planned.method }, parameterEnvironment(parameters, secretReferences, deps.agentSettings.secretsRegion));
     steps = planned.steps;
   }
   return {
@@ -113,6 +147,6 @@ export async function buildActionCommand(
       { description: `${action.type} ${action.itemName} (${session.id} action ${action.actionId})`, steps, environment },
       nonce,
     ),
-    executionTimeoutSeconds: deps.agentSettings.actionTimeoutSeconds * steps.length,
+    executionTimeoutSeconds: boundedExecutionTimeout(deps.agentSettings.actionTimeoutSeconds * steps.length),
   };
 }

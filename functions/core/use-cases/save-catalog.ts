@@ -13,6 +13,7 @@ import {
   type Tenant,
 } from '../model/catalog.js';
 import { validateParameters } from '../catalog/parameters.js';
+import { separateSecrets } from '../catalog/secrets.js';
 import { findCycles } from '../planning/ordering.js';
 import { parseInput, utf8Length } from '../validation.js';
 import type { Dependencies } from './dependencies.js';
@@ -36,7 +37,7 @@ export type SavedEntity =
   | { kind: 'Task'; entity: MaintenanceTask }
   | { kind: 'Deployment'; entity: Deployment };
 
-type CatalogDeps = Pick<Dependencies, 'catalog'>;
+type CatalogDeps = Pick<Dependencies, 'catalog' | 'secrets'>;
 
 const rejectIf = (entity: string, problems: FieldProblem[]): void => {
   if (problems.length > 0) throw new ValidationError(entity, problems);
@@ -115,17 +116,46 @@ export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityI
     case 'Task': {
       const task = parseInput(maintenanceTaskSchema, input.entity, 'maintenance task');
       rejectIf(`maintenance task ${task.id}`, sizeProblems(task, 'maintenance task'));
+      rejectIf(`maintenance task ${task.id}`, await secrecyChangeProblems(deps, task));
       await deps.catalog.putTask(task);
       return { kind: 'Task', entity: task };
     }
     case 'Deployment': {
       const deployment = parseInput(deploymentSchema, input.entity, 'deployment');
       rejectIf(`deployment ${deployment.id}`, sizeProblems(deployment, 'deployment'));
-      rejectIf(`deployment ${deployment.id}`, await deploymentProblems(deps, deployment));
-      await deps.catalog.putDeployment(deployment);
-      return { kind: 'Deployment', entity: deployment };
+      const { problems, task } = await deploymentProblems(deps, deployment);
+      rejectIf(`deployment ${deployment.id}`, problems);
+      return { kind: 'Deployment', entity: await storeDeployment(deps, deployment, task) };
     }
   }
+}
+
+/**
+ * A parameter may not become secret, or stop being secret, while a deployment
+ * sets it: a value set in clear would stay in the table (and be sent as the
+ * secret's reference never written), and a secret's stored marker `(secret)`
+ * would be sent as the value. The deployment is saved again (or its value
+ * removed) first, then the type changes.
+ */
+async function secrecyChangeProblems(deps: CatalogDeps, task: MaintenanceTask): Promise<FieldProblem[]> {
+  const [existing] = await deps.catalog.getTasks([task.id]);
+  if (!existing) return [];
+  const wasSecret = new Set(existing.parameters.filter((p) => p.type === 'secret').map((p) => p.name));
+  const changed = task.parameters
+    .map((parameter, index) => ({ parameter, index }))
+    .filter(({ parameter }) => existing.parameters.some((p) => p.name === parameter.name) && wasSecret.has(parameter.name) !== (parameter.type === 'secret'));
+  if (changed.length === 0) return [];
+  const deployments = (await deps.catalog.listDeployments()).filter((d) => d.itemKind === 'Task' && d.taskId === task.id);
+  return changed.flatMap(({ parameter, index }) => {
+    const setting = deployments.filter((d) => d.itemKind === 'Task' && Object.hasOwn(d.parameters, parameter.name)).map((d) => d.id);
+    if (setting.length === 0) return [];
+    return [
+      {
+        field: `parameters.${index}.type`,
+        problem: `parameter ${parameter.name} cannot ${parameter.type === 'secret' ? 'become' : 'stop being'} secret while deployment(s) ${setting.slice(0, 5).join(', ')}${setting.length > 5 ? ', …' : ''} set it; save them without it first`,
+      },
+    ];
+  });
 }
 
 async function tenantProblems(deps: CatalogDeps, tenant: Tenant): Promise<FieldProblem[]> {
@@ -168,13 +198,39 @@ async function softwareProblems(deps: CatalogDeps, software: Software): Promise<
   return problems;
 }
 
-async function deploymentProblems(deps: CatalogDeps, deployment: Deployment): Promise<FieldProblem[]> {
+/**
+ * Stores a deployment with its secret values in the secret store and only
+ * the marker in the item. The order is what makes a crash anywhere safe:
+ *
+ * 1. the secret values, each overwriting what its reference held;
+ * 2. the deployment item, which names them (by the marker) only now that they exist;
+ * 3. the deletion of references the item no longer names.
+ *
+ * A crash after 1 leaves the old item: a secret it already named now has the
+ * new value (the change took effect early), a new one is stored but unnamed.
+ * A crash after 2 leaves a removed secret stored but unnamed, and saving again
+ * deletes it. At no point does the item hold a value, nor name a reference
+ * that was never written. Two saves racing on one deployment can still leave
+ * it naming a secret the other deleted; the computer then fails to read it,
+ * and the step fails saying so, never running with an empty value.
+ */
+async function storeDeployment(deps: CatalogDeps, deployment: Deployment, task: MaintenanceTask | undefined): Promise<Deployment> {
+  const secrets = separateSecrets(deployment, task, await deps.catalog.getDeployment(deployment.id));
+  rejectIf(`deployment ${deployment.id}`, [...secrets.problems]);
+  await Promise.all(secrets.writes.map(({ reference, value }) => deps.secrets.put(reference, value)));
+  await deps.catalog.putDeployment(secrets.stored);
+  if (secrets.deletions.length > 0) await deps.secrets.delete(secrets.deletions);
+  return secrets.stored;
+}
+
+async function deploymentProblems(deps: CatalogDeps, deployment: Deployment): Promise<{ problems: FieldProblem[]; task?: MaintenanceTask }> {
   const problems: FieldProblem[] = [];
+  let task: MaintenanceTask | undefined;
   if (deployment.itemKind === 'Software') {
     const [software] = await deps.catalog.getSoftware([deployment.softwareId]);
     if (!software) problems.push({ field: 'softwareId', problem: `software ${deployment.softwareId} does not exist` });
   } else {
-    const [task] = await deps.catalog.getTasks([deployment.taskId]);
+    [task] = await deps.catalog.getTasks([deployment.taskId]);
     if (!task) problems.push({ field: 'taskId', problem: `maintenance task ${deployment.taskId} does not exist` });
     else {
       problems.push(...validateParameters(task, deployment.parameters, 'parameters'));
@@ -190,5 +246,5 @@ async function deploymentProblems(deps: CatalogDeps, deployment: Deployment): Pr
   if (target.kind === 'Computer' && !(await deps.catalog.getComputer(target.computerId))) {
     problems.push({ field: 'target.computerId', problem: `computer ${target.computerId} does not exist` });
   }
-  return problems;
+  return task === undefined ? { problems } : { problems, task };
 }
