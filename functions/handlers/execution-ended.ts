@@ -15,14 +15,22 @@ const eventSchema = z.object({
   }),
 });
 
-/** A session execution that failed, timed out or was aborted: the session is recorded Failed with the reason. */
-export const createHandler = defineHandler('execution-ended', eventSchema, (deps, event) =>
-  recordExecutionEnded(deps, {
-    sessionId: event.detail.name,
-    status: event.detail.status,
-    error: event.detail.error ?? undefined,
-    cause: event.detail.cause ?? undefined,
-  }),
+/**
+ * A session execution that failed, timed out or was aborted: the session is
+ * recorded Failed with the reason (and counted in `SessionsFailed` by the
+ * write that ends it, so an event delivered twice counts once).
+ */
+export const createHandler = defineHandler(
+  'execution-ended',
+  eventSchema,
+  (deps, event) =>
+    recordExecutionEnded(deps, {
+      sessionId: event.detail.name,
+      status: event.detail.status,
+      error: event.detail.error ?? undefined,
+      cause: event.detail.cause ?? undefined,
+    }),
+  { logKeys: (event) => ({ sessionId: event.detail.name, executionName: event.detail.name }) },
 );
 
 export const handler = createHandler(cloudDependencies);

@@ -1,7 +1,11 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { isNightshiftError, ValidationError, type ErrorCode } from '../core/errors.js';
+import { CORRELATION_ID_PATH, PowertoolsLogger, type CorrelationKeys } from '../adapters/logger.powertools.js';
+import { powertoolsMetricsOf } from '../adapters/metrics.powertools.js';
+import { INTERNAL_FAILURE, isNightshiftError, ValidationError, type ErrorCode } from '../core/errors.js';
 import type { Dependencies } from '../core/use-cases/dependencies.js';
 import { excerpt, parseInput } from '../core/validation.js';
 
@@ -17,7 +21,7 @@ export type LambdaHandler<TEvent, TResult> = (event: TEvent, context: Context) =
  */
 export interface ErrorEnvelope {
   readonly error: {
-    readonly code: ErrorCode | 'INTERNAL';
+    readonly code: ErrorCode | typeof INTERNAL_FAILURE.code;
     readonly message: string;
     readonly field?: string;
   };
@@ -36,7 +40,7 @@ export const isErrorEnvelope = (value: unknown): value is ErrorEnvelope =>
 const MAX_ENVELOPE_MESSAGE = 1_000;
 
 /** Errors that are not Nightshift's own say nothing about themselves: their message may hold table names, keys or input. */
-const INTERNAL_ERROR: ErrorEnvelope = { error: { code: 'INTERNAL', message: 'something went wrong; it has been logged' } };
+const INTERNAL_ERROR: ErrorEnvelope = { error: { code: INTERNAL_FAILURE.code, message: 'something went wrong; it has been logged' } };
 
 export function errorEnvelope(error: unknown): ErrorEnvelope {
   if (!isNightshiftError(error)) return INTERNAL_ERROR;
@@ -78,14 +82,76 @@ const answerWithEnvelope: MiddlewareObj<unknown, unknown> = {
   onError: (request) => errorEnvelope(request.error),
 };
 
+/**
+ * A Powertools middleware for the dependencies. The chain is built once, when
+ * the handler is created, but Lambda's dependencies are built on the first
+ * invocation, so what this wraps is built then, once, and kept. Dependencies
+ * without Powertools adapters (unit tests' stubs, the local runtime's
+ * in-memory metrics) get none.
+ */
+function fromDependencies(provide: DependencyProvider, build: (deps: Dependencies) => MiddlewareObj | undefined): MiddlewareObj {
+  let built: MiddlewareObj | undefined;
+  const middleware = (): MiddlewareObj => (built ??= build(provide()) ?? {});
+  return {
+    before: async (request) => {
+      await middleware().before?.(request);
+    },
+    after: async (request) => {
+      await middleware().after?.(request);
+    },
+    onError: async (request) => {
+      await middleware().onError?.(request);
+    },
+  };
+}
+
+/** The Lambda context and the event's correlation id on every line; an invocation's keys dropped when it ends, thrown or not. */
+const logContext = (provide: DependencyProvider): MiddlewareObj =>
+  fromDependencies(provide, ({ logger }) =>
+    logger instanceof PowertoolsLogger ? injectLambdaContext(logger.powertools, { resetKeys: true, correlationIdPath: CORRELATION_ID_PATH }) : undefined,
+  );
+
+/** What the invocation recorded, written as one EMF blob when it ends, thrown or not. */
+const metricsFlush = (provide: DependencyProvider): MiddlewareObj =>
+  fromDependencies(provide, ({ metrics }) => {
+    const powertools = powertoolsMetricsOf(metrics);
+    return powertools ? logMetrics(powertools) : undefined;
+  });
+
+const CORRELATION_KEY_NAMES = ['sessionId', 'computerId', 'tenantId', 'executionName', 'actionId'] as const;
+
+/** The correlation keys a parsed input carries at its top level, each cut to an excerpt. */
+function keysCarriedBy(input: unknown): CorrelationKeys {
+  if (typeof input !== 'object' || input === null) return {};
+  const keys: Record<string, string> = {};
+  for (const name of CORRELATION_KEY_NAMES) {
+    const value: unknown = Reflect.get(input, name);
+    if (typeof value === 'string') keys[name] = excerpt(value);
+  }
+  return keys;
+}
+
+export interface HandlerOptions<S extends z.ZodType> {
+  /** Correlation keys the input carries elsewhere than at its top level (an event's `detail`). */
+  readonly logKeys?: (input: z.output<S>) => CorrelationKeys;
+}
+
 function buildHandler<S extends z.ZodType, TResult>(
   handlerName: string,
   schema: S,
   run: (deps: Dependencies, input: z.output<S>) => Promise<TResult>,
   provide: DependencyProvider,
   fromMachines: boolean,
+  options: HandlerOptions<S>,
 ) {
-  return middy<unknown, TResult>().handler(async (event: unknown) => run(provide(), parseInput(schema, event, `${handlerName} input`, { fromMachines })));
+  return middy<unknown, TResult>().handler(async (event: unknown) => {
+    const deps = provide();
+    const input = parseInput(schema, event, `${handlerName} input`, { fromMachines });
+    if (deps.logger instanceof PowertoolsLogger) {
+      deps.logger.appendKeys({ handler: handlerName, ...keysCarriedBy(input), ...options.logKeys?.(input) });
+    }
+    return run(deps, input);
+  });
 }
 
 /**
@@ -99,8 +165,14 @@ export function defineHandler<S extends z.ZodType, TResult>(
   handlerName: string,
   schema: S,
   run: (deps: Dependencies, input: z.output<S>) => Promise<TResult>,
+  options: HandlerOptions<S> = {},
 ): (provide: DependencyProvider) => LambdaHandler<unknown, TResult> {
-  return (provide) => buildHandler(handlerName, schema, run, provide, true).use(reportErrors(provide, handlerName));
+  return (provide) =>
+    buildHandler(handlerName, schema, run, provide, true, options)
+      // onError runs in reverse order of `use`: log the error with the invocation's keys, flush, then drop the keys
+      .use(logContext(provide))
+      .use(metricsFlush(provide))
+      .use(reportErrors(provide, handlerName));
 }
 
 /**
@@ -113,10 +185,13 @@ export function defineOperatorHandler<S extends z.ZodType, TResult>(
   handlerName: string,
   schema: S,
   run: (deps: Dependencies, input: z.output<S>) => Promise<TResult>,
+  options: HandlerOptions<S> = {},
 ): (provide: DependencyProvider) => LambdaHandler<unknown, TResult | ErrorEnvelope> {
   return (provide) =>
-    buildHandler<S, TResult | ErrorEnvelope>(handlerName, schema, run, provide, false)
-      // onError runs in reverse order of `use`: report first, then answer
+    buildHandler<S, TResult | ErrorEnvelope>(handlerName, schema, run, provide, false, options)
+      // onError runs in reverse order of `use`: report, flush, drop the keys, then answer (an answer ends the chain)
       .use(answerWithEnvelope)
+      .use(logContext(provide))
+      .use(metricsFlush(provide))
       .use(reportErrors(provide, handlerName));
 }

@@ -1,6 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, RequestRefusedError, TransientError, ValidationError } from '../../functions/core/errors.js';
+import * as errors from '../../functions/core/errors.js';
+import { ConflictError, ERROR_KINDS, INTERNAL_FAILURE, NightshiftError, NotFoundError, RequestRefusedError, TransientError, ValidationError, WORKFLOW_FAILURE_KINDS } from '../../functions/core/errors.js';
+import { describeWorkflowError } from '../../functions/core/use-cases/record-failure.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { createHandler as explainComputer } from '../../functions/handlers/explain-computer.js';
 import { createHandler as planSession } from '../../functions/handlers/plan-session.js';
@@ -68,5 +70,42 @@ describe('operator handlers answer with one error envelope; step handlers keep t
     const error: unknown = await recordFailure(failingWith(new Error('use case reached')).provide)(event, context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(ValidationError);
+  });
+});
+
+/** Every subclass errors.ts exports, found by what it is rather than listed, so a new one cannot be left out. */
+const nightshiftErrorClasses = (Object.values(errors) as unknown[]).filter(
+  (value): value is new (...args: unknown[]) => NightshiftError => typeof value === 'function' && value.prototype instanceof NightshiftError,
+);
+/** One instance of each: constructor arguments vary, and these fit every signature in the family. */
+const oneOfEach = nightshiftErrorClasses.map((ErrorClass) => new ErrorClass('thing', [], 'other'));
+
+describe('one error-code table', () => {
+  it('has every NightshiftError subclass once, under its own name, with the code and retry rule its instances carry', () => {
+    expect(oneOfEach.length).toBeGreaterThanOrEqual(10);
+    const names = oneOfEach.map((error) => error.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.sort()).toEqual(Object.keys(ERROR_KINDS).sort());
+    for (const error of oneOfEach) {
+      const kind = ERROR_KINDS[error.name];
+      expect({ name: error.name, code: error.code, transient: error.transient }).toEqual({ name: error.name, code: kind.code, transient: kind.transient });
+      expect(kind.summary.length, error.name).toBeGreaterThan(20);
+    }
+  });
+
+  it('gives every failure a code no other failure has (proves a code names one thing on the console and in emails)', () => {
+    const codes = [...Object.values(ERROR_KINDS), ...Object.values(WORKFLOW_FAILURE_KINDS), INTERNAL_FAILURE].map((kind) => kind.code);
+    expect(new Set(codes).size).toBe(codes.length);
+  });
+
+  it('is what record-failure writes on a session and what the envelope answers, for every name (proves no second mapping)', () => {
+    for (const [name, kind] of [...Object.entries(ERROR_KINDS), ...Object.entries(WORKFLOW_FAILURE_KINDS)]) {
+      expect(describeWorkflowError({ Error: name, Cause: JSON.stringify({ errorMessage: 'why' }) }), name).toEqual({ code: kind.code, message: 'why' });
+      // without a message, the summary is the reason a person reads
+      expect(describeWorkflowError({ Error: name }), name).toEqual({ code: kind.code, message: kind.summary });
+    }
+    for (const error of oneOfEach) expect(errorEnvelope(error).error.code).toBe(ERROR_KINDS[error.name].code);
+    expect(describeWorkflowError({ Error: 'Lambda.Unknown' })).toEqual({ code: 'INTERNAL', message: 'Lambda.Unknown' });
+    expect(describeWorkflowError({ Error: 'toString' }).code).toBe('INTERNAL');
   });
 });

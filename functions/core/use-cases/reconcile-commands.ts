@@ -66,6 +66,7 @@ export async function reconcileCommands(deps: Dependencies, options: ReconcileOp
     looked.size >= options.limit ? 'limit' : deps.clock.now().getTime() >= budgetEndMs ? 'budget' : undefined;
 
   const page: Dispatch[] = [];
+  let lagSeconds = 0;
   let stoppedBy = stopReason();
   while (!stoppedBy) {
     if (page.length === 0) {
@@ -75,9 +76,12 @@ export async function reconcileCommands(deps: Dependencies, options: ReconcileOp
     const dispatch = page.shift();
     if (!dispatch) break;
     looked.add(idOf(dispatch));
+    lagSeconds = Math.max(lagSeconds, overdueSeconds(deps, dispatch));
     await lookAt(deps, dispatch, tally);
     stoppedBy = stopReason();
   }
+  // every run records one, 0 when nothing was due: a lag that grows says runs fall behind their worklist
+  deps.metrics.seconds('ReconcilerLagSeconds', lagSeconds);
 
   if (tally.completed > 0) deps.logger.info('reconciled commands whose completion had not reached the workflow', { completed: tally.completed });
   if (stoppedBy) deps.logger.info('reconciler stopped before the end of its worklist; the next run goes on from there', { stoppedBy, checked: looked.size });
@@ -85,6 +89,10 @@ export async function reconcileCommands(deps: Dependencies, options: ReconcileOp
 }
 
 const idOf = (dispatch: Dispatch): string => `${dispatch.sessionId}/${dispatch.key}`;
+
+/** How long past its due time in the worklist a dispatch is when this run looks at it. */
+const overdueSeconds = (deps: Pick<Dependencies, 'clock'>, dispatch: Dispatch): number =>
+  Math.max(0, (deps.clock.now().getTime() - Date.parse(dispatchDueAt(dispatch))) / 1000);
 
 async function lookAt(deps: Dependencies, dispatch: Dispatch, tally: Tally): Promise<void> {
   try {

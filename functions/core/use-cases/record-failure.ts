@@ -1,7 +1,7 @@
 import type { StageName } from '../model/session.js';
 import { STAGE_NAMES, isFinalSessionStatus } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, failureKind, INTERNAL_FAILURE, type FailureCode } from '../errors.js';
 import { closeUnfinishedActions, log, moveAction, mutateSessionReporting } from './session-updates.js';
 
 export interface WorkflowError {
@@ -11,23 +11,13 @@ export interface WorkflowError {
   readonly Cause?: string;
 }
 
-/** Error names to the stable codes the console and emails show. */
-const CODES: Readonly<Record<string, string>> = {
-  ValidationError: 'VALIDATION_FAILED',
-  NotFoundError: 'NOT_FOUND',
-  ConflictError: 'CONFLICT',
-  IllegalTransitionError: 'ILLEGAL_TRANSITION',
-  ConfigurationError: 'CONFIGURATION_INVALID',
-  TransientError: 'TRANSIENT',
-  AgentUnreachableError: 'AGENT_UNREACHABLE',
-  AgentFailedError: 'AGENT_FAILED',
-  'States.Timeout': 'TIMED_OUT',
-  SessionNotStarted: 'NOT_STARTED',
-  ExecutionAborted: 'ABORTED',
-};
-
-/** Only the message survives: a stack trace is for the operator's logs, never for the session record. */
-export function describeWorkflowError(error: WorkflowError): { code: string; message: string } {
+/**
+ * Only the message survives: a stack trace is for the operator's logs, never
+ * for the session record. The code comes from the one table in `errors.ts`;
+ * without a message, the code's summary stands in (the error name, for a
+ * failure the table does not know).
+ */
+export function describeWorkflowError(error: WorkflowError): { code: FailureCode; message: string } {
   let message = error.Cause ?? '';
   try {
     const parsed: unknown = JSON.parse(message);
@@ -37,8 +27,12 @@ export function describeWorkflowError(error: WorkflowError): { code: string; mes
   } catch {
     // a plain message already
   }
-  return { code: CODES[error.Error] ?? 'INTERNAL', message: message.slice(0, 1_000) || error.Error };
+  const kind = failureKind(error.Error);
+  return { code: kind.code, message: message.slice(0, 1_000) || (kind.code === INTERNAL_FAILURE.code ? error.Error : kind.summary) };
 }
+
+/** Failures that say something is wrong with Nightshift or its setup, not with the computer: these raise an alarm. */
+const UNEXPECTED_FAILURES: ReadonlySet<FailureCode> = new Set<FailureCode>(['INTERNAL', 'STEP_TIMED_OUT', 'TIMED_OUT', 'ABORTED', 'NOT_STARTED', 'CONFIGURATION_INVALID']);
 
 /** The Catch target: the session ends Failed with a readable reason; stages that were running fail with it. */
 export async function recordFailure(deps: Dependencies, sessionId: string, error: WorkflowError): Promise<void> {
@@ -53,11 +47,13 @@ export async function recordFailure(deps: Dependencies, sessionId: string, error
     }
     return { status: 'Failed', failure, stages, endedAt: now };
   });
-  if (written) {
-    await closeUnfinishedActions(deps, sessionId, `the session failed (${failure.code})`);
-    await log(deps, sessionId, 'Problem', `session failed: ${failure.message} (${failure.code})`);
-  }
+  if (!written) return;
+  // counted by the write that ended the session: a repeated Catch, or execution-ended after it, counts nothing
+  deps.metrics.count('SessionsFailed');
+  if (UNEXPECTED_FAILURES.has(failure.code)) deps.metrics.count('SessionsFailedUnexpectedly');
   deps.logger.error('session failed', { sessionId, ...failure });
+  await closeUnfinishedActions(deps, sessionId, `the session failed (${failure.code})`);
+  await log(deps, sessionId, 'Problem', `session failed: ${failure.message} (${failure.code})`);
 }
 
 /**

@@ -1,9 +1,10 @@
 import { ConflictError } from '../errors.js';
 import { isFinalSessionStatus, type Action, type Session, type Stage } from '../model/session.js';
 import { isCompliant } from '../planning/planner.js';
+import type { CountMetric } from '../ports/metrics.port.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
-import { closeUnfinishedActions, loadSession, log, moveAction, mutateSession } from './session-updates.js';
+import { closeUnfinishedActions, loadSession, log, moveAction, mutateSessionReporting } from './session-updates.js';
 
 export interface ReportSessionResult {
   readonly sessionId: string;
@@ -23,19 +24,28 @@ async function inGroups<T, R>(items: readonly T[], write: (item: T) => Promise<R
   return done;
 }
 
+/** An action that ran: its command was sent to the computer (a monitoring task only reads what detection found). */
+const ranOnTheComputer = (action: Action): boolean => action.startedAt !== undefined && action.type !== 'TaskMonitor';
+
 /**
  * An action that ran a command and ended at execution (failed, audited,
  * restarted, cancelled): its dispatch leaves the worklist. One that ran
  * nothing, or is still open (a cancelled session closes those below), is left.
  */
 async function settle(deps: Dependencies, sessionId: string, action: Action): Promise<Action> {
-  const ranCommand = action.startedAt !== undefined && action.type !== 'TaskMonitor';
-  if (!ranCommand || (action.status !== 'Complete' && action.status !== 'Cancelled')) return action;
+  if (!ranOnTheComputer(action) || (action.status !== 'Complete' && action.status !== 'Cancelled')) return action;
   return moveAction(deps, sessionId, action.actionId, [action.status], {}, { settleDispatch: true }).catch((error: unknown) => {
     if (error instanceof ConflictError) return action;
     throw error;
   });
 }
+
+/** The metric each final status counts in; a cancelled session's end is counted by nothing here. */
+const SESSION_END_METRICS: Partial<Record<Session['status'], CountMetric>> = {
+  Passed: 'SessionsPassed',
+  PartialPassed: 'SessionsPartiallyPassed',
+  Failed: 'SessionsFailed',
+};
 
 /**
  * Final stage: verification decides each executed action's result (an item
@@ -106,7 +116,7 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
       : stage.status === 'Unstarted'
         ? { status: 'Skipped', startedAt: now, endedAt: now }
         : stage;
-  const updated = await mutateSession(deps, sessionId, (s) => {
+  const { session: updated, written } = await mutateSessionReporting(deps, sessionId, (s) => {
     if (s.endedAt !== undefined || (s.status !== 'Cancelled' && isFinalSessionStatus(s.status))) return undefined;
     return {
       // a cancelled session stays cancelled; the others take the status their actions earned
@@ -119,7 +129,11 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
       endedAt: now,
     };
   });
-  if (updated.endedAt === now) {
+  if (written) {
+    // counted by the write that ended the session, so a repeated report counts nothing
+    const ended = SESSION_END_METRICS[updated.status];
+    if (ended) deps.metrics.count(ended);
+    deps.metrics.count('ActionsRun', actions.filter(ranOnTheComputer).length);
     const counts = `${actions.length} action(s), ${failures.length} failed`;
     await log(deps, sessionId, 'Stage', `session ended ${updated.status}: ${counts}${updated.rebootPending ? '; a restart is pending' : ''}`);
   }

@@ -91,6 +91,8 @@ export async function startSession(deps: Dependencies, command: StartSessionComm
     if (!earlier) throw error;
     return sameRequestAgain(deps, command, earlier);
   }
+  // counted by the create that made it: a repeated start of the same session answers above and counts nothing
+  deps.metrics.count('SessionsStarted');
   const when = command.options.mode === 'DetectionOnly' ? 'detection only' : command.options.executeAt ? `execution at ${command.options.executeAt}` : 'execution right after detection';
   await log(deps, sessionId, 'Request', `session created for ${computer.name} (${when})`, { by: command.by });
   // A throttled start leaves the session Created: the caller may retry (same id, same execution name), and
