@@ -13,7 +13,7 @@ const NODE_IO_MODULES = [
 ];
 
 export default defineConfig(
-  { ignores: ['node_modules/**', 'cdk.out/**', '.nightshift/**', '.bench/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', '.nightshift/**', '.bench/**', 'coverage/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {

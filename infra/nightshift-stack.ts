@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Tags, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -16,27 +16,36 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { STAGED_SCRIPT_PREFIX } from '../functions/adapters/agent.ssm.js';
+import { COMMAND_OUTPUT_PREFIX } from '../functions/adapters/cloud-dependencies.js';
 import { MAX_DELIVERY_TIMEOUT_SECONDS } from '../functions/adapters/config.js';
+import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../functions/core/model/agent.js';
 import { TABLE_DEFINITION } from '../functions/adapters/table-definition.js';
 import { FINAL_INVOCATION_STATUSES } from '../functions/core/model/agent.js';
-import { HANDLERS, type HandlerEntry } from '../functions/handlers/registry.js';
+import { HANDLERS, handlerEntry, type HandlerEntry } from '../functions/handlers/registry.js';
+import { NightshiftMonitoring } from './monitoring.js';
+import { acknowledgeWildcard, grantDeclaredPorts, type PortResources } from './port-grants.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SESSION_ASL_FILE = path.join(REPO_ROOT, 'statemachines', 'session.asl.json');
 /** The tag that ties each function back to its registry entry (and the fidelity test to the local runtime). */
 export const HANDLER_TAG = 'nightshift:handler';
-/** SSM writes full command output under this prefix of the output bucket. */
-const COMMAND_OUTPUT_PREFIX = 'commands/';
+/** The SSM documents Nightshift sends commands with: the two run-script documents, and the remote one for staged scripts. */
+export const NIGHTSHIFT_DOCUMENTS = ['AWS-RunShellScript', 'AWS-RunPowerShellScript', 'AWS-RunRemoteScript'] as const;
+/** Secret task parameters live under this Parameter Store path (see `secretReference` in functions/core/catalog/secrets.ts). */
+export const SECRETS_PARAMETER_PATH = 'nightshift/secrets';
+/** The tag a managed node must carry to receive Nightshift's commands, unless the stack is told another. */
+export const DEFAULT_MANAGED_NODE_TAG = { key: 'nightshift:managed', value: 'true' } as const;
 /**
  * The reconciler runs every 5 minutes for up to 150 s of looks (about 3,000 at
  * ~50 ms per look: ListCommands to find a command by its comment, then
- * GetCommandInvocation and its writes), inside a 180 s timeout that
- * leaves room for the look in hand; a run therefore ends long before the next
- * starts, and a backlog larger than one run's looks is carried on by the next.
+ * GetCommandInvocation and its writes), inside its registry timeout (180 s)
+ * that leaves room for the look in hand; a run therefore ends long before the
+ * next starts, and a backlog larger than one run's looks is carried on by the next.
  */
 const RECONCILE_EVERY = Duration.minutes(5);
 const RECONCILE_BUDGET_SECONDS = 150;
-const RECONCILE_TIMEOUT = Duration.seconds(180);
+/** Handlers that rules and Scheduler invoke asynchronously: what they still fail after Lambda's retries is kept. */
+const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions'];
 
 export interface NightshiftStackProps extends StackProps {
   /**
@@ -54,24 +63,71 @@ export interface NightshiftStackProps extends StackProps {
    * @default 30
    */
   readonly commandOutputRetentionDays?: number;
+  /**
+   * Days a session's records (the session, its actions, snapshots, dispatches
+   * and log lines) are kept after it ends, before DynamoDB's TTL deletes them.
+   * @default 90
+   */
+  readonly retentionDays?: number;
+  /**
+   * The tag a managed node (EC2 instance or hybrid-activated machine) must
+   * carry for Nightshift to send it commands; IAM refuses any other node.
+   * @default { key: 'nightshift:managed', value: 'true' }
+   */
+  readonly managedNodeTag?: { readonly key: string; readonly value: string };
+  /**
+   * An email address subscribed to the alarm topic (it must confirm the subscription).
+   * @default no subscription
+   */
+  readonly alarmEmail?: string;
 }
 
 /**
  * Everything Nightshift runs on in one account: the table, the handlers, the
- * session state machine (the same ASL file the local runtime executes) and
- * the SSM completion events.
+ * session state machine (the same ASL file the local runtime executes), the
+ * SSM completion events, the managed policy the nodes need, and the alarms.
+ *
+ * Each handler's permissions come from the ports its registry entry declares
+ * (`functions/handlers/registry.ts`, turned into IAM by `port-grants.ts`);
+ * nothing here grants a handler anything by name.
  */
 export class NightshiftStack extends Stack {
   readonly table: dynamodb.TableV2;
   readonly stateMachine: sfn.StateMachine;
   readonly functions: ReadonlyMap<string, NodejsFunction>;
-  private readonly roles = new Map<string, iam.Role>();
+  /** Attach to the nodes' instance profile role (EC2) or the hybrid activation's service role. */
+  readonly nodePolicy: iam.ManagedPolicy;
+  readonly monitoring: NightshiftMonitoring;
 
   constructor(scope: Construct, id: string, props: NightshiftStackProps = {}) {
     super(scope, id, props);
     const deliveryTimeoutSeconds = props.agentDeliveryTimeoutSeconds ?? 172_800;
     if (!Number.isInteger(deliveryTimeoutSeconds) || deliveryTimeoutSeconds < 30 || deliveryTimeoutSeconds > MAX_DELIVERY_TIMEOUT_SECONDS) {
       throw new Error(`agentDeliveryTimeoutSeconds must be a whole number from 30 to ${MAX_DELIVERY_TIMEOUT_SECONDS} (SSM's limit); got ${deliveryTimeoutSeconds}`);
+    }
+    const commandOutputRetentionDays = props.commandOutputRetentionDays ?? 30;
+    // staged scripts live in the same bucket: one must still be there when the longest-waiting computer picks it up and runs it
+    const longestCommandDays = Math.ceil((deliveryTimeoutSeconds + MAX_EXECUTION_TIMEOUT_SECONDS) / 86_400);
+    if (!Number.isInteger(commandOutputRetentionDays) || commandOutputRetentionDays <= longestCommandDays) {
+      throw new Error(
+        `commandOutputRetentionDays must be a whole number of days above ${longestCommandDays} (the delivery timeout plus a command's 8 hours), so a staged script outlives its command; got ${commandOutputRetentionDays}`,
+      );
+    }
+    const retentionDays = props.retentionDays ?? 90;
+    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3_650) {
+      throw new Error(`retentionDays must be a whole number of days from 1 to 3650; got ${retentionDays}`);
+    }
+    const managedNodeTag = props.managedNodeTag ?? DEFAULT_MANAGED_NODE_TAG;
+    // tag keys and values as EC2 and SSM both accept them; the key also becomes part of an IAM condition key
+    if (!/^[\p{L}\p{N}\p{Zs}_.:/=+\-@]{1,128}$/u.test(managedNodeTag.key) || managedNodeTag.key.startsWith('aws:')) {
+      throw new Error(`managedNodeTag.key must be a tag key of 1-128 letters, digits, spaces or _.:/=+-@, not starting with "aws:"; got "${managedNodeTag.key}"`);
+    }
+    if (!/^[\p{L}\p{N}\p{Zs}_.:/=+\-@]{0,256}$/u.test(managedNodeTag.value)) {
+      throw new Error(`managedNodeTag.value must be a tag value of at most 256 letters, digits, spaces or _.:/=+-@; got "${managedNodeTag.value}"`);
+    }
+    const reconcileTimeoutSeconds = handlerEntry('reconcile-commands').timeoutSeconds;
+    if (RECONCILE_BUDGET_SECONDS > reconcileTimeoutSeconds - 15) {
+      throw new Error(`the reconciler's budget (${RECONCILE_BUDGET_SECONDS} s) must end well inside its timeout (${reconcileTimeoutSeconds} s)`);
     }
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
 
@@ -83,6 +139,7 @@ export class NightshiftStack extends Stack {
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
       })),
+      // what a session leaves expires `retentionDays` after it ends (the records carry the time, in epoch seconds)
       timeToLiveAttribute: TABLE_DEFINITION.timeToLiveAttribute,
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -108,16 +165,20 @@ export class NightshiftStack extends Stack {
       enforceSSL: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'command-output/',
-      lifecycleRules: [{ expiration: Duration.days(props.commandOutputRetentionDays ?? 30) }],
+      lifecycleRules: [{ expiration: Duration.days(commandOutputRetentionDays) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    // Window timers invoke window-timer, which may arm a timer again: a fixed name lets its own settings name it without a cycle.
-    const windowTimerFunctionName = `${this.stackName}-window-timer`;
+    const resources = this.portResources(commandOutput, managedNodeTag);
+    const tracing = this.wildcardOnlyPolicy(
+      'TracingPolicy',
+      ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      "X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
+    );
+
     const functions = new Map<string, NodejsFunction>();
     for (const entry of HANDLERS) {
-      const functionName = entry.name === 'window-timer' ? windowTimerFunctionName : undefined;
-      functions.set(entry.name, this.handlerFunction(entry, logRetention, deliveryTimeoutSeconds, commandOutput, functionName));
+      functions.set(entry.name, this.handlerFunction(entry, { logRetention, deliveryTimeoutSeconds, retentionDays, commandOutput, tracing, resources }));
     }
     this.functions = functions;
     const fn = (name: string): NodejsFunction => {
@@ -126,101 +187,8 @@ export class NightshiftStack extends Stack {
       return found;
     };
 
-    const substitutions: Record<string, string> = {};
-    for (const entry of HANDLERS) if (entry.substitution) substitutions[entry.substitution] = fn(entry.name).functionArn;
-    // A fixed name lets the agent handlers' policies name the state machine without referencing it (no cycle).
-    const stateMachineName = `${this.stackName}-session`;
-    this.stateMachine = new sfn.StateMachine(this, 'SessionStateMachine', {
-      stateMachineName,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      // inline, so the template itself carries the definition (and the fidelity test can read it back)
-      definitionBody: sfn.DefinitionBody.fromString(readFileSync(SESSION_ASL_FILE, 'utf8')),
-      definitionSubstitutions: substitutions,
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'SessionStateMachineLogs', { retention: logRetention }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
-    });
-    // A definition from a file tells CDK nothing about what it calls, so each grant is explicit.
-    for (const entry of HANDLERS) if (entry.substitution) fn(entry.name).grantInvoke(this.stateMachine);
+    this.stateMachine = this.sessionStateMachine(fn, logRetention, tracing);
 
-    for (const entry of HANDLERS) {
-      if (!entry.substitution) continue;
-      this.acknowledgeWildcard(this.stateMachine, `Resource::<${this.logicalIdOf(fn(entry.name))}.Arn>:*`, 'Invoking a function ARN with ":*" covers its versions and aliases; each function is named.');
-    }
-    this.acknowledgeWildcard(this.stateMachine, 'Resource::*', 'X-Ray tracing actions have no resource-level permissions.');
-
-    // start-session starts executions; the two agent handlers answer task tokens.
-    fn('start-session').addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
-    this.stateMachine.grantStartExecution(fn('start-session'));
-    const answerTaskTokens = new iam.PolicyStatement({
-      sid: 'AnswerSessionTaskTokens',
-      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
-      resources: [this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    });
-    fn('dispatch-command').addToRolePolicy(answerTaskTokens);
-    this.windowTimers(fn, windowTimerFunctionName, answerTaskTokens);
-
-    fn('dispatch-command').addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'SendCommandsWithTheRunScriptDocuments',
-        actions: ['ssm:SendCommand'],
-        resources: [
-          Stack.of(this).formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunShellScript' }),
-          Stack.of(this).formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunPowerShellScript' }),
-          // scripts too large to send inline are staged in the bucket and run from there
-          Stack.of(this).formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunRemoteScript' }),
-          Stack.of(this).formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
-          Stack.of(this).formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
-        ],
-      }),
-    );
-    // ListCommands and GetCommandInvocation have no resource-level permissions in IAM.
-    // ListCommands and DescribeInstanceInformation have no resource-level permissions either
-    fn('dispatch-command').addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'FindEarlierCommandsAndConnectivity', actions: ['ssm:ListCommands', 'ssm:DescribeInstanceInformation'], resources: ['*'] }),
-    );
-    for (const resource of ['ec2:<region>:<account>:instance/*', 'ssm:<region>:<account>:managed-instance/*']) {
-      const [service, rest] = resource.split(':<region>:<account>:') as [string, string];
-      this.acknowledgeWildcard(
-        this.roleOf('dispatch-command'),
-        `Resource::arn:<AWS::Partition>:${service}:${this.nagName(this.region, 'AWS::Region')}:${this.nagName(this.account, 'AWS::AccountId')}:${rest}`,
-        'Any managed computer of this account may receive a maintenance command; which ones do is decided by deployments, not IAM.',
-      );
-    }
-    fn('dispatch-command').addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'StageLargeScripts', actions: ['s3:PutObject'], resources: [commandOutput.arnForObjects(`${STAGED_SCRIPT_PREFIX}*`)] }),
-    );
-    this.acknowledgeWildcard(
-      this.roleOf('dispatch-command'),
-      `Resource::<${this.logicalIdOf(commandOutput)}.Arn>/${STAGED_SCRIPT_PREFIX}*`,
-      'Staged scripts are named by their content hash under a prefix that is ours alone.',
-    );
-    // completion runs on the event, and on the schedule for events that never came
-    for (const name of ['complete-command', 'reconcile-commands']) {
-      fn(name).addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCommandResults', actions: ['ssm:GetCommandInvocation'], resources: ['*'] }));
-      fn(name).addToRolePolicy(
-        new iam.PolicyStatement({ sid: 'ReadFullCommandOutput', actions: ['s3:GetObject'], resources: [commandOutput.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`)] }),
-      );
-      fn(name).addToRolePolicy(answerTaskTokens);
-      this.acknowledgeWildcard(
-        this.roleOf(name),
-        `Resource::<${this.logicalIdOf(commandOutput)}.Arn>/${COMMAND_OUTPUT_PREFIX}*`,
-        'Command output objects are named by SSM per command; the prefix is ours alone.',
-      );
-    }
-    // A command is known by its comment until its completion records its id, so whoever stops or checks one finds
-    // it with ListCommands; CancelCommand has no resource-level permissions either, and each handler cancels only its
-    // own session's commands. start-session cancels a session it supersedes; dispatch-command stops a command that
-    // went out as its session was cancelled; the reconciler stops one that went out after the cancel looked.
-    for (const name of ['cancel-session', 'start-session', 'reconcile-commands', 'dispatch-command']) {
-      fn(name).addToRolePolicy(new iam.PolicyStatement({ sid: 'CancelRunningCommands', actions: ['ssm:CancelCommand'], resources: ['*'] }));
-    }
-    for (const name of ['cancel-session', 'start-session', 'reconcile-commands']) {
-      fn(name).addToRolePolicy(new iam.PolicyStatement({ sid: 'FindSentCommands', actions: ['ssm:ListCommands'], resources: ['*'] }));
-    }
     new events.Rule(this, 'ReconcileCommandsSchedule', {
       description: 'Completes agent commands whose status event was lost',
       schedule: events.Schedule.rate(RECONCILE_EVERY),
@@ -231,41 +199,38 @@ export class NightshiftStack extends Stack {
         }),
       ],
     });
-
     new events.Rule(this, 'SweepSessionsSchedule', {
       description: 'Starts sessions whose workflow start was lost, fails those that never began',
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [new targets.LambdaFunction(fn('sweep-sessions'), { retryAttempts: 2 })],
     });
-    // the sweeper starts executions; execution names are session ids, so a start that did happen is refused, not doubled
-    fn('sweep-sessions').addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
-    this.stateMachine.grantStartExecution(fn('sweep-sessions'));
 
     // Rules and Scheduler invoke these asynchronously: their own retry policies cover delivery only. What a
     // handler still fails after Lambda's retries lands here instead of being dropped.
     const handlerFailures = this.deadLetterQueue('AsyncHandlerFailures');
-    for (const name of ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions']) {
+    for (const name of ASYNC_HANDLERS) {
       fn(name).configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.SqsDestination(handlerFailures) });
     }
 
-    const deadLetters = this.deadLetterQueue('CommandEventsDeadLetters');
+    const commandEventFailures = this.deadLetterQueue('CommandEventsDeadLetters');
     new events.Rule(this, 'CommandStatusEvents', {
-      description: 'SSM Run Command invocations reaching a final status, to complete the waiting session step',
+      description: "Nightshift's SSM Run Command invocations reaching a final status, to complete the waiting session step",
       eventPattern: {
         source: ['aws.ssm'],
         detailType: ['EC2 Command Invocation Status-change Notification'],
-        detail: { status: [...FINAL_INVOCATION_STATUSES] },
+        // the event names the document but not the comment: commands sent with other documents never wake Nightshift
+        detail: { status: [...FINAL_INVOCATION_STATUSES], 'document-name': [...NIGHTSHIFT_DOCUMENTS] },
       },
       targets: [
         new targets.LambdaFunction(fn('complete-command'), {
-          deadLetterQueue: deadLetters,
+          deadLetterQueue: commandEventFailures,
           maxEventAge: Duration.hours(24),
           retryAttempts: 185,
         }),
       ],
     });
 
-    const executionDeadLetters = this.deadLetterQueue('ExecutionEventsDeadLetters');
+    const executionEventFailures = this.deadLetterQueue('ExecutionEventsDeadLetters');
     new events.Rule(this, 'SessionExecutionEnded', {
       description: 'Session executions that failed, timed out or were aborted: the session is recorded Failed, never left Running',
       eventPattern: {
@@ -275,70 +240,119 @@ export class NightshiftStack extends Stack {
       },
       targets: [
         new targets.LambdaFunction(fn('execution-ended'), {
-          deadLetterQueue: executionDeadLetters,
+          deadLetterQueue: executionEventFailures,
           maxEventAge: Duration.hours(24),
           retryAttempts: 185,
         }),
       ],
     });
+
+    this.nodePolicy = this.nodeManagedPolicy(commandOutput);
+
+    this.monitoring = new NightshiftMonitoring(this, 'Observability', {
+      stateMachine: this.stateMachine,
+      functions,
+      workflowSteps: new Set(HANDLERS.filter((entry) => entry.substitution !== undefined).map((entry) => entry.name)),
+      deadLetterQueues: new Map([
+        ['AsyncHandlerFailures', handlerFailures],
+        ['CommandEventsDeadLetters', commandEventFailures],
+        ['ExecutionEventsDeadLetters', executionEventFailures],
+        ['WindowTimerDeadLetters', resources.windowTimers.deadLetterQueue],
+      ]),
+      ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
+    });
   }
 
   /**
-   * The maintenance window as one EventBridge Scheduler `at()` schedule per
-   * waiting session, in a group of their own, invoking window-timer; what
-   * Scheduler cannot deliver lands in a dead-letter queue.
+   * What the port grants point at. The state machine and the window-timer
+   * function are named, not referenced: handlers that start or answer
+   * executions are themselves invoked by the state machine, and window-timer
+   * re-arms its own timers, so a reference would be a dependency cycle.
    */
-  private windowTimers(fn: (name: string) => NodejsFunction, windowTimerFunctionName: string, answerTaskTokens: iam.PolicyStatement): void {
+  private portResources(commandOutput: s3.IBucket, managedNodeTag: { readonly key: string; readonly value: string }): PortResources {
     const group = new scheduler.CfnScheduleGroup(this, 'WindowTimerGroup', { name: `${this.stackName}-windows` });
-    const deadLetters = this.deadLetterQueue('WindowTimerDeadLetters');
-    const windowTimerArn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: windowTimerFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const groupName = group.name ?? '';
+    const deadLetterQueue = this.deadLetterQueue('WindowTimerDeadLetters');
+    const targetArn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: this.functionName('window-timer'), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const invokerRole = new iam.Role(this, 'WindowTimerInvokerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
       description: 'EventBridge Scheduler invoking window-timer for Nightshift window timers',
     });
-    invokerRole.addToPolicy(new iam.PolicyStatement({ sid: 'InvokeWindowTimer', actions: ['lambda:InvokeFunction'], resources: [windowTimerArn] }));
-    deadLetters.grantSendMessages(invokerRole);
+    invokerRole.addToPolicy(new iam.PolicyStatement({ sid: 'InvokeWindowTimer', actions: ['lambda:InvokeFunction'], resources: [targetArn] }));
+    deadLetterQueue.grantSendMessages(invokerRole);
 
-    const scheduleArns = this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.name ?? ''}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    // gate arms, postpone moves, run-now and cancel clear, window-timer re-arms an early timer, a dead execution's timer goes with it
-    for (const name of ['gate-session', 'postpone-session', 'run-session-now', 'cancel-session', 'start-session', 'window-timer', 'execution-ended']) {
-      const handler = fn(name);
-      handler.addEnvironment('WINDOW_TIMER_GROUP', group.name ?? '');
-      handler.addEnvironment('WINDOW_TIMER_TARGET_ARN', windowTimerArn);
-      handler.addEnvironment('WINDOW_TIMER_ROLE_ARN', invokerRole.roleArn);
-      handler.addEnvironment('WINDOW_TIMER_DLQ_ARN', deadLetters.queueArn);
-      handler.addToRolePolicy(
-        new iam.PolicyStatement({ sid: 'ManageWindowTimers', actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'], resources: [scheduleArns] }),
-      );
-      handler.addToRolePolicy(new iam.PolicyStatement({ sid: 'HandTimersTheirRole', actions: ['iam:PassRole'], resources: [invokerRole.roleArn] }));
-      this.acknowledgeWildcard(
-        this.roleOf(name),
-        `Resource::arn:<AWS::Partition>:scheduler:${this.nagName(this.region, 'AWS::Region')}:${this.nagName(this.account, 'AWS::AccountId')}:schedule/${group.name ?? ''}/*`,
-        'Window timers are named per session inside a schedule group that holds nothing else.',
-      );
-    }
-    // the gate answers its own token when it need not wait; run-now, cancel and the timer answer a parked one
-    for (const name of ['gate-session', 'run-session-now', 'cancel-session', 'start-session', 'window-timer']) fn(name).addToRolePolicy(answerTaskTokens);
+    return {
+      table: this.table,
+      commandOutput,
+      commandOutputPrefix: COMMAND_OUTPUT_PREFIX,
+      stagedScriptPrefix: STAGED_SCRIPT_PREFIX,
+      // AWS-owned documents have no account in their ARN
+      documentArns: NIGHTSHIFT_DOCUMENTS.map((name) => this.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: name })),
+      managedNodeTag,
+      stateMachineArn: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: this.stateMachineName(), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      windowTimers: {
+        groupName,
+        scheduleArns: this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+        targetArn,
+        invokerRole,
+        deadLetterQueue,
+      },
+      secretParameterArns: this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${SECRETS_PARAMETER_PATH}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+      commandReadsPolicy: this.wildcardOnlyPolicy(
+        'CommandReadsPolicy',
+        ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
+        'SSM GetCommandInvocation, ListCommands and DescribeInstanceInformation have no resource-level permissions.',
+      ),
+      commandCancelPolicy: this.wildcardOnlyPolicy(
+        'CommandCancelPolicy',
+        ['ssm:CancelCommand'],
+        'SSM CancelCommand has no resource-level permissions; each handler cancels only commands its session sent.',
+      ),
+    };
+  }
+
+  private stateMachineName(): string {
+    return `${this.stackName}-session`;
+  }
+
+  /** Named functions only where a name must be known before the function exists (window-timer, the timers' target). */
+  private functionName(handlerName: string): string {
+    return `${this.stackName}-${handlerName}`;
+  }
+
+  /**
+   * A policy for actions IAM cannot scope to a resource, and nothing else, so
+   * its `Resource::*` acknowledgement covers exactly those actions. Roles that
+   * need them attach it; no role's own policy holds a `*` resource.
+   */
+  private wildcardOnlyPolicy(id: string, actions: string[], reason: string): iam.ManagedPolicy {
+    const policy = new iam.ManagedPolicy(this, id, { statements: [new iam.PolicyStatement({ actions, resources: ['*'] })], description: reason });
+    Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason });
+    return policy;
   }
 
   private handlerFunction(
     entry: HandlerEntry,
-    logRetention: logs.RetentionDays,
-    deliveryTimeoutSeconds: number,
-    commandOutput: s3.IBucket,
-    functionName: string | undefined,
+    settings: {
+      readonly logRetention: logs.RetentionDays;
+      readonly deliveryTimeoutSeconds: number;
+      readonly retentionDays: number;
+      readonly commandOutput: s3.IBucket;
+      readonly tracing: iam.IManagedPolicy;
+      readonly resources: PortResources;
+    },
   ): NodejsFunction {
     const id = entry.name.replace(/(^|-)([a-z])/g, (_, _dash: string, letter: string) => letter.toUpperCase());
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logRetention });
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: settings.logRetention });
     // Our own role instead of AWSLambdaBasicExecutionRole: it may write to its own log group and nothing else.
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Nightshift ${entry.name}`,
+      managedPolicies: [settings.tracing],
     });
     logGroup.grantWrite(role);
-    this.roles.set(entry.name, role);
     const fn = new NodejsFunction(this, `${id}Function`, {
-      ...(functionName ? { functionName } : {}),
+      ...(entry.name === 'window-timer' ? { functionName: this.functionName(entry.name) } : {}),
       role,
       description: entry.description,
       entry: path.join(REPO_ROOT, entry.entry),
@@ -346,15 +360,17 @@ export class NightshiftStack extends Stack {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
-      timeout: entry.name === 'reconcile-commands' ? RECONCILE_TIMEOUT : Duration.seconds(30),
-      tracing: lambda.Tracing.ACTIVE,
+      timeout: Duration.seconds(entry.timeoutSeconds),
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       logGroup,
       environment: {
+        NIGHTSHIFT_HANDLER: entry.name,
         TABLE_NAME: this.table.tableName,
-        COMMAND_OUTPUT_BUCKET: commandOutput.bucketName,
-        AGENT_DELIVERY_TIMEOUT_SECONDS: String(deliveryTimeoutSeconds),
+        COMMAND_OUTPUT_BUCKET: settings.commandOutput.bucketName,
+        AWS_URL_SUFFIX: Aws.URL_SUFFIX,
+        AGENT_DELIVERY_TIMEOUT_SECONDS: String(settings.deliveryTimeoutSeconds),
+        RETENTION_DAYS: String(settings.retentionDays),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
@@ -368,15 +384,101 @@ export class NightshiftStack extends Stack {
         banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
-    this.table.grantReadWriteData(fn);
+    // Tracing is switched on in the template rather than with the `tracing` prop, which would add X-Ray's `*`
+    // statement to this role's own policy; the role has it from the tracing policy instead.
+    (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: 'Active' };
+    grantDeclaredPorts(
+      entry,
+      { fn, role, acknowledgeWildcard: (resource, reason) => acknowledgeWildcard(role, resource, reason) },
+      settings.resources,
+    );
     Tags.of(fn).add(HANDLER_TAG, entry.name);
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'Pinned to nodejs22.x, the runtime the handlers are built and tested for; moving up is a deliberate upgrade.',
     });
-    this.acknowledgeWildcard(role, `Resource::<${this.logicalIdOf(this.table)}.Arn>/index/*`, "Queries go to this table's own secondary indexes.");
-    this.acknowledgeWildcard(role, 'Resource::*', 'X-Ray tracing and the SSM read APIs used here have no resource-level permissions.');
     return fn;
+  }
+
+  /**
+   * The session state machine from the repository's ASL file, verbatim. It
+   * may invoke the step handlers and nothing else; tracing and logging are
+   * set in the template so their `*`-only permissions come from policies
+   * that hold only them.
+   */
+  private sessionStateMachine(fn: (name: string) => NodejsFunction, logRetention: logs.RetentionDays, tracing: iam.IManagedPolicy): sfn.StateMachine {
+    const substitutions: Record<string, string> = { Partition: Aws.PARTITION };
+    for (const entry of HANDLERS) if (entry.substitution) substitutions[entry.substitution] = fn(entry.name).functionArn;
+    const role = new iam.Role(this, 'SessionStateMachineRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: 'Nightshift session state machine',
+      managedPolicies: [
+        tracing,
+        this.wildcardOnlyPolicy(
+          'StateMachineLogDeliveryPolicy',
+          ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
+          "CloudWatch Logs' log-delivery actions, with which Step Functions writes its execution log, have no resource-level permissions.",
+        ),
+      ],
+    });
+    const stateMachine = new sfn.StateMachine(this, 'SessionStateMachine', {
+      stateMachineName: this.stateMachineName(),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      role,
+      // inline, so the template itself carries the definition (and the fidelity test can read it back)
+      definitionBody: sfn.DefinitionBody.fromString(readFileSync(SESSION_ASL_FILE, 'utf8')),
+      definitionSubstitutions: substitutions,
+    });
+    const logGroup = new logs.LogGroup(this, 'SessionStateMachineLogs', { retention: logRetention });
+    const cfn = stateMachine.node.defaultChild as sfn.CfnStateMachine;
+    cfn.tracingConfiguration = { enabled: true };
+    cfn.loggingConfiguration = { destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: logGroup.logGroupArn } }], level: sfn.LogLevel.ALL, includeExecutionData: false };
+
+    // A definition from a file tells CDK nothing about what it calls, so each invoke is granted here.
+    for (const entry of HANDLERS) {
+      if (!entry.substitution) continue;
+      fn(entry.name).grantInvoke(stateMachine);
+      acknowledgeWildcard(role, `${fn(entry.name).functionArn}:*`, 'Invoking a function ARN with ":*" covers its versions and aliases; each function is named.');
+    }
+    return stateMachine;
+  }
+
+  /**
+   * What the managed nodes themselves need, as one managed policy to attach
+   * next to AmazonSSMManagedInstanceCore: upload command output, download
+   * staged scripts, and read (and decrypt) the secret task parameters.
+   */
+  private nodeManagedPolicy(commandOutput: s3.IBucket): iam.ManagedPolicy {
+    const commandObjects = commandOutput.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`);
+    const stagedScripts = commandOutput.arnForObjects(`${STAGED_SCRIPT_PREFIX}*`);
+    const secretParameters = this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${SECRETS_PARAMETER_PATH}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const anyKey = this.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+    const policyName = `${this.stackName}-nodes`;
+    const policy = new iam.ManagedPolicy(this, 'NodePolicy', {
+      managedPolicyName: policyName,
+      description: 'Nightshift managed nodes: command output, staged scripts, secret task parameters',
+      statements: [
+        new iam.PolicyStatement({ sid: 'WriteCommandOutput', actions: ['s3:PutObject'], resources: [commandObjects] }),
+        // the SSM agent checks the bucket's encryption before it uploads
+        new iam.PolicyStatement({ sid: 'SeeOutputBucketEncryption', actions: ['s3:GetEncryptionConfiguration'], resources: [commandOutput.bucketArn] }),
+        new iam.PolicyStatement({ sid: 'ReadStagedScripts', actions: ['s3:GetObject'], resources: [stagedScripts] }),
+        new iam.PolicyStatement({ sid: 'ReadSecretParameters', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [secretParameters] }),
+        new iam.PolicyStatement({
+          sid: 'DecryptSecretParametersThroughSsm',
+          actions: ['kms:Decrypt'],
+          resources: [anyKey],
+          // only as SSM decrypts a SecureString for the node (the AWS managed aws/ssm key, whose id differs per account)
+          conditions: { StringEquals: { 'kms:ViaService': `ssm.${this.region}.${this.urlSuffix}` } },
+        }),
+      ],
+    });
+    acknowledgeWildcard(policy, commandObjects, 'SSM names output objects per command and node under a prefix that is ours alone.');
+    acknowledgeWildcard(policy, stagedScripts, 'Staged scripts are named by their content hash under a prefix that is ours alone.');
+    acknowledgeWildcard(policy, secretParameters, "A node reads the secrets its task parameters name, all under Nightshift's own path.");
+    acknowledgeWildcard(policy, anyKey, "The aws/ssm key's id differs per account; kms:ViaService limits decryption to SSM in this Region.");
+    new CfnOutput(this, 'NodePolicyName', { value: policyName, description: 'Attach to the nodes: the EC2 instance profile role, or the hybrid activation service role' });
+    new CfnOutput(this, 'NodePolicyArn', { value: policy.managedPolicyArn, exportName: `${this.stackName}-NodePolicyArn` });
+    return policy;
   }
 
   /** Where undeliverable events and failed asynchronous runs are kept for two weeks, encrypted. */
@@ -384,27 +486,5 @@ export class NightshiftStack extends Stack {
     const queue = new sqs.Queue(this, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
     Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue.' });
     return queue;
-  }
-
-  private roleOf(handlerName: string): iam.Role {
-    const role = this.roles.get(handlerName);
-    if (!role) throw new Error(`the handler registry has no ${handlerName}`);
-    return role;
-  }
-
-  /** How cdk-nag spells a value in a finding: concrete values as they are, pseudo parameters in angle brackets. */
-  private nagName(value: string, pseudoParameter: string): string {
-    return Token.isUnresolved(value) ? `<${pseudoParameter}>` : value;
-  }
-
-  private logicalIdOf(construct: Construct): string {
-    const resource = construct.node.defaultChild;
-    if (!(resource instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
-    return this.getLogicalId(resource);
-  }
-
-  /** cdk-nag asks for each wildcard finding to be acknowledged by name, with its reason. */
-  private acknowledgeWildcard(construct: Construct, finding: string, reason: string): void {
-    Validations.of(construct).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
   }
 }

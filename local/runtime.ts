@@ -5,25 +5,26 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createDocumentClient, createDynamoClient } from '../functions/adapters/aws-clients.js';
-import { parseCommandComment } from '../functions/core/model/agent.js';
-import { DynamoCatalogStore } from '../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoTable } from '../functions/adapters/dynamodb-table.js';
-import { createJsonLogger } from '../functions/adapters/logger.json.js';
-import { DynamoSessionLog } from '../functions/adapters/session-log.dynamodb.js';
-import { DynamoSessionStore } from '../functions/adapters/session-store.dynamodb.js';
-import { randomIds, systemClock } from '../functions/adapters/system.js';
+import { createDependencies, restrictToDeclaredPorts } from '../functions/adapters/dependencies.js';
+import { parseCommandComment } from '../functions/core/model/agent.js';
+import { concurrentInvocations, PowertoolsLogger } from '../functions/adapters/logger.powertools.js';
+import { InMemoryMetrics } from '../functions/adapters/metrics.memory.js';
+import { systemClock } from '../functions/adapters/system.js';
 import type { Clock, IdGenerator } from '../functions/core/ports/clock.port.js';
 import type { Logger } from '../functions/core/ports/logger.port.js';
 import type { AgentSettings, Dependencies } from '../functions/core/use-cases/dependencies.js';
 import type { Action, Session, SessionOptions } from '../functions/core/model/session.js';
 import { isErrorEnvelope, type DependencyProvider, type ErrorEnvelope, type LambdaHandler } from '../functions/handlers/handler-kit.js';
-import { HANDLERS } from '../functions/handlers/registry.js';
+import { HANDLERS, type PortAccess } from '../functions/handlers/registry.js';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite.js';
+import { RetentionSweep } from './retention-sweep.js';
 import { fakeLambdaContext } from './lambda-context.js';
 import { LocalTimers } from './local-timers.js';
 import { LocalWorkflow } from './local-workflow.js';
 import { resumeUnfinishedSessions } from './resume.js';
 import { SandboxAgent, type SandboxCommandRecord } from './sandbox-agent.js';
+import { LocalSecretStore } from './secret-store.local.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SESSION_ASL_PATH = path.join(REPO_ROOT, 'statemachines', 'session.asl.json');
@@ -31,14 +32,49 @@ const TABLE_NAME = 'nightshift-local';
 
 /** Local function names and ARNs: the local twin of the CDK stack's functions and `definitionSubstitutions`. */
 export const localFunctionName = (handlerName: string): string => `nightshift-${handlerName}`;
-export const localSubstitutions = (): Record<string, string> =>
-  Object.fromEntries(
+export const localSubstitutions = (): Record<string, string> => ({
+  // the stack's is the deployment's partition (aws-us-gov, aws-cn, …); locally it is always `aws`
+  Partition: 'aws',
+  ...Object.fromEntries(
     HANDLERS.flatMap((entry) =>
       entry.substitution
         ? [[entry.substitution, `arn:aws:lambda:us-east-1:000000000000:function:${localFunctionName(entry.name)}`]]
         : [],
     ),
-  );
+  ),
+});
+
+/**
+ * Lambda's own timeout, locally: Step Functions sees `Sandbox.Timedout` when a
+ * function runs past its timeout, so the ASL's Retry and Catch meet the same
+ * name in both runtimes. Lambda stops the function there; locally its promise
+ * is only abandoned, so what it does after the timeout still happens.
+ */
+export class LambdaTimeoutError extends Error {
+  override readonly name = 'Sandbox.Timedout';
+
+  constructor(functionName: string, timeoutSeconds: number) {
+    super(`${functionName}: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`);
+  }
+}
+
+/** An invocation that runs longer than `timeoutSeconds` fails the way Lambda fails it; its context tells the handler the same deadline. */
+function withLambdaTimeout(functionName: string, handler: LambdaHandler<unknown, unknown>, timeoutSeconds: number): LambdaHandler<unknown, unknown> {
+  const timeoutMs = timeoutSeconds * 1000;
+  return (event) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new LambdaTimeoutError(functionName, timeoutSeconds));
+      }, timeoutMs);
+      // a handler frozen by a test must not keep the process alive for its timeout
+      timer.unref();
+      handler(event, fakeLambdaContext(functionName, timeoutMs))
+        .then(resolve, reject)
+        .finally(() => {
+          clearTimeout(timer);
+        });
+    });
+}
 
 /** An operator handler's refusal, thrown for in-process callers; `code` is the envelope's. */
 export class LocalRefusal extends Error {
@@ -59,6 +95,12 @@ export interface LocalRuntimeOptions {
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
   readonly agentSettings?: Partial<AgentSettings>;
+  /** Days before a session's records expire (DynamoDB TTL in AWS). Default: the same as a deployment's. */
+  readonly retentionDays?: number;
+  /** Replaces the registry's `timeoutSeconds` of the named handlers (a test shortens one to see it enforced). */
+  readonly handlerTimeoutSeconds?: Readonly<Record<string, number>>;
+  /** Replaces the ports the named handlers declare (a test takes one away to see the handler fail as IAM would deny it). */
+  readonly handlerPorts?: Readonly<Record<string, readonly PortAccess[]>>;
   /** Pause before a Retry in the ASL; tests use 0. */
   readonly retryIntervalMs?: number;
   /** Where structured logs go: a file path, or `false` for none. Default: `<dataDir>/logs/nightshift.log`. */
@@ -94,6 +136,8 @@ export interface SessionOutcome {
 export interface LocalRuntime {
   readonly dataDir: string;
   readonly deps: Dependencies;
+  /** What the handlers recorded (the Metrics port's in-memory twin of CloudWatch EMF): counts the demo and tests can read. */
+  readonly metrics: InMemoryMetrics;
   readonly agent: SandboxAgent;
   readonly workflow: LocalWorkflow;
   readonly timers: LocalTimers;
@@ -110,17 +154,10 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-const DEFAULT_AGENT_SETTINGS: AgentSettings = {
-  deliveryTimeoutSeconds: 600,
-  detectionItemTimeoutSeconds: 30,
-  actionTimeoutSeconds: 300,
-  skipOfflineAfterSeconds: 60,
-};
-
 function fileLogger(file: string | false): { logger: Logger; stream?: WriteStream } {
   if (file === false) return { logger: { info: () => undefined, warn: () => undefined, error: () => undefined } };
   const stream = createWriteStream(file, { flags: 'a' });
-  return { logger: createJsonLogger({ service: 'nightshift', runtime: 'local' }, (line) => stream.write(`${line}\n`)), stream };
+  return { logger: new PowertoolsLogger({ persistentKeys: { runtime: 'local' }, write: (line) => stream.write(`${line}\n`) }), stream };
 }
 
 /**
@@ -142,13 +179,13 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   await ensureTable(dynamoClient, TABLE_NAME);
-  const table = new DynamoTable(createDocumentClient(dynamoClient), TABLE_NAME);
   const { logger, stream } = fileLogger(options.logFile ?? path.join(dataDir, 'logs', 'nightshift.log'));
 
   const handlers = new Map<string, LambdaHandler<unknown, unknown>>();
   const invoke = async (handlerName: string, event: unknown): Promise<unknown> => {
     const handler = handlers.get(localFunctionName(handlerName));
     if (!handler) throw new Error(`no handler named ${handlerName}`);
+    // the timeout wrapper hands the handler its own context, with its deadline
     return handler(event, fakeLambdaContext(localFunctionName(handlerName)));
   };
 
@@ -181,27 +218,45 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   });
   await timers.load();
 
-  const deps: Dependencies = {
-    sessions: new DynamoSessionStore(table),
-    sessionLog: new DynamoSessionLog(table, 90),
-    catalog: new DynamoCatalogStore(table),
-    agent,
-    workflow,
-    windowTimers: timers,
-    clock,
-    ids: options.ids ?? randomIds,
-    logger,
-    agentSettings: { ...DEFAULT_AGENT_SETTINGS, ...options.agentSettings },
-  };
-  const provide: DependencyProvider = () => deps;
+  const metrics = new InMemoryMetrics();
+  // the one wiring both runtimes share; only what differs locally is passed in (see createCloudDependencies for AWS)
+  const deps: Dependencies = createDependencies(
+    {
+      dynamo: dynamoClient,
+      tableName: TABLE_NAME,
+      agent,
+      workflow,
+      windowTimers: timers,
+      secrets: await LocalSecretStore.open(path.join(dataDir, 'secrets'), path.join(dataDir, 'machines')),
+      logger,
+      metrics,
+      clock,
+      ...(options.ids ? { ids: options.ids } : {}),
+    },
+    {
+      ...(options.agentSettings ? { agent: options.agentSettings } : {}),
+      ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
+    },
+  );
+  const inInvocation = concurrentInvocations();
   for (const entry of HANDLERS) {
     const module = (await import(pathToFileURL(path.join(REPO_ROOT, entry.entry)).href)) as {
       createHandler?: (provide: DependencyProvider) => LambdaHandler<unknown, unknown>;
     };
     if (typeof module.createHandler !== 'function') throw new Error(`${entry.entry} does not export createHandler`);
-    const handler = module.createHandler(provide);
-    handlers.set(localFunctionName(entry.name), options.wrapHandler ? options.wrapHandler(entry.name, handler) : handler);
+    // each handler sees only the ports its entry declares, as its IAM role in AWS allows only those
+    const handlerDeps = restrictToDeclaredPorts(deps, { name: entry.name, ports: options.handlerPorts?.[entry.name] ?? entry.ports });
+    const handler = module.createHandler(() => handlerDeps);
+    const wrapped = options.wrapHandler ? options.wrapHandler(entry.name, handler) : handler;
+    const functionName = localFunctionName(entry.name);
+    // handlers run side by side in this one process: each invocation in its own context keeps its log keys its own
+    const scoped: LambdaHandler<unknown, unknown> = (event, context) => inInvocation(context.awsRequestId, () => wrapped(event, context));
+    handlers.set(functionName, withLambdaTimeout(functionName, scoped, options.handlerTimeoutSeconds?.[entry.name] ?? entry.timeoutSeconds));
   }
+
+  // the local twin of DynamoDB TTL, which dynalite lacks: records past their retention go, on the runtime clock
+  const retention = new RetentionSweep(new DynamoTable(createDocumentClient(dynamoClient), TABLE_NAME), clock, logger);
+  retention.start();
 
   // the local twin of EventBridge Scheduler: due timers invoke the same handler the `at()` schedules target
   timers.start((sessionId) => invoke('window-timer', { sessionId }));
@@ -229,6 +284,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     dataDir,
     resumed,
     deps,
+    metrics,
     agent,
     workflow,
     timers,
@@ -262,6 +318,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     },
     async close() {
       if (reconciler) clearInterval(reconciler);
+      await retention.stop();
       await timers.close();
       await agent.idle();
       await dynamo.close();

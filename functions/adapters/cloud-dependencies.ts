@@ -1,33 +1,45 @@
 import type { Dependencies } from '../core/use-cases/dependencies.js';
-import { createDocumentClient, createDynamoClient, createS3Client, createSchedulerClient, createSfnClient, createSsmClient } from './aws-clients.js';
+import { handlerEntry } from '../handlers/registry.js';
+import { createDynamoClient, createS3Client, createSchedulerClient, createSfnClient, createSsmClient } from './aws-clients.js';
 import { SsmAgent } from './agent.ssm.js';
-import { DynamoCatalogStore } from './catalog-store.dynamodb.js';
-import { DynamoTable } from './dynamodb-table.js';
-import { createJsonLogger } from './logger.json.js';
-import { DynamoSessionLog } from './session-log.dynamodb.js';
-import { DynamoSessionStore } from './session-store.dynamodb.js';
-import { randomIds, systemClock } from './system.js';
+import type { Config } from './config.js';
+import { createDependencies, restrictToDeclaredPorts } from './dependencies.js';
+import { PowertoolsLogger } from './logger.powertools.js';
+import { PowertoolsMetrics } from './metrics.powertools.js';
+import { SsmSecretStore } from './secret-store.ssm.js';
 import { StepFunctionsWorkflow } from './workflow.sfn.js';
 import { SchedulerWindowTimers } from './window-timer.scheduler.js';
-import type { Config } from './config.js';
 
-/** The production wiring: one client per service, built once per Lambda container. */
+/** SSM writes full command output under this prefix of the output bucket; the stack grants reading it there. */
+export const COMMAND_OUTPUT_PREFIX = 'commands/';
+
+/**
+ * The production wiring: the AWS implementations of the ports that differ
+ * from the local runtime, one client per service, built once per Lambda
+ * container; everything else comes from the shared `createDependencies`.
+ * A deployed function is handed only the ports its registry entry declares,
+ * the same view the local runtime gives it.
+ */
 export function createCloudDependencies(config: Config): Dependencies {
-  const table = new DynamoTable(createDocumentClient(createDynamoClient()), config.tableName);
-  return {
-    sessions: new DynamoSessionStore(table),
-    sessionLog: new DynamoSessionLog(table, config.sessionLogRetentionDays),
-    catalog: new DynamoCatalogStore(table),
-    agent: new SsmAgent(createSsmClient(), createS3Client(), {
-      outputBucket: config.commandOutputBucket,
-      outputPrefix: 'commands/',
-      region: config.region,
-    }),
-    workflow: new StepFunctionsWorkflow(createSfnClient(), config.stateMachineArn),
-    windowTimers: new SchedulerWindowTimers(createSchedulerClient(), config.windowTimers),
-    clock: systemClock,
-    ids: randomIds,
-    logger: createJsonLogger({ service: 'nightshift' }),
-    agentSettings: config.agent,
-  };
+  const ssm = createSsmClient();
+  const logger = new PowertoolsLogger();
+  const deps = createDependencies(
+    {
+      dynamo: createDynamoClient(),
+      tableName: config.tableName,
+      agent: new SsmAgent(ssm, createS3Client(), {
+        outputBucket: config.commandOutputBucket,
+        outputPrefix: COMMAND_OUTPUT_PREFIX,
+        region: config.region,
+        urlSuffix: config.urlSuffix,
+      }),
+      workflow: new StepFunctionsWorkflow(createSfnClient(), config.stateMachineArn),
+      windowTimers: new SchedulerWindowTimers(createSchedulerClient(), config.windowTimers),
+      secrets: new SsmSecretStore(ssm),
+      logger,
+      metrics: new PowertoolsMetrics({ logger }),
+    },
+    { retentionDays: config.retentionDays, agent: config.agent },
+  );
+  return config.handlerName === undefined ? deps : restrictToDeclaredPorts(deps, handlerEntry(config.handlerName));
 }

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.js';
+import { MAX_DELIVERY_TIMEOUT_SECONDS, MAX_EXECUTION_TIMEOUT_SECONDS } from '../core/model/agent.js';
 import type { AgentSettings } from '../core/use-cases/dependencies.js';
+import { DEFAULT_AGENT_SETTINGS } from './dependencies.js';
+import { DEFAULT_RETENTION_DAYS } from './session-store.dynamodb.js';
 import type { WindowTimerSettings } from './window-timer.scheduler.js';
 
-/** SSM refuses delivery timeouts above 30 days (2,592,000 s). */
-export const MAX_DELIVERY_TIMEOUT_SECONDS = 2_592_000;
+/** SSM refuses delivery timeouts above 30 days (2,592,000 s); the agent contract holds the number. */
+export { MAX_DELIVERY_TIMEOUT_SECONDS };
 
 const environmentSchema = z.object({
   TABLE_NAME: z.string().min(1),
@@ -12,15 +15,27 @@ const environmentSchema = z.object({
   AWS_REGION: z.string().min(1),
   STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   COMMAND_OUTPUT_BUCKET: z.string().min(3),
-  AGENT_DELIVERY_TIMEOUT_SECONDS: z.coerce.number().int().min(30).max(MAX_DELIVERY_TIMEOUT_SECONDS).default(172_800),
-  DETECTION_ITEM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
-  ACTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(172_800).default(3_600),
-  SKIP_OFFLINE_AFTER_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  /** The partition's domain (`amazonaws.com.cn` in China), for the S3 URLs computers download staged scripts from. */
+  AWS_URL_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/, 'must be a domain such as amazonaws.com').default('amazonaws.com'),
+  AGENT_DELIVERY_TIMEOUT_SECONDS: z.coerce.number().int().min(30).max(MAX_DELIVERY_TIMEOUT_SECONDS).default(DEFAULT_AGENT_SETTINGS.deliveryTimeoutSeconds),
+  // a detection runs 4 items at a time within one command's 8 hours: 900 s per item still covers 60 items that all hang
+  DETECTION_ITEM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(900).default(DEFAULT_AGENT_SETTINGS.detectionItemTimeoutSeconds),
+  // no command runs longer than SSM's 8 hours, so neither may one step of an action
+  ACTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(MAX_EXECUTION_TIMEOUT_SECONDS).default(DEFAULT_AGENT_SETTINGS.actionTimeoutSeconds),
+  SKIP_OFFLINE_AFTER_SECONDS: z.coerce.number().int().min(30).max(86_400).default(DEFAULT_AGENT_SETTINGS.skipOfflineAfterSeconds),
   WINDOW_TIMER_GROUP: z.string().min(1).optional(),
   WINDOW_TIMER_TARGET_ARN: z.string().startsWith('arn:').optional(),
   WINDOW_TIMER_ROLE_ARN: z.string().startsWith('arn:').optional(),
   WINDOW_TIMER_DLQ_ARN: z.string().startsWith('arn:').optional(),
-  SESSION_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
+  /** One retention for everything a session leaves in the table: its record, actions, snapshots and log lines. */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(DEFAULT_RETENTION_DAYS),
+  /** The registry entry this function runs, so it is handed only the ports that entry declares. */
+  NIGHTSHIFT_HANDLER: z.string().min(1).optional(),
+  /** Set by Lambda itself: a deployed function must say which entry it runs, or it would get every port. */
+  AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).optional(),
+}).refine((env) => env.AWS_LAMBDA_FUNCTION_NAME === undefined || env.NIGHTSHIFT_HANDLER !== undefined, {
+  path: ['NIGHTSHIFT_HANDLER'],
+  message: 'is required in Lambda, so the function gets only the ports its registry entry declares',
 });
 
 /** Typed configuration; the local runtime builds the same object without touching `process.env`. */
@@ -29,10 +44,14 @@ export interface Config {
   readonly tableName: string;
   readonly stateMachineArn?: string;
   readonly commandOutputBucket: string;
+  readonly urlSuffix: string;
   readonly agent: AgentSettings;
   /** Only the functions that arm or move window timers get these. */
   readonly windowTimers?: WindowTimerSettings;
-  readonly sessionLogRetentionDays: number;
+  /** Days before DynamoDB's TTL deletes a session's records. */
+  readonly retentionDays: number;
+  /** The handler's registry name; absent outside a deployed function (all ports are handed over then). */
+  readonly handlerName?: string;
 }
 
 /** Read once per process; a missing or malformed variable stops the function with the variable's name. */
@@ -48,11 +67,14 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
     tableName: env.TABLE_NAME,
     ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
     commandOutputBucket: env.COMMAND_OUTPUT_BUCKET,
+    urlSuffix: env.AWS_URL_SUFFIX,
     agent: {
       deliveryTimeoutSeconds: env.AGENT_DELIVERY_TIMEOUT_SECONDS,
       detectionItemTimeoutSeconds: env.DETECTION_ITEM_TIMEOUT_SECONDS,
       actionTimeoutSeconds: env.ACTION_TIMEOUT_SECONDS,
       skipOfflineAfterSeconds: env.SKIP_OFFLINE_AFTER_SECONDS,
+      // the secrets live in this stack's Region; computers are told so rather than trusting their CLI's default
+      secretsRegion: env.AWS_REGION,
     },
     ...(env.WINDOW_TIMER_GROUP && env.WINDOW_TIMER_TARGET_ARN && env.WINDOW_TIMER_ROLE_ARN && env.WINDOW_TIMER_DLQ_ARN
       ? {
@@ -64,6 +86,7 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
           },
         }
       : {}),
-    sessionLogRetentionDays: env.SESSION_LOG_RETENTION_DAYS,
+    retentionDays: env.RETENTION_DAYS,
+    ...(env.NIGHTSHIFT_HANDLER ? { handlerName: env.NIGHTSHIFT_HANDLER } : {}),
   };
 }

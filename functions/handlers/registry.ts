@@ -3,7 +3,43 @@
  * and the local runtime loads the same modules; the state machine reaches the
  * step handlers through `${<substitution>}` placeholders in its ASL file.
  * Plain data on purpose: the CDK app reads it without importing handler code.
+ *
+ * Each entry declares the ports it uses and how (`ports`). That one list is
+ * the handler's whole authority: the CDK stack derives its IAM grants from it
+ * and nothing else, and both runtimes hand the handler only those ports, so a
+ * handler that reaches for one it did not declare fails in the local tests
+ * with the missing declaration named, not with AccessDenied in production.
  */
+
+/**
+ * What each port offers, by access level. The levels follow what IAM can tell
+ * apart: reading a port never needs a write permission, and the agent's three
+ * levels are three different SSM permissions.
+ */
+export const PORT_LEVELS = {
+  /** Sessions, actions, plans, detections, dispatches (the table). */
+  sessions: ['read', 'write'],
+  /** Each session's append-only log (the table). */
+  sessionLog: ['read', 'write'],
+  /** Tenants, computers, software, tasks, deployments (the table). */
+  catalog: ['read', 'write'],
+  /** SSM Run Command: send a script, read results and connectivity, cancel a running command. */
+  agent: ['send', 'read', 'cancel'],
+  /** The session state machine: start an execution, answer a waiting task token. */
+  workflow: ['start', 'answer'],
+  /** The one-time EventBridge Scheduler timer of a session waiting for its window. */
+  windowTimers: ['write'],
+  /** Secret task parameter values, SecureString parameters under `/nightshift/secrets/` (the computers read them, Nightshift only writes). */
+  secrets: ['write'],
+  /** Powertools Metrics through the embedded metric format: log lines, no IAM. */
+  metrics: ['write'],
+} as const;
+
+export type PortName = keyof typeof PORT_LEVELS;
+export type PortLevel<P extends PortName> = (typeof PORT_LEVELS)[P][number];
+/** One declared use of a port, e.g. `sessions:read`, `agent:send`. */
+export type PortAccess = { [P in PortName]: `${P}:${PortLevel<P>}` }[PortName];
+
 export interface HandlerEntry {
   /** Function name suffix and log name. */
   readonly name: string;
@@ -12,115 +48,177 @@ export interface HandlerEntry {
   /** The ASL placeholder that stands for this function's ARN, for handlers the state machine invokes. */
   readonly substitution?: string;
   readonly description: string;
+  /** Every port the handler touches, with the access it needs; nothing else is granted or handed to it. */
+  readonly ports: readonly PortAccess[];
+  /** The Lambda timeout; the local runtime fails an invocation that runs longer, as Lambda would. */
+  readonly timeoutSeconds: number;
 }
+
+/** What every step that moves a session does: read it, write it conditionally, log the change. */
+const SESSION_STEP = ['sessions:read', 'sessions:write', 'sessionLog:write'] as const satisfies readonly PortAccess[];
+/** Most handlers finish in well under a second; 30 s leaves room for SDK retries with backoff. */
+const DEFAULT_TIMEOUT_SECONDS = 30;
+/**
+ * The reconciler looks for up to 150 s (its budget, passed by the schedule)
+ * and needs room for the look in hand; see `RECONCILE_BUDGET_SECONDS` in the stack.
+ */
+const RECONCILE_TIMEOUT_SECONDS = 180;
 
 export const HANDLERS: readonly HandlerEntry[] = [
   {
     name: 'start-session',
     entry: 'functions/handlers/start-session.ts',
     description: 'Creates a maintenance session (idempotently) and starts its workflow',
+    // `supersede` cancels the computer's unfinished session first, which wakes its gate, clears its timer and stops its command
+    ports: [...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write', 'workflow:answer', 'windowTimers:write', 'agent:read', 'agent:cancel'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'prepare-session',
     entry: 'functions/handlers/prepare-session.ts',
     substitution: 'PrepareSessionFunctionArn',
     description: 'Resolves the deployments that apply to the computer and starts the session',
+    ports: [...SESSION_STEP, 'catalog:read'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'dispatch-command',
     entry: 'functions/handlers/dispatch-command.ts',
     substitution: 'DispatchCommandFunctionArn',
     description: 'Sends a detection or action command to the computer and parks the task token',
+    ports: [...SESSION_STEP, 'catalog:read', 'agent:send', 'agent:read', 'agent:cancel', 'workflow:answer'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'plan-session',
     entry: 'functions/handlers/plan-session.ts',
     substitution: 'PlanSessionFunctionArn',
     description: 'Plans the maintenance actions from the detected state',
+    ports: [...SESSION_STEP],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'gate-session',
     entry: 'functions/handlers/gate-session.ts',
     substitution: 'GateSessionFunctionArn',
     description: 'The gate before execution: runs, ends, or parks its task token until the maintenance window',
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'window-timer',
     entry: 'functions/handlers/window-timer.ts',
     description: "Target of a session's one-time window timer: wakes the gate waiting for the maintenance window",
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'record-action-failure',
     entry: 'functions/handlers/record-action-failure.ts',
     substitution: 'RecordActionFailureFunctionArn',
     description: 'Records an action whose command could not be sent, so the session goes on without it',
+    ports: [...SESSION_STEP],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'finish-execution',
     entry: 'functions/handlers/finish-execution.ts',
     substitution: 'FinishExecutionFunctionArn',
     description: 'Applies the reboot preference after the last action',
+    ports: [...SESSION_STEP],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'report-session',
     entry: 'functions/handlers/report-session.ts',
     substitution: 'ReportSessionFunctionArn',
     description: 'Verifies the actions against the second detection and records the final status',
+    ports: [...SESSION_STEP, 'metrics:write'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'record-failure',
     entry: 'functions/handlers/record-failure.ts',
     substitution: 'RecordFailureFunctionArn',
     description: 'Records why a session failed',
+    ports: [...SESSION_STEP, 'metrics:write'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'postpone-session',
     entry: 'functions/handlers/postpone-session.ts',
     description: 'Moves a waiting session later, within its postpone limits',
+    ports: [...SESSION_STEP, 'windowTimers:write'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'run-session-now',
     entry: 'functions/handlers/run-session-now.ts',
     description: "Pulls a waiting session's execution to now",
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'cancel-session',
     entry: 'functions/handlers/cancel-session.ts',
     description: 'Cancels a session, stopping its running command',
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'agent:read', 'agent:cancel'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'get-session-log',
     entry: 'functions/handlers/get-session-log.ts',
     description: "Reads a page of a session's log",
+    ports: ['sessionLog:read'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'save-catalog',
     entry: 'functions/handlers/save-catalog.ts',
     description: 'Validates and stores a tenant, computer, software, task or deployment',
+    ports: ['catalog:read', 'catalog:write', 'secrets:write'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'explain-computer',
     entry: 'functions/handlers/explain-computer.ts',
     description: 'Explains which deployment of each item applies to a computer, and why',
+    ports: ['catalog:read'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'reconcile-commands',
     entry: 'functions/handlers/reconcile-commands.ts',
     description: 'Polls agent commands whose completion event is overdue, so a lost event never leaves a session hanging',
+    ports: [...SESSION_STEP, 'agent:read', 'agent:cancel', 'workflow:answer', 'metrics:write'],
+    timeoutSeconds: RECONCILE_TIMEOUT_SECONDS,
   },
   {
     name: 'complete-command',
     entry: 'functions/handlers/complete-command.ts',
     description: 'Consumes SSM command status events and completes the waiting workflow step',
+    ports: [...SESSION_STEP, 'agent:read', 'workflow:answer'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'execution-ended',
     entry: 'functions/handlers/execution-ended.ts',
     description: 'Records a session Failed when its workflow execution failed, timed out or was aborted',
+    ports: [...SESSION_STEP, 'windowTimers:write', 'metrics:write'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'sweep-sessions',
     entry: 'functions/handlers/sweep-sessions.ts',
     description: 'Starts sessions left Created by a lost workflow start, and fails those that never began',
+    ports: [...SESSION_STEP, 'workflow:start', 'metrics:write'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
 ];
+
+/** The registry entry of `name`; an unknown name is a wiring mistake, named. */
+export function handlerEntry(name: string): HandlerEntry {
+  const entry = HANDLERS.find((candidate) => candidate.name === name);
+  if (!entry) throw new Error(`the handler registry has no ${name}`);
+  return entry;
+}

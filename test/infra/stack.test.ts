@@ -1,30 +1,69 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HANDLERS } from '../../functions/handlers/registry.js';
-import { HANDLER_TAG, NightshiftStack, REPO_ROOT, SESSION_ASL_FILE } from '../../infra/nightshift-stack.js';
+import { SsmAgent } from '../../functions/adapters/agent.ssm.js';
+import { PowertoolsMetrics, powertoolsMetricsOf } from '../../functions/adapters/metrics.powertools.js';
+import { secretReference } from '../../functions/core/catalog/secrets.js';
+import { HANDLERS, handlerEntry, type PortAccess } from '../../functions/handlers/registry.js';
+import { HANDLER_TAG, NIGHTSHIFT_DOCUMENTS, NightshiftStack, REPO_ROOT, SECRETS_PARAMETER_PATH, SESSION_ASL_FILE, type NightshiftStackProps } from '../../infra/nightshift-stack.js';
 import { applySubstitutions, taskStates } from '../../local/local-workflow.js';
 import { createLocalRuntime, localFunctionName, localSubstitutions, type LocalRuntime } from '../../local/runtime.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const ENV = { account: '111111111111', region: 'eu-west-1' };
 
 /** Synthesizes without bundling: the template is what matters here, not the code assets. */
-function synthesize(withNag = false): { app: App; stack: NightshiftStack; template: Template } {
+function synthesize(props: NightshiftStackProps = {}): { app: App; stack: NightshiftStack; template: Template; resources: Record<string, Resource> } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new NightshiftStack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
-  if (withNag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack, template: Template.fromStack(stack) };
+  const stack = new NightshiftStack(app, 'Test', { env: ENV, ...props });
+  const template = Template.fromStack(stack);
+  return { app, stack, template, resources: template.toJSON().Resources as Record<string, Resource> };
 }
+
+// the first synthesis is the slow one (asset staging); every describe below reads this one unless it needs other props
+const main = synthesize();
+const { template, resources } = main;
 
 const handlerTagOf = (resource: Resource): string | undefined =>
   (resource.Properties.Tags as { Key: string; Value: string }[] | undefined)?.find((tag) => tag.Key === HANDLER_TAG)?.Value;
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+const roleIdOf = (all: Record<string, Resource>, handler: string): string => {
+  const fn = Object.values(all).find((r) => r.Type === 'AWS::Lambda::Function' && handlerTagOf(r) === handler);
+  return (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.['Fn::GetAtt'][0] ?? '';
+};
+
+/** The logical ids of the managed policies attached to a handler's role. */
+const attachedPolicies = (all: Record<string, Resource>, handler: string): string[] =>
+  ((all[roleIdOf(all, handler)]?.Properties.ManagedPolicyArns ?? []) as { Ref?: string }[]).flatMap((arn) => (arn.Ref ? [arn.Ref] : []));
+
+/** Every statement that applies to a handler's role: its own policies and the managed policies attached to it. */
+function roleStatements(all: Record<string, Resource>, handler: string): Statement[] {
+  const roleId = roleIdOf(all, handler);
+  const own = Object.values(all).filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId));
+  const managed = attachedPolicies(all, handler)
+    .map((id) => all[id])
+    .filter((r): r is Resource => r?.Type === 'AWS::IAM::ManagedPolicy');
+  return [...own, ...managed].flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const actionsOf = (statements: readonly Statement[]): Set<string> => new Set(statements.flatMap((s) => asArray(s.Action)));
 
 describe('the CDK stack and the local runtime run the same state machine and handlers', () => {
-  const { template } = synthesize();
-  const resources = template.toJSON().Resources as Record<string, Resource>;
   const [stateMachine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Resource[];
   const aslText = readFileSync(SESSION_ASL_FILE, 'utf8');
   let runtime: LocalRuntime;
@@ -37,14 +76,17 @@ describe('the CDK stack and the local runtime run the same state machine and han
 
   it('deploys the repository ASL file verbatim, with only its placeholders substituted', () => {
     expect(stateMachine?.Properties.DefinitionString).toBe(aslText);
-    const substitutions = stateMachine?.Properties.DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string, string] }>;
+    const substitutions = stateMachine?.Properties.DefinitionSubstitutions as Record<string, unknown>;
     const placeholders = [...aslText.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
     expect(Object.keys(substitutions).sort()).toEqual([...new Set(placeholders)].sort());
+    // the partition is the deployment's, never spelled out
+    expect(substitutions.Partition).toEqual({ Ref: 'AWS::Partition' });
 
-    // Resolve each substitution to the handler its function carries, and compare with the local runtime's own substitution.
+    // Resolve each function substitution to the handler its function carries, and compare with the local runtime's own substitution.
     const cloudNames = Object.fromEntries(
       Object.entries(substitutions).map(([name, value]) => {
-        const [logicalId, attribute] = value['Fn::GetAtt'];
+        if (name === 'Partition') return [name, 'aws'];
+        const [logicalId, attribute] = (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
         const fn = resources[logicalId];
         expect(fn?.Type).toBe('AWS::Lambda::Function');
         expect(attribute).toBe('Arn');
@@ -71,11 +113,14 @@ describe('the CDK stack and the local runtime run the same state machine and han
     }
   });
 
-  it('creates one arm64 Node 22 function per registry entry, each from its handler module', async () => {
+  it('creates one arm64 Node 22 function per registry entry, each from its handler module, with the timeout its entry declares', async () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
     expect(functions.map(handlerTagOf).sort()).toEqual(HANDLERS.map((h) => h.name).sort());
     for (const fn of functions) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      const entry = handlerEntry(handlerTagOf(fn) ?? '');
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: entry.timeoutSeconds, TracingConfig: { Mode: 'Active' } });
+      // the function knows which entry it runs, so both runtimes hand it the same ports
+      expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NIGHTSHIFT_HANDLER).toBe(entry.name);
     }
     for (const entry of HANDLERS) {
       const module = (await import(path.join(REPO_ROOT, entry.entry))) as Record<string, unknown>;
@@ -83,17 +128,38 @@ describe('the CDK stack and the local runtime run the same state machine and han
       expect(typeof module.createHandler, entry.entry).toBe('function');
     }
   });
+});
 
-  it('routes final SSM command statuses to the completion handler, with a dead-letter queue', () => {
+describe('events', () => {
+  it("routes the final statuses of Nightshift's commands only (by document) to the completion handler, with a dead-letter queue", () => {
     const completion = Object.entries(resources).find(([, r]) => handlerTagOf(r) === 'complete-command')?.[0];
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.ssm'],
         'detail-type': ['EC2 Command Invocation Status-change Notification'],
-        detail: { status: Match.arrayWith(['Success', 'Failed', 'DeliveryTimedOut', 'Undeliverable']) },
+        detail: { status: Match.arrayWith(['Success', 'Failed', 'DeliveryTimedOut', 'Undeliverable']), 'document-name': [...NIGHTSHIFT_DOCUMENTS] },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [completion, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
     });
+  });
+
+  it('names every document the SSM adapter sends with, and no other (small scripts on both platforms, a staged one)', async () => {
+    const ssm = mockClient(SSMClient);
+    const s3 = mockClient(S3Client);
+    try {
+      ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+      s3.on(PutObjectCommand).resolves({});
+      const agent = new SsmAgent(new SSMClient({ region: 'eu-west-1' }), new S3Client({ region: 'eu-west-1' }), { outputBucket: 'out', outputPrefix: 'commands/', region: 'eu-west-1' });
+      const command = { agentId: 'mi-0123456789abcdef0', comment: 'nightshift/ses_1/Detect/n1', deliveryTimeoutSeconds: 600, executionTimeoutSeconds: 600 };
+      await agent.send({ ...command, platform: 'linux', script: 'echo 1\n' });
+      await agent.send({ ...command, platform: 'windows', script: 'Write-Output 1' });
+      await agent.send({ ...command, platform: 'linux', script: `echo ${'x'.repeat(70_000)}\n` });
+      const documents = ssm.commandCalls(SendCommandCommand).map((call) => call.args[0].input.DocumentName);
+      expect(new Set(documents)).toEqual(new Set(NIGHTSHIFT_DOCUMENTS));
+    } finally {
+      ssm.restore();
+      s3.restore();
+    }
   });
 
   it('records a session Failed when its execution fails, times out or is aborted', () => {
@@ -118,13 +184,13 @@ describe('the CDK stack and the local runtime run the same state machine and han
       .filter((fn) => JSON.stringify(fn.Properties.Environment).includes('WINDOW_TIMER_DLQ_ARN'))
       .map(handlerTagOf)
       .sort();
-    expect(withTimers).toEqual(['cancel-session', 'execution-ended', 'gate-session', 'postpone-session', 'run-session-now', 'start-session', 'window-timer']);
+    expect(withTimers).toEqual(HANDLERS.filter((h) => h.ports.includes('windowTimers:write')).map((h) => h.name).sort());
     // the timers' target is named, not referenced, so window-timer can re-arm itself without a dependency cycle
     expect(functions.find((fn) => handlerTagOf(fn) === 'window-timer')?.Properties.FunctionName).toBe('Test-window-timer');
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
-    const scheduling = policies.filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('scheduler:CreateSchedule'));
-    expect(scheduling).toHaveLength(withTimers.length);
-    for (const policy of scheduling) expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain(':schedule/Test-windows/*');
+    for (const handler of withTimers) {
+      const scheduling = roleStatements(resources, handler ?? '').filter((s) => asArray(s.Action).includes('scheduler:CreateSchedule'));
+      expect(JSON.stringify(scheduling), handler).toContain(':schedule/Test-windows/*');
+    }
   });
 
   it('keeps what an asynchronously invoked handler still fails after its retries, instead of dropping it', () => {
@@ -137,39 +203,315 @@ describe('the CDK stack and the local runtime run the same state machine and han
       });
     }
   });
+});
 
-  it('lets only the dispatch handler send commands, and only with the two run-script documents', () => {
-    const policies = Object.entries(template.findResources('AWS::IAM::Policy')) as [string, Resource][];
-    const senders = policies.filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes('ssm:SendCommand'));
-    expect(senders).toHaveLength(1);
-    const document = JSON.stringify(senders[0]?.[1].Properties.PolicyDocument);
-    expect(document).toContain('document/AWS-RunShellScript');
-    expect(document).toContain('document/AWS-RunPowerShellScript');
-    expect(document).not.toMatch(/"ssm:\*"|"\*:\*"/);
-    const roles = (senders[0]?.[1].Properties.Roles as { Ref: string }[]).map((r) => r.Ref);
-    expect(roles.join()).toMatch(/^DispatchCommandRole/);
+/**
+ * What each declared access must bring (and what an undeclared one must not):
+ * written here independently of port-grants.ts, so a grant that drifts from
+ * the vocabulary fails.
+ */
+const SIGNATURE_ACTIONS: Readonly<Record<PortAccess, readonly string[]>> = {
+  'sessions:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  'sessionLog:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  'catalog:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  'sessions:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  'sessionLog:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  'catalog:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  'agent:send': ['ssm:SendCommand', 's3:PutObject'],
+  'agent:read': ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation', 's3:GetObject'],
+  'agent:cancel': ['ssm:CancelCommand'],
+  'workflow:start': ['states:StartExecution'],
+  'workflow:answer': ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+  'windowTimers:write': ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
+  'secrets:write': ['ssm:PutParameter', 'ssm:DeleteParameters'],
+  'metrics:write': [],
+};
+/** Every function has these whatever it declares: its own log group, X-Ray, and (async handlers) its failure destination. */
+const BASELINE_ACTIONS = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+const DESTINATION_ACTIONS = new Set(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
+const TABLE_READ_EXTRAS = /^dynamodb:(GetRecords|GetShardIterator|Scan|ConditionCheckItem|DescribeTable)$/;
+const TABLE_WRITE_EXTRAS = /^dynamodb:(DeleteItem|DescribeTable)$/;
+
+describe('least privilege, declared once: IAM comes from the ports each handler declares', () => {
+  it.each(HANDLERS.map((entry) => [entry.name, entry] as const))('%s has what its ports need, and nothing a port it did not declare would bring', (_, entry) => {
+    const actual = actionsOf(roleStatements(resources, entry.name));
+    const declared = new Set(entry.ports);
+    const required = new Set([...declared].flatMap((access) => SIGNATURE_ACTIONS[access]));
+    for (const action of required) expect(actual, `${entry.name} lacks ${action}`).toContain(action);
+    const readsTable = [...declared].some((a) => a.endsWith(':read') && SIGNATURE_ACTIONS[a].some((x) => x.startsWith('dynamodb:')));
+    const writesTable = [...declared].some((a) => a.endsWith(':write') && SIGNATURE_ACTIONS[a].some((x) => x.startsWith('dynamodb:')));
+    for (const action of actual) {
+      const explained =
+        required.has(action) ||
+        BASELINE_ACTIONS.has(action) ||
+        (DESTINATION_ACTIONS.has(action) && ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions'].includes(entry.name)) ||
+        (readsTable && TABLE_READ_EXTRAS.test(action)) ||
+        (writesTable && TABLE_WRITE_EXTRAS.test(action));
+      expect(explained, `${entry.name} has ${action}, which none of its ports (${entry.ports.join(', ')}) explains`).toBe(true);
+    }
   });
 
-  it('lets every handler that finds or stops commands by their comment call ListCommands and CancelCommand, and no other', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
-    const rolesAllowed = (action: string): string[] =>
-      policies
-        .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"${action}"`))
-        .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((r) => r.Ref.replace(/Role.*$/, '')))
-        .sort();
-    // a command is known by its comment until its completion records its id: retries, cancels and the reconciler list it
-    expect(rolesAllowed('ssm:ListCommands')).toEqual(['CancelSession', 'DispatchCommand', 'ReconcileCommands', 'StartSession']);
-    expect(rolesAllowed('ssm:CancelCommand')).toEqual(['CancelSession', 'DispatchCommand', 'ReconcileCommands', 'StartSession']);
+  it('lets only handlers declaring agent:send send commands: the three documents and the output bucket, and nodes only when tagged nightshift:managed=true', () => {
+    const senders = HANDLERS.filter((h) => roleStatements(resources, h.name).some((s) => asArray(s.Action).includes('ssm:SendCommand'))).map((h) => h.name);
+    expect(senders).toEqual(HANDLERS.filter((h) => h.ports.includes('agent:send')).map((h) => h.name));
+    const sends = roleStatements(resources, 'dispatch-command').filter((s) => asArray(s.Action).includes('ssm:SendCommand'));
+    expect(sends).toHaveLength(2);
+    const [documents, nodes] = [sends.find((s) => !s.Condition), sends.find((s) => s.Condition)];
+    expect(asArray(documents?.Action)).toEqual(['ssm:SendCommand']);
+    expect(JSON.stringify(documents?.Resource)).toMatch(/:document\/AWS-RunShellScript".*:document\/AWS-RunPowerShellScript".*:document\/AWS-RunRemoteScript"/);
+    expect(asArray(documents?.Resource as unknown[])).toHaveLength(4);
+    expect(JSON.stringify(documents?.Resource)).toContain('CommandOutput');
+    expect(JSON.stringify(nodes?.Resource)).toMatch(/:instance\/\*".*:managed-instance\/\*"/);
+    expect(nodes?.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/nightshift:managed': 'true' } });
   });
 
-  it('passes the cdk-nag AwsSolutions checks, every exception acknowledged with a reason', () => {
-    const { app } = synthesize(true);
-    expect(() => app.synth()).not.toThrow();
+  it('takes the node tag from the stack, and refuses one IAM or EC2 could not take, naming the prop', () => {
+    const custom = synthesize({ managedNodeTag: { key: 'msp:maintained-by', value: 'nightshift' } });
+    const nodes = roleStatements(custom.resources, 'dispatch-command').find((s) => s.Condition);
+    expect(nodes?.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/msp:maintained-by': 'nightshift' } });
+    expect(() => new NightshiftStack(new App(), 'Bad', { managedNodeTag: { key: 'aws:reserved', value: 'x' } })).toThrow(/managedNodeTag.key must be/);
+    expect(() => new NightshiftStack(new App(), 'Bad', { managedNodeTag: { key: 'ok', value: 'no"quotes' } })).toThrow(/managedNodeTag.value must be/);
   });
 
+  it('grants no action on "*" except those IAM cannot scope, each in a policy that holds only them', () => {
+    const wildcardOnly: Record<string, readonly string[]> = {
+      TracingPolicy: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      CommandReadsPolicy: ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
+      CommandCancelPolicy: ['ssm:CancelCommand'],
+      StateMachineLogDeliveryPolicy: [
+        'logs:CreateLogDelivery',
+        'logs:GetLogDelivery',
+        'logs:UpdateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:DescribeResourcePolicies',
+        'logs:DescribeLogGroups',
+      ],
+    };
+    const starPolicies: string[] = [];
+    for (const [logicalId, resource] of Object.entries(resources)) {
+      if (resource.Type !== 'AWS::IAM::Policy' && resource.Type !== 'AWS::IAM::ManagedPolicy') continue;
+      for (const statement of (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
+        if (!asArray(statement.Resource).includes('*')) continue;
+        const name = Object.keys(wildcardOnly).find((prefix) => logicalId.startsWith(prefix));
+        expect(name, `${logicalId} grants ${JSON.stringify(statement.Action)} on *`).toBeDefined();
+        expect(resource.Type).toBe('AWS::IAM::ManagedPolicy');
+        expect(asArray(statement.Action).sort()).toEqual([...(wildcardOnly[name ?? ''] ?? [])].sort());
+        starPolicies.push(name ?? '');
+      }
+    }
+    expect(starPolicies.sort()).toEqual(Object.keys(wildcardOnly).sort());
+    // the SSM reads and cancels go to exactly the handlers declaring them
+    const attachedTo = (prefix: string) => HANDLERS.filter((h) => attachedPolicies(resources, h.name).some((id) => id.startsWith(prefix))).map((h) => h.name);
+    expect(attachedTo('CommandReadsPolicy')).toEqual(HANDLERS.filter((h) => h.ports.includes('agent:read')).map((h) => h.name));
+    expect(attachedTo('CommandCancelPolicy')).toEqual(HANDLERS.filter((h) => h.ports.includes('agent:cancel')).map((h) => h.name));
+  });
+
+  it('passes the cdk-nag AwsSolutions checks, every exception acknowledged by its exact finding with a reason, none on a whole role', () => {
+    const report = new AwsSolutionsChecks(main.app).validateScope(main.app);
+    expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+
+    const acknowledgements: { path: string; id: string; reason: string; scope: IConstruct }[] = [];
+    const visit = (node: IConstruct): void => {
+      for (const entry of node.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) acknowledgements.push({ path: node.node.path, id: id.replace(/^annotation::/i, ''), reason, scope: node });
+      }
+      for (const child of node.node.children) visit(child);
+    };
+    visit(main.stack);
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    for (const ack of acknowledgements) {
+      expect(ack.reason.length, ack.id).toBeGreaterThan(20);
+      if (!ack.id.startsWith('AwsSolutions-IAM5')) continue;
+      // an IAM5 exception names the resource it is for; a bare `*` only on a policy that holds nothing but `*`-only actions
+      expect(ack.id, ack.path).toMatch(/^AwsSolutions-IAM5\[Resource::.+\]$/);
+      if (ack.id === 'AwsSolutions-IAM5[Resource::*]') expect(ack.path, ack.reason).toMatch(/\/(TracingPolicy|CommandReadsPolicy|CommandCancelPolicy|StateMachineLogDeliveryPolicy)$/);
+    }
+  });
+});
+
+describe('ARNs follow the deployment partition', () => {
+  it.each([
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['cn-north-1', 'aws-cn'],
+  ])('synthesized in %s, the template spells no ARN with the commercial "arn:aws:" partition', (region) => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new NightshiftStack(app, 'Test', { env: { account: '111111111111', region } });
+    const json = JSON.stringify(Template.fromStack(stack).toJSON());
+    expect(json.match(/arn:aws:[^"]{0,80}/g) ?? []).toEqual([]);
+  });
+});
+
+describe('data retention', () => {
+  it('lets DynamoDB expire records by the TTL attribute the adapters write', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+  });
+
+  it('tells every function the one retention setting: 90 days unless the stack says otherwise', () => {
+    const retentionOf = (all: Record<string, Resource>) =>
+      new Set(
+        Object.values(all)
+          .filter((r) => r.Type === 'AWS::Lambda::Function')
+          .map((fn) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.RETENTION_DAYS),
+      );
+    expect(retentionOf(resources)).toEqual(new Set(['90']));
+    expect(retentionOf(synthesize({ retentionDays: 30 }).resources)).toEqual(new Set(['30']));
+    expect(() => new NightshiftStack(new App(), 'Bad', { retentionDays: 0 })).toThrow(/retentionDays must be a whole number of days from 1 to 3650/);
+  });
+});
+
+describe('the managed policy for the nodes', () => {
+  const [logicalId, policy] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.ManagedPolicyName === 'Test-nodes') ?? [];
+  const statements = (policy?.Properties.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
+  const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+
+  it('uploads command output, downloads staged scripts, reads the secret parameters and decrypts them only through SSM', () => {
+    expect(JSON.stringify(bySid('WriteCommandOutput'))).toMatch(/"Action":"s3:PutObject".*\/commands\/\*"/);
+    expect(JSON.stringify(bySid('ReadStagedScripts'))).toMatch(/"Action":"s3:GetObject".*\/staged-scripts\/\*"/);
+    expect(bySid('ReadSecretParameters')?.Action).toEqual(['ssm:GetParameter', 'ssm:GetParameters']);
+    expect(JSON.stringify(bySid('ReadSecretParameters')?.Resource)).toContain(':parameter/nightshift/secrets/*');
+    expect(bySid('DecryptSecretParametersThroughSsm')?.Action).toBe('kms:Decrypt');
+    const viaService = bySid('DecryptSecretParametersThroughSsm')?.Condition?.StringEquals?.['kms:ViaService'];
+    // SSM's endpoint in the stack's own Region and partition (amazonaws.com, amazonaws.com.cn)
+    expect(viaService).toEqual({ 'Fn::Join': ['', ['ssm.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] });
+    // the path the nodes may read is the one secrets are written under
+    expect(secretReference('deploy-1', 'password').startsWith(`/${SECRETS_PARAMETER_PATH}/`)).toBe(true);
+  });
+
+  it('is exported, its name in an output, and attached to no role of the stack (it is for the nodes)', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>;
+    expect(outputs.NodePolicyName?.Value).toBe('Test-nodes');
+    expect(outputs.NodePolicyArn).toMatchObject({ Value: { Ref: logicalId }, Export: { Name: 'Test-NodePolicyArn' } });
+    for (const role of Object.values(template.findResources('AWS::IAM::Role')) as Resource[]) {
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toContain(logicalId ?? '?');
+    }
+  });
+});
+
+describe('refuses what SSM would refuse', () => {
   it('refuses a delivery timeout SSM would refuse, naming the prop', () => {
     expect(() => new NightshiftStack(new App(), 'Bad', { agentDeliveryTimeoutSeconds: 3_000_000 })).toThrow(
       /agentDeliveryTimeoutSeconds must be a whole number from 30 to 2592000/,
     );
+  });
+
+  it('refuses an output retention a staged script would not outlive (a computer offline for the whole delivery timeout)', () => {
+    expect(() => new NightshiftStack(new App(), 'Short', { agentDeliveryTimeoutSeconds: 10 * 86_400, commandOutputRetentionDays: 10 })).toThrow(
+      /commandOutputRetentionDays must be a whole number of days above 11/,
+    );
+  });
+});
+
+describe('alarms and the topic an operator subscribes to', () => {
+  interface Alarm {
+    Properties: {
+      AlarmActions?: unknown[];
+      MetricName?: string;
+      Namespace?: string;
+      Dimensions?: { Name: string; Value: unknown }[];
+      Metrics?: { MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: { Name: string; Value: unknown }[] } } }[];
+      Threshold: number;
+      ComparisonOperator: string;
+      EvaluationPeriods: number;
+      DatapointsToAlarm?: number;
+      TreatMissingData?: string;
+    };
+  }
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
+  /** The metric an alarm watches, whether plain or through a metric math expression of one metric. */
+  const watched = (alarm: Alarm) =>
+    alarm.Properties.MetricName
+      ? { name: alarm.Properties.MetricName, namespace: alarm.Properties.Namespace, dimensions: alarm.Properties.Dimensions ?? [] }
+      : { name: alarm.Properties.Metrics?.[0]?.MetricStat?.Metric.MetricName, namespace: alarm.Properties.Metrics?.[0]?.MetricStat?.Metric.Namespace, dimensions: alarm.Properties.Metrics?.[0]?.MetricStat?.Metric.Dimensions ?? [] };
+  const alarmsOn = (namespace: string, name: string, dimensionValue: unknown) =>
+    alarms.filter((alarm) => {
+      const metric = watched(alarm);
+      return metric.namespace === namespace && metric.name === name && metric.dimensions.some((d) => JSON.stringify(d.Value) === JSON.stringify(dimensionValue));
+    });
+  const logicalIdOf = (type: string, predicate: (r: Resource) => boolean = () => true) =>
+    Object.entries(resources).filter(([, r]) => r.Type === type && predicate(r)).map(([id]) => id);
+  /** Any occurrence in one five-minute period raises it. */
+  const onFirstOccurrence = (alarm: Alarm | undefined) =>
+    expect(alarm?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, DatapointsToAlarm: 1 });
+
+  it('raises one on any timed-out or aborted session execution, and on any session that failed for a reason no operator expects', () => {
+    const [stateMachine] = logicalIdOf('AWS::StepFunctions::StateMachine');
+    for (const metric of ['ExecutionsTimedOut', 'ExecutionsAborted']) {
+      const found = alarmsOn('AWS/States', metric, { Ref: stateMachine });
+      expect(found, metric).toHaveLength(1);
+      onFirstOccurrence(found[0]);
+    }
+    // a failed execution is routine (every failed session ends its workflow in Fail): no alarm pages on those
+    expect(alarmsOn('AWS/States', 'ExecutionsFailed', { Ref: stateMachine })).toEqual([]);
+    const unexpected = alarms.filter((alarm) => watched(alarm).name === 'SessionsFailedUnexpectedly');
+    expect(unexpected).toHaveLength(1);
+    onFirstOccurrence(unexpected[0]);
+  });
+
+  it("raises one on any function's throttles, on any error of an event or operator handler, and on a sustained error rate of a workflow step", () => {
+    const functions = logicalIdOf('AWS::Lambda::Function');
+    expect(functions).toHaveLength(HANDLERS.length);
+    const steps = HANDLERS.filter((entry) => entry.substitution !== undefined);
+    let rateAlarms = 0;
+    for (const fn of functions) {
+      const throttles = alarmsOn('AWS/Lambda', 'Throttles', { Ref: fn });
+      expect(throttles, `${fn} Throttles`).toHaveLength(1);
+      onFirstOccurrence(throttles[0]);
+      const errors = alarmsOn('AWS/Lambda', 'Errors', { Ref: fn });
+      expect(errors, `${fn} Errors`).toHaveLength(1);
+      const properties = errors[0]?.Properties;
+      if (properties?.Threshold === 0) {
+        onFirstOccurrence(errors[0]);
+      } else {
+        rateAlarms++;
+        // a quarter of its invocations failing, three five-minute periods running
+        expect(properties).toMatchObject({ Threshold: 0.25, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+      }
+    }
+    expect(rateAlarms).toBe(steps.length);
+  });
+
+  it('raises one as soon as any dead-letter queue holds a message, for every queue', () => {
+    const queues = logicalIdOf('AWS::SQS::Queue');
+    expect(queues).toHaveLength(4);
+    for (const queue of queues) {
+      const found = alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [queue, 'QueueName'] });
+      expect(found, queue).toHaveLength(1);
+      onFirstOccurrence(found[0]);
+    }
+  });
+
+  it('raises one when the reconciler lags behind for two runs, on the metric exactly as Powertools emits it', () => {
+    const lag = alarms.filter((alarm) => watched(alarm).name === 'ReconcilerLagSeconds');
+    expect(lag).toHaveLength(1);
+    // a reconciler that stopped emitting is lagging too
+    expect(lag[0]?.Properties).toMatchObject({ Threshold: 900, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 2, DatapointsToAlarm: 2, TreatMissingData: 'breaching' });
+    // what the handler's metrics adapter writes: the same namespace and the same dimensions, or the alarm never sees a datapoint
+    const metrics = new PowertoolsMetrics({ logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+    metrics.seconds('ReconcilerLagSeconds', 42);
+    const emf = powertoolsMetricsOf(metrics)?.serializeMetrics();
+    const directive = emf?._aws.CloudWatchMetrics[0];
+    expect(watched(lag[0] as Alarm).namespace).toBe(directive?.Namespace);
+    const dimensionNames: string[] = directive?.Dimensions.flat() ?? [];
+    expect(dimensionNames.length).toBeGreaterThan(0);
+    expect(watched(lag[0] as Alarm).dimensions).toEqual(dimensionNames.map((name) => ({ Name: name, Value: (emf as unknown as Record<string, unknown>)[name] })));
+  });
+
+  it('sends every alarm to one encrypted SNS topic, given as an output; an alarmEmail subscribes that address', () => {
+    const [topic] = logicalIdOf('AWS::SNS::Topic');
+    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 4 + 1);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+    expect(resources[topic ?? '']?.Properties.KmsMasterKeyId).toBeDefined();
+    expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).AlarmTopicArn?.Value).toEqual({ Ref: topic });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    synthesize({ alarmEmail: 'ops@example.com' }).template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    // CloudWatch may use the topic's key, so the encrypted topic still receives alarms
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });

@@ -13,6 +13,7 @@ import { RECONCILE_DEFAULTS, reconcileCommands } from '../../functions/core/use-
 import { sessionRecord, software, softwareItem } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
+import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
 
 /** An agent that records what it was asked, and whose "did a command go out?" answer the test sets. */
 class RecordingAgent implements AgentPort {
@@ -68,11 +69,13 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
       sessions: new DynamoSessionStore(dynamo.table),
       sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
       catalog,
+      secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
       agent: new RecordingAgent(),
       workflow: silentWorkflow,
       clock,
       ids: sequentialIds(),
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      metrics: new InMemoryMetrics(),
       agentSettings: { deliveryTimeoutSeconds: 600, detectionItemTimeoutSeconds: 30, actionTimeoutSeconds: 300, skipOfflineAfterSeconds: 60 },
       windowTimers: { set: () => Promise.resolve(), clear: () => Promise.resolve() },
     };

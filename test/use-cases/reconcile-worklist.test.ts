@@ -9,6 +9,7 @@ import { RECONCILE_DEFAULTS, RELOOK_FIRST_SECONDS, reconcileCommands } from '../
 import { sessionRecord, softwareItem } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
+import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
 
 /**
  * The reconciler's worklist at scale, on the real store (dynalite). Time is the
@@ -82,12 +83,14 @@ async function world(lookMs: number) {
     sessions: new DynamoSessionStore(dynamo.table),
     sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
     catalog: new DynamoCatalogStore(dynamo.table),
+    secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
     agent,
     workflow,
     windowTimers: { set: () => Promise.resolve(), clear: () => Promise.resolve() },
     clock,
     ids: sequentialIds(),
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    metrics: new InMemoryMetrics(),
     agentSettings: { deliveryTimeoutSeconds: 600, detectionItemTimeoutSeconds: 30, actionTimeoutSeconds: 300, skipOfflineAfterSeconds: 60 },
   };
   const start = clock.now().getTime();

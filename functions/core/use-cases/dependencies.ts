@@ -2,6 +2,8 @@ import type { AgentPort } from '../ports/agent.port.js';
 import type { CatalogStore } from '../ports/catalog-store.port.js';
 import type { Clock, IdGenerator } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
+import type { Metrics } from '../ports/metrics.port.js';
+import type { SecretStore } from '../ports/secret-store.port.js';
 import type { SessionLog } from '../ports/session-log.port.js';
 import type { SessionStore } from '../ports/session-store.port.js';
 import type { WindowTimerPort } from '../ports/window-timer.port.js';
@@ -17,6 +19,11 @@ export interface AgentSettings {
   readonly actionTimeoutSeconds: number;
   /** Delivery timeout for sessions that skip offline computers: long enough for a blip, short enough to move on. */
   readonly skipOfflineAfterSeconds: number;
+  /**
+   * The Region computers read secret parameters from: a hybrid node's CLI
+   * often has none configured. Unset locally, where the sandbox needs none.
+   */
+  readonly secretsRegion?: string;
 }
 
 /** Everything a use case may touch, built once per process and passed in. */
@@ -24,11 +31,15 @@ export interface Dependencies {
   readonly sessions: SessionStore;
   readonly sessionLog: SessionLog;
   readonly catalog: CatalogStore;
+  /** Where secret task parameter values are written when a deployment is saved; nothing reads them back but the computers. */
+  readonly secrets: SecretStore;
   readonly agent: AgentPort;
   readonly workflow: WorkflowPort;
   readonly windowTimers: WindowTimerPort;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;
+  /** Counts and lags for dashboards and alarms, recorded after the write they count. */
+  readonly metrics: Metrics;
   readonly agentSettings: AgentSettings;
 }

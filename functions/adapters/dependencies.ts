@@ -1,0 +1,210 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConfigurationError } from '../core/errors.js';
+import type { AgentPort } from '../core/ports/agent.port.js';
+import type { CatalogStore } from '../core/ports/catalog-store.port.js';
+import type { Clock, IdGenerator } from '../core/ports/clock.port.js';
+import type { Logger } from '../core/ports/logger.port.js';
+import type { Metrics } from '../core/ports/metrics.port.js';
+import type { SecretStore } from '../core/ports/secret-store.port.js';
+import type { SessionLog } from '../core/ports/session-log.port.js';
+import type { SessionStore } from '../core/ports/session-store.port.js';
+import type { WindowTimerPort } from '../core/ports/window-timer.port.js';
+import type { WorkflowPort } from '../core/ports/workflow.port.js';
+import type { AgentSettings, Dependencies } from '../core/use-cases/dependencies.js';
+import type { HandlerEntry, PortLevel, PortName } from '../handlers/registry.js';
+import { createDocumentClient } from './aws-clients.js';
+import { DynamoCatalogStore } from './catalog-store.dynamodb.js';
+import { DynamoTable } from './dynamodb-table.js';
+import { DynamoSessionLog } from './session-log.dynamodb.js';
+import { DEFAULT_RETENTION_DAYS, DynamoSessionStore } from './session-store.dynamodb.js';
+import { randomIds, systemClock } from './system.js';
+
+/**
+ * The parts of the wiring that differ between AWS and the embedded runtime.
+ * A port whose implementation differs per runtime is a field here; a port
+ * built the same way in both is built in `createDependencies` itself.
+ */
+export interface RuntimeParts {
+  /** Lambda's own client, or one pointed at dynalite with static credentials. */
+  readonly dynamo: DynamoDBClient;
+  readonly tableName: string;
+  /** SSM Run Command, or the sandbox machines. */
+  readonly agent: AgentPort;
+  /** Step Functions, or aws-local-stepfunctions running the same ASL. */
+  readonly workflow: WorkflowPort;
+  /** EventBridge Scheduler `at()` schedules, or timers persisted on the runtime clock. */
+  readonly windowTimers: WindowTimerPort;
+  /** SSM Parameter Store SecureString parameters, or a private file in the data folder. */
+  readonly secrets: SecretStore;
+  /** Standard output for CloudWatch, or the local log file. */
+  readonly logger: Logger;
+  /** Powertools EMF flushed per invocation, or counts kept in memory for the demo and tests. */
+  readonly metrics: Metrics;
+  /** @default the system clock */
+  readonly clock?: Clock;
+  /** @default random, time-sortable ids */
+  readonly ids?: IdGenerator;
+}
+
+/** Settings both runtimes share, with one set of defaults. */
+export interface DependencySettings {
+  /**
+   * Days a session's records and log lines are kept before DynamoDB's TTL deletes them.
+   * @default 90
+   */
+  readonly retentionDays?: number;
+  /** @default DEFAULT_AGENT_SETTINGS, field by field */
+  readonly agent?: Partial<AgentSettings>;
+}
+
+/** The agent limits both runtimes start from; a deployment or a test overrides them field by field. */
+export const DEFAULT_AGENT_SETTINGS: AgentSettings = {
+  // two days: an MSP's laptops are often off over a weekend
+  deliveryTimeoutSeconds: 172_800,
+  detectionItemTimeoutSeconds: 120,
+  actionTimeoutSeconds: 3_600,
+  skipOfflineAfterSeconds: 600,
+};
+
+/** The one wiring of the ports, used by the Lambda entry points and the local runtime alike. */
+export function createDependencies(parts: RuntimeParts, settings: DependencySettings = {}): Dependencies {
+  const clock = parts.clock ?? systemClock;
+  const retentionDays = settings.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const table = new DynamoTable(createDocumentClient(parts.dynamo), parts.tableName);
+  return {
+    sessions: new DynamoSessionStore(table, { retentionDays, clock }),
+    sessionLog: new DynamoSessionLog(table, retentionDays),
+    catalog: new DynamoCatalogStore(table),
+    secrets: parts.secrets,
+    agent: parts.agent,
+    workflow: parts.workflow,
+    windowTimers: parts.windowTimers,
+    clock,
+    ids: parts.ids ?? randomIds,
+    logger: parts.logger,
+    metrics: parts.metrics,
+    agentSettings: { ...DEFAULT_AGENT_SETTINGS, ...settings.agent },
+  };
+}
+
+/** The ports a handler may be denied: every port of the registry's vocabulary that `Dependencies` has today. */
+type GuardedPort = PortName & keyof Dependencies;
+/** The access level each method of a port needs; `-?` makes a method added to a port interface fail to compile until it is classified here. */
+type MethodLevels<T, L extends string> = { readonly [M in keyof T]-?: L };
+
+/**
+ * Which access each port method needs. This is what makes the registry's
+ * declaration binding locally: IAM enforces the same levels in AWS.
+ */
+const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P], PortLevel<P>> } = {
+  sessions: {
+    getSession: 'read',
+    listSessionsByComputer: 'read',
+    listSessionsByStatus: 'read',
+    listSessionsInStatusSince: 'read',
+    getActions: 'read',
+    getAction: 'read',
+    getActionContext: 'read',
+    getPlan: 'read',
+    getDetection: 'read',
+    getDispatch: 'read',
+    listDispatches: 'read',
+    listWaitingDispatches: 'read',
+    createSession: 'write',
+    updateSession: 'write',
+    claimComputer: 'write',
+    createActions: 'write',
+    createPlannedActions: 'write',
+    updateAction: 'write',
+    startActionDispatch: 'write',
+    completeActionDispatch: 'write',
+    savePlan: 'write',
+    saveDetection: 'write',
+    claimDispatch: 'write',
+    replaceDispatchToken: 'write',
+    takeOverDispatch: 'write',
+    completeDispatch: 'write',
+    markTokenDelivered: 'write',
+    abandonDispatch: 'write',
+    rescheduleDispatch: 'write',
+  } satisfies MethodLevels<SessionStore, PortLevel<'sessions'>>,
+  sessionLog: { read: 'read', append: 'write' } satisfies MethodLevels<SessionLog, PortLevel<'sessionLog'>>,
+  catalog: {
+    getTenant: 'read',
+    listTenants: 'read',
+    getComputer: 'read',
+    listComputers: 'read',
+    getSoftware: 'read',
+    getTasks: 'read',
+    getDeployment: 'read',
+    listDeployments: 'read',
+    putTenant: 'write',
+    putComputer: 'write',
+    putSoftware: 'write',
+    putTask: 'write',
+    putDeployment: 'write',
+  } satisfies MethodLevels<CatalogStore, PortLevel<'catalog'>>,
+  agent: { send: 'send', getInvocation: 'read', findCommand: 'read', isOnline: 'read', cancel: 'cancel' } satisfies MethodLevels<AgentPort, PortLevel<'agent'>>,
+  workflow: { startSession: 'start', completeTask: 'answer', failTask: 'answer' } satisfies MethodLevels<WorkflowPort, PortLevel<'workflow'>>,
+  windowTimers: { set: 'write', clear: 'write' } satisfies MethodLevels<WindowTimerPort, PortLevel<'windowTimers'>>,
+  secrets: { put: 'write', delete: 'write' } satisfies MethodLevels<SecretStore, PortLevel<'secrets'>>,
+  metrics: { count: 'write', seconds: 'write' } satisfies MethodLevels<Metrics, PortLevel<'metrics'>>,
+};
+
+/**
+ * What every handler gets without declaring it: no IAM stands behind these.
+ * A new field of `Dependencies` fails to compile here until it is either
+ * ambient or a port of the registry's vocabulary.
+ */
+const AMBIENT: { readonly [K in Exclude<keyof Dependencies, GuardedPort>]: true } = { clock: true, ids: true, logger: true, agentSettings: true };
+
+/**
+ * `port` as a handler that declared `declared` may see it: a method whose
+ * access was not declared throws a `ConfigurationError` naming the missing
+ * declaration when it is touched (not when the handler is built, so a handler
+ * fails exactly where it oversteps). Methods are looked up on each access, so
+ * a test that replaces one on the real object is still seen.
+ */
+function guardPort<T extends object>(port: T, portName: GuardedPort, levels: Readonly<Record<string, string>>, declared: ReadonlySet<string>, handlerName: string): T {
+  return new Proxy(port, {
+    get(target, property) {
+      // symbols (inspection) and `then` (an `await` of the port itself) are not port methods
+      if (typeof property === 'symbol') return Reflect.get(target, property) as unknown;
+      if (property === 'then') return undefined;
+      const level = levels[property];
+      if (level === undefined) {
+        throw new ConfigurationError(`${handlerName} used ${portName}.${property}, which is not part of the ${portName} port`);
+      }
+      const access = `${portName}:${level}`;
+      if (!declared.has(access)) {
+        throw new ConfigurationError(
+          `${handlerName} used ${portName}.${property}, which needs '${access}': declare it in the handler's ports in functions/handlers/registry.ts (the stack grants the IAM permissions from that list)`,
+        );
+      }
+      const value = Reflect.get(target, property) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/**
+ * The dependencies a handler may use: only the ports its registry entry
+ * declares, each only at the declared access. Both runtimes hand this to the
+ * handler, so the local tests fail where production would be denied.
+ */
+export function restrictToDeclaredPorts(deps: Dependencies, entry: Pick<HandlerEntry, 'name' | 'ports'>): Dependencies {
+  const declared = new Set<string>(entry.ports);
+  const guard = <P extends GuardedPort>(port: P): Dependencies[P] => guardPort(deps[port], port, METHOD_LEVELS[port], declared, entry.name);
+  const ambient = Object.fromEntries(Object.keys(AMBIENT).map((key) => [key, deps[key as keyof typeof AMBIENT]])) as Pick<Dependencies, keyof typeof AMBIENT>;
+  return {
+    ...ambient,
+    sessions: guard('sessions'),
+    sessionLog: guard('sessionLog'),
+    catalog: guard('catalog'),
+    secrets: guard('secrets'),
+    agent: guard('agent'),
+    workflow: guard('workflow'),
+    windowTimers: guard('windowTimers'),
+    metrics: guard('metrics'),
+  };
+}

@@ -1,0 +1,153 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
+import type { IConstruct } from 'constructs';
+import type { HandlerEntry, PortAccess } from '../functions/handlers/registry.js';
+
+/** What a port's permissions point at: the stack's resources, as the grants need them. */
+export interface PortResources {
+  readonly table: dynamodb.ITableV2;
+  readonly commandOutput: s3.IBucket;
+  /** Under `commandOutput`: SSM writes command output here, the agent handlers read it back. */
+  readonly commandOutputPrefix: string;
+  /** Under `commandOutput`: scripts too large to send inline. */
+  readonly stagedScriptPrefix: string;
+  /** The SSM documents Nightshift sends commands with (AWS-owned, so named by ARN without an account). */
+  readonly documentArns: readonly string[];
+  /** Managed nodes must carry this tag to receive a command. */
+  readonly managedNodeTag: { readonly key: string; readonly value: string };
+  /** Built from the state machine's fixed name, so a handler's policy never references the state machine (no cycle). */
+  readonly stateMachineArn: string;
+  readonly windowTimers: {
+    readonly groupName: string;
+    readonly scheduleArns: string;
+    readonly targetArn: string;
+    readonly invokerRole: iam.IRole;
+    readonly deadLetterQueue: sqs.IQueue;
+  };
+  /** `arn:…:parameter/nightshift/secrets/*`: every secret task parameter and nothing else. */
+  readonly secretParameterArns: string;
+  /** The SSM reads IAM cannot scope to a resource (GetCommandInvocation, ListCommands, DescribeInstanceInformation). */
+  readonly commandReadsPolicy: iam.IManagedPolicy;
+  /** ssm:CancelCommand, which IAM cannot scope to a resource either. */
+  readonly commandCancelPolicy: iam.IManagedPolicy;
+}
+
+/** The handler a grant is for: its function, its role, and a way to acknowledge the wildcard a grant brings, by its exact finding. */
+export interface GrantTarget {
+  readonly fn: lambda.Function;
+  readonly role: iam.Role;
+  readonly acknowledgeWildcard: (resource: string, reason: string) => void;
+}
+
+type Grant = (target: GrantTarget, resources: PortResources) => void;
+
+/** cdk-nag names a wildcard finding by the resource as it renders it: `<Logical.Arn>/index/*`, `arn:<AWS::Partition>:…`. */
+export function wildcardFinding(scope: IConstruct, resource: string): string {
+  return `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(scope).resolve(resource))}]`;
+}
+
+const readTable: Grant = ({ fn, acknowledgeWildcard }, { table }) => {
+  table.grantReadData(fn);
+  acknowledgeWildcard(`${table.tableArn}/index/*`, "Queries go to this table's own secondary indexes.");
+};
+
+const writeTable: Grant = ({ fn, acknowledgeWildcard }, { table }) => {
+  table.grantWriteData(fn);
+  acknowledgeWildcard(`${table.tableArn}/index/*`, "The grant names this table's own secondary indexes.");
+};
+
+const answerTaskTokens: Grant = ({ fn }, { stateMachineArn }) => {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ sid: 'AnswerSessionTaskTokens', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [stateMachineArn] }),
+  );
+};
+
+/**
+ * Every port access of the registry's vocabulary and the permissions it
+ * stands for. A handler's role gets exactly the union of its declared
+ * accesses; a new access fails to compile here until its permissions are said.
+ */
+const PORT_GRANTS: { readonly [A in PortAccess]: Grant } = {
+  // one table holds sessions, their logs and the catalog
+  'sessions:read': readTable,
+  'sessionLog:read': readTable,
+  'catalog:read': readTable,
+  'sessions:write': writeTable,
+  'sessionLog:write': writeTable,
+  'catalog:write': writeTable,
+
+  'agent:send': ({ fn, acknowledgeWildcard }, { commandOutput, stagedScriptPrefix, documentArns, managedNodeTag }) => {
+    // IAM checks SendCommand against the document, the output bucket and each target node, each in its own statement:
+    // the tag condition can only hold for the nodes, so it must not sit with the document and the bucket
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'SendWithNightshiftDocuments', actions: ['ssm:SendCommand'], resources: [...documentArns, commandOutput.bucketArn] }),
+    );
+    const stack = Stack.of(fn);
+    const nodes = [
+      stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
+      stack.formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
+    ];
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SendToTaggedNodesOnly',
+        actions: ['ssm:SendCommand'],
+        resources: nodes,
+        conditions: { StringEquals: { [`ssm:resourceTag/${managedNodeTag.key}`]: managedNodeTag.value } },
+      }),
+    );
+    for (const node of nodes) acknowledgeWildcard(node, `Only nodes tagged ${managedNodeTag.key}=${managedNodeTag.value} match: the statement's ssm:resourceTag condition.`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'StageLargeScripts', actions: ['s3:PutObject'], resources: [commandOutput.arnForObjects(`${stagedScriptPrefix}*`)] }));
+    acknowledgeWildcard(commandOutput.arnForObjects(`${stagedScriptPrefix}*`), 'Staged scripts are named by their content hash under a prefix that is ours alone.');
+  },
+  'agent:read': ({ fn, role, acknowledgeWildcard }, { commandOutput, commandOutputPrefix, commandReadsPolicy }) => {
+    role.addManagedPolicy(commandReadsPolicy);
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadFullCommandOutput', actions: ['s3:GetObject'], resources: [commandOutput.arnForObjects(`${commandOutputPrefix}*`)] }));
+    acknowledgeWildcard(commandOutput.arnForObjects(`${commandOutputPrefix}*`), 'Command output objects are named by SSM per command and node; the prefix is ours alone.');
+  },
+  'agent:cancel': ({ role }, { commandCancelPolicy }) => {
+    role.addManagedPolicy(commandCancelPolicy);
+  },
+
+  'workflow:start': ({ fn }, { stateMachineArn }) => {
+    fn.addEnvironment('STATE_MACHINE_ARN', stateMachineArn);
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'StartSessionExecutions', actions: ['states:StartExecution'], resources: [stateMachineArn] }));
+  },
+  'workflow:answer': answerTaskTokens,
+
+  'windowTimers:write': ({ fn, acknowledgeWildcard }, { windowTimers }) => {
+    fn.addEnvironment('WINDOW_TIMER_GROUP', windowTimers.groupName);
+    fn.addEnvironment('WINDOW_TIMER_TARGET_ARN', windowTimers.targetArn);
+    fn.addEnvironment('WINDOW_TIMER_ROLE_ARN', windowTimers.invokerRole.roleArn);
+    fn.addEnvironment('WINDOW_TIMER_DLQ_ARN', windowTimers.deadLetterQueue.queueArn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ManageWindowTimers', actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'], resources: [windowTimers.scheduleArns] }),
+    );
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'HandTimersTheirRole', actions: ['iam:PassRole'], resources: [windowTimers.invokerRole.roleArn] }));
+    acknowledgeWildcard(windowTimers.scheduleArns, 'Window timers are named per session inside a schedule group that holds nothing else.');
+  },
+
+  'secrets:write': ({ fn, acknowledgeWildcard }, { secretParameterArns }) => {
+    // SecureString parameters under the AWS managed key aws/ssm need no KMS grant: that key's policy lets SSM use it for the account
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteSecretParameters', actions: ['ssm:PutParameter', 'ssm:DeleteParameters'], resources: [secretParameterArns] }));
+    acknowledgeWildcard(secretParameterArns, "Secret task parameters are named per deployment and parameter under Nightshift's own path.");
+  },
+
+  // Powertools Metrics writes the embedded metric format to the function's log, which every function may already write
+  'metrics:write': () => undefined,
+};
+
+/** Grants a handler what its registry entry declares, and nothing else. */
+export function grantDeclaredPorts(entry: Pick<HandlerEntry, 'ports'>, target: GrantTarget, resources: PortResources): void {
+  // several accesses share one grant (the table's read and write): each is applied once
+  for (const grant of new Set(entry.ports.map((access) => PORT_GRANTS[access]))) grant(target, resources);
+}
+
+/** Acknowledges one cdk-nag wildcard finding on `construct`, by the exact resource it names. */
+export function acknowledgeWildcard(construct: IConstruct, resource: string, reason: string): void {
+  Validations.of(construct).acknowledge({ id: wildcardFinding(construct, resource), reason });
+}
