@@ -4,9 +4,11 @@ import {
   type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
@@ -178,6 +180,56 @@ export class DynamoTable {
       if (error instanceof ConditionalCheckFailedException) throw new ConflictError(spec.conflict, { cause: error });
       throw translateAwsError(error, `updating ${spec.key.PK}`);
     }
+  }
+
+  /**
+   * Deletes up to `limit` items whose TTL attribute is at or before
+   * `nowEpochSeconds`: what DynamoDB's TTL does in AWS, for a table that has
+   * none (dynalite). Each delete is conditional on the expiry it saw, so a
+   * record whose retention was extended meanwhile (a session that just ended)
+   * stays. Returns how many went and whether more may be left.
+   */
+  async deleteExpired(nowEpochSeconds: number, limit: number): Promise<{ deleted: number; more: boolean }> {
+    const ttl = TABLE_DEFINITION.timeToLiveAttribute;
+    let deleted = 0;
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: '#ttl <= :now',
+            ExpressionAttributeNames: { '#ttl': ttl, '#pk': TABLE_DEFINITION.partitionKey, '#sk': TABLE_DEFINITION.sortKey },
+            ExpressionAttributeValues: { ':now': nowEpochSeconds },
+            ProjectionExpression: '#pk, #sk, #ttl',
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        const expired: Item[] = page.Items ?? [];
+        for (const item of expired) {
+          if (deleted >= limit) return { deleted, more: true };
+          try {
+            await this.client.send(
+              new DeleteCommand({
+                TableName: this.tableName,
+                Key: { [TABLE_DEFINITION.partitionKey]: item[TABLE_DEFINITION.partitionKey], [TABLE_DEFINITION.sortKey]: item[TABLE_DEFINITION.sortKey] },
+                ConditionExpression: '#ttl = :seen',
+                ExpressionAttributeNames: { '#ttl': ttl },
+                ExpressionAttributeValues: { ':seen': item[ttl] },
+              }),
+            );
+            deleted++;
+          } catch (error) {
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          }
+        }
+        const next: Record<string, unknown> | undefined = page.LastEvaluatedKey;
+        startKey = next;
+      } while (startKey);
+    } catch (error) {
+      throw translateAwsError(error, 'deleting expired records');
+    }
+    return { deleted, more: false };
   }
 
   /** One page of a partition under a sort-key prefix, for callers that page through it themselves. */

@@ -11,8 +11,12 @@ import type {
   Session,
   SessionStatus,
 } from '../core/model/session.js';
+import { isFinalSessionStatus } from '../core/model/session.js';
+import type { Clock } from '../core/ports/clock.port.js';
 import type { ActionChanges, ActionContext, CompleteActionDispatchInput, SessionChanges, SessionStore } from '../core/ports/session-store.port.js';
 import { catalogEntryKey } from './catalog-store.dynamodb.js';
+import { systemClock } from './system.js';
+import { TABLE_DEFINITION } from './table-definition.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
 
 const sessionPk = (sessionId: string): string => `SESSION#${sessionId}`;
@@ -51,8 +55,30 @@ const statusIndex = (status: SessionStatus, updatedAt: string, sessionId: string
   GSI2SK: `${updatedAt}#${sessionId}`,
 });
 
+export interface SessionStoreOptions {
+  /** How long a session's records are kept: from its end for the session, from when written for what it owns. */
+  readonly retentionDays: number;
+  readonly clock: Clock;
+}
+
+/** Long enough for a month of history and an MSP's monthly report, short enough to keep the table small. */
+export const DEFAULT_RETENTION_DAYS = 90;
+
+/** When DynamoDB may delete a record written at `at` (epoch seconds, as TTL wants them). */
+const expiryAfter = (at: Date | string, retentionDays: number): number =>
+  Math.floor(new Date(at).getTime() / 1000) + retentionDays * 86_400;
+
 export class DynamoSessionStore implements SessionStore {
-  constructor(private readonly table: DynamoTable) {}
+  constructor(
+    private readonly table: DynamoTable,
+    // tests that do not look at expiry take the defaults; both runtimes pass their clock and retention
+    private readonly options: SessionStoreOptions = { retentionDays: DEFAULT_RETENTION_DAYS, clock: systemClock },
+  ) {}
+
+  /** The TTL attribute for a record written now. */
+  private expiry(at: Date | string = this.options.clock.now()): Record<string, number> {
+    return { [TABLE_DEFINITION.timeToLiveAttribute]: expiryAfter(at, this.options.retentionDays) };
+  }
 
   async createSession(session: Session): Promise<void> {
     const written = await this.table.putIf(
@@ -63,6 +89,8 @@ export class DynamoSessionStore implements SessionStore {
         GSI1PK: `COMPUTER#${session.computerId}`,
         GSI1SK: `${session.createdAt}#${session.id}`,
         ...statusIndex(session.status, session.updatedAt, session.id),
+        // a session that never ends still goes; one that ends is kept a full retention from its end (updateSession)
+        ...this.expiry(session.createdAt),
         ...session,
       },
       'attribute_not_exists(PK)',
@@ -83,6 +111,7 @@ export class DynamoSessionStore implements SessionStore {
         version: expectedVersion + 1,
         updatedAt: now,
         ...(changes.status ? statusIndex(changes.status, now, sessionId) : { GSI2SK: `${now}#${sessionId}` }),
+        ...(changes.status && isFinalSessionStatus(changes.status) ? this.expiry(now) : {}),
       },
       condition: 'attribute_exists(PK) AND #version = :expectedVersion',
       conditionNames: { '#version': 'version' },
@@ -139,7 +168,7 @@ export class DynamoSessionStore implements SessionStore {
     // One conditional put per action: a repeated step finds them written and leaves them as they are.
     for (const action of actions) {
       await this.table.putIf(
-        { PK: sessionPk(sessionId), SK: actionSk(action.actionId), entity: 'Action', ...action },
+        { PK: sessionPk(sessionId), SK: actionSk(action.actionId), entity: 'Action', ...this.expiry(), ...action },
         'attribute_not_exists(PK)',
       );
     }
@@ -147,7 +176,8 @@ export class DynamoSessionStore implements SessionStore {
 
   async createPlannedActions(sessionId: string, actions: readonly Action[]): Promise<void> {
     // unconditional, 25 to a call: see the port for why nothing else can be writing these yet
-    await this.table.batchPut(actions.map((action) => ({ PK: sessionPk(sessionId), SK: actionSk(action.actionId), entity: 'Action', ...action })));
+    const expiry = this.expiry();
+    await this.table.batchPut(actions.map((action) => ({ PK: sessionPk(sessionId), SK: actionSk(action.actionId), entity: 'Action', ...expiry, ...action })));
   }
 
   async getActions(sessionId: string): Promise<Action[]> {
@@ -256,7 +286,7 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async savePlan(plan: PlanSnapshot): Promise<void> {
-    await this.table.putIf({ PK: sessionPk(plan.sessionId), SK: PLAN_SK, entity: 'Plan', ...plan }, undefined);
+    await this.table.putIf({ PK: sessionPk(plan.sessionId), SK: PLAN_SK, entity: 'Plan', ...this.expiry(), ...plan }, undefined);
   }
 
   async getPlan(sessionId: string): Promise<PlanSnapshot | undefined> {
@@ -267,7 +297,7 @@ export class DynamoSessionStore implements SessionStore {
   async saveDetection(snapshot: DetectionSnapshot): Promise<void> {
     // A whole snapshot per phase: a redelivered completion writes the same facts again.
     await this.table.putIf(
-      { PK: sessionPk(snapshot.sessionId), SK: detectionSk(snapshot.phase), entity: 'Detection', ...snapshot },
+      { PK: sessionPk(snapshot.sessionId), SK: detectionSk(snapshot.phase), entity: 'Detection', ...this.expiry(), ...snapshot },
       undefined,
     );
   }
@@ -300,6 +330,7 @@ export class DynamoSessionStore implements SessionStore {
           SK: dispatchSk(dispatch.key),
           entity: 'Dispatch',
           ...waitingIndex(dispatch.sessionId, dispatch.key, dispatchDueAt(dispatch)),
+          ...this.expiry(),
           ...dispatch,
         },
         'attribute_not_exists(PK)',
