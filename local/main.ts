@@ -6,10 +6,12 @@
  */
 import path from 'node:path';
 import { parseCommandComment } from '../functions/core/model/agent.js';
-import type { Action, DetectedItem, PlannedItem, Session } from '../functions/core/model/session.js';
+import type { DetectedItem } from '../functions/core/model/session.js';
+import type { ReportRow } from '../functions/core/model/session-report.js';
+import { getSessionReport } from '../functions/core/use-cases/session-report.js';
 import type { WorkflowEvent } from './local-workflow.js';
 import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TASKS, DEMO_TENANT, seedDemo } from './demo-fleet.js';
-import { REPO_ROOT, createLocalRuntime, type LocalRuntime, type SessionOutcome } from './runtime.js';
+import { REPO_ROOT, createLocalRuntime, type LocalRuntime } from './runtime.js';
 import type { SandboxCommandRecord } from './sandbox-agent.js';
 import { bold, clockTime, cyan, dim, green, padEnd, red, seconds, table, yellow } from './terminal.js';
 
@@ -50,10 +52,10 @@ async function prefix(sessionId: string): Promise<string> {
   return `  ${dim(clockTime(new Date()))}  ${cyan(padEnd(machineBySession.get(sessionId) ?? sessionId, 10))}`;
 }
 
-function describeResult(action: Action): string {
-  if (action.result === 'Success') return green('Success');
-  if (action.result === 'Failed') return red(action.status === 'Skipped' ? 'Skipped' : 'Failed');
-  return yellow(action.status);
+function describeResult(result: ReportRow['result']): string {
+  if (result === 'Success') return green(result);
+  if (result === 'Failed' || result === 'Skipped') return red(result);
+  return yellow(result);
 }
 
 function showWorkflowEvent(runtime: LocalRuntime, event: WorkflowEvent): void {
@@ -119,95 +121,31 @@ function showAgentActivity(runtime: LocalRuntime, record: SandboxCommandRecord, 
   });
 }
 
-const describeDetected = (detected: DetectedItem | undefined): string => {
-  switch (detected?.state) {
-    case 'Present':
-      return detected.version;
-    case 'Absent':
-      return 'absent';
-    case 'Compliant':
-      return 'compliant';
-    case 'NotCompliant':
-      return 'not compliant';
-    case 'Undetermined':
-      return '?';
-    case undefined:
-      return '—';
-  }
-};
-
-function afterColumn(action: Action, verified: DetectedItem | undefined): string {
-  if (action.type === 'TaskAudit') return action.outputTail?.split('\n').filter((l) => !l.startsWith('nightshift:')).at(-1)?.slice(0, 40) ?? '—';
-  if (action.type === 'TaskMonitor') return 'reported';
-  if (action.type === 'Uninstall') return action.result === 'Success' ? 'removed' : describeDetected(verified);
-  return action.versionAfter ?? describeDetected(verified);
-}
-
-const REASON_WORDS: Record<PlannedItem['reason'], string> = {
-  SoftwareMissing: 'missing',
-  UpdateAvailable: 'update available',
-  OlderVersionRequired: 'older version pinned',
-  SoftwareDetected: 'installed, must not be',
-  TestFailed: 'health check failed',
-  TaskNotCompliant: 'not compliant',
-  AuditRequested: 'audit',
-  PrerequisiteMissing: 'prerequisite',
-  ConflictingSoftware: 'conflicts with a deployed item',
-  RebootRequested: 'asked for by an installer',
-  RebootForced: 'the session restarts every time',
-  UpToDate: 'up to date',
-  NewerVersionInstalled: 'newer than the catalog',
-  AnyVersionInstalled: 'installed',
-  SoftwareAbsent: 'absent, as deployed',
-  NotInstalledUpdateIfFound: 'not installed (update if found)',
-  TaskCompliant: 'compliant',
-  Ignored: 'ignored by deployment',
-  NotAssigned: 'no enabled deployment',
-  Undetermined: 'could not be determined',
-  PrerequisiteNotNeeded: 'prerequisite not needed',
-  DependencyConflict: 'conflicting deployments',
-};
-
-async function sessionReport(runtime: LocalRuntime, outcome: SessionOutcome, machineName: string): Promise<string> {
-  const { session, actions } = outcome;
-  const tookMs = Date.parse(session.endedAt ?? session.updatedAt) - Date.parse(session.createdAt);
-  const status = session.status === 'Passed' ? green(session.status) : session.status === 'PartialPassed' ? yellow(session.status) : red(session.status);
-  const heading = `${bold(machineName)} ${dim(`(${session.computerName}, ${session.agentId})`)} — ${status} in ${seconds(tookMs)}`;
-  if (session.failure) return `${heading}\n  ${red(session.failure.code)}: ${session.failure.message}`;
-  const plan = await runtime.deps.sessions.getPlan(session.id);
-  const verification = await runtime.deps.sessions.getDetection(session.id, 'Verification');
-  const untouched = (plan?.items ?? [])
-    .filter((item) => item.action === undefined)
-    .map((item) => `${item.itemName} ${dim(`(${REASON_WORDS[item.reason]}${item.detected.state === 'Present' ? ` ${item.detected.version}` : ''})`)}`);
-  // audits and monitoring observe; a session with only those changed nothing
-  const observations = actions.filter((a) => a.type === 'TaskAudit' || a.type === 'TaskMonitor');
-  if (actions.length === observations.length) {
-    const observed = observations.map((a) => `${a.itemName}: ${afterColumn(a, undefined)}`);
+/** The core's report, drawn for a terminal. */
+async function sessionReport(runtime: LocalRuntime, sessionId: string, machineName: string): Promise<string> {
+  const report = await getSessionReport(runtime.deps, sessionId);
+  const status = report.status === 'Passed' ? green(report.status) : report.status === 'PartialPassed' ? yellow(report.status) : red(report.status);
+  const heading = `${bold(machineName)} ${dim(`(${report.computerName}, ${report.agentId})`)} — ${status} in ${seconds(report.durationMs)}`;
+  if (report.failure) return `${heading}\n  ${red(report.failure.code)}: ${report.failure.message}`;
+  if (report.changedNothing) {
     return [
       `${heading} — nothing to do`,
-      ...(untouched.length ? [`  ${dim('compliant:')} ${untouched.join(', ')}`] : []),
-      ...(observed.length ? [`  ${dim('observed:')} ${observed.join(', ')}`] : []),
+      ...(report.leftAlone.length ? [`  ${dim('compliant:')} ${report.leftAlone.join(', ')}`] : []),
+      ...(report.observed.length ? [`  ${dim('observed:')} ${report.observed.join(', ')}`] : []),
     ].join('\n');
   }
-  const rows = actions.map((action) => {
-    const item = plan?.items.find((i) => i.actionId === action.actionId);
-    return [
-      action.type,
-      action.itemName,
-      describeDetected(item?.detected),
-      afterColumn(action, verification?.items[action.itemKey]),
-      describeResult(action),
-      action.durationMs === undefined ? '' : seconds(action.durationMs),
-      action.result === 'Success' ? dim(REASON_WORDS[action.reason]) : (action.resultReason ?? ''),
-    ];
-  });
+  const rows = report.rows.map((row) => [
+    row.type,
+    row.itemName,
+    row.before,
+    row.after,
+    describeResult(row.result),
+    row.durationMs === undefined ? '' : seconds(row.durationMs),
+    row.result === 'Success' ? dim(row.why) : row.why,
+  ]);
   const lines = [heading, table(['ACTION', 'ITEM', 'BEFORE', 'AFTER', 'RESULT', 'TIME', 'WHY'], rows)];
-  // the decisions an end user would ask about: removals and pinned versions
-  for (const action of actions.filter((a) => a.type === 'Uninstall' || a.type === 'Downgrade')) {
-    const summary = session.items.find((item) => item.key === action.itemKey)?.explanation.summary;
-    if (summary) lines.push(`  ${dim('why:')} ${summary}`);
-  }
-  if (untouched.length) lines.push(`  ${dim('left alone:')} ${untouched.join(', ')}`);
+  for (const why of report.why) lines.push(`  ${dim('why:')} ${why}`);
+  if (report.leftAlone.length) lines.push(`  ${dim('left alone:')} ${report.leftAlone.join(', ')}`);
   return lines.join('\n');
 }
 
@@ -247,11 +185,11 @@ async function main(): Promise<void> {
     await printing;
 
     process.stdout.write(`\n${bold('Report')}\n\n`);
-    for (const { machine, outcome } of outcomes) process.stdout.write(`${await sessionReport(runtime, outcome, machine.computer.id)}\n\n`);
+    for (const { machine, outcome } of outcomes) process.stdout.write(`${await sessionReport(runtime, outcome.session.id, machine.computer.id)}\n\n`);
 
     const transitions = outcomes.reduce((sum, { outcome }) => sum + outcome.stateTransitions, 0);
     const roundTrips = outcomes.reduce((sum, { outcome }) => sum + outcome.agentRoundTrips, 0);
-    const failed = outcomes.filter(({ outcome }) => outcome.session.status !== ('Passed' as Session['status'])).length;
+    const failed = outcomes.filter(({ outcome }) => outcome.session.status !== 'Passed').length;
     if (failed > 0) process.stdout.write(`${red(`${failed} session(s) did not pass`)} — the report above says why.\n`);
     process.stdout.write(
       `demo: ${outcomes.length} sessions, ${transitions} state transitions, ${roundTrips} agent round-trips, ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`,
