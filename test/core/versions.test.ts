@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { versionSchema } from '../../functions/core/model/catalog.js';
-import { compareVersions, parseVersion } from '../../functions/core/versions.js';
+import { MAX_VERSION_LENGTH, compareVersions, parseVersion } from '../../functions/core/versions.js';
 
 describe('version comparison across vendor formats', () => {
   it.each([
@@ -25,6 +25,88 @@ describe('version comparison across vendor formats', () => {
   it.each(['', 'latest', 'not installed', 'x1.2', '1..2', '1.2.3 beta extra'])('refuses to guess about %j', (text) => {
     expect(parseVersion(text)).toBeUndefined();
     expect(compareVersions(text, '1.0')).toBeUndefined();
+  });
+});
+
+describe('version ordering rules, one case each (what each branch of the comparison is for)', () => {
+  it.each([
+    // identical pre-releases are the same version, not one older than the other
+    ['2.0.0-rc.1', '2.0.0-rc.1', 0],
+    ['1.0-beta', '1.0-beta', 0],
+    // pre-release words order alphabetically: alpha < beta < rc
+    ['2.0.0-alpha', '2.0.0-beta', -1],
+    ['2.0.0-beta', '2.0.0-rc', -1],
+    ['2.0.0-rc.1', '2.0.0-rc.2', -1],
+    // numeric identifiers sort before words, and by value, not by text
+    ['2.0.0-1', '2.0.0-alpha', -1],
+    ['2.0.0-rc.2', '2.0.0-rc.10', -1],
+    ['2.0.0-rc.1', '2.0.0-rc.1.1', -1],
+    // a pre-release of a higher version is still higher than any lower release
+    ['2.0.1-alpha', '2.0.0', 1],
+    ['1.10-rc1', '1.9', 1],
+    // a longer version is newer only when the extra parts are not zero
+    ['1.2.0.1', '1.2', 1],
+    ['1.2.0.0', '1.2', 0],
+    ['1', '0.99', 1],
+    // separators: `-` and `~`, a word right after the numbers, `.` or `-` inside the tag
+    ['1.0~rc1', '1.0-rc1', 0],
+    ['1.0rc1', '1.0-rc1', 0],
+    ['1.0-rc-1', '1.0-rc.1', 0],
+    ['1.0-rc.1', '1.0-rc.2', -1],
+    ['1.0-RC.1', '1.0-rc.1', -1],
+    // a leading v in either case, build metadata ignored, surrounding blanks ignored
+    ['V2.1', 'v2.1', 0],
+    ['2.1+build-7.x', '2.1', 0],
+    ['2.1-rc.1+build.9', '2.1-rc.1', 0],
+    [' 2.1\n', '2.1', 0],
+  ] as const)('%j vs %j → %i', (a, b, expected) => {
+    expect(compareVersions(a, b)).toBe(expected);
+    expect(compareVersions(b, a)).toBe(expected === 0 ? 0 : -expected);
+  });
+
+  it('reads numbers and words out of a version as written', () => {
+    expect(parseVersion('v10.20.3-rc.11.b2-x+meta.1')).toEqual({ numbers: [10, 20, 3], preRelease: ['rc', 11, 'b2', 'x'] });
+    expect(parseVersion('7.0a1')).toEqual({ numbers: [7, 0], preRelease: ['a1'] });
+    expect(parseVersion('7.0-1a')).toEqual({ numbers: [7, 0], preRelease: ['1a'] });
+    expect(parseVersion('7.0-a1')).toEqual({ numbers: [7, 0], preRelease: ['a1'] });
+    expect(parseVersion('123')).toEqual({ numbers: [123], preRelease: [] });
+  });
+
+  it.each([
+    'a1.0',
+    '1.0-',
+    '1.0-.rc',
+    '1.0+',
+    '1.0+.b',
+    '.1.0',
+    '1.0.',
+    'vv1.0',
+    '1.0-rc_1',
+    '1.0 rc1',
+    'x 1.0',
+    '1.0 x',
+    '1.0#',
+    `1.${'9'.repeat(16)}`,
+    `1.0-${'9'.repeat(16)}`,
+  ])('refuses %j', (text) => {
+    expect(parseVersion(text)).toBeUndefined();
+  });
+
+  it('accepts a version of exactly the maximum length and refuses one a character longer, padding aside', () => {
+    const longest = `1.${'0'.repeat(MAX_VERSION_LENGTH - 2)}`;
+    expect(longest).toHaveLength(MAX_VERSION_LENGTH);
+    expect(parseVersion(longest)).toBeDefined();
+    expect(parseVersion(`${longest}0`)).toBeUndefined();
+    expect(parseVersion(`  ${longest}  `)).toBeDefined();
+    // past twice the maximum the cache is skipped, but the answer is the same
+    expect(parseVersion(`${' '.repeat(2 * MAX_VERSION_LENGTH)}1.2`)).toEqual({ numbers: [1, 2], preRelease: [] });
+  });
+
+  it('answers the same for a version asked about again (the cache returns what the parser said)', () => {
+    expect(parseVersion('3.1-beta')).toEqual({ numbers: [3, 1], preRelease: ['beta'] });
+    expect(parseVersion('3.1-beta')).toEqual({ numbers: [3, 1], preRelease: ['beta'] });
+    expect(parseVersion('not a version')).toBeUndefined();
+    expect(parseVersion('not a version')).toBeUndefined();
   });
 });
 

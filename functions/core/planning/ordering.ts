@@ -9,113 +9,101 @@ export interface OrderNode<K extends string> {
 
 const HINT_RANK: Readonly<Record<OrderingHint, number>> = { Beginning: 0, Unordered: 1, End: 2 };
 
+/** Tarjan's bookkeeping for one node. */
+interface Visit {
+  readonly index: number;
+  lowLink: number;
+}
+
 /**
  * Groups of nodes that depend on each other in a circle (strongly connected
  * components of two or more, or a node that depends on itself), each in a
  * stable order. Tarjan's algorithm, iterative so deep chains cannot overflow.
+ * An edge from a node not in `keys` is ignored; one to such a node leads nowhere.
  */
 export function findCycles<K extends string>(keys: readonly K[], edges: readonly (readonly [K, K])[]): K[][] {
-  const successors = new Map<K, K[]>();
-  for (const key of keys) successors.set(key, []);
+  const successors = new Map<K, K[]>(keys.map((key) => [key, []]));
   for (const [from, to] of edges) successors.get(from)?.push(to);
+  const successorsOf = (node: K): readonly K[] => successors.get(node) ?? [];
 
-  let counter = 0;
-  const index = new Map<K, number>();
-  const lowLink = new Map<K, number>();
-  const onStack = new Set<K>();
+  const visits = new Map<K, Visit>();
+  /** The nodes visited whose component is not closed yet, in visiting order. */
   const stack: K[] = [];
+  const open = new Set<K>();
   const cycles: K[][] = [];
+  const enter = (node: K) => {
+    const visit: Visit = { index: visits.size, lowLink: visits.size };
+    visits.set(node, visit);
+    stack.push(node);
+    open.add(node);
+    return { node, visit, next: 0 };
+  };
 
   for (const root of keys) {
-    if (index.has(root)) continue;
-    const work: { node: K; next: number }[] = [{ node: root, next: 0 }];
-    index.set(root, counter);
-    lowLink.set(root, counter++);
-    stack.push(root);
-    onStack.add(root);
-    while (work.length > 0) {
-      const frame = work[work.length - 1];
-      if (!frame) break;
-      const next = successors.get(frame.node)?.[frame.next];
+    if (visits.has(root)) continue;
+    const work = [enter(root)];
+    for (let frame = work.at(-1); frame; frame = work.at(-1)) {
+      const next = successorsOf(frame.node)[frame.next];
       if (next !== undefined) {
         frame.next++;
-        if (!index.has(next)) {
-          index.set(next, counter);
-          lowLink.set(next, counter++);
-          stack.push(next);
-          onStack.add(next);
-          work.push({ node: next, next: 0 });
-        } else if (onStack.has(next)) {
-          lowLink.set(frame.node, Math.min(lowLink.get(frame.node) ?? 0, index.get(next) ?? 0));
-        }
+        const seen = visits.get(next);
+        if (!seen) work.push(enter(next));
+        else if (open.has(next)) frame.visit.lowLink = Math.min(frame.visit.lowLink, seen.index);
         continue;
       }
       work.pop();
-      const parent = work[work.length - 1];
-      if (parent) lowLink.set(parent.node, Math.min(lowLink.get(parent.node) ?? 0, lowLink.get(frame.node) ?? 0));
-      if (lowLink.get(frame.node) === index.get(frame.node)) {
-        const component: K[] = [];
-        for (let member = stack.pop(); member !== undefined; member = stack.pop()) {
-          onStack.delete(member);
-          component.push(member);
-          if (member === frame.node) break;
-        }
-        const selfLoop = component.length === 1 && (successors.get(frame.node) ?? []).includes(frame.node);
-        if (component.length > 1 || selfLoop) cycles.push(component.sort());
-      }
+      const parent = work.at(-1);
+      if (parent) parent.visit.lowLink = Math.min(parent.visit.lowLink, frame.visit.lowLink);
+      // not the first node of its component: the component closes further up
+      if (frame.visit.lowLink !== frame.visit.index) continue;
+      const component = stack.splice(stack.lastIndexOf(frame.node));
+      for (const member of component) open.delete(member);
+      if (component.length > 1 || successorsOf(frame.node).includes(frame.node)) cycles.push(component.sort());
     }
   }
   return cycles;
 }
 
+interface Entry<K extends string> {
+  readonly node: OrderNode<K>;
+  /** Hint first, then input position: unique, so the order is total. */
+  readonly priority: number;
+  /** How many of its prerequisites are not placed yet. */
+  waitingFor: number;
+  readonly successors: Entry<K>[];
+}
+
 /**
  * A topological order (every edge `[before, after]` respected) that, among
  * the nodes free to go next, takes Beginning before Unordered before End,
- * then the input order. A cycle is a configuration error naming its items.
+ * then the input order. An edge naming a node outside `nodes` is ignored. A
+ * cycle is a configuration error naming its items.
  */
 export function orderByDependencies<K extends string>(nodes: readonly OrderNode<K>[], edges: readonly (readonly [K, K])[]): K[] {
-  const count = nodes.length;
-  const indexOf = new Map<K, number>();
-  nodes.forEach((node, i) => indexOf.set(node.key, i));
-  // one number per node: hint first, then input position; unique, so the order is total
-  const priority = nodes.map((node, i) => HINT_RANK[node.hint] * count + i);
-  if (edges.length === 0) return nodes.map((_, i) => i).sort((a, b) => (priority[a] ?? 0) - (priority[b] ?? 0)).map((i) => (nodes[i] as OrderNode<K>).key);
-
-  const waitingFor = new Array<number>(count).fill(0);
-  const successors: number[][] = nodes.map(() => []);
-  for (const [before, after] of edges) {
-    const from = indexOf.get(before);
-    const to = indexOf.get(after);
-    if (from === undefined || to === undefined) continue;
-    waitingFor[to] = (waitingFor[to] ?? 0) + 1;
-    successors[from]?.push(to);
+  const entries = nodes.map((node, i): Entry<K> => ({ node, priority: HINT_RANK[node.hint] * nodes.length + i, waitingFor: 0, successors: [] }));
+  const byKey = new Map(entries.map((entry) => [entry.node.key, entry]));
+  const known: (readonly [K, K])[] = [];
+  for (const edge of edges) {
+    const from = byKey.get(edge[0]);
+    const to = byKey.get(edge[1]);
+    if (!from || !to) continue;
+    known.push(edge);
+    from.successors.push(to);
+    to.waitingFor++;
   }
-  const ready: number[] = [];
-  for (let i = 0; i < count; i++) if (waitingFor[i] === 0) ready.push(i);
+  const ready = entries.filter((entry) => entry.waitingFor === 0);
   const ordered: K[] = [];
   while (ready.length > 0) {
     // plans hold tens of items: a scan for the best ready node beats a heap at this size
-    let best = 0;
-    for (let i = 1; i < ready.length; i++) if ((priority[ready[i] ?? 0] ?? 0) < (priority[ready[best] ?? 0] ?? 0)) best = i;
-    const next = ready[best];
-    if (next === undefined) break;
-    // the ready list is scanned, not kept sorted, so removal can swap in the last entry
-    ready[best] = ready[ready.length - 1] ?? next;
-    ready.pop();
-    ordered.push((nodes[next] as OrderNode<K>).key);
-    for (const after of successors[next] ?? []) {
-      const remaining = (waitingFor[after] ?? 0) - 1;
-      waitingFor[after] = remaining;
-      if (remaining === 0) ready.push(after);
-    }
+    const next = ready.reduce((best, entry) => (entry.priority < best.priority ? entry : best));
+    ready.splice(ready.indexOf(next), 1);
+    ordered.push(next.node.key);
+    for (const after of next.successors) if (--after.waitingFor === 0) ready.push(after);
   }
-  if (ordered.length < count) {
-    const byKey = new Map<K, OrderNode<K>>(nodes.map((node) => [node.key, node]));
-    const cycles = findCycles(
-      nodes.map((n) => n.key),
-      edges,
-    );
-    const names = cycles.map((cycle) => cycle.map((key) => byKey.get(key)?.name ?? key).join(' → ')).join('; ');
+  if (ordered.length < nodes.length) {
+    const names = findCycles([...byKey.keys()], known)
+      .map((cycle) => cycle.map((key) => byKey.get(key)?.node.name ?? key).join(' → '))
+      .join('; ');
     throw new ConfigurationError(`dependency cycle: ${names} depend on each other, so none can go first`);
   }
   return ordered;

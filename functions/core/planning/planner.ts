@@ -127,11 +127,11 @@ export function plan(items: readonly SessionItem[], detected: Readonly<Record<st
   }
   dropUnneededPrerequisites(decisions);
 
-  // edges: a dependency is handled before the item that names it
+  // edges: a dependency is handled before the item that names it (the ordering ignores one outside the plan)
   const edges: [ItemKey, ItemKey][] = [];
   for (const item of items) {
     if (item.kind !== 'Software') continue;
-    for (const dependency of item.dependencies) if (decisions.has(dependency.key)) edges.push([dependency.key, item.key]);
+    for (const dependency of item.dependencies) edges.push([dependency.key, item.key]);
   }
   const order = orderByDependencies(
     items.map((item) => ({ key: item.key, name: item.itemName, hint: item.orderingHint })),
@@ -152,16 +152,21 @@ export function plan(items: readonly SessionItem[], detected: Readonly<Record<st
   });
 }
 
-/** A prerequisite nobody will end up with installed is not worth installing. Iterates for chains. */
+/**
+ * A prerequisite nobody will end up with installed is not worth installing.
+ * Iterates for chains: dropping one may leave its own prerequisites unneeded.
+ * Only installs of prerequisites go (`PrerequisiteMissing`); removing software
+ * in the way is kept, and what a deployment names is never dropped.
+ */
 function dropUnneededPrerequisites(decisions: Map<ItemKey, PlanDecision>): void {
+  // installed after the plan: put there by an action, or present and left as it is
   const endsInstalled = (decision: PlanDecision): boolean =>
-    LEAVES_INSTALLED.has(decision.action) || (decision.action === undefined && decision.detected.state === 'Present' && decision.item.kind === 'Software' && decision.item.desiredState !== 'NotPresent');
+    LEAVES_INSTALLED.has(decision.action) || (decision.action === undefined && decision.detected.state === 'Present');
   for (let changed = true; changed; ) {
     changed = false;
     for (const decision of decisions.values()) {
-      const item = decision.item;
-      if (item.kind !== 'Software' || item.origin !== 'Prerequisite' || item.desiredState !== 'AnyVersion' || decision.action !== 'Install') continue;
-      const neededBy = (item.explanation.requiredBy ?? []).some((key) => {
+      if (decision.reason !== 'PrerequisiteMissing') continue;
+      const neededBy = (decision.item.explanation.requiredBy ?? []).some((key) => {
         const dependent = decisions.get(key);
         return dependent !== undefined && endsInstalled(dependent);
       });
@@ -175,8 +180,8 @@ function dropUnneededPrerequisites(decisions: Map<ItemKey, PlanDecision>): void 
 
 /** Verification's rule: the item is now where its deployment wants it. */
 export function isCompliant(item: SessionItem, detected: DetectedItem): boolean {
-  const decision = decide(item, detected);
-  return decision.action === undefined && COMPLIANT_REASONS.has(decision.reason);
+  // none of these reasons comes with an action
+  return COMPLIANT_REASONS.has(decide(item, detected).reason);
 }
 
 const COMPLIANT_REASONS = new Set<PlanReason>([

@@ -269,10 +269,12 @@ const stepWords = (type: Action['type'] | undefined, failedStep: number | undefi
   (type === 'Downgrade' || type === 'Reinstall') && failedStep !== undefined ? (failedStep === 1 ? ' while uninstalling' : ' while installing') : '';
 
 /**
- * What a finished command says about its action. `type` is the action's
- * when known; undefined stands for any type that verification decides.
+ * What a finished command says about its action, pure. `type` is the
+ * action's when known; undefined stands for any type that verification
+ * decides. A command that ran past its time limit failed, whatever exit code
+ * its script recorded before it was stopped.
  */
-function actionChanges(invocation: AgentInvocation, output: ActionOutput | undefined, type: Action['type'] | undefined, now: string): ActionChanges {
+export function actionChanges(invocation: AgentInvocation, output: ActionOutput | undefined, type: Action['type'] | undefined, now: string): ActionChanges {
   const timedOut = invocation.status === 'TimedOut' || invocation.status === 'ExecutionTimedOut';
   const succeeded = output !== undefined && output.exitCode === 0 && !timedOut;
   const selfDeciding = type !== undefined && SELF_DECIDING_TYPES.includes(type);

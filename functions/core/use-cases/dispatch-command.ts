@@ -4,7 +4,7 @@ import type { ItemKey } from '../model/catalog.js';
 import type { Action, Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { buildActionCommand, buildDetectionCommand } from './agent-commands.js';
-import { loadSession, log, mutateSession, withStage } from './session-updates.js';
+import { loadSession, log, mutateSession, mutateSessionReporting, withStage } from './session-updates.js';
 import { deliver } from './complete-command.js';
 import { decideStart, settleWithoutRunning } from './start-action.js';
 
@@ -143,6 +143,23 @@ function newDispatch(deps: Dependencies, input: DispatchCommandInput, key: Dispa
 
 const leaseFrom = (now: Date): string => new Date(now.getTime() + DISPATCH_LEASE_SECONDS * 1000).toISOString();
 
+/**
+ * What a later attempt does with a dispatch it found still Sending, once it
+ * knows whether the claim's command is out:
+ *   - out: its completion will answer this attempt's token (already-running);
+ *   - not out, the claim's lease still running: its attempt may be sending right now (wait);
+ *   - not out, lease over, session cancelled since the claim: send nothing (skip);
+ *   - not out, lease over: take the claim over (recorded, so no third attempt sends too) and send.
+ * At the lease's last instant the claim is over: a lease is how long its attempt may still send.
+ */
+export type RetryDecision = 'already-running' | 'wait' | 'skip-cancelled' | 'take-over';
+
+export function decideRetry(dispatch: Pick<Dispatch, 'leaseUntil'>, facts: { commandOut: boolean; sessionCancelled: boolean; now: Date }): RetryDecision {
+  if (facts.commandOut) return 'already-running';
+  if (dispatch.leaseUntil !== undefined && Date.parse(dispatch.leaseUntil) > facts.now.getTime()) return 'wait';
+  return facts.sessionCancelled ? 'skip-cancelled' : 'take-over';
+}
+
 async function resume(deps: Dependencies, session: Session, input: DispatchCommandInput, key: DispatchKey, found: Dispatch): Promise<DispatchResult> {
   let dispatch = found;
   if (dispatch.status === 'Sending') {
@@ -155,8 +172,9 @@ async function resume(deps: Dependencies, session: Session, input: DispatchComma
     }
   }
   if (dispatch.status === 'Completed' && dispatch.outcome) {
-    // the same answer the completion gave: a detection that failed fails this attempt too
-    await deliver(deps, input.taskToken, dispatch.outcome, session.status === 'Cancelled' ? 'Success' : dispatch.outcome.status);
+    // the same answer the completion gave: a detection that failed fails this attempt too (a cancelled
+    // session's detection never gets here, and an action's answer never fails its step)
+    await deliver(deps, input.taskToken, dispatch.outcome, dispatch.outcome.status);
     return 'already-complete';
   }
   if (dispatch.status !== 'Sending') {
@@ -168,12 +186,11 @@ async function resume(deps: Dependencies, session: Session, input: DispatchComma
   // the command is out (the usual retry: an attempt that failed after sending): its completion answers the new token
   const comment = commandComment(session.id, key, dispatch.nonce);
   const earlier = dispatch.commandId ?? (await deps.agent.findCommand(session.agentId, comment, new Date(dispatch.createdAt)));
-  if (earlier) return 'already-running';
   const now = deps.clock.now();
-  if (dispatch.leaseUntil !== undefined && Date.parse(dispatch.leaseUntil) > now.getTime()) {
-    throw new DispatchInProgressError(`another attempt is sending ${key} for session ${session.id}; trying again after its lease`);
-  }
-  if (session.status === 'Cancelled') {
+  const decision = decideRetry(dispatch, { commandOut: earlier !== undefined, sessionCancelled: session.status === 'Cancelled', now });
+  if (decision === 'already-running') return 'already-running';
+  if (decision === 'wait') throw new DispatchInProgressError(`another attempt is sending ${key} for session ${session.id}; trying again after its lease`);
+  if (decision === 'skip-cancelled') {
     // the claim's attempt died before sending, and the session was cancelled since: nothing goes out now
     await deps.sessions.abandonDispatch(session.id, key).catch((error: unknown) => {
       if (!(error instanceof ConflictError)) throw error;
@@ -239,8 +256,9 @@ async function checkOnline(deps: Dependencies, session: Session): Promise<boolea
   if (session.options.offline === 'Skip') {
     throw new AgentUnreachableError(`${session.computerName} is offline, and this session skips offline computers`);
   }
-  const updated = await mutateSession(deps, session.id, (s) => (s.status === 'Running' ? { status: 'PendingConnectivity' } : undefined));
-  if (updated.status === 'PendingConnectivity') await log(deps, session.id, 'Agent', `${session.computerName} is offline; waiting for it to connect`);
+  // one line when the session starts waiting, from this write: not again for every command sent while it waits
+  const { written } = await mutateSessionReporting(deps, session.id, (s) => (s.status === 'Running' ? { status: 'PendingConnectivity' } : undefined));
+  if (written) await log(deps, session.id, 'Agent', `${session.computerName} is offline; waiting for it to connect`);
   return true;
 }
 

@@ -1,6 +1,7 @@
 import { RequestRefusedError, TransientError } from '../errors.js';
 import { MAX_WINDOW_DAYS, isFinalSessionStatus, type Requester, type Session } from '../model/session.js';
 import { commandComment } from '../model/agent.js';
+import type { SessionChanges } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
 import { wakeGate } from './gate-session.js';
 import { log, moveAction, mutateSessionReporting } from './session-updates.js';
@@ -34,34 +35,41 @@ export interface PostponeResult {
   readonly postponesLeft: number;
 }
 
+/**
+ * The postpone rule, pure: the write that moves execution later by the
+ * session's delay, or a refusal saying why (ended, executing, offline, not
+ * started, the count, the deadline, the longest window).
+ */
+export function decidePostpone(s: Session, now: Date, by: Requester): SessionChanges {
+  refuseWhenEnded(s);
+  refuseWhenExecuting(s, 'postpone');
+  if (s.status === 'PendingConnectivity') throw new RequestRefusedError('the computer is offline; the maintenance waits for it anyway, so there is nothing to postpone yet');
+  if (s.status === 'Created') throw new RequestRefusedError('the session has not started yet; postpone once it has');
+  const { delayMinutes, maxCount, deadline } = s.options.postpone;
+  if (s.postponements.length >= maxCount) {
+    throw new RequestRefusedError(
+      maxCount === 0 ? 'this session cannot be postponed' : `the session was already postponed ${s.postponements.length} time(s); the limit is ${maxCount}`,
+    );
+  }
+  const from = s.executeAt ?? now.toISOString();
+  const to = new Date(Math.max(Date.parse(from), now.getTime()) + delayMinutes * 60_000).toISOString();
+  if (deadline !== undefined && Date.parse(to) > Date.parse(deadline)) {
+    throw new RequestRefusedError(`postponing would move the maintenance to ${to}, past its deadline of ${deadline}`);
+  }
+  if (Date.parse(to) > Date.parse(s.createdAt) + MAX_WINDOW_DAYS * 86_400_000) {
+    throw new RequestRefusedError(`postponing would move the maintenance more than ${MAX_WINDOW_DAYS} days past the session's start`);
+  }
+  return {
+    status: 'Postponed',
+    executeAt: to,
+    postponements: [...s.postponements, { at: now.toISOString(), by, from, to }],
+  };
+}
+
 /** Moves execution later by the session's postpone delay, within its count and deadline. */
 export async function postponeSession(deps: Dependencies, request: SessionRequest): Promise<PostponeResult> {
   const now = deps.clock.now();
-  const { session: updated } = await mutateSessionReporting(deps, request.sessionId, (s) => {
-    refuseWhenEnded(s);
-    refuseWhenExecuting(s, 'postpone');
-    if (s.status === 'PendingConnectivity') throw new RequestRefusedError('the computer is offline; the maintenance waits for it anyway, so there is nothing to postpone yet');
-    if (s.status === 'Created') throw new RequestRefusedError('the session has not started yet; postpone once it has');
-    const { delayMinutes, maxCount, deadline } = s.options.postpone;
-    if (s.postponements.length >= maxCount) {
-      throw new RequestRefusedError(
-        maxCount === 0 ? 'this session cannot be postponed' : `the session was already postponed ${s.postponements.length} time(s); the limit is ${maxCount}`,
-      );
-    }
-    const from = s.executeAt ?? now.toISOString();
-    const to = new Date(Math.max(Date.parse(from), now.getTime()) + delayMinutes * 60_000).toISOString();
-    if (deadline !== undefined && Date.parse(to) > Date.parse(deadline)) {
-      throw new RequestRefusedError(`postponing would move the maintenance to ${to}, past its deadline of ${deadline}`);
-    }
-    if (Date.parse(to) > Date.parse(s.createdAt) + MAX_WINDOW_DAYS * 86_400_000) {
-      throw new RequestRefusedError(`postponing would move the maintenance more than ${MAX_WINDOW_DAYS} days past the session's start`);
-    }
-    return {
-      status: 'Postponed',
-      executeAt: to,
-      postponements: [...s.postponements, { at: now.toISOString(), by: request.by, from, to }],
-    };
-  }, CONTENDED);
+  const { session: updated } = await mutateSessionReporting(deps, request.sessionId, (s) => decidePostpone(s, now, request.by), CONTENDED);
   const executeAt = updated.executeAt ?? now.toISOString();
   // a gate already parked moves its one timer; one not parked yet arms it for the new time when it gets there
   if (updated.windowWait) await deps.windowTimers.set(request.sessionId, executeAt);
@@ -77,23 +85,31 @@ export async function postponeSession(deps: Dependencies, request: SessionReques
  */
 export async function runSessionNow(deps: Dependencies, request: SessionRequest): Promise<{ executeAt: string }> {
   const now = deps.clock.now();
-  const { session, written } = await mutateSessionReporting(
-    deps,
-    request.sessionId,
-    (s) => {
-      refuseWhenEnded(s);
-      // started already (possibly by an earlier run-now that failed before it could wake the gate): just wake it again
-      if (s.stages.Execution.status === 'Running') return undefined;
-      refuseWhenExecuting(s, 'run now');
-      if (s.status !== 'Postponed' && s.executeAt !== undefined && Date.parse(s.executeAt) <= now.getTime()) return undefined;
-      return { status: s.status === 'Postponed' ? 'Running' : s.status, executeAt: now.toISOString() };
-    },
-    CONTENDED,
-  );
+  const { session, written } = await mutateSessionReporting(deps, request.sessionId, (s) => decideRunNow(s, now), CONTENDED);
   if (written) await log(deps, request.sessionId, 'Request', 'maintenance moved to now', { by: request.by });
   await wakeGate(deps, request.sessionId);
   await deps.windowTimers.clear(request.sessionId);
   return { executeAt: session.stages.Execution.startedAt ?? session.executeAt ?? now.toISOString() };
+}
+
+/**
+ * The run-now rule, pure: execution moves to now (a postponed session runs
+ * again), nothing when it is already due or executing, or a refusal.
+ */
+export function decideRunNow(s: Session, now: Date): SessionChanges | undefined {
+  refuseWhenEnded(s);
+  // started already (possibly by an earlier run-now that failed before it could wake the gate): just wake it again
+  if (s.stages.Execution.status === 'Running') return undefined;
+  refuseWhenExecuting(s, 'run now');
+  if (s.status !== 'Postponed' && s.executeAt !== undefined && Date.parse(s.executeAt) <= now.getTime()) return undefined;
+  return { status: s.status === 'Postponed' ? 'Running' : s.status, executeAt: now.toISOString() };
+}
+
+/** The cancel rule, pure: cancelled once, by whoever asked first; nothing for one cancelled already; a refusal once ended. */
+export function decideCancel(s: Session, now: Date, by: Requester): SessionChanges | undefined {
+  if (s.status === 'Cancelled') return undefined;
+  refuseWhenEnded(s);
+  return { status: 'Cancelled', cancelled: { at: now.toISOString(), by } };
 }
 
 /**
@@ -102,17 +118,9 @@ export async function runSessionNow(deps: Dependencies, request: SessionRequest)
  * action starts, and every action not yet run is marked Cancelled.
  */
 export async function cancelSession(deps: Dependencies, request: SessionRequest): Promise<{ status: 'Cancelled' }> {
-  const now = deps.clock.now().toISOString();
-  const { session: current, written } = await mutateSessionReporting(
-    deps,
-    request.sessionId,
-    (s) => {
-      if (s.status === 'Cancelled') return undefined;
-      refuseWhenEnded(s);
-      return { status: 'Cancelled', cancelled: { at: now, by: request.by } };
-    },
-    CONTENDED,
-  );
+  const at = deps.clock.now();
+  const now = at.toISOString();
+  const { session: current, written } = await mutateSessionReporting(deps, request.sessionId, (s) => decideCancel(s, at, request.by), CONTENDED);
   // one line for one cancellation, however many people asked at once
   if (written) await log(deps, request.sessionId, 'Request', 'session cancelled', { by: request.by });
   // a repeated cancel does the rest again: it may be the retry of one that failed half-way
