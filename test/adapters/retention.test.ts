@@ -7,27 +7,14 @@ import { DynamoSessionStore } from '../../functions/adapters/session-store.dynam
 import type { Action } from '../../functions/core/model/session.js';
 import { ensureTable, startDynalite, type LocalDynamo } from '../../local/dynalite.js';
 import { RetentionSweep } from '../../local/retention-sweep.js';
-import { sessionRecord } from '../support/domain.js';
+import { actionRecord, sessionRecord } from '../support/domain.js';
 import { manualClock } from '../support/fleet.js';
 
 const DAY_MS = 86_400_000;
 const RETENTION_DAYS = 90;
 const TABLE = 'nightshift-retention';
 
-const action = (sessionId: string, actionId: string): Action => ({
-  sessionId,
-  actionId,
-  itemKey: 'software:app',
-  itemId: 'app',
-  itemName: 'App',
-  type: 'Install',
-  reason: 'SoftwareMissing',
-  toVersion: '1.0',
-  dependsOn: [],
-  critical: true,
-  status: 'NotStarted',
-  result: 'Pending',
-});
+const action = (sessionId: string, actionId: string): Action => actionRecord(sessionId, actionId);
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -5,27 +5,14 @@ import { DynamoSessionStore, WAITING_SHARD_COUNT, waitingShardPk } from '../../f
 import { ConflictError, NotFoundError } from '../../functions/core/errors.js';
 import type { Dispatch, DispatchKey } from '../../functions/core/model/agent.js';
 import type { Action, Session } from '../../functions/core/model/session.js';
-import { sessionRecord } from '../support/domain.js';
+import { actionRecord, sessionRecord } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { testSoftware } from '../support/fleet.js';
 
 const session = (id: string): Session =>
   sessionRecord(id, { computerId: 'pc-1', computerName: 'PC 1', agentId: 'i-0000000000000a001', tenantId: 't1', status: 'Created' });
 
-const action = (sessionId: string, actionId: string): Action => ({
-  sessionId,
-  actionId,
-  itemKey: 'software:app',
-  itemId: 'app',
-  itemName: 'App',
-  type: 'Install',
-  reason: 'SoftwareMissing',
-  toVersion: '1.0',
-  dependsOn: [],
-  critical: true,
-  status: 'NotStarted',
-  result: 'Pending',
-});
+const action = (sessionId: string, actionId: string): Action => actionRecord(sessionId, actionId);
 
 const dispatch = (sessionId: string, taskToken: string): Dispatch => ({
   sessionId,

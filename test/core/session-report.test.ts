@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildSessionReport } from '../../functions/core/model/session-report.js';
 import type { Action } from '../../functions/core/model/session.js';
-import { sessionRecord } from '../support/domain.js';
+import { actionRecord, sessionRecord } from '../support/domain.js';
 
-const action = (actionId: string, overrides: Partial<Action>): Action => ({
-  sessionId: 's1',
-  actionId,
-  itemKey: 'software:app',
-  itemId: 'app',
-  itemName: 'App',
-  type: 'Install',
-  reason: 'SoftwareMissing',
-  dependsOn: [],
-  critical: true,
-  status: 'Complete',
-  result: 'Success',
-  ...overrides,
-});
+const action = (actionId: string, overrides: Partial<Action>): Action =>
+  actionRecord('s1', actionId, { toVersion: undefined, status: 'Complete', result: 'Success', ...overrides });
 
 describe('the session report read-model: one account of a session for the demo, API, console and emails', () => {
   const session = sessionRecord('s1', { status: 'PartialPassed', createdAt: '2026-11-23T09:00:00.000Z', endedAt: '2026-11-23T09:02:30.000Z' });

@@ -1,5 +1,5 @@
 import type { Computer, MaintenanceTask, Software, SoftwareDeployment, TaskDeployment, Tenant } from '../../functions/core/model/catalog.js';
-import { newStages, sessionOptionsSchema, type Session, type SoftwareSessionItem, type TaskSessionItem } from '../../functions/core/model/session.js';
+import { newStages, sessionOptionsSchema, type Action, type Session, type SoftwareSessionItem, type TaskSessionItem } from '../../functions/core/model/session.js';
 import type { Catalog } from '../../functions/core/planning/resolution.js';
 
 /** Builders for pure domain tests: valid entities with the fields a test does not care about filled in. */
@@ -121,5 +121,22 @@ export const sessionRecord = (id: string, overrides: Partial<Session> = {}): Ses
   items: [],
   options: sessionOptionsSchema.parse({}),
   postponements: [],
+  ...overrides,
+});
+
+/** A planned action as the store keeps it: an install of `app`, not started yet. */
+export const actionRecord = (sessionId: string, actionId: string, overrides: Partial<Action> = {}): Action => ({
+  sessionId,
+  actionId,
+  itemKey: 'software:app',
+  itemId: 'app',
+  itemName: 'App',
+  type: 'Install',
+  reason: 'SoftwareMissing',
+  toVersion: '1.0',
+  dependsOn: [],
+  critical: true,
+  status: 'NotStarted',
+  result: 'Pending',
   ...overrides,
 });
