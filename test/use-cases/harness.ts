@@ -8,7 +8,7 @@ import type { Action, Session, SessionLogEntry } from '../../functions/core/mode
 import type { AgentPort } from '../../functions/core/ports/agent.port.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
-import { sessionRecord, softwareItem } from '../support/domain.js';
+import { actionRecord, sessionRecord, software, softwareItem } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
 
@@ -125,17 +125,7 @@ export interface Harness {
   actions(sessionId: string, actions: readonly (Partial<Action> & Pick<Action, 'actionId'>)[]): Promise<void>;
 }
 
-export const APP: Software = {
-  id: 'app',
-  name: 'App',
-  platform: 'linux',
-  detection: { method: 'Script', script: 'true' },
-  installScript: 'true',
-  uninstallScript: 'true',
-  versions: [],
-  latestVersion: '2.0',
-  dependencies: [],
-};
+export const APP: Software = software('app');
 export const AUDIT_TASK: MaintenanceTask = { id: 'audit', name: 'Audit', platform: 'linux', scripts: { style: 'Combined', script: 'true' }, parameters: [] };
 
 /**
@@ -218,20 +208,7 @@ export function useCaseHarness(): () => Harness {
       actions: (sessionId, actions) =>
         deps.sessions.createActions(
           sessionId,
-          actions.map((action) => ({
-            sessionId,
-            itemKey: 'software:app',
-            itemId: 'app',
-            itemName: 'App',
-            type: 'Install',
-            reason: 'SoftwareMissing',
-            toVersion: '2.0',
-            dependsOn: [],
-            critical: true,
-            status: 'NotStarted',
-            result: 'Pending',
-            ...action,
-          })),
+          actions.map((action) => actionRecord(sessionId, action.actionId, { toVersion: '2.0', ...action })),
         ),
     };
     return harness;

@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../functions/core/model/session.js';
 import { decideStart, settleWithoutRunning } from '../../functions/core/use-cases/start-action.js';
+import { actionRecord } from '../support/domain.js';
 import { useCaseHarness, type Harness } from './harness.js';
 
-const action = (actionId: string, overrides: Partial<Action> = {}): Action => ({
-  sessionId: 's',
-  actionId,
-  itemKey: 'software:app',
-  itemId: 'app',
-  itemName: 'App',
-  type: 'Install',
-  reason: 'SoftwareMissing',
-  dependsOn: [],
-  critical: true,
-  status: 'NotStarted',
-  result: 'Pending',
-  ...overrides,
-});
+const action = (actionId: string, overrides: Partial<Action> = {}): Action => actionRecord('s', actionId, { toVersion: undefined, ...overrides });
 
 describe('whether an action runs (pure)', () => {
   it('runs an action that has not started and whose prerequisites did not fail', () => {
