@@ -99,6 +99,7 @@ type MethodLevels<T, L extends string> = { readonly [M in keyof T]-?: L };
 const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P], PortLevel<P>> } = {
   sessions: {
     getSession: 'read',
+    getSessionStatus: 'read',
     listSessionsByComputer: 'read',
     listSessionsByStatus: 'read',
     listSessionsInStatusSince: 'read',

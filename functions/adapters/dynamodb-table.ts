@@ -60,10 +60,18 @@ export class DynamoTable {
     readonly tableName: string,
   ) {}
 
-  async get(pk: string, sk: string): Promise<Item | undefined> {
+  /** `attributes` reads only those top-level attributes: a hot path need not pay for a large item it does not use. */
+  async get(pk: string, sk: string, attributes?: readonly string[]): Promise<Item | undefined> {
+    const projection =
+      attributes === undefined
+        ? {}
+        : {
+            ProjectionExpression: attributes.map((_, index) => `#a${index}`).join(', '),
+            ExpressionAttributeNames: Object.fromEntries(attributes.map((name, index) => [`#a${index}`, name])),
+          };
     try {
       const result = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: sk }, ConsistentRead: true }),
+        new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: sk }, ConsistentRead: true, ...projection }),
       );
       const item: Item | undefined = result.Item;
       return item;

@@ -13,7 +13,7 @@ import type {
 } from '../core/model/session.js';
 import { isFinalSessionStatus } from '../core/model/session.js';
 import type { Clock } from '../core/ports/clock.port.js';
-import type { ActionChanges, ActionContext, CompleteActionDispatchInput, SessionChanges, SessionStore } from '../core/ports/session-store.port.js';
+import type { ActionChanges, ActionContext, CompleteActionDispatchInput, SessionChanges, SessionStatusView, SessionStore } from '../core/ports/session-store.port.js';
 import { catalogEntryKey } from './catalog-store.dynamodb.js';
 import { systemClock } from './system.js';
 import { TABLE_DEFINITION } from './table-definition.js';
@@ -101,6 +101,11 @@ export class DynamoSessionStore implements SessionStore {
   async getSession(sessionId: string): Promise<Session | undefined> {
     const item = await this.table.get(sessionPk(sessionId), SESSION_SK);
     return item ? toEntity<Session>(item) : undefined;
+  }
+
+  async getSessionStatus(sessionId: string): Promise<SessionStatusView | undefined> {
+    const item = await this.table.get(sessionPk(sessionId), SESSION_SK, ['status', 'cancelled']);
+    return item ? toEntity<SessionStatusView>(item) : undefined;
   }
 
   async updateSession(sessionId: string, expectedVersion: number, changes: SessionChanges, now: string): Promise<Session> {

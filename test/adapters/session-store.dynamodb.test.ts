@@ -51,6 +51,14 @@ describe('the DynamoDB session store (on dynalite): every write is conditional',
     await expect(store.updateSession('nope', 1, { status: 'Running' }, 'x')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('reads a session status without its items (the per-action cancel check), and nothing for an unknown session', async () => {
+    await store.createSession(session('s-status'));
+    const cancelled = { at: '2026-11-23T09:03:00.000Z', by: { kind: 'Operator' as const, name: 'ops@msp.example' } };
+    await store.updateSession('s-status', 1, { status: 'Cancelled', cancelled }, '2026-11-23T09:03:00.000Z');
+    expect(await store.getSessionStatus('s-status')).toEqual({ status: 'Cancelled', cancelled });
+    expect(await store.getSessionStatus('missing')).toBeUndefined();
+  });
+
   it('lists sessions by computer (newest first) and by status', async () => {
     await store.createSession({ ...session('s3'), createdAt: '2026-11-24T09:00:00.000Z' });
     const byComputer = await store.listSessionsByComputer('pc-1', 10);

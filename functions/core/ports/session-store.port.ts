@@ -52,10 +52,15 @@ export interface CompleteActionDispatchInput {
  * against exactly the state the caller names, or throws `ConflictError` and
  * changes nothing. That is what makes at-least-once delivery safe.
  */
+/** What a session's status read returns. */
+export type SessionStatusView = Pick<Session, 'status' | 'cancelled'>;
+
 export interface SessionStore {
   /** Creates the session; `ConflictError` if one with that id exists. */
   createSession(session: Session): Promise<void>;
   getSession(sessionId: string): Promise<Session | undefined>;
+  /** Only the status and who cancelled: the read a hot path makes, without the session's frozen items. */
+  getSessionStatus(sessionId: string): Promise<SessionStatusView | undefined>;
   /** Applies `changes` if the stored session is still at `expectedVersion`; returns the new session. */
   updateSession(sessionId: string, expectedVersion: number, changes: SessionChanges, now: string): Promise<Session>;
   listSessionsByComputer(computerId: string, limit: number): Promise<Session[]>;

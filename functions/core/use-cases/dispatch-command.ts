@@ -214,7 +214,7 @@ async function send(deps: Dependencies, session: Session, key: DispatchKey, comm
   if (key.startsWith('Action#')) {
     // a cancel that landed after this step read the session may have looked before the command existed: stop it now
     // (one read per action; the reconciler would find it too, but only minutes later, with the action running)
-    const current = await deps.sessions.getSession(session.id);
+    const current = await deps.sessions.getSessionStatus(session.id);
     if (current?.status === 'Cancelled') {
       await deps.agent.cancel(commandId, session.agentId);
       await log(deps, session.id, 'Agent', `cancelled the command that started as the session was cancelled (${key})`);
