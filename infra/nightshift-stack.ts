@@ -44,8 +44,22 @@ export const DEFAULT_MANAGED_NODE_TAG = { key: 'nightshift:managed', value: 'tru
  */
 const RECONCILE_EVERY = Duration.minutes(5);
 const RECONCILE_BUDGET_SECONDS = 150;
+/**
+ * Every schedule's trigger is compared with the table this often. Put and
+ * delete keep them in step as schedules change; the sweep only repairs what a
+ * failed or lost write left behind, so a quarter of an hour is soon enough.
+ */
+const RECONCILE_SCHEDULES_EVERY = Duration.minutes(15);
 /** Handlers that rules and Scheduler invoke asynchronously: what they still fail after Lambda's retries is kept. */
-const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions'];
+const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'reconcile-schedules', 'fire-schedule'];
+/**
+ * How long Lambda keeps retrying an asynchronous event, where six hours is too
+ * long: a schedule fire that starts sessions hours late is worse than one that
+ * is missed (the same hour as its Scheduler delivery retries, see the adapter).
+ */
+const ASYNC_MAX_EVENT_AGE: Readonly<Record<string, Duration>> = { 'fire-schedule': Duration.hours(1) };
+/** Functions whose ARN a Scheduler target must know before they exist: each is named, not referenced. */
+const NAMED_FUNCTIONS = new Set(['window-timer', 'fire-schedule']);
 
 export interface NightshiftStackProps extends StackProps {
   /**
@@ -204,12 +218,17 @@ export class NightshiftStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [new targets.LambdaFunction(fn('sweep-sessions'), { retryAttempts: 2 })],
     });
+    new events.Rule(this, 'ReconcileSchedulesSchedule', {
+      description: 'Makes every schedule trigger in EventBridge Scheduler match its schedule in the table',
+      schedule: events.Schedule.rate(RECONCILE_SCHEDULES_EVERY),
+      targets: [new targets.LambdaFunction(fn('reconcile-schedules'), { retryAttempts: 2 })],
+    });
 
     // Rules and Scheduler invoke these asynchronously: their own retry policies cover delivery only. What a
     // handler still fails after Lambda's retries lands here instead of being dropped.
     const handlerFailures = this.deadLetterQueue('AsyncHandlerFailures');
     for (const name of ASYNC_HANDLERS) {
-      fn(name).configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new destinations.SqsDestination(handlerFailures) });
+      fn(name).configureAsyncInvoke({ retryAttempts: 2, maxEventAge: ASYNC_MAX_EVENT_AGE[name] ?? Duration.hours(6), onFailure: new destinations.SqsDestination(handlerFailures) });
     }
 
     const commandEventFailures = this.deadLetterQueue('CommandEventsDeadLetters');
@@ -258,16 +277,18 @@ export class NightshiftStack extends Stack {
         ['CommandEventsDeadLetters', commandEventFailures],
         ['ExecutionEventsDeadLetters', executionEventFailures],
         ['WindowTimerDeadLetters', resources.windowTimers.deadLetterQueue],
+        ['ScheduleFireDeadLetters', resources.scheduleTriggers.deadLetterQueue],
       ]),
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
   }
 
   /**
-   * What the port grants point at. The state machine and the window-timer
-   * function are named, not referenced: handlers that start or answer
-   * executions are themselves invoked by the state machine, and window-timer
-   * re-arms its own timers, so a reference would be a dependency cycle.
+   * What the port grants point at. The state machine and the Scheduler
+   * targets (window-timer, fire-schedule) are named, not referenced: handlers
+   * that start or answer executions are themselves invoked by the state
+   * machine, and window-timer re-arms its own timers, so a reference would be
+   * a dependency cycle.
    */
   private portResources(commandOutput: s3.IBucket, managedNodeTag: { readonly key: string; readonly value: string }): PortResources {
     const group = new scheduler.CfnScheduleGroup(this, 'WindowTimerGroup', { name: `${this.stackName}-windows` });
@@ -280,6 +301,7 @@ export class NightshiftStack extends Stack {
     });
     invokerRole.addToPolicy(new iam.PolicyStatement({ sid: 'InvokeWindowTimer', actions: ['lambda:InvokeFunction'], resources: [targetArn] }));
     deadLetterQueue.grantSendMessages(invokerRole);
+    const scheduleTriggers = this.scheduleTriggerResources();
 
     return {
       table: this.table,
@@ -297,6 +319,7 @@ export class NightshiftStack extends Stack {
         invokerRole,
         deadLetterQueue,
       },
+      scheduleTriggers,
       secretParameterArns: this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${SECRETS_PARAMETER_PATH}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
       commandReadsPolicy: this.wildcardOnlyPolicy(
         'CommandReadsPolicy',
@@ -311,11 +334,42 @@ export class NightshiftStack extends Stack {
     };
   }
 
+  /**
+   * Where the schedule triggers live: a schedule group of their own (one
+   * Scheduler schedule per Nightshift schedule), the role Scheduler invokes
+   * fire-schedule with, the queue for fires it could not deliver, and the one
+   * listing permission IAM cannot scope.
+   */
+  private scheduleTriggerResources(): PortResources['scheduleTriggers'] {
+    const group = new scheduler.CfnScheduleGroup(this, 'ScheduleTriggerGroup', { name: `${this.stackName}-schedules` });
+    const groupName = group.name ?? '';
+    const deadLetterQueue = this.deadLetterQueue('ScheduleFireDeadLetters');
+    const targetArn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: this.functionName('fire-schedule'), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const invokerRole = new iam.Role(this, 'ScheduleFireInvokerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      description: 'EventBridge Scheduler invoking fire-schedule for Nightshift schedule triggers',
+    });
+    invokerRole.addToPolicy(new iam.PolicyStatement({ sid: 'InvokeFireSchedule', actions: ['lambda:InvokeFunction'], resources: [targetArn] }));
+    deadLetterQueue.grantSendMessages(invokerRole);
+    return {
+      groupName,
+      scheduleArns: this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+      targetArn,
+      invokerRole,
+      deadLetterQueue,
+      listPolicy: this.wildcardOnlyPolicy(
+        'ScheduleListPolicy',
+        ['scheduler:ListSchedules'],
+        "EventBridge Scheduler ListSchedules has no resource-level permissions; the adapter lists only Nightshift's own schedule group.",
+      ),
+    };
+  }
+
   private stateMachineName(): string {
     return `${this.stackName}-session`;
   }
 
-  /** Named functions only where a name must be known before the function exists (window-timer, the timers' target). */
+  /** Named functions only where a name must be known before the function exists (the Scheduler targets, `NAMED_FUNCTIONS`). */
   private functionName(handlerName: string): string {
     return `${this.stackName}-${handlerName}`;
   }
@@ -352,7 +406,7 @@ export class NightshiftStack extends Stack {
     });
     logGroup.grantWrite(role);
     const fn = new NodejsFunction(this, `${id}Function`, {
-      ...(entry.name === 'window-timer' ? { functionName: this.functionName(entry.name) } : {}),
+      ...(NAMED_FUNCTIONS.has(entry.name) ? { functionName: this.functionName(entry.name) } : {}),
       role,
       description: entry.description,
       entry: path.join(REPO_ROOT, entry.entry),

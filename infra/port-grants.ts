@@ -29,6 +29,17 @@ export interface PortResources {
     readonly invokerRole: iam.IRole;
     readonly deadLetterQueue: sqs.IQueue;
   };
+  readonly scheduleTriggers: {
+    readonly groupName: string;
+    /** `arn:…:schedule/<group>/*`: every trigger in the group, and nothing outside it. */
+    readonly scheduleArns: string;
+    /** The `fire-schedule` function, by name. */
+    readonly targetArn: string;
+    readonly invokerRole: iam.IRole;
+    readonly deadLetterQueue: sqs.IQueue;
+    /** scheduler:ListSchedules, which IAM cannot scope to a resource. */
+    readonly listPolicy: iam.IManagedPolicy;
+  };
   /** `arn:…:parameter/nightshift/secrets/*`: every secret task parameter and nothing else. */
   readonly secretParameterArns: string;
   /** The SSM reads IAM cannot scope to a resource (GetCommandInvocation, ListCommands, DescribeInstanceInformation). */
@@ -67,19 +78,31 @@ const answerTaskTokens: Grant = ({ fn }, { stateMachineArn }) => {
   );
 };
 
+/** Where a trigger lives and what it invokes; reading and writing triggers both need it (the adapter refuses without). */
+const scheduleTriggerEnvironment = (fn: lambda.Function, { scheduleTriggers }: PortResources): void => {
+  fn.addEnvironment('SCHEDULE_TRIGGER_GROUP', scheduleTriggers.groupName);
+  fn.addEnvironment('SCHEDULE_TRIGGER_TARGET_ARN', scheduleTriggers.targetArn);
+  fn.addEnvironment('SCHEDULE_TRIGGER_ROLE_ARN', scheduleTriggers.invokerRole.roleArn);
+  fn.addEnvironment('SCHEDULE_TRIGGER_DLQ_ARN', scheduleTriggers.deadLetterQueue.queueArn);
+};
+
 /**
  * Every port access of the registry's vocabulary and the permissions it
  * stands for. A handler's role gets exactly the union of its declared
  * accesses; a new access fails to compile here until its permissions are said.
  */
 const PORT_GRANTS: { readonly [A in PortAccess]: Grant } = {
-  // one table holds sessions, their logs and the catalog
+  // one table holds sessions, their logs, the catalog, schedules and their runs, and the audit trail
   'sessions:read': readTable,
   'sessionLog:read': readTable,
   'catalog:read': readTable,
+  'schedules:read': readTable,
+  'audit:read': readTable,
   'sessions:write': writeTable,
   'sessionLog:write': writeTable,
   'catalog:write': writeTable,
+  'schedules:write': writeTable,
+  'audit:write': writeTable,
 
   'agent:send': ({ fn, acknowledgeWildcard }, { commandOutput, stagedScriptPrefix, documentArns, managedNodeTag }) => {
     // IAM checks SendCommand against the document, the output bucket and each target node, each in its own statement:
@@ -129,6 +152,35 @@ const PORT_GRANTS: { readonly [A in PortAccess]: Grant } = {
     );
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'HandTimersTheirRole', actions: ['iam:PassRole'], resources: [windowTimers.invokerRole.roleArn] }));
     acknowledgeWildcard(windowTimers.scheduleArns, 'Window timers are named per session inside a schedule group that holds nothing else.');
+  },
+
+  'scheduleTriggers:read': ({ fn, role, acknowledgeWildcard }, resources) => {
+    scheduleTriggerEnvironment(fn, resources);
+    const { scheduleTriggers } = resources;
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadScheduleTriggers', actions: ['scheduler:GetSchedule'], resources: [scheduleTriggers.scheduleArns] }));
+    // ListSchedules has no resource-level permissions; the adapter lists only its own group (GroupName)
+    role.addManagedPolicy(scheduleTriggers.listPolicy);
+    acknowledgeWildcard(scheduleTriggers.scheduleArns, 'Schedule triggers are named per schedule inside a schedule group that holds nothing else.');
+  },
+  'scheduleTriggers:write': ({ fn, acknowledgeWildcard }, resources) => {
+    scheduleTriggerEnvironment(fn, resources);
+    const { scheduleTriggers } = resources;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ManageScheduleTriggers',
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+        resources: [scheduleTriggers.scheduleArns],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'HandTriggersTheirRole',
+        actions: ['iam:PassRole'],
+        resources: [scheduleTriggers.invokerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    acknowledgeWildcard(scheduleTriggers.scheduleArns, 'Schedule triggers are named per schedule inside a schedule group that holds nothing else.');
   },
 
   'secrets:write': ({ fn, acknowledgeWildcard }, { secretParameterArns }) => {

@@ -20,6 +20,7 @@ import { HANDLERS, type PortAccess } from '../functions/handlers/registry.js';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite.js';
 import { RetentionSweep } from './retention-sweep.js';
 import { fakeLambdaContext } from './lambda-context.js';
+import { LocalScheduleTriggers } from './schedule-triggers.js';
 import { LocalTimers } from './local-timers.js';
 import { LocalWorkflow } from './local-workflow.js';
 import { resumeUnfinishedSessions } from './resume.js';
@@ -141,6 +142,8 @@ export interface LocalRuntime {
   readonly agent: SandboxAgent;
   readonly workflow: LocalWorkflow;
   readonly timers: LocalTimers;
+  /** The schedules' triggers on the runtime clock (EventBridge Scheduler's twin). */
+  readonly scheduleTriggers: LocalScheduleTriggers;
   /** The sessions a killed runtime left unfinished, resumed at start. */
   readonly resumed: readonly string[];
   /** The DynamoDB client every adapter shares: benches and tests add middleware to count table calls. */
@@ -218,6 +221,14 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   });
   await timers.load();
 
+  const scheduleTriggers = new LocalScheduleTriggers({
+    file: path.join(dataDir, 'schedule-triggers.json'),
+    clock,
+    logger,
+    ...(options.timerPollMs === undefined ? {} : { pollMs: options.timerPollMs }),
+  });
+  await scheduleTriggers.load();
+
   const metrics = new InMemoryMetrics();
   // the one wiring both runtimes share; only what differs locally is passed in (see createCloudDependencies for AWS)
   const deps: Dependencies = createDependencies(
@@ -227,6 +238,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       agent,
       workflow,
       windowTimers: timers,
+      scheduleTriggers,
       secrets: await LocalSecretStore.open(path.join(dataDir, 'secrets'), path.join(dataDir, 'machines')),
       logger,
       metrics,
@@ -260,6 +272,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
 
   // the local twin of EventBridge Scheduler: due timers invoke the same handler the `at()` schedules target
   timers.start((sessionId) => invoke('window-timer', { sessionId }));
+  // and of its recurring schedules: each occurrence invokes fire-schedule, as the Scheduler target does
+  scheduleTriggers.start((event) => invoke('fire-schedule', event));
 
   // the local twin of the scheduled rule: same handler, a timer instead of EventBridge
   const reconciler = options.reconcileEveryMs
@@ -288,6 +302,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     agent,
     workflow,
     timers,
+    scheduleTriggers,
     dynamoClient,
     functionNames: () => [...handlers.keys()],
     invoke,
@@ -320,6 +335,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       if (reconciler) clearInterval(reconciler);
       await retention.stop();
       await timers.close();
+      await scheduleTriggers.close();
       await agent.idle();
       await dynamo.close();
       dynamoClient.destroy();

@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createDependencies, restrictToDeclaredPorts } from './dependencies.js';
 import { PowertoolsLogger } from './logger.powertools.js';
 import { PowertoolsMetrics } from './metrics.powertools.js';
+import { SchedulerScheduleTriggers } from './schedule-trigger.scheduler.js';
 import { SsmSecretStore } from './secret-store.ssm.js';
 import { StepFunctionsWorkflow } from './workflow.sfn.js';
 import { SchedulerWindowTimers } from './window-timer.scheduler.js';
@@ -22,6 +23,8 @@ export const COMMAND_OUTPUT_PREFIX = 'commands/';
  */
 export function createCloudDependencies(config: Config): Dependencies {
   const ssm = createSsmClient();
+  // one Scheduler client for both uses: window timers and schedule triggers
+  const scheduler = createSchedulerClient();
   const logger = new PowertoolsLogger();
   const deps = createDependencies(
     {
@@ -34,7 +37,8 @@ export function createCloudDependencies(config: Config): Dependencies {
         urlSuffix: config.urlSuffix,
       }),
       workflow: new StepFunctionsWorkflow(createSfnClient(), config.stateMachineArn),
-      windowTimers: new SchedulerWindowTimers(createSchedulerClient(), config.windowTimers),
+      windowTimers: new SchedulerWindowTimers(scheduler, config.windowTimers),
+      scheduleTriggers: new SchedulerScheduleTriggers(scheduler, config.scheduleTriggers),
       secrets: new SsmSecretStore(ssm),
       logger,
       metrics: new PowertoolsMetrics({ logger }),

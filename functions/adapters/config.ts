@@ -4,6 +4,7 @@ import { MAX_DELIVERY_TIMEOUT_SECONDS, MAX_EXECUTION_TIMEOUT_SECONDS } from '../
 import type { AgentSettings } from '../core/use-cases/dependencies.js';
 import { DEFAULT_AGENT_SETTINGS } from './dependencies.js';
 import { DEFAULT_RETENTION_DAYS } from './session-store.dynamodb.js';
+import type { ScheduleTriggerSettings } from './schedule-trigger.scheduler.js';
 import type { WindowTimerSettings } from './window-timer.scheduler.js';
 
 /** SSM refuses delivery timeouts above 30 days (2,592,000 s); the agent contract holds the number. */
@@ -27,6 +28,10 @@ const environmentSchema = z.object({
   WINDOW_TIMER_TARGET_ARN: z.string().startsWith('arn:').optional(),
   WINDOW_TIMER_ROLE_ARN: z.string().startsWith('arn:').optional(),
   WINDOW_TIMER_DLQ_ARN: z.string().startsWith('arn:').optional(),
+  SCHEDULE_TRIGGER_GROUP: z.string().min(1).optional(),
+  SCHEDULE_TRIGGER_TARGET_ARN: z.string().startsWith('arn:').optional(),
+  SCHEDULE_TRIGGER_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  SCHEDULE_TRIGGER_DLQ_ARN: z.string().startsWith('arn:').optional(),
   /** One retention for everything a session leaves in the table: its record, actions, snapshots and log lines. */
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(DEFAULT_RETENTION_DAYS),
   /** The registry entry this function runs, so it is handed only the ports that entry declares. */
@@ -48,6 +53,8 @@ export interface Config {
   readonly agent: AgentSettings;
   /** Only the functions that arm or move window timers get these. */
   readonly windowTimers?: WindowTimerSettings;
+  /** Only the functions that read or write schedule triggers get these. */
+  readonly scheduleTriggers?: ScheduleTriggerSettings;
   /** Days before DynamoDB's TTL deletes a session's records. */
   readonly retentionDays: number;
   /** The handler's registry name; absent outside a deployed function (all ports are handed over then). */
@@ -83,6 +90,16 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
             targetArn: env.WINDOW_TIMER_TARGET_ARN,
             roleArn: env.WINDOW_TIMER_ROLE_ARN,
             deadLetterQueueArn: env.WINDOW_TIMER_DLQ_ARN,
+          },
+        }
+      : {}),
+    ...(env.SCHEDULE_TRIGGER_GROUP && env.SCHEDULE_TRIGGER_TARGET_ARN && env.SCHEDULE_TRIGGER_ROLE_ARN && env.SCHEDULE_TRIGGER_DLQ_ARN
+      ? {
+          scheduleTriggers: {
+            groupName: env.SCHEDULE_TRIGGER_GROUP,
+            targetArn: env.SCHEDULE_TRIGGER_TARGET_ARN,
+            roleArn: env.SCHEDULE_TRIGGER_ROLE_ARN,
+            deadLetterQueueArn: env.SCHEDULE_TRIGGER_DLQ_ARN,
           },
         }
       : {}),

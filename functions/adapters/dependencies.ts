@@ -1,10 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from '../core/errors.js';
 import type { AgentPort } from '../core/ports/agent.port.js';
+import type { AuditStore } from '../core/ports/audit.port.js';
 import type { CatalogStore } from '../core/ports/catalog-store.port.js';
 import type { Clock, IdGenerator } from '../core/ports/clock.port.js';
 import type { Logger } from '../core/ports/logger.port.js';
 import type { Metrics } from '../core/ports/metrics.port.js';
+import type { ScheduleStore } from '../core/ports/schedule-store.port.js';
+import type { ScheduleTriggerPort } from '../core/ports/schedule-trigger.port.js';
 import type { SecretStore } from '../core/ports/secret-store.port.js';
 import type { SessionLog } from '../core/ports/session-log.port.js';
 import type { SessionStore } from '../core/ports/session-store.port.js';
@@ -13,8 +16,10 @@ import type { WorkflowPort } from '../core/ports/workflow.port.js';
 import type { AgentSettings, Dependencies } from '../core/use-cases/dependencies.js';
 import type { HandlerEntry, PortLevel, PortName } from '../handlers/registry.js';
 import { createDocumentClient } from './aws-clients.js';
+import { DynamoAuditStore } from './audit-store.dynamodb.js';
 import { DynamoCatalogStore } from './catalog-store.dynamodb.js';
 import { DynamoTable } from './dynamodb-table.js';
+import { DynamoScheduleStore } from './schedule-store.dynamodb.js';
 import { DynamoSessionLog } from './session-log.dynamodb.js';
 import { DEFAULT_RETENTION_DAYS, DynamoSessionStore } from './session-store.dynamodb.js';
 import { randomIds, systemClock } from './system.js';
@@ -34,6 +39,8 @@ export interface RuntimeParts {
   readonly workflow: WorkflowPort;
   /** EventBridge Scheduler `at()` schedules, or timers persisted on the runtime clock. */
   readonly windowTimers: WindowTimerPort;
+  /** EventBridge Scheduler cron schedules in Nightshift's schedule group, or croner on the runtime clock. */
+  readonly scheduleTriggers: ScheduleTriggerPort;
   /** SSM Parameter Store SecureString parameters, or a private file in the data folder. */
   readonly secrets: SecretStore;
   /** Standard output for CloudWatch, or the local log file. */
@@ -79,6 +86,9 @@ export function createDependencies(parts: RuntimeParts, settings: DependencySett
     agent: parts.agent,
     workflow: parts.workflow,
     windowTimers: parts.windowTimers,
+    schedules: new DynamoScheduleStore(table),
+    scheduleTriggers: parts.scheduleTriggers,
+    audit: new DynamoAuditStore(table),
     clock,
     ids: parts.ids ?? randomIds,
     logger: parts.logger,
@@ -148,6 +158,22 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
   agent: { send: 'send', getInvocation: 'read', findCommand: 'read', isOnline: 'read', cancel: 'cancel' } satisfies MethodLevels<AgentPort, PortLevel<'agent'>>,
   workflow: { startSession: 'start', completeTask: 'answer', failTask: 'answer' } satisfies MethodLevels<WorkflowPort, PortLevel<'workflow'>>,
   windowTimers: { set: 'write', clear: 'write' } satisfies MethodLevels<WindowTimerPort, PortLevel<'windowTimers'>>,
+  schedules: {
+    getSchedule: 'read',
+    listSchedules: 'read',
+    getRun: 'read',
+    listRuns: 'read',
+    listRunTargets: 'read',
+    createSchedule: 'write',
+    replaceSchedule: 'write',
+    deleteSchedule: 'write',
+    createRun: 'write',
+    finishRunFanOut: 'write',
+    putRunTarget: 'write',
+    settleRunTarget: 'write',
+  } satisfies MethodLevels<ScheduleStore, PortLevel<'schedules'>>,
+  scheduleTriggers: { list: 'read', put: 'write', delete: 'write' } satisfies MethodLevels<ScheduleTriggerPort, PortLevel<'scheduleTriggers'>>,
+  audit: { list: 'read', record: 'write' } satisfies MethodLevels<AuditStore, PortLevel<'audit'>>,
   secrets: { put: 'write', delete: 'write' } satisfies MethodLevels<SecretStore, PortLevel<'secrets'>>,
   metrics: { count: 'write', seconds: 'write' } satisfies MethodLevels<Metrics, PortLevel<'metrics'>>,
 };
@@ -206,6 +232,9 @@ export function restrictToDeclaredPorts(deps: Dependencies, entry: Pick<HandlerE
     agent: guard('agent'),
     workflow: guard('workflow'),
     windowTimers: guard('windowTimers'),
+    schedules: guard('schedules'),
+    scheduleTriggers: guard('scheduleTriggers'),
+    audit: guard('audit'),
     metrics: guard('metrics'),
   };
 }

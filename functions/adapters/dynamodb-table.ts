@@ -124,13 +124,19 @@ export class DynamoTable {
   }
 
   /** Writes `item` only if `condition` holds; `false` when it did not (nothing written). */
-  async putIf(item: Item, condition: string | undefined): Promise<boolean> {
+  async putIf(
+    item: Item,
+    condition: string | undefined,
+    placeholders: { readonly names?: Readonly<Record<string, string>>; readonly values?: Readonly<Record<string, unknown>> } = {},
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
           ...(condition ? { ConditionExpression: condition } : {}),
+          ...(placeholders.names ? { ExpressionAttributeNames: placeholders.names } : {}),
+          ...(placeholders.values ? { ExpressionAttributeValues: placeholders.values } : {}),
         }),
       );
       return true;
@@ -187,6 +193,24 @@ export class DynamoTable {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new ConflictError(spec.conflict, { cause: error });
       throw translateAwsError(error, `updating ${spec.key.PK}`);
+    }
+  }
+
+  /** Deletes the item if `condition` holds; `ConflictError` (with `conflict`) otherwise. */
+  async deleteIf(key: { PK: string; SK: string }, spec: Pick<UpdateSpec, 'condition' | 'conditionNames' | 'conditionValues' | 'conflict'>): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: spec.condition,
+          ...(spec.conditionNames ? { ExpressionAttributeNames: spec.conditionNames } : {}),
+          ...(spec.conditionValues ? { ExpressionAttributeValues: spec.conditionValues } : {}),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(spec.conflict, { cause: error });
+      throw translateAwsError(error, `deleting ${key.PK}`);
     }
   }
 

@@ -31,6 +31,12 @@ export const PORT_LEVELS = {
   windowTimers: ['write'],
   /** Secret task parameter values, SecureString parameters under `/nightshift/secrets/` (the computers read them, Nightshift only writes). */
   secrets: ['write'],
+  /** Schedules, their runs and each run's targets (the table). */
+  schedules: ['read', 'write'],
+  /** The recurring EventBridge Scheduler schedule behind each Nightshift schedule, in Nightshift's schedule group. */
+  scheduleTriggers: ['read', 'write'],
+  /** Who changed what and when, per resource (the table): append-only. */
+  audit: ['read', 'write'],
   /** Powertools Metrics through the embedded metric format: log lines, no IAM. */
   metrics: ['write'],
 } as const;
@@ -63,6 +69,9 @@ const DEFAULT_TIMEOUT_SECONDS = 30;
  * and needs room for the look in hand; see `RECONCILE_BUDGET_SECONDS` in the stack.
  */
 const RECONCILE_TIMEOUT_SECONDS = 180;
+
+/** A fire starts a session per computer; 15 minutes (Lambda's maximum) bounds a run's fan-out per invocation. */
+const FAN_OUT_TIMEOUT_SECONDS = 900;
 
 export const HANDLERS: readonly HandlerEntry[] = [
   {
@@ -212,6 +221,35 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/sweep-sessions.ts',
     description: 'Starts sessions left Created by a lost workflow start, and fails those that never began',
     ports: [...SESSION_STEP, 'workflow:start', 'metrics:write'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'manage-schedule',
+    entry: 'functions/handlers/manage-schedule.ts',
+    description: 'Creates, updates, enables, disables, duplicates and deletes schedules, keeping their Scheduler triggers and audit trail in step',
+    ports: ['schedules:read', 'schedules:write', 'scheduleTriggers:write', 'audit:read', 'audit:write', 'catalog:read'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'preview-schedule',
+    entry: 'functions/handlers/preview-schedule.ts',
+    description: 'Answers which computers a schedule would target and when each one\'s window would open',
+    ports: ['schedules:read', 'catalog:read', 'sessions:read'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'fire-schedule',
+    entry: 'functions/handlers/fire-schedule.ts',
+    description: 'A schedule fired (or was run now): records the run and starts one session per targeted computer, once each',
+    // starting a session is the start-session use case: it claims the computer and starts the workflow
+    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write'],
+    timeoutSeconds: FAN_OUT_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'reconcile-schedules',
+    entry: 'functions/handlers/reconcile-schedules.ts',
+    description: 'Makes every Scheduler trigger match its schedule in the table, and reports each drift it fixed',
+    ports: ['schedules:read', 'scheduleTriggers:read', 'scheduleTriggers:write', 'catalog:read', 'metrics:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
 ];

@@ -1,4 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { scheduleParts } from '../support/schedules.js';
 import {
   CancelCommandCommand,
   GetCommandInvocationCommand,
@@ -76,6 +77,7 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
       sessions: new DynamoSessionStore(dynamo.table),
       catalog: new DynamoCatalogStore(dynamo.table),
       secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
+      ...scheduleParts(dynamo.table),
       agent: new SsmAgent(new SSMClient({ region: 'eu-west-1' }), new S3Client({ region: 'eu-west-1' }), {
         outputBucket: 'out',
         outputPrefix: 'commands/',

@@ -86,6 +86,25 @@ describe('each handler gets only the ports its registry entry declares', () => {
     expect(handlerEntry('get-session-log').ports).toEqual(['sessionLog:read'] satisfies PortAccess[]);
   });
 
+  it('hands a deployed function declaring scheduleTriggers the Scheduler adapter configured from SCHEDULE_TRIGGER_*, at the declared level only', async () => {
+    const base = { TABLE_NAME: 'nightshift', AWS_REGION: 'eu-west-1', COMMAND_OUTPUT_BUCKET: 'nightshift-output' };
+    const deps = createCloudDependencies(
+      configFromEnvironment({
+        ...base,
+        NIGHTSHIFT_HANDLER: 'manage-schedule',
+        SCHEDULE_TRIGGER_GROUP: 'nightshift-schedules',
+        SCHEDULE_TRIGGER_TARGET_ARN: 'arn:aws:lambda:eu-west-1:111111111111:function:nightshift-fire-schedule',
+        SCHEDULE_TRIGGER_ROLE_ARN: 'arn:aws:iam::111111111111:role/schedule-fire-invoker',
+        SCHEDULE_TRIGGER_DLQ_ARN: 'arn:aws:sqs:eu-west-1:111111111111:schedule-fire-dlq',
+      }),
+    );
+    expect(typeof deps.scheduleTriggers.put).toBe('function');
+    expect(touch(deps.scheduleTriggers, 'list')).toThrow("manage-schedule used scheduleTriggers.list, which needs 'scheduleTriggers:read'");
+    // a function given no settings has the port, and it refuses on use, naming the settings
+    const unconfigured = createCloudDependencies(configFromEnvironment({ ...base, NIGHTSHIFT_HANDLER: 'reconcile-schedules' }));
+    await expect(unconfigured.scheduleTriggers.list()).rejects.toThrow(/SCHEDULE_TRIGGER_\* settings are not set/);
+  });
+
   it('refuses to start a function in Lambda that does not name its registry entry, rather than hand it every port', () => {
     const inLambda = { TABLE_NAME: 'nightshift', AWS_REGION: 'eu-west-1', COMMAND_OUTPUT_BUCKET: 'nightshift-output', AWS_LAMBDA_FUNCTION_NAME: 'nightshift-x' };
     expect(() => configFromEnvironment(inLambda)).toThrow(/NIGHTSHIFT_HANDLER: is required in Lambda/);

@@ -26,6 +26,8 @@ interface Statement {
 }
 
 const ENV = { account: '111111111111', region: 'eu-west-1' };
+/** Invoked asynchronously by rules and Scheduler (written here, not read from the stack, so a handler dropped there fails). */
+const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'reconcile-schedules', 'fire-schedule'];
 
 /** Synthesizes without bundling: the template is what matters here, not the code assets. */
 function synthesize(props: NightshiftStackProps = {}): { app: App; stack: NightshiftStack; template: Template; resources: Record<string, Resource> } {
@@ -175,7 +177,7 @@ describe('events', () => {
   });
 
   it('gives window timers their own schedule group, an invoker role for Scheduler, and a dead-letter queue', () => {
-    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'Test-windows' });
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] },
     });
@@ -195,13 +197,144 @@ describe('events', () => {
 
   it('keeps what an asynchronously invoked handler still fails after its retries, instead of dropping it', () => {
     const logicalIdOf = (handler: string) => Object.entries(resources).find(([, r]) => handlerTagOf(r) === handler)?.[0];
-    for (const handler of ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions']) {
+    for (const handler of ASYNC_HANDLERS) {
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: logicalIdOf(handler) },
         MaximumRetryAttempts: 2,
         DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
       });
     }
+  });
+});
+
+describe('schedule triggers', () => {
+  const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+  const functionIdOf = (handler: string) => functions.find(([, r]) => handlerTagOf(r) === handler)?.[0];
+  const environmentOf = (handler: string) =>
+    (functions.find(([, r]) => handlerTagOf(r) === handler)?.[1].Properties.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
+  const idStartingWith = (type: string, prefix: string) => Object.entries(resources).find(([id, r]) => r.Type === type && id.startsWith(prefix))?.[0] ?? '?';
+  const invokerRole = idStartingWith('AWS::IAM::Role', 'ScheduleFireInvokerRole');
+  const fireQueue = idStartingWith('AWS::SQS::Queue', 'ScheduleFireDeadLetters');
+  const declaring = (access: PortAccess) => HANDLERS.filter((h) => h.ports.includes(access)).map((h) => h.name);
+  const declaringAny = HANDLERS.filter((h) => h.ports.some((p) => p.startsWith('scheduleTriggers:'))).map((h) => h.name);
+  /** The statements of the policies attached to a role that is not a handler's. */
+  const statementsOfRole = (roleId: string): Statement[] =>
+    Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+
+  it('keeps them in a schedule group of their own, next to the window timers', () => {
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 2);
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'Test-schedules' });
+  });
+
+  it('tells exactly the functions declaring scheduleTriggers where the triggers live and what they invoke', () => {
+    const withSettings = functions
+      .filter(([, fn]) => JSON.stringify(fn.Properties.Environment).includes('SCHEDULE_TRIGGER_DLQ_ARN'))
+      .map(([, fn]) => handlerTagOf(fn))
+      .sort();
+    expect(withSettings).toEqual([...declaringAny].sort());
+    expect(withSettings).toEqual(expect.arrayContaining(['manage-schedule', 'reconcile-schedules']));
+    for (const handler of withSettings) {
+      const env = environmentOf(handler ?? '');
+      expect(env.SCHEDULE_TRIGGER_GROUP, handler).toBe('Test-schedules');
+      expect(JSON.stringify(env.SCHEDULE_TRIGGER_TARGET_ARN), handler).toMatch(/:lambda:eu-west-1:111111111111:function:Test-fire-schedule"\]\]\}$/);
+      expect(env.SCHEDULE_TRIGGER_ROLE_ARN, handler).toEqual({ 'Fn::GetAtt': [invokerRole, 'Arn'] });
+      expect(env.SCHEDULE_TRIGGER_DLQ_ARN, handler).toEqual({ 'Fn::GetAtt': [fireQueue, 'Arn'] });
+    }
+    // the target is named, so its ARN is known before it exists
+    expect(resources[functionIdOf('fire-schedule') ?? '']?.Properties.FunctionName).toBe('Test-fire-schedule');
+  });
+
+  it('lets writers change triggers in the schedule group only, and pass only the invoker role, only to Scheduler', () => {
+    const writers = declaring('scheduleTriggers:write');
+    expect(writers.length).toBeGreaterThan(0);
+    for (const handler of writers) {
+      const statements = roleStatements(resources, handler);
+      const manage = statements.filter((s) => asArray(s.Action).includes('scheduler:CreateSchedule') && JSON.stringify(s.Resource).includes('Test-schedules'));
+      expect(manage, handler).toHaveLength(1);
+      expect(asArray(manage[0]?.Action).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:UpdateSchedule']);
+      expect(asArray(manage[0]?.Resource as unknown[])).toHaveLength(1);
+      expect(JSON.stringify(manage[0]?.Resource)).toMatch(/":scheduler:eu-west-1:111111111111:schedule\/Test-schedules\/\*"/);
+      const passes = statements.filter((s) => asArray(s.Action).includes('iam:PassRole') && JSON.stringify(s.Resource).includes(invokerRole));
+      expect(passes, handler).toHaveLength(1);
+      expect(passes[0]?.Resource).toEqual({ 'Fn::GetAtt': [invokerRole, 'Arn'] });
+      expect(passes[0]?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    }
+    // nobody else may touch the group or hand out the role
+    for (const entry of HANDLERS.filter((h) => !writers.includes(h.name))) {
+      const statements = roleStatements(resources, entry.name);
+      const mentioning = statements.filter((s) => JSON.stringify(s.Resource).includes('Test-schedules') || JSON.stringify(s.Resource).includes(invokerRole));
+      const reads = entry.ports.includes('scheduleTriggers:read') ? mentioning.filter((s) => asArray(s.Action).join() === 'scheduler:GetSchedule') : [];
+      expect(mentioning.filter((s) => !reads.includes(s)), entry.name).toEqual([]);
+    }
+  });
+
+  it('lets readers get triggers in the schedule group only, and list them through the one policy that holds ListSchedules', () => {
+    const readers = declaring('scheduleTriggers:read');
+    expect(readers).toContain('reconcile-schedules');
+    for (const handler of readers) {
+      const gets = roleStatements(resources, handler).filter((s) => asArray(s.Action).includes('scheduler:GetSchedule'));
+      expect(gets, handler).toHaveLength(1);
+      expect(asArray(gets[0]?.Action)).toEqual(['scheduler:GetSchedule']);
+      expect(JSON.stringify(gets[0]?.Resource)).toMatch(/":scheduler:eu-west-1:111111111111:schedule\/Test-schedules\/\*"/);
+      expect(attachedPolicies(resources, handler).some((id) => id.startsWith('ScheduleListPolicy')), handler).toBe(true);
+    }
+  });
+
+  it('has Scheduler invoke fire-schedule and nothing else, writing what it cannot deliver to its own dead-letter queue', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': '111111111111' } } })],
+      },
+    });
+    const statements = statementsOfRole(invokerRole);
+    expect([...actionsOf(statements)].sort()).toEqual(['lambda:InvokeFunction', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    const invoke = statements.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    expect(asArray(invoke[0]?.Resource as unknown[])).toHaveLength(1);
+    expect(JSON.stringify(invoke[0]?.Resource)).toMatch(/:function:Test-fire-schedule"\]\]\}$/);
+    const send = statements.filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
+    expect(send.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [fireQueue, 'Arn'] }]);
+    // the queue is built like every dead-letter queue: encrypted, TLS only
+    expect(resources[fireQueue]?.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: fireQueue }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('sweeps the triggers every 15 minutes, and drops a fire Lambda could not run within the hour', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionIdOf('reconcile-schedules'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functionIdOf('fire-schedule') },
+      MaximumEventAgeInSeconds: 3_600,
+      MaximumRetryAttempts: 2,
+    });
+  });
+
+  it('raises an alarm as soon as a fire lands in the dead-letter queue, and on any fire-schedule error', () => {
+    interface AlarmProperties {
+      MetricName?: string;
+      Dimensions?: unknown;
+      Metrics?: { MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }[];
+    }
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: AlarmProperties }[];
+    // a plain alarm names its metric; one through a metric math expression names it in its first metric
+    const on = (metricName: string, dimension: string) =>
+      alarms.filter(({ Properties: p }) => {
+        const metric = p.MetricName ? { name: p.MetricName, dimensions: p.Dimensions } : { name: p.Metrics?.[0]?.MetricStat?.Metric.MetricName, dimensions: p.Metrics?.[0]?.MetricStat?.Metric.Dimensions };
+        return metric.name === metricName && JSON.stringify(metric.dimensions).includes(`"${dimension}"`);
+      });
+    const onQueue = on('ApproximateNumberOfMessagesVisible', fireQueue);
+    expect(onQueue).toHaveLength(1);
+    expect(onQueue[0]?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
+    const onErrors = on('Errors', functionIdOf('fire-schedule') ?? '?');
+    expect(onErrors).toHaveLength(1);
+    expect(onErrors[0]?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
   });
 });
 
@@ -214,15 +347,21 @@ const SIGNATURE_ACTIONS: Readonly<Record<PortAccess, readonly string[]>> = {
   'sessions:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
   'sessionLog:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
   'catalog:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  'schedules:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  'audit:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
   'sessions:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
   'sessionLog:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
   'catalog:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  'schedules:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  'audit:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
   'agent:send': ['ssm:SendCommand', 's3:PutObject'],
   'agent:read': ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation', 's3:GetObject'],
   'agent:cancel': ['ssm:CancelCommand'],
   'workflow:start': ['states:StartExecution'],
   'workflow:answer': ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
   'windowTimers:write': ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
+  'scheduleTriggers:read': ['scheduler:GetSchedule', 'scheduler:ListSchedules'],
+  'scheduleTriggers:write': ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
   'secrets:write': ['ssm:PutParameter', 'ssm:DeleteParameters'],
   'metrics:write': [],
 };
@@ -244,7 +383,7 @@ describe('least privilege, declared once: IAM comes from the ports each handler 
       const explained =
         required.has(action) ||
         BASELINE_ACTIONS.has(action) ||
-        (DESTINATION_ACTIONS.has(action) && ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions'].includes(entry.name)) ||
+        (DESTINATION_ACTIONS.has(action) && ASYNC_HANDLERS.includes(entry.name)) ||
         (readsTable && TABLE_READ_EXTRAS.test(action)) ||
         (writesTable && TABLE_WRITE_EXTRAS.test(action));
       expect(explained, `${entry.name} has ${action}, which none of its ports (${entry.ports.join(', ')}) explains`).toBe(true);
@@ -278,6 +417,7 @@ describe('least privilege, declared once: IAM comes from the ports each handler 
       TracingPolicy: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
       CommandReadsPolicy: ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
       CommandCancelPolicy: ['ssm:CancelCommand'],
+      ScheduleListPolicy: ['scheduler:ListSchedules'],
       StateMachineLogDeliveryPolicy: [
         'logs:CreateLogDelivery',
         'logs:GetLogDelivery',
@@ -306,6 +446,7 @@ describe('least privilege, declared once: IAM comes from the ports each handler 
     const attachedTo = (prefix: string) => HANDLERS.filter((h) => attachedPolicies(resources, h.name).some((id) => id.startsWith(prefix))).map((h) => h.name);
     expect(attachedTo('CommandReadsPolicy')).toEqual(HANDLERS.filter((h) => h.ports.includes('agent:read')).map((h) => h.name));
     expect(attachedTo('CommandCancelPolicy')).toEqual(HANDLERS.filter((h) => h.ports.includes('agent:cancel')).map((h) => h.name));
+    expect(attachedTo('ScheduleListPolicy')).toEqual(HANDLERS.filter((h) => h.ports.includes('scheduleTriggers:read')).map((h) => h.name));
   });
 
   it('passes the cdk-nag AwsSolutions checks, every exception acknowledged by its exact finding with a reason, none on a whole role', () => {
@@ -327,7 +468,7 @@ describe('least privilege, declared once: IAM comes from the ports each handler 
       if (!ack.id.startsWith('AwsSolutions-IAM5')) continue;
       // an IAM5 exception names the resource it is for; a bare `*` only on a policy that holds nothing but `*`-only actions
       expect(ack.id, ack.path).toMatch(/^AwsSolutions-IAM5\[Resource::.+\]$/);
-      if (ack.id === 'AwsSolutions-IAM5[Resource::*]') expect(ack.path, ack.reason).toMatch(/\/(TracingPolicy|CommandReadsPolicy|CommandCancelPolicy|StateMachineLogDeliveryPolicy)$/);
+      if (ack.id === 'AwsSolutions-IAM5[Resource::*]') expect(ack.path, ack.reason).toMatch(/\/(TracingPolicy|CommandReadsPolicy|CommandCancelPolicy|ScheduleListPolicy|StateMachineLogDeliveryPolicy)$/);
     }
   });
 });
@@ -475,7 +616,7 @@ describe('alarms and the topic an operator subscribes to', () => {
 
   it('raises one as soon as any dead-letter queue holds a message, for every queue', () => {
     const queues = logicalIdOf('AWS::SQS::Queue');
-    expect(queues).toHaveLength(4);
+    expect(queues).toHaveLength(5);
     for (const queue of queues) {
       const found = alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [queue, 'QueueName'] });
       expect(found, queue).toHaveLength(1);
@@ -501,7 +642,7 @@ describe('alarms and the topic an operator subscribes to', () => {
 
   it('sends every alarm to one encrypted SNS topic, given as an output; an alarmEmail subscribes that address', () => {
     const [topic] = logicalIdOf('AWS::SNS::Topic');
-    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 4 + 1);
+    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     expect(resources[topic ?? '']?.Properties.KmsMasterKeyId).toBeDefined();
     expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).AlarmTopicArn?.Value).toEqual({ Ref: topic });

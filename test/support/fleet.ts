@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Computer, Deployment, MaintenanceTask, Software, SoftwareDeployment, Tenant } from '../../functions/core/model/catalog.js';
 import { computer, deploySoftware } from './domain.js';
 import type { Clock, IdGenerator } from '../../functions/core/ports/clock.port.js';
+import { derivedId } from '../../functions/adapters/system.js';
 import { createLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime.js';
 
 /**
@@ -42,7 +43,7 @@ export const TEST_TENANT: Tenant = { id: 'tenant-a', name: 'Tenant A', excludeFr
 /** Ids that are unique and readable in failure messages: `ses_1`, `ses_2`, … */
 export function sequentialIds(): IdGenerator {
   let next = 0;
-  return { next: (prefix) => `${prefix}_${String(++next).padStart(4, '0')}` };
+  return { next: (prefix) => `${prefix}_${String(++next).padStart(4, '0')}`, derive: derivedId };
 }
 
 /** A clock that only moves when told to. */

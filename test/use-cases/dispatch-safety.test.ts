@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { scheduleParts } from '../support/schedules.js';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
 import { DispatchInProgressError } from '../../functions/core/errors.js';
@@ -70,6 +71,7 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
       sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
       catalog,
       secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
+      ...scheduleParts(dynamo.table),
       agent: new RecordingAgent(),
       workflow: silentWorkflow,
       clock,

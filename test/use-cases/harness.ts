@@ -1,4 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
+import { scheduleParts } from '../support/schedules.js';
 import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
@@ -167,6 +168,7 @@ export function useCaseHarness(): () => Harness {
       },
       catalog,
       secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
+      ...scheduleParts(table.table),
       agent,
       workflow,
       windowTimers: {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduleParts } from '../support/schedules.js';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
 import { commandComment, parseCommandComment, type AgentCommand, type AgentInvocation, type DispatchKey } from '../../functions/core/model/agent.js';
@@ -84,6 +85,7 @@ async function world(lookMs: number) {
     sessionLog: { append: () => Promise.resolve(), read: () => Promise.resolve({ entries: [] }) },
     catalog: new DynamoCatalogStore(dynamo.table),
     secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
+    ...scheduleParts(dynamo.table),
     agent,
     workflow,
     windowTimers: { set: () => Promise.resolve(), clear: () => Promise.resolve() },

@@ -37,12 +37,25 @@ const MAX_PARAMETERS = 50;
 export const platformSchema = z.enum(['linux', 'windows']);
 export type Platform = z.infer<typeof platformSchema>;
 
+export const timeZoneSchema = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Europe/Lisbon');
+
 export const tenantSchema = z.object({
   id: entityIdSchema,
   name: nameSchema,
   parentTenantId: entityIdSchema.optional(),
   /** Cross-tenant deployments and schedules skip this tenant's computers (a customer with its own rules). */
   excludeFromCrossTenant: z.boolean().default(false),
+  /** `false`: the tenant (a customer on hold) gets no scheduled sessions; its computers are skipped with the reason. Absent: enabled. */
+  enabled: z.boolean().optional(),
+  /** The zone a schedule of this tenant uses when it names none. */
+  defaultTimeZone: timeZoneSchema.optional(),
 });
 export type Tenant = z.infer<typeof tenantSchema>;
 
@@ -52,7 +65,7 @@ export const agentIdSchema = z.string().regex(/^(i|mi)-[0-9a-f]{8,17}$/, 'must b
 export const deviceClassSchema = z.enum(['Workstation', 'Portable', 'Server', 'DomainController']);
 export type DeviceClass = z.infer<typeof deviceClassSchema>;
 
-const tagSchema = z
+export const tagSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty')
@@ -61,14 +74,16 @@ const tagSchema = z
 
 const emailSchema = z.email('must be an email address').max(254).transform((email) => email.toLowerCase());
 
-const timeZoneSchema = z.string().refine((zone) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone such as Europe/Lisbon');
+
+
+/** A wall-clock time, `HH:MM` on the 24-hour clock. */
+export const timeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (24-hour clock)');
+
+/** Office hours the user works in; a schedule can keep maintenance out of them. */
+export const activeHoursSchema = z.object({ start: timeOfDaySchema, end: timeOfDaySchema });
+export type ActiveHours = z.infer<typeof activeHoursSchema>;
+/** What a computer that reports none is taken to have (Windows' own default). */
+export const DEFAULT_ACTIVE_HOURS: ActiveHours = { start: '08:00', end: '17:00' };
 
 export const computerSchema = z.object({
   id: entityIdSchema,
@@ -80,6 +95,7 @@ export const computerSchema = z.object({
   tags: z.array(tagSchema).max(50, 'at most 50 tags').default([]),
   primaryUser: z.object({ name: nameSchema, email: emailSchema }).optional(),
   timeZone: timeZoneSchema.default('UTC'),
+  activeHours: activeHoursSchema.optional(),
   /** Last known agent connectivity; a session still tries an offline computer (its command waits for delivery). */
   online: z.boolean().default(true),
 });

@@ -1,6 +1,7 @@
 import type { ActionTarget, DeviceClass, ItemKey, OrderingHint, ParameterValue, Platform, SoftwareDesiredState, TaskMode } from './catalog.js';
 
 import { z } from 'zod';
+import { itemKeySchema } from './catalog.js';
 
 /**
  * Session statuses.
@@ -35,6 +36,8 @@ export const sessionOptionsSchema = z
     /** When execution may start: at once after detection, or at a maintenance time (an instant). */
     executeAt: z.iso.datetime({ offset: true }).optional(),
     reboot: z.enum(['IfNecessary', 'Suppress', 'Force']).default('IfNecessary'),
+    /** Only this software item or task (and what it needs), instead of everything deployed to the computer. */
+    limitTo: itemKeySchema.optional(),
     /** Offline computer: wait for it and carry on when it is back, or end the session as unreachable. */
     offline: z.enum(['ApplyOnConnect', 'Skip']).default('ApplyOnConnect'),
     postpone: z
@@ -154,6 +157,24 @@ export interface TaskSessionItem extends SessionItemBase {
 }
 
 export type SessionItem = SoftwareSessionItem | TaskSessionItem;
+
+/**
+ * The items a session limited to `key` keeps: that item and, following
+ * software dependencies, every item it needs present or absent. Empty when
+ * the item does not apply to the computer.
+ */
+export function limitItems(items: readonly SessionItem[], key: ItemKey): SessionItem[] {
+  const byKey = new Map(items.map((item) => [item.key, item]));
+  const keep = new Set<ItemKey>();
+  const pending: ItemKey[] = [key];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const item = byKey.get(next);
+    if (!item || keep.has(next)) continue;
+    keep.add(next);
+    if (item.kind === 'Software') pending.push(...item.dependencies.map((dependency) => dependency.key));
+  }
+  return items.filter((item) => keep.has(item.key));
+}
 
 export interface SessionFailure {
   readonly code: string;

@@ -21,6 +21,12 @@ export const METRIC_UNITS = {
   SessionsFailedUnexpectedly: 'Count',
   /** Actions of an ended session that ran a command on the computer. */
   ActionsRun: 'Count',
+  /** A schedule fired and its run was created (a redelivered fire counts nothing). */
+  ScheduleRunsStarted: 'Count',
+  /** Computers a run skipped (offline, nothing deployed, already busy, tenant disabled, start failed). */
+  ScheduleTargetsSkipped: 'Count',
+  /** Schedule triggers the reconcile sweep found missing, different or orphaned, and fixed. */
+  ScheduleTriggerDrift: 'Count',
   /** How long past its due time the most overdue worklist entry a reconciler run handled was (0 when none was due). */
   ReconcilerLagSeconds: 'Seconds',
 } as const;

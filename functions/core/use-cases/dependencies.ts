@@ -1,8 +1,11 @@
 import type { AgentPort } from '../ports/agent.port.js';
+import type { AuditStore } from '../ports/audit.port.js';
 import type { CatalogStore } from '../ports/catalog-store.port.js';
 import type { Clock, IdGenerator } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Metrics } from '../ports/metrics.port.js';
+import type { ScheduleStore } from '../ports/schedule-store.port.js';
+import type { ScheduleTriggerPort } from '../ports/schedule-trigger.port.js';
 import type { SecretStore } from '../ports/secret-store.port.js';
 import type { SessionLog } from '../ports/session-log.port.js';
 import type { SessionStore } from '../ports/session-store.port.js';
@@ -36,6 +39,10 @@ export interface Dependencies {
   readonly agent: AgentPort;
   readonly workflow: WorkflowPort;
   readonly windowTimers: WindowTimerPort;
+  readonly schedules: ScheduleStore;
+  /** The recurring trigger behind each schedule. */
+  readonly scheduleTriggers: ScheduleTriggerPort;
+  readonly audit: AuditStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;

@@ -1,5 +1,6 @@
 import { ConfigurationError, NotFoundError } from '../errors.js';
 import type { Deployment } from '../model/catalog.js';
+import { limitItems } from '../model/session.js';
 import { indexDeployments, resolveComputer, type Catalog } from '../planning/resolution.js';
 import type { Dependencies } from './dependencies.js';
 import { loadSession, log, mutateSession, withStage } from './session-updates.js';
@@ -57,7 +58,10 @@ export async function prepareSession(deps: Dependencies, sessionId: string): Pro
   const computer = await deps.catalog.getComputer(current.computerId);
   if (!computer) throw new NotFoundError('computer', current.computerId);
   const { catalog, deployments } = await loadCatalogFor(deps);
-  const { items, problems } = resolveComputer(computer, indexDeployments(deployments), catalog);
+  const resolved = resolveComputer(computer, indexDeployments(deployments), catalog);
+  const { problems } = resolved;
+  const limitTo = current.options.limitTo;
+  const items = limitTo === undefined ? resolved.items : limitItems(resolved.items, limitTo);
   for (const problem of problems) deps.logger.warn(problem, { sessionId, computerId: computer.id });
   const frozenBytes = new TextEncoder().encode(JSON.stringify(items)).length;
   if (frozenBytes > MAX_FROZEN_ITEMS_BYTES) {

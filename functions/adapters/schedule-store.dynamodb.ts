@@ -1,0 +1,134 @@
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import type { Schedule } from '../core/model/schedule.js';
+import type { RunTarget, ScheduleRun } from '../core/model/schedule-run.js';
+import type { ScheduleStore } from '../core/ports/schedule-store.port.js';
+import { toEntity, type DynamoTable } from './dynamodb-table.js';
+
+/**
+ * | item       | PK              | SK                  | GSI1PK / GSI1SK                         |
+ * |------------|-----------------|---------------------|-----------------------------------------|
+ * | schedule   | SCHEDULE#<id>   | SCHEDULE            | SCHEDULES / <id>                        |
+ * | run        | RUN#<runId>     | RUN                 | RUNS#<scheduleId> / <scheduledTime>#<runId> |
+ * | run target | RUN#<runId>     | TARGET#<computerId> |                                         |
+ *
+ * A run and its targets share a partition, so a run page reads them with one
+ * Query; a target is written before its session is started, so a fan-out
+ * that stops half way is resumed from what its targets say.
+ */
+const schedulePk = (scheduleId: string): string => `SCHEDULE#${scheduleId}`;
+const SCHEDULE_SK = 'SCHEDULE';
+const runPk = (runId: string): string => `RUN#${runId}`;
+const RUN_SK = 'RUN';
+const targetSk = (computerId: string): string => `TARGET#${computerId}`;
+
+export class DynamoScheduleStore implements ScheduleStore {
+  constructor(private readonly table: DynamoTable) {}
+
+  private scheduleItem(schedule: Schedule): Record<string, unknown> {
+    return { PK: schedulePk(schedule.id), SK: SCHEDULE_SK, entity: 'Schedule', GSI1PK: 'SCHEDULES', GSI1SK: schedule.id, ...schedule };
+  }
+
+  async createSchedule(schedule: Schedule): Promise<void> {
+    const written = await this.table.putIf(this.scheduleItem(schedule), 'attribute_not_exists(PK)');
+    if (!written) throw new ConflictError(`schedule ${schedule.id} already exists`);
+  }
+
+  async getSchedule(scheduleId: string): Promise<Schedule | undefined> {
+    const item = await this.table.get(schedulePk(scheduleId), SCHEDULE_SK);
+    return item ? toEntity<Schedule>(item) : undefined;
+  }
+
+  async listSchedules(): Promise<Schedule[]> {
+    return (await this.table.query({ pk: 'SCHEDULES', index: 'GSI1' })).map((item) => toEntity<Schedule>(item));
+  }
+
+  async replaceSchedule(schedule: Schedule, expectedVersion: number): Promise<void> {
+    const written = await this.table.putIf(this.scheduleItem(schedule), 'attribute_exists(PK) AND #version = :expectedVersion', {
+      names: { '#version': 'version' },
+      values: { ':expectedVersion': expectedVersion },
+    });
+    if (written) return;
+    if (!(await this.getSchedule(schedule.id))) throw new NotFoundError('schedule', schedule.id);
+    throw new ConflictError(`schedule ${schedule.id} was changed by someone else (it is no longer at version ${String(expectedVersion)}); read it again`);
+  }
+
+  async deleteSchedule(scheduleId: string, expectedVersion: number): Promise<void> {
+    await this.table
+      .deleteIf(
+        { PK: schedulePk(scheduleId), SK: SCHEDULE_SK },
+        {
+          condition: 'attribute_exists(PK) AND #version = :version',
+          conditionNames: { '#version': 'version' },
+          conditionValues: { ':version': expectedVersion },
+          conflict: `schedule ${scheduleId} was changed by someone else (it is no longer at version ${String(expectedVersion)}); read it again`,
+        },
+      )
+      .catch(async (error: unknown) => {
+        if (error instanceof ConflictError && !(await this.getSchedule(scheduleId))) throw new NotFoundError('schedule', scheduleId);
+        throw error;
+      });
+  }
+
+  async createRun(run: ScheduleRun): Promise<{ run: ScheduleRun; created: boolean }> {
+    const created = await this.table.putIf(
+      { PK: runPk(run.id), SK: RUN_SK, entity: 'ScheduleRun', GSI1PK: `RUNS#${run.scheduleId}`, GSI1SK: `${run.scheduledTime}#${run.id}`, ...run },
+      'attribute_not_exists(PK)',
+    );
+    if (created) return { run, created };
+    const stored = await this.getRun(run.id);
+    if (!stored) throw new ConflictError(`run ${run.id} could not be created or read`);
+    return { run: stored, created: false };
+  }
+
+  async getRun(runId: string): Promise<ScheduleRun | undefined> {
+    const item = await this.table.get(runPk(runId), RUN_SK);
+    return item ? toEntity<ScheduleRun>(item) : undefined;
+  }
+
+  async listRuns(scheduleId: string, limit: number): Promise<ScheduleRun[]> {
+    return (await this.table.query({ pk: `RUNS#${scheduleId}`, index: 'GSI1', limit, newestFirst: true })).map((item) => toEntity<ScheduleRun>(item));
+  }
+
+  async finishRunFanOut(runId: string, counts: Pick<ScheduleRun, 'targeted' | 'started' | 'skipped'>, now: string): Promise<ScheduleRun> {
+    const item = await this.table.update({
+      key: { PK: runPk(runId), SK: RUN_SK },
+      set: { status: 'Started', targeted: counts.targeted, started: counts.started, skipped: counts.skipped, updatedAt: now },
+      condition: 'attribute_exists(PK)',
+      conflict: `run ${runId} does not exist`,
+    });
+    return toEntity<ScheduleRun>(item);
+  }
+
+  async putRunTarget(target: RunTarget): Promise<{ target: RunTarget; created: boolean }> {
+    const created = await this.table.putIf({ PK: runPk(target.runId), SK: targetSk(target.computerId), entity: 'RunTarget', ...target }, 'attribute_not_exists(PK)');
+    if (created) return { target, created };
+    const stored = await this.table.get(runPk(target.runId), targetSk(target.computerId));
+    if (!stored) throw new ConflictError(`run target ${target.runId}/${target.computerId} could not be created or read`);
+    return { target: toEntity<RunTarget>(stored), created: false };
+  }
+
+  async settleRunTarget(runId: string, computerId: string, outcome: Pick<RunTarget, 'sessionId' | 'skipped' | 'detail'>): Promise<RunTarget> {
+    const set: Record<string, string> = {};
+    for (const [name, value] of Object.entries(outcome)) if (typeof value === 'string') set[name] = value;
+    try {
+      const item = await this.table.update({
+        key: { PK: runPk(runId), SK: targetSk(computerId) },
+        set,
+        // the first outcome stays: a redelivered fire never turns a started target into a skipped one
+        condition: 'attribute_exists(PK) AND attribute_not_exists(#sessionId) AND attribute_not_exists(#skipped)',
+        conditionNames: { '#sessionId': 'sessionId', '#skipped': 'skipped' },
+        conflict: `run target ${runId}/${computerId} is settled already`,
+      });
+      return toEntity<RunTarget>(item);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const stored = await this.table.get(runPk(runId), targetSk(computerId));
+      if (!stored) throw new NotFoundError('run target', `${runId}/${computerId}`);
+      return toEntity<RunTarget>(stored);
+    }
+  }
+
+  async listRunTargets(runId: string): Promise<RunTarget[]> {
+    return (await this.table.query({ pk: runPk(runId), skPrefix: 'TARGET#' })).map((item) => toEntity<RunTarget>(item));
+  }
+}

@@ -1,0 +1,34 @@
+import type { Schedule } from '../model/schedule.js';
+import type { RunTarget, ScheduleRun } from '../model/schedule-run.js';
+
+/**
+ * Schedules, their runs and each run's targets. Every write is one
+ * conditional single-item write: a schedule changes only at the version the
+ * caller read (`ConflictError` otherwise), and a run or a run target is
+ * created once, whatever the number of deliveries.
+ */
+export interface ScheduleStore {
+  /** `ConflictError` if a schedule with that id exists. */
+  createSchedule(schedule: Schedule): Promise<void>;
+  getSchedule(scheduleId: string): Promise<Schedule | undefined>;
+  listSchedules(): Promise<Schedule[]>;
+  /** Replaces the schedule if it is still at `expectedVersion` (the new one carries `expectedVersion + 1`). */
+  replaceSchedule(schedule: Schedule, expectedVersion: number): Promise<void>;
+  /** Deletes the schedule if it is still at `expectedVersion`. */
+  deleteSchedule(scheduleId: string, expectedVersion: number): Promise<void>;
+
+  /** Creates the run unless it exists; answers the stored run and whether this call created it. */
+  createRun(run: ScheduleRun): Promise<{ readonly run: ScheduleRun; readonly created: boolean }>;
+  getRun(runId: string): Promise<ScheduleRun | undefined>;
+  /** The schedule's runs, newest first. */
+  listRuns(scheduleId: string, limit: number): Promise<ScheduleRun[]>;
+  /** Records the fan-out's outcome on the run: its counts and `Started`. Repeating it with the same counts is harmless. */
+  finishRunFanOut(runId: string, counts: Pick<ScheduleRun, 'targeted' | 'started' | 'skipped'>, now: string): Promise<ScheduleRun>;
+
+  /** Creates the target unless it exists; answers the stored one and whether this call created it. */
+  putRunTarget(target: RunTarget): Promise<{ readonly target: RunTarget; readonly created: boolean }>;
+  /** Sets a target's session or skip once its start is known; a target that has either keeps it. */
+  settleRunTarget(runId: string, computerId: string, outcome: Pick<RunTarget, 'sessionId' | 'skipped' | 'detail'>): Promise<RunTarget>;
+  /** The run's targets, by computer id. */
+  listRunTargets(runId: string): Promise<RunTarget[]>;
+}

@@ -1,0 +1,162 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { nextFireTimes, parseEventBridgeExpression } from '../functions/core/schedules/cron.js';
+import type { Clock } from '../functions/core/ports/clock.port.js';
+import type { Logger } from '../functions/core/ports/logger.port.js';
+import type { ScheduleFireEvent, ScheduleTriggerPort, ScheduleTriggerSpec } from '../functions/core/ports/schedule-trigger.port.js';
+
+interface StoredTrigger {
+  readonly spec: ScheduleTriggerSpec;
+  /** The next occurrence, on the runtime clock; absent while disabled. */
+  readonly dueAt?: string;
+  /** Failed deliveries of the occurrence at `dueAt`. */
+  readonly attempts: number;
+}
+
+export interface LocalScheduleTriggersOptions {
+  /** The triggers survive a restart of the runtime here. */
+  readonly file: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How often due triggers are looked for, in real milliseconds. */
+  readonly pollMs?: number;
+  /** Deliveries of one occurrence tried before it is given up (Scheduler's retry policy, then its dead-letter queue). */
+  readonly maxAttempts?: number;
+  /**
+   * An occurrence older than this when it could be delivered is dropped, as
+   * Scheduler drops an event past its maximum age: a runtime that was stopped
+   * over a schedule's time does not start yesterday's maintenance on start-up.
+   */
+  readonly maxEventAgeSeconds?: number;
+}
+
+/**
+ * The local twin of EventBridge Scheduler's recurring schedules: each trigger
+ * is held in EventBridge's own `cron(…)` form and time zone, its occurrences
+ * computed by croner on the runtime clock with EventBridge's DST rules
+ * (`nextFireTimes`), and delivered to the same `fire-schedule` handler with
+ * the time the occurrence was due.
+ */
+export class LocalScheduleTriggers implements ScheduleTriggerPort {
+  private readonly triggers = new Map<string, StoredTrigger>();
+  private target: ((event: ScheduleFireEvent) => Promise<unknown>) | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  private firing: Promise<void> = Promise.resolve();
+  private firingNow = false;
+
+  constructor(private readonly options: LocalScheduleTriggersOptions) {}
+
+  async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.options.file, 'utf8');
+    } catch {
+      return;
+    }
+    for (const trigger of JSON.parse(text) as StoredTrigger[]) this.triggers.set(trigger.spec.scheduleId, trigger);
+  }
+
+  /** Starts delivering due occurrences to `target` (the fire-schedule handler). */
+  start(target: (event: ScheduleFireEvent) => Promise<unknown>): void {
+    this.target = target;
+    this.poller = setInterval(() => void this.fireDue(), this.options.pollMs ?? 250);
+    this.poller.unref();
+  }
+
+  private nextDue(spec: ScheduleTriggerSpec, after: Date): string | undefined {
+    if (!spec.enabled) return undefined;
+    const parsed = parseEventBridgeExpression(spec.expression);
+    if (!parsed.ok) {
+      this.options.logger.error('schedule trigger has an expression the local scheduler cannot read', { scheduleId: spec.scheduleId, problem: parsed.problem });
+      return undefined;
+    }
+    return nextFireTimes(parsed.cron, spec.timeZone, after, 1)[0]?.toISOString();
+  }
+
+  put(spec: ScheduleTriggerSpec): Promise<void> {
+    const dueAt = this.nextDue(spec, this.options.clock.now());
+    this.triggers.set(spec.scheduleId, { spec, ...(dueAt ? { dueAt } : {}), attempts: 0 });
+    return this.save();
+  }
+
+  delete(scheduleId: string): Promise<void> {
+    if (!this.triggers.delete(scheduleId)) return Promise.resolve();
+    return this.save();
+  }
+
+  list(): Promise<ScheduleTriggerSpec[]> {
+    return Promise.resolve([...this.triggers.values()].map((trigger) => trigger.spec));
+  }
+
+  /** When each trigger fires next, for the demo and tests. */
+  upcoming(): { scheduleId: string; dueAt: string }[] {
+    return [...this.triggers.values()].flatMap((t) => (t.dueAt ? [{ scheduleId: t.spec.scheduleId, dueAt: t.dueAt }] : []));
+  }
+
+  /** Delivers every occurrence due on the runtime clock; resolves once they are delivered. */
+  fireDue(): Promise<void> {
+    if (this.firingNow) return this.firing;
+    this.firingNow = true;
+    this.firing = this.deliverDue().finally(() => {
+      this.firingNow = false;
+    });
+    return this.firing;
+  }
+
+  private async deliverDue(): Promise<void> {
+    const target = this.target;
+    if (!target) return;
+    const now = this.options.clock.now();
+    const maxAgeMs = (this.options.maxEventAgeSeconds ?? 3600) * 1000;
+    for (const trigger of [...this.triggers.values()]) {
+      if (trigger.dueAt === undefined || Date.parse(trigger.dueAt) > now.getTime()) continue;
+      const { scheduleId } = trigger.spec;
+      const dueAt = trigger.dueAt;
+      // the next occurrence counts from the later of the one due and now: missed ones are not replayed one by one
+      const following = this.nextDue(trigger.spec, new Date(Math.max(Date.parse(dueAt), now.getTime())));
+      const advance = async (attempts: number, at: string | undefined): Promise<void> => {
+        // a put or delete during the delivery wins over this bookkeeping
+        if (this.triggers.get(scheduleId) !== trigger) return;
+        this.triggers.set(scheduleId, { spec: trigger.spec, ...(at ? { dueAt: at } : {}), attempts });
+        await this.save();
+      };
+      if (now.getTime() - Date.parse(dueAt) > maxAgeMs) {
+        this.options.logger.warn('schedule occurrence dropped: older than the maximum event age', { scheduleId, scheduledTime: dueAt });
+        await advance(0, following);
+        continue;
+      }
+      try {
+        await target({ scheduleId, scheduledTime: dueAt });
+        await advance(0, following);
+      } catch (error) {
+        const attempts = trigger.attempts + 1;
+        const message = error instanceof Error ? error.message : String(error);
+        if (attempts >= (this.options.maxAttempts ?? 5)) {
+          this.options.logger.error('schedule occurrence dead-lettered', { scheduleId, scheduledTime: dueAt, attempts, error: message });
+          await advance(0, following);
+        } else {
+          // the same occurrence again on the next look (its scheduled time unchanged), as Scheduler retries it
+          await advance(attempts, dueAt);
+        }
+      }
+    }
+  }
+
+  private save(): Promise<void> {
+    const snapshot = JSON.stringify([...this.triggers.values()]);
+    this.saving = this.saving.catch(() => undefined).then(async () => {
+      await mkdir(path.dirname(this.options.file), { recursive: true });
+      const temporary = `${this.options.file}.tmp`;
+      await writeFile(temporary, snapshot);
+      await rename(temporary, this.options.file);
+    });
+    return this.saving;
+  }
+
+  async close(): Promise<void> {
+    if (this.poller) clearInterval(this.poller);
+    await this.firing;
+    await this.saving;
+  }
+}

@@ -1,0 +1,273 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError, TransientError, ValidationError } from '../../functions/core/errors.js';
+import { scheduleInputSchema, type ScheduleInput } from '../../functions/core/model/schedule.js';
+import type { Requester } from '../../functions/core/model/session.js';
+import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
+import { fireSchedule } from '../../functions/core/use-cases/fire-schedule.js';
+import {
+  createSchedule,
+  deleteSchedule,
+  duplicateSchedule,
+  reconcileScheduleTriggers,
+  setScheduleEnabled,
+  updateSchedule,
+} from '../../functions/core/use-cases/manage-schedules.js';
+import { previewSchedule } from '../../functions/core/use-cases/preview-schedule.js';
+import { startSession } from '../../functions/core/use-cases/start-session.js';
+import { computer, deploySoftware, tenant } from '../support/domain.js';
+import { InMemoryScheduleTriggers } from '../support/schedules.js';
+import { useCaseHarness } from './harness.js';
+
+const ALICE: Requester = { kind: 'Operator', name: 'alice@msp.example' };
+const BOB: Requester = { kind: 'Operator', name: 'bob@msp.example' };
+
+const input = (overrides: Record<string, unknown> = {}): ScheduleInput =>
+  scheduleInputSchema.parse({
+    name: 'Tuesday nights',
+    target: { kind: 'AllComputers' },
+    recurrence: { kind: 'Weekly', days: ['TUE'] },
+    detectionTime: '14:00',
+    maintenanceTime: '22:00',
+    ...overrides,
+  });
+
+describe('managing schedules: table, Scheduler trigger and audit trail move together', () => {
+  const harness = useCaseHarness();
+  let n = 0;
+  /** A fresh tenant (Lisbon by default) and the harness dependencies with a trigger store this test can read. */
+  async function setup(tenantOverrides: Record<string, unknown> = {}) {
+    const h = harness();
+    const triggers = new InMemoryScheduleTriggers();
+    const deps: Dependencies = { ...h.deps, scheduleTriggers: triggers };
+    const tenantId = `t${String(++n)}${Date.now().toString(36)}`;
+    await h.catalog.putTenant(tenant(tenantId, { defaultTimeZone: 'Europe/Lisbon', ...tenantOverrides }));
+    return { h, deps, triggers, tenantId };
+  }
+
+  it('creates a schedule at version 1 with one trigger in the tenant zone and a Created audit entry naming the author', async () => {
+    const { deps, triggers, tenantId, h } = await setup();
+    const { schedule, triggerInSync } = await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-weekly`, by: ALICE });
+    expect(schedule).toMatchObject({ id: `${tenantId}-weekly`, version: 1, createdBy: ALICE, updatedBy: ALICE, createdAt: h.clock.now().toISOString() });
+    expect(triggerInSync).toBe(true);
+    expect(triggers.triggers.get(schedule.id)).toEqual({ scheduleId: schedule.id, expression: 'cron(0 14 ? * TUE *)', timeZone: 'Europe/Lisbon', enabled: true, flexibleWindowMinutes: 0 });
+    const history = await deps.audit.list('Schedule', schedule.id);
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ action: 'Created', version: 1, by: ALICE, tenantId });
+    expect(history[0]?.changes.map((c) => c.field)).toContain('recurrence');
+    await expect(createSchedule(deps, { input: input({ tenantId }), scheduleId: schedule.id, by: BOB })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('updates only at the version read: a stale edit is refused and changes nothing; the audit shows before and after', async () => {
+    const { deps, triggers, tenantId } = await setup();
+    const { schedule } = await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-s`, by: ALICE });
+    const { schedule: updated } = await updateSchedule(deps, { scheduleId: schedule.id, expectedVersion: 1, input: input({ tenantId, detectionTime: '13:00', timeZone: 'America/New_York' }), by: BOB });
+    expect(updated).toMatchObject({ version: 2, detectionTime: '13:00', updatedBy: BOB, createdBy: ALICE });
+    expect(triggers.triggers.get(schedule.id)).toMatchObject({ expression: 'cron(0 13 ? * TUE *)', timeZone: 'America/New_York' });
+
+    await expect(updateSchedule(deps, { scheduleId: schedule.id, expectedVersion: 1, input: input({ tenantId, name: 'stale' }), by: ALICE })).rejects.toBeInstanceOf(ConflictError);
+    expect((await deps.schedules.getSchedule(schedule.id))?.name).toBe('Tuesday nights');
+
+    const history = await deps.audit.list('Schedule', schedule.id);
+    expect(history.map((e) => [e.action, e.version])).toEqual([
+      ['Created', 1],
+      ['Updated', 2],
+    ]);
+    expect(history[1]?.changes).toEqual([
+      { field: 'detectionTime', before: '14:00', after: '13:00' },
+      { field: 'timeZone', after: 'America/New_York' },
+    ]);
+  });
+
+  it('answers a retried update (its first answer lost) as the first did, with one audit entry', async () => {
+    const { deps, tenantId } = await setup();
+    const { schedule } = await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-s`, by: ALICE });
+    const request = { scheduleId: schedule.id, expectedVersion: 1, input: input({ tenantId, name: 'Renamed' }), by: ALICE };
+    const first = await updateSchedule(deps, request);
+    const again = await updateSchedule(deps, request);
+    expect(again.schedule).toEqual(first.schedule);
+    expect((await deps.audit.list('Schedule', schedule.id)).map((e) => e.version)).toEqual([1, 2]);
+  });
+
+  it('disables and enables through the trigger state; a duplicate is a disabled copy with its own trigger', async () => {
+    const { deps, triggers, tenantId } = await setup();
+    const { schedule } = await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-s`, by: ALICE });
+    const { schedule: disabled } = await setScheduleEnabled(deps, { scheduleId: schedule.id, expectedVersion: 1, enabled: false, by: BOB });
+    expect(disabled.enabled).toBe(false);
+    expect(triggers.triggers.get(schedule.id)?.enabled).toBe(false);
+    await setScheduleEnabled(deps, { scheduleId: schedule.id, expectedVersion: 2, enabled: true, by: BOB });
+    expect(triggers.triggers.get(schedule.id)?.enabled).toBe(true);
+    expect((await deps.audit.list('Schedule', schedule.id)).map((e) => e.action)).toEqual(['Created', 'Disabled', 'Enabled']);
+
+    const { schedule: copy } = await duplicateSchedule(deps, { scheduleId: schedule.id, newScheduleId: `${tenantId}-copy`, by: BOB });
+    expect(copy).toMatchObject({ name: 'Tuesday nights (copy)', enabled: false, version: 1, createdBy: BOB, recurrence: schedule.recurrence });
+    expect(copy.id).not.toBe(schedule.id);
+    expect(triggers.triggers.get(copy.id)?.enabled).toBe(false);
+  });
+
+  it('deletes the trigger, then the schedule, at the version read, and records who deleted it', async () => {
+    const { deps, triggers, tenantId } = await setup();
+    const { schedule } = await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-s`, by: ALICE });
+    await expect(deleteSchedule(deps, { scheduleId: schedule.id, expectedVersion: 7, by: BOB })).rejects.toBeInstanceOf(ConflictError);
+    expect(triggers.triggers.has(schedule.id)).toBe(true);
+    await deleteSchedule(deps, { scheduleId: schedule.id, expectedVersion: 1, by: BOB });
+    expect(triggers.triggers.has(schedule.id)).toBe(false);
+    expect(await deps.schedules.getSchedule(schedule.id)).toBeUndefined();
+    expect((await deps.audit.list('Schedule', schedule.id)).at(-1)).toMatchObject({ action: 'Deleted', version: 2, by: BOB });
+    await expect(deleteSchedule(deps, { scheduleId: schedule.id, expectedVersion: 1, by: BOB })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('refuses a schedule naming a tenant, computer or item that does not exist, each by its field, and stores nothing', async () => {
+    const { deps, tenantId } = await setup();
+    const attempt = createSchedule(deps, {
+      input: input({ tenantId: 'no-such-tenant', target: { kind: 'Computers', computerIds: ['ghost'] }, limitTo: 'software:nope' }),
+      scheduleId: `${tenantId}-bad`,
+      by: ALICE,
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ValidationError);
+    await attempt.catch((error: unknown) => {
+      expect(error instanceof ValidationError ? error.problems.map((p) => p.field) : []).toEqual(['tenantId', 'target.computerIds.0', 'limitTo']);
+    });
+    expect(await deps.schedules.getSchedule(`${tenantId}-bad`)).toBeUndefined();
+  });
+
+  it('keeps a change when Scheduler is unreachable, says the trigger is behind, and the reconcile sweep fixes every drift', async () => {
+    const { deps, triggers, tenantId } = await setup();
+    await reconcileScheduleTriggers(deps); // whatever earlier tests left, in line
+    triggers.failNext = new TransientError('scheduler throttled');
+    const { schedule, triggerInSync } = await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-s`, by: ALICE });
+    expect(triggerInSync).toBe(false);
+    expect(await deps.schedules.getSchedule(schedule.id)).toBeDefined();
+    expect(triggers.triggers.has(schedule.id)).toBe(false);
+
+    const other = (await createSchedule(deps, { input: input({ tenantId, name: 'other' }), scheduleId: `${tenantId}-other`, by: ALICE })).schedule;
+    triggers.triggers.set(other.id, { scheduleId: other.id, expression: 'cron(0 3 * * ? *)', timeZone: 'UTC', enabled: true, flexibleWindowMinutes: 0 });
+    triggers.triggers.set('orphan', { scheduleId: 'orphan', expression: 'cron(0 3 * * ? *)', timeZone: 'UTC', enabled: true, flexibleWindowMinutes: 0 });
+
+    const drifts = await reconcileScheduleTriggers(deps);
+    expect(drifts).toEqual(
+      expect.arrayContaining([
+        { scheduleId: schedule.id, drift: 'Missing' },
+        { scheduleId: other.id, drift: 'Different' },
+        { scheduleId: 'orphan', drift: 'Orphaned' },
+      ]),
+    );
+    expect(drifts).toHaveLength(3);
+    expect(triggers.triggers.get(other.id)?.expression).toBe('cron(0 14 ? * TUE *)');
+    expect(triggers.triggers.has('orphan')).toBe(false);
+    expect(await reconcileScheduleTriggers(deps)).toEqual([]);
+  });
+});
+
+describe('firing a schedule: one run, one session per computer, skips with reasons', () => {
+  const harness = useCaseHarness();
+  let n = 0;
+  async function fleet() {
+    const h = harness();
+    const deps: Dependencies = { ...h.deps, scheduleTriggers: new InMemoryScheduleTriggers() };
+    const id = `f${String(++n)}${Date.now().toString(36)}`;
+    const [tenantId, pausedTenant] = [`${id}-contoso`, `${id}-paused`];
+    await h.catalog.putTenant(tenant(tenantId, { defaultTimeZone: 'Europe/Lisbon' }));
+    await h.catalog.putTenant(tenant(pausedTenant, { parentTenantId: tenantId, enabled: false }));
+    await h.catalog.putDeployment(deploySoftware(`${id}-app`, 'app', { target: { kind: 'Tenant', tenantId, includeChildTenants: true } }));
+    const computers = {
+      lisbon: computer(`${id}-lisbon`, { tenantId, tags: ['ring0'] }),
+      tokyo: computer(`${id}-tokyo`, { tenantId, timeZone: 'Asia/Tokyo' }),
+      offline: computer(`${id}-offline`, { tenantId, online: false }),
+      paused: computer(`${id}-paused-pc`, { tenantId: pausedTenant }),
+      busy: computer(`${id}-busy`, { tenantId }),
+    };
+    for (const c of Object.values(computers)) await h.catalog.putComputer(c);
+    const { schedule } = await createSchedule(deps, {
+      input: input({ tenantId, includeChildTenants: true, useComputerTimeZone: true, offline: { behaviour: 'Skip' } }),
+      scheduleId: `${id}-sched`,
+      by: ALICE,
+    });
+    return { h, deps, schedule, computers, tenantId, id };
+  }
+  const FIRE = '2026-12-01T14:00:00.000Z';
+
+  it('starts a session per computer with its own window, and skips offline, disabled-tenant, busy and unassigned computers with the reason', async () => {
+    const { deps, schedule, computers, h, tenantId, id } = await fleet();
+    const unassigned = computer(`${id}-bare`, { tenantId });
+    await h.catalog.putComputer(unassigned);
+    // a narrower schedule limited to an item only the Lisbon computer lacks would skip it: here "nothing deployed" comes from a computer in no deployment's tenant
+    await h.catalog.putDeployment(deploySoftware(`${id}-not-bare`, 'app', { target: { kind: 'Computer', computerId: computers.busy.id } }));
+    await startSession(deps, { computerId: computers.busy.id, options: { mode: 'Full', reboot: 'IfNecessary', offline: 'ApplyOnConnect', postpone: { delayMinutes: 60, maxCount: 2 } }, by: ALICE });
+
+    const result = await fireSchedule(deps, { scheduleId: schedule.id, scheduledTime: FIRE, trigger: 'Schedule', by: { kind: 'Schedule', name: 'test' } });
+    if (!result.fired) throw new Error('expected the schedule to fire');
+    const targets = await deps.schedules.listRunTargets(result.run.id);
+    const byComputer = new Map(targets.map((t) => [t.computerId, t]));
+    expect(byComputer.get(computers.offline.id)).toMatchObject({ skipped: 'Offline' });
+    expect(byComputer.get(computers.paused.id)).toMatchObject({ skipped: 'TenantDisabled' });
+    expect(byComputer.get(computers.busy.id)).toMatchObject({ skipped: 'ActiveSession' });
+    expect(byComputer.get(computers.busy.id)?.detail).toMatch(/still running/);
+    expect(result.run).toMatchObject({ status: 'Started', targeted: 6, started: 3, skipped: { Offline: 1, TenantDisabled: 1, ActiveSession: 1 } });
+
+    const lisbon = byComputer.get(computers.lisbon.id);
+    const tokyo = byComputer.get(computers.tokyo.id);
+    // 22:00 in each computer's own zone, at least an hour after the 14:00 Lisbon fire
+    expect(lisbon?.executeAt).toBe('2026-12-01T22:00:00.000Z');
+    expect(tokyo?.executeAt).toBe('2026-12-02T13:00:00.000Z');
+    const session = await deps.sessions.getSession(tokyo?.sessionId ?? '');
+    expect(session?.options).toMatchObject({ executeAt: '2026-12-02T13:00:00.000Z', offline: 'Skip', mode: 'Full' });
+    expect(byComputer.get(unassigned.id)?.sessionId).toMatch(/^ses_/);
+  });
+
+  it('skips a computer nothing is deployed to, and one without the item a limited schedule names', async () => {
+    const { deps, h, tenantId, id } = await fleet();
+    const otherTenant = `${id}-nothing`;
+    await h.catalog.putTenant(tenant(otherTenant));
+    await h.catalog.putComputer(computer(`${id}-empty`, { tenantId: otherTenant }));
+    const { schedule } = await createSchedule(deps, { input: input({ tenantId: otherTenant }), scheduleId: `${id}-empty-s`, by: ALICE });
+    const fired = await fireSchedule(deps, { scheduleId: schedule.id, scheduledTime: FIRE, trigger: 'Schedule', by: ALICE });
+    expect(fired.fired && fired.run).toMatchObject({ targeted: 1, started: 0, skipped: { NoApplicableDeployments: 1 } });
+
+    await h.catalog.putTask({ id: `${id}-task`, name: 'Task', platform: 'linux', scripts: { style: 'Combined', script: 'true' }, parameters: [] });
+    const limited = (await createSchedule(deps, { input: input({ tenantId, limitTo: `task:${id}-task`, target: { kind: 'Tag', tag: 'ring0' } }), scheduleId: `${id}-limited`, by: ALICE })).schedule;
+    const run = await fireSchedule(deps, { scheduleId: limited.id, scheduledTime: FIRE, trigger: 'Schedule', by: ALICE });
+    expect(run.fired && run.run).toMatchObject({ targeted: 1, started: 0, skipped: { NoApplicableDeployments: 1 } });
+  });
+
+  it('delivered 1,000 times (50 at once), a fire makes one run and starts each session once', async () => {
+    const { deps, schedule, h } = await fleet();
+    const created: string[] = [];
+    const createSession = deps.sessions.createSession.bind(deps.sessions);
+    const counting: Dependencies = { ...deps, sessions: Object.assign(Object.create(deps.sessions) as typeof deps.sessions, { createSession: (s: Parameters<typeof createSession>[0]) => createSession(s).then(() => void created.push(s.id)) }) };
+    const results = [];
+    for (let batch = 0; batch < 20; batch++) {
+      results.push(...(await Promise.all(Array.from({ length: 50 }, () => fireSchedule(counting, { scheduleId: schedule.id, scheduledTime: FIRE, trigger: 'Schedule', by: ALICE })))));
+    }
+    const runIds = new Set(results.map((r) => (r.fired ? r.run.id : 'none')));
+    expect(runIds.size).toBe(1);
+    expect(results.filter((r) => r.fired && r.created)).toHaveLength(1);
+    expect(created).toHaveLength(3);
+    expect(new Set(created).size).toBe(3);
+    const [runId = ''] = runIds;
+    expect(await deps.schedules.getRun(runId)).toMatchObject({ status: 'Started', targeted: 5, started: 3, skipped: { Offline: 1, TenantDisabled: 1 } });
+    expect((await deps.schedules.listRuns(schedule.id, 10)).map((r) => r.id)).toEqual([runId]);
+    expect(h.logged.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('does nothing for a disabled schedule (a late delivery) or a deleted one, but a run-now of a disabled one runs', async () => {
+    const { deps, schedule } = await fleet();
+    await setScheduleEnabled(deps, { scheduleId: schedule.id, expectedVersion: 1, enabled: false, by: ALICE });
+    expect(await fireSchedule(deps, { scheduleId: schedule.id, scheduledTime: FIRE, trigger: 'Schedule', by: ALICE })).toEqual({ fired: false, reason: 'ScheduleDisabled' });
+    expect(await deps.schedules.listRuns(schedule.id, 10)).toEqual([]);
+    const runNow = await fireSchedule(deps, { scheduleId: schedule.id, scheduledTime: '2026-12-01T09:30:00.000Z', trigger: 'RunNow', by: BOB });
+    expect(runNow.fired && runNow.run).toMatchObject({ trigger: 'RunNow', by: BOB, started: 3 });
+    expect(await fireSchedule(deps, { scheduleId: 'gone', scheduledTime: FIRE, trigger: 'Schedule', by: ALICE })).toEqual({ fired: false, reason: 'ScheduleNotFound' });
+  });
+
+  it('previews targets and windows without starting anything', async () => {
+    const { deps, schedule, computers, h } = await fleet();
+    h.clock.advance(Date.parse('2026-11-30T12:00:00Z') - h.clock.now().getTime());
+    const preview = await previewSchedule(deps, { scheduleId: schedule.id, fires: 2 });
+    expect(preview.timeZone).toBe('Europe/Lisbon');
+    expect(preview.nextFires).toEqual(['2026-12-01T14:00:00.000Z', '2026-12-08T14:00:00.000Z']);
+    const byId = new Map(preview.targets.map((t) => [t.computerId, t]));
+    expect(byId.get(computers.tokyo.id)).toMatchObject({ windowOpensAt: '2026-12-02T13:00:00.000Z', timeZone: 'Asia/Tokyo' });
+    expect(byId.get(computers.offline.id)).toMatchObject({ skipped: 'Offline' });
+    expect(await deps.schedules.listRuns(schedule.id, 10)).toEqual([]);
+  });
+});
