@@ -43,7 +43,7 @@ export function createCloudDependencies(config: Config): Dependencies {
       logger,
       metrics: new PowertoolsMetrics({ logger }),
     },
-    { retentionDays: config.retentionDays, agent: config.agent },
+    { retentionDays: config.retentionDays, agent: config.agent, startPacing: config.startPacing },
   );
   return config.handlerName === undefined ? deps : restrictToDeclaredPorts(deps, handlerEntry(config.handlerName));
 }

@@ -3,6 +3,7 @@ import { ConfigurationError } from '../core/errors.js';
 import { MAX_DELIVERY_TIMEOUT_SECONDS, MAX_EXECUTION_TIMEOUT_SECONDS } from '../core/model/agent.js';
 import type { AgentSettings } from '../core/use-cases/dependencies.js';
 import { DEFAULT_AGENT_SETTINGS } from './dependencies.js';
+import { DEFAULT_START_PACING } from './paced-workflow.js';
 import { DEFAULT_RETENTION_DAYS } from './session-store.dynamodb.js';
 import type { ScheduleTriggerSettings } from './schedule-trigger.scheduler.js';
 import type { WindowTimerSettings } from './window-timer.scheduler.js';
@@ -32,6 +33,9 @@ const environmentSchema = z.object({
   SCHEDULE_TRIGGER_TARGET_ARN: z.string().startsWith('arn:').optional(),
   SCHEDULE_TRIGGER_ROLE_ARN: z.string().startsWith('arn:').optional(),
   SCHEDULE_TRIGGER_DLQ_ARN: z.string().startsWith('arn:').optional(),
+  /** StartExecution calls per second a function makes once its burst is spent (the quota is 300/s in the large Regions). */
+  START_EXECUTION_RATE_PER_SECOND: z.coerce.number().int().min(1).max(5_000).default(DEFAULT_START_PACING.ratePerSecond),
+  START_EXECUTION_BURST: z.coerce.number().int().min(1).max(5_000).default(DEFAULT_START_PACING.burst),
   /** One retention for everything a session leaves in the table: its record, actions, snapshots and log lines. */
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(DEFAULT_RETENTION_DAYS),
   /** The registry entry this function runs, so it is handed only the ports that entry declares. */
@@ -57,6 +61,8 @@ export interface Config {
   readonly scheduleTriggers?: ScheduleTriggerSettings;
   /** Days before DynamoDB's TTL deletes a session's records. */
   readonly retentionDays: number;
+  /** How fast session executions are started: a fan-out of thousands stays inside the account's StartExecution quota. */
+  readonly startPacing: { readonly ratePerSecond: number; readonly burst: number };
   /** The handler's registry name; absent outside a deployed function (all ports are handed over then). */
   readonly handlerName?: string;
 }
@@ -104,6 +110,7 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
         }
       : {}),
     retentionDays: env.RETENTION_DAYS,
+    startPacing: { ratePerSecond: env.START_EXECUTION_RATE_PER_SECOND, burst: env.START_EXECUTION_BURST },
     ...(env.NIGHTSHIFT_HANDLER ? { handlerName: env.NIGHTSHIFT_HANDLER } : {}),
   };
 }

@@ -19,6 +19,7 @@ import { createDocumentClient } from './aws-clients.js';
 import { DynamoAuditStore } from './audit-store.dynamodb.js';
 import { DynamoCatalogStore } from './catalog-store.dynamodb.js';
 import { DynamoTable } from './dynamodb-table.js';
+import { DEFAULT_START_PACING, PacedWorkflow, type StartPacing } from './paced-workflow.js';
 import { DynamoScheduleStore } from './schedule-store.dynamodb.js';
 import { DynamoSessionLog } from './session-log.dynamodb.js';
 import { DEFAULT_RETENTION_DAYS, DynamoSessionStore } from './session-store.dynamodb.js';
@@ -62,6 +63,8 @@ export interface DependencySettings {
   readonly retentionDays?: number;
   /** @default DEFAULT_AGENT_SETTINGS, field by field */
   readonly agent?: Partial<AgentSettings>;
+  /** @default DEFAULT_START_PACING */
+  readonly startPacing?: StartPacing;
 }
 
 /** The agent limits both runtimes start from; a deployment or a test overrides them field by field. */
@@ -84,7 +87,8 @@ export function createDependencies(parts: RuntimeParts, settings: DependencySett
     catalog: new DynamoCatalogStore(table),
     secrets: parts.secrets,
     agent: parts.agent,
-    workflow: parts.workflow,
+    // every start goes through the pacer: a schedule's fan-out of thousands stays inside the StartExecution quota
+    workflow: new PacedWorkflow(parts.workflow, settings.startPacing ?? DEFAULT_START_PACING),
     windowTimers: parts.windowTimers,
     schedules: new DynamoScheduleStore(table),
     scheduleTriggers: parts.scheduleTriggers,
@@ -168,6 +172,7 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
     replaceSchedule: 'write',
     deleteSchedule: 'write',
     createRun: 'write',
+    takeOverRunFanOut: 'write',
     finishRunFanOut: 'write',
     putRunTarget: 'write',
     settleRunTarget: 'write',

@@ -89,10 +89,31 @@ export class DynamoScheduleStore implements ScheduleStore {
     return (await this.table.query({ pk: `RUNS#${scheduleId}`, index: 'GSI1', limit, newestFirst: true })).map((item) => toEntity<ScheduleRun>(item));
   }
 
+  async takeOverRunFanOut(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<boolean> {
+    try {
+      await this.table.update({
+        key: { PK: runPk(runId), SK: RUN_SK },
+        set: { fanOutLeaseUntil: leaseUntil },
+        condition:
+          expectedLeaseUntil === undefined
+            ? 'attribute_exists(PK) AND #status = :starting AND attribute_not_exists(#lease)'
+            : 'attribute_exists(PK) AND #status = :starting AND #lease = :expected',
+        conditionNames: { '#status': 'status', '#lease': 'fanOutLeaseUntil' },
+        conditionValues: { ':starting': 'Starting', ...(expectedLeaseUntil === undefined ? {} : { ':expected': expectedLeaseUntil }) },
+        conflict: `run ${runId} was taken over by another delivery`,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
   async finishRunFanOut(runId: string, counts: Pick<ScheduleRun, 'targeted' | 'started' | 'skipped'>, now: string): Promise<ScheduleRun> {
     const item = await this.table.update({
       key: { PK: runPk(runId), SK: RUN_SK },
       set: { status: 'Started', targeted: counts.targeted, started: counts.started, skipped: counts.skipped, updatedAt: now },
+      remove: ['fanOutLeaseUntil'],
       condition: 'attribute_exists(PK)',
       conflict: `run ${runId} does not exist`,
     });

@@ -249,6 +249,35 @@ describe('firing a schedule: one run, one session per computer, skips with reaso
     expect(h.logged.filter((l) => l.level === 'error')).toEqual([]);
   });
 
+  it('a delivery that dies mid fan-out holds the run until its lease lapses; the next delivery then finishes it without a second session', async () => {
+    const { deps, schedule, h } = await fleet();
+    let failures = 1;
+    const dying: Dependencies = {
+      ...deps,
+      workflow: {
+        ...deps.workflow,
+        startSession: (sessionId) => {
+          if (failures-- > 0) return Promise.reject(new Error('the function ran out of time'));
+          return deps.workflow.startSession(sessionId);
+        },
+      },
+    };
+    const fire = () => fireSchedule(dying, { scheduleId: schedule.id, scheduledTime: FIRE, trigger: 'Schedule', by: ALICE });
+    await expect(fire()).rejects.toThrow('ran out of time');
+
+    const meanwhile = await fire();
+    expect(meanwhile).toMatchObject({ fired: true, inProgress: true, run: { status: 'Starting' } });
+
+    h.clock.advance(961_000);
+    const finished = await fire();
+    expect(finished).toMatchObject({ fired: true, run: { status: 'Started', targeted: 5, started: 3 } });
+    const targets = await deps.schedules.listRunTargets(finished.fired ? finished.run.id : '');
+    const sessionIds = targets.flatMap((t) => (t.sessionId ? [t.sessionId] : []));
+    expect(new Set(sessionIds).size).toBe(3);
+    for (const id of sessionIds) expect((await deps.sessions.getSession(id))?.version).toBeGreaterThan(0);
+    expect(h.logged.some((l) => l.message === 'schedule run taken over from a delivery that stopped')).toBe(true);
+  });
+
   it('does nothing for a disabled schedule (a late delivery) or a deleted one, but a run-now of a disabled one runs', async () => {
     const { deps, schedule } = await fleet();
     await setScheduleEnabled(deps, { scheduleId: schedule.id, expectedVersion: 1, enabled: false, by: ALICE });

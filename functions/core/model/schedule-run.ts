@@ -32,6 +32,13 @@ export interface ScheduleRun {
   readonly by: Requester;
   /** Starting: sessions are being started. Started: every target has its session or its skip reason. */
   readonly status: 'Starting' | 'Started';
+  /**
+   * While `Starting`: until when the delivery that is fanning out holds the
+   * run. Another delivery of the same fire leaves it alone until then, and
+   * takes over after (the first one died), so a fire delivered many times
+   * starts each computer's session through one fan-out, not many.
+   */
+  readonly fanOutLeaseUntil?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly targeted: number;

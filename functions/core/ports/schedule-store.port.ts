@@ -22,6 +22,8 @@ export interface ScheduleStore {
   getRun(runId: string): Promise<ScheduleRun | undefined>;
   /** The schedule's runs, newest first. */
   listRuns(scheduleId: string, limit: number): Promise<ScheduleRun[]>;
+  /** Moves the fan-out lease from `expectedLeaseUntil` (the holder that died) to `leaseUntil`; false if another delivery moved it first. */
+  takeOverRunFanOut(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<boolean>;
   /** Records the fan-out's outcome on the run: its counts and `Started`. Repeating it with the same counts is harmless. */
   finishRunFanOut(runId: string, counts: Pick<ScheduleRun, 'targeted' | 'started' | 'skipped'>, now: string): Promise<ScheduleRun>;
 

@@ -20,10 +20,21 @@ export interface FireScheduleCommand {
 
 export type FireScheduleResult =
   | { readonly fired: false; readonly reason: 'ScheduleNotFound' | 'ScheduleDisabled' }
-  | { readonly fired: true; readonly run: ScheduleRun; readonly created: boolean };
+  /** `inProgress`: another delivery of the same fire is fanning out now; this one left it to that one. */
+  | { readonly fired: true; readonly run: ScheduleRun; readonly created: boolean; readonly inProgress?: true };
 
-/** Sessions started side by side by one fan-out: enough to hide latency, few enough to stay far below the table's and Step Functions' rates. */
-const STARTS_AT_ONCE = 8;
+/**
+ * How long a delivery holds a run's fan-out: longer than the fire-schedule
+ * function may run (900 s), so a live holder is never taken over.
+ */
+const FAN_OUT_LEASE_SECONDS = 960;
+
+/**
+ * Targets worked on side by side by one fan-out: enough to keep the pacer's
+ * rate (StartExecution, see PacedWorkflow) fed while each target's table
+ * writes are in flight; the pacer, not this number, sets the pace.
+ */
+const STARTS_AT_ONCE = 32;
 
 /**
  * A schedule fired: records the run once, then gives every targeted computer
@@ -53,6 +64,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
   // a redelivery of a finished fire answers from one read
   const finished = await deps.schedules.getRun(runId);
   if (finished?.status === 'Started') return { fired: true, run: finished, created: false };
+  const leaseUntil = new Date(deps.clock.now().getTime() + FAN_OUT_LEASE_SECONDS * 1000).toISOString();
   const { run, created } = await deps.schedules.createRun({
     id: runId,
     scheduleId: schedule.id,
@@ -62,6 +74,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
     trigger: command.trigger,
     by: command.by,
     status: 'Starting',
+    fanOutLeaseUntil: leaseUntil,
     createdAt: now,
     updatedAt: now,
     targeted: 0,
@@ -70,6 +83,13 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
   });
   if (created) deps.metrics.count('ScheduleRunsStarted');
   if (run.status === 'Started') return { fired: true, run, created: false };
+  if (!created) {
+    // another delivery holds the fan-out: leave it to that one while its lease runs, take over once it has lapsed
+    const heldUntil = run.fanOutLeaseUntil;
+    if (heldUntil !== undefined && Date.parse(heldUntil) > deps.clock.now().getTime()) return { fired: true, run, created: false, inProgress: true };
+    if (!(await deps.schedules.takeOverRunFanOut(run.id, heldUntil, leaseUntil))) return { fired: true, run, created: false, inProgress: true };
+    deps.logger.warn('schedule run taken over from a delivery that stopped', { scheduleId: schedule.id, runId: run.id });
+  }
 
   const { catalog, deployments } = await loadCatalogFor(deps);
   const computers = await deps.catalog.listComputers();
