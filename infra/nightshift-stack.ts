@@ -51,7 +51,7 @@ const RECONCILE_BUDGET_SECONDS = 150;
  */
 const RECONCILE_SCHEDULES_EVERY = Duration.minutes(15);
 /** Handlers that rules and Scheduler invoke asynchronously: what they still fail after Lambda's retries is kept. */
-const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'reconcile-schedules', 'fire-schedule'];
+const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
 /**
  * How long Lambda keeps retrying an asynchronous event, where six hours is too
  * long: a schedule fire that starts sessions hours late is worse than one that
@@ -222,6 +222,12 @@ export class NightshiftStack extends Stack {
       description: 'Makes every schedule trigger in EventBridge Scheduler match its schedule in the table',
       schedule: events.Schedule.rate(RECONCILE_SCHEDULES_EVERY),
       targets: [new targets.LambdaFunction(fn('reconcile-schedules'), { retryAttempts: 2 })],
+    });
+
+    new events.Rule(this, 'AdvanceRunsSchedule', {
+      description: 'Moves every active schedule run on: counts, error budget, rings, and the next sessions to start',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(fn('advance-runs'), { retryAttempts: 0 })],
     });
 
     // Rules and Scheduler invoke these asynchronously: their own retry policies cover delivery only. What a

@@ -284,6 +284,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
         invoke('sweep-sessions', {}).catch((error: unknown) => {
           logger.error('session sweeper failed', { error: error instanceof Error ? error.message : String(error) });
         });
+        invoke('advance-runs', {}).catch((error: unknown) => {
+          logger.error('schedule run controller failed', { error: error instanceof Error ? error.message : String(error) });
+        });
       }, options.reconcileEveryMs)
     : undefined;
   reconciler?.unref();

@@ -80,7 +80,15 @@ export class DynamoTable {
     }
   }
 
-  async batchGet(keys: readonly { PK: string; SK: string }[]): Promise<Item[]> {
+  /** `attributes` reads only those top-level attributes of each item (the keys always come back). */
+  async batchGet(keys: readonly { PK: string; SK: string }[], attributes?: readonly string[]): Promise<Item[]> {
+    const projection =
+      attributes === undefined
+        ? {}
+        : {
+            ProjectionExpression: ['PK', 'SK', ...attributes].map((_, index) => `#a${index}`).join(', '),
+            ExpressionAttributeNames: Object.fromEntries(['PK', 'SK', ...attributes].map((name, index) => [`#a${index}`, name])),
+          };
     const items: Item[] = [];
     // BatchGetItem takes 100 keys; unprocessed keys are retried until none are left
     for (let start = 0; start < keys.length; start += 100) {
@@ -89,7 +97,7 @@ export class DynamoTable {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
         try {
           const result: BatchGetCommandOutput = await this.client.send(
-            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ...projection } } }),
           );
           const found: Item[] = result.Responses?.[this.tableName] ?? [];
           items.push(...found);

@@ -8,7 +8,7 @@ import { toEntity, type DynamoTable } from './dynamodb-table.js';
  * | item       | PK              | SK                  | GSI1PK / GSI1SK                         |
  * |------------|-----------------|---------------------|-----------------------------------------|
  * | schedule   | SCHEDULE#<id>   | SCHEDULE            | SCHEDULES / <id>                        |
- * | run        | RUN#<runId>     | RUN                 | RUNS#<scheduleId> / <scheduledTime>#<runId> |
+ * | run        | RUN#<runId>     | RUN                 | RUNS#<scheduleId> / <scheduledTime>#<runId> | GSI2: RUNS#ACTIVE / <createdAt>#<runId> while not Completed or Cancelled |
  * | run target | RUN#<runId>     | TARGET#<computerId> |                                         |
  *
  * A run and its targets share a partition, so a run page reads them with one
@@ -69,11 +69,22 @@ export class DynamoScheduleStore implements ScheduleStore {
       });
   }
 
+  private runItem(run: ScheduleRun): Record<string, unknown> {
+    const active = run.status !== 'Completed' && run.status !== 'Cancelled';
+    return {
+      PK: runPk(run.id),
+      SK: RUN_SK,
+      entity: 'ScheduleRun',
+      GSI1PK: `RUNS#${run.scheduleId}`,
+      GSI1SK: `${run.scheduledTime}#${run.id}`,
+      // a sparse index of the runs the controller still looks after: few at a time, so one partition is plenty
+      ...(active ? { GSI2PK: 'RUNS#ACTIVE', GSI2SK: `${run.createdAt}#${run.id}` } : {}),
+      ...run,
+    };
+  }
+
   async createRun(run: ScheduleRun): Promise<{ run: ScheduleRun; created: boolean }> {
-    const created = await this.table.putIf(
-      { PK: runPk(run.id), SK: RUN_SK, entity: 'ScheduleRun', GSI1PK: `RUNS#${run.scheduleId}`, GSI1SK: `${run.scheduledTime}#${run.id}`, ...run },
-      'attribute_not_exists(PK)',
-    );
+    const created = await this.table.putIf(this.runItem(run), 'attribute_not_exists(PK)');
     if (created) return { run, created };
     const stored = await this.getRun(run.id);
     if (!stored) throw new ConflictError(`run ${run.id} could not be created or read`);
@@ -109,15 +120,16 @@ export class DynamoScheduleStore implements ScheduleStore {
     }
   }
 
-  async finishRunFanOut(runId: string, counts: Pick<ScheduleRun, 'targeted' | 'started' | 'skipped'>, now: string): Promise<ScheduleRun> {
-    const item = await this.table.update({
-      key: { PK: runPk(runId), SK: RUN_SK },
-      set: { status: 'Started', targeted: counts.targeted, started: counts.started, skipped: counts.skipped, updatedAt: now },
-      remove: ['fanOutLeaseUntil'],
-      condition: 'attribute_exists(PK)',
-      conflict: `run ${runId} does not exist`,
+  async updateRun(run: ScheduleRun, expectedVersion: number): Promise<void> {
+    const written = await this.table.putIf(this.runItem(run), 'attribute_exists(PK) AND #version = :expectedVersion', {
+      names: { '#version': 'version' },
+      values: { ':expectedVersion': expectedVersion },
     });
-    return toEntity<ScheduleRun>(item);
+    if (!written) throw new ConflictError(`run ${run.id} is no longer at version ${String(expectedVersion)}`);
+  }
+
+  async listActiveRuns(limit: number): Promise<ScheduleRun[]> {
+    return (await this.table.query({ pk: 'RUNS#ACTIVE', index: 'GSI2', limit })).map((item) => toEntity<ScheduleRun>(item));
   }
 
   async putRunTarget(target: RunTarget): Promise<{ target: RunTarget; created: boolean }> {
@@ -139,6 +151,24 @@ export class DynamoScheduleStore implements ScheduleStore {
         condition: 'attribute_exists(PK) AND attribute_not_exists(#sessionId) AND attribute_not_exists(#skipped)',
         conditionNames: { '#sessionId': 'sessionId', '#skipped': 'skipped' },
         conflict: `run target ${runId}/${computerId} is settled already`,
+      });
+      return toEntity<RunTarget>(item);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const stored = await this.table.get(runPk(runId), targetSk(computerId));
+      if (!stored) throw new NotFoundError('run target', `${runId}/${computerId}`);
+      return toEntity<RunTarget>(stored);
+    }
+  }
+
+  async fixRunTargetWindow(runId: string, computerId: string, executeAt: string): Promise<RunTarget> {
+    try {
+      const item = await this.table.update({
+        key: { PK: runPk(runId), SK: targetSk(computerId) },
+        set: { executeAt },
+        condition: 'attribute_exists(PK) AND attribute_not_exists(#executeAt)',
+        conditionNames: { '#executeAt': 'executeAt' },
+        conflict: `run target ${runId}/${computerId} has its window already`,
       });
       return toEntity<RunTarget>(item);
     } catch (error) {

@@ -108,6 +108,14 @@ export class DynamoSessionStore implements SessionStore {
     return item ? toEntity<SessionStatusView>(item) : undefined;
   }
 
+  async getSessionStatuses(sessionIds: readonly string[]): Promise<Map<string, SessionStatus>> {
+    const items = await this.table.batchGet(
+      [...new Set(sessionIds)].map((id) => ({ PK: sessionPk(id), SK: SESSION_SK })),
+      ['id', 'status'],
+    );
+    return new Map(items.map((item) => [String(item.id), item.status as SessionStatus]));
+  }
+
   async updateSession(sessionId: string, expectedVersion: number, changes: SessionChanges, now: string): Promise<Session> {
     const current = await this.table.update({
       key: { PK: sessionPk(sessionId), SK: SESSION_SK },

@@ -246,6 +246,21 @@ export const HANDLERS: readonly HandlerEntry[] = [
     timeoutSeconds: FAN_OUT_TIMEOUT_SECONDS,
   },
   {
+    name: 'advance-runs',
+    entry: 'functions/handlers/advance-runs.ts',
+    description: 'Every minute: each active schedule run counts its sessions, applies its error budget and rings, and starts what its rollout allows',
+    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write'],
+    timeoutSeconds: FAN_OUT_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'manage-run',
+    entry: 'functions/handlers/manage-run.ts',
+    description: "Shows a schedule run and its targets; halts, resumes, promotes or cancels it",
+    // resuming or promoting starts the sessions the rollout then allows
+    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write'],
+    timeoutSeconds: FAN_OUT_TIMEOUT_SECONDS,
+  },
+  {
     name: 'reconcile-schedules',
     entry: 'functions/handlers/reconcile-schedules.ts',
     description: 'Makes every Scheduler trigger match its schedule in the table, and reports each drift it fixed',

@@ -27,7 +27,7 @@ interface Statement {
 
 const ENV = { account: '111111111111', region: 'eu-west-1' };
 /** Invoked asynchronously by rules and Scheduler (written here, not read from the stack, so a handler dropped there fails). */
-const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'reconcile-schedules', 'fire-schedule'];
+const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
 
 /** Synthesizes without bundling: the template is what matters here, not the code assets. */
 function synthesize(props: NightshiftStackProps = {}): { app: App; stack: NightshiftStack; template: Template; resources: Record<string, Resource> } {

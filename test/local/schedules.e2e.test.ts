@@ -43,7 +43,7 @@ describe('schedules on the local runtime: croner on the runtime clock fires the 
     clock.advance(60_000);
     await rt.scheduleTriggers.fireDue();
     const [run] = await rt.deps.schedules.listRuns('daily-detect', 10);
-    expect(run).toMatchObject({ scheduledTime: '2026-12-01T14:00:00.000Z', status: 'Started', targeted: 2, started: 2 } satisfies Partial<ScheduleRun>);
+    expect(run).toMatchObject({ scheduledTime: '2026-12-01T14:00:00.000Z', status: 'Running', targeted: 2, started: 2 } satisfies Partial<ScheduleRun>);
     const targets = await rt.deps.schedules.listRunTargets(run?.id ?? '');
     expect(targets.map((t) => t.computerId).sort()).toEqual(computers.map((c) => c.id).sort());
     for (const target of targets) {

@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, TransientError, ValidationError } from '.
 import { scheduleInputSchema, type ScheduleInput } from '../../functions/core/model/schedule.js';
 import type { Requester } from '../../functions/core/model/session.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
+import { advanceActiveRuns, advanceRun, operateRun } from '../../functions/core/use-cases/advance-run.js';
 import { fireSchedule } from '../../functions/core/use-cases/fire-schedule.js';
 import {
   createSchedule,
@@ -202,7 +203,7 @@ describe('firing a schedule: one run, one session per computer, skips with reaso
     expect(byComputer.get(computers.paused.id)).toMatchObject({ skipped: 'TenantDisabled' });
     expect(byComputer.get(computers.busy.id)).toMatchObject({ skipped: 'ActiveSession' });
     expect(byComputer.get(computers.busy.id)?.detail).toMatch(/still running/);
-    expect(result.run).toMatchObject({ status: 'Started', targeted: 6, started: 3, skipped: { Offline: 1, TenantDisabled: 1, ActiveSession: 1 } });
+    expect(result.run).toMatchObject({ status: 'Running', targeted: 6, started: 3, skipped: { Offline: 1, TenantDisabled: 1, ActiveSession: 1 } });
 
     const lisbon = byComputer.get(computers.lisbon.id);
     const tokyo = byComputer.get(computers.tokyo.id);
@@ -244,23 +245,20 @@ describe('firing a schedule: one run, one session per computer, skips with reaso
     expect(created).toHaveLength(3);
     expect(new Set(created).size).toBe(3);
     const [runId = ''] = runIds;
-    expect(await deps.schedules.getRun(runId)).toMatchObject({ status: 'Started', targeted: 5, started: 3, skipped: { Offline: 1, TenantDisabled: 1 } });
+    expect(await deps.schedules.getRun(runId)).toMatchObject({ status: 'Running', targeted: 5, started: 3, skipped: { Offline: 1, TenantDisabled: 1 } });
     expect((await deps.schedules.listRuns(schedule.id, 10)).map((r) => r.id)).toEqual([runId]);
     expect(h.logged.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it('a delivery that dies mid fan-out holds the run until its lease lapses; the next delivery then finishes it without a second session', async () => {
     const { deps, schedule, h } = await fleet();
-    let failures = 1;
+    let failures = 2;
+    const putRunTarget = deps.schedules.putRunTarget.bind(deps.schedules);
     const dying: Dependencies = {
       ...deps,
-      workflow: {
-        ...deps.workflow,
-        startSession: (sessionId) => {
-          if (failures-- > 0) return Promise.reject(new Error('the function ran out of time'));
-          return deps.workflow.startSession(sessionId);
-        },
-      },
+      schedules: Object.assign(Object.create(deps.schedules) as typeof deps.schedules, {
+        putRunTarget: (target: Parameters<typeof putRunTarget>[0]) => (failures-- > 0 ? Promise.reject(new Error('the function ran out of time')) : putRunTarget(target)),
+      }),
     };
     const fire = () => fireSchedule(dying, { scheduleId: schedule.id, scheduledTime: FIRE, trigger: 'Schedule', by: ALICE });
     await expect(fire()).rejects.toThrow('ran out of time');
@@ -270,11 +268,10 @@ describe('firing a schedule: one run, one session per computer, skips with reaso
 
     h.clock.advance(961_000);
     const finished = await fire();
-    expect(finished).toMatchObject({ fired: true, run: { status: 'Started', targeted: 5, started: 3 } });
+    expect(finished).toMatchObject({ fired: true, run: { status: 'Running', targeted: 5, started: 3 } });
     const targets = await deps.schedules.listRunTargets(finished.fired ? finished.run.id : '');
     const sessionIds = targets.flatMap((t) => (t.sessionId ? [t.sessionId] : []));
     expect(new Set(sessionIds).size).toBe(3);
-    for (const id of sessionIds) expect((await deps.sessions.getSession(id))?.version).toBeGreaterThan(0);
     expect(h.logged.some((l) => l.message === 'schedule run taken over from a delivery that stopped')).toBe(true);
   });
 
@@ -298,5 +295,89 @@ describe('firing a schedule: one run, one session per computer, skips with reaso
     expect(byId.get(computers.tokyo.id)).toMatchObject({ windowOpensAt: '2026-12-02T13:00:00.000Z', timeZone: 'Asia/Tokyo' });
     expect(byId.get(computers.offline.id)).toMatchObject({ skipped: 'Offline' });
     expect(await deps.schedules.listRuns(schedule.id, 10)).toEqual([]);
+  });
+});
+
+describe('rolling a run out: rings, error budget, concurrency and an operator hand', () => {
+  const harness = useCaseHarness();
+  let n = 0;
+  const FIRE = '2026-12-01T14:00:00.000Z';
+  async function rolloutFleet(rollout: Record<string, unknown>) {
+    const h = harness();
+    h.clock.advance(Date.parse(FIRE) - h.clock.now().getTime());
+    const deps: Dependencies = { ...h.deps, scheduleTriggers: new InMemoryScheduleTriggers() };
+    const id = `r${String(++n)}${Date.now().toString(36)}`;
+    await h.catalog.putTenant(tenant(id));
+    await h.catalog.putDeployment(deploySoftware(`${id}-app`, 'app', { target: { kind: 'Tenant', tenantId: id, includeChildTenants: false } }));
+    for (let i = 0; i < 10; i++) await h.catalog.putComputer(computer(`${id}-pc${String(i)}`, { tenantId: id }));
+    const { schedule } = await createSchedule(deps, {
+      input: input({ tenantId: id, maintenanceTime: undefined, executeImmediatelyAfterDetection: true, rollout }),
+      scheduleId: `${id}-rollout`,
+      by: ALICE,
+    });
+    const fired = await fireSchedule(deps, { scheduleId: schedule.id, scheduledTime: FIRE, trigger: 'Schedule', by: ALICE });
+    if (!fired.fired) throw new Error('expected the schedule to fire');
+    const runId = fired.run.id;
+    /** Ends every started, unfinished session of the run with `status`. */
+    const endSessions = async (status: 'Passed' | 'Failed') => {
+      for (const target of await deps.schedules.listRunTargets(runId)) {
+        const session = target.sessionId ? await deps.sessions.getSession(target.sessionId) : undefined;
+        if (session && session.status === 'Created') await deps.sessions.updateSession(session.id, session.version, { status }, h.clock.now().toISOString());
+      }
+    };
+    return { h, deps, runId, run: fired.run, endSessions };
+  }
+  const canaryThenBroad = { rings: [{ name: 'canary', percent: 20, successThresholdPercent: 100, soakMinutes: 60 }, { name: 'broad', percent: 100 }] };
+
+  it('starts the canary ring only; the broad ring starts after the canaries passed and soaked; the run completes', async () => {
+    const { h, deps, runId, run, endSessions } = await rolloutFleet(canaryThenBroad);
+    expect(run).toMatchObject({ status: 'Running', currentRing: 0, started: 2, outcome: { queued: 8, running: 2 } });
+    await endSessions('Passed');
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Running', currentRing: 0, started: 2, ringEndedAt: FIRE, outcome: { passed: 2, queued: 8 } });
+    h.clock.advance(59 * 60_000);
+    expect(await advanceRun(deps, runId)).toMatchObject({ currentRing: 0, started: 2 });
+    h.clock.advance(60_000);
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Running', currentRing: 1, started: 10, outcome: { running: 8, queued: 0 } });
+    await endSessions('Passed');
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Completed', outcome: { passed: 10, running: 0, queued: 0 } });
+    expect(await deps.schedules.listActiveRuns(100)).not.toContainEqual(expect.objectContaining({ id: runId }));
+  });
+
+  it('halts on a failing canary and says why; an operator can promote past it, or cancel so nothing more starts', async () => {
+    const { deps, runId, endSessions } = await rolloutFleet(canaryThenBroad);
+    await endSessions('Failed');
+    const halted = await advanceRun(deps, runId);
+    expect(halted).toMatchObject({ status: 'Halted', started: 2, haltReason: 'ring canary: 0 of 2 session(s) passed (0%), below the 100% it needs' });
+    // a halted run stays halted, whatever the controller looks
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', started: 2 });
+    const promoted = await operateRun(deps, { runId, operation: 'promote', by: BOB, reason: 'canaries failed on a known flaky driver' });
+    expect(promoted).toMatchObject({ status: 'Running', currentRing: 1, started: 10, failuresAccepted: 2 });
+    expect(promoted.haltReason).toBeUndefined();
+    const cancelled = await operateRun(deps, { runId, operation: 'cancel', by: BOB });
+    expect(cancelled).toMatchObject({ status: 'Cancelled', haltReason: 'cancelled by bob@msp.example' });
+    await expect(operateRun(deps, { runId, operation: 'resume', by: BOB })).rejects.toThrow(/cannot resume run .*: it is Cancelled/);
+  });
+
+  it('keeps at most maxConcurrent sessions unfinished, halts past the error budget, and resumes with the failures accepted', async () => {
+    const { deps, runId, run, endSessions } = await rolloutFleet({ maxConcurrent: { kind: 'Count', value: 3 }, errorBudget: { kind: 'Count', value: 2 } });
+    expect(run).toMatchObject({ started: 3, outcome: { running: 3, queued: 7 } });
+    expect(await advanceRun(deps, runId)).toMatchObject({ started: 3 });
+    await endSessions('Failed');
+    const halted = await advanceRun(deps, runId);
+    expect(halted).toMatchObject({ status: 'Halted', started: 3, haltReason: 'error budget spent: 3 failed session(s), more than the 2 allowed' });
+    const resumed = await operateRun(deps, { runId, operation: 'resume', by: BOB });
+    expect(resumed).toMatchObject({ status: 'Running', failuresAccepted: 3, started: 6, outcome: { running: 3, queued: 4, failed: 3 } });
+    const halt = await operateRun(deps, { runId, operation: 'halt', by: ALICE, reason: 'change freeze' });
+    expect(halt).toMatchObject({ status: 'Halted', haltReason: 'halted by alice@msp.example: change freeze' });
+    await endSessions('Passed');
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', started: 6 });
+  });
+
+  it('advances every active run from the controller sweep, one broken run not stopping the others', async () => {
+    const { deps, runId, endSessions } = await rolloutFleet({});
+    await endSessions('Passed');
+    const result = await advanceActiveRuns(deps, 100);
+    expect(result.changed).toBeGreaterThanOrEqual(1);
+    expect(await deps.schedules.getRun(runId)).toMatchObject({ status: 'Completed' });
   });
 });

@@ -1,3 +1,4 @@
+import type { Rollout } from './schedule.js';
 import type { Requester } from './session.js';
 
 /** Why a targeted computer got no session in a run, as the run shows it. */
@@ -30,8 +31,30 @@ export interface ScheduleRun {
   readonly scheduledTime: string;
   readonly trigger: 'Schedule' | 'RunNow';
   readonly by: Requester;
-  /** Starting: sessions are being started. Started: every target has its session or its skip reason. */
-  readonly status: 'Starting' | 'Started';
+  /**
+   * Starting: the fire is writing the run's targets and starting the first
+   * sessions. Running: sessions run, and queued targets (later rings, or
+   * held back by `maxConcurrent`) start as the rollout allows. Halted: no
+   * more sessions start (the error budget ran out, a ring fell short, or an
+   * operator halted it); started ones run to their end; it can be resumed.
+   * Completed: every target's session ended or was skipped. Cancelled: an
+   * operator ended it; its queued targets never start.
+   */
+  readonly status: RunStatus;
+  /** Bumped by every change after the fan-out; each write names the version it read. */
+  readonly version: number;
+  /** The rollout the run follows, copied from the schedule when it fired. */
+  readonly rollout: Rollout;
+  /** The ring whose sessions may start (0 without rings). */
+  readonly currentRing: number;
+  /** When the current ring's last session ended: its soak counts from here. */
+  readonly ringEndedAt?: string;
+  /** Why the run halted, in words. */
+  readonly haltReason?: string;
+  /** Failed sessions an operator accepted when resuming: the error budget counts failures after these. */
+  readonly failuresAccepted: number;
+  /** What became of the started sessions, as the run last counted them. */
+  readonly outcome: RunOutcome;
   /**
    * While `Starting`: until when the delivery that is fanning out holds the
    * run. Another delivery of the same fire leaves it alone until then, and
@@ -46,6 +69,20 @@ export interface ScheduleRun {
   readonly skipped: Readonly<Partial<Record<SkipReason, number>>>;
 }
 
+export type RunStatus = 'Starting' | 'Running' | 'Halted' | 'Completed' | 'Cancelled';
+
+export interface RunOutcome {
+  /** Targets waiting for their ring or for room under `maxConcurrent`. */
+  readonly queued: number;
+  readonly running: number;
+  readonly passed: number;
+  readonly partiallyPassed: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
+export const EMPTY_OUTCOME: RunOutcome = { queued: 0, running: 0, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 };
+
 /** One computer of a run: the session it got, or why it got none. Written once, before its session is started. */
 export interface RunTarget {
   readonly runId: string;
@@ -57,6 +94,17 @@ export interface RunTarget {
   readonly skipped?: SkipReason;
   /** Words for the skip: which session is active, what failed. */
   readonly detail?: string;
-  /** When its maintenance window opens; absent when execution follows detection. */
+  /** Its window rule (absent when execution follows detection): the window opens after its session starts, whichever ring that is in. */
+  readonly window?: WindowSpec;
+  /** When its maintenance window opens, fixed just before its session starts (so a repeated start asks for the same session). */
   readonly executeAt?: string;
+  /** Its rollout ring (0 without rings): the same computers lead every run of a schedule. */
+  readonly ring: number;
+}
+
+/** One computer's window rule: the wall time, the zone it is read in, and the active hours it must avoid. */
+export interface WindowSpec {
+  readonly time: string;
+  readonly zone: string;
+  readonly avoid?: { readonly start: string; readonly end: string };
 }

@@ -96,6 +96,46 @@ export const emailOptionsSchema = z
     showActionList: true,
   });
 
+const amountSchema = (min: number) =>
+  z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('Count'), value: z.number().int().min(min).max(100_000) }),
+    z.object({ kind: z.literal('Percent'), value: z.number().int().min(min).max(100) }),
+  ]);
+
+export const ringSchema = z
+  .object({
+    name: z.string().trim().min(1, 'must not be empty').max(40, 'must be at most 40 characters'),
+    /** The share of the run's targets reached once this ring has started, counting the rings before it. */
+    percent: z.number().int().min(1).max(100),
+    /** The share of this ring's ended sessions that must pass (or pass partly) before the next ring starts. */
+    successThresholdPercent: z.number().int().min(0).max(100).default(95),
+    /** How long to wait after this ring's last session ended before the next ring starts. */
+    soakMinutes: z.number().int().min(0).max(10_080).default(60),
+  })
+  .strict();
+
+/**
+ * How a run reaches its computers. Semantics (the README states them as SSM
+ * states its own): `maxConcurrent` bounds the run's unfinished sessions; a
+ * run whose failed sessions exceed `errorBudget` halts: no further session
+ * starts, the ones already started run to their end. Rings start one after
+ * the other, each once the one before ended well enough and soaked.
+ */
+export const rolloutSchema = z
+  .object({
+    maxConcurrent: amountSchema(1).optional(),
+    errorBudget: amountSchema(0).optional(),
+    rings: z
+      .array(ringSchema)
+      .max(5, 'at most 5 rings')
+      .refine((rings) => rings.every((ring, index) => index === 0 || ring.percent > (rings[index - 1]?.percent ?? 0)), 'each ring must reach a larger share than the one before')
+      .refine((rings) => rings.length === 0 || rings.at(-1)?.percent === 100, 'the last ring must reach 100 percent')
+      .default([]),
+  })
+  .strict()
+  .default({ rings: [] });
+export type Rollout = z.infer<typeof rolloutSchema>;
+
 /** The minimum time between detection and execution, unless execution follows detection at once. */
 export const MIN_DETECTION_TO_EXECUTION_MINUTES = 60;
 /** EventBridge Scheduler's flexible time window allows up to 1,440 minutes; a maintenance run wants far less. */
@@ -135,6 +175,7 @@ export const scheduleInputSchema = z
     detectionOnly: z.boolean().default(false),
     /** EventBridge Scheduler may fire up to this many minutes late, to spread load; 0 is exact. */
     flexibleWindowMinutes: z.number().int().min(0).max(MAX_FLEXIBLE_WINDOW_MINUTES).default(0),
+    rollout: rolloutSchema,
   })
   .strict()
   .superRefine((input, ctx) => {

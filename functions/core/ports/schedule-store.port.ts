@@ -24,13 +24,17 @@ export interface ScheduleStore {
   listRuns(scheduleId: string, limit: number): Promise<ScheduleRun[]>;
   /** Moves the fan-out lease from `expectedLeaseUntil` (the holder that died) to `leaseUntil`; false if another delivery moved it first. */
   takeOverRunFanOut(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<boolean>;
-  /** Records the fan-out's outcome on the run: its counts and `Started`. Repeating it with the same counts is harmless. */
-  finishRunFanOut(runId: string, counts: Pick<ScheduleRun, 'targeted' | 'started' | 'skipped'>, now: string): Promise<ScheduleRun>;
+  /** Replaces the run if it is still at `expectedVersion` (the new one carries `expectedVersion + 1`); `ConflictError` otherwise. */
+  updateRun(run: ScheduleRun, expectedVersion: number): Promise<void>;
+  /** Runs not yet Completed or Cancelled, oldest first: the rollout controller's worklist. */
+  listActiveRuns(limit: number): Promise<ScheduleRun[]>;
 
   /** Creates the target unless it exists; answers the stored one and whether this call created it. */
   putRunTarget(target: RunTarget): Promise<{ readonly target: RunTarget; readonly created: boolean }>;
   /** Sets a target's session or skip once its start is known; a target that has either keeps it. */
   settleRunTarget(runId: string, computerId: string, outcome: Pick<RunTarget, 'sessionId' | 'skipped' | 'detail'>): Promise<RunTarget>;
+  /** Fixes when the target's window opens, once: a later call answers the target with the time fixed first. */
+  fixRunTargetWindow(runId: string, computerId: string, executeAt: string): Promise<RunTarget>;
   /** The run's targets, by computer id. */
   listRunTargets(runId: string): Promise<RunTarget[]>;
 }

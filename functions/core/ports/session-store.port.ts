@@ -61,6 +61,8 @@ export interface SessionStore {
   getSession(sessionId: string): Promise<Session | undefined>;
   /** Only the status and who cancelled: the read a hot path makes, without the session's frozen items. */
   getSessionStatus(sessionId: string): Promise<SessionStatusView | undefined>;
+  /** The statuses of many sessions at once (a run's), without their items; unknown ids are absent. */
+  getSessionStatuses(sessionIds: readonly string[]): Promise<Map<string, SessionStatus>>;
   /** Applies `changes` if the stored session is still at `expectedVersion`; returns the new session. */
   updateSession(sessionId: string, expectedVersion: number, changes: SessionChanges, now: string): Promise<Session>;
   listSessionsByComputer(computerId: string, limit: number): Promise<Session[]>;

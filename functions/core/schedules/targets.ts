@@ -3,7 +3,8 @@ import type { ScheduleInput } from '../model/schedule.js';
 import type { SkipReason } from '../model/schedule-run.js';
 import type { SessionOptions } from '../model/session.js';
 import { resolveComputer, type Catalog, type DeploymentIndex } from '../planning/resolution.js';
-import { executionWindow } from './windows.js';
+import type { WindowSpec } from '../model/schedule-run.js';
+import { windowSpec } from './windows.js';
 
 type TargetingFields = Pick<ScheduleInput, 'tenantId' | 'includeChildTenants' | 'target' | 'deviceClasses'>;
 
@@ -54,7 +55,7 @@ export function selectTargets(schedule: TargetingFields, computers: readonly Com
 }
 
 export type TargetDecision =
-  | { readonly start: true; readonly executeAt?: Date }
+  | { readonly start: true; readonly window?: WindowSpec }
   | { readonly start: false; readonly skipped: SkipReason; readonly detail: string };
 
 /**
@@ -65,7 +66,7 @@ export type TargetDecision =
 export function decideTarget(
   schedule: ScheduleInput,
   computer: Computer,
-  context: { readonly catalog: Catalog; readonly index: DeploymentIndex; readonly scheduleZone: string; readonly firedAt: Date },
+  context: { readonly catalog: Catalog; readonly index: DeploymentIndex; readonly scheduleZone: string },
 ): TargetDecision {
   const tenant = context.catalog.tenants.get(computer.tenantId);
   if (tenant?.enabled === false) return { start: false, skipped: 'TenantDisabled', detail: `tenant ${tenant.name} is disabled` };
@@ -82,8 +83,8 @@ export function decideTarget(
       detail: schedule.limitTo === undefined ? `nothing is deployed to ${computer.name}` : `${schedule.limitTo} is not deployed to ${computer.name}`,
     };
   }
-  const executeAt = executionWindow(schedule, computer, context.scheduleZone, context.firedAt);
-  return executeAt ? { start: true, executeAt } : { start: true };
+  const window = windowSpec(schedule, computer, context.scheduleZone);
+  return window ? { start: true, window } : { start: true };
 }
 
 /** The session options a schedule gives each of its sessions. */

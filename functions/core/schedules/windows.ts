@@ -1,4 +1,5 @@
 import { DEFAULT_ACTIVE_HOURS, type Computer, type Tenant } from '../model/catalog.js';
+import type { WindowSpec } from '../model/schedule-run.js';
 import { MIN_DETECTION_TO_EXECUTION_MINUTES, detectionTimeOf, type ScheduleInput } from '../model/schedule.js';
 import { cronOf, nextFireTimes, nextWallTime, wallTimeIn, type CronFields } from './cron.js';
 
@@ -49,11 +50,22 @@ export function executionWindow(
   scheduleZone: string,
   firedAt: Date,
 ): Date | undefined {
+  const spec = windowSpec(schedule, computer, scheduleZone);
+  return spec ? windowOpensAfter(spec, firedAt) : undefined;
+}
+
+
+/** The computer's window rule under the schedule; `undefined` when execution has no window. */
+export function windowSpec(schedule: ScheduleTimes, computer: Pick<Computer, 'timeZone' | 'activeHours'>, scheduleZone: string): WindowSpec | undefined {
   if (schedule.detectionOnly || schedule.executeImmediatelyAfterDetection || schedule.maintenanceTime === undefined) return undefined;
   const zone = schedule.useComputerTimeZone ? computer.timeZone : scheduleZone;
-  const earliest = new Date(firedAt.getTime() + MIN_DETECTION_TO_EXECUTION_MINUTES * MINUTE_MS);
-  const opens = nextWallTime(schedule.maintenanceTime, zone, earliest);
-  if (!schedule.executeAfterActiveHours) return opens;
-  const hours = computer.activeHours ?? DEFAULT_ACTIVE_HOURS;
-  return insideActiveHours(wallTimeIn(opens, zone), hours) ? nextWallTime(hours.end, zone, opens) : opens;
+  return { time: schedule.maintenanceTime, zone, ...(schedule.executeAfterActiveHours ? { avoid: computer.activeHours ?? DEFAULT_ACTIVE_HOURS } : {}) };
+}
+
+/** When the window opens for a session whose detection starts at `detectionAt` (a fire, or a later ring's start). */
+export function windowOpensAfter(spec: WindowSpec, detectionAt: Date): Date {
+  const earliest = new Date(detectionAt.getTime() + MIN_DETECTION_TO_EXECUTION_MINUTES * MINUTE_MS);
+  const opens = nextWallTime(spec.time, spec.zone, earliest);
+  if (!spec.avoid) return opens;
+  return insideActiveHours(wallTimeIn(opens, spec.zone), spec.avoid) ? nextWallTime(spec.avoid.end, spec.zone, opens) : opens;
 }

@@ -1,14 +1,13 @@
-import { NotFoundError, TransientError, ValidationError, ConflictError } from '../errors.js';
-import type { Computer } from '../model/catalog.js';
-import type { Schedule } from '../model/schedule.js';
-import { SKIP_REASONS, type RunTarget, type ScheduleRun, type SkipReason } from '../model/schedule-run.js';
+import { ConflictError, ValidationError } from '../errors.js';
+import { EMPTY_OUTCOME, type ScheduleRun } from '../model/schedule-run.js';
 import type { Requester } from '../model/session.js';
 import { indexDeployments } from '../planning/resolution.js';
-import { decideTarget, selectTargets, sessionOptionsFor } from '../schedules/targets.js';
+import { assignRings } from '../schedules/rollout.js';
+import { decideTarget, selectTargets } from '../schedules/targets.js';
 import { scheduleTimeZone } from '../schedules/windows.js';
 import type { Dependencies } from './dependencies.js';
+import { advanceRun, skippedCounts, WRITES_AT_ONCE } from './advance-run.js';
 import { loadCatalogFor } from './prepare-session.js';
-import { startSession } from './start-session.js';
 
 export interface FireScheduleCommand {
   readonly scheduleId: string;
@@ -30,20 +29,17 @@ export type FireScheduleResult =
 const FAN_OUT_LEASE_SECONDS = 960;
 
 /**
- * Targets worked on side by side by one fan-out: enough to keep the pacer's
- * rate (StartExecution, see PacedWorkflow) fed while each target's table
- * writes are in flight; the pacer, not this number, sets the pace.
- */
-const STARTS_AT_ONCE = 32;
-
-/**
- * A schedule fired: records the run once, then gives every targeted computer
- * its session or its skip reason, once. Everything is keyed so that the same
- * fire delivered again (Scheduler retries, a duplicate delivery, a Lambda
- * retry after a timeout) finds what the first delivery did and only finishes
- * what it left: the run id derives from (schedule, fire time), each target is
- * one item written before its session is started, and each session id derives
- * from (run, computer).
+ * A schedule fired: records the run once, writes each targeted computer's
+ * target (its ring and window rule, or why it is skipped), then lets the
+ * rollout controller start what the rollout allows now (every session, or
+ * the first ring, or `maxConcurrent` of them).
+ *
+ * Everything is keyed so that the same fire delivered again (Scheduler
+ * retries, a duplicate delivery, a Lambda retry after a timeout) finds what
+ * the first delivery did and only finishes what it left: the run id derives
+ * from (schedule, fire time), each target is one item written once, and each
+ * session id derives from (run, computer). While one delivery fans out it
+ * holds a lease on the run; the others leave it alone until it lapses.
  */
 export async function fireSchedule(deps: Dependencies, command: FireScheduleCommand): Promise<FireScheduleResult> {
   const schedule = await deps.schedules.getSchedule(command.scheduleId);
@@ -59,12 +55,12 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
   const scheduledTime = new Date(command.scheduledTime);
   if (Number.isNaN(scheduledTime.getTime())) throw new ValidationError('schedule fire', [{ field: 'scheduledTime', problem: 'must be an ISO 8601 instant' }]);
 
-  const now = deps.clock.now().toISOString();
+  const now = deps.clock.now();
   const runId = deps.ids.derive('run', [schedule.id, scheduledTime.toISOString()]);
-  // a redelivery of a finished fire answers from one read
-  const finished = await deps.schedules.getRun(runId);
-  if (finished?.status === 'Started') return { fired: true, run: finished, created: false };
-  const leaseUntil = new Date(deps.clock.now().getTime() + FAN_OUT_LEASE_SECONDS * 1000).toISOString();
+  // a redelivery of a fire whose fan-out is done answers from one read
+  const earlier = await deps.schedules.getRun(runId);
+  if (earlier && earlier.status !== 'Starting') return { fired: true, run: earlier, created: false };
+  const leaseUntil = new Date(now.getTime() + FAN_OUT_LEASE_SECONDS * 1000).toISOString();
   const { run, created } = await deps.schedules.createRun({
     id: runId,
     scheduleId: schedule.id,
@@ -74,92 +70,74 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
     trigger: command.trigger,
     by: command.by,
     status: 'Starting',
+    version: 1,
     fanOutLeaseUntil: leaseUntil,
-    createdAt: now,
-    updatedAt: now,
+    rollout: schedule.rollout,
+    currentRing: 0,
+    failuresAccepted: 0,
+    outcome: EMPTY_OUTCOME,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
     targeted: 0,
     started: 0,
     skipped: {},
   });
   if (created) deps.metrics.count('ScheduleRunsStarted');
-  if (run.status === 'Started') return { fired: true, run, created: false };
+  if (run.status !== 'Starting') return { fired: true, run, created: false };
   if (!created) {
     // another delivery holds the fan-out: leave it to that one while its lease runs, take over once it has lapsed
     const heldUntil = run.fanOutLeaseUntil;
-    if (heldUntil !== undefined && Date.parse(heldUntil) > deps.clock.now().getTime()) return { fired: true, run, created: false, inProgress: true };
+    if (heldUntil !== undefined && Date.parse(heldUntil) > now.getTime()) return { fired: true, run, created: false, inProgress: true };
     if (!(await deps.schedules.takeOverRunFanOut(run.id, heldUntil, leaseUntil))) return { fired: true, run, created: false, inProgress: true };
     deps.logger.warn('schedule run taken over from a delivery that stopped', { scheduleId: schedule.id, runId: run.id });
   }
 
   const { catalog, deployments } = await loadCatalogFor(deps);
-  const computers = await deps.catalog.listComputers();
-  const { computers: targets, unknownComputerIds } = selectTargets(schedule, computers, catalog.tenants);
+  const { computers: targets, unknownComputerIds } = selectTargets(schedule, await deps.catalog.listComputers(), catalog.tenants);
   for (const id of unknownComputerIds) deps.logger.warn('schedule names a computer that is gone or outside its tenants', { scheduleId: schedule.id, computerId: id });
   const context = {
     catalog,
     index: indexDeployments(deployments),
     scheduleZone: scheduleTimeZone(schedule, schedule.tenantId === undefined ? undefined : catalog.tenants.get(schedule.tenantId)),
-    firedAt: scheduledTime,
   };
+  const rings = assignRings(schedule.id, targets.map((c) => c.id), schedule.rollout.rings);
 
-  const outcomes: RunTarget[] = [];
-  for (let from = 0; from < targets.length; from += STARTS_AT_ONCE) {
-    outcomes.push(...(await Promise.all(targets.slice(from, from + STARTS_AT_ONCE).map((computer) => startTarget(deps, schedule, run, computer, context)))));
+  const written = [];
+  for (let from = 0; from < targets.length; from += WRITES_AT_ONCE) {
+    written.push(
+      ...(await Promise.all(
+        targets.slice(from, from + WRITES_AT_ONCE).map(async (computer) => {
+          const decision = decideTarget(schedule, computer, context);
+          const { target } = await deps.schedules.putRunTarget({
+            runId: run.id,
+            computerId: computer.id,
+            computerName: computer.name,
+            tenantId: computer.tenantId,
+            ring: rings.get(computer.id) ?? 0,
+            ...(decision.start && decision.window ? { window: decision.window } : {}),
+          });
+          if (decision.start || target.sessionId !== undefined || target.skipped !== undefined) return target;
+          return deps.schedules.settleRunTarget(run.id, computer.id, { skipped: decision.skipped, detail: decision.detail });
+        }),
+      )),
+    );
   }
-  const skipped: Partial<Record<SkipReason, number>> = {};
-  for (const reason of SKIP_REASONS) {
-    const count = outcomes.filter((outcome) => outcome.skipped === reason).length;
-    if (count > 0) skipped[reason] = count;
-  }
-  const skippedTotal = outcomes.filter((outcome) => outcome.skipped !== undefined).length;
-  if (skippedTotal > 0) deps.metrics.count('ScheduleTargetsSkipped', skippedTotal);
-  const counted = await deps.schedules.finishRunFanOut(
-    run.id,
-    { targeted: outcomes.length, started: outcomes.filter((outcome) => outcome.sessionId !== undefined).length, skipped },
-    deps.clock.now().toISOString(),
-  );
-  deps.logger.info('schedule run started', { scheduleId: schedule.id, runId: run.id, targeted: counted.targeted, started: counted.started });
-  return { fired: true, run: counted, created };
-}
-
-async function startTarget(
-  deps: Dependencies,
-  schedule: Schedule,
-  run: ScheduleRun,
-  computer: Computer,
-  context: Parameters<typeof decideTarget>[2],
-): Promise<RunTarget> {
-  const decision = decideTarget(schedule, computer, context);
-  const { target } = await deps.schedules.putRunTarget({
-    runId: run.id,
-    computerId: computer.id,
-    computerName: computer.name,
-    tenantId: computer.tenantId,
-    ...(decision.start && decision.executeAt ? { executeAt: decision.executeAt.toISOString() } : {}),
-  });
-  // settled by an earlier delivery of this fire: its outcome stands
-  if (target.sessionId !== undefined || target.skipped !== undefined) return target;
-  if (!decision.start) return deps.schedules.settleRunTarget(run.id, computer.id, { skipped: decision.skipped, detail: decision.detail });
-
-  const sessionId = deps.ids.derive('ses', [run.id, computer.id]);
-  const executeAt = target.executeAt === undefined ? undefined : new Date(target.executeAt);
+  const running: ScheduleRun = {
+    ...run,
+    status: 'Running',
+    version: run.version + 1,
+    updatedAt: deps.clock.now().toISOString(),
+    targeted: written.length,
+    skipped: skippedCounts(written),
+  };
+  const { fanOutLeaseUntil: _lease, ...withoutLease } = running;
   try {
-    const started = await startSession(deps, {
-      computerId: computer.id,
-      sessionId,
-      options: sessionOptionsFor(schedule, executeAt),
-      by: { kind: 'Schedule', name: `${schedule.name} (${run.scheduledTime})` },
-    });
-    if (started.existing === 'ComputerBusy') {
-      return await deps.schedules.settleRunTarget(run.id, computer.id, { skipped: 'ActiveSession', detail: `session ${started.sessionId} is still running on ${computer.name}` });
-    }
-    return await deps.schedules.settleRunTarget(run.id, computer.id, { sessionId: started.sessionId });
+    await deps.schedules.updateRun(withoutLease, run.version);
   } catch (error) {
-    // a transient failure fails the delivery, which is retried and finishes what this one left
-    if (error instanceof TransientError) throw error;
-    if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof ConflictError) {
-      return deps.schedules.settleRunTarget(run.id, computer.id, { skipped: 'StartFailed', detail: error.message });
-    }
-    throw error;
+    // a delivery that took over finished first: its run is the run
+    if (!(error instanceof ConflictError)) throw error;
   }
+  const advanced = await advanceRun(deps, run.id);
+  deps.logger.info('schedule run started', { scheduleId: schedule.id, runId: run.id, targeted: advanced.targeted, started: advanced.started });
+  return { fired: true, run: advanced, created };
 }

@@ -3,7 +3,7 @@ import type { ScheduleInput } from '../model/schedule.js';
 import type { SkipReason } from '../model/schedule-run.js';
 import { indexDeployments } from '../planning/resolution.js';
 import { decideTarget, selectTargets } from '../schedules/targets.js';
-import { scheduleTimeZone, upcomingFires } from '../schedules/windows.js';
+import { scheduleTimeZone, upcomingFires, windowOpensAfter } from '../schedules/windows.js';
 import type { Dependencies } from './dependencies.js';
 import { loadCatalogFor } from './prepare-session.js';
 
@@ -55,9 +55,10 @@ export async function previewSchedule(
     targets: computers.map((computer) => {
       const base = { computerId: computer.id, computerName: computer.name, tenantId: computer.tenantId, timeZone: computer.timeZone };
       if (!firedAt) return base;
-      const decision = decideTarget(schedule, computer, { catalog, index, scheduleZone: timeZone, firedAt });
+      const decision = decideTarget(schedule, computer, { catalog, index, scheduleZone: timeZone });
       if (!decision.start) return { ...base, skipped: decision.skipped, detail: decision.detail };
-      return decision.executeAt ? { ...base, windowOpensAt: decision.executeAt.toISOString() } : base;
+      // for the first ring; a later ring's computers open their window after that ring starts
+      return decision.window ? { ...base, windowOpensAt: windowOpensAfter(decision.window, firedAt).toISOString() } : base;
     }),
     unknownComputerIds,
   };

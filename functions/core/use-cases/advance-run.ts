@@ -1,0 +1,195 @@
+import { ConflictError, NotFoundError, RequestRefusedError, TransientError, ValidationError } from '../errors.js';
+import { SKIP_REASONS, type RunTarget, type ScheduleRun, type SkipReason } from '../model/schedule-run.js';
+import type { Schedule } from '../model/schedule.js';
+import type { Requester } from '../model/session.js';
+import { countOutcome, decideRollout, type TargetState } from '../schedules/rollout.js';
+import { sessionOptionsFor } from '../schedules/targets.js';
+import { windowOpensAfter } from '../schedules/windows.js';
+import type { Dependencies } from './dependencies.js';
+import { startSession } from './start-session.js';
+
+/**
+ * Targets worked on side by side: enough to keep the pacer's rate
+ * (StartExecution, see PacedWorkflow) fed while each target's table writes
+ * are in flight; the pacer, not this number, sets the pace.
+ */
+export const WRITES_AT_ONCE = 32;
+
+/** A run's skip counts by reason, from its targets. */
+export function skippedCounts(targets: readonly RunTarget[]): Partial<Record<SkipReason, number>> {
+  const skipped: Partial<Record<SkipReason, number>> = {};
+  for (const reason of SKIP_REASONS) {
+    const count = targets.filter((target) => target.skipped === reason).length;
+    if (count > 0) skipped[reason] = count;
+  }
+  return skipped;
+}
+
+const isFinished = (run: ScheduleRun): boolean => run.status === 'Completed' || run.status === 'Cancelled';
+
+/**
+ * Starts one queued target's session, once: the window is fixed on the
+ * target first (the same options on every retry), the session id derives
+ * from the run and the computer, and the target records the outcome.
+ */
+async function startTarget(deps: Dependencies, run: ScheduleRun, schedule: Schedule, target: RunTarget): Promise<RunTarget> {
+  // detection starts now, or at the fire's time for a fire handled early (a test clock, Scheduler's clock ahead of ours)
+  const detectionAt = new Date(Math.max(deps.clock.now().getTime(), Date.parse(run.scheduledTime)));
+  const fixed =
+    target.window && target.executeAt === undefined
+      ? await deps.schedules.fixRunTargetWindow(run.id, target.computerId, windowOpensAfter(target.window, detectionAt).toISOString())
+      : target;
+  const sessionId = deps.ids.derive('ses', [run.id, target.computerId]);
+  try {
+    const started = await startSession(deps, {
+      computerId: target.computerId,
+      sessionId,
+      options: sessionOptionsFor(schedule, fixed.executeAt === undefined ? undefined : new Date(fixed.executeAt)),
+      by: { kind: 'Schedule', name: `${run.scheduleName} (${run.scheduledTime})` },
+    });
+    if (started.existing === 'ComputerBusy') {
+      return await deps.schedules.settleRunTarget(run.id, target.computerId, { skipped: 'ActiveSession', detail: `session ${started.sessionId} is still running on ${target.computerName}` });
+    }
+    return await deps.schedules.settleRunTarget(run.id, target.computerId, { sessionId: started.sessionId });
+  } catch (error) {
+    // a transient failure leaves the target queued: the next look starts it (the same session, by its id)
+    if (error instanceof TransientError) throw error;
+    if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof ConflictError) {
+      return deps.schedules.settleRunTarget(run.id, target.computerId, { skipped: 'StartFailed', detail: error.message });
+    }
+    throw error;
+  }
+}
+
+
+/**
+ * The rollout controller's step for one run: counts what became of its
+ * sessions, applies the error budget and the rings (`decideRollout`), starts
+ * the queued targets the rollout allows now, and records the run. Safe to
+ * run at any time and from several places at once: starts are idempotent per
+ * target, and the run is written only at the version read.
+ */
+export async function advanceRun(deps: Dependencies, runId: string): Promise<ScheduleRun> {
+  const run = await deps.schedules.getRun(runId);
+  if (!run) throw new NotFoundError('run', runId);
+  if (run.status === 'Starting' || isFinished(run)) return run;
+
+  let targets = await deps.schedules.listRunTargets(runId);
+  const statesOf = async (list: readonly RunTarget[]): Promise<TargetState[]> => {
+    const statuses = await deps.sessions.getSessionStatuses(list.flatMap((t) => (t.sessionId ? [t.sessionId] : [])));
+    return list
+      .filter((t) => t.skipped === undefined)
+      .map((t) => ({ computerId: t.computerId, ring: t.ring, state: t.sessionId === undefined ? 'Queued' : (statuses.get(t.sessionId) ?? 'Created') }));
+  };
+  const decision = decideRollout(run, await statesOf(targets), deps.clock.now());
+
+  // the session options come from the schedule as it is now; a schedule deleted meanwhile starts nothing more
+  const schedule = decision.start.length > 0 ? await deps.schedules.getSchedule(run.scheduleId) : undefined;
+  if (decision.start.length > 0 && !schedule) {
+    return record(deps, run, { ...run, status: 'Halted', haltReason: 'the schedule was deleted; nothing more starts' });
+  }
+  if (schedule) {
+    const byComputer = new Map(targets.map((t) => [t.computerId, t]));
+    const toStart = decision.start.flatMap((id) => byComputer.get(id) ?? []);
+    for (let from = 0; from < toStart.length; from += WRITES_AT_ONCE) {
+      const done = await Promise.all(toStart.slice(from, from + WRITES_AT_ONCE).map((target) => startTarget(deps, run, schedule, target)));
+      for (const target of done) byComputer.set(target.computerId, target);
+    }
+    targets = [...byComputer.values()];
+  }
+  // counted again after the starts, so the record says what is running now (a start may have been skipped as busy)
+  const outcome = decision.start.length > 0 ? countOutcome(await statesOf(targets)) : decision.outcome;
+  const { ringEndedAt: _ended, haltReason: _reason, ...rest } = run;
+  return record(deps, run, {
+    ...rest,
+    status: decision.status === 'Running' && outcome.queued === 0 && outcome.running === 0 ? 'Completed' : decision.status,
+    currentRing: decision.currentRing,
+    outcome,
+    started: targets.filter((t) => t.sessionId !== undefined).length,
+    skipped: skippedCounts(targets),
+    ...(decision.ringEndedAt ? { ringEndedAt: decision.ringEndedAt } : {}),
+    ...(decision.haltReason ? { haltReason: decision.haltReason } : {}),
+  });
+}
+
+/** Writes `next` over `run` at its version unless nothing changed; a lost race answers the winner's record. */
+async function record(deps: Dependencies, run: ScheduleRun, next: ScheduleRun): Promise<ScheduleRun> {
+  if (sameRun(next, run)) return run;
+  const recorded: ScheduleRun = { ...next, version: run.version + 1, updatedAt: deps.clock.now().toISOString() };
+  try {
+    await deps.schedules.updateRun(recorded, run.version);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    // another step advanced it meanwhile: its record stands, and the next look goes on from there
+    return (await deps.schedules.getRun(run.id)) ?? run;
+  }
+  if (recorded.status !== run.status) {
+    deps.logger.info('schedule run status changed', { runId: run.id, scheduleId: run.scheduleId, from: run.status, to: recorded.status, ...(recorded.haltReason ? { reason: recorded.haltReason } : {}) });
+  }
+  return recorded;
+}
+
+/** The same run apart from its bookkeeping: nothing to write. */
+function sameRun(a: ScheduleRun, b: ScheduleRun): boolean {
+  const strip = ({ version: _v, updatedAt: _u, ...rest }: ScheduleRun) => rest;
+  return JSON.stringify(strip(a), Object.keys(strip(a)).sort()) === JSON.stringify(strip(b), Object.keys(strip(b)).sort());
+}
+
+/** The controller's sweep: every active run, one step each. Answers how many runs changed status. */
+export async function advanceActiveRuns(deps: Dependencies, limit: number): Promise<{ looked: number; changed: number }> {
+  const runs = await deps.schedules.listActiveRuns(limit);
+  let changed = 0;
+  for (const run of runs) {
+    try {
+      const advanced = await advanceRun(deps, run.id);
+      if (advanced.status !== run.status) changed++;
+    } catch (error) {
+      // one broken run must not stop the others
+      deps.logger.error('schedule run could not be advanced', { runId: run.id, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { looked: runs.length, changed };
+}
+
+export type RunOperation = 'halt' | 'resume' | 'promote' | 'cancel';
+
+/**
+ * An operator's hand on a run: halt it (no more starts), resume it (the
+ * failures so far are accepted against the error budget), promote it to
+ * the next ring now (no waiting for soak or threshold), or cancel it (its
+ * queued targets never start; started sessions run to their end).
+ */
+export async function operateRun(deps: Dependencies, command: { readonly runId: string; readonly operation: RunOperation; readonly by: Requester; readonly reason?: string }): Promise<ScheduleRun> {
+  const run = await deps.schedules.getRun(command.runId);
+  if (!run) throw new NotFoundError('run', command.runId);
+  const refuse = (why: string): never => {
+    throw new RequestRefusedError(`cannot ${command.operation} run ${run.id}: ${why}`);
+  };
+  if (isFinished(run)) refuse(`it is ${run.status}`);
+  if (run.status === 'Starting') refuse('its fan-out is still starting; try again in a moment');
+  const by = `${command.by.name}${command.reason ? `: ${command.reason}` : ''}`;
+  let next: ScheduleRun;
+  const { haltReason: _reason, ringEndedAt: _ended, ...base } = run;
+  switch (command.operation) {
+    case 'halt':
+      if (run.status === 'Halted') return run;
+      next = { ...run, status: 'Halted', haltReason: `halted by ${by}` };
+      break;
+    case 'resume':
+      if (run.status !== 'Halted') refuse('it is not halted');
+      next = { ...base, status: 'Running', failuresAccepted: run.outcome.failed, ...(run.ringEndedAt ? { ringEndedAt: run.ringEndedAt } : {}) };
+      break;
+    case 'promote':
+      if (run.currentRing >= run.rollout.rings.length - 1) refuse('it is in its last ring');
+      next = { ...base, status: 'Running', currentRing: run.currentRing + 1, failuresAccepted: run.outcome.failed };
+      break;
+    case 'cancel':
+      next = { ...run, status: 'Cancelled', haltReason: `cancelled by ${by}` };
+      break;
+  }
+  const recorded: ScheduleRun = { ...next, version: run.version + 1, updatedAt: deps.clock.now().toISOString() };
+  // an operator's change is not merged with a controller step that landed meanwhile: they read again and decide
+  await deps.schedules.updateRun(recorded, run.version);
+  deps.logger.info('schedule run operated', { runId: run.id, operation: command.operation, by: command.by.name });
+  return command.operation === 'cancel' || command.operation === 'halt' ? recorded : advanceRun(deps, run.id);
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { rolloutSchema, type Rollout } from '../../functions/core/model/schedule.js';
+import type { ScheduleRun } from '../../functions/core/model/schedule-run.js';
+import { assignRings, decideRollout, type TargetState } from '../../functions/core/schedules/rollout.js';
+
+const NOW = new Date('2026-12-01T15:00:00Z');
+const rollout = (input: unknown): Rollout => rolloutSchema.parse(input);
+const RINGS = rollout({
+  rings: [
+    { name: 'canary', percent: 10, successThresholdPercent: 100, soakMinutes: 60 },
+    { name: 'broad', percent: 100 },
+  ],
+});
+const run = (overrides: Partial<ScheduleRun> = {}): Pick<ScheduleRun, 'status' | 'rollout' | 'currentRing' | 'ringEndedAt' | 'haltReason' | 'failuresAccepted'> => ({
+  status: 'Running',
+  rollout: rollout({}),
+  currentRing: 0,
+  failuresAccepted: 0,
+  ...overrides,
+});
+const targets = (states: readonly TargetState['state'][], ring = 0): TargetState[] => states.map((state, index) => ({ computerId: `pc-${ring}-${index}`, ring, state }));
+
+describe('rollout rings: the same canaries every run, sized by percentage', () => {
+  it('puts each ring up to its cumulative share (at least one computer in the first), stable across calls and input order', () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `pc-${i}`);
+    const rings = assignRings('weekly', ids, RINGS.rings);
+    expect([...rings.values()].filter((ring) => ring === 0)).toHaveLength(4);
+    expect([...rings.values()].filter((ring) => ring === 1)).toHaveLength(36);
+    expect(assignRings('weekly', [...ids].reverse(), RINGS.rings)).toEqual(new Map([...rings.entries()].sort(() => 0)));
+    expect([...assignRings('weekly', ids, RINGS.rings).entries()]).toEqual([...rings.entries()]);
+    // another schedule picks other canaries
+    const other = assignRings('monthly', ids, RINGS.rings);
+    expect(ids.filter((id) => other.get(id) === 0)).not.toEqual(ids.filter((id) => rings.get(id) === 0));
+    expect([...assignRings('weekly', ['only'], RINGS.rings).values()]).toEqual([0]);
+    expect([...assignRings('weekly', ids, []).values()].every((ring) => ring === 0)).toBe(true);
+  });
+
+  it('refuses rings that do not grow or do not end at 100 percent', () => {
+    expect(rolloutSchema.safeParse({ rings: [{ name: 'a', percent: 50 }, { name: 'b', percent: 50 }] }).success).toBe(false);
+    expect(rolloutSchema.safeParse({ rings: [{ name: 'a', percent: 5 }, { name: 'b', percent: 25 }] }).success).toBe(false);
+    expect(rolloutSchema.safeParse({ rings: [{ name: 'a', percent: 5 }, { name: 'b', percent: 100 }] }).success).toBe(true);
+  });
+});
+
+describe('rollout decisions: error budget, rings, concurrency', () => {
+  it('starts every queued computer when nothing limits it, and completes once all ended', () => {
+    expect(decideRollout(run(), targets(['Queued', 'Queued', 'Passed']), NOW)).toMatchObject({ status: 'Running', start: ['pc-0-0', 'pc-0-1'] });
+    expect(decideRollout(run(), targets(['Passed', 'Failed', 'Cancelled', 'PartialPassed']), NOW)).toMatchObject({
+      status: 'Completed',
+      start: [],
+      outcome: { queued: 0, running: 0, passed: 1, failed: 1, cancelled: 1, partiallyPassed: 1 },
+    });
+  });
+
+  it('keeps unfinished sessions under maxConcurrent, as a count or a share of the targets', () => {
+    const states = targets(['Running', 'Postponed', 'Queued', 'Queued', 'Queued', 'Passed', 'Queued', 'Queued', 'Queued', 'Queued']);
+    expect(decideRollout(run({ rollout: rollout({ maxConcurrent: { kind: 'Count', value: 3 } }) }), states, NOW).start).toEqual(['pc-0-2']);
+    // 40 % of 10 targets: 4 at once, 2 running already
+    expect(decideRollout(run({ rollout: rollout({ maxConcurrent: { kind: 'Percent', value: 40 } }) }), states, NOW).start).toEqual(['pc-0-2', 'pc-0-3']);
+    expect(decideRollout(run({ rollout: rollout({ maxConcurrent: { kind: 'Count', value: 2 } }) }), states, NOW).start).toEqual([]);
+  });
+
+  it('halts when failures exceed the budget (SSM semantics: 2 allowed, the third halts), less those accepted on resume', () => {
+    const budget = rollout({ errorBudget: { kind: 'Count', value: 2 } });
+    expect(decideRollout(run({ rollout: budget }), targets(['Failed', 'Failed', 'Queued']), NOW)).toMatchObject({ status: 'Running', start: ['pc-0-2'] });
+    const halted = decideRollout(run({ rollout: budget }), targets(['Failed', 'Failed', 'Failed', 'Queued', 'Running']), NOW);
+    expect(halted).toMatchObject({ status: 'Halted', start: [], haltReason: 'error budget spent: 3 failed session(s), more than the 2 allowed' });
+    expect(decideRollout(run({ rollout: budget, failuresAccepted: 3 }), targets(['Failed', 'Failed', 'Failed', 'Queued']), NOW).status).toBe('Running');
+    // 10 % of 20 targets: 2 allowed
+    const share = rollout({ errorBudget: { kind: 'Percent', value: 10 } });
+    expect(decideRollout(run({ rollout: share }), targets([...Array.from({ length: 3 }, () => 'Failed' as const), ...Array.from({ length: 17 }, () => 'Queued' as const)]), NOW).status).toBe('Halted');
+  });
+
+  it('starts only the current ring; once it ended well and soaked, the next ring starts', () => {
+    const canary = targets(['Passed', 'PartialPassed'], 0);
+    const broad = targets(['Queued', 'Queued'], 1);
+    expect(decideRollout(run({ rollout: RINGS }), [...targets(['Queued', 'Running'], 0), ...broad], NOW)).toMatchObject({ start: ['pc-0-0'], currentRing: 0 });
+    const ended = decideRollout(run({ rollout: RINGS }), [...canary, ...broad], NOW);
+    expect(ended).toMatchObject({ status: 'Running', currentRing: 0, ringEndedAt: NOW.toISOString(), start: [] });
+    const early = decideRollout(run({ rollout: RINGS, ringEndedAt: NOW.toISOString() }), [...canary, ...broad], new Date(NOW.getTime() + 59 * 60_000));
+    expect(early).toMatchObject({ currentRing: 0, start: [] });
+    const soaked = decideRollout(run({ rollout: RINGS, ringEndedAt: NOW.toISOString() }), [...canary, ...broad], new Date(NOW.getTime() + 60 * 60_000));
+    expect(soaked).toMatchObject({ status: 'Running', currentRing: 1, start: ['pc-1-0', 'pc-1-1'] });
+    expect(soaked.ringEndedAt).toBeUndefined();
+  });
+
+  it('halts when a ring ends below its success threshold, saying which ring and by how much', () => {
+    const decision = decideRollout(run({ rollout: RINGS }), [...targets(['Passed', 'Failed'], 0), ...targets(['Queued'], 1)], NOW);
+    expect(decision).toMatchObject({ status: 'Halted', start: [], haltReason: 'ring canary: 1 of 2 session(s) passed (50%), below the 100% it needs' });
+  });
+
+  it('leaves a halted, completed or cancelled run alone', () => {
+    for (const status of ['Halted', 'Completed', 'Cancelled'] as const) {
+      expect(decideRollout(run({ status }), targets(['Queued']), NOW)).toMatchObject({ status, start: [] });
+    }
+  });
+});
