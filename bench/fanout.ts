@@ -112,6 +112,7 @@ const deps = createDependencies(
     workflow,
     windowTimers: { set: unused, clear: unused },
     scheduleTriggers: new InMemoryScheduleTriggers(),
+    events: { publish: () => Promise.resolve() },
     secrets: { put: unused, delete: unused },
     logger: quiet,
     metrics: new InMemoryMetrics(),

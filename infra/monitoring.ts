@@ -10,6 +10,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../functions/adapters/metrics.powertools.js';
+import type { CountMetric } from '../functions/core/ports/metrics.port.js';
 
 /**
  * The one dimension Powertools Metrics puts on every Nightshift metric
@@ -45,7 +46,8 @@ export interface NightshiftMonitoringProps {
  * Alarms and a dashboard (cdk-monitoring-constructs) for what an operator
  * must hear about: session executions that failed, timed out or were
  * aborted; a handler's errors or throttles; a reconciler falling behind; a
- * message in any dead-letter queue. Every alarm notifies one SNS topic.
+ * message in any dead-letter queue; run or session events that never reached
+ * the event bus. Every alarm notifies one SNS topic.
  */
 export class NightshiftMonitoring extends Construct {
   readonly alarmTopic: sns.Topic;
@@ -130,6 +132,30 @@ export class NightshiftMonitoring extends Construct {
                 period: Duration.minutes(5),
               }),
               alarmFriendlyName: 'SessionsFailedUnexpectedly',
+              addAlarm: { Critical: { threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD } },
+            },
+          ],
+        },
+      ],
+    });
+
+    // the MSP's PSA or chat missed a run or session event: the log holds each one, to be passed on by hand
+    this.facade.monitorCustom({
+      humanReadableName: 'Run and session events',
+      alarmFriendlyName: 'Events',
+      metricGroups: [
+        {
+          title: 'Events that could not be published to the event bus',
+          metrics: [
+            {
+              metric: new cloudwatch.Metric({
+                namespace: METRICS_NAMESPACE,
+                metricName: 'EventsNotPublished' satisfies CountMetric,
+                dimensionsMap: METRIC_DIMENSIONS,
+                statistic: cloudwatch.Stats.SUM,
+                period: Duration.minutes(5),
+              }),
+              alarmFriendlyName: 'EventsNotPublished',
               addAlarm: { Critical: { threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD } },
             },
           ],

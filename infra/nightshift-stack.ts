@@ -18,6 +18,7 @@ import type { Construct } from 'constructs';
 import { STAGED_SCRIPT_PREFIX } from '../functions/adapters/agent.ssm.js';
 import { COMMAND_OUTPUT_PREFIX } from '../functions/adapters/cloud-dependencies.js';
 import { MAX_DELIVERY_TIMEOUT_SECONDS } from '../functions/adapters/config.js';
+import { EVENT_SOURCE } from '../functions/adapters/events.eventbridge.js';
 import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../functions/core/model/agent.js';
 import { TABLE_DEFINITION } from '../functions/adapters/table-definition.js';
 import { FINAL_INVOCATION_STATUSES } from '../functions/core/model/agent.js';
@@ -60,6 +61,12 @@ const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', '
 const ASYNC_MAX_EVENT_AGE: Readonly<Record<string, Duration>> = { 'fire-schedule': Duration.hours(1) };
 /** Functions whose ARN a Scheduler target must know before they exist: each is named, not referenced. */
 const NAMED_FUNCTIONS = new Set(['window-timer', 'fire-schedule']);
+/**
+ * How long the bus's archive keeps Nightshift's events: long enough to replay
+ * a weekend's runs into a rule an MSP wired (or fixed) on Monday, short
+ * enough to cost next to nothing.
+ */
+const EVENT_ARCHIVE_RETENTION = Duration.days(7);
 
 export interface NightshiftStackProps extends StackProps {
   /**
@@ -111,6 +118,8 @@ export class NightshiftStack extends Stack {
   readonly functions: ReadonlyMap<string, NodejsFunction>;
   /** Attach to the nodes' instance profile role (EC2) or the hybrid activation's service role. */
   readonly nodePolicy: iam.ManagedPolicy;
+  /** Run and session events (source `nightshift`), for the MSP's own rules: PSA tickets, chat, reports. */
+  readonly eventBus: events.EventBus;
   readonly monitoring: NightshiftMonitoring;
 
   constructor(scope: Construct, id: string, props: NightshiftStackProps = {}) {
@@ -183,7 +192,8 @@ export class NightshiftStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const resources = this.portResources(commandOutput, managedNodeTag);
+    this.eventBus = this.nightshiftEventBus();
+    const resources = this.portResources(commandOutput, managedNodeTag, this.eventBus);
     const tracing = this.wildcardOnlyPolicy(
       'TracingPolicy',
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
@@ -296,7 +306,7 @@ export class NightshiftStack extends Stack {
    * machine, and window-timer re-arms its own timers, so a reference would be
    * a dependency cycle.
    */
-  private portResources(commandOutput: s3.IBucket, managedNodeTag: { readonly key: string; readonly value: string }): PortResources {
+  private portResources(commandOutput: s3.IBucket, managedNodeTag: { readonly key: string; readonly value: string }, eventBus: events.IEventBus): PortResources {
     const group = new scheduler.CfnScheduleGroup(this, 'WindowTimerGroup', { name: `${this.stackName}-windows` });
     const groupName = group.name ?? '';
     const deadLetterQueue = this.deadLetterQueue('WindowTimerDeadLetters');
@@ -326,6 +336,7 @@ export class NightshiftStack extends Stack {
         deadLetterQueue,
       },
       scheduleTriggers,
+      eventBus,
       secretParameterArns: this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${SECRETS_PARAMETER_PATH}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
       commandReadsPolicy: this.wildcardOnlyPolicy(
         'CommandReadsPolicy',
@@ -369,6 +380,30 @@ export class NightshiftStack extends Stack {
         "EventBridge Scheduler ListSchedules has no resource-level permissions; the adapter lists only Nightshift's own schedule group.",
       ),
     };
+  }
+
+  /**
+   * Nightshift's own event bus rather than the account's default one: an
+   * MSP's rules for Nightshift live on it apart from everything else in the
+   * account, its resource policy is the stack's to decide (it has none, so
+   * only roles of this account that IAM allows can publish), and its archive
+   * holds Nightshift's events and nothing else. The handlers declaring
+   * `events:publish` may put events on it with source `nightshift` and the
+   * adapter's detail types, and nothing more.
+   */
+  private nightshiftEventBus(): events.EventBus {
+    const bus = new events.EventBus(this, 'EventBus', {
+      eventBusName: this.stackName,
+      description: 'Nightshift run and session events (source nightshift), for the MSP rules that open tickets or post to chat',
+    });
+    bus.archive('EventArchive', {
+      description: 'Nightshift events of the last week, to replay into a rule wired or fixed since',
+      eventPattern: { source: [EVENT_SOURCE] },
+      retention: EVENT_ARCHIVE_RETENTION,
+    });
+    new CfnOutput(this, 'EventBusName', { value: bus.eventBusName, description: 'Wire your rules here: run and session events, source nightshift' });
+    new CfnOutput(this, 'EventBusArn', { value: bus.eventBusArn, exportName: `${this.stackName}-EventBusArn` });
+    return bus;
   }
 
   private stateMachineName(): string {

@@ -1,11 +1,13 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { IConstruct } from 'constructs';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../functions/adapters/events.eventbridge.js';
 import type { HandlerEntry, PortAccess } from '../functions/handlers/registry.js';
 
 /** What a port's permissions point at: the stack's resources, as the grants need them. */
@@ -40,6 +42,8 @@ export interface PortResources {
     /** scheduler:ListSchedules, which IAM cannot scope to a resource. */
     readonly listPolicy: iam.IManagedPolicy;
   };
+  /** The Nightshift event bus, where run and session events go for the MSP's own rules. */
+  readonly eventBus: events.IEventBus;
   /** `arn:…:parameter/nightshift/secrets/*`: every secret task parameter and nothing else. */
   readonly secretParameterArns: string;
   /** The SSM reads IAM cannot scope to a resource (GetCommandInvocation, ListCommands, DescribeInstanceInformation). */
@@ -187,6 +191,19 @@ const PORT_GRANTS: { readonly [A in PortAccess]: Grant } = {
     // SecureString parameters under the AWS managed key aws/ssm need no KMS grant: that key's policy lets SSM use it for the account
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteSecretParameters', actions: ['ssm:PutParameter', 'ssm:DeleteParameters'], resources: [secretParameterArns] }));
     acknowledgeWildcard(secretParameterArns, "Secret task parameters are named per deployment and parameter under Nightshift's own path.");
+  },
+
+  'events:publish': ({ fn }, { eventBus }) => {
+    fn.addEnvironment('EVENT_BUS_NAME', eventBus.eventBusName);
+    // EventBridge authorizes each entry on its own: one with another source or detail type is refused, never the bus
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishNightshiftEvents',
+        actions: ['events:PutEvents'],
+        resources: [eventBus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': [...EVENT_DETAIL_TYPES] } },
+      }),
+    );
   },
 
   // Powertools Metrics writes the embedded metric format to the function's log, which every function may already write

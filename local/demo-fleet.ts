@@ -247,6 +247,54 @@ export const DEMO_DEPLOYMENTS: readonly Deployment[] = [
   },
 ];
 
+/**
+ * The schedule scene: a second customer, Northwind Legal, whose nightly
+ * schedule rolls its document-management client out in rings. The client's
+ * installer cannot reach its license server, so the canary fails and the
+ * ring halts before the rest of the office is touched. The other targets
+ * show why a run skips a computer: offline (the schedule skips those), no
+ * deployment of the item, a tenant on hold.
+ */
+export const NORTHWIND_TENANT: Tenant = { id: 'northwind-legal', name: 'Northwind Legal', excludeFromCrossTenant: false, defaultTimeZone: 'Europe/London' };
+export const FABRIKAM_TENANT: Tenant = { id: 'fabrikam-notary', name: 'Fabrikam Notary (on hold)', parentTenantId: NORTHWIND_TENANT.id, excludeFromCrossTenant: false, enabled: false };
+
+export const LEGAL_DMS: Software = {
+  id: 'legal-dms',
+  name: 'Northwind DMS client',
+  platform: 'linux',
+  detection: { method: 'Script', script: 'cat "$NIGHTSHIFT_ROOT/opt/legal-dms/VERSION" 2>/dev/null || true\n' },
+  installScript: [
+    'set -euo pipefail',
+    'echo "contacting the license server at licensing.northwind.example"',
+    '# the firm\'s license server is down tonight: the installer gives up, as the real one would',
+    'echo "license server unreachable; installation aborted" >&2',
+    'exit 1',
+    '',
+  ].join('\n'),
+  uninstallScript: 'rm -rf "$NIGHTSHIFT_ROOT/opt/legal-dms"\n',
+  versions: [],
+  latestVersion: '4.2.0',
+  dependencies: [],
+};
+
+const northwind = (
+  computer: Pick<Computer, 'id' | 'agentId' | 'name' | 'deviceClass' | 'tags'> & { tenantId?: string; online?: boolean },
+): DemoMachine => ({
+  computer: { tenantId: NORTHWIND_TENANT.id, platform: 'linux', timeZone: 'Europe/London', online: true, ...computer },
+  descriptor: { agentId: computer.agentId, name: computer.id, platform: 'linux', online: computer.online ?? true, latencyMs: 60 },
+  image: {},
+});
+
+export const SCHEDULE_MACHINES: readonly DemoMachine[] = [
+  northwind({ id: 'nw-reception', agentId: 'i-0b1c2d3e4f5a60011', name: 'Reception desk', deviceClass: 'Workstation', tags: ['dms'] }),
+  northwind({ id: 'nw-partner', agentId: 'i-0b1c2d3e4f5a60012', name: "Partner's workstation", deviceClass: 'Workstation', tags: ['dms'] }),
+  northwind({ id: 'nw-laptop', agentId: 'mi-0b1c2d3e4f5a60013', name: "Associate's laptop", deviceClass: 'Portable', tags: ['dms'], online: false }),
+  northwind({ id: 'nw-archive', agentId: 'i-0b1c2d3e4f5a60014', name: 'Archive scanner', deviceClass: 'Workstation', tags: [] }),
+  northwind({ id: 'fb-desk', agentId: 'i-0b1c2d3e4f5a60015', name: 'Fabrikam front desk', deviceClass: 'Workstation', tags: ['dms'], tenantId: FABRIKAM_TENANT.id }),
+];
+
+export const SCHEDULE_DEPLOYMENT: Deployment = software('dms-northwind', 'legal-dms', { kind: 'Tag', tag: 'dms' }, 'LatestVersion');
+
 /** Runs a catalog install script directly, outside any session: how a machine gets its starting image. */
 async function imageSoftware(root: string, software: Software, version: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -292,5 +340,15 @@ export async function seedDemo(runtime: LocalRuntime): Promise<SeedSummary> {
     }
   }
   for (const deployment of DEMO_DEPLOYMENTS) await save({ kind: 'Deployment', entity: deployment });
+
+  // the schedule scene's customer: its machines start empty
+  await save({ kind: 'Tenant', entity: NORTHWIND_TENANT });
+  await save({ kind: 'Tenant', entity: FABRIKAM_TENANT });
+  await save({ kind: 'Software', entity: LEGAL_DMS });
+  for (const demo of SCHEDULE_MACHINES) {
+    await save({ kind: 'Computer', entity: demo.computer });
+    await runtime.agent.addMachine(demo.descriptor);
+  }
+  await save({ kind: 'Deployment', entity: SCHEDULE_DEPLOYMENT });
   return { machinesCreated, machines: DEMO_MACHINES };
 }

@@ -10,12 +10,27 @@ import type { DetectedItem } from '../functions/core/model/session.js';
 import type { ReportRow } from '../functions/core/model/session-report.js';
 import { getSessionReport } from '../functions/core/use-cases/session-report.js';
 import type { WorkflowEvent } from './local-workflow.js';
-import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TASKS, DEMO_TENANT, seedDemo } from './demo-fleet.js';
+import type { Schedule } from '../functions/core/model/schedule.js';
+import type { SkipReason } from '../functions/core/model/schedule-run.js';
+import { isErrorEnvelope } from '../functions/handlers/handler-kit.js';
+import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TASKS, DEMO_TENANT, LEGAL_DMS, NORTHWIND_TENANT, seedDemo } from './demo-fleet.js';
 import { REPO_ROOT, createLocalRuntime, type LocalRuntime } from './runtime.js';
 import type { SandboxCommandRecord } from './sandbox-agent.js';
 import { bold, clockTime, cyan, dim, green, padEnd, red, seconds, table, yellow } from './terminal.js';
 
 const DATA_DIR = process.env.NIGHTSHIFT_DATA_DIR ?? path.join(REPO_ROOT, '.nightshift');
+
+/**
+ * The runtime's clock: real time plus an offset the schedule scene moves
+ * forward, so the nightly schedule fires in a moment rather than tonight,
+ * through the same trigger, timers and handlers as it would at its hour.
+ */
+const demoClock = {
+  offsetMs: 0,
+  now: (): Date => new Date(Date.now() + demoClock.offsetMs),
+};
+
+const SCHEDULE_ID = 'northwind-nightly-dms';
 
 /** The top-level stages as the operator knows them; the other states are plumbing. */
 const STAGE_LABELS: Readonly<Record<string, string>> = {
@@ -49,7 +64,7 @@ async function prefix(sessionId: string): Promise<string> {
     const session = await runtimeForNames?.deps.sessions.getSession(sessionId);
     if (session) machineBySession.set(sessionId, session.computerId);
   }
-  return `  ${dim(clockTime(new Date()))}  ${cyan(padEnd(machineBySession.get(sessionId) ?? sessionId, 10))}`;
+  return `  ${dim(clockTime(new Date()))}  ${cyan(padEnd(machineBySession.get(sessionId) ?? sessionId, 12))}`;
 }
 
 function describeResult(result: ReportRow['result']): string {
@@ -153,6 +168,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${bold('Nightshift')} — maintenance sessions on the embedded runtime\n`);
   const runtime: LocalRuntime = await createLocalRuntime({
     dataDir: DATA_DIR,
+    clock: demoClock,
     onAgentActivity: (record, phase) => showAgentActivity(runtime, record, phase),
   });
   // sessions a killed run left are already going again: their lines are named from their records
@@ -187,6 +203,12 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${bold('Report')}\n\n`);
     for (const { machine, outcome } of outcomes) process.stdout.write(`${await sessionReport(runtime, outcome.session.id, machine.computer.id)}\n\n`);
 
+    const scene = await scheduleScene(runtime);
+    // the scene's session lines are printed as they came; its report follows them
+    await runtime.agent.idle();
+    await printing;
+    process.stdout.write(`${scene}\n`);
+
     const transitions = outcomes.reduce((sum, { outcome }) => sum + outcome.stateTransitions, 0);
     const roundTrips = outcomes.reduce((sum, { outcome }) => sum + outcome.agentRoundTrips, 0);
     const failed = outcomes.filter(({ outcome }) => outcome.session.status !== 'Passed').length;
@@ -195,8 +217,101 @@ async function main(): Promise<void> {
       `demo: ${outcomes.length} sessions, ${transitions} state transitions, ${roundTrips} agent round-trips, ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`,
     );
   } finally {
+    // lines still being written read the table: they finish before it closes
+    await printing.catch(() => undefined);
     await runtime.close();
   }
+}
+
+const SKIP_WORDS: Readonly<Record<SkipReason, string>> = {
+  Offline: 'offline, and this schedule skips offline computers',
+  NoApplicableDeployments: 'nothing the schedule covers is deployed here',
+  ActiveSession: 'busy with another session',
+  TenantDisabled: 'its tenant is on hold',
+  StartFailed: 'its session could not start',
+};
+
+/**
+ * A schedule fires on the runtime clock over Northwind Legal's computers:
+ * the canary ring's session fails (the installer cannot reach its license
+ * server), the rollout controller halts the run before the second ring, and
+ * the run report shows every target with its ring, session or skip reason.
+ */
+async function scheduleScene(runtime: LocalRuntime): Promise<string> {
+  const now = runtime.deps.clock.now();
+  // the next whole minute at least a minute away (Scheduler keeps time to the minute), and after the last run
+  // (an earlier demo moved its clock ahead: the same minute again would be the same run)
+  const [lastRun] = await runtime.deps.schedules.listRuns(SCHEDULE_ID, 1);
+  const earliestMs = Math.max(now.getTime() + 60_000, lastRun ? Date.parse(lastRun.scheduledTime) + 60_000 : 0);
+  const fireAt = new Date(Math.ceil(earliestMs / 60_000) * 60_000);
+  const schedule = {
+    name: 'Northwind nightly DMS rollout',
+    tenantId: NORTHWIND_TENANT.id,
+    includeChildTenants: true,
+    target: { kind: 'AllComputers' },
+    limitTo: `software:${LEGAL_DMS.id}`,
+    recurrence: { kind: 'Daily' },
+    detectionTime: fireAt.toISOString().slice(11, 16),
+    timeZone: 'UTC',
+    executeImmediatelyAfterDetection: true,
+    offline: { behaviour: 'Skip' },
+    rollout: {
+      rings: [
+        { name: 'canary', percent: 50, successThresholdPercent: 100, soakMinutes: 30 },
+        { name: 'office', percent: 100 },
+      ],
+    },
+  };
+  const by = { kind: 'Operator', name: 'demo' };
+  const stored = await runtime.invoke('manage-schedule', { operation: 'get', scheduleId: SCHEDULE_ID });
+  const saved = isErrorEnvelope(stored)
+    ? await runtime.invoke('manage-schedule', { operation: 'create', scheduleId: SCHEDULE_ID, schedule, by })
+    : await runtime.invoke('manage-schedule', { operation: 'update', scheduleId: SCHEDULE_ID, expectedVersion: (stored as { schedule: Schedule }).schedule.version, schedule, by });
+  if (isErrorEnvelope(saved)) throw new Error(`the demo schedule was refused: ${saved.error.message}`);
+
+  const lines = [`\n${bold('Schedule')}\n`, `  ${schedule.name}: daily at ${schedule.detectionTime} UTC over ${NORTHWIND_TENANT.name} and its child tenants, rings canary 50% then office`];
+  // the runtime clock jumps to a second before the fire; croner fires it on that clock, as Scheduler would at that hour
+  demoClock.offsetMs += fireAt.getTime() - now.getTime() - 1_000;
+  const runId = runtime.deps.ids.derive('run', [SCHEDULE_ID, fireAt.toISOString()]);
+  // the fire has done its part once every first-ring target has its session (or its skip)
+  const firstRingStarted = async (): Promise<boolean> => {
+    const fired = await runtime.deps.schedules.getRun(runId);
+    if (!fired || fired.status === 'Starting') return false;
+    return (await runtime.deps.schedules.listRunTargets(runId)).every((t) => t.skipped !== undefined || t.ring > 0 || t.sessionId !== undefined);
+  };
+  for (let waitedMs = 0; !(await firstRingStarted()); waitedMs += 100) {
+    if (waitedMs > 30_000) throw new Error('the demo schedule did not fire');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const started = (await runtime.deps.schedules.listRunTargets(runId)).filter((t) => t.sessionId !== undefined);
+  for (const target of started) {
+    machineBySession.set(target.sessionId ?? '', target.computerId);
+    await runtime.waitForSession(target.sessionId ?? '');
+  }
+  await printing;
+  // the controller's next look (every minute in AWS): the canary ring ended below its threshold
+  await runtime.invoke('advance-runs', {});
+  const run = await runtime.deps.schedules.getRun(runId);
+  if (!run) throw new Error('the demo run vanished');
+  const targets = await runtime.deps.schedules.listRunTargets(runId);
+  const statuses = await runtime.deps.sessions.getSessionStatuses(targets.flatMap((t) => (t.sessionId ? [t.sessionId] : [])));
+  const ringName = (ring: number): string => run.rollout.rings[ring]?.name ?? String(ring);
+  const rows = targets.map((t) => {
+    const status = t.sessionId ? statuses.get(t.sessionId) : undefined;
+    const outcome = status ? (status === 'Passed' ? green(status) : status === 'Failed' ? red(status) : status) : t.skipped ? yellow(`skipped: ${SKIP_WORDS[t.skipped]}`) : dim('not started');
+    return [t.computerName, t.skipped ? '' : ringName(t.ring), outcome];
+  });
+  const skipped = Object.entries(run.skipped).map(([reason, count]) => `${String(count)} ${reason}`).join(', ');
+  const events = runtime.events.published.flatMap((e) => (e.detailType === 'nightshift.run' && e.detail.runId === runId ? [e.detail.event] : []));
+  lines.push(
+    `  fired     ${fireAt.toISOString()} — run ${runId}`,
+    `  run       ${run.status === 'Halted' ? yellow(run.status) : run.status}${run.haltReason ? ` — ${run.haltReason}` : ''}`,
+    `  counts    ${run.targeted} targeted, ${run.started} started, ${skipped ? `skipped ${skipped}` : 'none skipped'}; ${run.outcome.passed} passed, ${run.outcome.failed} failed, ${run.outcome.queued} waiting for their ring`,
+    `  events    ${events.join(' → ')} ${dim('(nightshift.run on the event bus)')}`,
+    '',
+    table(['Computer', 'Ring', 'Outcome'], rows),
+  );
+  return lines.join('\n');
 }
 
 main().catch((error: unknown) => {

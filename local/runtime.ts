@@ -20,6 +20,8 @@ import { HANDLERS, type PortAccess } from '../functions/handlers/registry.js';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite.js';
 import { RetentionSweep } from './retention-sweep.js';
 import { fakeLambdaContext } from './lambda-context.js';
+import type { StartPacing } from '../functions/adapters/paced-workflow.js';
+import { LocalEventBus } from './local-events.js';
 import { LocalScheduleTriggers } from './schedule-triggers.js';
 import { LocalTimers } from './local-timers.js';
 import { LocalWorkflow } from './local-workflow.js';
@@ -93,6 +95,8 @@ export class LocalRefusal extends Error {
 export interface LocalRuntimeOptions {
   /** Keeps DynamoDB data and machine folders here across runs; a fresh temporary folder when absent. */
   readonly dataDir?: string;
+  /** How session executions are started (the pacer in front of the workflow); tests shorten its retries. */
+  readonly startPacing?: StartPacing;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
   readonly agentSettings?: Partial<AgentSettings>;
@@ -142,6 +146,8 @@ export interface LocalRuntime {
   readonly agent: SandboxAgent;
   readonly workflow: LocalWorkflow;
   readonly timers: LocalTimers;
+  /** Run and session events as the event bus would carry them. */
+  readonly events: LocalEventBus;
   /** The schedules' triggers on the runtime clock (EventBridge Scheduler's twin). */
   readonly scheduleTriggers: LocalScheduleTriggers;
   /** The sessions a killed runtime left unfinished, resumed at start. */
@@ -230,6 +236,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   await scheduleTriggers.load();
 
   const metrics = new InMemoryMetrics();
+  const events = new LocalEventBus(logger);
   // the one wiring both runtimes share; only what differs locally is passed in (see createCloudDependencies for AWS)
   const deps: Dependencies = createDependencies(
     {
@@ -239,6 +246,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       workflow,
       windowTimers: timers,
       scheduleTriggers,
+      events,
       secrets: await LocalSecretStore.open(path.join(dataDir, 'secrets'), path.join(dataDir, 'machines')),
       logger,
       metrics,
@@ -248,6 +256,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     {
       ...(options.agentSettings ? { agent: options.agentSettings } : {}),
       ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
+      ...(options.startPacing === undefined ? {} : { startPacing: options.startPacing }),
     },
   );
   const inInvocation = concurrentInvocations();
@@ -306,6 +315,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     workflow,
     timers,
     scheduleTriggers,
+    events,
     dynamoClient,
     functionNames: () => [...handlers.keys()],
     invoke,

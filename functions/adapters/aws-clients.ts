@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -39,3 +40,5 @@ export const createSsmClient = (options: ClientOptions = {}): SSMClient => new S
 export const createS3Client = (options: ClientOptions = {}): S3Client => new S3Client(common(options));
 
 export const createSchedulerClient = (options: ClientOptions = {}): SchedulerClient => new SchedulerClient(common(options));
+
+export const createEventBridgeClient = (options: ClientOptions = {}): EventBridgeClient => new EventBridgeClient(common(options));

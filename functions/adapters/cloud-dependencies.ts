@@ -1,9 +1,10 @@
 import type { Dependencies } from '../core/use-cases/dependencies.js';
 import { handlerEntry } from '../handlers/registry.js';
-import { createDynamoClient, createS3Client, createSchedulerClient, createSfnClient, createSsmClient } from './aws-clients.js';
+import { createDynamoClient, createEventBridgeClient, createS3Client, createSchedulerClient, createSfnClient, createSsmClient } from './aws-clients.js';
 import { SsmAgent } from './agent.ssm.js';
 import type { Config } from './config.js';
 import { createDependencies, restrictToDeclaredPorts } from './dependencies.js';
+import { EventBridgePublisher } from './events.eventbridge.js';
 import { PowertoolsLogger } from './logger.powertools.js';
 import { PowertoolsMetrics } from './metrics.powertools.js';
 import { SchedulerScheduleTriggers } from './schedule-trigger.scheduler.js';
@@ -39,6 +40,7 @@ export function createCloudDependencies(config: Config): Dependencies {
       workflow: new StepFunctionsWorkflow(createSfnClient(), config.stateMachineArn),
       windowTimers: new SchedulerWindowTimers(scheduler, config.windowTimers),
       scheduleTriggers: new SchedulerScheduleTriggers(scheduler, config.scheduleTriggers),
+      events: new EventBridgePublisher(createEventBridgeClient(), config.events),
       secrets: new SsmSecretStore(ssm),
       logger,
       metrics: new PowertoolsMetrics({ logger }),

@@ -5,6 +5,7 @@ import type { AgentSettings } from '../core/use-cases/dependencies.js';
 import { DEFAULT_AGENT_SETTINGS } from './dependencies.js';
 import { DEFAULT_START_PACING } from './paced-workflow.js';
 import { DEFAULT_RETENTION_DAYS } from './session-store.dynamodb.js';
+import type { EventBusSettings } from './events.eventbridge.js';
 import type { ScheduleTriggerSettings } from './schedule-trigger.scheduler.js';
 import type { WindowTimerSettings } from './window-timer.scheduler.js';
 
@@ -33,6 +34,8 @@ const environmentSchema = z.object({
   SCHEDULE_TRIGGER_TARGET_ARN: z.string().startsWith('arn:').optional(),
   SCHEDULE_TRIGGER_ROLE_ARN: z.string().startsWith('arn:').optional(),
   SCHEDULE_TRIGGER_DLQ_ARN: z.string().startsWith('arn:').optional(),
+  /** The Nightshift event bus, for the functions that publish run and session events. */
+  EVENT_BUS_NAME: z.string().min(1).max(256).optional(),
   /** StartExecution calls per second a function makes once its burst is spent (the quota is 300/s in the large Regions). */
   START_EXECUTION_RATE_PER_SECOND: z.coerce.number().int().min(1).max(5_000).default(DEFAULT_START_PACING.ratePerSecond),
   START_EXECUTION_BURST: z.coerce.number().int().min(1).max(5_000).default(DEFAULT_START_PACING.burst),
@@ -59,6 +62,8 @@ export interface Config {
   readonly windowTimers?: WindowTimerSettings;
   /** Only the functions that read or write schedule triggers get these. */
   readonly scheduleTriggers?: ScheduleTriggerSettings;
+  /** Only the functions that publish run and session events get this. */
+  readonly events?: EventBusSettings;
   /** Days before DynamoDB's TTL deletes a session's records. */
   readonly retentionDays: number;
   /** How fast session executions are started: a fan-out of thousands stays inside the account's StartExecution quota. */
@@ -109,6 +114,7 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
           },
         }
       : {}),
+    ...(env.EVENT_BUS_NAME ? { events: { eventBusName: env.EVENT_BUS_NAME } } : {}),
     retentionDays: env.RETENTION_DAYS,
     startPacing: { ratePerSecond: env.START_EXECUTION_RATE_PER_SECOND, burst: env.START_EXECUTION_BURST },
     ...(env.NIGHTSHIFT_HANDLER ? { handlerName: env.NIGHTSHIFT_HANDLER } : {}),

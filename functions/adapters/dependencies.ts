@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from '../core/errors.js';
 import type { AgentPort } from '../core/ports/agent.port.js';
 import type { AuditStore } from '../core/ports/audit.port.js';
+import type { EventPublisher } from '../core/ports/events.port.js';
 import type { CatalogStore } from '../core/ports/catalog-store.port.js';
 import type { Clock, IdGenerator } from '../core/ports/clock.port.js';
 import type { Logger } from '../core/ports/logger.port.js';
@@ -40,6 +41,8 @@ export interface RuntimeParts {
   readonly workflow: WorkflowPort;
   /** EventBridge Scheduler `at()` schedules, or timers persisted on the runtime clock. */
   readonly windowTimers: WindowTimerPort;
+  /** PutEvents to the Nightshift event bus, or events kept in memory (and the log) locally. */
+  readonly events: EventPublisher;
   /** EventBridge Scheduler cron schedules in Nightshift's schedule group, or croner on the runtime clock. */
   readonly scheduleTriggers: ScheduleTriggerPort;
   /** SSM Parameter Store SecureString parameters, or a private file in the data folder. */
@@ -93,6 +96,7 @@ export function createDependencies(parts: RuntimeParts, settings: DependencySett
     schedules: new DynamoScheduleStore(table),
     scheduleTriggers: parts.scheduleTriggers,
     audit: new DynamoAuditStore(table),
+    events: parts.events,
     clock,
     ids: parts.ids ?? randomIds,
     logger: parts.logger,
@@ -182,6 +186,7 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
   } satisfies MethodLevels<ScheduleStore, PortLevel<'schedules'>>,
   scheduleTriggers: { list: 'read', put: 'write', delete: 'write' } satisfies MethodLevels<ScheduleTriggerPort, PortLevel<'scheduleTriggers'>>,
   audit: { list: 'read', record: 'write' } satisfies MethodLevels<AuditStore, PortLevel<'audit'>>,
+  events: { publish: 'publish' } satisfies MethodLevels<EventPublisher, PortLevel<'events'>>,
   secrets: { put: 'write', delete: 'write' } satisfies MethodLevels<SecretStore, PortLevel<'secrets'>>,
   metrics: { count: 'write', seconds: 'write' } satisfies MethodLevels<Metrics, PortLevel<'metrics'>>,
 };
@@ -243,6 +248,7 @@ export function restrictToDeclaredPorts(deps: Dependencies, entry: Pick<HandlerE
     schedules: guard('schedules'),
     scheduleTriggers: guard('scheduleTriggers'),
     audit: guard('audit'),
+    events: guard('events'),
     metrics: guard('metrics'),
   };
 }

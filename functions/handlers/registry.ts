@@ -37,6 +37,8 @@ export const PORT_LEVELS = {
   scheduleTriggers: ['read', 'write'],
   /** Who changed what and when, per resource (the table): append-only. */
   audit: ['read', 'write'],
+  /** Run and session events on the EventBridge bus, for the MSP's PSA or chat. */
+  events: ['publish'],
   /** Powertools Metrics through the embedded metric format: log lines, no IAM. */
   metrics: ['write'],
 } as const;
@@ -242,14 +244,14 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/fire-schedule.ts',
     description: 'A schedule fired (or was run now): records the run and starts one session per targeted computer, once each',
     // starting a session is the start-session use case: it claims the computer and starts the workflow
-    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write'],
+    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write', 'events:publish'],
     timeoutSeconds: FAN_OUT_TIMEOUT_SECONDS,
   },
   {
     name: 'advance-runs',
     entry: 'functions/handlers/advance-runs.ts',
     description: 'Every minute: each active schedule run counts its sessions, applies its error budget and rings, and starts what its rollout allows',
-    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write'],
+    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write', 'events:publish'],
     timeoutSeconds: FAN_OUT_TIMEOUT_SECONDS,
   },
   {
@@ -257,7 +259,7 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/manage-run.ts',
     description: "Shows a schedule run and its targets; halts, resumes, promotes or cancels it",
     // resuming or promoting starts the sessions the rollout then allows
-    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write'],
+    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write', 'events:publish'],
     timeoutSeconds: FAN_OUT_TIMEOUT_SECONDS,
   },
   {

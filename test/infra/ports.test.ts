@@ -105,6 +105,19 @@ describe('each handler gets only the ports its registry entry declares', () => {
     await expect(unconfigured.scheduleTriggers.list()).rejects.toThrow(/SCHEDULE_TRIGGER_\* settings are not set/);
   });
 
+  it('hands a deployed function declaring events:publish the EventBridge publisher on EVENT_BUS_NAME; without the setting it refuses on use', async () => {
+    const base = { TABLE_NAME: 'nightshift', AWS_REGION: 'eu-west-1', COMMAND_OUTPUT_BUCKET: 'nightshift-output' };
+    const config = configFromEnvironment({ ...base, NIGHTSHIFT_HANDLER: 'advance-runs', EVENT_BUS_NAME: 'nightshift' });
+    expect(config.events).toEqual({ eventBusName: 'nightshift' });
+    expect(typeof createCloudDependencies(config).events.publish).toBe('function');
+    // a handler that did not declare it cannot touch it
+    const reader = createCloudDependencies(configFromEnvironment({ ...base, NIGHTSHIFT_HANDLER: 'get-session-log', EVENT_BUS_NAME: 'nightshift' }));
+    expect(touch(reader.events, 'publish')).toThrow("get-session-log used events.publish, which needs 'events:publish'");
+    const unconfigured = createCloudDependencies(configFromEnvironment({ ...base, NIGHTSHIFT_HANDLER: 'manage-run' }));
+    expect(configFromEnvironment({ ...base, NIGHTSHIFT_HANDLER: 'manage-run' }).events).toBeUndefined();
+    await expect(unconfigured.events.publish([])).rejects.toThrow(/EVENT_BUS_NAME setting is not set/);
+  });
+
   it('refuses to start a function in Lambda that does not name its registry entry, rather than hand it every port', () => {
     const inLambda = { TABLE_NAME: 'nightshift', AWS_REGION: 'eu-west-1', COMMAND_OUTPUT_BUCKET: 'nightshift-output', AWS_LAMBDA_FUNCTION_NAME: 'nightshift-x' };
     expect(() => configFromEnvironment(inLambda)).toThrow(/NIGHTSHIFT_HANDLER: is required in Lambda/);

@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SsmAgent } from '../../functions/adapters/agent.ssm.js';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../../functions/adapters/events.eventbridge.js';
 import { PowertoolsMetrics, powertoolsMetricsOf } from '../../functions/adapters/metrics.powertools.js';
 import { secretReference } from '../../functions/core/catalog/secrets.js';
 import { HANDLERS, handlerEntry, type PortAccess } from '../../functions/handlers/registry.js';
@@ -338,6 +339,84 @@ describe('schedule triggers', () => {
   });
 });
 
+describe('schedule runs and their events', () => {
+  const functionIdOf = (handler: string) => Object.entries(resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && handlerTagOf(r) === handler)?.[0] ?? '?';
+  const [bus, busResource] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Events::EventBus') ?? [];
+  const publishers = HANDLERS.filter((h) => h.ports.includes('events:publish')).map((h) => h.name);
+
+  it('declares events:publish on exactly the handlers that start or move runs: fire-schedule, advance-runs, manage-run', () => {
+    expect([...publishers].sort()).toEqual(['advance-runs', 'fire-schedule', 'manage-run']);
+  });
+
+  it('advances every active run each minute, with no redelivery of a missed minute (the next one comes anyway)', () => {
+    const rules = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::Events::Rule' && id.startsWith('AdvanceRunsSchedule'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.[1].Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [functionIdOf('advance-runs'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [functionIdOf('advance-runs'), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [rules[0]?.[0], 'Arn'] },
+    });
+  });
+
+  it("publishes to an event bus of the stack's own, named after it, whose archive keeps Nightshift's events for 7 days", () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    expect(busResource?.Properties.Name).toBe('Test');
+    // no resource policy: only this account's roles that IAM lets publish can
+    template.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+    expect(busResource?.Properties.Policy).toBeUndefined();
+    template.resourceCountIs('AWS::Events::Archive', 1);
+    template.hasResourceProperties('AWS::Events::Archive', { SourceArn: { 'Fn::GetAtt': [bus, 'Arn'] }, RetentionDays: 7, EventPattern: { source: [EVENT_SOURCE] } });
+  });
+
+  it('lets exactly the handlers declaring events:publish put events, on that bus only, with source nightshift and its detail types only', () => {
+    const allStatements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const puts = allStatements.filter((s) => asArray(s.Action).some((action) => action.startsWith('events:')));
+    expect(puts).toHaveLength(publishers.length);
+    for (const entry of HANDLERS) {
+      const statements = roleStatements(resources, entry.name).filter((s) => asArray(s.Action).some((action) => action.startsWith('events:')));
+      if (!publishers.includes(entry.name)) {
+        expect(statements, entry.name).toEqual([]);
+        continue;
+      }
+      expect(statements, entry.name).toEqual([
+        {
+          Sid: 'PublishNightshiftEvents',
+          Effect: 'Allow',
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::GetAtt': [bus, 'Arn'] },
+          Condition: { StringEquals: { 'events:source': 'nightshift', 'events:detail-type': ['nightshift.run', 'nightshift.session'] } },
+        },
+      ]);
+    }
+    // what the grant allows is what the adapter sends
+    expect([...EVENT_DETAIL_TYPES].sort()).toEqual(['nightshift.run', 'nightshift.session']);
+  });
+
+  it('tells exactly those functions the bus in EVENT_BUS_NAME', () => {
+    const withBus = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function' && (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.EVENT_BUS_NAME !== undefined)
+      .map((fn) => {
+        expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.EVENT_BUS_NAME).toEqual({ Ref: bus });
+        return handlerTagOf(fn);
+      });
+    expect(withBus.sort()).toEqual([...publishers].sort());
+  });
+
+  it('gives the bus name and its exported ARN as outputs, for the MSP to wire its rules to', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>;
+    expect(outputs.EventBusName?.Value).toEqual({ Ref: bus });
+    expect(outputs.EventBusArn).toMatchObject({ Value: { 'Fn::GetAtt': [bus, 'Arn'] }, Export: { Name: 'Test-EventBusArn' } });
+  });
+});
+
 /**
  * What each declared access must bring (and what an undeclared one must not):
  * written here independently of port-grants.ts, so a grant that drifts from
@@ -363,6 +442,7 @@ const SIGNATURE_ACTIONS: Readonly<Record<PortAccess, readonly string[]>> = {
   'scheduleTriggers:read': ['scheduler:GetSchedule', 'scheduler:ListSchedules'],
   'scheduleTriggers:write': ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
   'secrets:write': ['ssm:PutParameter', 'ssm:DeleteParameters'],
+  'events:publish': ['events:PutEvents'],
   'metrics:write': [],
 };
 /** Every function has these whatever it declares: its own log group, X-Ray, and (async handlers) its failure destination. */
@@ -640,9 +720,24 @@ describe('alarms and the topic an operator subscribes to', () => {
     expect(watched(lag[0] as Alarm).dimensions).toEqual(dimensionNames.map((name) => ({ Name: name, Value: (emf as unknown as Record<string, unknown>)[name] })));
   });
 
+  it('raises one on the first run or session event that could not be published, on the metric exactly as Powertools emits it', () => {
+    const notPublished = alarms.filter((alarm) => watched(alarm).name === 'EventsNotPublished');
+    expect(notPublished).toHaveLength(1);
+    onFirstOccurrence(notPublished[0]);
+    const metrics = new PowertoolsMetrics({ logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+    metrics.count('EventsNotPublished', 3);
+    const emf = powertoolsMetricsOf(metrics)?.serializeMetrics();
+    const directive = emf?._aws.CloudWatchMetrics[0];
+    expect(directive?.Metrics).toEqual([expect.objectContaining({ Name: 'EventsNotPublished' })]);
+    expect(watched(notPublished[0] as Alarm).namespace).toBe(directive?.Namespace);
+    const dimensionNames: string[] = directive?.Dimensions.flat() ?? [];
+    expect(watched(notPublished[0] as Alarm).dimensions).toEqual(dimensionNames.map((name) => ({ Name: name, Value: (emf as unknown as Record<string, unknown>)[name] })));
+  });
+
   it('sends every alarm to one encrypted SNS topic, given as an output; an alarmEmail subscribes that address', () => {
     const [topic] = logicalIdOf('AWS::SNS::Topic');
-    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1);
+    // state machine (2), unexpected failures, each function's errors and throttles, each dead-letter queue, the reconciler's lag, unpublished events
+    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1 + 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     expect(resources[topic ?? '']?.Properties.KmsMasterKeyId).toBeDefined();
     expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).AlarmTopicArn?.Value).toEqual({ Ref: topic });

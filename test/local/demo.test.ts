@@ -48,6 +48,13 @@ describe('npm start', () => {
     expect(first.stdout).toMatch(/Install\s+PipeWire audio server\s+absent\s+1\.4\.9\s+Success\s+\S+ s\s+prerequisite/);
     expect(first.stdout).toMatch(/TaskEnforce\s+Host firewall enabled\s+not compliant\s+compliant\s+Success/);
     expect(first.stdout).not.toContain('did not pass');
+    // the schedule scene: fired on the runtime clock, the failing canary halts the ring, skips say why
+    expect(first.stdout).toMatch(/run\s+Halted — ring canary: 0 of 1 session\(s\) passed \(0%\), below the 100% it needs/);
+    expect(first.stdout).toMatch(/counts\s+5 targeted, 1 started, skipped 1 Offline, 1 NoApplicableDeployments, 1 TenantDisabled; 0 passed, 1 failed, 1 waiting for their ring/);
+    expect(first.stdout).toMatch(/events\s+RunStarted → RunHalted/);
+    expect(first.stdout).toMatch(/Reception desk\s+canary\s+Failed/);
+    expect(first.stdout).toMatch(/Partner's workstation\s+office\s+not started/);
+    expect(first.stdout).toMatch(/Associate's laptop\s+skipped: offline/);
 
     const second = await npmStart(dataDir);
     expect(second.code).toBe(0);
@@ -56,5 +63,7 @@ describe('npm start', () => {
     // the three detections, and the file server's disk audit (an observation: no verification after it)
     expect(secondSummary?.[3]).toBe('4');
     expect(second.stdout).toMatch(/observed: Disk usage report: used: \S+/);
+    // the schedule (updated to fire again) makes a new run, and the canary halts it again
+    expect(second.stdout).toMatch(/run\s+Halted — ring canary/);
   });
 });

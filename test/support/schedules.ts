@@ -1,6 +1,7 @@
 import { DynamoAuditStore } from '../../functions/adapters/audit-store.dynamodb.js';
 import type { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
 import { DynamoScheduleStore } from '../../functions/adapters/schedule-store.dynamodb.js';
+import type { EventPublisher, NightshiftEvent } from '../../functions/core/ports/events.port.js';
 import type { ScheduleTriggerPort, ScheduleTriggerSpec } from '../../functions/core/ports/schedule-trigger.port.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 
@@ -39,7 +40,20 @@ export class InMemoryScheduleTriggers implements ScheduleTriggerPort {
   }
 }
 
+/** Events kept in order, as the bus would deliver them. */
+export class RecordingEvents implements EventPublisher {
+  readonly published: NightshiftEvent[] = [];
+  publish(events: readonly NightshiftEvent[]): Promise<void> {
+    this.published.push(...events);
+    return Promise.resolve();
+  }
+}
+
 /** The schedule ports of `Dependencies` over a test table. */
-export function scheduleParts(table: DynamoTable, triggers = new InMemoryScheduleTriggers()): Pick<Dependencies, 'schedules' | 'scheduleTriggers' | 'audit'> {
-  return { schedules: new DynamoScheduleStore(table), scheduleTriggers: triggers, audit: new DynamoAuditStore(table) };
+export function scheduleParts(
+  table: DynamoTable,
+  triggers = new InMemoryScheduleTriggers(),
+  events = new RecordingEvents(),
+): Pick<Dependencies, 'schedules' | 'scheduleTriggers' | 'audit' | 'events'> {
+  return { schedules: new DynamoScheduleStore(table), scheduleTriggers: triggers, audit: new DynamoAuditStore(table), events };
 }

@@ -16,7 +16,7 @@ import {
 import { previewSchedule } from '../../functions/core/use-cases/preview-schedule.js';
 import { startSession } from '../../functions/core/use-cases/start-session.js';
 import { computer, deploySoftware, tenant } from '../support/domain.js';
-import { InMemoryScheduleTriggers } from '../support/schedules.js';
+import { InMemoryScheduleTriggers, RecordingEvents } from '../support/schedules.js';
 import { useCaseHarness } from './harness.js';
 
 const ALICE: Requester = { kind: 'Operator', name: 'alice@msp.example' };
@@ -305,7 +305,8 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
   async function rolloutFleet(rollout: Record<string, unknown>) {
     const h = harness();
     h.clock.advance(Date.parse(FIRE) - h.clock.now().getTime());
-    const deps: Dependencies = { ...h.deps, scheduleTriggers: new InMemoryScheduleTriggers() };
+    const events = new RecordingEvents();
+    const deps: Dependencies = { ...h.deps, scheduleTriggers: new InMemoryScheduleTriggers(), events };
     const id = `r${String(++n)}${Date.now().toString(36)}`;
     await h.catalog.putTenant(tenant(id));
     await h.catalog.putDeployment(deploySoftware(`${id}-app`, 'app', { target: { kind: 'Tenant', tenantId: id, includeChildTenants: false } }));
@@ -325,12 +326,12 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
         if (session && session.status === 'Created') await deps.sessions.updateSession(session.id, session.version, { status }, h.clock.now().toISOString());
       }
     };
-    return { h, deps, runId, run: fired.run, endSessions };
+    return { h, deps, runId, run: fired.run, endSessions, events };
   }
   const canaryThenBroad = { rings: [{ name: 'canary', percent: 20, successThresholdPercent: 100, soakMinutes: 60 }, { name: 'broad', percent: 100 }] };
 
   it('starts the canary ring only; the broad ring starts after the canaries passed and soaked; the run completes', async () => {
-    const { h, deps, runId, run, endSessions } = await rolloutFleet(canaryThenBroad);
+    const { h, deps, runId, run, endSessions, events } = await rolloutFleet(canaryThenBroad);
     expect(run).toMatchObject({ status: 'Running', currentRing: 0, started: 2, outcome: { queued: 8, running: 2 } });
     await endSessions('Passed');
     expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Running', currentRing: 0, started: 2, ringEndedAt: FIRE, outcome: { passed: 2, queued: 8 } });
@@ -341,10 +342,20 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     await endSessions('Passed');
     expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Completed', outcome: { passed: 10, running: 0, queued: 0 } });
     expect(await deps.schedules.listActiveRuns(100)).not.toContainEqual(expect.objectContaining({ id: runId }));
+    // each stage told the MSP's tools once: the run, each session it started, the second ring, the end
+    const runEvents = events.published.flatMap((e) => (e.detailType === 'nightshift.run' ? [[e.detail.event, e.detail.ringName]] : []));
+    expect(runEvents).toEqual([
+      ['RunStarted', 'canary'],
+      ['RingStarted', 'broad'],
+      ['RunCompleted', 'broad'],
+    ]);
+    const sessionEvents = events.published.filter((e) => e.detailType === 'nightshift.session');
+    expect(sessionEvents).toHaveLength(10);
+    expect(sessionEvents[0]?.detail).toMatchObject({ event: 'SessionStarted', runId, status: 'Created' });
   });
 
   it('halts on a failing canary and says why; an operator can promote past it, or cancel so nothing more starts', async () => {
-    const { deps, runId, endSessions } = await rolloutFleet(canaryThenBroad);
+    const { deps, runId, endSessions, events } = await rolloutFleet(canaryThenBroad);
     await endSessions('Failed');
     const halted = await advanceRun(deps, runId);
     expect(halted).toMatchObject({ status: 'Halted', started: 2, haltReason: 'ring canary: 0 of 2 session(s) passed (0%), below the 100% it needs' });
@@ -356,6 +367,14 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     const cancelled = await operateRun(deps, { runId, operation: 'cancel', by: BOB });
     expect(cancelled).toMatchObject({ status: 'Cancelled', haltReason: 'cancelled by bob@msp.example' });
     await expect(operateRun(deps, { runId, operation: 'resume', by: BOB })).rejects.toThrow(/cannot resume run .*: it is Cancelled/);
+    const told = events.published.flatMap((e) => (e.detailType === 'nightshift.run' ? [`${e.detail.event}: ${e.detail.reason ?? ''}`] : []));
+    expect(told).toEqual([
+      'RunStarted: ',
+      'RunHalted: ring canary: 0 of 2 session(s) passed (0%), below the 100% it needs',
+      'RingStarted: ',
+      'RunResumed: ',
+      'RunCancelled: cancelled by bob@msp.example',
+    ]);
   });
 
   it('keeps at most maxConcurrent sessions unfinished, halts past the error budget, and resumes with the failures accepted', async () => {

@@ -25,6 +25,8 @@ export const METRIC_UNITS = {
   ScheduleRunsStarted: 'Count',
   /** Computers a run skipped (offline, nothing deployed, already busy, tenant disabled, start failed). */
   ScheduleTargetsSkipped: 'Count',
+  /** Run or session events that could not be published to the event bus (logged with their content). */
+  EventsNotPublished: 'Count',
   /** Schedule triggers the reconcile sweep found missing, different or orphaned, and fixed. */
   ScheduleTriggerDrift: 'Count',
   /** How long past its due time the most overdue worklist entry a reconciler run handled was (0 when none was due). */

@@ -5,6 +5,7 @@ import type { Requester } from '../model/session.js';
 import { countOutcome, decideRollout, type TargetState } from '../schedules/rollout.js';
 import { sessionOptionsFor } from '../schedules/targets.js';
 import { windowOpensAfter } from '../schedules/windows.js';
+import type { NightshiftEvent, RunEventName } from '../ports/events.port.js';
 import type { Dependencies } from './dependencies.js';
 import { startSession } from './start-session.js';
 
@@ -27,6 +28,56 @@ export function skippedCounts(targets: readonly RunTarget[]): Partial<Record<Ski
 
 const isFinished = (run: ScheduleRun): boolean => run.status === 'Completed' || run.status === 'Cancelled';
 
+/** A run event as EventBridge carries it. */
+export function runEvent(event: RunEventName, run: ScheduleRun, at: string): NightshiftEvent {
+  const ring = run.rollout.rings[run.currentRing];
+  return {
+    detailType: 'nightshift.run',
+    detail: {
+      event,
+      runId: run.id,
+      scheduleId: run.scheduleId,
+      scheduleName: run.scheduleName,
+      status: run.status,
+      currentRing: run.currentRing,
+      ...(ring ? { ringName: ring.name } : {}),
+      ...(run.haltReason ? { reason: run.haltReason } : {}),
+      targeted: run.targeted,
+      started: run.started,
+      skipped: run.skipped,
+      outcome: run.outcome,
+      at,
+    },
+  };
+}
+
+/**
+ * Publishes after the write it reports. A failed publish is logged with the
+ * events and counted, and the step carries on: retrying the step would not
+ * publish again (its write is done), and the state is what matters.
+ */
+export async function publishEvents(deps: Dependencies, events: readonly NightshiftEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  try {
+    await deps.events.publish(events);
+  } catch (error) {
+    deps.metrics.count('EventsNotPublished', events.length);
+    deps.logger.error('events not published', { events, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** The events a change of a run's record stands for: its status, and a ring that started. */
+function changeEvents(before: ScheduleRun, after: ScheduleRun, at: string): NightshiftEvent[] {
+  const events: NightshiftEvent[] = [];
+  if (after.currentRing > before.currentRing) events.push(runEvent('RingStarted', after, at));
+  if (after.status !== before.status) {
+    const name: RunEventName | undefined =
+      after.status === 'Halted' ? 'RunHalted' : after.status === 'Completed' ? 'RunCompleted' : after.status === 'Cancelled' ? 'RunCancelled' : before.status === 'Halted' ? 'RunResumed' : undefined;
+    if (name) events.push(runEvent(name, after, at));
+  }
+  return events;
+}
+
 /**
  * Starts one queued target's session, once: the window is fixed on the
  * target first (the same options on every retry), the session id derives
@@ -47,6 +98,25 @@ async function startTarget(deps: Dependencies, run: ScheduleRun, schedule: Sched
       options: sessionOptionsFor(schedule, fixed.executeAt === undefined ? undefined : new Date(fixed.executeAt)),
       by: { kind: 'Schedule', name: `${run.scheduleName} (${run.scheduledTime})` },
     });
+    if (started.created) {
+      await publishEvents(deps, [
+        {
+          detailType: 'nightshift.session',
+          detail: {
+            event: 'SessionStarted',
+            sessionId: started.sessionId,
+            computerId: target.computerId,
+            computerName: target.computerName,
+            tenantId: target.tenantId,
+            runId: run.id,
+            scheduleId: run.scheduleId,
+            status: 'Created',
+            ...(fixed.executeAt === undefined ? {} : { executeAt: fixed.executeAt }),
+            at: deps.clock.now().toISOString(),
+          },
+        },
+      ]);
+    }
     if (started.existing === 'ComputerBusy') {
       return await deps.schedules.settleRunTarget(run.id, target.computerId, { skipped: 'ActiveSession', detail: `session ${started.sessionId} is still running on ${target.computerName}` });
     }
@@ -123,6 +193,7 @@ async function record(deps: Dependencies, run: ScheduleRun, next: ScheduleRun): 
     // another step advanced it meanwhile: its record stands, and the next look goes on from there
     return (await deps.schedules.getRun(run.id)) ?? run;
   }
+  await publishEvents(deps, changeEvents(run, recorded, recorded.updatedAt));
   if (recorded.status !== run.status) {
     deps.logger.info('schedule run status changed', { runId: run.id, scheduleId: run.scheduleId, from: run.status, to: recorded.status, ...(recorded.haltReason ? { reason: recorded.haltReason } : {}) });
   }
@@ -190,6 +261,7 @@ export async function operateRun(deps: Dependencies, command: { readonly runId: 
   const recorded: ScheduleRun = { ...next, version: run.version + 1, updatedAt: deps.clock.now().toISOString() };
   // an operator's change is not merged with a controller step that landed meanwhile: they read again and decide
   await deps.schedules.updateRun(recorded, run.version);
+  await publishEvents(deps, changeEvents(run, recorded, recorded.updatedAt));
   deps.logger.info('schedule run operated', { runId: run.id, operation: command.operation, by: command.by.name });
   return command.operation === 'cancel' || command.operation === 'halt' ? recorded : advanceRun(deps, run.id);
 }

@@ -1,5 +1,6 @@
 import type { AgentPort } from '../ports/agent.port.js';
 import type { AuditStore } from '../ports/audit.port.js';
+import type { EventPublisher } from '../ports/events.port.js';
 import type { CatalogStore } from '../ports/catalog-store.port.js';
 import type { Clock, IdGenerator } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
@@ -43,6 +44,8 @@ export interface Dependencies {
   /** The recurring trigger behind each schedule. */
   readonly scheduleTriggers: ScheduleTriggerPort;
   readonly audit: AuditStore;
+  /** Run and session events for the MSP's own tools (EventBridge). */
+  readonly events: EventPublisher;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;

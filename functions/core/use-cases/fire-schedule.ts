@@ -6,7 +6,7 @@ import { assignRings } from '../schedules/rollout.js';
 import { decideTarget, selectTargets } from '../schedules/targets.js';
 import { scheduleTimeZone } from '../schedules/windows.js';
 import type { Dependencies } from './dependencies.js';
-import { advanceRun, skippedCounts, WRITES_AT_ONCE } from './advance-run.js';
+import { advanceRun, publishEvents, runEvent, skippedCounts, WRITES_AT_ONCE } from './advance-run.js';
 import { loadCatalogFor } from './prepare-session.js';
 
 export interface FireScheduleCommand {
@@ -137,6 +137,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
     // a delivery that took over finished first: its run is the run
     if (!(error instanceof ConflictError)) throw error;
   }
+  await publishEvents(deps, [runEvent('RunStarted', running, running.updatedAt)]);
   const advanced = await advanceRun(deps, run.id);
   deps.logger.info('schedule run started', { scheduleId: schedule.id, runId: run.id, targeted: advanced.targeted, started: advanced.started });
   return { fired: true, run: advanced, created };
