@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { PacedWorkflow } from '../../functions/adapters/paced-workflow.js';
 import { ConflictError, NotFoundError, TransientError, ValidationError } from '../../functions/core/errors.js';
 import { scheduleInputSchema, type ScheduleInput } from '../../functions/core/model/schedule.js';
-import type { Requester } from '../../functions/core/model/session.js';
+import type { Requester, SessionOptions } from '../../functions/core/model/session.js';
+import { sessionOptionsFor } from '../../functions/core/schedules/targets.js';
+import { buildDetectionCommand } from '../../functions/core/use-cases/agent-commands.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { advanceActiveRuns, advanceRun, operateRun } from '../../functions/core/use-cases/advance-run.js';
 import { fireSchedule } from '../../functions/core/use-cases/fire-schedule.js';
@@ -398,5 +401,74 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     const result = await advanceActiveRuns(deps, 100);
     expect(result.changed).toBeGreaterThanOrEqual(1);
     expect(await deps.schedules.getRun(runId)).toMatchObject({ status: 'Completed' });
+  });
+});
+
+describe('offline computers under a schedule that waits for them', () => {
+  const harness = useCaseHarness();
+
+  it('bounds the wait for delivery by the schedule (waitHours), never beyond the agent setting; a skipping schedule gives up soon', async () => {
+    const h = harness();
+    const waitSixHours = sessionOptionsFor(input({ offline: { behaviour: 'ApplyOnConnect', waitHours: 6 } }), undefined);
+    expect(waitSixHours.offlineWaitSeconds).toBe(21_600);
+    const build = async (options: SessionOptions, deliveryTimeoutSeconds: number) => {
+      const session = await h.session({ options });
+      const deps = { ...h.deps, agentSettings: { ...h.deps.agentSettings, deliveryTimeoutSeconds } };
+      return (await buildDetectionCommand(deps, session, 'Detect', 'n_1')).deliveryTimeoutSeconds;
+    };
+    expect(await build(waitSixHours, 172_800)).toBe(21_600);
+    expect(await build(waitSixHours, 3_600)).toBe(3_600);
+    expect(await build(sessionOptionsFor(input({ offline: { behaviour: 'Skip' } }), undefined), 172_800)).toBe(h.deps.agentSettings.skipOfflineAfterSeconds);
+  });
+});
+
+describe('a fan-out against a throttling StartExecution quota', () => {
+  const harness = useCaseHarness();
+
+  it('starts every session once: throttled starts wait and are retried by the pacer, none is lost or doubled', async () => {
+    const h = harness();
+    // a quota of 3 at once refilling at 10 per second of simulated time; the pacer asks for 50 per second
+    let simulatedMs = 0;
+    let tokens = 3;
+    let refilledAt = 0;
+    let throttled = 0;
+    const executions = new Map<string, number>();
+    const quota: Dependencies['workflow'] = {
+      ...h.deps.workflow,
+      startSession: (sessionId) => {
+        tokens = Math.min(3, tokens + ((simulatedMs - refilledAt) * 10) / 1000);
+        refilledAt = simulatedMs;
+        if (tokens < 1) {
+          throttled++;
+          return Promise.reject(new TransientError('starting a session failed: ThrottlingException'));
+        }
+        tokens -= 1;
+        executions.set(sessionId, (executions.get(sessionId) ?? 0) + 1);
+        return Promise.resolve({ alreadyRunning: false });
+      },
+    };
+    const retried: string[] = [];
+    const workflow = new PacedWorkflow(quota, {
+      ratePerSecond: 50,
+      burst: 10,
+      nowMs: () => simulatedMs,
+      sleep: (ms) => {
+        simulatedMs += ms;
+        return Promise.resolve();
+      },
+      onThrottled: (sessionId) => retried.push(sessionId),
+    });
+    const deps: Dependencies = { ...h.deps, workflow, scheduleTriggers: new InMemoryScheduleTriggers() };
+    const tenantId = `q${Date.now().toString(36)}`;
+    await h.catalog.putTenant(tenant(tenantId));
+    await h.catalog.putDeployment(deploySoftware(`${tenantId}-app`, 'app', { target: { kind: 'Tenant', tenantId, includeChildTenants: false } }));
+    for (let i = 0; i < 20; i++) await h.catalog.putComputer(computer(`${tenantId}-pc${String(i)}`, { tenantId }));
+    const { schedule } = await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-s`, by: ALICE });
+    const fired = await fireSchedule(deps, { scheduleId: schedule.id, scheduledTime: '2026-12-01T14:00:00.000Z', trigger: 'Schedule', by: ALICE });
+    expect(fired.fired && fired.run).toMatchObject({ targeted: 20, started: 20, outcome: { running: 20, queued: 0 } });
+    expect(throttled).toBeGreaterThan(0);
+    expect(retried).toHaveLength(throttled);
+    expect(executions.size).toBe(20);
+    expect([...executions.values()].every((count) => count === 1)).toBe(true);
   });
 });

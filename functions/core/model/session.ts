@@ -40,6 +40,8 @@ export const sessionOptionsSchema = z
     limitTo: itemKeySchema.optional(),
     /** Offline computer: wait for it and carry on when it is back, or end the session as unreachable. */
     offline: z.enum(['ApplyOnConnect', 'Skip']).default('ApplyOnConnect'),
+    /** With ApplyOnConnect: how long to wait for an offline computer before giving up (within the agent's delivery timeout). */
+    offlineWaitSeconds: z.number().int().min(60).max(30 * 86_400).optional(),
     postpone: z
       .object({
         delayMinutes: z.number().int().min(5).max(7 * 24 * 60).default(60),

@@ -96,6 +96,7 @@ export function sessionOptionsFor(schedule: ScheduleInput, executeAt: Date | und
     // the engine cannot prompt yet: a prompt ends as its timeout action would
     reboot: reboot === 'Suppress' || (reboot === 'Prompt' && schedule.reboot.timeoutAction === 'Suppress') ? 'Suppress' : reboot === 'Force' ? 'Force' : 'IfNecessary',
     offline: schedule.offline.behaviour,
+    ...(schedule.offline.behaviour === 'ApplyOnConnect' ? { offlineWaitSeconds: schedule.offline.waitHours * 3_600 } : {}),
     postpone: { delayMinutes: 60, maxCount: 2 },
     ...(schedule.limitTo === undefined ? {} : { limitTo: schedule.limitTo satisfies ItemKey }),
   };

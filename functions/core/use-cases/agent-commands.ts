@@ -50,9 +50,11 @@ const commandBase = (deps: Dependencies, session: Session, key: DispatchKey, non
   agentId: session.agentId,
   platform: session.platform,
   comment: commandComment(session.id, key, nonce),
-  // a session that skips offline computers gives up on delivery soon; one that waits for them, late
+  // a session that skips offline computers gives up on delivery soon; one that waits for them, late (at most as long as its own bound)
   deliveryTimeoutSeconds:
-    session.options.offline === 'Skip' ? deps.agentSettings.skipOfflineAfterSeconds : deps.agentSettings.deliveryTimeoutSeconds,
+    session.options.offline === 'Skip'
+      ? deps.agentSettings.skipOfflineAfterSeconds
+      : Math.min(deps.agentSettings.deliveryTimeoutSeconds, session.options.offlineWaitSeconds ?? deps.agentSettings.deliveryTimeoutSeconds),
 });
 
 /** Long enough for a slow firmware update on restart; the command only completes once the computer is back. */
