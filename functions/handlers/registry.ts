@@ -144,7 +144,7 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/report-session.ts',
     substitution: 'ReportSessionFunctionArn',
     description: 'Verifies the actions against the second detection and records the final status',
-    ports: [...SESSION_STEP, 'metrics:write'],
+    ports: [...SESSION_STEP, 'metrics:write', 'events:publish'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -152,7 +152,7 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/record-failure.ts',
     substitution: 'RecordFailureFunctionArn',
     description: 'Records why a session failed',
-    ports: [...SESSION_STEP, 'metrics:write'],
+    ports: [...SESSION_STEP, 'metrics:write', 'events:publish'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -215,14 +215,14 @@ export const HANDLERS: readonly HandlerEntry[] = [
     name: 'execution-ended',
     entry: 'functions/handlers/execution-ended.ts',
     description: 'Records a session Failed when its workflow execution failed, timed out or was aborted',
-    ports: [...SESSION_STEP, 'windowTimers:write', 'metrics:write'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'metrics:write', 'events:publish'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'sweep-sessions',
     entry: 'functions/handlers/sweep-sessions.ts',
     description: 'Starts sessions left Created by a lost workflow start, and fails those that never began',
-    ports: [...SESSION_STEP, 'workflow:start', 'metrics:write'],
+    ports: [...SESSION_STEP, 'workflow:start', 'metrics:write', 'events:publish'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {

@@ -344,8 +344,8 @@ describe('schedule runs and their events', () => {
   const [bus, busResource] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Events::EventBus') ?? [];
   const publishers = HANDLERS.filter((h) => h.ports.includes('events:publish')).map((h) => h.name);
 
-  it('declares events:publish on exactly the handlers that start or move runs: fire-schedule, advance-runs, manage-run', () => {
-    expect([...publishers].sort()).toEqual(['advance-runs', 'fire-schedule', 'manage-run']);
+  it('declares events:publish on exactly the handlers that start or move runs, and those that end sessions (a run\'s sessions are told when they end)', () => {
+    expect([...publishers].sort()).toEqual(['advance-runs', 'execution-ended', 'fire-schedule', 'manage-run', 'record-failure', 'report-session', 'sweep-sessions']);
   });
 
   it('advances every active run each minute, with no redelivery of a missed minute (the next one comes anyway)', () => {

@@ -49,7 +49,11 @@ describe('schedules on the local runtime: croner on the runtime clock fires the 
     for (const target of targets) {
       const outcome = await rt.waitForSession(target.sessionId ?? '');
       expect(outcome.session.status).toBe('Passed');
+      expect(outcome.session.origin).toEqual({ scheduleId: 'daily-detect', runId: run?.id });
     }
+    // the run's listeners heard each session start and end, through the same handlers' event port
+    const told = rt.events.published.flatMap((e) => (e.detailType === 'nightshift.session' ? [`${e.detail.event} ${e.detail.computerId} ${e.detail.status}`] : []));
+    expect(told.sort()).toEqual([...computers.flatMap((c) => [`SessionEnded ${c.id} Passed`, `SessionStarted ${c.id} Created`])].sort());
     // the next occurrence is tomorrow's
     expect(rt.scheduleTriggers.upcoming()).toEqual([{ scheduleId: 'daily-detect', dueAt: '2026-12-02T14:00:00.000Z' }]);
   });

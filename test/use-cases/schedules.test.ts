@@ -17,6 +17,7 @@ import {
   updateSchedule,
 } from '../../functions/core/use-cases/manage-schedules.js';
 import { previewSchedule } from '../../functions/core/use-cases/preview-schedule.js';
+import { recordFailure } from '../../functions/core/use-cases/record-failure.js';
 import { startSession } from '../../functions/core/use-cases/start-session.js';
 import { computer, deploySoftware, tenant } from '../support/domain.js';
 import { InMemoryScheduleTriggers, RecordingEvents } from '../support/schedules.js';
@@ -470,5 +471,26 @@ describe('a fan-out against a throttling StartExecution quota', () => {
     expect(retried).toHaveLength(throttled);
     expect(executions.size).toBe(20);
     expect([...executions.values()].every((count) => count === 1)).toBe(true);
+  });
+});
+
+describe('a schedule-started session that fails tells the run\'s listeners', () => {
+  const harness = useCaseHarness();
+
+  it('publishes SessionEnded with the failure when the workflow records one, and nothing for a session no run started', async () => {
+    const h = harness();
+    const events = new RecordingEvents();
+    const deps: Dependencies = { ...h.deps, events };
+    const scheduled = await h.session({ status: 'Running', origin: { scheduleId: 'nightly', runId: 'run_1' } });
+    const adHoc = await h.session({ status: 'Running' });
+    await recordFailure(deps, scheduled.id, { Error: 'States.Timeout', Cause: 'the step ran out of time' });
+    await recordFailure(deps, adHoc.id, { Error: 'States.Timeout', Cause: 'the step ran out of time' });
+    // a repeated Catch writes nothing and tells nothing
+    await recordFailure(deps, scheduled.id, { Error: 'States.Timeout', Cause: 'the step ran out of time' });
+    expect(events.published).toHaveLength(1);
+    expect(events.published[0]).toMatchObject({
+      detailType: 'nightshift.session',
+      detail: { event: 'SessionEnded', sessionId: scheduled.id, runId: 'run_1', scheduleId: 'nightly', status: 'Failed', failure: { code: 'TIMED_OUT' } },
+    });
   });
 });

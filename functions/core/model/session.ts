@@ -29,6 +29,12 @@ export const requesterSchema = z.object({
 });
 export type Requester = z.infer<typeof requesterSchema>;
 
+/** Where a session came from when a schedule started it. */
+export interface SessionOrigin {
+  readonly scheduleId: string;
+  readonly runId: string;
+}
+
 export const sessionOptionsSchema = z
   .object({
     /** Detection only: plan and report what would change, touch nothing. */
@@ -200,6 +206,8 @@ export interface Session {
   readonly items: readonly SessionItem[];
   readonly failure?: SessionFailure;
   readonly options: SessionOptions;
+  /** The schedule run that started the session, if one did: its end is told to the run's listeners. */
+  readonly origin?: SessionOrigin;
   /** When execution may start; moved by postpone and run-now. Absent: right after detection. */
   readonly executeAt?: string;
   readonly postponements: readonly Postponement[];

@@ -28,16 +28,20 @@ export interface RunEventDetail {
 }
 
 export interface SessionEventDetail {
-  readonly event: 'SessionStarted';
+  /** SessionStarted: a run started it. SessionEnded: it took its final status (Passed, PartialPassed, Failed, Cancelled). */
+  readonly event: 'SessionStarted' | 'SessionEnded';
   readonly sessionId: string;
   readonly computerId: string;
   readonly computerName: string;
   readonly tenantId: string;
+  /** The run and schedule behind it; events are published for sessions a schedule started. */
   readonly runId: string;
   readonly scheduleId: string;
   readonly status: SessionStatus;
   /** When its maintenance window opens; absent when execution follows detection. */
   readonly executeAt?: string;
+  /** For SessionEnded: why it failed, in words, with its error code. */
+  readonly failure?: { readonly code: string; readonly message: string };
   readonly at: string;
 }
 

@@ -6,6 +6,7 @@ import { countOutcome, decideRollout, type TargetState } from '../schedules/roll
 import { sessionOptionsFor } from '../schedules/targets.js';
 import { windowOpensAfter } from '../schedules/windows.js';
 import type { NightshiftEvent, RunEventName } from '../ports/events.port.js';
+import { publishEvents, runEvent } from './publish-events.js';
 import type { Dependencies } from './dependencies.js';
 import { startSession } from './start-session.js';
 
@@ -27,44 +28,6 @@ export function skippedCounts(targets: readonly RunTarget[]): Partial<Record<Ski
 }
 
 const isFinished = (run: ScheduleRun): boolean => run.status === 'Completed' || run.status === 'Cancelled';
-
-/** A run event as EventBridge carries it. */
-export function runEvent(event: RunEventName, run: ScheduleRun, at: string): NightshiftEvent {
-  const ring = run.rollout.rings[run.currentRing];
-  return {
-    detailType: 'nightshift.run',
-    detail: {
-      event,
-      runId: run.id,
-      scheduleId: run.scheduleId,
-      scheduleName: run.scheduleName,
-      status: run.status,
-      currentRing: run.currentRing,
-      ...(ring ? { ringName: ring.name } : {}),
-      ...(run.haltReason ? { reason: run.haltReason } : {}),
-      targeted: run.targeted,
-      started: run.started,
-      skipped: run.skipped,
-      outcome: run.outcome,
-      at,
-    },
-  };
-}
-
-/**
- * Publishes after the write it reports. A failed publish is logged with the
- * events and counted, and the step carries on: retrying the step would not
- * publish again (its write is done), and the state is what matters.
- */
-export async function publishEvents(deps: Dependencies, events: readonly NightshiftEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  try {
-    await deps.events.publish(events);
-  } catch (error) {
-    deps.metrics.count('EventsNotPublished', events.length);
-    deps.logger.error('events not published', { events, error: error instanceof Error ? error.message : String(error) });
-  }
-}
 
 /** The events a change of a run's record stands for: its status, and a ring that started. */
 function changeEvents(before: ScheduleRun, after: ScheduleRun, at: string): NightshiftEvent[] {
@@ -96,6 +59,7 @@ async function startTarget(deps: Dependencies, run: ScheduleRun, schedule: Sched
       computerId: target.computerId,
       sessionId,
       options: sessionOptionsFor(schedule, fixed.executeAt === undefined ? undefined : new Date(fixed.executeAt)),
+      origin: { scheduleId: run.scheduleId, runId: run.id },
       by: { kind: 'Schedule', name: `${run.scheduleName} (${run.scheduledTime})` },
     });
     if (started.created) {

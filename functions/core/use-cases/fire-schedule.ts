@@ -6,7 +6,8 @@ import { assignRings } from '../schedules/rollout.js';
 import { decideTarget, selectTargets } from '../schedules/targets.js';
 import { scheduleTimeZone } from '../schedules/windows.js';
 import type { Dependencies } from './dependencies.js';
-import { advanceRun, publishEvents, runEvent, skippedCounts, WRITES_AT_ONCE } from './advance-run.js';
+import { advanceRun, skippedCounts, WRITES_AT_ONCE } from './advance-run.js';
+import { publishEvents, runEvent } from './publish-events.js';
 import { loadCatalogFor } from './prepare-session.js';
 
 export interface FireScheduleCommand {

@@ -1,5 +1,6 @@
 import type { StageName } from '../model/session.js';
 import { STAGE_NAMES, isFinalSessionStatus } from '../model/session.js';
+import { publishEvents, sessionEndedEvents } from './publish-events.js';
 import type { Dependencies } from './dependencies.js';
 import { ConflictError, failureKind, INTERNAL_FAILURE, type FailureCode } from '../errors.js';
 import { closeUnfinishedActions, log, moveAction, mutateSessionReporting } from './session-updates.js';
@@ -21,6 +22,7 @@ export function describeWorkflowError(error: WorkflowError): { code: FailureCode
   let message = error.Cause ?? '';
   try {
     const parsed: unknown = JSON.parse(message);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: `in` on null or a primitive throws, and the catch below keeps the message as it came, as these guards do
     if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
       message = parsed.errorMessage;
     }
@@ -38,7 +40,7 @@ const UNEXPECTED_FAILURES: ReadonlySet<FailureCode> = new Set<FailureCode>(['INT
 export async function recordFailure(deps: Dependencies, sessionId: string, error: WorkflowError): Promise<void> {
   const failure = describeWorkflowError(error);
   const now = deps.clock.now().toISOString();
-  const { written } = await mutateSessionReporting(deps, sessionId, (s) => {
+  const { written, session: ended } = await mutateSessionReporting(deps, sessionId, (s) => {
     if (isFinalSessionStatus(s.status)) return undefined;
     const stages = { ...s.stages };
     for (const name of STAGE_NAMES as StageName[]) {
@@ -54,6 +56,7 @@ export async function recordFailure(deps: Dependencies, sessionId: string, error
   deps.logger.error('session failed', { sessionId, ...failure });
   await closeUnfinishedActions(deps, sessionId, `the session failed (${failure.code})`);
   await log(deps, sessionId, 'Problem', `session failed: ${failure.message} (${failure.code})`);
+  await publishEvents(deps, sessionEndedEvents(ended, now));
 }
 
 /**
@@ -95,12 +98,16 @@ export async function recordExecutionEnded(
     // cancelled, but its workflow died before Report closed it: close it here
     const now = deps.clock.now().toISOString();
     await closeUnfinishedActions(deps, input.sessionId, `the session was cancelled by ${session.cancelled?.by.name ?? 'request'}`);
-    const { written } = await mutateSessionReporting(deps, input.sessionId, (s) => (s.endedAt === undefined ? { endedAt: now } : undefined));
+    const { written, session: ended } = await mutateSessionReporting(deps, input.sessionId, (s) => (s.endedAt === undefined ? { endedAt: now } : undefined));
     await deps.windowTimers.clear(input.sessionId);
-    if (written) await log(deps, input.sessionId, 'Stage', `session ended Cancelled (its workflow ended ${input.status})`);
+    if (written) {
+      await log(deps, input.sessionId, 'Stage', `session ended Cancelled (its workflow ended ${input.status})`);
+      await publishEvents(deps, sessionEndedEvents(ended, now));
+    }
     return { recorded: written };
   }
   if (isFinalSessionStatus(session.status)) return { recorded: false };
+  // Stryker disable next-line StringLiteral: the name only picks the failure code, and any name the table does not know is INTERNAL, as ExecutionFailed is; the cause is always there to give the message
   const errorName = input.status === 'TIMED_OUT' ? 'States.Timeout' : input.status === 'ABORTED' ? 'ExecutionAborted' : (input.error ?? 'ExecutionFailed');
   await recordFailure(deps, input.sessionId, { Error: errorName, Cause: input.cause ?? `the session's workflow execution ended ${input.status}` });
   await deps.windowTimers.clear(input.sessionId);

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { MAX_WINDOW_DAYS, isFinalSessionStatus, newStages, type Requester, type Session, type SessionOptions } from '../model/session.js';
+import { MAX_WINDOW_DAYS, isFinalSessionStatus, newStages, type Requester, type Session, type SessionOptions, type SessionOrigin } from '../model/session.js';
 import { cancelSession } from './session-requests.js';
 import type { Dependencies } from './dependencies.js';
 import { log } from './session-updates.js';
@@ -15,6 +15,8 @@ export interface StartSessionCommand {
    * one instead. Without it, the start answers with the active session.
    */
   readonly supersede?: boolean;
+  /** The schedule run starting it, recorded on the session. */
+  readonly origin?: SessionOrigin;
 }
 
 export interface StartSessionResult {
@@ -79,6 +81,7 @@ export async function startSession(deps: Dependencies, command: StartSessionComm
     stages: newStages(),
     items: [],
     options: command.options,
+    ...(command.origin ? { origin: command.origin } : {}),
     ...(command.options.executeAt ? { executeAt: command.options.executeAt } : {}),
     postponements: [],
   };
