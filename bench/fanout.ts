@@ -15,6 +15,7 @@
  * sessions created (or executions started) more than once for one computer.
  */
 import { parseArgs } from 'node:util';
+import { wholeNumberFlag } from './args.js';
 import { createDocumentClient, createDynamoClient } from '../functions/adapters/aws-clients.js';
 import { createDependencies } from '../functions/adapters/dependencies.js';
 import { DEFAULT_START_PACING } from '../functions/adapters/paced-workflow.js';
@@ -40,14 +41,7 @@ const { values: flags } = parseArgs({
   },
   strict: true,
 });
-const whole = (name: string, text: string, max: number): number => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    process.stderr.write(`bench:fanout: --${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}\n`);
-    process.exit(2);
-  }
-  return value;
-};
+const whole = (name: string, text: string, max: number): number => wholeNumberFlag('bench:fanout', name, text, max);
 const computerCount = whole('computers', flags.computers, 50_000);
 const rate = whole('rate', flags.rate, 5_000);
 const burst = whole('burst', flags.burst, 5_000);

@@ -41,6 +41,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { parseArgs } from 'node:util';
+import { wholeNumberFlag } from './args.js';
 import { parseCommandComment } from '../functions/core/model/agent.js';
 import type { Software } from '../functions/core/model/catalog.js';
 import { isCompliant } from '../functions/core/planning/planner.js';
@@ -61,14 +62,7 @@ const { values: flags } = parseArgs({
   strict: true,
 });
 
-function positiveInteger(name: string, text: string, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    process.stderr.write(`bench:fleet: --${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}\n`);
-    process.exit(2);
-  }
-  return value;
-}
+const positiveInteger = (name: string, text: string, max: number): number => wholeNumberFlag('bench:fleet', name, text, max);
 
 // action ids have three digits (999 actions at most); a hundred machines is already a long run on a laptop
 const machineCount = positiveInteger('machines', flags.machines, 100);

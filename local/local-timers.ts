@@ -1,8 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Clock } from '../functions/core/ports/clock.port.js';
 import type { Logger } from '../functions/core/ports/logger.port.js';
 import type { WindowTimerPort } from '../functions/core/ports/window-timer.port.js';
+import { JsonFile, SingleFlight } from './json-file.js';
 
 interface StoredTimer {
   readonly sessionId: string;
@@ -32,21 +31,16 @@ export class LocalTimers implements WindowTimerPort {
   private readonly timers = new Map<string, StoredTimer>();
   private target: ((sessionId: string) => Promise<unknown>) | undefined;
   private poller: NodeJS.Timeout | undefined;
-  private saving: Promise<void> = Promise.resolve();
-  private firing: Promise<void> = Promise.resolve();
-  private firingNow = false;
+  private readonly store: JsonFile<StoredTimer[]>;
+  private readonly delivery = new SingleFlight(() => this.deliverDue());
 
-  constructor(private readonly options: LocalTimersOptions) {}
+  constructor(private readonly options: LocalTimersOptions) {
+    this.store = new JsonFile(options.file);
+  }
 
   /** Reads the timers a previous run left armed. */
   async load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.options.file, 'utf8');
-    } catch {
-      return;
-    }
-    for (const timer of JSON.parse(text) as StoredTimer[]) this.timers.set(timer.sessionId, timer);
+    for (const timer of (await this.store.read()) ?? []) this.timers.set(timer.sessionId, timer);
   }
 
   /** Starts delivering due timers to `target` (the window-timer handler). */
@@ -69,16 +63,6 @@ export class LocalTimers implements WindowTimerPort {
   /** The armed timers, for tests and the demo's report. */
   armed(): { sessionId: string; at: string }[] {
     return [...this.timers.values()].map(({ sessionId, at }) => ({ sessionId, at }));
-  }
-
-  /** Delivers every timer that is due on the runtime clock; resolves once they are delivered. */
-  fireDue(): Promise<void> {
-    if (this.firingNow) return this.firing;
-    this.firingNow = true;
-    this.firing = this.deliverDue().finally(() => {
-      this.firingNow = false;
-    });
-    return this.firing;
   }
 
   private async deliverDue(): Promise<void> {
@@ -107,22 +91,18 @@ export class LocalTimers implements WindowTimerPort {
     }
   }
 
-  /** Writes the whole set to a temporary file and renames it over the old one, so a crash never leaves half a file. */
   private save(): Promise<void> {
-    const snapshot = JSON.stringify([...this.timers.values()]);
-    // one failed write must not poison every later one: each save starts from the last, whatever became of it
-    this.saving = this.saving.catch(() => undefined).then(async () => {
-      await mkdir(path.dirname(this.options.file), { recursive: true });
-      const temporary = `${this.options.file}.tmp`;
-      await writeFile(temporary, snapshot);
-      await rename(temporary, this.options.file);
-    });
-    return this.saving;
+    return this.store.save([...this.timers.values()]);
+  }
+
+  /** Delivers every timer that is due on the runtime clock; resolves once they are delivered. */
+  fireDue(): Promise<void> {
+    return this.delivery.run();
   }
 
   async close(): Promise<void> {
     if (this.poller) clearInterval(this.poller);
-    await this.firing;
-    await this.saving;
+    await this.delivery.idle();
+    await this.store.settled();
   }
 }

@@ -1,9 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { nextFireTimes, parseEventBridgeExpression } from '../functions/core/schedules/cron.js';
 import type { Clock } from '../functions/core/ports/clock.port.js';
 import type { Logger } from '../functions/core/ports/logger.port.js';
 import type { ScheduleFireEvent, ScheduleTriggerPort, ScheduleTriggerSpec } from '../functions/core/ports/schedule-trigger.port.js';
+import { JsonFile, SingleFlight } from './json-file.js';
 
 interface StoredTrigger {
   readonly spec: ScheduleTriggerSpec;
@@ -41,20 +40,16 @@ export class LocalScheduleTriggers implements ScheduleTriggerPort {
   private readonly triggers = new Map<string, StoredTrigger>();
   private target: ((event: ScheduleFireEvent) => Promise<unknown>) | undefined;
   private poller: NodeJS.Timeout | undefined;
-  private saving: Promise<void> = Promise.resolve();
-  private firing: Promise<void> = Promise.resolve();
-  private firingNow = false;
+  private readonly store: JsonFile<StoredTrigger[]>;
+  private readonly delivery = new SingleFlight(() => this.deliverDue());
 
-  constructor(private readonly options: LocalScheduleTriggersOptions) {}
+  constructor(private readonly options: LocalScheduleTriggersOptions) {
+    this.store = new JsonFile(options.file);
+  }
 
+  /** Reads the triggers a previous run left. */
   async load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.options.file, 'utf8');
-    } catch {
-      return;
-    }
-    for (const trigger of JSON.parse(text) as StoredTrigger[]) this.triggers.set(trigger.spec.scheduleId, trigger);
+    for (const trigger of (await this.store.read()) ?? []) this.triggers.set(trigger.spec.scheduleId, trigger);
   }
 
   /** Starts delivering due occurrences to `target` (the fire-schedule handler). */
@@ -92,16 +87,6 @@ export class LocalScheduleTriggers implements ScheduleTriggerPort {
   /** When each trigger fires next, for the demo and tests. */
   upcoming(): { scheduleId: string; dueAt: string }[] {
     return [...this.triggers.values()].flatMap((t) => (t.dueAt ? [{ scheduleId: t.spec.scheduleId, dueAt: t.dueAt }] : []));
-  }
-
-  /** Delivers every occurrence due on the runtime clock; resolves once they are delivered. */
-  fireDue(): Promise<void> {
-    if (this.firingNow) return this.firing;
-    this.firingNow = true;
-    this.firing = this.deliverDue().finally(() => {
-      this.firingNow = false;
-    });
-    return this.firing;
   }
 
   private async deliverDue(): Promise<void> {
@@ -144,19 +129,17 @@ export class LocalScheduleTriggers implements ScheduleTriggerPort {
   }
 
   private save(): Promise<void> {
-    const snapshot = JSON.stringify([...this.triggers.values()]);
-    this.saving = this.saving.catch(() => undefined).then(async () => {
-      await mkdir(path.dirname(this.options.file), { recursive: true });
-      const temporary = `${this.options.file}.tmp`;
-      await writeFile(temporary, snapshot);
-      await rename(temporary, this.options.file);
-    });
-    return this.saving;
+    return this.store.save([...this.triggers.values()]);
+  }
+
+  /** Delivers every occurrence due on the runtime clock; resolves once they are delivered. */
+  fireDue(): Promise<void> {
+    return this.delivery.run();
   }
 
   async close(): Promise<void> {
     if (this.poller) clearInterval(this.poller);
-    await this.firing;
-    await this.saving;
+    await this.delivery.idle();
+    await this.store.settled();
   }
 }

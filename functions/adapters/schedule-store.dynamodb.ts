@@ -143,32 +143,24 @@ export class DynamoScheduleStore implements ScheduleStore {
   async settleRunTarget(runId: string, computerId: string, outcome: Pick<RunTarget, 'sessionId' | 'skipped' | 'detail'>): Promise<RunTarget> {
     const set: Record<string, string> = {};
     for (const [name, value] of Object.entries(outcome)) if (typeof value === 'string') set[name] = value;
+    // the first outcome stays: a redelivered fire never turns a started target into a skipped one
+    return this.setOnce(runId, computerId, set, ['sessionId', 'skipped'], 'is settled already');
+  }
+
+  async fixRunTargetWindow(runId: string, computerId: string, executeAt: string): Promise<RunTarget> {
+    return this.setOnce(runId, computerId, { executeAt }, ['executeAt'], 'has its window already');
+  }
+
+  /** Sets `set` on the target unless one of `unsetAttributes` is set already; either way answers the target as stored. */
+  private async setOnce(runId: string, computerId: string, set: Readonly<Record<string, string>>, unsetAttributes: readonly string[], conflict: string): Promise<RunTarget> {
+    const names = Object.fromEntries(unsetAttributes.map((name, index) => [`#unset${String(index)}`, name]));
     try {
       const item = await this.table.update({
         key: { PK: runPk(runId), SK: targetSk(computerId) },
         set,
-        // the first outcome stays: a redelivered fire never turns a started target into a skipped one
-        condition: 'attribute_exists(PK) AND attribute_not_exists(#sessionId) AND attribute_not_exists(#skipped)',
-        conditionNames: { '#sessionId': 'sessionId', '#skipped': 'skipped' },
-        conflict: `run target ${runId}/${computerId} is settled already`,
-      });
-      return toEntity<RunTarget>(item);
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      const stored = await this.table.get(runPk(runId), targetSk(computerId));
-      if (!stored) throw new NotFoundError('run target', `${runId}/${computerId}`);
-      return toEntity<RunTarget>(stored);
-    }
-  }
-
-  async fixRunTargetWindow(runId: string, computerId: string, executeAt: string): Promise<RunTarget> {
-    try {
-      const item = await this.table.update({
-        key: { PK: runPk(runId), SK: targetSk(computerId) },
-        set: { executeAt },
-        condition: 'attribute_exists(PK) AND attribute_not_exists(#executeAt)',
-        conditionNames: { '#executeAt': 'executeAt' },
-        conflict: `run target ${runId}/${computerId} has its window already`,
+        condition: ['attribute_exists(PK)', ...Object.keys(names).map((placeholder) => `attribute_not_exists(${placeholder})`)].join(' AND '),
+        conditionNames: names,
+        conflict: `run target ${runId}/${computerId} ${conflict}`,
       });
       return toEntity<RunTarget>(item);
     } catch (error) {
