@@ -100,24 +100,38 @@ export class DynamoScheduleStore implements ScheduleStore {
     return (await this.table.query({ pk: `RUNS#${scheduleId}`, index: 'GSI1', limit, newestFirst: true })).map((item) => toEntity<ScheduleRun>(item));
   }
 
-  async takeOverRunFanOut(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<boolean> {
+  async takeRunLease(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<boolean> {
     try {
       await this.table.update({
         key: { PK: runPk(runId), SK: RUN_SK },
         set: { fanOutLeaseUntil: leaseUntil },
-        condition:
-          expectedLeaseUntil === undefined
-            ? 'attribute_exists(PK) AND #status = :starting AND attribute_not_exists(#lease)'
-            : 'attribute_exists(PK) AND #status = :starting AND #lease = :expected',
-        conditionNames: { '#status': 'status', '#lease': 'fanOutLeaseUntil' },
-        conditionValues: { ':starting': 'Starting', ...(expectedLeaseUntil === undefined ? {} : { ':expected': expectedLeaseUntil }) },
-        conflict: `run ${runId} was taken over by another delivery`,
+        condition: expectedLeaseUntil === undefined ? 'attribute_exists(PK) AND attribute_not_exists(#lease)' : 'attribute_exists(PK) AND #lease = :expected',
+        conditionNames: { '#lease': 'fanOutLeaseUntil' },
+        ...(expectedLeaseUntil === undefined ? {} : { conditionValues: { ':expected': expectedLeaseUntil } }),
+        conflict: `run ${runId} is held by another delivery or controller step`,
       });
       return true;
     } catch (error) {
       if (error instanceof ConflictError) return false;
       throw error;
     }
+  }
+
+  async releaseRunLease(runId: string, leaseUntil: string): Promise<void> {
+    await this.table
+      .update({
+        key: { PK: runPk(runId), SK: RUN_SK },
+        set: {},
+        remove: ['fanOutLeaseUntil'],
+        condition: 'attribute_exists(PK) AND #lease = :mine',
+        conditionNames: { '#lease': 'fanOutLeaseUntil' },
+        conditionValues: { ':mine': leaseUntil },
+        conflict: `run ${runId} is no longer held until ${leaseUntil}`,
+      })
+      .catch((error: unknown) => {
+        // someone took it over meanwhile, or it is gone: nothing of ours to give back
+        if (!(error instanceof ConflictError)) throw error;
+      });
   }
 
   async updateRun(run: ScheduleRun, expectedVersion: number): Promise<void> {

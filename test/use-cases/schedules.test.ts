@@ -396,6 +396,19 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', started: 6 });
   });
 
+  it('starts sessions from one step at a time: while another step holds the run, a look starts nothing; a lapsed hold is taken over', async () => {
+    const { h, deps, runId, endSessions } = await rolloutFleet({ maxConcurrent: { kind: 'Count', value: 3 } });
+    await endSessions('Passed');
+    const heldUntil = new Date(h.clock.now().getTime() + 960_000).toISOString();
+    expect(await deps.schedules.takeRunLease(runId, undefined, heldUntil)).toBe(true);
+    expect(await advanceRun(deps, runId)).toMatchObject({ started: 3, fanOutLeaseUntil: heldUntil });
+    h.clock.advance(961_000);
+    const advanced = await advanceRun(deps, runId);
+    expect(advanced).toMatchObject({ started: 6, outcome: { running: 3, passed: 3 } });
+    // the step's record released the hold it took
+    expect((await deps.schedules.getRun(runId))?.fanOutLeaseUntil).toBeUndefined();
+  });
+
   it('advances every active run from the controller sweep, one broken run not stopping the others', async () => {
     const { deps, runId, endSessions } = await rolloutFleet({});
     await endSessions('Passed');

@@ -56,10 +56,11 @@ export interface ScheduleRun {
   /** What became of the started sessions, as the run last counted them. */
   readonly outcome: RunOutcome;
   /**
-   * While `Starting`: until when the delivery that is fanning out holds the
-   * run. Another delivery of the same fire leaves it alone until then, and
-   * takes over after (the first one died), so a fire delivered many times
-   * starts each computer's session through one fan-out, not many.
+   * Until when the delivery that is fanning out, or the controller step that
+   * is starting sessions, holds the run. Another one leaves it alone until
+   * then, and takes over after (the holder died), so a fire delivered many
+   * times, or a controller look during a long fan-out, starts each session
+   * once rather than racing for the quota. Writing the run releases it.
    */
   readonly fanOutLeaseUntil?: string;
   readonly createdAt: string;

@@ -22,8 +22,14 @@ export interface ScheduleStore {
   getRun(runId: string): Promise<ScheduleRun | undefined>;
   /** The schedule's runs, newest first. */
   listRuns(scheduleId: string, limit: number): Promise<ScheduleRun[]>;
-  /** Moves the fan-out lease from `expectedLeaseUntil` (the holder that died) to `leaseUntil`; false if another delivery moved it first. */
-  takeOverRunFanOut(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<boolean>;
+  /**
+   * Takes the run's lease (who is starting its sessions) from `expectedLeaseUntil`
+   * (none, or a holder whose lease lapsed) until `leaseUntil`; false if another
+   * delivery or controller step took it first. Writing the run releases it.
+   */
+  takeRunLease(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<boolean>;
+  /** Gives the lease back if it is still `leaseUntil` (a holder whose record lost a race to an operator's change). */
+  releaseRunLease(runId: string, leaseUntil: string): Promise<void>;
   /** Replaces the run if it is still at `expectedVersion` (the new one carries `expectedVersion + 1`); `ConflictError` otherwise. */
   updateRun(run: ScheduleRun, expectedVersion: number): Promise<void>;
   /** Runs not yet Completed or Cancelled, oldest first: the rollout controller's worklist. */

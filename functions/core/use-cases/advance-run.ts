@@ -17,6 +17,9 @@ import { startSession } from './start-session.js';
  */
 export const WRITES_AT_ONCE = 32;
 
+/** How long a step that starts sessions holds its run: longer than a function may run (900 s), so a live holder is never overtaken. */
+export const RUN_LEASE_SECONDS = 960;
+
 /** A run's skip counts by reason, from its targets. */
 export function skippedCounts(targets: readonly RunTarget[]): Partial<Record<SkipReason, number>> {
   const skipped: Partial<Record<SkipReason, number>> = {};
@@ -117,10 +120,19 @@ export async function advanceRun(deps: Dependencies, runId: string): Promise<Sch
   };
   const decision = decideRollout(run, await statesOf(targets), deps.clock.now());
 
+  let lease: string | undefined;
+  if (decision.start.length > 0) {
+    // one step starts sessions at a time: another one (a fire's, the minute's controller, an operator's) waits its turn
+    const held = run.fanOutLeaseUntil;
+    if (held !== undefined && Date.parse(held) > deps.clock.now().getTime()) return run;
+    lease = new Date(deps.clock.now().getTime() + RUN_LEASE_SECONDS * 1000).toISOString();
+    if (!(await deps.schedules.takeRunLease(run.id, held, lease))) return run;
+  }
   // the session options come from the schedule as it is now; a schedule deleted meanwhile starts nothing more
   const schedule = decision.start.length > 0 ? await deps.schedules.getSchedule(run.scheduleId) : undefined;
   if (decision.start.length > 0 && !schedule) {
-    return record(deps, run, { ...run, status: 'Halted', haltReason: 'the schedule was deleted; nothing more starts' });
+    const { fanOutLeaseUntil: _held, ...unheld } = run;
+    return record(deps, run, { ...unheld, status: 'Halted', haltReason: 'the schedule was deleted; nothing more starts' }, lease);
   }
   if (schedule) {
     const byComputer = new Map(targets.map((t) => [t.computerId, t]));
@@ -133,7 +145,8 @@ export async function advanceRun(deps: Dependencies, runId: string): Promise<Sch
   }
   // counted again after the starts, so the record says what is running now (a start may have been skipped as busy)
   const outcome = decision.start.length > 0 ? countOutcome(await statesOf(targets)) : decision.outcome;
-  const { ringEndedAt: _ended, haltReason: _reason, ...rest } = run;
+  // the record is written whole: the lease taken above goes with it
+  const { ringEndedAt: _ended, haltReason: _reason, fanOutLeaseUntil: _lease, ...rest } = run;
   return record(deps, run, {
     ...rest,
     status: decision.status === 'Running' && outcome.queued === 0 && outcome.running === 0 ? 'Completed' : decision.status,
@@ -143,17 +156,19 @@ export async function advanceRun(deps: Dependencies, runId: string): Promise<Sch
     skipped: skippedCounts(targets),
     ...(decision.ringEndedAt ? { ringEndedAt: decision.ringEndedAt } : {}),
     ...(decision.haltReason ? { haltReason: decision.haltReason } : {}),
-  });
+  }, lease);
 }
 
 /** Writes `next` over `run` at its version unless nothing changed; a lost race answers the winner's record. */
-async function record(deps: Dependencies, run: ScheduleRun, next: ScheduleRun): Promise<ScheduleRun> {
-  if (sameRun(next, run)) return run;
+async function record(deps: Dependencies, run: ScheduleRun, next: ScheduleRun, lease?: string): Promise<ScheduleRun> {
+  if (sameRun(next, run) && lease === undefined) return run;
   const recorded: ScheduleRun = { ...next, version: run.version + 1, updatedAt: deps.clock.now().toISOString() };
   try {
     await deps.schedules.updateRun(recorded, run.version);
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
+    // an operator's change landed meanwhile and kept the lease this step took: give it back, or starts would wait for it to lapse
+    if (lease !== undefined) await deps.schedules.releaseRunLease(run.id, lease);
     // another step advanced it meanwhile: its record stands, and the next look goes on from there
     return (await deps.schedules.getRun(run.id)) ?? run;
   }

@@ -6,7 +6,7 @@ import { assignRings } from '../schedules/rollout.js';
 import { decideTarget, selectTargets } from '../schedules/targets.js';
 import { scheduleTimeZone } from '../schedules/windows.js';
 import type { Dependencies } from './dependencies.js';
-import { advanceRun, skippedCounts, WRITES_AT_ONCE } from './advance-run.js';
+import { advanceRun, RUN_LEASE_SECONDS, skippedCounts, WRITES_AT_ONCE } from './advance-run.js';
 import { publishEvents, runEvent } from './publish-events.js';
 import { loadCatalogFor } from './prepare-session.js';
 
@@ -23,11 +23,6 @@ export type FireScheduleResult =
   /** `inProgress`: another delivery of the same fire is fanning out now; this one left it to that one. */
   | { readonly fired: true; readonly run: ScheduleRun; readonly created: boolean; readonly inProgress?: true };
 
-/**
- * How long a delivery holds a run's fan-out: longer than the fire-schedule
- * function may run (900 s), so a live holder is never taken over.
- */
-const FAN_OUT_LEASE_SECONDS = 960;
 
 /**
  * A schedule fired: records the run once, writes each targeted computer's
@@ -61,7 +56,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
   // a redelivery of a fire whose fan-out is done answers from one read
   const earlier = await deps.schedules.getRun(runId);
   if (earlier && earlier.status !== 'Starting') return { fired: true, run: earlier, created: false };
-  const leaseUntil = new Date(now.getTime() + FAN_OUT_LEASE_SECONDS * 1000).toISOString();
+  const leaseUntil = new Date(now.getTime() + RUN_LEASE_SECONDS * 1000).toISOString();
   const { run, created } = await deps.schedules.createRun({
     id: runId,
     scheduleId: schedule.id,
@@ -89,7 +84,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
     // another delivery holds the fan-out: leave it to that one while its lease runs, take over once it has lapsed
     const heldUntil = run.fanOutLeaseUntil;
     if (heldUntil !== undefined && Date.parse(heldUntil) > now.getTime()) return { fired: true, run, created: false, inProgress: true };
-    if (!(await deps.schedules.takeOverRunFanOut(run.id, heldUntil, leaseUntil))) return { fired: true, run, created: false, inProgress: true };
+    if (!(await deps.schedules.takeRunLease(run.id, heldUntil, leaseUntil))) return { fired: true, run, created: false, inProgress: true };
     deps.logger.warn('schedule run taken over from a delivery that stopped', { scheduleId: schedule.id, runId: run.id });
   }
 
