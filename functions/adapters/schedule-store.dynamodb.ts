@@ -70,7 +70,8 @@ export class DynamoScheduleStore implements ScheduleStore {
   }
 
   private runItem(run: ScheduleRun): Record<string, unknown> {
-    const active = run.status !== 'Completed' && run.status !== 'Cancelled';
+    // a halted run waits for an operator, not for the controller: only these are the controller's worklist
+    const active = run.status === 'Starting' || run.status === 'Running';
     return {
       PK: runPk(run.id),
       SK: RUN_SK,
@@ -100,19 +101,21 @@ export class DynamoScheduleStore implements ScheduleStore {
     return (await this.table.query({ pk: `RUNS#${scheduleId}`, index: 'GSI1', limit, newestFirst: true })).map((item) => toEntity<ScheduleRun>(item));
   }
 
-  async takeRunLease(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<boolean> {
+  async takeRunLease(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<ScheduleRun | undefined> {
     try {
-      await this.table.update({
+      const item = await this.table.update({
         key: { PK: runPk(runId), SK: RUN_SK },
         set: { fanOutLeaseUntil: leaseUntil },
+        // a new version: a step that read the run before the lease was taken cannot write over it
+        increment: { version: 1 },
         condition: expectedLeaseUntil === undefined ? 'attribute_exists(PK) AND attribute_not_exists(#lease)' : 'attribute_exists(PK) AND #lease = :expected',
         conditionNames: { '#lease': 'fanOutLeaseUntil' },
         ...(expectedLeaseUntil === undefined ? {} : { conditionValues: { ':expected': expectedLeaseUntil } }),
         conflict: `run ${runId} is held by another delivery or controller step`,
       });
-      return true;
+      return toEntity<ScheduleRun>(item);
     } catch (error) {
-      if (error instanceof ConflictError) return false;
+      if (error instanceof ConflictError) return undefined;
       throw error;
     }
   }

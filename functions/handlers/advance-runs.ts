@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { advanceActiveRuns } from '../core/use-cases/advance-run.js';
+import { advanceActiveRuns } from '../core/use-cases/run-controller.js';
 import { cloudDependencies } from './cloud.js';
 import { defineHandler } from './handler-kit.js';
 

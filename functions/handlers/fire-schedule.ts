@@ -14,15 +14,15 @@ import { defineHandler } from './handler-kit.js';
  */
 export const fireScheduleEventSchema = z.union([
   z.object({ scheduleId: scheduleIdSchema, scheduledTime: z.iso.datetime({ offset: true }) }),
-  z.object({ scheduleId: scheduleIdSchema, runNow: z.literal(true), by: requesterSchema, requestedAt: z.iso.datetime({ offset: true }).optional() }).strict(),
+  // the time of the ask keys the run: a retried run-now (Lambda retries an asynchronous invocation) is the same run
+  z.object({ scheduleId: scheduleIdSchema, runNow: z.literal(true), by: requesterSchema, requestedAt: z.iso.datetime({ offset: true }) }).strict(),
 ]);
 
 export const createHandler = defineHandler('fire-schedule', fireScheduleEventSchema, (deps, event) =>
   'runNow' in event
     ? fireSchedule(deps, {
         scheduleId: event.scheduleId,
-        // a retried run-now names the time of its first ask, so it is the same run
-        scheduledTime: event.requestedAt ?? deps.clock.now().toISOString(),
+        scheduledTime: event.requestedAt,
         trigger: 'RunNow',
         by: event.by,
       })

@@ -34,6 +34,8 @@ describe('schedule cron: at most daily, one conversion to each dialect', () => {
     // 7 is Sunday too, and a range ending on Sunday is spelt out (SUN opens the week in both dialects)
     expect(toEventBridgeExpression(parsed('0 3 * * 5-7'))).toBe('cron(0 3 ? * FRI,SAT,SUN *)');
     expect(toEventBridgeExpression(parsed('15 4 * * TUE#2'))).toBe('cron(15 4 ? * TUE#2 *)');
+    // 0-7 is every day (both ends are Sunday)
+    expect(toEventBridgeExpression(parsed('0 3 * * 0-7'))).toBe('cron(0 3 ? * SUN,MON,TUE,WED,THU,FRI,SAT *)');
   });
 
   it('reads an EventBridge expression back into the same fields (what the local scheduler runs)', () => {

@@ -53,6 +53,20 @@ describe('schedule validation: an invalid schedule is refused with the field nam
     expect(refusedFields({ ...base, recurrence: { kind: 'Weekly', days: ['TUE', 'TUE'] } })).toEqual(['recurrence.days']);
   });
 
+  it('stores a zone by its canonical name, and refuses abbreviations that are not zones', () => {
+    expect(valid({ timeZone: 'US/Eastern' }).timeZone).toBe('America/New_York');
+    expect(valid({ timeZone: 'america/new_york' }).timeZone).toBe('America/New_York');
+    expect(valid({ timeZone: 'UTC' }).timeZone).toBe('UTC');
+    expect(refusedFields({ ...base, timeZone: 'EST' })).toEqual(['timeZone']);
+  });
+
+  it('keeps a window out of the user\'s active hours on the computer\'s own clock, whatever zone the schedule reads its time in', () => {
+    // 03:00 in New York is 09:00 in Berlin: inside a Berlin user's 08:00-17:00, so it moves to 17:00 Berlin
+    const schedule = valid({ maintenanceTime: '03:00', timeZone: 'America/New_York', executeAfterActiveHours: true });
+    const berlin = computer('de', { timeZone: 'Europe/Berlin' });
+    expect(executionWindow(schedule, berlin, 'America/New_York', new Date('2026-12-01T19:00:00Z'))?.toISOString()).toBe('2026-12-02T16:00:00.000Z');
+  });
+
   it('refuses unknown zones, malformed times, unknown fields and a computer list without computers', () => {
     expect(refusedFields({ ...base, timeZone: 'Mars/Olympus' })).toEqual(['timeZone']);
     expect(refusedFields({ ...base, detectionTime: '24:00' })).toEqual(['detectionTime']);

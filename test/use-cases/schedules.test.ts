@@ -6,7 +6,8 @@ import type { Requester, SessionOptions } from '../../functions/core/model/sessi
 import { sessionOptionsFor } from '../../functions/core/schedules/targets.js';
 import { buildDetectionCommand } from '../../functions/core/use-cases/agent-commands.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
-import { advanceActiveRuns, advanceRun, operateRun } from '../../functions/core/use-cases/advance-run.js';
+import { advanceRun, operateRun } from '../../functions/core/use-cases/advance-run.js';
+import { advanceActiveRuns } from '../../functions/core/use-cases/run-controller.js';
 import { fireSchedule } from '../../functions/core/use-cases/fire-schedule.js';
 import {
   createSchedule,
@@ -119,6 +120,27 @@ describe('managing schedules: table, Scheduler trigger and audit trail move toge
     expect(await deps.schedules.getSchedule(schedule.id)).toBeUndefined();
     expect((await deps.audit.list('Schedule', schedule.id)).at(-1)).toMatchObject({ action: 'Deleted', version: 2, by: BOB });
     await expect(deleteSchedule(deps, { scheduleId: schedule.id, expectedVersion: 1, by: BOB })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('refuses a new schedule under the id of a deleted one, whose history is kept', async () => {
+    const { deps, tenantId } = await setup();
+    const { schedule } = await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-reused`, by: ALICE });
+    await deleteSchedule(deps, { scheduleId: schedule.id, expectedVersion: 1, by: ALICE });
+    await expect(createSchedule(deps, { input: input({ tenantId }), scheduleId: schedule.id, by: BOB })).rejects.toThrow(/was used before/);
+    expect((await deps.audit.list('Schedule', schedule.id)).map((e) => e.action)).toEqual(['Created', 'Deleted']);
+  });
+
+  it('repairs every other trigger when the scheduler refuses one', async () => {
+    const { deps, triggers, tenantId } = await setup();
+    await reconcileScheduleTriggers(deps);
+    const a = (await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-a`, by: ALICE })).schedule;
+    const b = (await createSchedule(deps, { input: input({ tenantId }), scheduleId: `${tenantId}-b`, by: ALICE })).schedule;
+    triggers.triggers.delete(a.id);
+    triggers.triggers.delete(b.id);
+    const put = triggers.put.bind(triggers);
+    triggers.put = (spec) => (spec.scheduleId === a.id ? Promise.reject(new ValidationError('trigger', [{ field: 'ScheduleExpressionTimezone', problem: 'refused' }])) : put(spec));
+    expect(await reconcileScheduleTriggers(deps)).toEqual([{ scheduleId: b.id, drift: 'Missing' }]);
+    expect(triggers.triggers.has(b.id)).toBe(true);
   });
 
   it('refuses a schedule naming a tenant, computer or item that does not exist, each by its field, and stores nothing', async () => {
@@ -400,13 +422,73 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     const { h, deps, runId, endSessions } = await rolloutFleet({ maxConcurrent: { kind: 'Count', value: 3 } });
     await endSessions('Passed');
     const heldUntil = new Date(h.clock.now().getTime() + 960_000).toISOString();
-    expect(await deps.schedules.takeRunLease(runId, undefined, heldUntil)).toBe(true);
-    expect(await advanceRun(deps, runId)).toMatchObject({ started: 3, fanOutLeaseUntil: heldUntil });
+    expect(await deps.schedules.takeRunLease(runId, undefined, heldUntil)).toMatchObject({ fanOutLeaseUntil: heldUntil });
+    // the look counts (and keeps the other step's hold) but starts nothing
+    expect(await advanceRun(deps, runId)).toMatchObject({ started: 3, fanOutLeaseUntil: heldUntil, outcome: { passed: 3, running: 0 } });
     h.clock.advance(961_000);
     const advanced = await advanceRun(deps, runId);
     expect(advanced).toMatchObject({ started: 6, outcome: { running: 3, passed: 3 } });
     // the step's record released the hold it took
     expect((await deps.schedules.getRun(runId))?.fanOutLeaseUntil).toBeUndefined();
+  });
+
+  it('refreshes its counts on every look, and a resume accepts the failures counted now, not those the last halt saw', async () => {
+    const { deps, runId, endSessions } = await rolloutFleet({ maxConcurrent: { kind: 'Count', value: 3 }, errorBudget: { kind: 'Count', value: 2 } });
+    await endSessions('Failed');
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', outcome: { failed: 3 } });
+    // three more fail while it is halted (they had been started by hand, say): the record follows
+    for (const target of (await deps.schedules.listRunTargets(runId)).filter((t) => t.sessionId === undefined).slice(0, 3)) {
+      await startSession(deps, { computerId: target.computerId, sessionId: deps.ids.derive('ses', [runId, target.computerId]), options: { mode: 'Full', reboot: 'IfNecessary', offline: 'ApplyOnConnect', postpone: { delayMinutes: 60, maxCount: 2 } }, by: ALICE });
+    }
+    const resumed = await operateRun(deps, { runId, operation: 'resume', by: BOB });
+    expect(resumed).toMatchObject({ status: 'Running', failuresAccepted: 3 });
+  });
+
+  it('a resume after a ring fell short goes on to the next ring after the soak, instead of halting again', async () => {
+    const { h, deps, runId, endSessions } = await rolloutFleet(canaryThenBroad);
+    await endSessions('Failed');
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', haltCause: 'RingThreshold' });
+    expect(await operateRun(deps, { runId, operation: 'resume', by: BOB, reason: 'driver fixed' })).toMatchObject({ status: 'Running', currentRing: 0, thresholdWaivedForRing: 0 });
+    h.clock.advance(60 * 60_000);
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Running', currentRing: 1, started: 10 });
+  });
+
+  it('a run whose every fire delivery stopped mid fan-out is fanned out by the controller once its lease lapses; cancelling a starting run is allowed', async () => {
+    const h = harness();
+    h.clock.advance(Date.parse(FIRE) - h.clock.now().getTime());
+    const deps: Dependencies = { ...h.deps, scheduleTriggers: new InMemoryScheduleTriggers(), events: new RecordingEvents() };
+    const id = `stuck${Date.now().toString(36)}`;
+    await h.catalog.putTenant(tenant(id));
+    await h.catalog.putDeployment(deploySoftware(`${id}-app`, 'app', { target: { kind: 'Tenant', tenantId: id, includeChildTenants: false } }));
+    for (let i = 0; i < 3; i++) await h.catalog.putComputer(computer(`${id}-pc${String(i)}`, { tenantId: id }));
+    const { schedule } = await createSchedule(deps, { input: input({ tenantId: id }), scheduleId: `${id}-s`, by: ALICE });
+    const failing: Dependencies = { ...deps, catalog: Object.assign(Object.create(deps.catalog) as typeof deps.catalog, { listComputers: () => Promise.reject(new TransientError('throttled')) }) };
+    await expect(fireSchedule(failing, { scheduleId: schedule.id, scheduledTime: FIRE, trigger: 'Schedule', by: ALICE })).rejects.toThrow('throttled');
+    const runId = deps.ids.derive('run', [schedule.id, FIRE]);
+    expect(await deps.schedules.getRun(runId)).toMatchObject({ status: 'Starting' });
+    // within the lease the controller leaves it to the delivery that may still be working
+    await advanceActiveRuns(deps, 1_000);
+    expect(await deps.schedules.getRun(runId)).toMatchObject({ status: 'Starting' });
+    h.clock.advance(961_000);
+    await advanceActiveRuns(deps, 1_000);
+    expect(await deps.schedules.getRun(runId)).toMatchObject({ status: 'Running', targeted: 3, started: 3 });
+
+    // another one stuck in Starting can be cancelled by hand
+    const other = (await createSchedule(deps, { input: input({ tenantId: id, name: 'other' }), scheduleId: `${id}-o`, by: ALICE })).schedule;
+    await expect(fireSchedule(failing, { scheduleId: other.id, scheduledTime: FIRE, trigger: 'Schedule', by: ALICE })).rejects.toThrow('throttled');
+    expect(await operateRun(deps, { runId: deps.ids.derive('run', [other.id, FIRE]), operation: 'cancel', by: BOB })).toMatchObject({ status: 'Cancelled' });
+  });
+
+  it('a look that starts nothing does not write over the hold of a step that is starting sessions', async () => {
+    const { h, deps, runId } = await rolloutFleet({ maxConcurrent: { kind: 'Count', value: 3 } });
+    const before = await deps.schedules.getRun(runId);
+    const heldUntil = new Date(h.clock.now().getTime() + 960_000).toISOString();
+    await deps.schedules.takeRunLease(runId, undefined, heldUntil);
+    // a step that read the run before the hold was taken: its write loses, the hold stays
+    if (!before) throw new Error('expected the run');
+    await expect(deps.schedules.updateRun({ ...before, version: before.version + 1 }, before.version)).rejects.toBeInstanceOf(ConflictError);
+    await advanceRun(deps, runId);
+    expect((await deps.schedules.getRun(runId))?.fanOutLeaseUntil).toBe(heldUntil);
   });
 
   it('advances every active run from the controller sweep, one broken run not stopping the others', async () => {

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../canonical-json.js';
 import type { Requester } from './session.js';
 
 /** The kinds of resource whose every change is recorded. */
@@ -29,7 +30,8 @@ export interface AuditEntry {
   readonly changes: readonly FieldChange[];
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+// DynamoDB does not keep a map's key order: a value read back must compare equal to the one written
+const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
 
 /**
  * The top-level fields that differ between two versions of a resource,

@@ -37,14 +37,28 @@ const MAX_PARAMETERS = 50;
 export const platformSchema = z.enum(['linux', 'windows']);
 export type Platform = z.infer<typeof platformSchema>;
 
-export const timeZoneSchema = z.string().refine((zone) => {
+/** The zone's canonical IANA name (`US/Eastern` is America/New_York), or undefined for a zone Intl does not know. */
+function canonicalZone(zone: string): string | undefined {
   try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
+    return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
-}, 'must be an IANA time zone such as Europe/Lisbon');
+}
+
+/**
+ * An IANA time zone, stored by its canonical name: EventBridge Scheduler
+ * takes those, and the reconcile sweep compares names. Abbreviations that
+ * are not zones (EST resolves to Panama, which keeps no DST) are refused.
+ */
+export const timeZoneSchema = z
+  .string()
+  .max(64)
+  .refine((zone) => {
+    const canonical = canonicalZone(zone);
+    return canonical !== undefined && (canonical === 'UTC' || !/^[A-Z]{3,5}\d?$/.test(zone));
+  }, 'must be an IANA time zone such as Europe/Lisbon')
+  .transform((zone) => canonicalZone(zone) ?? zone);
 
 export const tenantSchema = z.object({
   id: entityIdSchema,

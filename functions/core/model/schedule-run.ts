@@ -1,5 +1,5 @@
 import type { Rollout } from './schedule.js';
-import type { Requester } from './session.js';
+import type { Requester, SessionOptions } from './session.js';
 
 /** Why a targeted computer got no session in a run, as the run shows it. */
 export type SkipReason =
@@ -45,12 +45,22 @@ export interface ScheduleRun {
   readonly version: number;
   /** The rollout the run follows, copied from the schedule when it fired. */
   readonly rollout: Rollout;
+  /**
+   * The options every session of the run gets (each adds its own window),
+   * fixed when the schedule fired: an edit of the schedule meanwhile changes
+   * neither a run under way nor a retried start.
+   */
+  readonly sessionBasis: SessionOptions;
+  /** A ring whose success threshold an operator waived by resuming the run it halted. */
+  readonly thresholdWaivedForRing?: number;
   /** The ring whose sessions may start (0 without rings). */
   readonly currentRing: number;
   /** When the current ring's last session ended: its soak counts from here. */
   readonly ringEndedAt?: string;
   /** Why the run halted, in words. */
   readonly haltReason?: string;
+  /** What halted it: the error budget, a ring's success rate, an operator (or the schedule's deletion). */
+  readonly haltCause?: 'ErrorBudget' | 'RingThreshold' | 'Operator' | 'ScheduleDeleted';
   /** Failed sessions an operator accepted when resuming: the error budget counts failures after these. */
   readonly failuresAccepted: number;
   /** What became of the started sessions, as the run last counted them. */
@@ -108,4 +118,6 @@ export interface WindowSpec {
   readonly time: string;
   readonly zone: string;
   readonly avoid?: { readonly start: string; readonly end: string };
+  /** The zone the active hours are the computer's own in (its zone, whatever zone the window is read in). */
+  readonly avoidZone?: string;
 }

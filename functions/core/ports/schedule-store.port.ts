@@ -25,9 +25,11 @@ export interface ScheduleStore {
   /**
    * Takes the run's lease (who is starting its sessions) from `expectedLeaseUntil`
    * (none, or a holder whose lease lapsed) until `leaseUntil`; false if another
-   * delivery or controller step took it first. Writing the run releases it.
+   * delivery or controller step took it first. Taking it bumps the run's
+   * version (so a step that read the run before cannot write over the lease)
+   * and answers the run as it now is; writing the run releases it.
    */
-  takeRunLease(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<boolean>;
+  takeRunLease(runId: string, expectedLeaseUntil: string | undefined, leaseUntil: string): Promise<ScheduleRun | undefined>;
   /** Gives the lease back if it is still `leaseUntil` (a holder whose record lost a race to an operator's change). */
   releaseRunLease(runId: string, leaseUntil: string): Promise<void>;
   /** Replaces the run if it is still at `expectedVersion` (the new one carries `expectedVersion + 1`); `ConflictError` otherwise. */

@@ -105,8 +105,8 @@ function dayOfWeekField(text: string): { readonly text: string } | { readonly pr
     }
     const rawTo = dayNumber(toText);
     if (rawTo === undefined) return { problem: `day of week "${toText}" is not a day (SUN-SAT or 0-7)` };
-    // `5-7` and `FRI-SUN` end on Sunday: Sunday closes a range as 7
-    const to = rawTo === 0 && from > 0 ? 7 : rawTo;
+    // `5-7`, `0-7` and `FRI-SUN` end on Sunday: Sunday closes a range as 7 (a `7` written as such always does)
+    const to = rawTo === 0 && (from > 0 || toText === '7') ? 7 : rawTo;
     if (to < from) return { problem: `day of week range "${item}" runs backwards; list the days instead` };
     if (to === 7) {
       // EventBridge and croner both know SUN only as the start of the week: spell the days out

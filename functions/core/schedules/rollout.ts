@@ -64,6 +64,7 @@ export interface RolloutDecision {
   readonly currentRing: number;
   readonly ringEndedAt?: string;
   readonly haltReason?: string;
+  readonly haltCause?: ScheduleRun['haltCause'];
   /** Queued computers to start now, in rollout order. */
   readonly start: readonly string[];
   readonly outcome: RunOutcome;
@@ -84,9 +85,15 @@ const percent = (part: number, whole: number): number => (whole === 0 ? 100 : Ma
  *   while the run's unfinished sessions stay under `maxConcurrent`.
  * - A run with nothing queued and nothing running is complete.
  */
-export function decideRollout(run: Pick<ScheduleRun, 'status' | 'rollout' | 'currentRing' | 'ringEndedAt' | 'haltReason' | 'failuresAccepted'>, targets: readonly TargetState[], now: Date): RolloutDecision {
+export function decideRollout(
+  run: Pick<ScheduleRun, 'status' | 'rollout' | 'currentRing' | 'ringEndedAt' | 'haltReason' | 'haltCause' | 'failuresAccepted' | 'thresholdWaivedForRing'>, targets: readonly TargetState[], now: Date): RolloutDecision {
   const outcome = countOutcome(targets);
-  const settled = { currentRing: run.currentRing, ...(run.ringEndedAt ? { ringEndedAt: run.ringEndedAt } : {}), ...(run.haltReason ? { haltReason: run.haltReason } : {}) };
+  const settled = {
+    currentRing: run.currentRing,
+    ...(run.ringEndedAt ? { ringEndedAt: run.ringEndedAt } : {}),
+    ...(run.haltReason ? { haltReason: run.haltReason } : {}),
+    ...(run.haltCause ? { haltCause: run.haltCause } : {}),
+  };
   if (run.status !== 'Running') return { status: run.status, ...settled, start: [], outcome };
 
   const { rollout } = run;
@@ -94,7 +101,7 @@ export function decideRollout(run: Pick<ScheduleRun, 'status' | 'rollout' | 'cur
   if (rollout.errorBudget) {
     const allowed = rollout.errorBudget.kind === 'Count' ? rollout.errorBudget.value : Math.floor((rollout.errorBudget.value * targets.length) / 100);
     if (failures > allowed) {
-      return { status: 'Halted', ...settled, haltReason: `error budget spent: ${failures} failed session(s), more than the ${allowed} allowed`, start: [], outcome };
+      return { status: 'Halted', ...settled, haltReason: `error budget spent: ${failures} failed session(s), more than the ${allowed} allowed`, haltCause: 'ErrorBudget', start: [], outcome };
     }
   }
 
@@ -105,14 +112,16 @@ export function decideRollout(run: Pick<ScheduleRun, 'status' | 'rollout' | 'cur
   const unfinished = (ring: number) => reached(ring).some((t) => t.state === 'Queued' || !isFinalSessionStatus(t.state));
   if (rollout.rings.length > 0 && currentRing < lastRing && !unfinished(currentRing)) {
     const ring = rollout.rings[currentRing];
-    const ended = targets.filter((t) => t.ring === currentRing && t.state !== 'Queued');
+    // a session cancelled (by its user, by an operator) did not run: it neither passes nor fails its ring
+    const ended = targets.filter((t) => t.ring === currentRing && t.state !== 'Queued' && t.state !== 'Cancelled');
     const good = ended.filter((t) => t.state === 'Passed' || t.state === 'PartialPassed').length;
     const rate = percent(good, ended.length);
-    if (ring && rate < ring.successThresholdPercent) {
+    if (ring && rate < ring.successThresholdPercent && run.thresholdWaivedForRing !== currentRing) {
       return {
         status: 'Halted',
         currentRing,
         haltReason: `ring ${ring.name}: ${good} of ${ended.length} session(s) passed (${rate}%), below the ${ring.successThresholdPercent}% it needs`,
+        haltCause: 'RingThreshold',
         start: [],
         outcome,
       };

@@ -59,7 +59,12 @@ export function executionWindow(
 export function windowSpec(schedule: ScheduleTimes, computer: Pick<Computer, 'timeZone' | 'activeHours'>, scheduleZone: string): WindowSpec | undefined {
   if (schedule.detectionOnly || schedule.executeImmediatelyAfterDetection || schedule.maintenanceTime === undefined) return undefined;
   const zone = schedule.useComputerTimeZone ? computer.timeZone : scheduleZone;
-  return { time: schedule.maintenanceTime, zone, ...(schedule.executeAfterActiveHours ? { avoid: computer.activeHours ?? DEFAULT_ACTIVE_HOURS } : {}) };
+  return {
+    time: schedule.maintenanceTime,
+    zone,
+    // active hours are the user's, on the computer's own clock, whatever zone the schedule reads its times in
+    ...(schedule.executeAfterActiveHours ? { avoid: computer.activeHours ?? DEFAULT_ACTIVE_HOURS, avoidZone: computer.timeZone } : {}),
+  };
 }
 
 /** When the window opens for a session whose detection starts at `detectionAt` (a fire, or a later ring's start). */
@@ -67,5 +72,6 @@ export function windowOpensAfter(spec: WindowSpec, detectionAt: Date): Date {
   const earliest = new Date(detectionAt.getTime() + MIN_DETECTION_TO_EXECUTION_MINUTES * MINUTE_MS);
   const opens = nextWallTime(spec.time, spec.zone, earliest);
   if (!spec.avoid) return opens;
-  return insideActiveHours(wallTimeIn(opens, spec.zone), spec.avoid) ? nextWallTime(spec.avoid.end, spec.zone, opens) : opens;
+  const userZone = spec.avoidZone ?? spec.zone;
+  return insideActiveHours(wallTimeIn(opens, userZone), spec.avoid) ? nextWallTime(spec.avoid.end, userZone, opens) : opens;
 }

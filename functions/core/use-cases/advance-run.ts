@@ -1,9 +1,8 @@
 import { ConflictError, NotFoundError, RequestRefusedError, TransientError, ValidationError } from '../errors.js';
-import { SKIP_REASONS, type RunTarget, type ScheduleRun, type SkipReason } from '../model/schedule-run.js';
-import type { Schedule } from '../model/schedule.js';
+import { SKIP_REASONS, type RunOutcome, type RunTarget, type ScheduleRun, type SkipReason } from '../model/schedule-run.js';
+import { canonicalJson } from '../canonical-json.js';
 import type { Requester } from '../model/session.js';
-import { countOutcome, decideRollout, type TargetState } from '../schedules/rollout.js';
-import { sessionOptionsFor } from '../schedules/targets.js';
+import { countOutcome, decideRollout, type RolloutDecision, type TargetState } from '../schedules/rollout.js';
 import { windowOpensAfter } from '../schedules/windows.js';
 import type { NightshiftEvent, RunEventName } from '../ports/events.port.js';
 import { publishEvents, runEvent } from './publish-events.js';
@@ -49,7 +48,7 @@ function changeEvents(before: ScheduleRun, after: ScheduleRun, at: string): Nigh
  * target first (the same options on every retry), the session id derives
  * from the run and the computer, and the target records the outcome.
  */
-async function startTarget(deps: Dependencies, run: ScheduleRun, schedule: Schedule, target: RunTarget): Promise<RunTarget> {
+async function startTarget(deps: Dependencies, run: ScheduleRun, target: RunTarget): Promise<RunTarget> {
   // detection starts now, or at the fire's time for a fire handled early (a test clock, Scheduler's clock ahead of ours)
   const detectionAt = new Date(Math.max(deps.clock.now().getTime(), Date.parse(run.scheduledTime)));
   const fixed =
@@ -61,7 +60,8 @@ async function startTarget(deps: Dependencies, run: ScheduleRun, schedule: Sched
     const started = await startSession(deps, {
       computerId: target.computerId,
       sessionId,
-      options: sessionOptionsFor(schedule, fixed.executeAt === undefined ? undefined : new Date(fixed.executeAt)),
+      // the options fixed when the schedule fired, with this computer's window: the same on every retry
+      options: { ...run.sessionBasis, ...(fixed.executeAt === undefined ? {} : { executeAt: fixed.executeAt }) },
       origin: { scheduleId: run.scheduleId, runId: run.id },
       by: { kind: 'Schedule', name: `${run.scheduleName} (${run.scheduledTime})` },
     });
@@ -99,6 +99,14 @@ async function startTarget(deps: Dependencies, run: ScheduleRun, schedule: Sched
 }
 
 
+/** Each target as the rollout sees it: its ring and its session's status (skipped targets left out). */
+async function targetStates(deps: Dependencies, targets: readonly RunTarget[]): Promise<TargetState[]> {
+  const statuses = await deps.sessions.getSessionStatuses(targets.flatMap((t) => (t.sessionId ? [t.sessionId] : [])));
+  return targets
+    .filter((t) => t.skipped === undefined)
+    .map((t) => ({ computerId: t.computerId, ring: t.ring, state: t.sessionId === undefined ? 'Queued' : (statuses.get(t.sessionId) ?? 'Created') }));
+}
+
 /**
  * The rollout controller's step for one run: counts what became of its
  * sessions, applies the error budget and the rings (`decideRollout`), starts
@@ -112,43 +120,43 @@ export async function advanceRun(deps: Dependencies, runId: string): Promise<Sch
   if (run.status === 'Starting' || isFinished(run)) return run;
 
   let targets = await deps.schedules.listRunTargets(runId);
-  const statesOf = async (list: readonly RunTarget[]): Promise<TargetState[]> => {
-    const statuses = await deps.sessions.getSessionStatuses(list.flatMap((t) => (t.sessionId ? [t.sessionId] : [])));
-    return list
-      .filter((t) => t.skipped === undefined)
-      .map((t) => ({ computerId: t.computerId, ring: t.ring, state: t.sessionId === undefined ? 'Queued' : (statuses.get(t.sessionId) ?? 'Created') }));
-  };
+  const statesOf = (list: readonly RunTarget[]) => targetStates(deps, list);
   const decision = decideRollout(run, await statesOf(targets), deps.clock.now());
 
-  let lease: string | undefined;
-  if (decision.start.length > 0) {
-    // one step starts sessions at a time: another one (a fire's, the minute's controller, an operator's) waits its turn
-    const held = run.fanOutLeaseUntil;
-    if (held !== undefined && Date.parse(held) > deps.clock.now().getTime()) return run;
-    lease = new Date(deps.clock.now().getTime() + RUN_LEASE_SECONDS * 1000).toISOString();
-    if (!(await deps.schedules.takeRunLease(run.id, held, lease))) return run;
-  }
-  // the session options come from the schedule as it is now; a schedule deleted meanwhile starts nothing more
-  const schedule = decision.start.length > 0 ? await deps.schedules.getSchedule(run.scheduleId) : undefined;
-  if (decision.start.length > 0 && !schedule) {
-    const { fanOutLeaseUntil: _held, ...unheld } = run;
-    return record(deps, run, { ...unheld, status: 'Halted', haltReason: 'the schedule was deleted; nothing more starts' }, lease);
-  }
-  if (schedule) {
+  if (decision.start.length === 0) return record(deps, run, recordOf(run, decision, targets, decision.outcome));
+
+  // one step starts sessions at a time: another one (a fire's, the minute's controller, an operator's) waits its turn
+  const held = run.fanOutLeaseUntil;
+  if (held !== undefined && Date.parse(held) > deps.clock.now().getTime()) return record(deps, run, recordOf(run, { ...decision, start: [] }, targets, decision.outcome));
+  const lease = new Date(deps.clock.now().getTime() + RUN_LEASE_SECONDS * 1000).toISOString();
+  const holding = await deps.schedules.takeRunLease(run.id, held, lease);
+  if (!holding) return run;
+  try {
     const byComputer = new Map(targets.map((t) => [t.computerId, t]));
     const toStart = decision.start.flatMap((id) => byComputer.get(id) ?? []);
     for (let from = 0; from < toStart.length; from += WRITES_AT_ONCE) {
-      const done = await Promise.all(toStart.slice(from, from + WRITES_AT_ONCE).map((target) => startTarget(deps, run, schedule, target)));
+      // an operator's halt or cancel (or another step's) stops what is not started yet
+      if (from > 0 && (await deps.schedules.getRun(run.id))?.status !== 'Running') break;
+      const done = await Promise.all(toStart.slice(from, from + WRITES_AT_ONCE).map((target) => startTarget(deps, holding, target)));
       for (const target of done) byComputer.set(target.computerId, target);
     }
     targets = [...byComputer.values()];
+  } catch (error) {
+    // a start that failed (throttled past the pacer's retries) stays queued: the lease goes back so the next look retries it
+    await deps.schedules.releaseRunLease(run.id, lease);
+    throw error;
   }
   // counted again after the starts, so the record says what is running now (a start may have been skipped as busy)
-  const outcome = decision.start.length > 0 ? countOutcome(await statesOf(targets)) : decision.outcome;
-  // the record is written whole: the lease taken above goes with it
-  const { ringEndedAt: _ended, haltReason: _reason, fanOutLeaseUntil: _lease, ...rest } = run;
-  return record(deps, run, {
+  return record(deps, holding, recordOf(holding, decision, targets, countOutcome(await statesOf(targets))), lease);
+}
+
+/** The run as a step leaves it: the decision, the counts, the targets' sessions and skips (the record is written whole, without a lease). */
+function recordOf(run: ScheduleRun, decision: RolloutDecision, targets: readonly RunTarget[], outcome: RunOutcome): ScheduleRun {
+  const { ringEndedAt: _ended, haltReason: _reason, haltCause: _cause, fanOutLeaseUntil: _lease, ...rest } = run;
+  return {
     ...rest,
+    // a lease another step holds stays with the run
+    ...(run.fanOutLeaseUntil !== undefined && decision.start.length === 0 ? { fanOutLeaseUntil: run.fanOutLeaseUntil } : {}),
     status: decision.status === 'Running' && outcome.queued === 0 && outcome.running === 0 ? 'Completed' : decision.status,
     currentRing: decision.currentRing,
     outcome,
@@ -156,12 +164,13 @@ export async function advanceRun(deps: Dependencies, runId: string): Promise<Sch
     skipped: skippedCounts(targets),
     ...(decision.ringEndedAt ? { ringEndedAt: decision.ringEndedAt } : {}),
     ...(decision.haltReason ? { haltReason: decision.haltReason } : {}),
-  }, lease);
+    ...(decision.haltCause ? { haltCause: decision.haltCause } : {}),
+  };
 }
 
 /** Writes `next` over `run` at its version unless nothing changed; a lost race answers the winner's record. */
 async function record(deps: Dependencies, run: ScheduleRun, next: ScheduleRun, lease?: string): Promise<ScheduleRun> {
-  if (sameRun(next, run) && lease === undefined) return run;
+  if (canonicalJson(bookkeepingAside(next)) === canonicalJson(bookkeepingAside(run)) && lease === undefined) return run;
   const recorded: ScheduleRun = { ...next, version: run.version + 1, updatedAt: deps.clock.now().toISOString() };
   try {
     await deps.schedules.updateRun(recorded, run.version);
@@ -179,27 +188,8 @@ async function record(deps: Dependencies, run: ScheduleRun, next: ScheduleRun, l
   return recorded;
 }
 
-/** The same run apart from its bookkeeping: nothing to write. */
-function sameRun(a: ScheduleRun, b: ScheduleRun): boolean {
-  const strip = ({ version: _v, updatedAt: _u, ...rest }: ScheduleRun) => rest;
-  return JSON.stringify(strip(a), Object.keys(strip(a)).sort()) === JSON.stringify(strip(b), Object.keys(strip(b)).sort());
-}
-
-/** The controller's sweep: every active run, one step each. Answers how many runs changed status. */
-export async function advanceActiveRuns(deps: Dependencies, limit: number): Promise<{ looked: number; changed: number }> {
-  const runs = await deps.schedules.listActiveRuns(limit);
-  let changed = 0;
-  for (const run of runs) {
-    try {
-      const advanced = await advanceRun(deps, run.id);
-      if (advanced.status !== run.status) changed++;
-    } catch (error) {
-      // one broken run must not stop the others
-      deps.logger.error('schedule run could not be advanced', { runId: run.id, error: error instanceof Error ? error.message : String(error) });
-    }
-  }
-  return { looked: runs.length, changed };
-}
+/** A run apart from its bookkeeping: when that is all that differs, there is nothing to write. */
+const bookkeepingAside = ({ version: _version, updatedAt: _updatedAt, ...rest }: ScheduleRun) => rest;
 
 export type RunOperation = 'halt' | 'resume' | 'promote' | 'cancel';
 
@@ -216,25 +206,35 @@ export async function operateRun(deps: Dependencies, command: { readonly runId: 
     throw new RequestRefusedError(`cannot ${command.operation} run ${run.id}: ${why}`);
   };
   if (isFinished(run)) refuse(`it is ${run.status}`);
-  if (run.status === 'Starting') refuse('its fan-out is still starting; try again in a moment');
+  // a run still starting can be cancelled (its fan-out then starts nothing), not steered
+  if (run.status === 'Starting' && command.operation !== 'cancel') refuse('its fan-out is still starting; try again in a moment');
   const by = `${command.by.name}${command.reason ? `: ${command.reason}` : ''}`;
   let next: ScheduleRun;
-  const { haltReason: _reason, ringEndedAt: _ended, ...base } = run;
+  const { haltReason: _reason, ringEndedAt: _ended, haltCause: _cause, ...base } = run;
+  // failures are counted now, not as the last look saw them: what the operator accepts is what has happened
+  const failedNow = async () => countOutcome(await targetStates(deps, await deps.schedules.listRunTargets(run.id))).failed;
   switch (command.operation) {
     case 'halt':
       if (run.status === 'Halted') return run;
-      next = { ...run, status: 'Halted', haltReason: `halted by ${by}` };
+      next = { ...run, status: 'Halted', haltReason: `halted by ${by}`, haltCause: 'Operator' };
       break;
     case 'resume':
       if (run.status !== 'Halted') refuse('it is not halted');
-      next = { ...base, status: 'Running', failuresAccepted: run.outcome.failed, ...(run.ringEndedAt ? { ringEndedAt: run.ringEndedAt } : {}) };
+      next = {
+        ...base,
+        status: 'Running',
+        failuresAccepted: await failedNow(),
+        // resuming a run its ring's success rate halted goes on to the next ring, after the soak
+        ...(run.haltCause === 'RingThreshold' ? { thresholdWaivedForRing: run.currentRing } : {}),
+        ...(run.ringEndedAt ? { ringEndedAt: run.ringEndedAt } : {}),
+      };
       break;
     case 'promote':
       if (run.currentRing >= run.rollout.rings.length - 1) refuse('it is in its last ring');
-      next = { ...base, status: 'Running', currentRing: run.currentRing + 1, failuresAccepted: run.outcome.failed };
+      next = { ...base, status: 'Running', currentRing: run.currentRing + 1, failuresAccepted: await failedNow() };
       break;
     case 'cancel':
-      next = { ...run, status: 'Cancelled', haltReason: `cancelled by ${by}` };
+      next = { ...run, status: 'Cancelled', haltReason: `cancelled by ${by}`, haltCause: 'Operator' };
       break;
   }
   const recorded: ScheduleRun = { ...next, version: run.version + 1, updatedAt: deps.clock.now().toISOString() };

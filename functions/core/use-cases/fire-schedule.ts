@@ -3,7 +3,7 @@ import { EMPTY_OUTCOME, type ScheduleRun } from '../model/schedule-run.js';
 import type { Requester } from '../model/session.js';
 import { indexDeployments } from '../planning/resolution.js';
 import { assignRings } from '../schedules/rollout.js';
-import { decideTarget, selectTargets } from '../schedules/targets.js';
+import { decideTarget, selectTargets, sessionOptionsFor } from '../schedules/targets.js';
 import { scheduleTimeZone } from '../schedules/windows.js';
 import type { Dependencies } from './dependencies.js';
 import { advanceRun, RUN_LEASE_SECONDS, skippedCounts, WRITES_AT_ONCE } from './advance-run.js';
@@ -69,6 +69,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
     version: 1,
     fanOutLeaseUntil: leaseUntil,
     rollout: schedule.rollout,
+    sessionBasis: sessionOptionsFor(schedule, undefined),
     currentRing: 0,
     failuresAccepted: 0,
     outcome: EMPTY_OUTCOME,
@@ -80,11 +81,14 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
   });
   if (created) deps.metrics.count('ScheduleRunsStarted');
   if (run.status !== 'Starting') return { fired: true, run, created: false };
+  let holding = run;
   if (!created) {
     // another delivery holds the fan-out: leave it to that one while its lease runs, take over once it has lapsed
     const heldUntil = run.fanOutLeaseUntil;
     if (heldUntil !== undefined && Date.parse(heldUntil) > now.getTime()) return { fired: true, run, created: false, inProgress: true };
-    if (!(await deps.schedules.takeRunLease(run.id, heldUntil, leaseUntil))) return { fired: true, run, created: false, inProgress: true };
+    const taken = await deps.schedules.takeRunLease(run.id, heldUntil, leaseUntil);
+    if (!taken) return { fired: true, run, created: false, inProgress: true };
+    holding = taken;
     deps.logger.warn('schedule run taken over from a delivery that stopped', { scheduleId: schedule.id, runId: run.id });
   }
 
@@ -119,21 +123,21 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
     );
   }
   const running: ScheduleRun = {
-    ...run,
+    ...holding,
     status: 'Running',
-    version: run.version + 1,
+    version: holding.version + 1,
     updatedAt: deps.clock.now().toISOString(),
     targeted: written.length,
     skipped: skippedCounts(written),
   };
   const { fanOutLeaseUntil: _lease, ...withoutLease } = running;
   try {
-    await deps.schedules.updateRun(withoutLease, run.version);
+    await deps.schedules.updateRun(withoutLease, holding.version);
+    await publishEvents(deps, [runEvent('RunStarted', running, running.updatedAt)]);
   } catch (error) {
-    // a delivery that took over finished first: its run is the run
+    // a delivery that took over finished first (its run is the run, and it told the listeners), or an operator cancelled it
     if (!(error instanceof ConflictError)) throw error;
   }
-  await publishEvents(deps, [runEvent('RunStarted', running, running.updatedAt)]);
   const advanced = await advanceRun(deps, run.id);
   deps.logger.info('schedule run started', { scheduleId: schedule.id, runId: run.id, targeted: advanced.targeted, started: advanced.started });
   return { fired: true, run: advanced, created };

@@ -106,6 +106,10 @@ export async function createSchedule(deps: ScheduleDeps, command: CreateSchedule
     updatedAt: now,
     updatedBy: command.by,
   };
+  if (command.scheduleId !== undefined && (await deps.audit.list('Schedule', command.scheduleId)).length > 0) {
+    // its history is kept under this id: a new schedule under it would mix the two
+    throw new ConflictError(`schedule id ${command.scheduleId} was used before (its history is kept); choose another id`);
+  }
   await deps.schedules.createSchedule(schedule);
   await deps.audit.record(auditEntry(schedule, 'Created', command.by, now, undefined, schedule));
   const triggerInSync = await syncTrigger(deps, () => deps.scheduleTriggers.put(triggerSpecOf(schedule, tenant)), schedule.id);
@@ -232,18 +236,23 @@ export async function reconcileScheduleTriggers(deps: ScheduleDeps): Promise<Tri
   const tenants = new Map((await deps.catalog.listTenants()).map((tenant) => [tenant.id, tenant]));
   const held = new Map(triggers.map((trigger) => [trigger.scheduleId, trigger]));
   const drifts: TriggerDrift[] = [];
+  // each trigger on its own: one the scheduler refuses (or a throttle) must not leave the others unrepaired
+  const repair = async (scheduleId: string, fix: () => Promise<void>, drift: TriggerDrift['drift']): Promise<void> => {
+    try {
+      await fix();
+      drifts.push({ scheduleId, drift });
+    } catch (error) {
+      deps.logger.error('schedule trigger drift not fixed', { scheduleId, drift, error: error instanceof Error ? error.message : String(error) });
+    }
+  };
   for (const schedule of schedules) {
     const wanted = triggerSpecOf(schedule, schedule.tenantId === undefined ? undefined : tenants.get(schedule.tenantId));
     const current = held.get(schedule.id);
     held.delete(schedule.id);
     if (current && sameTrigger(current, wanted)) continue;
-    await deps.scheduleTriggers.put(wanted);
-    drifts.push({ scheduleId: schedule.id, drift: current ? 'Different' : 'Missing' });
+    await repair(schedule.id, () => deps.scheduleTriggers.put(wanted), current ? 'Different' : 'Missing');
   }
-  for (const orphan of held.keys()) {
-    await deps.scheduleTriggers.delete(orphan);
-    drifts.push({ scheduleId: orphan, drift: 'Orphaned' });
-  }
+  for (const orphan of held.keys()) await repair(orphan, () => deps.scheduleTriggers.delete(orphan), 'Orphaned');
   for (const drift of drifts) deps.logger.warn('schedule trigger drift fixed', { ...drift });
   if (drifts.length > 0) deps.metrics.count('ScheduleTriggerDrift', drifts.length);
   return drifts;
