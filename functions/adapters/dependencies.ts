@@ -184,6 +184,8 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
     putRunTarget: 'write',
     settleRunTarget: 'write',
     fixRunTargetWindow: 'write',
+    acquireExecutionSlot: 'write',
+    releaseExecutionSlot: 'write',
   } satisfies MethodLevels<ScheduleStore, PortLevel<'schedules'>>,
   scheduleTriggers: { list: 'read', put: 'write', delete: 'write' } satisfies MethodLevels<ScheduleTriggerPort, PortLevel<'scheduleTriggers'>>,
   audit: { list: 'read', record: 'write' } satisfies MethodLevels<AuditStore, PortLevel<'audit'>>,

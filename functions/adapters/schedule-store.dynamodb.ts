@@ -10,6 +10,7 @@ import { toEntity, type DynamoTable } from './dynamodb-table.js';
  * | schedule   | SCHEDULE#<id>   | SCHEDULE            | SCHEDULES / <id>                        |
  * | run        | RUN#<runId>     | RUN                 | RUNS#<scheduleId> / <scheduledTime>#<runId> | GSI2: RUNS#ACTIVE / <createdAt>#<runId> while not Completed or Cancelled |
  * | run target | RUN#<runId>     | TARGET#<computerId> |                                         |
+ * | run slots  | RUN#<runId>     | SLOTS               | (holders: session id → since; count)    |
  *
  * A run and its targets share a partition, so a run page reads them with one
  * Query; a target is written before its session is started, so a fan-out
@@ -20,6 +21,7 @@ const SCHEDULE_SK = 'SCHEDULE';
 const runPk = (runId: string): string => `RUN#${runId}`;
 const RUN_SK = 'RUN';
 const targetSk = (computerId: string): string => `TARGET#${computerId}`;
+const SLOTS_SK = 'SLOTS';
 
 export class DynamoScheduleStore implements ScheduleStore {
   constructor(private readonly table: DynamoTable) {}
@@ -186,6 +188,45 @@ export class DynamoScheduleStore implements ScheduleStore {
       if (!stored) throw new NotFoundError('run target', `${runId}/${computerId}`);
       return toEntity<RunTarget>(stored);
     }
+  }
+
+  async acquireExecutionSlot(runId: string, sessionId: string, max: number, now: string): Promise<boolean> {
+    // the slots item exists before any slot is taken: a map path can only be set inside a map that is there
+    await this.table.putIf({ PK: runPk(runId), SK: SLOTS_SK, entity: 'RunSlots', holders: {}, count: 0 }, 'attribute_not_exists(PK)');
+    try {
+      await this.table.update({
+        key: { PK: runPk(runId), SK: SLOTS_SK },
+        set: { [`holders.${sessionId}`]: now },
+        increment: { count: 1 },
+        condition: 'attribute_not_exists(#holders.#session) AND #count < :max',
+        conditionNames: { '#holders': 'holders', '#session': sessionId, '#count': 'count' },
+        conditionValues: { ':max': max },
+        conflict: `run ${runId} has no free execution slot`,
+      });
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      // a retried gate holds its slot already
+      const slots = await this.table.get(runPk(runId), SLOTS_SK);
+      const holders = slots?.holders;
+      return typeof holders === 'object' && holders !== null && sessionId in holders;
+    }
+  }
+
+  async releaseExecutionSlot(runId: string, sessionId: string): Promise<void> {
+    await this.table
+      .update({
+        key: { PK: runPk(runId), SK: SLOTS_SK },
+        set: {},
+        increment: { count: -1 },
+        remove: [`holders.${sessionId}`],
+        condition: 'attribute_exists(#holders.#session)',
+        conditionNames: { '#holders': 'holders', '#session': sessionId },
+        conflict: `session ${sessionId} holds no execution slot of run ${runId}`,
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
   }
 
   async listRunTargets(runId: string): Promise<RunTarget[]> {

@@ -113,14 +113,14 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/gate-session.ts',
     substitution: 'GateSessionFunctionArn',
     description: 'The gate before execution: runs, ends, or parks its task token until the maintenance window',
-    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'window-timer',
     entry: 'functions/handlers/window-timer.ts',
     description: "Target of a session's one-time window timer: wakes the gate waiting for the maintenance window",
-    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -144,7 +144,7 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/report-session.ts',
     substitution: 'ReportSessionFunctionArn',
     description: 'Verifies the actions against the second detection and records the final status',
-    ports: [...SESSION_STEP, 'metrics:write', 'events:publish'],
+    ports: [...SESSION_STEP, 'metrics:write', 'events:publish', 'schedules:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -152,7 +152,7 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/record-failure.ts',
     substitution: 'RecordFailureFunctionArn',
     description: 'Records why a session failed',
-    ports: [...SESSION_STEP, 'metrics:write', 'events:publish'],
+    ports: [...SESSION_STEP, 'metrics:write', 'events:publish', 'schedules:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -166,7 +166,7 @@ export const HANDLERS: readonly HandlerEntry[] = [
     name: 'run-session-now',
     entry: 'functions/handlers/run-session-now.ts',
     description: "Pulls a waiting session's execution to now",
-    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -215,14 +215,14 @@ export const HANDLERS: readonly HandlerEntry[] = [
     name: 'execution-ended',
     entry: 'functions/handlers/execution-ended.ts',
     description: 'Records a session Failed when its workflow execution failed, timed out or was aborted',
-    ports: [...SESSION_STEP, 'windowTimers:write', 'metrics:write', 'events:publish'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'metrics:write', 'events:publish', 'schedules:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'sweep-sessions',
     entry: 'functions/handlers/sweep-sessions.ts',
     description: 'Starts sessions left Created by a lost workflow start, and fails those that never began',
-    ports: [...SESSION_STEP, 'workflow:start', 'metrics:write', 'events:publish'],
+    ports: [...SESSION_STEP, 'workflow:start', 'metrics:write', 'events:publish', 'schedules:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {

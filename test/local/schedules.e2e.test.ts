@@ -58,6 +58,40 @@ describe('schedules on the local runtime: croner on the runtime clock fires the 
     expect(rt.scheduleTriggers.upcoming()).toEqual([{ scheduleId: 'daily-detect', dueAt: '2026-12-02T14:00:00.000Z' }]);
   });
 
+  it('with maxConcurrent 1, both computers detect at the fire and their executions follow one another through the real workflow', async () => {
+    const { rt, clock, computers } = await fleet('2026-12-01T13:59:30Z');
+    await rt.invoke('manage-schedule', {
+      operation: 'create',
+      scheduleId: 'one-at-a-time',
+      schedule: {
+        name: 'One at a time',
+        target: { kind: 'AllComputers' },
+        recurrence: { kind: 'Daily' },
+        detectionTime: '14:00',
+        executeImmediatelyAfterDetection: true,
+        rollout: { maxConcurrent: { kind: 'Count', value: 1 } },
+      },
+      by: operator,
+    });
+    clock.advance(30_000);
+    await rt.scheduleTriggers.fireDue();
+    const [run] = await rt.deps.schedules.listRuns('one-at-a-time', 10);
+    expect(run).toMatchObject({ started: 2 });
+    const sessionIds = (await rt.deps.schedules.listRunTargets(run?.id ?? '')).flatMap((t) => (t.sessionId ? [t.sessionId] : []));
+    expect(sessionIds).toHaveLength(computers.length);
+    // the one waiting for the slot looks again each minute of the runtime clock
+    await until(async () => {
+      const sessions = await Promise.all(sessionIds.map((id) => rt.deps.sessions.getSession(id)));
+      if (sessions.every((x) => x?.status === 'Passed')) return true;
+      clock.advance(61_000);
+      return false;
+    });
+    const sessions = await Promise.all(sessionIds.map((id) => rt.deps.sessions.getSession(id)));
+    const executions = sessions.map((x) => ({ start: Date.parse(x?.stages.Execution.startedAt ?? ''), end: Date.parse(x?.stages.Execution.endedAt ?? '') })).sort((p, q) => p.start - q.start);
+    const [earlier, later] = executions;
+    expect(later?.start).toBeGreaterThanOrEqual(earlier?.end ?? Infinity);
+  });
+
   it('a disabled schedule does not fire, and run-now starts it anyway, keyed by the time asked', async () => {
     const { rt, clock } = await fleet('2026-12-01T13:58:00Z');
     await rt.invoke('manage-schedule', {

@@ -216,10 +216,10 @@ describe('the window timer firing (dynalite)', () => {
     const { executeAt: _window, ...withoutWindow } = waitingSession;
     const read = h.deps.sessions.getSession.bind(h.deps.sessions);
     const second = vi.spyOn(h.deps.sessions, 'getSession');
-    // the wake reads the real session; the re-arm's own read finds it changed under it
-    second.mockImplementationOnce(read).mockResolvedValueOnce(withoutWindow);
+    // the wake reads the real session (for its run's execution slot, then to decide); the re-arm's own read finds it changed under it
+    second.mockImplementationOnce(read).mockImplementationOnce(read).mockResolvedValueOnce(withoutWindow);
     expect(await windowTimerFired(h.deps, s.id)).toEqual({ result: 'still-waiting' });
-    second.mockImplementationOnce(read).mockResolvedValueOnce(undefined);
+    second.mockImplementationOnce(read).mockImplementationOnce(read).mockResolvedValueOnce(undefined);
     expect(await windowTimerFired(h.deps, s.id)).toEqual({ result: 'still-waiting' });
     expect(h.timers.set).toEqual([[s.id, at(600_000)]]);
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PacedWorkflow } from '../../functions/adapters/paced-workflow.js';
 import { ConflictError, NotFoundError, TransientError, ValidationError } from '../../functions/core/errors.js';
 import { scheduleInputSchema, type ScheduleInput } from '../../functions/core/model/schedule.js';
@@ -18,6 +18,7 @@ import {
   updateSchedule,
 } from '../../functions/core/use-cases/manage-schedules.js';
 import { previewSchedule } from '../../functions/core/use-cases/preview-schedule.js';
+import { gateSession, windowTimerFired } from '../../functions/core/use-cases/gate-session.js';
 import { recordFailure } from '../../functions/core/use-cases/record-failure.js';
 import { startSession } from '../../functions/core/use-cases/start-session.js';
 import { computer, deploySoftware, tenant } from '../support/domain.js';
@@ -354,6 +355,11 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     };
     return { h, deps, runId, run: fired.run, endSessions, events };
   }
+  /** 3 of the 10 computers first, then the rest, with no threshold or soak: the rest stay queued until the first ended. */
+  const firstThenRest = [
+    { name: 'first', percent: 30, successThresholdPercent: 0, soakMinutes: 0 },
+    { name: 'rest', percent: 100 },
+  ];
   const canaryThenBroad = { rings: [{ name: 'canary', percent: 20, successThresholdPercent: 100, soakMinutes: 60 }, { name: 'broad', percent: 100 }] };
 
   it('starts the canary ring only; the broad ring starts after the canaries passed and soaked; the run completes', async () => {
@@ -403,23 +409,22 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     ]);
   });
 
-  it('keeps at most maxConcurrent sessions unfinished, halts past the error budget, and resumes with the failures accepted', async () => {
-    const { deps, runId, run, endSessions } = await rolloutFleet({ maxConcurrent: { kind: 'Count', value: 3 }, errorBudget: { kind: 'Count', value: 2 } });
+  it('halts past the error budget (SSM: the third failure over a budget of 2), and resumes with the failures accepted', async () => {
+    const { deps, runId, run, endSessions } = await rolloutFleet({ errorBudget: { kind: 'Count', value: 2 }, rings: firstThenRest });
     expect(run).toMatchObject({ started: 3, outcome: { running: 3, queued: 7 } });
-    expect(await advanceRun(deps, runId)).toMatchObject({ started: 3 });
     await endSessions('Failed');
     const halted = await advanceRun(deps, runId);
-    expect(halted).toMatchObject({ status: 'Halted', started: 3, haltReason: 'error budget spent: 3 failed session(s), more than the 2 allowed' });
+    expect(halted).toMatchObject({ status: 'Halted', started: 3, haltCause: 'ErrorBudget', haltReason: 'error budget spent: 3 failed session(s), more than the 2 allowed' });
     const resumed = await operateRun(deps, { runId, operation: 'resume', by: BOB });
-    expect(resumed).toMatchObject({ status: 'Running', failuresAccepted: 3, started: 6, outcome: { running: 3, queued: 4, failed: 3 } });
+    expect(resumed).toMatchObject({ status: 'Running', failuresAccepted: 3, started: 10, outcome: { running: 7, queued: 0, failed: 3 } });
     const halt = await operateRun(deps, { runId, operation: 'halt', by: ALICE, reason: 'change freeze' });
     expect(halt).toMatchObject({ status: 'Halted', haltReason: 'halted by alice@msp.example: change freeze' });
     await endSessions('Passed');
-    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', started: 6 });
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', started: 10 });
   });
 
   it('starts sessions from one step at a time: while another step holds the run, a look starts nothing; a lapsed hold is taken over', async () => {
-    const { h, deps, runId, endSessions } = await rolloutFleet({ maxConcurrent: { kind: 'Count', value: 3 } });
+    const { h, deps, runId, endSessions } = await rolloutFleet({ rings: firstThenRest });
     await endSessions('Passed');
     const heldUntil = new Date(h.clock.now().getTime() + 960_000).toISOString();
     expect(await deps.schedules.takeRunLease(runId, undefined, heldUntil)).toMatchObject({ fanOutLeaseUntil: heldUntil });
@@ -427,21 +432,26 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     expect(await advanceRun(deps, runId)).toMatchObject({ started: 3, fanOutLeaseUntil: heldUntil, outcome: { passed: 3, running: 0 } });
     h.clock.advance(961_000);
     const advanced = await advanceRun(deps, runId);
-    expect(advanced).toMatchObject({ started: 6, outcome: { running: 3, passed: 3 } });
+    expect(advanced).toMatchObject({ currentRing: 1, started: 10, outcome: { running: 7, passed: 3 } });
     // the step's record released the hold it took
     expect((await deps.schedules.getRun(runId))?.fanOutLeaseUntil).toBeUndefined();
   });
 
   it('refreshes its counts on every look, and a resume accepts the failures counted now, not those the last halt saw', async () => {
-    const { deps, runId, endSessions } = await rolloutFleet({ maxConcurrent: { kind: 'Count', value: 3 }, errorBudget: { kind: 'Count', value: 2 } });
+    const { h, deps, runId, endSessions } = await rolloutFleet({ errorBudget: { kind: 'Count', value: 2 }, rings: firstThenRest });
     await endSessions('Failed');
     expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', outcome: { failed: 3 } });
-    // three more fail while it is halted (they had been started by hand, say): the record follows
+    // three more of the run fail while it is halted (started by hand, say)
     for (const target of (await deps.schedules.listRunTargets(runId)).filter((t) => t.sessionId === undefined).slice(0, 3)) {
-      await startSession(deps, { computerId: target.computerId, sessionId: deps.ids.derive('ses', [runId, target.computerId]), options: { mode: 'Full', reboot: 'IfNecessary', offline: 'ApplyOnConnect', postpone: { delayMinutes: 60, maxCount: 2 } }, by: ALICE });
+      const sessionId = deps.ids.derive('ses', [runId, target.computerId]);
+      await startSession(deps, { computerId: target.computerId, sessionId, options: { mode: 'Full', reboot: 'IfNecessary', offline: 'ApplyOnConnect', postpone: { delayMinutes: 60, maxCount: 2 } }, by: ALICE });
+      await deps.schedules.settleRunTarget(runId, target.computerId, { sessionId });
     }
+    await endSessions('Failed');
+    expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', outcome: { failed: 6 } });
     const resumed = await operateRun(deps, { runId, operation: 'resume', by: BOB });
-    expect(resumed).toMatchObject({ status: 'Running', failuresAccepted: 3 });
+    expect(resumed).toMatchObject({ status: 'Running', failuresAccepted: 6 });
+    expect(h.logged.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it('a resume after a ring fell short goes on to the next ring after the soak, instead of halting again', async () => {
@@ -480,7 +490,7 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
   });
 
   it('a look that starts nothing does not write over the hold of a step that is starting sessions', async () => {
-    const { h, deps, runId } = await rolloutFleet({ maxConcurrent: { kind: 'Count', value: 3 } });
+    const { h, deps, runId } = await rolloutFleet({ rings: firstThenRest });
     const before = await deps.schedules.getRun(runId);
     const heldUntil = new Date(h.clock.now().getTime() + 960_000).toISOString();
     await deps.schedules.takeRunLease(runId, undefined, heldUntil);
@@ -587,5 +597,38 @@ describe('a schedule-started session that fails tells the run\'s listeners', () 
       detailType: 'nightshift.session',
       detail: { event: 'SessionEnded', sessionId: scheduled.id, runId: 'run_1', scheduleId: 'nightly', status: 'Failed', failure: { code: 'TIMED_OUT' } },
     });
+  });
+});
+
+describe("a run's execution slots (maxConcurrent): every computer detects at the fire, at most N execute at once", () => {
+  const harness = useCaseHarness();
+
+  it('lets one session of a run with one slot execute, parks the next at its gate, and runs it once the first ended and gave the slot back', async () => {
+    const h = harness();
+    const origin = { scheduleId: 'nightly', runId: `run_${h.nextId()}`, maxExecuting: 1 };
+    const first = await h.session({ origin, executeAt: h.clock.now().toISOString() });
+    const second = await h.session({ origin, executeAt: h.clock.now().toISOString() });
+    expect(await gateSession(h.deps, first.id, 'token-1')).toEqual({ decision: 'Run' });
+    expect(await gateSession(h.deps, second.id, 'token-2')).toEqual({ decision: 'Wait' });
+    // parked with its token, its timer a minute on: the window came, a slot did not
+    expect(h.timers.set.at(-1)).toEqual([second.id, new Date(h.clock.now().getTime() + 60_000).toISOString()]);
+    expect(h.lines.some((l) => l.sessionId === second.id && l.message === "waiting for one of its run's execution slots")).toBe(true);
+    // a retried gate of the first holds its slot still
+    expect(await gateSession(h.deps, first.id, 'token-1b')).toEqual({ decision: 'Run' });
+    h.clock.advance(60_000);
+    expect(await windowTimerFired(h.deps, second.id)).toEqual({ result: 'still-waiting' });
+
+    await recordFailure(h.deps, first.id, { Error: 'AgentUnreachableError', Cause: 'offline' });
+    h.clock.advance(60_000);
+    expect(await windowTimerFired(h.deps, second.id)).toEqual({ result: 'woken' });
+    expect(h.workflow.answers.filter((a) => a.token === 'token-2')).toEqual([{ token: 'token-2', kind: 'complete', output: { decision: 'Run' } }]);
+  });
+
+  it('leaves sessions without a run limit alone: no slot is asked for', async () => {
+    const h = harness();
+    const acquire = vi.spyOn(h.deps.schedules, 'acquireExecutionSlot');
+    const session = await h.session({ origin: { scheduleId: 'nightly', runId: 'run_free' }, executeAt: h.clock.now().toISOString() });
+    expect(await gateSession(h.deps, session.id, 'token')).toEqual({ decision: 'Run' });
+    expect(acquire).not.toHaveBeenCalled();
   });
 });

@@ -116,7 +116,8 @@ export const ringSchema = z
 
 /**
  * How a run reaches its computers. Semantics (the README states them as SSM
- * states its own): `maxConcurrent` bounds the run's unfinished sessions; a
+ * states its own): `maxConcurrent` bounds the run's sessions executing at
+ * once (execution slots taken when each one's window opens); a
  * run whose failed sessions exceed `errorBudget` halts: no further session
  * starts, the ones already started run to their end. Rings start one after
  * the other, each once the one before ended well enough and soaked.

@@ -33,6 +33,8 @@ export type Requester = z.infer<typeof requesterSchema>;
 export interface SessionOrigin {
   readonly scheduleId: string;
   readonly runId: string;
+  /** The run's execution slots: at most this many of its sessions execute at once (their windows open, they wait for a slot). */
+  readonly maxExecuting?: number;
 }
 
 export const sessionOptionsSchema = z

@@ -41,6 +41,13 @@ export interface ScheduleStore {
   putRunTarget(target: RunTarget): Promise<{ readonly target: RunTarget; readonly created: boolean }>;
   /** Sets a target's session or skip once its start is known; a target that has either keeps it. */
   settleRunTarget(runId: string, computerId: string, outcome: Pick<RunTarget, 'sessionId' | 'skipped' | 'detail'>): Promise<RunTarget>;
+  /**
+   * Takes one of the run's `max` execution slots for the session; true when
+   * it holds one (now or already), false when all are taken.
+   */
+  acquireExecutionSlot(runId: string, sessionId: string, max: number, now: string): Promise<boolean>;
+  /** Gives the session's slot back; one it does not hold is fine. */
+  releaseExecutionSlot(runId: string, sessionId: string): Promise<void>;
   /** Fixes when the target's window opens, once: a later call answers the target with the time fixed first. */
   fixRunTargetWindow(runId: string, computerId: string, executeAt: string): Promise<RunTarget>;
   /** The run's targets, by computer id. */

@@ -17,7 +17,7 @@ function stableHash(text: string): number {
   return hash;
 }
 
-/** `Count` as it is; `Percent` of `total`, rounded up so a small run still moves (at least 1 when the share is not 0). */
+/** `Count` as it is; `Percent` of `total`, rounded up so a small run still moves. */
 export function amountOf(amount: NonNullable<Rollout['maxConcurrent']>, total: number): number {
   return amount.kind === 'Count' ? amount.value : Math.ceil((amount.value * total) / 100);
 }
@@ -81,8 +81,9 @@ const percent = (part: number, whole: number): number => (whole === 0 ? 100 : Ma
  *   success rate (passed and partly passed, of its ended sessions) must reach
  *   its threshold, or the run halts saying so; otherwise the next ring starts
  *   after the soak time, counted from the ring's last session's end.
- * - Then queued computers of the rings reached start, in rollout order,
- *   while the run's unfinished sessions stay under `maxConcurrent`.
+ * - Then every queued computer of the rings reached starts (its detection
+ *   runs at once); `maxConcurrent` is kept later, at each session's window,
+ *   by the run's execution slots (`gate-session`).
  * - A run with nothing queued and nothing running is complete.
  */
 export function decideRollout(
@@ -133,9 +134,8 @@ export function decideRollout(
     }
   }
 
-  const eligible = targets.filter((t) => t.state === 'Queued' && t.ring <= currentRing).map((t) => t.computerId);
-  const room = rollout.maxConcurrent ? Math.max(0, amountOf(rollout.maxConcurrent, targets.length) - outcome.running) : eligible.length;
-  const start = eligible.slice(0, room);
+  // every computer of the rings reached starts (detection at once); maxConcurrent is kept at the window, by execution slots
+  const start = targets.filter((t) => t.state === 'Queued' && t.ring <= currentRing).map((t) => t.computerId);
   const done = outcome.queued === 0 && outcome.running === 0;
   return {
     status: done ? 'Completed' : 'Running',

@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, RequestRefusedError, TransientError, Vali
 import { SKIP_REASONS, type RunOutcome, type RunTarget, type ScheduleRun, type SkipReason } from '../model/schedule-run.js';
 import { canonicalJson } from '../canonical-json.js';
 import type { Requester } from '../model/session.js';
-import { countOutcome, decideRollout, type RolloutDecision, type TargetState } from '../schedules/rollout.js';
+import { amountOf, countOutcome, decideRollout, type RolloutDecision, type TargetState } from '../schedules/rollout.js';
 import { windowOpensAfter } from '../schedules/windows.js';
 import type { NightshiftEvent, RunEventName } from '../ports/events.port.js';
 import { publishEvents, runEvent } from './publish-events.js';
@@ -62,7 +62,12 @@ async function startTarget(deps: Dependencies, run: ScheduleRun, target: RunTarg
       sessionId,
       // the options fixed when the schedule fired, with this computer's window: the same on every retry
       options: { ...run.sessionBasis, ...(fixed.executeAt === undefined ? {} : { executeAt: fixed.executeAt }) },
-      origin: { scheduleId: run.scheduleId, runId: run.id },
+      origin: {
+        scheduleId: run.scheduleId,
+        runId: run.id,
+        // the run's execution slots, taken at each session's window (every computer is detected at the fire)
+        ...(run.rollout.maxConcurrent ? { maxExecuting: Math.max(1, amountOf(run.rollout.maxConcurrent, run.targeted)) } : {}),
+      },
       by: { kind: 'Schedule', name: `${run.scheduleName} (${run.scheduledTime})` },
     });
     if (started.created) {

@@ -5,6 +5,9 @@ import { log, mutateSessionReporting, withStage } from './session-updates.js';
 
 export type GateDecision = 'Run' | 'Wait' | 'End';
 
+/** Scheduler keeps time to the minute; a re-armed timer is set at least this far ahead. */
+const REARM_MIN_AHEAD_MS = 60_000;
+
 /** What the workflow's gate step is answered with; its Choice routes on `decision`. */
 export interface GateOutput {
   readonly decision: Exclude<GateDecision, 'Wait'>;
@@ -22,6 +25,33 @@ export function gateDecision(session: Session, now: Date): GateDecision {
   // Stryker disable next-line ConditionalExpression: without a window Date.parse gives NaN, which is never after now; the first test is for the types
   if (session.executeAt !== undefined && Date.parse(session.executeAt) > now.getTime()) return 'Wait';
   return 'Run';
+}
+
+/**
+ * The gate with a run's execution slots: a session of a run that bounds how
+ * many execute at once runs only while it holds a slot.
+ */
+function gateDecisionWithSlot(session: Session, now: Date, slotFree: boolean): GateDecision {
+  const decision = gateDecision(session, now);
+  return decision === 'Run' && !slotFree && session.stages.Execution.status !== 'Running' ? 'Wait' : decision;
+}
+
+/**
+ * Whether the session may execute as far as its run's slots go: true without
+ * a limit, or once it holds a slot (taken here when its window has come;
+ * given back when the session ends).
+ */
+async function executionSlotFree(deps: Dependencies, sessionId: string, now: Date): Promise<boolean> {
+  const session = await deps.sessions.getSession(sessionId);
+  const origin = session?.origin;
+  if (!session || origin?.maxExecuting === undefined || session.stages.Execution.status === 'Running' || gateDecision(session, now) !== 'Run') return true;
+  return deps.schedules.acquireExecutionSlot(origin.runId, sessionId, origin.maxExecuting, now.toISOString());
+}
+
+/** An ended session gives its run's execution slot back, so the next one waiting runs at its next look. */
+export async function releaseExecutionSlot(deps: Pick<Dependencies, 'schedules'>, session: Session): Promise<void> {
+  if (session.origin?.maxExecuting === undefined) return;
+  await deps.schedules.releaseExecutionSlot(session.origin.runId, session.id);
 }
 
 /** The write that opens the gate: execution starts, once, whoever gets there first. */
@@ -42,19 +72,22 @@ const startExecution = (session: Session, now: Date): SessionChanges => ({
  */
 export async function gateSession(deps: Dependencies, sessionId: string, taskToken: string): Promise<{ decision: GateDecision }> {
   const now = deps.clock.now();
+  const slotFree = await executionSlotFree(deps, sessionId, now);
   const { session, written } = await mutateSessionReporting(deps, sessionId, (s) => {
-    const decision = gateDecision(s, now);
+    const decision = gateDecisionWithSlot(s, now, slotFree);
     if (decision === 'Run' && s.stages.Execution.status !== 'Running') return startExecution(s, now);
     if (decision === 'Wait' && s.windowWait?.taskToken !== taskToken) {
       return { windowWait: { taskToken, since: now.toISOString(), until: s.executeAt ?? now.toISOString() } };
     }
     return undefined;
   });
-  const decision = gateDecision(session, now);
+  const decision = gateDecisionWithSlot(session, now, slotFree);
   if (decision === 'Wait') {
-    const until = session.executeAt ?? now.toISOString();
+    // a session whose window has come waits for a slot: its timer looks again a minute on
+    const windowCame = gateDecision(session, now) === 'Run';
+    const until = windowCame ? new Date(now.getTime() + REARM_MIN_AHEAD_MS).toISOString() : (session.executeAt ?? now.toISOString());
     await deps.windowTimers.set(sessionId, until);
-    if (written) await log(deps, sessionId, 'Stage', `waiting for the maintenance window at ${until}`);
+    if (written) await log(deps, sessionId, 'Stage', windowCame ? 'waiting for one of its run\'s execution slots' : `waiting for the maintenance window at ${until}`);
     return { decision };
   }
   // Stryker disable next-line ConditionalExpression: past the Wait above, only a Run writes (End decides no change), so written alone already means Run
@@ -63,8 +96,6 @@ export async function gateSession(deps: Dependencies, sessionId: string, taskTok
   return { decision };
 }
 
-/** Scheduler keeps time to the minute; a re-armed timer is set at least this far ahead. */
-const REARM_MIN_AHEAD_MS = 60_000;
 
 export type WakeResult = 'woken' | 'not-waiting' | 'still-waiting';
 
@@ -79,11 +110,12 @@ export type WakeResult = 'woken' | 'not-waiting' | 'still-waiting';
  */
 export async function wakeGate(deps: Dependencies, sessionId: string): Promise<WakeResult> {
   const now = deps.clock.now();
+  const slotFree = await executionSlotFree(deps, sessionId, now);
   const { session, written } = await mutateSessionReporting(deps, sessionId, (s) =>
-    s.windowWait && gateDecision(s, now) === 'Run' && s.stages.Execution.status !== 'Running' ? startExecution(s, now) : undefined,
+    s.windowWait && gateDecisionWithSlot(s, now, slotFree) === 'Run' && s.stages.Execution.status !== 'Running' ? startExecution(s, now) : undefined,
   );
   if (!session.windowWait) return 'not-waiting';
-  const decision = gateDecision(session, now);
+  const decision = gateDecisionWithSlot(session, now, slotFree);
   if (decision === 'Wait') return 'still-waiting';
   const woke = await deps.workflow.completeTask(session.windowWait.taskToken, { decision } satisfies GateOutput);
   if (written) await log(deps, sessionId, 'Stage', 'execution started');
@@ -102,6 +134,8 @@ export async function windowTimerFired(deps: Dependencies, sessionId: string): P
     // never for a time that is about to pass: a timer re-armed inside its own firing must still be ahead of it
     const notBeforeMs = deps.clock.now().getTime() + REARM_MIN_AHEAD_MS;
     if (session?.executeAt) await deps.windowTimers.set(sessionId, new Date(Math.max(Date.parse(session.executeAt), notBeforeMs)).toISOString());
+    // no window to wait for, but parked for one of its run's execution slots: look again in a minute
+    else if (session?.windowWait && session.origin?.maxExecuting !== undefined) await deps.windowTimers.set(sessionId, new Date(notBeforeMs).toISOString());
   }
   return { result };
 }

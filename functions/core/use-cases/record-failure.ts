@@ -1,5 +1,6 @@
 import type { StageName } from '../model/session.js';
 import { STAGE_NAMES, isFinalSessionStatus } from '../model/session.js';
+import { releaseExecutionSlot } from './gate-session.js';
 import { publishEvents, sessionEndedEvents } from './publish-events.js';
 import type { Dependencies } from './dependencies.js';
 import { ConflictError, failureKind, INTERNAL_FAILURE, type FailureCode } from '../errors.js';
@@ -56,6 +57,7 @@ export async function recordFailure(deps: Dependencies, sessionId: string, error
   deps.logger.error('session failed', { sessionId, ...failure });
   await closeUnfinishedActions(deps, sessionId, `the session failed (${failure.code})`);
   await log(deps, sessionId, 'Problem', `session failed: ${failure.message} (${failure.code})`);
+  await releaseExecutionSlot(deps, ended);
   await publishEvents(deps, sessionEndedEvents(ended, now));
 }
 
@@ -102,6 +104,7 @@ export async function recordExecutionEnded(
     await deps.windowTimers.clear(input.sessionId);
     if (written) {
       await log(deps, input.sessionId, 'Stage', `session ended Cancelled (its workflow ended ${input.status})`);
+      await releaseExecutionSlot(deps, ended);
       await publishEvents(deps, sessionEndedEvents(ended, now));
     }
     return { recorded: written };

@@ -3,6 +3,7 @@ import { isFinalSessionStatus, type Action, type Session, type Stage } from '../
 import { isCompliant } from '../planning/planner.js';
 import type { CountMetric } from '../ports/metrics.port.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
+import { releaseExecutionSlot } from './gate-session.js';
 import { publishEvents, sessionEndedEvents } from './publish-events.js';
 import type { Dependencies } from './dependencies.js';
 import { closeUnfinishedActions, loadSession, log, moveAction, mutateSessionReporting } from './session-updates.js';
@@ -138,6 +139,7 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
     deps.metrics.count('ActionsRun', actions.filter(ranOnTheComputer).length);
     const counts = `${actions.length} action(s), ${failures.length} failed`;
     await log(deps, sessionId, 'Stage', `session ended ${updated.status}: ${counts}${updated.rebootPending ? '; a restart is pending' : ''}`);
+    await releaseExecutionSlot(deps, updated);
     await publishEvents(deps, sessionEndedEvents(updated, now));
   }
   deps.logger.info('session reported', { sessionId, computerId: session.computerId, status: updated.status, failed: failures.length });
