@@ -19,6 +19,7 @@ import {
 } from '../../functions/core/use-cases/manage-schedules.js';
 import { previewSchedule } from '../../functions/core/use-cases/preview-schedule.js';
 import { gateSession, windowTimerFired } from '../../functions/core/use-cases/gate-session.js';
+import { runSessionNow } from '../../functions/core/use-cases/session-requests.js';
 import { recordFailure } from '../../functions/core/use-cases/record-failure.js';
 import { startSession } from '../../functions/core/use-cases/start-session.js';
 import { computer, deploySoftware, tenant } from '../support/domain.js';
@@ -622,6 +623,18 @@ describe("a run's execution slots (maxConcurrent): every computer detects at the
     h.clock.advance(60_000);
     expect(await windowTimerFired(h.deps, second.id)).toEqual({ result: 'woken' });
     expect(h.workflow.answers.filter((a) => a.token === 'token-2')).toEqual([{ token: 'token-2', kind: 'complete', output: { decision: 'Run' } }]);
+  });
+
+  it('a run-now on a session waiting for a slot keeps its timer looking, instead of clearing it', async () => {
+    const h = harness();
+    const origin = { scheduleId: 'nightly', runId: `run_${h.nextId()}`, maxExecuting: 1 };
+    const first = await h.session({ origin, executeAt: h.clock.now().toISOString() });
+    const second = await h.session({ origin, executeAt: new Date(h.clock.now().getTime() + 3_600_000).toISOString() });
+    await gateSession(h.deps, first.id, 'token-1');
+    expect(await gateSession(h.deps, second.id, 'token-2')).toEqual({ decision: 'Wait' });
+    await runSessionNow(h.deps, { sessionId: second.id, by: { kind: 'EndUser', name: 'ana@contoso.example' } });
+    expect(h.timers.cleared).not.toContain(second.id);
+    expect(h.timers.set.at(-1)).toEqual([second.id, new Date(h.clock.now().getTime() + 60_000).toISOString()]);
   });
 
   it('leaves sessions without a run limit alone: no slot is asked for', async () => {

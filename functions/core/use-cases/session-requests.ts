@@ -87,8 +87,10 @@ export async function runSessionNow(deps: Dependencies, request: SessionRequest)
   const now = deps.clock.now();
   const { session, written } = await mutateSessionReporting(deps, request.sessionId, (s) => decideRunNow(s, now), CONTENDED);
   if (written) await log(deps, request.sessionId, 'Request', 'maintenance moved to now', { by: request.by });
-  await wakeGate(deps, request.sessionId);
-  await deps.windowTimers.clear(request.sessionId);
+  const woke = await wakeGate(deps, request.sessionId);
+  // still waiting after a run-now means waiting for one of its run's execution slots: its timer keeps looking each minute
+  if (woke === 'still-waiting') await deps.windowTimers.set(request.sessionId, new Date(now.getTime() + 60_000).toISOString());
+  else await deps.windowTimers.clear(request.sessionId);
   return { executeAt: session.stages.Execution.startedAt ?? session.executeAt ?? now.toISOString() };
 }
 
