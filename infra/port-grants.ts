@@ -154,7 +154,15 @@ const PORT_GRANTS: { readonly [A in PortAccess]: Grant } = {
     fn.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'ManageWindowTimers', actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'], resources: [windowTimers.scheduleArns] }),
     );
-    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'HandTimersTheirRole', actions: ['iam:PassRole'], resources: [windowTimers.invokerRole.roleArn] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'HandTimersTheirRole',
+        actions: ['iam:PassRole'],
+        resources: [windowTimers.invokerRole.roleArn],
+        // the role is handed to Scheduler only, never to another service
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
     acknowledgeWildcard(windowTimers.scheduleArns, 'Window timers are named per session inside a schedule group that holds nothing else.');
   },
 

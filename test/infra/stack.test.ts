@@ -247,6 +247,16 @@ describe('schedule triggers', () => {
     expect(resources[functionIdOf('fire-schedule') ?? '']?.Properties.FunctionName).toBe('Test-fire-schedule');
   });
 
+  it('lets window-timer writers pass their invoker role only to Scheduler', () => {
+    const writers = declaring('windowTimers:write');
+    expect(writers.length).toBeGreaterThan(0);
+    for (const handler of writers) {
+      const passes = roleStatements(resources, handler).filter((s) => asArray(s.Action).includes('iam:PassRole') && !JSON.stringify(s.Resource).includes(invokerRole));
+      expect(passes, handler).toHaveLength(1);
+      expect(passes[0]?.Condition, handler).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    }
+  });
+
   it('lets writers change triggers in the schedule group only, and pass only the invoker role, only to Scheduler', () => {
     const writers = declaring('scheduleTriggers:write');
     expect(writers.length).toBeGreaterThan(0);
