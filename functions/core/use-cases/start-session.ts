@@ -1,3 +1,4 @@
+import { canonicalJson } from '../canonical-json.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { MAX_WINDOW_DAYS, isFinalSessionStatus, newStages, type Requester, type Session, type SessionOptions, type SessionOrigin } from '../model/session.js';
 import { cancelSession } from './session-requests.js';
@@ -145,14 +146,5 @@ async function claimComputer(deps: Dependencies, command: StartSessionCommand, s
   throw new ConflictError(`computer ${command.computerId} is being started by several requests at once; try again`);
 }
 
-/**
- * The same options, whatever order their keys come back in: DynamoDB does not
- * keep the order of a map's keys, so comparing JSON text would refuse a retry.
- */
-function sameOptions(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
-  const keysOf = (value: object) => Object.keys(value).filter((key) => (value as Record<string, unknown>)[key] !== undefined).sort();
-  const [aKeys, bKeys] = [keysOf(a), keysOf(b)];
-  return aKeys.length === bKeys.length && aKeys.every((key, index) => key === bKeys[index] && sameOptions((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
-}
+/** The same options, whatever order their keys come back in: DynamoDB does not keep the order of a map's keys. */
+const sameOptions = (a: SessionOptions, b: SessionOptions): boolean => canonicalJson(a) === canonicalJson(b);
