@@ -103,6 +103,7 @@ const deps = createDependencies(
     dynamo: client,
     tableName: TABLE_NAME,
     agent,
+    inventory: { listByTag: unused },
     workflow,
     windowTimers: { set: unused, clear: unused },
     scheduleTriggers: new InMemoryScheduleTriggers(),

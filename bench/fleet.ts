@@ -17,7 +17,10 @@
  * - T, R: summed over sessions, as `waitForSession` reports them.
  * - W: DynamoDB write calls (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
  *   TransactWriteItems; a batch is one call) from the first start-session on.
- *   Seeding is not counted, and the bench itself only reads.
+ *   Seeding is not counted, and the bench itself only reads. The usage
+ *   meter's writes (one per invocation, to the `USAGE` items beside each
+ *   session) are not in W, so W stays the engine's own figure; `--breakdown`
+ *   counts them apart.
  * - O, the mean over sessions of
  *     (session wall time − time the agent spent running that session's scripts) / actions of that session
  *   where the script time is startedAtMs → finishedAtMs of each of the
@@ -33,7 +36,8 @@
  *   on every machine reads 2.0.0.
  *
  * `--breakdown` adds, after the line: Lambda invocations and table calls per
- * handler, table calls per command type, state transitions per state and, on
+ * handler, table calls per command type, state transitions per state, the
+ * usage meter's writes and what a session cost by its own count and, on
  * one machine, where the session's time goes. Calls are attributed to the
  * handler running them through AsyncLocalStorage (correct under concurrency
  * too); it is only switched on with `--breakdown`, because its promise hooks
@@ -45,6 +49,8 @@ import { wholeNumberFlag } from './args.js';
 import { parseCommandComment } from '../functions/core/model/agent.js';
 import type { Software } from '../functions/core/model/catalog.js';
 import { isCompliant } from '../functions/core/planning/planner.js';
+import { USAGE_SK_PREFIX } from '../functions/adapters/usage-store.dynamodb.js';
+import { addUsage, formatUsd, NO_USAGE, priceUsage } from '../functions/core/model/usage.js';
 import type { LambdaHandler } from '../functions/handlers/handler-kit.js';
 import type { WorkflowEvent } from '../local/local-workflow.js';
 import type { SessionOutcome } from '../local/runtime.js';
@@ -108,6 +114,8 @@ const add = (map: Map<string, Tally>, key: string, ms: number): void => {
 
 /** Table calls by `<label> <command>`, the label being the handler that made the call. */
 const tableCalls = new Map<string, Tally>();
+/** The usage meter's writes, by the same key: kept out of `tableCalls` so W stays the engine's own figure. */
+const meteringCalls = new Map<string, Tally>();
 const invocations = new Map<string, Tally>();
 /** Handler table calls by `<command> <item kind>`, with --breakdown. */
 const callsByItem = new Map<string, Tally>();
@@ -151,6 +159,10 @@ function itemKindOf(input: unknown): string {
   const kind = found.split('#')[0] ?? found;
   return typeof index === 'string' ? `${kind}@${index}` : `${kind}${queried !== undefined ? '*' : ''}`;
 }
+
+/** A write to a usage item (a session's or a run's): what the meter adds, not what the engine does. */
+const isMeteringWrite = (command: string, input: unknown): boolean =>
+  WRITE_COMMANDS.has(command) && (text(field(field(input, 'Key'), 'SK')) ?? '').startsWith(USAGE_SK_PREFIX);
 
 /** Command id → dispatch key, learnt as each command starts: a completion event names only the command. */
 const commandKeys = new Map<string, string>();
@@ -213,9 +225,10 @@ runtime.dynamoClient.middlewareStack.add(
       return await next(args);
     } finally {
       const end = nowMs();
-      add(tableCalls, `${label} ${command}`, end - start);
-      if (breakdown && label !== OUTSIDE) add(callsByItem, `${command} ${itemKindOf(args.input)}`, end - start);
-      if (breakdown && label !== OUTSIDE) add(callsByLabelAndItem, `${label} ${command} ${itemKindOf(args.input)}`, end - start);
+      const engine = !isMeteringWrite(command, args.input);
+      add(engine ? tableCalls : meteringCalls, `${label} ${command}`, end - start);
+      if (engine && breakdown && label !== OUTSIDE) add(callsByItem, `${command} ${itemKindOf(args.input)}`, end - start);
+      if (engine && breakdown && label !== OUTSIDE) add(callsByLabelAndItem, `${label} ${command} ${itemKindOf(args.input)}`, end - start);
       if (keepSpans && label !== OUTSIDE) spans.push({ kind: 'table', start, end });
     }
   },
@@ -428,6 +441,30 @@ if (breakdown) {
 
   out.push('', 'state transitions by state:');
   out.push(`  ${[...transitionsByState].map(([state, count]) => `${state} ${count}`).join(', ')}`);
+
+  // the meter's own writes, not in W: one per metered invocation with an owner
+  const meteringWrites = sum([...meteringCalls.values()].map((t) => t.calls));
+  const meteringMs = sum([...meteringCalls.values()].map((t) => t.ms));
+  out.push(
+    '',
+    `usage metering: ${meteringWrites} table writes not in W (${perAction(meteringWrites)} per action, ` +
+      `${lambdaCalls > 0 ? (meteringWrites / lambdaCalls).toFixed(2) : '-'} per Lambda invocation, ${meteringWrites > 0 ? (meteringMs / meteringWrites).toFixed(1) : '-'} ms each on average)`,
+  );
+  // what the sessions cost by the meter's count; their executions' transitions come from the runtime, which tells
+  // execution-ended of a succeeded execution only once local/runtime.ts does (until then the usage is not closed)
+  let counted = NO_USAGE;
+  for (const run of runs) {
+    const usage = (await runtime.deps.sessions.getUsage(run.sessionId))?.counted ?? NO_USAGE;
+    counted = addUsage(counted, { ...usage, stateTransitions: usage.stateTransitions || run.outcome.stateTransitions });
+  }
+  const price = priceUsage(counted);
+  const perSessionUsd = (usd: number): string => formatUsd(usd / runs.length);
+  out.push(
+    `what a session cost at ${price.pricing.region} list prices (${price.pricing.asOf}), by its own count: ${perSessionUsd(price.priceUsd.total)} ` +
+      `(Step Functions ${perSessionUsd(price.priceUsd.stepFunctions)}, Lambda ${perSessionUsd(price.priceUsd.lambda)}, DynamoDB ${perSessionUsd(price.priceUsd.dynamodb)}); ` +
+      `per session ${(counted.lambdaInvocations / runs.length).toFixed(1)} invocations, ${(counted.tableWriteUnits / runs.length).toFixed(1)} write units, ` +
+      `${(counted.tableReadUnits / runs.length).toFixed(1)} read units, ${(price.counted.lambdaGbSeconds / runs.length).toFixed(3)} GB-s`,
+  );
 
   const [only] = runs;
   if (keepSpans && only && actions > 0) {

@@ -1,6 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_MANAGED_NODE_TAG, NightshiftStack } from './nightshift-stack.js';
+import { DEFAULT_THROTTLE, type OperatorApiSettings } from './operator-api.js';
 
 const app = new App();
 
@@ -11,8 +12,50 @@ const contextText = (name: string): string | undefined => {
   if (typeof value === 'string' || typeof value === 'number') return String(value);
   throw new Error(`the context setting ${name} must be a string or a number`);
 };
+/** A list setting: an array in cdk.json, or comma-separated on the command line; absent when not given. */
+const contextList = (name: string): string[] | undefined => {
+  const value: unknown = app.node.tryGetContext(name);
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.map((item) => item.trim());
+  const text = contextText(name);
+  return text === undefined ? undefined : text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+};
 const retentionDays = contextText('nightshift:retentionDays');
 const alarmEmail = contextText('nightshift:alarmEmail');
+
+/** The operator API's settings, each only when given (the stack refuses a bad value, naming the setting). */
+const apiSettings = (): OperatorApiSettings => {
+  const oidcIssuer = contextText('nightshift:oidcIssuer');
+  const oidcAudience = contextList('nightshift:oidcAudience');
+  const groupsClaim = contextText('nightshift:groupsClaim');
+  const tenantClaim = contextText('nightshift:tenantClaim');
+  const authDomainPrefix = contextText('nightshift:authDomainPrefix');
+  const callbackUrls = contextList('nightshift:authCallbackUrls');
+  const logoutUrls = contextList('nightshift:authLogoutUrls');
+  const consoleOrigin = contextText('nightshift:consoleOrigin');
+  const mfa = contextText('nightshift:mfa');
+  if (mfa !== undefined && mfa !== 'optional' && mfa !== 'required') throw new Error(`the context setting nightshift:mfa must be "optional" or "required"; got "${mfa}"`);
+  const rateLimit = contextText('nightshift:apiRateLimit');
+  const burstLimit = contextText('nightshift:apiBurstLimit');
+  return {
+    ...(oidcIssuer === undefined ? {} : { oidcIssuer }),
+    ...(oidcAudience === undefined ? {} : { oidcAudience }),
+    ...(groupsClaim === undefined ? {} : { groupsClaim }),
+    ...(tenantClaim === undefined ? {} : { tenantClaim }),
+    ...(authDomainPrefix === undefined ? {} : { authDomainPrefix }),
+    ...(callbackUrls === undefined ? {} : { callbackUrls }),
+    ...(logoutUrls === undefined ? {} : { logoutUrls }),
+    ...(consoleOrigin === undefined ? {} : { consoleOrigin }),
+    ...(mfa === undefined ? {} : { mfa }),
+    ...(rateLimit === undefined && burstLimit === undefined
+      ? {}
+      : {
+          throttle: {
+            rateLimit: rateLimit === undefined ? DEFAULT_THROTTLE.rateLimit : Number(rateLimit),
+            burstLimit: burstLimit === undefined ? DEFAULT_THROTTLE.burstLimit : Number(burstLimit),
+          },
+        }),
+  };
+};
 
 new NightshiftStack(app, 'Nightshift', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
@@ -24,5 +67,6 @@ new NightshiftStack(app, 'Nightshift', {
   // the stack refuses a value that is not a whole number of days, naming the setting
   ...(retentionDays === undefined ? {} : { retentionDays: Number(retentionDays) }),
   ...(alarmEmail === undefined ? {} : { alarmEmail }),
+  api: apiSettings(),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -20,6 +21,23 @@ export const METRIC_DIMENSIONS = { service: 'nightshift' } as const;
 
 /** A workflow step failing on more than this share of its invocations for 15 minutes is an incident. */
 const WORKFLOW_STEP_FAULT_RATE = 0.25;
+/**
+ * The operator API answers every client mistake with a 4xx and nothing else
+ * with a 5xx (the fuzz test holds it to that), so 1% of a five-minute period
+ * failing is a fault to look at; in a quiet period one failed request is.
+ */
+const API_SERVER_ERROR_RATE = 0.01;
+/**
+ * Most of an API's requests refused, for ten minutes running, with enough of
+ * them to mean something: a script retrying with an expired token, an
+ * integration sending the wrong body, or someone probing ids.
+ */
+const API_CLIENT_ERROR_SPIKE = { rate: 0.5, minRequests: 50, periods: 2 } as const;
+/**
+ * The slowest 1% of requests taking longer than this for 15 minutes: the
+ * table or a port is slow, not a cold start (one per period at most).
+ */
+const API_LATENCY_P99 = Duration.seconds(5);
 
 export interface NightshiftMonitoringProps {
   readonly stateMachine: sfn.IStateMachine;
@@ -27,6 +45,8 @@ export interface NightshiftMonitoringProps {
   readonly functions: ReadonlyMap<string, lambda.IFunction>;
   /** The functions the state machine invokes as steps (their errors are routed by Retry/Catch). */
   readonly workflowSteps: ReadonlySet<string>;
+  /** The operator HTTP API (its `$default` stage). */
+  readonly httpApi: apigwv2.IHttpApi;
   /** Where undeliverable events and failed asynchronous runs land: any message there is a session someone must look at. */
   readonly deadLetterQueues: ReadonlyMap<string, sqs.IQueue>;
   /**
@@ -47,7 +67,8 @@ export interface NightshiftMonitoringProps {
  * must hear about: session executions that failed, timed out or were
  * aborted; a handler's errors or throttles; a reconciler falling behind; a
  * message in any dead-letter queue; run or session events that never reached
- * the event bus. Every alarm notifies one SNS topic.
+ * the event bus; the operator API failing, refusing most requests, or slow.
+ * Every alarm notifies one SNS topic.
  */
 export class NightshiftMonitoring extends Construct {
   readonly alarmTopic: sns.Topic;
@@ -196,6 +217,22 @@ export class NightshiftMonitoring extends Construct {
           ],
         },
       ],
+    });
+
+    this.facade.monitorApiGatewayV2HttpApi({
+      api: props.httpApi,
+      humanReadableName: 'Operator API',
+      alarmFriendlyName: 'OperatorApi',
+      add5xxRateAlarm: { Critical: { maxErrorRate: API_SERVER_ERROR_RATE } },
+      add4xxRateAlarm: {
+        Warning: {
+          maxErrorRate: API_CLIENT_ERROR_SPIKE.rate,
+          minSampleCountToEvaluateDatapoint: API_CLIENT_ERROR_SPIKE.minRequests,
+          datapointsToAlarm: API_CLIENT_ERROR_SPIKE.periods,
+          evaluationPeriods: API_CLIENT_ERROR_SPIKE.periods,
+        },
+      },
+      addLatencyP99Alarm: { Critical: { maxLatency: API_LATENCY_P99, datapointsToAlarm: 3, evaluationPeriods: 3 } },
     });
 
     for (const [name, queue] of props.deadLetterQueues) {

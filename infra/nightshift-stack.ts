@@ -24,7 +24,9 @@ import { TABLE_DEFINITION } from '../functions/adapters/table-definition.js';
 import { FINAL_INVOCATION_STATUSES } from '../functions/core/model/agent.js';
 import { HANDLERS, handlerEntry, type HandlerEntry } from '../functions/handlers/registry.js';
 import { NightshiftMonitoring } from './monitoring.js';
+import { OperatorApi, resolveOperatorApiSettings, type OperatorApiSettings } from './operator-api.js';
 import { acknowledgeWildcard, grantDeclaredPorts, type PortResources } from './port-grants.js';
+import { FUNCTION_SETTINGS } from '../functions/handlers/function-settings.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SESSION_ASL_FILE = path.join(REPO_ROOT, 'statemachines', 'session.asl.json');
@@ -101,12 +103,19 @@ export interface NightshiftStackProps extends StackProps {
    * @default no subscription
    */
   readonly alarmEmail?: string;
+  /**
+   * The operator HTTP API: who signs the tokens (a Cognito user pool of the
+   * stack's own, or an OIDC issuer), the hosted UI, CORS and throttling.
+   * @default a Cognito user pool, no CORS, 50 requests/s with bursts of 100
+   */
+  readonly api?: OperatorApiSettings;
 }
 
 /**
  * Everything Nightshift runs on in one account: the table, the handlers, the
  * session state machine (the same ASL file the local runtime executes), the
- * SSM completion events, the managed policy the nodes need, and the alarms.
+ * SSM completion events, the managed policy the nodes need, the operator
+ * HTTP API with its user pool (`operator-api.ts`), and the alarms.
  *
  * Each handler's permissions come from the ports its registry entry declares
  * (`functions/handlers/registry.ts`, turned into IAM by `port-grants.ts`);
@@ -121,6 +130,8 @@ export class NightshiftStack extends Stack {
   /** Run and session events (source `nightshift`), for the MSP's own rules: PSA tickets, chat, reports. */
   readonly eventBus: events.EventBus;
   readonly monitoring: NightshiftMonitoring;
+  /** The operator HTTP API in front of the `api` handler, and its authorizer's user pool. */
+  readonly operatorApi: OperatorApi;
 
   constructor(scope: Construct, id: string, props: NightshiftStackProps = {}) {
     super(scope, id, props);
@@ -153,6 +164,7 @@ export class NightshiftStack extends Stack {
       throw new Error(`the reconciler's budget (${RECONCILE_BUDGET_SECONDS} s) must end well inside its timeout (${reconcileTimeoutSeconds} s)`);
     }
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const apiSettings = resolveOperatorApiSettings(props.api);
 
     this.table = new dynamodb.TableV2(this, 'Table', {
       partitionKey: { name: TABLE_DEFINITION.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -161,6 +173,10 @@ export class NightshiftStack extends Stack {
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        // the session listing indexes hold a summary only, so a session update does not rewrite its whole record there
+        ...(index.projection.type === 'INCLUDE'
+          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.projection.nonKeyAttributes] }
+          : { projectionType: dynamodb.ProjectionType.ALL }),
       })),
       // what a session leaves expires `retentionDays` after it ends (the records carry the time, in epoch seconds)
       timeToLiveAttribute: TABLE_DEFINITION.timeToLiveAttribute,
@@ -267,11 +283,11 @@ export class NightshiftStack extends Stack {
 
     const executionEventFailures = this.deadLetterQueue('ExecutionEventsDeadLetters');
     new events.Rule(this, 'SessionExecutionEnded', {
-      description: 'Session executions that failed, timed out or were aborted: the session is recorded Failed, never left Running',
+      description: 'Every session execution that ended: a failed, timed-out or aborted one is recorded Failed (never left Running); every one has its usage closed',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
       },
       targets: [
         new targets.LambdaFunction(fn('execution-ended'), {
@@ -283,10 +299,12 @@ export class NightshiftStack extends Stack {
     });
 
     this.nodePolicy = this.nodeManagedPolicy(commandOutput);
+    this.operatorApi = new OperatorApi(this, 'OperatorApi', { settings: apiSettings, handler: fn('api'), logRetention });
 
     this.monitoring = new NightshiftMonitoring(this, 'Observability', {
       stateMachine: this.stateMachine,
       functions,
+      httpApi: this.operatorApi.httpApi,
       workflowSteps: new Set(HANDLERS.filter((entry) => entry.substitution !== undefined).map((entry) => entry.name)),
       deadLetterQueues: new Map([
         ['AsyncHandlerFailures', handlerFailures],
@@ -328,6 +346,7 @@ export class NightshiftStack extends Stack {
       documentArns: NIGHTSHIFT_DOCUMENTS.map((name) => this.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: name })),
       managedNodeTag,
       stateMachineArn: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: this.stateMachineName(), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      executionArns: this.formatArn({ service: 'states', resource: 'execution', resourceName: `${this.stateMachineName()}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       windowTimers: {
         groupName,
         scheduleArns: this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
@@ -342,6 +361,11 @@ export class NightshiftStack extends Stack {
         'CommandReadsPolicy',
         ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
         'SSM GetCommandInvocation, ListCommands and DescribeInstanceInformation have no resource-level permissions.',
+      ),
+      inventoryReadPolicy: this.wildcardOnlyPolicy(
+        'InventoryReadPolicy',
+        ['ssm:DescribeInstanceInformation'],
+        'SSM DescribeInstanceInformation has no resource-level permissions; a computer import lists managed nodes by tag with it.',
       ),
       commandCancelPolicy: this.wildcardOnlyPolicy(
         'CommandCancelPolicy',
@@ -453,8 +477,9 @@ export class NightshiftStack extends Stack {
       entry: path.join(REPO_ROOT, entry.entry),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
+      // the usage meter prices invocations with the same figures (functions/handlers/function-settings.ts)
+      architecture: FUNCTION_SETTINGS.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      memorySize: FUNCTION_SETTINGS.memoryMb,
       timeout: Duration.seconds(entry.timeoutSeconds),
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),

@@ -24,6 +24,8 @@ export interface PortResources {
   readonly managedNodeTag: { readonly key: string; readonly value: string };
   /** Built from the state machine's fixed name, so a handler's policy never references the state machine (no cycle). */
   readonly stateMachineArn: string;
+  /** Every execution of that state machine (executions are named after their session). */
+  readonly executionArns: string;
   readonly windowTimers: {
     readonly groupName: string;
     readonly scheduleArns: string;
@@ -50,6 +52,8 @@ export interface PortResources {
   readonly commandReadsPolicy: iam.IManagedPolicy;
   /** ssm:CancelCommand, which IAM cannot scope to a resource either. */
   readonly commandCancelPolicy: iam.IManagedPolicy;
+  /** ssm:DescribeInstanceInformation alone, for handlers that list managed nodes without reading commands. */
+  readonly inventoryReadPolicy: iam.IManagedPolicy;
 }
 
 /** The handler a grant is for: its function, its role, and a way to acknowledge the wildcard a grant brings, by its exact finding. */
@@ -139,12 +143,20 @@ const PORT_GRANTS: { readonly [A in PortAccess]: Grant } = {
   'agent:cancel': ({ role }, { commandCancelPolicy }) => {
     role.addManagedPolicy(commandCancelPolicy);
   },
+  'inventory:read': ({ role }, { inventoryReadPolicy }) => {
+    role.addManagedPolicy(inventoryReadPolicy);
+  },
 
   'workflow:start': ({ fn }, { stateMachineArn }) => {
     fn.addEnvironment('STATE_MACHINE_ARN', stateMachineArn);
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'StartSessionExecutions', actions: ['states:StartExecution'], resources: [stateMachineArn] }));
   },
   'workflow:answer': answerTaskTokens,
+  'workflow:read': ({ fn, acknowledgeWildcard }, { stateMachineArn, executionArns }) => {
+    fn.addEnvironment('STATE_MACHINE_ARN', stateMachineArn);
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadSessionExecutionHistory', actions: ['states:GetExecutionHistory'], resources: [executionArns] }));
+    acknowledgeWildcard(executionArns, "Executions are named after their session, under the session state machine's name only.");
+  },
 
   'windowTimers:write': ({ fn, acknowledgeWildcard }, { windowTimers }) => {
     fn.addEnvironment('WINDOW_TIMER_GROUP', windowTimers.groupName);

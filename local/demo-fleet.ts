@@ -318,8 +318,11 @@ export interface SeedSummary {
  * operator's would, as upserts of the same values, and a machine folder that
  * exists keeps whatever earlier sessions did to it.
  */
+/** What the audit trail names as the author of the demo catalog. */
+const SEEDED_BY = { kind: 'Operator', name: 'nightshift demo seed' } as const;
+
 export async function seedDemo(runtime: LocalRuntime): Promise<SeedSummary> {
-  const save = (input: Parameters<typeof saveCatalogEntity>[1]): Promise<SavedEntity> => saveCatalogEntity(runtime.deps, input);
+  const save = (input: Parameters<typeof saveCatalogEntity>[1]): Promise<SavedEntity> => saveCatalogEntity(runtime.deps, input, SEEDED_BY);
   await save({ kind: 'Tenant', entity: DEMO_TENANT });
   // prerequisites before the software that names them
   for (const entry of [...DEMO_SOFTWARE].sort((a, b) => a.dependencies.length - b.dependencies.length)) await save({ kind: 'Software', entity: entry });

@@ -53,11 +53,18 @@ interface DynaliteIndexDefinition {
 }
 interface DynaliteTableDefinition {
   readonly TableName: string;
+  readonly TableArn?: string;
   readonly KeySchema: readonly DynaliteKeySchemaElement[];
   readonly AttributeDefinitions: readonly { readonly AttributeName: string; readonly AttributeType: string }[];
   readonly GlobalSecondaryIndexes?: readonly DynaliteIndexDefinition[];
   readonly LocalSecondaryIndexes?: readonly DynaliteIndexDefinition[];
 }
+/** What the table of a given name is to be: `createTableInput`, as a plain shape. */
+type WantedTable = (tableName: string) => {
+  readonly KeySchema: readonly DynaliteKeySchemaElement[];
+  readonly AttributeDefinitions: readonly { readonly AttributeName: string; readonly AttributeType: string }[];
+  readonly GlobalSecondaryIndexes: readonly DynaliteIndexDefinition[];
+};
 type StoredItem = Record<string, unknown>;
 interface DynaliteDbModule {
   getIndexActions(
@@ -91,9 +98,42 @@ interface LevelModule {
  */
 const sublevelRange = (name: string): LevelRange => ({ gte: `${name}~`, lt: `${name}\x7f` });
 
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A stored table with the global indexes the shared definition has now. A
+ * folder written before an index was added (or its projection changed) has
+ * the old set, and dynalite implements no UpdateTable that creates an index:
+ * the definition is brought up to date here, and the rebuild below fills the
+ * new index from the items. Indexes that did not change keep what dynalite
+ * recorded of them. Only tables keyed as the definition says are touched (the
+ * folder holds the runtime's own table and nothing else).
+ */
+function withWantedIndexes(table: DynaliteTableDefinition, wanted: ReturnType<WantedTable>): DynaliteTableDefinition | undefined {
+  if (!sameJson(table.KeySchema, wanted.KeySchema)) return undefined;
+  const stored = table.GlobalSecondaryIndexes ?? [];
+  const indexes = wanted.GlobalSecondaryIndexes.map((index) => {
+    const kept = stored.find((candidate) => candidate.IndexName === index.IndexName);
+    if (kept && sameJson(kept.KeySchema, index.KeySchema) && sameJson(kept.Projection, index.Projection)) return kept;
+    // what dynalite's createTable records of a new index, already built
+    return {
+      ...index,
+      IndexArn: `${table.TableArn ?? `table/${table.TableName}`}/index/${index.IndexName}`,
+      IndexSizeBytes: 0,
+      ItemCount: 0,
+      IndexStatus: 'ACTIVE',
+      ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0, NumberOfDecreasesToday: 0 },
+    };
+  });
+  if (sameJson(indexes, stored) && sameJson(table.AttributeDefinitions, wanted.AttributeDefinitions)) return undefined;
+  return { ...table, AttributeDefinitions: wanted.AttributeDefinitions, GlobalSecondaryIndexes: indexes };
+}
+
 /**
  * Rebuilds every secondary index of every table in a persistent dynalite
- * folder from the table's items, before dynalite opens it.
+ * folder from the table's items, before dynalite opens it; a table whose
+ * global indexes differ from `wantedTable`'s (a folder from before an index
+ * was added) gets the wanted set first (see `withWantedIndexes`).
  *
  * Why: dynalite writes an item and each of its index entries as separate
  * LevelDB writes (db/index.js updateIndexes after the item put/delete), so a
@@ -106,7 +146,7 @@ const sublevelRange = (name: string): LevelRange => ({ gte: `${name}~`, lt: `${n
  * old indexes, and the next start rebuilds again. Local tables are small, so a
  * full rebuild stays cheap.
  */
-export async function rebuildSecondaryIndexes(dataDir: string): Promise<void> {
+export async function rebuildSecondaryIndexes(dataDir: string, wantedTable: WantedTable = createTableInput): Promise<void> {
   // Resolved from dynalite's own folder: the same `level` and `db` it runs on, not a second copy.
   const requireFromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
   const { Level } = requireFromDynalite('level') as LevelModule;
@@ -115,8 +155,19 @@ export async function rebuildSecondaryIndexes(dataDir: string): Promise<void> {
   const db = new Level(dataDir, { valueEncoding: 'json' });
   await db.open();
   try {
-    const tables = (await db.values(sublevelRange('table')).all()) as DynaliteTableDefinition[];
     const operations: LevelBatchOperation[] = [];
+    const tables: DynaliteTableDefinition[] = [];
+    for (const stored of (await db.values(sublevelRange('table')).all()) as DynaliteTableDefinition[]) {
+      const updated = withWantedIndexes(stored, wantedTable(stored.TableName));
+      tables.push(updated ?? stored);
+      if (!updated) continue;
+      // dynalite's table sublevel keys a definition by its table name
+      operations.push({ type: 'put', key: `table~${stored.TableName}`, value: updated });
+      const gone = (stored.GlobalSecondaryIndexes ?? []).filter((index) => !(updated.GlobalSecondaryIndexes ?? []).some((kept) => kept.IndexName === index.IndexName));
+      for (const index of gone) {
+        for (const key of await db.keys(sublevelRange(`index-global~${stored.TableName}~${index.IndexName}`)).all()) operations.push({ type: 'del', key });
+      }
+    }
     for (const table of tables) {
       for (const [indexType, indexes] of [
         ['local', table.LocalSecondaryIndexes ?? []],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { FUNCTION_SETTINGS } from '../functions/handlers/function-settings.js';
 
 /** What a handler sees as its Lambda context when the local runtime invokes it. */
 export function fakeLambdaContext(functionName: string, timeoutMs = 900_000): Context {
@@ -9,7 +10,7 @@ export function fakeLambdaContext(functionName: string, timeoutMs = 900_000): Co
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
+    memoryLimitInMB: String(FUNCTION_SETTINGS.memoryMb),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',

@@ -59,8 +59,11 @@ export interface WorkflowEvent {
 interface Execution {
   readonly name: string;
   readonly result: Promise<Json>;
-  /** Settles once the event log has been read to its end. */
+  /** Settles once the event log has been read to its end and the end has been told. */
   followed?: Promise<void>;
+  /** Settles once the event log has been read to its end: the transition count is final. */
+  logRead?: Promise<void>;
+  /** What Step Functions bills: every state entered, and every retry of a step. */
   stateTransitions: number;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 }
@@ -142,6 +145,12 @@ export interface LocalWorkflowOptions {
    * event tells the `execution-ended` handler in AWS. Settles before `waitFor` does.
    */
   readonly onExecutionFailed?: (executionName: string, error: { error: string; cause: string }) => Promise<unknown>;
+  /**
+   * Told when an execution ends, whatever its status (the twin of the rule on
+   * every Execution Status Change: a session's cost is closed when it ends).
+   * Called instead of `onExecutionFailed` when both are given. Settles before `waitFor` does.
+   */
+  readonly onExecutionEnded?: (executionName: string, status: 'SUCCEEDED' | 'FAILED', error?: { error: string; cause: string }) => Promise<unknown>;
 }
 
 /**
@@ -229,22 +238,26 @@ export class LocalWorkflow implements WorkflowPort {
     const execution: Execution = { name: sessionId, result: run.result, stateTransitions: 0, status: 'RUNNING' };
     this.executions.set(sessionId, execution);
     const settled = run.result.then(
-      () => {
+      async () => {
         execution.status = 'SUCCEEDED';
+        await this.options.onExecutionEnded?.(sessionId, 'SUCCEEDED').catch(() => undefined);
       },
       async (error: unknown) => {
         execution.status = 'FAILED';
         const failure = error instanceof Error ? { error: error.name, cause: error.message } : { error: 'ExecutionFailed', cause: String(error) };
-        await this.options.onExecutionFailed?.(sessionId, failure).catch(() => undefined);
+        const told = this.options.onExecutionEnded ? this.options.onExecutionEnded(sessionId, 'FAILED', failure) : this.options.onExecutionFailed?.(sessionId, failure);
+        await told?.catch(() => undefined);
       },
     );
-    execution.followed = Promise.all([this.follow(execution, run.eventLogs), settled]).then(() => undefined);
+    execution.logRead = this.follow(execution, run.eventLogs);
+    execution.followed = Promise.all([execution.logRead, settled]).then(() => undefined);
     return Promise.resolve({ alreadyRunning: false });
   }
 
   private async follow(execution: Execution, logs: AsyncGenerator<EventLog>): Promise<void> {
     for await (const log of logs) {
-      if (log.type === 'StateEntered') execution.stateTransitions++;
+      // Step Functions bills a retry as one more transition ("each retry will be charged as an additional state transition")
+      if (log.type === 'StateEntered' || log.type === 'StateRetried') execution.stateTransitions++;
       const state = 'state' in log ? log.state : undefined;
       this.events.emit('event', {
         executionName: execution.name,
@@ -281,6 +294,20 @@ export class LocalWorkflow implements WorkflowPort {
     await execution.result.catch(() => undefined);
     await execution.followed;
     return { status: execution.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED', stateTransitions: execution.stateTransitions };
+  }
+
+  /**
+   * The execution's billed transitions, once its event log has been read to
+   * the end (the end is told while the log is still being read, so this waits
+   * for it). Unknown after a restart: the count lives in this process only.
+   */
+  async countStateTransitions(executionName: string): Promise<number | undefined> {
+    const execution = this.executions.get(executionName);
+    if (!execution) return undefined;
+    // an ended execution's log is read to its end first; a running one answers what it has entered so far, as
+    // GetExecutionHistory does (an execution AWS stopped while this twin still runs it: a test's simulated event)
+    if (execution.status !== 'RUNNING') await execution.logRead;
+    return execution.stateTransitions;
   }
 
   executionNames(): string[] {

@@ -1,9 +1,16 @@
 /**
- * `npm start`: boots the embedded runtime, seeds the demo tenant, runs one
- * maintenance session per sandbox machine and shows each stage live, then a
- * readable report. State persists in `.nightshift/`, so a second run finds
- * the machines compliant ("nothing to do"); delete the folder to start over.
+ * `npm run demo` (`local/main.ts`): boots the embedded runtime, seeds the demo
+ * tenant, runs one maintenance session per sandbox machine and shows each
+ * stage live, then a readable report, and exits. State persists in
+ * `.nightshift/`, so a second run finds the machines compliant ("nothing to
+ * do"); delete the folder to start over.
+ *
+ * `npm start` (`--serve`): the same, then keeps the runtime going with the
+ * operator API on a local port until Ctrl-C: schedules fire, timers wake
+ * sessions, and sessions started through the API or the CLI show live here.
+ * `--skip-demo` serves without running the demo sessions first.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCommandComment } from '../functions/core/model/agent.js';
 import type { DetectedItem } from '../functions/core/model/session.js';
@@ -14,11 +21,16 @@ import type { Schedule } from '../functions/core/model/schedule.js';
 import type { SkipReason } from '../functions/core/model/schedule-run.js';
 import { isErrorEnvelope } from '../functions/handlers/handler-kit.js';
 import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TASKS, DEMO_TENANT, LEGAL_DMS, NORTHWIND_TENANT, seedDemo } from './demo-fleet.js';
+import { startApiServer } from './api-server.js';
 import { REPO_ROOT, createLocalRuntime, type LocalRuntime } from './runtime.js';
 import type { SandboxCommandRecord } from './sandbox-agent.js';
 import { bold, clockTime, cyan, dim, green, padEnd, red, seconds, table, yellow } from './terminal.js';
 
 const DATA_DIR = process.env.NIGHTSHIFT_DATA_DIR ?? path.join(REPO_ROOT, '.nightshift');
+/** 0 takes any free port. */
+const API_PORT = Number(process.env.NIGHTSHIFT_PORT ?? '8787');
+const SERVE = process.argv.includes('--serve');
+const SKIP_DEMO = process.argv.includes('--skip-demo');
 
 /**
  * The runtime's clock: real time plus an offset the schedule scene moves
@@ -175,52 +187,93 @@ async function main(): Promise<void> {
   runtimeForNames = runtime;
   runtime.workflow.events.on('event', (event) => showWorkflowEvent(runtime, event));
   try {
-    const seed = await seedDemo(runtime);
-    process.stdout.write(
-      [
-        `  data      ${path.relative(process.cwd(), DATA_DIR) || DATA_DIR} ${dim('(DynamoDB on dynalite, sandbox machines as folders; delete it to start over)')}`,
-        `  tenant    ${DEMO_TENANT.name}: ${seed.machines.length} computers${seed.machinesCreated ? dim(` (${seed.machinesCreated} imaged now)`) : ''}`,
-        `  catalog   ${DEMO_SOFTWARE.length} software items, ${DEMO_TASKS.length} maintenance tasks, ${DEMO_DEPLOYMENTS.length} deployments`,
-        // a run killed mid-way left these; they go on from their last recorded step, and the machines' starts below find them
-        ...(runtime.resumed.length ? [`  resumed   ${runtime.resumed.length} session(s) the last run left unfinished`] : []),
-        '',
-      ].join('\n'),
-    );
-
-    const started = await Promise.all(
-      seed.machines.map(async (machine) => {
-        const { sessionId } = await runtime.startSession(machine.computer.id);
-        machineBySession.set(sessionId, machine.computer.id);
-        return { machine, sessionId };
-      }),
-    );
-    const outcomes = await Promise.all(
-      started.map(async ({ machine, sessionId }) => ({ machine, outcome: await runtime.waitForSession(sessionId) })),
-    );
-    await runtime.agent.idle();
-    await printing;
-
-    process.stdout.write(`\n${bold('Report')}\n\n`);
-    for (const { machine, outcome } of outcomes) process.stdout.write(`${await sessionReport(runtime, outcome.session.id, machine.computer.id)}\n\n`);
-
-    const scene = await scheduleScene(runtime);
-    // the scene's session lines are printed as they came; its report follows them
-    await runtime.agent.idle();
-    await printing;
-    process.stdout.write(`${scene}\n`);
-
-    const transitions = outcomes.reduce((sum, { outcome }) => sum + outcome.stateTransitions, 0);
-    const roundTrips = outcomes.reduce((sum, { outcome }) => sum + outcome.agentRoundTrips, 0);
-    const failed = outcomes.filter(({ outcome }) => outcome.session.status !== 'Passed').length;
-    if (failed > 0) process.stdout.write(`${red(`${failed} session(s) did not pass`)} — the report above says why.\n`);
-    process.stdout.write(
-      `demo: ${outcomes.length} sessions, ${transitions} state transitions, ${roundTrips} agent round-trips, ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`,
-    );
+    if (!SKIP_DEMO) await demo(runtime);
+    if (SERVE) await serve(runtime);
   } finally {
     // lines still being written read the table: they finish before it closes
     await printing.catch(() => undefined);
     await runtime.close();
   }
+}
+
+async function demo(runtime: LocalRuntime): Promise<void> {
+  const seed = await seedDemo(runtime);
+  process.stdout.write(
+    [
+      `  data      ${path.relative(process.cwd(), DATA_DIR) || DATA_DIR} ${dim('(DynamoDB on dynalite, sandbox machines as folders; delete it to start over)')}`,
+      `  tenant    ${DEMO_TENANT.name}: ${seed.machines.length} computers${seed.machinesCreated ? dim(` (${seed.machinesCreated} imaged now)`) : ''}`,
+      `  catalog   ${DEMO_SOFTWARE.length} software items, ${DEMO_TASKS.length} maintenance tasks, ${DEMO_DEPLOYMENTS.length} deployments`,
+      // a run killed mid-way left these; they go on from their last recorded step, and the machines' starts below find them
+      ...(runtime.resumed.length ? [`  resumed   ${runtime.resumed.length} session(s) the last run left unfinished`] : []),
+      '',
+    ].join('\n'),
+  );
+
+  const started = await Promise.all(
+    seed.machines.map(async (machine) => {
+      const { sessionId } = await runtime.startSession(machine.computer.id);
+      machineBySession.set(sessionId, machine.computer.id);
+      return { machine, sessionId };
+    }),
+  );
+  const outcomes = await Promise.all(
+    started.map(async ({ machine, sessionId }) => ({ machine, outcome: await runtime.waitForSession(sessionId) })),
+  );
+  await runtime.agent.idle();
+  await printing;
+
+  process.stdout.write(`\n${bold('Report')}\n\n`);
+  for (const { machine, outcome } of outcomes) process.stdout.write(`${await sessionReport(runtime, outcome.session.id, machine.computer.id)}\n\n`);
+
+  const scene = await scheduleScene(runtime);
+  // the scene's session lines are printed as they came; its report follows them
+  await runtime.agent.idle();
+  await printing;
+  process.stdout.write(`${scene}\n`);
+
+  const transitions = outcomes.reduce((sum, { outcome }) => sum + outcome.stateTransitions, 0);
+  const roundTrips = outcomes.reduce((sum, { outcome }) => sum + outcome.agentRoundTrips, 0);
+  const failed = outcomes.filter(({ outcome }) => outcome.session.status !== 'Passed').length;
+  if (failed > 0) process.stdout.write(`${red(`${failed} session(s) did not pass`)} — the report above says why.\n`);
+  process.stdout.write(
+    `demo: ${outcomes.length} sessions, ${transitions} state transitions, ${roundTrips} agent round-trips, ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`,
+  );
+}
+
+/**
+ * The operator API on 127.0.0.1 until SIGINT or SIGTERM. The Admin dev token
+ * goes to a file readable by this user only, not to the terminal, so a shared
+ * screen or a CI log never shows it.
+ */
+async function serve(runtime: LocalRuntime): Promise<void> {
+  if (SKIP_DEMO) await seedDemo(runtime);
+  const server = await startApiServer(runtime, { port: API_PORT }).catch((error: unknown) => {
+    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+      throw new Error(`port ${API_PORT} is in use; start with NIGHTSHIFT_PORT=<port> (0 takes any free port)`);
+    }
+    throw error;
+  });
+  const tokenFile = path.join(DATA_DIR, 'api', 'dev-token');
+  await mkdir(path.dirname(tokenFile), { recursive: true });
+  await writeFile(tokenFile, `${server.devToken}\n`, { mode: 0o600 });
+  const shown = (file: string): string => path.relative(process.cwd(), file) || file;
+  process.stdout.write(
+    [
+      '',
+      `${bold('Serving')} ${dim('(Ctrl-C to stop)')}`,
+      `  api       ${server.url}/v1 ${dim(`(OpenAPI: ${server.url}/openapi.json)`)}`,
+      `  token     ${shown(tokenFile)} ${dim('(an Admin token for this API only; 7 days)')}`,
+      `  cli       export NIGHTSHIFT_API_URL=${server.url} NIGHTSHIFT_TOKEN=$(cat ${shown(tokenFile)})`,
+      `            npm run -s cli -- sessions list`,
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stdout.write(`\n${dim('stopping…')}\n`);
+  await server.close();
 }
 
 const SKIP_WORDS: Readonly<Record<SkipReason, string>> = {

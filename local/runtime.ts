@@ -17,6 +17,7 @@ import type { AgentSettings, Dependencies } from '../functions/core/use-cases/de
 import type { Action, Session, SessionOptions } from '../functions/core/model/session.js';
 import { isErrorEnvelope, type DependencyProvider, type ErrorEnvelope, type LambdaHandler } from '../functions/handlers/handler-kit.js';
 import { HANDLERS, type PortAccess } from '../functions/handlers/registry.js';
+import { SandboxManagedNodeInventory } from './inventory.local.js';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite.js';
 import { RetentionSweep } from './retention-sweep.js';
 import { fakeLambdaContext } from './lambda-context.js';
@@ -158,6 +159,8 @@ export interface LocalRuntime {
   functionNames(): string[];
   /** Invokes a registered handler the way Lambda would. */
   invoke(handlerName: string, event: unknown): Promise<unknown>;
+  /** The dependencies a handler is given: only the ports its registry entry declares (the local API server serves the `api` handler's app with them). */
+  handlerDependencies(handlerName: string): Dependencies;
   startSession(computerId: string, sessionId?: string, options?: Partial<SessionOptions>): Promise<{ sessionId: string; created: boolean }>;
   waitForSession(sessionId: string): Promise<SessionOutcome>;
   close(): Promise<void>;
@@ -213,9 +216,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     aslText: await readFile(SESSION_ASL_PATH, 'utf8'),
     functions: handlers,
     substitutions: localSubstitutions(),
-    // the local twin of the Execution Status Change rule
-    onExecutionFailed: (executionName, failure) =>
-      invoke('execution-ended', { detail: { name: executionName, status: 'FAILED', error: failure.error, cause: failure.cause } }),
+    // the local twin of the Execution Status Change rule: every end closes the session's usage, a failed one also fails the session
+    onExecutionEnded: (executionName, status, failure) =>
+      invoke('execution-ended', { detail: { name: executionName, status, ...(failure ? { error: failure.error, cause: failure.cause } : {}) } }),
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
   });
 
@@ -243,6 +246,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       dynamo: dynamoClient,
       tableName: TABLE_NAME,
       agent,
+      inventory: new SandboxManagedNodeInventory(agent),
       workflow,
       windowTimers: timers,
       scheduleTriggers,
@@ -260,6 +264,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     },
   );
   const inInvocation = concurrentInvocations();
+  const dependenciesByHandler = new Map<string, Dependencies>();
   for (const entry of HANDLERS) {
     const module = (await import(pathToFileURL(path.join(REPO_ROOT, entry.entry)).href)) as {
       createHandler?: (provide: DependencyProvider) => LambdaHandler<unknown, unknown>;
@@ -267,6 +272,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     if (typeof module.createHandler !== 'function') throw new Error(`${entry.entry} does not export createHandler`);
     // each handler sees only the ports its entry declares, as its IAM role in AWS allows only those
     const handlerDeps = restrictToDeclaredPorts(deps, { name: entry.name, ports: options.handlerPorts?.[entry.name] ?? entry.ports });
+    dependenciesByHandler.set(entry.name, handlerDeps);
     const handler = module.createHandler(() => handlerDeps);
     const wrapped = options.wrapHandler ? options.wrapHandler(entry.name, handler) : handler;
     const functionName = localFunctionName(entry.name);
@@ -319,6 +325,11 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     dynamoClient,
     functionNames: () => [...handlers.keys()],
     invoke,
+    handlerDependencies(handlerName) {
+      const handlerDeps = dependenciesByHandler.get(handlerName);
+      if (!handlerDeps) throw new Error(`no handler named ${handlerName}`);
+      return handlerDeps;
+    },
     async startSession(computerId, sessionId, sessionOptions) {
       const answer = await invoke('start-session', {
         computerId,

@@ -25,6 +25,8 @@ export interface MachineDescriptor {
   readonly online: boolean;
   /** Delay before a command starts, like an agent polling for work. */
   readonly latencyMs: number;
+  /** The node's tags in the agent service (SSM tags), which a computer import maps to tenants. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** The EventBridge event SSM emits when an invocation changes status; the sandbox emits the same shape. */
@@ -235,6 +237,12 @@ export class SandboxAgent implements AgentPort {
     }
     this.machines.set(descriptor.agentId, root);
     return { root, created: !existing };
+  }
+
+  /** Every registered machine as its descriptor says now, like SSM's managed-node list. */
+  async describeMachines(): Promise<MachineDescriptor[]> {
+    const descriptors = await Promise.all([...this.machines.values()].map((root) => readDescriptor(root).catch(() => undefined)));
+    return descriptors.filter((descriptor) => descriptor !== undefined);
   }
 
   rootOf(agentId: string): string {

@@ -55,12 +55,20 @@ export class DynamoCatalogStore implements CatalogStore {
     return this.getMany<Software>('SOFTWARE', 'SOFTWARE', softwareIds);
   }
 
+  async listSoftware(): Promise<Software[]> {
+    return (await this.table.query({ pk: 'SOFTWARE', index: 'GSI1' })).map((item) => toEntity<Software>(item));
+  }
+
   async putTask(task: MaintenanceTask): Promise<void> {
     await this.put(`TASK#${task.id}`, 'TASK', 'TASKS', `${task.name}#${task.id}`, 'Task', task);
   }
 
   getTasks(taskIds: readonly string[]): Promise<MaintenanceTask[]> {
     return this.getMany<MaintenanceTask>('TASK', 'TASK', taskIds);
+  }
+
+  async listTasks(): Promise<MaintenanceTask[]> {
+    return (await this.table.query({ pk: 'TASKS', index: 'GSI1' })).map((item) => toEntity<MaintenanceTask>(item));
   }
 
   async putDeployment(deployment: Deployment): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Dependencies } from '../core/use-cases/dependencies.js';
 import { handlerEntry } from '../handlers/registry.js';
 import { createDynamoClient, createEventBridgeClient, createS3Client, createSchedulerClient, createSfnClient, createSsmClient } from './aws-clients.js';
+import { SsmManagedNodeInventory } from './inventory.ssm.js';
 import { SsmAgent } from './agent.ssm.js';
 import type { Config } from './config.js';
 import { createDependencies, restrictToDeclaredPorts } from './dependencies.js';
@@ -37,6 +38,7 @@ export function createCloudDependencies(config: Config): Dependencies {
         region: config.region,
         urlSuffix: config.urlSuffix,
       }),
+      inventory: new SsmManagedNodeInventory(ssm),
       workflow: new StepFunctionsWorkflow(createSfnClient(), config.stateMachineArn),
       windowTimers: new SchedulerWindowTimers(scheduler, config.windowTimers),
       scheduleTriggers: new SchedulerScheduleTriggers(scheduler, config.scheduleTriggers),

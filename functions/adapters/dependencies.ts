@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from '../core/errors.js';
+import type { ManagedNodeInventory } from '../core/ports/inventory.port.js';
 import type { AgentPort } from '../core/ports/agent.port.js';
 import type { AuditStore } from '../core/ports/audit.port.js';
 import type { EventPublisher } from '../core/ports/events.port.js';
@@ -15,7 +16,7 @@ import type { SessionStore } from '../core/ports/session-store.port.js';
 import type { WindowTimerPort } from '../core/ports/window-timer.port.js';
 import type { WorkflowPort } from '../core/ports/workflow.port.js';
 import type { AgentSettings, Dependencies } from '../core/use-cases/dependencies.js';
-import type { HandlerEntry, PortLevel, PortName } from '../handlers/registry.js';
+import type { HandlerEntry, PortAccess, PortLevel, PortName } from '../handlers/registry.js';
 import { createDocumentClient } from './aws-clients.js';
 import { DynamoAuditStore } from './audit-store.dynamodb.js';
 import { DynamoCatalogStore } from './catalog-store.dynamodb.js';
@@ -25,6 +26,8 @@ import { DynamoScheduleStore } from './schedule-store.dynamodb.js';
 import { DynamoSessionLog } from './session-log.dynamodb.js';
 import { DEFAULT_RETENTION_DAYS, DynamoSessionStore } from './session-store.dynamodb.js';
 import { randomIds, systemClock } from './system.js';
+import { attachUsageSink, metered, usageSinkOf } from './usage-meter.js';
+import { DynamoUsageStore } from './usage-store.dynamodb.js';
 
 /**
  * The parts of the wiring that differ between AWS and the embedded runtime.
@@ -37,6 +40,8 @@ export interface RuntimeParts {
   readonly tableName: string;
   /** SSM Run Command, or the sandbox machines. */
   readonly agent: AgentPort;
+  /** SSM's managed-node list, or the sandbox machines' descriptors. */
+  readonly inventory: ManagedNodeInventory;
   /** Step Functions, or aws-local-stepfunctions running the same ASL. */
   readonly workflow: WorkflowPort;
   /** EventBridge Scheduler `at()` schedules, or timers persisted on the runtime clock. */
@@ -79,30 +84,50 @@ export const DEFAULT_AGENT_SETTINGS: AgentSettings = {
   skipOfflineAfterSeconds: 600,
 };
 
+/**
+ * The pacer in front of the engine, which also answers how many transitions
+ * an execution was billed (the pacer only paces starts, so that question goes
+ * straight to the engine).
+ */
+function pacedWorkflow(workflow: WorkflowPort, pacing: StartPacing): WorkflowPort {
+  const paced = new PacedWorkflow(workflow, pacing);
+  const countStateTransitions = workflow.countStateTransitions?.bind(workflow);
+  return {
+    startSession: (sessionId) => paced.startSession(sessionId),
+    completeTask: (taskToken, output) => paced.completeTask(taskToken, output),
+    failTask: (taskToken, errorName, cause) => paced.failTask(taskToken, errorName, cause),
+    ...(countStateTransitions ? { countStateTransitions } : {}),
+  };
+}
+
 /** The one wiring of the ports, used by the Lambda entry points and the local runtime alike. */
 export function createDependencies(parts: RuntimeParts, settings: DependencySettings = {}): Dependencies {
   const clock = parts.clock ?? systemClock;
   const retentionDays = settings.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const table = new DynamoTable(createDocumentClient(parts.dynamo), parts.tableName);
-  return {
+  const deps: Dependencies = {
     sessions: new DynamoSessionStore(table, { retentionDays, clock }),
     sessionLog: new DynamoSessionLog(table, retentionDays),
     catalog: new DynamoCatalogStore(table),
     secrets: parts.secrets,
-    agent: parts.agent,
+    // what a session is billed for outside the table is counted where it is asked for (see usage-meter.ts)
+    agent: metered(parts.agent, { send: (meter) => meter.add('commandsSent') }),
+    inventory: parts.inventory,
     // every start goes through the pacer: a schedule's fan-out of thousands stays inside the StartExecution quota
-    workflow: new PacedWorkflow(parts.workflow, settings.startPacing ?? DEFAULT_START_PACING),
-    windowTimers: parts.windowTimers,
+    workflow: pacedWorkflow(parts.workflow, settings.startPacing ?? DEFAULT_START_PACING),
+    windowTimers: metered(parts.windowTimers, { set: (meter) => meter.add('schedulesWritten') }),
     schedules: new DynamoScheduleStore(table),
     scheduleTriggers: parts.scheduleTriggers,
     audit: new DynamoAuditStore(table),
-    events: parts.events,
+    events: metered(parts.events, { publish: (meter, events) => meter.add('eventsPublished', events.length) }),
     clock,
     ids: parts.ids ?? randomIds,
     logger: parts.logger,
     metrics: parts.metrics,
     agentSettings: { ...DEFAULT_AGENT_SETTINGS, ...settings.agent },
   };
+  attachUsageSink(deps, new DynamoUsageStore(table, { retentionDays, clock }));
+  return deps;
 }
 
 /** The ports a handler may be denied: every port of the registry's vocabulary that `Dependencies` has today. */
@@ -122,6 +147,8 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
     listSessionsByComputer: 'read',
     listSessionsByStatus: 'read',
     listSessionsInStatusSince: 'read',
+    listSessions: 'read',
+    countSessions: 'read',
     getActions: 'read',
     getAction: 'read',
     getActionContext: 'read',
@@ -147,6 +174,8 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
     markTokenDelivered: 'write',
     abandonDispatch: 'write',
     rescheduleDispatch: 'write',
+    getUsage: 'read',
+    closeUsage: 'write',
   } satisfies MethodLevels<SessionStore, PortLevel<'sessions'>>,
   sessionLog: { read: 'read', append: 'write' } satisfies MethodLevels<SessionLog, PortLevel<'sessionLog'>>,
   catalog: {
@@ -155,7 +184,9 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
     getComputer: 'read',
     listComputers: 'read',
     getSoftware: 'read',
+    listSoftware: 'read',
     getTasks: 'read',
+    listTasks: 'read',
     getDeployment: 'read',
     listDeployments: 'read',
     putTenant: 'write',
@@ -165,7 +196,7 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
     putDeployment: 'write',
   } satisfies MethodLevels<CatalogStore, PortLevel<'catalog'>>,
   agent: { send: 'send', getInvocation: 'read', findCommand: 'read', isOnline: 'read', cancel: 'cancel' } satisfies MethodLevels<AgentPort, PortLevel<'agent'>>,
-  workflow: { startSession: 'start', completeTask: 'answer', failTask: 'answer' } satisfies MethodLevels<WorkflowPort, PortLevel<'workflow'>>,
+  workflow: { startSession: 'start', completeTask: 'answer', failTask: 'answer', countStateTransitions: 'read' } satisfies MethodLevels<WorkflowPort, PortLevel<'workflow'>>,
   windowTimers: { set: 'write', clear: 'write' } satisfies MethodLevels<WindowTimerPort, PortLevel<'windowTimers'>>,
   schedules: {
     getSchedule: 'read',
@@ -186,9 +217,12 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
     fixRunTargetWindow: 'write',
     acquireExecutionSlot: 'write',
     releaseExecutionSlot: 'write',
+    addSessionUsage: 'write',
+    getRunUsage: 'read',
   } satisfies MethodLevels<ScheduleStore, PortLevel<'schedules'>>,
   scheduleTriggers: { list: 'read', put: 'write', delete: 'write' } satisfies MethodLevels<ScheduleTriggerPort, PortLevel<'scheduleTriggers'>>,
-  audit: { list: 'read', record: 'write' } satisfies MethodLevels<AuditStore, PortLevel<'audit'>>,
+  audit: { list: 'read', listByTenant: 'read', record: 'write' } satisfies MethodLevels<AuditStore, PortLevel<'audit'>>,
+  inventory: { listByTag: 'read' } satisfies MethodLevels<ManagedNodeInventory, PortLevel<'inventory'>>,
   events: { publish: 'publish' } satisfies MethodLevels<EventPublisher, PortLevel<'events'>>,
   secrets: { put: 'write', delete: 'write' } satisfies MethodLevels<SecretStore, PortLevel<'secrets'>>,
   metrics: { count: 'write', seconds: 'write' } satisfies MethodLevels<Metrics, PortLevel<'metrics'>>,
@@ -239,13 +273,14 @@ export function restrictToDeclaredPorts(deps: Dependencies, entry: Pick<HandlerE
   const declared = new Set<string>(entry.ports);
   const guard = <P extends GuardedPort>(port: P): Dependencies[P] => guardPort(deps[port], port, METHOD_LEVELS[port], declared, entry.name);
   const ambient = Object.fromEntries(Object.keys(AMBIENT).map((key) => [key, deps[key as keyof typeof AMBIENT]])) as Pick<Dependencies, keyof typeof AMBIENT>;
-  return {
+  const restricted: Dependencies = {
     ...ambient,
     sessions: guard('sessions'),
     sessionLog: guard('sessionLog'),
     catalog: guard('catalog'),
     secrets: guard('secrets'),
     agent: guard('agent'),
+    inventory: guard('inventory'),
     workflow: guard('workflow'),
     windowTimers: guard('windowTimers'),
     schedules: guard('schedules'),
@@ -254,4 +289,11 @@ export function restrictToDeclaredPorts(deps: Dependencies, entry: Pick<HandlerE
     events: guard('events'),
     metrics: guard('metrics'),
   };
+  // the meter writes usage to the table: only a handler whose role may write the table records it (every one with a session does)
+  const sink = usageSinkOf(deps);
+  if (sink && entry.ports.some((access) => TABLE_WRITES.has(access))) attachUsageSink(restricted, sink);
+  return restricted;
 }
+
+/** The accesses whose grant lets a role write the table (port-grants.ts: `writeTable`). */
+const TABLE_WRITES: ReadonlySet<string> = new Set<PortAccess>(['sessions:write', 'sessionLog:write', 'catalog:write', 'schedules:write', 'audit:write']);

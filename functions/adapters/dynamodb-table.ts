@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../core/errors.js';
 import { translateAwsError } from './aws-errors.js';
+import { currentUsageMeter } from './usage-meter.js';
 import { TABLE_DEFINITION, type IndexName } from './table-definition.js';
 
 type Item = Record<string, unknown>;
@@ -53,6 +54,44 @@ export interface UpdateSpec {
   readonly conflict: string;
 }
 
+/**
+ * Every call asks DynamoDB what it consumed (`ReturnConsumedCapacity`), which
+ * costs nothing, and hands the units to the invocation's usage meter, if one
+ * is counting: the session's cost is what DynamoDB said, not an estimate.
+ */
+const CONSUMED = { ReturnConsumedCapacity: 'TOTAL' } as const;
+
+/**
+ * A conditional write DynamoDB refuses is still billed, by the size of the
+ * item it found (at least one unit), but the refusal carries no
+ * `ConsumedCapacity`. APPROXIMATION: it is counted as the minimum, one write
+ * unit: exact for the usual refusal (the item exists and is under 1 KB, or
+ * does not exist), short by the rest for a larger item.
+ */
+const REFUSED_WRITE_UNITS = 1;
+
+type Kind = 'read' | 'write';
+
+/** What a call consumed, to the meter of the invocation making it: `CapacityUnits` is the table's and its indexes' together. */
+function meterConsumed(kind: Kind, consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined): void {
+  const meter = currentUsageMeter();
+  if (!meter || consumed === undefined) return;
+  // a batch answers one entry per table, a single-item call one entry
+  const entries = ([] as ConsumedCapacity[]).concat(consumed);
+  const units = entries.reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
+  meter.add(kind === 'read' ? 'tableReadUnits' : 'tableWriteUnits', units);
+}
+
+/** Which session or run the invocation works on, by the partitions it writes (see `UsageMeter`). */
+function meterWrote(partitionKey: unknown): void {
+  if (typeof partitionKey === 'string') currentUsageMeter()?.wrotePartition(partitionKey);
+}
+
+function meterRefusedWrite(partitionKey: unknown): void {
+  meterWrote(partitionKey);
+  currentUsageMeter()?.add('tableWriteUnits', REFUSED_WRITE_UNITS);
+}
+
 /** Thin helpers over the document client: every write names its condition, every failure is translated. */
 export class DynamoTable {
   constructor(
@@ -71,8 +110,9 @@ export class DynamoTable {
           };
     try {
       const result = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: sk }, ConsistentRead: true, ...projection }),
+        new GetCommand({ TableName: this.tableName, Key: { PK: pk, SK: sk }, ConsistentRead: true, ...projection, ...CONSUMED }),
       );
+      meterConsumed('read', result.ConsumedCapacity);
       const item: Item | undefined = result.Item;
       return item;
     } catch (error) {
@@ -97,8 +137,9 @@ export class DynamoTable {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
         try {
           const result: BatchGetCommandOutput = await this.client.send(
-            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ...projection } } }),
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ...projection } }, ...CONSUMED }),
           );
+          meterConsumed('read', result.ConsumedCapacity);
           const found: Item[] = result.Responses?.[this.tableName] ?? [];
           items.push(...found);
           const unprocessed: Record<string, unknown>[] | undefined = result.UnprocessedKeys?.[this.tableName]?.Keys;
@@ -117,11 +158,14 @@ export class DynamoTable {
    */
   async batchPut(items: readonly Item[]): Promise<void> {
     for (let start = 0; start < items.length; start += 25) {
-      let pending: Record<string, unknown>[] | undefined = items.slice(start, start + 25).map((item) => ({ PutRequest: { Item: item } }));
+      const batch = items.slice(start, start + 25);
+      for (const item of batch) meterWrote(item.PK);
+      let pending: Record<string, unknown>[] | undefined = batch.map((item) => ({ PutRequest: { Item: item } }));
       for (let round = 0; pending && pending.length > 0; round++) {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
         try {
-          const result: BatchWriteCommandOutput = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+          const result: BatchWriteCommandOutput = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending }, ...CONSUMED }));
+          meterConsumed('write', result.ConsumedCapacity);
           const unprocessed: Record<string, unknown>[] | undefined = result.UnprocessedItems?.[this.tableName];
           pending = unprocessed;
         } catch (error) {
@@ -138,18 +182,24 @@ export class DynamoTable {
     placeholders: { readonly names?: Readonly<Record<string, string>>; readonly values?: Readonly<Record<string, unknown>> } = {},
   ): Promise<boolean> {
     try {
-      await this.client.send(
+      const result = await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
           ...(condition ? { ConditionExpression: condition } : {}),
           ...(placeholders.names ? { ExpressionAttributeNames: placeholders.names } : {}),
           ...(placeholders.values ? { ExpressionAttributeValues: placeholders.values } : {}),
+          ...CONSUMED,
         }),
       );
+      meterWrote(item.PK);
+      meterConsumed('write', result.ConsumedCapacity);
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) {
+        meterRefusedWrite(item.PK);
+        return false;
+      }
       throw translateAwsError(error, `writing ${String(item.PK)}`);
     }
   }
@@ -194,12 +244,58 @@ export class DynamoTable {
           ExpressionAttributeNames: names,
           ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
           ReturnValues: 'ALL_NEW',
+          ...CONSUMED,
         }),
       );
+      meterWrote(spec.key.PK);
+      meterConsumed('write', result.ConsumedCapacity);
       const item: Item = result.Attributes ?? {};
       return item;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(spec.conflict, { cause: error });
+      if (error instanceof ConditionalCheckFailedException) {
+        meterRefusedWrite(spec.key.PK);
+        throw new ConflictError(spec.conflict, { cause: error });
+      }
+      throw translateAwsError(error, `updating ${spec.key.PK}`);
+    }
+  }
+
+  /**
+   * An update the `update` builder does not say: counters added with ADD (no
+   * read first, and two invocations adding at once both count) or one
+   * attribute copied into another. Without `condition` it is unconditional,
+   * on purpose: the caller says why. Returns the item as written, or
+   * `undefined` when `condition` did not hold (nothing written).
+   */
+  async updateWith(spec: {
+    readonly key: { PK: string; SK: string };
+    readonly expression: string;
+    readonly condition?: string;
+    readonly names: Readonly<Record<string, string>>;
+    readonly values: Readonly<Record<string, unknown>>;
+  }): Promise<Item | undefined> {
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: spec.key,
+          UpdateExpression: spec.expression,
+          ...(spec.condition ? { ConditionExpression: spec.condition } : {}),
+          ExpressionAttributeNames: spec.names,
+          ExpressionAttributeValues: spec.values,
+          ReturnValues: 'ALL_NEW',
+          ...CONSUMED,
+        }),
+      );
+      meterWrote(spec.key.PK);
+      meterConsumed('write', result.ConsumedCapacity);
+      const item: Item = result.Attributes ?? {};
+      return item;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        meterRefusedWrite(spec.key.PK);
+        return undefined;
+      }
       throw translateAwsError(error, `updating ${spec.key.PK}`);
     }
   }
@@ -207,17 +303,23 @@ export class DynamoTable {
   /** Deletes the item if `condition` holds; `ConflictError` (with `conflict`) otherwise. */
   async deleteIf(key: { PK: string; SK: string }, spec: Pick<UpdateSpec, 'condition' | 'conditionNames' | 'conditionValues' | 'conflict'>): Promise<void> {
     try {
-      await this.client.send(
+      const result = await this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: key,
           ConditionExpression: spec.condition,
           ...(spec.conditionNames ? { ExpressionAttributeNames: spec.conditionNames } : {}),
           ...(spec.conditionValues ? { ExpressionAttributeValues: spec.conditionValues } : {}),
+          ...CONSUMED,
         }),
       );
+      meterWrote(key.PK);
+      meterConsumed('write', result.ConsumedCapacity);
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(spec.conflict, { cause: error });
+      if (error instanceof ConditionalCheckFailedException) {
+        meterRefusedWrite(key.PK);
+        throw new ConflictError(spec.conflict, { cause: error });
+      }
       throw translateAwsError(error, `deleting ${key.PK}`);
     }
   }
@@ -227,7 +329,8 @@ export class DynamoTable {
    * `nowEpochSeconds`: what DynamoDB's TTL does in AWS, for a table that has
    * none (dynalite). Each delete is conditional on the expiry it saw, so a
    * record whose retention was extended meanwhile (a session that just ended)
-   * stays. Returns how many went and whether more may be left.
+   * stays. Returns how many went and whether more may be left. Not metered:
+   * DynamoDB's own TTL deletes cost nothing, and no session asked for these.
    */
   async deleteExpired(nowEpochSeconds: number, limit: number): Promise<{ deleted: number; more: boolean }> {
     const ttl = TABLE_DEFINITION.timeToLiveAttribute;
@@ -289,13 +392,77 @@ export class DynamoTable {
           ExpressionAttributeValues: { ':pk': options.pk, ':sk': options.skPrefix },
           Limit: options.limit,
           ...(options.startAfter ? { ExclusiveStartKey: options.startAfter } : {}),
+          ...CONSUMED,
         }),
       );
+      meterConsumed('read', result.ConsumedCapacity);
       const items: Item[] = result.Items ?? [];
       const lastKey: Record<string, unknown> | undefined = result.LastEvaluatedKey;
       return lastKey ? { items, lastKey } : { items };
     } catch (error) {
       throw translateAwsError(error, `reading a page of ${options.pk}`);
+    }
+  }
+
+  /**
+   * One page of a partition (of an index), by a sort-key range: keys at or
+   * above `atLeast` and strictly below `below`. With both bounds the key
+   * condition is BETWEEN, which takes `below` itself too: an item exactly
+   * there is dropped, and the page may then hold one item more than `limit`
+   * (it asks for one more, so the drop never costs a round trip). `filter`
+   * and `attributes` narrow what comes back, not what is read (DynamoDB
+   * counts the read units of every item it looks at); `scanned` is how many
+   * that was, and `lastKey` where to go on (absent: the range is used up).
+   */
+  async rangePage(options: {
+    pk: string;
+    index?: IndexName;
+    atLeast?: string;
+    below?: string;
+    newestFirst?: boolean;
+    limit?: number;
+    filter?: { readonly expression: string; readonly names: Readonly<Record<string, string>>; readonly values: Readonly<Record<string, unknown>> };
+    attributes?: readonly string[];
+    startKey?: Record<string, unknown>;
+  }): Promise<{ items: Item[]; lastKey?: Record<string, unknown>; scanned: number }> {
+    const index = options.index ? TABLE_DEFINITION.globalSecondaryIndexes.find((i) => i.indexName === options.index) : undefined;
+    const sortName = index?.sortKey ?? TABLE_DEFINITION.sortKey;
+    const names: Record<string, string> = { '#pk': index?.partitionKey ?? TABLE_DEFINITION.partitionKey, ...options.filter?.names };
+    const values: Record<string, unknown> = { ':pk': options.pk, ...options.filter?.values };
+    const both = options.atLeast !== undefined && options.below !== undefined;
+    let sortCondition = '';
+    if (both) sortCondition = ' AND #sk BETWEEN :atLeast AND :below';
+    else if (options.atLeast !== undefined) sortCondition = ' AND #sk >= :atLeast';
+    else if (options.below !== undefined) sortCondition = ' AND #sk < :below';
+    if (options.atLeast !== undefined) values[':atLeast'] = options.atLeast;
+    if (options.below !== undefined) values[':below'] = options.below;
+    if (sortCondition) names['#sk'] = sortName;
+    // the dropped item is told by its sort key, so a narrowed read still brings it back
+    const attributes = options.attributes && both ? [...new Set([...options.attributes, sortName])] : options.attributes;
+    (attributes ?? []).forEach((name, position) => (names[`#p${position}`] = name));
+    try {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...(index ? { IndexName: index.indexName } : { ConsistentRead: true }),
+          KeyConditionExpression: `#pk = :pk${sortCondition}`,
+          ...(options.filter ? { FilterExpression: options.filter.expression } : {}),
+          ...(attributes ? { ProjectionExpression: attributes.map((_, position) => `#p${position}`).join(', ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ...(options.newestFirst ? { ScanIndexForward: false } : {}),
+          ...(options.limit === undefined ? {} : { Limit: options.limit + (both ? 1 : 0) }),
+          ...(options.startKey ? { ExclusiveStartKey: options.startKey } : {}),
+          ...CONSUMED,
+        }),
+      );
+      meterConsumed('read', result.ConsumedCapacity);
+      const found: Item[] = result.Items ?? [];
+      const items = both ? found.filter((item) => item[sortName] !== options.below) : found;
+      const lastKey: Record<string, unknown> | undefined = result.LastEvaluatedKey;
+      return { items, scanned: result.ScannedCount ?? found.length, ...(lastKey ? { lastKey } : {}) };
+    } catch (error) {
+      throw translateAwsError(error, `querying ${options.pk}`);
     }
   }
 
@@ -333,8 +500,10 @@ export class DynamoTable {
             ...input,
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
             ...(options.limit ? { Limit: options.limit - items.length } : {}),
+            ...CONSUMED,
           }),
         );
+        meterConsumed('read', result.ConsumedCapacity);
         const page: Item[] = result.Items ?? [];
         items.push(...page);
         const next: Record<string, unknown> | undefined = result.LastEvaluatedKey;

@@ -1,8 +1,10 @@
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { Schedule } from '../core/model/schedule.js';
 import type { RunTarget, ScheduleRun } from '../core/model/schedule-run.js';
+import type { CountedUsage, RunUsage } from '../core/model/usage.js';
 import type { ScheduleStore } from '../core/ports/schedule-store.port.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
+import { addSessionToRun, runUsage } from './usage-store.dynamodb.js';
 
 /**
  * | item       | PK              | SK                  | GSI1PK / GSI1SK                         |
@@ -11,6 +13,7 @@ import { toEntity, type DynamoTable } from './dynamodb-table.js';
  * | run        | RUN#<runId>     | RUN                 | RUNS#<scheduleId> / <scheduledTime>#<runId> | GSI2: RUNS#ACTIVE / <createdAt>#<runId> while not Completed or Cancelled |
  * | run target | RUN#<runId>     | TARGET#<computerId> |                                         |
  * | run slots  | RUN#<runId>     | SLOTS               | (holders: session id → since; count)    |
+ * | run usage  | RUN#<runId>     | USAGE#…             | (see usage-store.dynamodb.ts)           |
  *
  * A run and its targets share a partition, so a run page reads them with one
  * Query; a target is written before its session is started, so a fan-out
@@ -231,5 +234,13 @@ export class DynamoScheduleStore implements ScheduleStore {
 
   async listRunTargets(runId: string): Promise<RunTarget[]> {
     return (await this.table.query({ pk: runPk(runId), skPrefix: 'TARGET#' })).map((item) => toEntity<RunTarget>(item));
+  }
+
+  addSessionUsage(runId: string, sessionId: string, usage: CountedUsage, at: string): Promise<boolean> {
+    return addSessionToRun(this.table, runId, sessionId, usage, at);
+  }
+
+  getRunUsage(runId: string): Promise<RunUsage> {
+    return runUsage(this.table, runId);
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../core/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { dispatchDueAt, type Dispatch, type DispatchKey, type DispatchOutcome } from '../core/model/agent.js';
 import type { ItemKey, MaintenanceTask, Software } from '../core/model/catalog.js';
 import type {
@@ -12,12 +12,39 @@ import type {
   SessionStatus,
 } from '../core/model/session.js';
 import { isFinalSessionStatus } from '../core/model/session.js';
+import type { ClosedSessionUsage, SessionUsage } from '../core/model/usage.js';
+import {
+  encodeSessionListCursor,
+  MAX_LISTED_TENANTS,
+  noSessionCounts,
+  sessionListCursorPosition,
+  sessionRangeProblems,
+  toSessionSummary,
+  utcDaysCovering,
+  utcMonthsCovering,
+  type SessionSummaryFields,
+} from '../core/model/session-list.js';
+import { canonicalInstant } from '../core/list-cursor.js';
+import { NewestFirstMerge, type MergeRead, type MergeReadResult, type MergeSource } from '../core/newest-first-merge.js';
 import type { Clock } from '../core/ports/clock.port.js';
-import type { ActionChanges, ActionContext, CompleteActionDispatchInput, SessionChanges, SessionStatusView, SessionStore } from '../core/ports/session-store.port.js';
+import type {
+  ActionChanges,
+  ActionContext,
+  CompleteActionDispatchInput,
+  SessionChanges,
+  SessionCountQuery,
+  SessionListPage,
+  SessionListQuery,
+  SessionStatusCounts,
+  SessionStatusView,
+  SessionStore,
+  SessionSummary,
+} from '../core/ports/session-store.port.js';
 import { catalogEntryKey } from './catalog-store.dynamodb.js';
 import { systemClock } from './system.js';
-import { TABLE_DEFINITION } from './table-definition.js';
+import { TABLE_DEFINITION, type IndexName } from './table-definition.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
+import { DynamoUsageStore } from './usage-store.dynamodb.js';
 
 const sessionPk = (sessionId: string): string => `SESSION#${sessionId}`;
 const SESSION_SK = 'SESSION';
@@ -50,10 +77,127 @@ const waitingIndex = (sessionId: string, key: DispatchKey, dueAt: string) => ({
 /** Beside the computer's catalog item: which session is its active one. */
 const ACTIVE_SESSION_SK = 'ACTIVE_SESSION';
 
+/**
+ * The session listing indexes (the table definition says why each is keyed
+ * so). A session keeps its shard for life, so a status change moves its GSI6
+ * entry between two partitions of the same shard number.
+ */
+export const SESSION_SHARD_COUNT = 8;
+const sessionShard = (sessionId: string): number => createHash('sha256').update(sessionId).digest().readUInt32BE(0) % SESSION_SHARD_COUNT;
+const dayShardPk = (day: string, shard: number): string => `SESSIONS#${day}#${shard}`;
+const tenantMonthPk = (tenantId: string, month: string): string => `TENANT#${tenantId}#${month}`;
+const computerSessionsPk = (computerId: string): string => `COMPUTER#${computerId}`;
+const statusShardPk = (status: SessionStatus, shard: number): string => `STATUS#${status}#${shard}`;
+
+/** A time as the listing keys hold it: `toISOString`'s fixed width, so byte order is time order. */
+const keyTime = canonicalInstant;
+
+/** Written once, with the session: what it is listed under never changes. */
+function listingIndexes(session: Pick<Session, 'id' | 'createdAt' | 'tenantId' | 'computerId'>) {
+  const createdAt = keyTime(session.createdAt);
+  const key = `${createdAt}#${session.id}`;
+  return {
+    GSI3PK: dayShardPk(createdAt.slice(0, 10), sessionShard(session.id)),
+    GSI3SK: key,
+    GSI4PK: tenantMonthPk(session.tenantId, createdAt.slice(0, 7)),
+    GSI4SK: key,
+    GSI5PK: computerSessionsPk(session.computerId),
+    GSI5SK: key,
+  };
+}
+
+const statusSortKey = (updatedAt: string, sessionId: string): string => `${keyTime(updatedAt)}#${sessionId}`;
 const statusIndex = (status: SessionStatus, updatedAt: string, sessionId: string) => ({
-  GSI2PK: `STATUS#${status}`,
-  GSI2SK: `${updatedAt}#${sessionId}`,
+  GSI6PK: statusShardPk(status, sessionShard(sessionId)),
+  GSI6SK: statusSortKey(updatedAt, sessionId),
 });
+
+/**
+ * Items one page may look at before it ends short, with a cursor to go on
+ * from: ~0.8 KB each, so at most ~4 MB, ~500 read units, whatever the filter.
+ * A page without a filter looks at about twice its limit.
+ */
+const MAX_EVALUATED_PER_PAGE = 5_000;
+/** Queries in flight at once for one request: a month of shards is 256 partitions. */
+const CONCURRENT_QUERIES = 16;
+
+/** Runs `work` on every input, at most `concurrency` at a time; results in input order. */
+async function mapConcurrently<I, O>(inputs: readonly I[], concurrency: number, work: (input: I) => Promise<O>): Promise<O[]> {
+  const results: O[] = new Array<O>(inputs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let index = next++; index < inputs.length; index = next++) results[index] = await work(inputs[index] as I);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, worker));
+  return results;
+}
+
+/** Where a listing query reads: one index, its partitions (merge sources), and the filter every read applies. */
+interface ListingPlan {
+  readonly index: IndexName;
+  readonly sortKey: string;
+  readonly sources: readonly MergeSource[];
+  readonly tenantFilter?: readonly string[];
+}
+
+function listingPlan(query: SessionCountQuery): ListingPlan {
+  const { from, to } = query;
+  if (query.computerId !== undefined) {
+    // one partition; a Viewer's tenants narrow it by filter (a computer they cannot see gives nothing)
+    return {
+      index: 'GSI5',
+      sortKey: 'GSI5SK',
+      sources: [{ id: computerSessionsPk(query.computerId), floor: from, ceiling: to }],
+      ...(query.tenantIds === undefined ? {} : { tenantFilter: [...new Set(query.tenantIds)] }),
+    };
+  }
+  if (query.tenantIds !== undefined) {
+    const months = utcMonthsCovering(from, to);
+    return {
+      index: 'GSI4',
+      sortKey: 'GSI4SK',
+      sources: [...new Set(query.tenantIds)].flatMap((tenantId) =>
+        months.map((month) => ({ id: tenantMonthPk(tenantId, month.name), floor: month.floor, ceiling: month.ceiling })),
+      ),
+    };
+  }
+  return {
+    index: 'GSI3',
+    sortKey: 'GSI3SK',
+    sources: utcDaysCovering(from, to).flatMap((day) =>
+      Array.from({ length: SESSION_SHARD_COUNT }, (_, shard) => ({ id: dayShardPk(day.name, shard), floor: day.floor, ceiling: day.ceiling })),
+    ),
+  };
+}
+
+/** The filter of a listing read: the tenants a computer's partition is narrowed to, and (for a list, not counts) the status. */
+function listingFilter(plan: ListingPlan, status: SessionStatus | undefined) {
+  const clauses: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (plan.tenantFilter !== undefined) {
+    names['#tenantId'] = 'tenantId';
+    plan.tenantFilter.forEach((tenantId, position) => (values[`:tenant${position}`] = tenantId));
+    clauses.push(`#tenantId IN (${plan.tenantFilter.map((_, position) => `:tenant${position}`).join(', ')})`);
+  }
+  if (status !== undefined) {
+    names['#status'] = 'status';
+    values[':status'] = status;
+    clauses.push('#status = :status');
+  }
+  return clauses.length === 0 ? undefined : { expression: clauses.join(' AND '), names, values };
+}
+
+/** Refuses what the store cannot read (a malformed range, too many tenants), naming the field. */
+function checkListingQuery(query: SessionCountQuery): void {
+  const problems = [
+    ...sessionRangeProblems(query.from, query.to),
+    ...(query.tenantIds !== undefined && new Set(query.tenantIds).size > MAX_LISTED_TENANTS
+      ? [{ field: 'tenantIds', problem: `must name at most ${MAX_LISTED_TENANTS} tenants` }]
+      : []),
+  ];
+  if (problems.length > 0) throw new ValidationError('session list request', problems);
+}
 
 export interface SessionStoreOptions {
   /** How long a session's records are kept: from its end for the session, from when written for what it owns. */
@@ -80,14 +224,22 @@ export class DynamoSessionStore implements SessionStore {
     return { [TABLE_DEFINITION.timeToLiveAttribute]: expiryAfter(at, this.options.retentionDays) };
   }
 
+  /** A session's usage lives beside it, kept as long (see usage-store.dynamodb.ts). */
+  getUsage(sessionId: string): Promise<SessionUsage | undefined> {
+    return new DynamoUsageStore(this.table, this.options).sessionUsage(sessionId);
+  }
+
+  closeUsage(sessionId: string, close: { readonly stateTransitions?: number | undefined; readonly runId?: string | undefined; readonly at: string }): Promise<ClosedSessionUsage> {
+    return new DynamoUsageStore(this.table, this.options).closeSessionUsage(sessionId, close);
+  }
+
   async createSession(session: Session): Promise<void> {
     const written = await this.table.putIf(
       {
         PK: sessionPk(session.id),
         SK: SESSION_SK,
         entity: 'Session',
-        GSI1PK: `COMPUTER#${session.computerId}`,
-        GSI1SK: `${session.createdAt}#${session.id}`,
+        ...listingIndexes(session),
         ...statusIndex(session.status, session.updatedAt, session.id),
         // a session that never ends still goes; one that ends is kept a full retention from its end (updateSession)
         ...this.expiry(session.createdAt),
@@ -123,7 +275,7 @@ export class DynamoSessionStore implements SessionStore {
         ...changes,
         version: expectedVersion + 1,
         updatedAt: now,
-        ...(changes.status ? statusIndex(changes.status, now, sessionId) : { GSI2SK: `${now}#${sessionId}` }),
+        ...(changes.status ? statusIndex(changes.status, now, sessionId) : { GSI6SK: statusSortKey(now, sessionId) }),
         ...(changes.status && isFinalSessionStatus(changes.status) ? this.expiry(now) : {}),
       },
       condition: 'attribute_exists(PK) AND #version = :expectedVersion',
@@ -138,19 +290,136 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async listSessionsByComputer(computerId: string, limit: number): Promise<Session[]> {
-    const items = await this.table.query({ pk: `COMPUTER#${computerId}`, index: 'GSI1', limit, newestFirst: true });
-    return items.map((item) => toEntity<Session>(item));
+    const entries = await this.table.query({ pk: computerSessionsPk(computerId), index: 'GSI5', limit, newestFirst: true });
+    return this.sessionsOf(entries.map((entry) => String(entry.id)));
   }
 
   async listSessionsByStatus(status: SessionStatus, limit: number): Promise<Session[]> {
-    const items = await this.table.query({ pk: `STATUS#${status}`, index: 'GSI2', limit, newestFirst: true });
-    return items.map((item) => toEntity<Session>(item));
+    // each shard's newest `limit` hold the newest `limit` of all
+    const shards = await Promise.all(
+      Array.from({ length: SESSION_SHARD_COUNT }, (_, shard) => this.table.query({ pk: statusShardPk(status, shard), index: 'GSI6', limit, newestFirst: true })),
+    );
+    const newest = shards.flat().sort(byKey('GSI6SK')).reverse().slice(0, limit);
+    // the index is eventually consistent: a session read since moved on is not in this status any more
+    return (await this.sessionsOf(newest.map((entry) => String(entry.id)))).filter((session) => session.status === status);
   }
 
   async listSessionsInStatusSince(status: SessionStatus, updatedBefore: string, limit: number): Promise<Session[]> {
-    // GSI2SK starts with updatedAt, so "in this status since before T" is a range read, oldest first
-    const items = await this.table.query({ pk: `STATUS#${status}`, index: 'GSI2', skBefore: updatedBefore, limit });
-    return items.map((item) => toEntity<Session>(item));
+    // GSI6SK starts with updatedAt, so "in this status since before T" is a range read of every shard, oldest first;
+    // each shard's oldest `limit` hold the oldest `limit` of all
+    const shards = await Promise.all(
+      Array.from({ length: SESSION_SHARD_COUNT }, (_, shard) =>
+        this.table.query({ pk: statusShardPk(status, shard), index: 'GSI6', skBefore: keyTime(updatedBefore), limit }),
+      ),
+    );
+    const oldest = shards.flat().sort(byKey('GSI6SK')).slice(0, limit);
+    return (await this.sessionsOf(oldest.map((entry) => String(entry.id)))).filter(
+      (session) => session.status === status && keyTime(session.updatedAt) < keyTime(updatedBefore),
+    );
+  }
+
+  /** Whole sessions, in the order of `sessionIds`: the listing indexes hold only summaries. */
+  private async sessionsOf(sessionIds: readonly string[]): Promise<Session[]> {
+    if (sessionIds.length === 0) return [];
+    const items = await this.table.batchGet(sessionIds.map((id) => ({ PK: sessionPk(id), SK: SESSION_SK })));
+    const byId = new Map(items.map((item) => [String(item.id), toEntity<Session>(item)]));
+    return sessionIds.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /**
+   * A page of summaries, merged newest first from the partitions the query
+   * names (see `listingPlan`), by the core's `NewestFirstMerge`. A page of 50
+   * reads the 8 shards of the newest day still holding unread sessions, a
+   * share of 13 summaries each (~0.8 KB apiece: ~12 read units in all), and a
+   * second round only if a shard ran out. With a status filter DynamoDB
+   * charges for what it looks at, not for what passes: a rare status costs
+   * more per page, and a page stops after 5,000 entries looked at (~500 read
+   * units), short but with a cursor.
+   */
+  async listSessions(query: SessionListQuery): Promise<SessionListPage> {
+    checkListingQuery(query);
+    let below: string | undefined;
+    if (query.cursor !== undefined) {
+      // the caller checked the cursor already; this keeps any other caller from sending DynamoDB a made-up key
+      const found = sessionListCursorPosition(query, query.cursor);
+      if ('problem' in found) throw new ValidationError('session list request', [{ field: 'cursor', problem: found.problem }]);
+      below = found.position;
+    }
+    if (query.tenantIds?.length === 0) return { items: [] };
+    const plan = listingPlan(query);
+    const filter = listingFilter(plan, query.status);
+    const merge = new NewestFirstMerge<SessionSummary>(plan.sources, {
+      limit: query.limit,
+      ...(below === undefined ? {} : { below }),
+      evaluationBudget: MAX_EVALUATED_PER_PAGE,
+    });
+    for (let reads = merge.reads(); reads.length > 0; reads = merge.reads()) {
+      const results = await mapConcurrently(reads, CONCURRENT_QUERIES, (read) => this.readListing(plan, filter, read));
+      reads.forEach((read, position) => {
+        const result = results[position];
+        if (result) merge.add(read, result);
+      });
+    }
+    const page = merge.page();
+    return { items: page.items, ...(page.next === undefined ? {} : { nextCursor: encodeSessionListCursor(query, page.next) }) };
+  }
+
+  private async readListing(plan: ListingPlan, filter: ReturnType<typeof listingFilter>, read: MergeRead): Promise<MergeReadResult<SessionSummary>> {
+    const page = await this.table.rangePage({
+      pk: read.sourceId,
+      index: plan.index,
+      ...(read.floor === undefined ? {} : { atLeast: read.floor }),
+      ...(read.below === undefined ? {} : { below: read.below }),
+      newestFirst: true,
+      limit: read.count,
+      ...(filter ? { filter } : {}),
+    });
+    const resumeBelow = page.lastKey?.[plan.sortKey];
+    return {
+      items: page.items.map((item) => ({ key: String(item[plan.sortKey]), value: toSessionSummary(toEntity<SessionSummaryFields>(item)) })),
+      ...(typeof resumeBelow === 'string' ? { resumeBelow } : {}),
+      evaluated: page.scanned,
+    };
+  }
+
+  /**
+   * Counts every summary entry in the range, reading only `status` back.
+   * DynamoDB charges for the whole entry it looks at (~0.8 KB for a finished
+   * scheduled session), whatever comes back: at 10,000 sessions a day a 7-day
+   * count looks at 70,000 entries, ~56 MB, ~7,200 read units (eventually
+   * consistent: half a unit per 4 KB), under $0.001 on demand; a 31-day count
+   * ~32,000 units. A tenant's or a computer's count costs its share of that.
+   * The reads run 16 at a time over the range's partitions (8 a day for the
+   * whole fleet), each paging through its 1 MB pages.
+   */
+  async countSessions(query: SessionCountQuery): Promise<SessionStatusCounts> {
+    checkListingQuery(query);
+    const counts = noSessionCounts();
+    if (query.tenantIds?.length === 0) return counts;
+    const plan = listingPlan(query);
+    const filter = listingFilter(plan, undefined);
+    const perSource = await mapConcurrently(plan.sources, CONCURRENT_QUERIES, async (source) => {
+      const statuses: unknown[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.table.rangePage({
+          pk: source.id,
+          index: plan.index,
+          ...(source.floor === undefined ? {} : { atLeast: source.floor }),
+          ...(source.ceiling === undefined ? {} : { below: source.ceiling }),
+          attributes: ['status'],
+          ...(filter ? { filter } : {}),
+          ...(startKey ? { startKey } : {}),
+        });
+        statuses.push(...page.items.map((item) => item.status));
+        startKey = page.lastKey;
+      } while (startKey);
+      return statuses;
+    });
+    for (const status of perSource.flat()) {
+      if (typeof status === 'string' && Object.hasOwn(counts, status)) counts[status as SessionStatus]++;
+    }
+    return counts;
   }
 
   async claimComputer(computerId: string, sessionId: string, replacing: string | undefined, now: string): Promise<{ holder: string; claimedAt: string }> {
@@ -483,6 +752,15 @@ export class DynamoSessionStore implements SessionStore {
     return [...own.map((item) => toEntity<Dispatch>(item)), ...actions.flatMap((item) => dispatchOnAction(item) ?? [])];
   }
 }
+
+/** Index entries in byte order of one key attribute, as DynamoDB sorts them. */
+const byKey =
+  (attribute: string) =>
+  (a: Record<string, unknown>, b: Record<string, unknown>): number => {
+    const left = String(a[attribute]);
+    const right = String(b[attribute]);
+    return left < right ? -1 : left > right ? 1 : 0;
+  };
 
 const isActionKey = (key: DispatchKey): key is `Action#${string}` => key.startsWith('Action#');
 const actionIdOf = (key: DispatchKey): string => key.slice('Action#'.length);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { recordExecutionEnded } from '../core/use-cases/record-failure.js';
+import { executionEnded } from '../core/use-cases/session-usage.js';
 import { cloudDependencies } from './cloud.js';
 import { defineHandler } from './handler-kit.js';
 import { sessionIdSchema } from './schemas.js';
@@ -9,22 +9,24 @@ const eventSchema = z.object({
   detail: z.object({
     /** The execution name is the session id. */
     name: sessionIdSchema,
-    status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
+    status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
     error: z.string().max(256).nullish(),
     cause: z.string().max(32_768).nullish(),
   }),
 });
 
 /**
- * A session execution that failed, timed out or was aborted: the session is
+ * A session execution ended. One that failed, timed out or was aborted is
  * recorded Failed with the reason (and counted in `SessionsFailed` by the
- * write that ends it, so an event delivered twice counts once).
+ * write that ends it, so an event delivered twice counts once); every one
+ * has its usage closed: the state transitions it was billed, frozen with the
+ * rest and added to its run once.
  */
 export const createHandler = defineHandler(
   'execution-ended',
   eventSchema,
   (deps, event) =>
-    recordExecutionEnded(deps, {
+    executionEnded(deps, {
       sessionId: event.detail.name,
       status: event.detail.status,
       error: event.detail.error ?? undefined,

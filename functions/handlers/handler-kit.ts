@@ -5,9 +5,12 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { CORRELATION_ID_PATH, PowertoolsLogger, type CorrelationKeys } from '../adapters/logger.powertools.js';
 import { powertoolsMetricsOf } from '../adapters/metrics.powertools.js';
+import { currentUsageMeter, UsageMeter, usageSinkOf, withUsageMeter, type UsageOwner } from '../adapters/usage-meter.js';
+import type { UsageCounters } from '../core/model/usage.js';
 import { INTERNAL_FAILURE, isNightshiftError, ValidationError, type ErrorCode } from '../core/errors.js';
 import type { Dependencies } from '../core/use-cases/dependencies.js';
 import { excerpt, parseInput } from '../core/validation.js';
+import { FUNCTION_SETTINGS } from './function-settings.js';
 
 /** Builds the dependencies on first use; the Lambda entry point and the local runtime each pass their own. */
 export type DependencyProvider = () => Dependencies;
@@ -136,6 +139,79 @@ export interface HandlerOptions<S extends z.ZodType> {
   readonly logKeys?: (input: z.output<S>) => CorrelationKeys;
 }
 
+/**
+ * The handlers EventBridge Scheduler invokes, and which of their events it
+ * delivered (Scheduler bills each delivery): a session's window timer, and a
+ * schedule's occurrence (an operator's run-now reaches fire-schedule
+ * directly). The stack points the two Scheduler targets at these functions.
+ */
+const SCHEDULER_DELIVERIES: Readonly<Record<string, (event: unknown) => boolean>> = {
+  'window-timer': () => true,
+  'fire-schedule': (event) => typeof event === 'object' && event !== null && 'scheduledTime' in event,
+};
+
+/** Lambda's context says the function's memory; the local runtime's says the same as the stack deploys. */
+function memoryMbOf(context: Context): number {
+  const configured = Number(context.memoryLimitInMB);
+  return Number.isFinite(configured) && configured > 0 ? configured : FUNCTION_SETTINGS.memoryMb;
+}
+
+/** The session an input names, in full (the log keys carry excerpts). */
+function sessionNamedBy(input: unknown, keys: CorrelationKeys | undefined): string | undefined {
+  const named: unknown = typeof input === 'object' && input !== null ? Reflect.get(input, 'sessionId') : undefined;
+  return typeof named === 'string' ? named : keys?.sessionId;
+}
+
+/**
+ * One write per invocation with an owner, after it ended, thrown or not (a
+ * failed invocation is billed too, and its retry is billed again). A write
+ * that fails loses that invocation's usage and is logged; it never fails the
+ * invocation, whose retry would cost more than the figure is worth.
+ */
+async function recordUsage(handlerName: string, provide: DependencyProvider, owner: UsageOwner, counters: UsageCounters): Promise<void> {
+  let deps: Dependencies;
+  try {
+    deps = provide();
+  } catch {
+    return; // the invocation could not build its dependencies, and has said so
+  }
+  const sink = usageSinkOf(deps);
+  if (!sink) return;
+  try {
+    await sink.record(owner, counters);
+  } catch (error) {
+    deps.logger.warn('usage not recorded', {
+      handler: handlerName,
+      [owner.kind === 'session' ? 'sessionId' : 'runId']: owner.id,
+      error: error instanceof Error ? excerpt(error.message, MAX_ENVELOPE_MESSAGE) : 'unknown error',
+    });
+  }
+}
+
+/**
+ * Meters every invocation of `handler` (see usage-meter.ts): one invocation,
+ * its wall time as Lambda bills it (rounded up to the millisecond) at the
+ * function's memory, and whatever the adapters count while it runs. The meter
+ * wraps the whole middy chain: AsyncLocalStorage scopes a call, which a
+ * middleware's `before` cannot. Its own write comes after the wall time is
+ * taken, so the few milliseconds it takes are billed by Lambda but not
+ * counted here. For entry points built without the kit (the API) too.
+ */
+export function meteredInvocations<TResult>(handlerName: string, provide: DependencyProvider, handler: LambdaHandler<unknown, TResult>): LambdaHandler<unknown, TResult> {
+  const deliveredByScheduler = SCHEDULER_DELIVERIES[handlerName];
+  return async (event, context) => {
+    const meter = new UsageMeter(memoryMbOf(context));
+    if (deliveredByScheduler?.(event)) meter.add('schedulerInvocations');
+    const startedAt = performance.now();
+    try {
+      return await withUsageMeter(meter, () => handler(event, context));
+    } finally {
+      const { owner, counters } = meter.close(performance.now() - startedAt);
+      if (owner) await recordUsage(handlerName, provide, owner, counters);
+    }
+  };
+}
+
 function buildHandler<S extends z.ZodType, TResult>(
   handlerName: string,
   schema: S,
@@ -147,9 +223,13 @@ function buildHandler<S extends z.ZodType, TResult>(
   return middy<unknown, TResult>().handler(async (event: unknown) => {
     const deps = provide();
     const input = parseInput(schema, event, `${handlerName} input`, { fromMachines });
+    const logKeys = options.logKeys?.(input);
     if (deps.logger instanceof PowertoolsLogger) {
-      deps.logger.appendKeys({ handler: handlerName, ...keysCarriedBy(input), ...options.logKeys?.(input) });
+      deps.logger.appendKeys({ handler: handlerName, ...keysCarriedBy(input), ...logKeys });
     }
+    // a workflow step or event works for its session; an operator's request costs the session only if it changes it
+    const sessionId = sessionNamedBy(input, logKeys);
+    if (sessionId !== undefined) currentUsageMeter()?.attributeTo(sessionId, { whenWritten: !fromMachines });
     return run(deps, input);
   });
 }
@@ -168,11 +248,15 @@ export function defineHandler<S extends z.ZodType, TResult>(
   options: HandlerOptions<S> = {},
 ): (provide: DependencyProvider) => LambdaHandler<unknown, TResult> {
   return (provide) =>
-    buildHandler(handlerName, schema, run, provide, true, options)
-      // onError runs in reverse order of `use`: log the error with the invocation's keys, flush, then drop the keys
-      .use(logContext(provide))
-      .use(metricsFlush(provide))
-      .use(reportErrors(provide, handlerName));
+    meteredInvocations(
+      handlerName,
+      provide,
+      buildHandler(handlerName, schema, run, provide, true, options)
+        // onError runs in reverse order of `use`: log the error with the invocation's keys, flush, then drop the keys
+        .use(logContext(provide))
+        .use(metricsFlush(provide))
+        .use(reportErrors(provide, handlerName)),
+    );
 }
 
 /**
@@ -188,10 +272,14 @@ export function defineOperatorHandler<S extends z.ZodType, TResult>(
   options: HandlerOptions<S> = {},
 ): (provide: DependencyProvider) => LambdaHandler<unknown, TResult | ErrorEnvelope> {
   return (provide) =>
-    buildHandler<S, TResult | ErrorEnvelope>(handlerName, schema, run, provide, false, options)
-      // onError runs in reverse order of `use`: report, flush, drop the keys, then answer (an answer ends the chain)
-      .use(answerWithEnvelope)
-      .use(logContext(provide))
-      .use(metricsFlush(provide))
-      .use(reportErrors(provide, handlerName));
+    meteredInvocations(
+      handlerName,
+      provide,
+      buildHandler<S, TResult | ErrorEnvelope>(handlerName, schema, run, provide, false, options)
+        // onError runs in reverse order of `use`: report, flush, drop the keys, then answer (an answer ends the chain)
+        .use(answerWithEnvelope)
+        .use(logContext(provide))
+        .use(metricsFlush(provide))
+        .use(reportErrors(provide, handlerName)),
+    );
 }

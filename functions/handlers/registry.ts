@@ -25,8 +25,10 @@ export const PORT_LEVELS = {
   catalog: ['read', 'write'],
   /** SSM Run Command: send a script, read results and connectivity, cancel a running command. */
   agent: ['send', 'read', 'cancel'],
-  /** The session state machine: start an execution, answer a waiting task token. */
-  workflow: ['start', 'answer'],
+  /** SSM's managed-node list (DescribeInstanceInformation by tag), for importing computers. */
+  inventory: ['read'],
+  /** The session state machine: start an execution, answer a waiting task token, read an ended execution's history (the transitions it was billed). */
+  workflow: ['start', 'answer', 'read'],
   /** The one-time EventBridge Scheduler timer of a session waiting for its window. */
   windowTimers: ['write'],
   /** Secret task parameter values, SecureString parameters under `/nightshift/secrets/` (the computers read them, Nightshift only writes). */
@@ -186,8 +188,9 @@ export const HANDLERS: readonly HandlerEntry[] = [
   {
     name: 'save-catalog',
     entry: 'functions/handlers/save-catalog.ts',
-    description: 'Validates and stores a tenant, computer, software, task or deployment',
-    ports: ['catalog:read', 'catalog:write', 'secrets:write'],
+    description: 'Validates and stores a tenant, computer, software, task or deployment, recording the change in the audit trail',
+    // audit:read: a save reads the entity's last entry, so a retried save adds nothing
+    ports: ['catalog:read', 'catalog:write', 'secrets:write', 'audit:read', 'audit:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -214,8 +217,8 @@ export const HANDLERS: readonly HandlerEntry[] = [
   {
     name: 'execution-ended',
     entry: 'functions/handlers/execution-ended.ts',
-    description: 'Records a session Failed when its workflow execution failed, timed out or was aborted',
-    ports: [...SESSION_STEP, 'windowTimers:write', 'metrics:write', 'events:publish', 'schedules:write'],
+    description: 'When a session execution ends: records it Failed if it failed, timed out or was aborted, and closes its usage (the state transitions it was billed, added to its run once)',
+    ports: [...SESSION_STEP, 'windowTimers:write', 'metrics:write', 'events:publish', 'schedules:write', 'workflow:read'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -268,6 +271,34 @@ export const HANDLERS: readonly HandlerEntry[] = [
     description: 'Makes every Scheduler trigger match its schedule in the table, and reports each drift it fixed',
     ports: ['schedules:read', 'scheduleTriggers:read', 'scheduleTriggers:write', 'catalog:read', 'metrics:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'api',
+    entry: 'functions/handlers/api.ts',
+    description: 'The operator HTTP API behind API Gateway: every route parses, checks the caller\'s role and tenants, and calls one use case',
+    // the union of the operator handlers' ports: each route calls the use case the matching operator handler calls
+    ports: [
+      ...SESSION_STEP,
+      'sessionLog:read',
+      'catalog:read',
+      'catalog:write',
+      'secrets:write',
+      'agent:read',
+      'agent:cancel',
+      'inventory:read',
+      'workflow:start',
+      'workflow:answer',
+      'windowTimers:write',
+      'schedules:read',
+      'schedules:write',
+      'scheduleTriggers:write',
+      'audit:read',
+      'audit:write',
+      'events:publish',
+      'metrics:write',
+    ],
+    // API Gateway's HTTP API gives up on an integration after 30 s
+    timeoutSeconds: 29,
   },
 ];
 

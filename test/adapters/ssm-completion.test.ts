@@ -26,7 +26,7 @@ import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import { ACTION_ANSWER_CHECK_AFTER_SECONDS, completeCommand } from '../../functions/core/use-cases/complete-command.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { RECONCILE_DEFAULTS, reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
-import { sessionRecord, softwareItem } from '../support/domain.js';
+import { sessionRecord, softwareItem, noInventory } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
 import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
@@ -84,6 +84,7 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
         region: 'eu-west-1',
         inlineScriptLimitBytes: 1_000,
       }),
+      inventory: noInventory,
       workflow: new RecordingWorkflow(),
       clock: manualClock(),
       ids: sequentialIds(),

@@ -4,6 +4,8 @@ import type { LocalRuntime } from '../../local/runtime.js';
 import { deploySoftware, software } from '../support/domain.js';
 import { runtimeWithFleet, testComputer } from '../support/fleet.js';
 
+const by = { kind: 'Operator', name: 'ops@msp.example' } as const;
+
 describe('the catalog handlers', () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
@@ -12,18 +14,18 @@ describe('the catalog handlers', () => {
   afterAll(() => runtime.close());
 
   it('save-catalog stores valid entities and refuses bad ones by field, storing nothing', async () => {
-    expect(await runtime.invoke('save-catalog', { kind: 'Software', entity: software('chrome', { name: 'Chrome' }) })).toMatchObject({ kind: 'Software', entity: { id: 'chrome' } });
-    expect(await runtime.invoke('save-catalog', { kind: 'Deployment', entity: deploySoftware('d1', 'nope') })).toEqual({
+    expect(await runtime.invoke('save-catalog', { kind: 'Software', by, entity: software('chrome', { name: 'Chrome' }) })).toMatchObject({ kind: 'Software', entity: { id: 'chrome' } });
+    expect(await runtime.invoke('save-catalog', { kind: 'Deployment', by, entity: deploySoftware('d1', 'nope') })).toEqual({
       error: { code: 'VALIDATION_FAILED', message: 'invalid deployment d1: softwareId: software nope does not exist', field: 'softwareId' },
     });
-    expect(await runtime.invoke('save-catalog', { kind: 'Gadget', entity: {} })).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'kind' } });
+    expect(await runtime.invoke('save-catalog', { kind: 'Gadget', by, entity: {} })).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'kind' } });
     expect(await runtime.deps.catalog.getDeployment('d1')).toBeUndefined();
   });
 
   it('save-catalog refuses an entity that is not an object, naming entity, and stores nothing (proves no unnamed error)', async () => {
     const before = await runtime.deps.catalog.listTenants();
     for (const entity of [null, 'acme', ['acme'], 7, undefined]) {
-      expect(await runtime.invoke('save-catalog', { kind: 'Tenant', entity })).toEqual({
+      expect(await runtime.invoke('save-catalog', { kind: 'Tenant', by, entity })).toEqual({
         error: { code: 'VALIDATION_FAILED', message: "invalid save-catalog input: entity: must be an object holding the entity's fields", field: 'entity' },
       });
     }
@@ -31,8 +33,8 @@ describe('the catalog handlers', () => {
   });
 
   it('explain-computer answers "why is Chrome being uninstalled here?"', async () => {
-    await runtime.invoke('save-catalog', { kind: 'Deployment', entity: deploySoftware('chrome-all', 'chrome') });
-    await runtime.invoke('save-catalog', { kind: 'Deployment', entity: deploySoftware('no-chrome-servers', 'chrome', { desiredState: 'NotPresent', deviceClasses: ['Server'] }) });
+    await runtime.invoke('save-catalog', { kind: 'Deployment', by, entity: deploySoftware('chrome-all', 'chrome') });
+    await runtime.invoke('save-catalog', { kind: 'Deployment', by, entity: deploySoftware('no-chrome-servers', 'chrome', { desiredState: 'NotPresent', deviceClasses: ['Server'] }) });
     const answer = (await runtime.invoke('explain-computer', { computerId: 'pc-1' })) as ComputerExplanation;
     expect(answer.items).toHaveLength(1);
     expect(answer.items[0]).toMatchObject({

@@ -49,9 +49,9 @@ describe('operator handlers answer with one error envelope; step handlers keep t
 
   it('names the field of a validation failure and quotes the input only in an excerpt', async () => {
     const { provide } = failingWith(new Error('unused'));
-    const answer = await saveCatalog(provide)({ kind: 'Tenant', entity: { id: 't1', name: 'x'.repeat(100_000) } }, context);
+    const answer = await saveCatalog(provide)({ kind: 'Tenant', by: { kind: 'Operator', name: 'ops' }, entity: { id: 't1', name: 'x'.repeat(100_000) } }, context);
     expect(answer).toEqual({ error: { code: 'VALIDATION_FAILED', message: 'invalid tenant: name: must be at most 255 characters', field: 'name' } });
-    const hostileKey = await saveCatalog(provide)({ kind: 'Deployment', entity: { parameters: { ['k'.repeat(100_000)]: 1 } } }, context);
+    const hostileKey = await saveCatalog(provide)({ kind: 'Deployment', by: { kind: 'Operator', name: 'ops' }, entity: { parameters: { ['k'.repeat(100_000)]: 1 } } }, context);
     expect(JSON.stringify(hostileKey).length).toBeLessThan(2_000);
     expect(errorEnvelope(new ValidationError('thing', [{ field: '', problem: 'expected object' }]))).toEqual({
       error: { code: 'VALIDATION_FAILED', message: 'invalid thing: expected object', field: '' },

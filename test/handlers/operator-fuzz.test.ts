@@ -132,6 +132,7 @@ describe('operator handlers under hostile input', () => {
       wholeEvent,
       fc.record({
         kind: mostly(fc.constantFrom('Tenant', 'Computer', 'Software', 'Task', 'Deployment')),
+        by: requester,
         entity: fc.oneof(
           hostileValue,
           fc.constantFrom<unknown>(

@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_DEFINITION } from '../../functions/adapters/table-definition.js';
 import { SsmAgent } from '../../functions/adapters/agent.ssm.js';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../../functions/adapters/events.eventbridge.js';
 import { PowertoolsMetrics, powertoolsMetricsOf } from '../../functions/adapters/metrics.powertools.js';
@@ -133,6 +134,23 @@ describe('the CDK stack and the local runtime run the same state machine and han
   });
 });
 
+describe('the table: one definition for the stack and dynalite', () => {
+  it('creates every index of the shared definition with its keys and projection (summary-only listing indexes stay summary-only)', () => {
+    const table = Object.values(resources).find((r) => r.Type === 'AWS::DynamoDB::GlobalTable');
+    const indexes = (table?.Properties.GlobalSecondaryIndexes ?? []) as { IndexName: string; KeySchema: unknown; Projection: unknown }[];
+    expect(indexes.map((index) => ({ name: index.IndexName, keys: index.KeySchema, projection: index.Projection }))).toEqual(
+      TABLE_DEFINITION.globalSecondaryIndexes.map((index) => ({
+        name: index.indexName,
+        keys: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        projection: index.projection.type === 'INCLUDE' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.nonKeyAttributes] } : { ProjectionType: 'ALL' },
+      })),
+    );
+  });
+});
+
 describe('events', () => {
   it("routes the final statuses of Nightshift's commands only (by document) to the completion handler, with a dead-letter queue", () => {
     const completion = Object.entries(resources).find(([, r]) => handlerTagOf(r) === 'complete-command')?.[0];
@@ -165,13 +183,13 @@ describe('events', () => {
     }
   });
 
-  it('records a session Failed when its execution fails, times out or is aborted', () => {
+  it('tells execution-ended of every session execution that ends: a failed, timed-out or aborted one fails its session, every one closes its usage', () => {
     const ended = Object.entries(resources).find(([, r]) => handlerTagOf(r) === 'execution-ended')?.[0];
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
-        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [Match.anyValue()] },
+        detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [Match.anyValue()] },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [ended, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
     });
@@ -354,8 +372,8 @@ describe('schedule runs and their events', () => {
   const [bus, busResource] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Events::EventBus') ?? [];
   const publishers = HANDLERS.filter((h) => h.ports.includes('events:publish')).map((h) => h.name);
 
-  it('declares events:publish on exactly the handlers that start or move runs, and those that end sessions (a run\'s sessions are told when they end)', () => {
-    expect([...publishers].sort()).toEqual(['advance-runs', 'execution-ended', 'fire-schedule', 'manage-run', 'record-failure', 'report-session', 'sweep-sessions']);
+  it('declares events:publish on exactly the handlers that start or move runs, those that end sessions (a run\'s sessions are told when they end), and the operator API (it does both)', () => {
+    expect([...publishers].sort()).toEqual(['advance-runs', 'api', 'execution-ended', 'fire-schedule', 'manage-run', 'record-failure', 'report-session', 'sweep-sessions']);
   });
 
   it('advances every active run each minute, with no redelivery of a missed minute (the next one comes anyway)', () => {
@@ -445,9 +463,11 @@ const SIGNATURE_ACTIONS: Readonly<Record<PortAccess, readonly string[]>> = {
   'audit:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
   'agent:send': ['ssm:SendCommand', 's3:PutObject'],
   'agent:read': ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation', 's3:GetObject'],
+  'inventory:read': ['ssm:DescribeInstanceInformation'],
   'agent:cancel': ['ssm:CancelCommand'],
   'workflow:start': ['states:StartExecution'],
   'workflow:answer': ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+  'workflow:read': ['states:GetExecutionHistory'],
   'windowTimers:write': ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
   'scheduleTriggers:read': ['scheduler:GetSchedule', 'scheduler:ListSchedules'],
   'scheduleTriggers:write': ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
@@ -507,6 +527,7 @@ describe('least privilege, declared once: IAM comes from the ports each handler 
       TracingPolicy: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
       CommandReadsPolicy: ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation'],
       CommandCancelPolicy: ['ssm:CancelCommand'],
+      InventoryReadPolicy: ['ssm:DescribeInstanceInformation'],
       ScheduleListPolicy: ['scheduler:ListSchedules'],
       StateMachineLogDeliveryPolicy: [
         'logs:CreateLogDelivery',
@@ -558,7 +579,7 @@ describe('least privilege, declared once: IAM comes from the ports each handler 
       if (!ack.id.startsWith('AwsSolutions-IAM5')) continue;
       // an IAM5 exception names the resource it is for; a bare `*` only on a policy that holds nothing but `*`-only actions
       expect(ack.id, ack.path).toMatch(/^AwsSolutions-IAM5\[Resource::.+\]$/);
-      if (ack.id === 'AwsSolutions-IAM5[Resource::*]') expect(ack.path, ack.reason).toMatch(/\/(TracingPolicy|CommandReadsPolicy|CommandCancelPolicy|ScheduleListPolicy|StateMachineLogDeliveryPolicy)$/);
+      if (ack.id === 'AwsSolutions-IAM5[Resource::*]') expect(ack.path, ack.reason).toMatch(/\/(TracingPolicy|CommandReadsPolicy|CommandCancelPolicy|InventoryReadPolicy|ScheduleListPolicy|StateMachineLogDeliveryPolicy)$/);
     }
   });
 });
@@ -746,8 +767,9 @@ describe('alarms and the topic an operator subscribes to', () => {
 
   it('sends every alarm to one encrypted SNS topic, given as an output; an alarmEmail subscribes that address', () => {
     const [topic] = logicalIdOf('AWS::SNS::Topic');
-    // state machine (2), unexpected failures, each function's errors and throttles, each dead-letter queue, the reconciler's lag, unpublished events
-    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1 + 1);
+    // state machine (2), unexpected failures, each function's errors and throttles, each dead-letter queue, the reconciler's lag, unpublished events,
+    // the operator API's 5xx rate, 4xx spike and p99 latency
+    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1 + 1 + 3);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     expect(resources[topic ?? '']?.Properties.KmsMasterKeyId).toBeDefined();
     expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).AlarmTopicArn?.Value).toEqual({ Ref: topic });

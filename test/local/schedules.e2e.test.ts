@@ -51,6 +51,8 @@ describe('schedules on the local runtime: croner on the runtime clock fires the 
       const outcome = await rt.waitForSession(target.sessionId ?? '');
       expect(outcome.session.status).toBe('Passed');
       expect(outcome.session.origin).toEqual({ scheduleId: 'daily-detect', runId: run?.id });
+      // what session lists show: a scheduled session, started by the schedule, with the actions it planned counted at its end
+      expect(outcome.session).toMatchObject({ trigger: 'Scheduled', requestedBy: { kind: 'Schedule' }, actionCount: outcome.actions.length });
     }
     // the run's listeners heard each session start and end, through the same handlers' event port
     const told = rt.events.published.flatMap((e) => (e.detailType === 'nightshift.session' ? [`${e.detail.event} ${e.detail.computerId} ${e.detail.status}`] : []));
@@ -118,6 +120,7 @@ describe('schedules on the local runtime: croner on the runtime clock fires the 
     expect(runs[0]).toMatchObject({ trigger: 'RunNow', started: 2 });
     const targets = await rt.deps.schedules.listRunTargets(runs[0]?.id ?? '');
     await until(async () => (await Promise.all(targets.map((t) => rt.deps.sessions.getSession(t.sessionId ?? '')))).every((s) => s?.status === 'Passed'));
+    for (const target of targets) expect(await rt.deps.sessions.getSession(target.sessionId ?? '')).toMatchObject({ trigger: 'RunNow', requestedBy: { kind: 'Schedule' } });
   });
 
   it('skips a wall time that does not exist on the spring-forward day, as EventBridge Scheduler does (Europe/Berlin)', async () => {

@@ -98,7 +98,7 @@ describe('secret task parameters on the embedded runtime, with DynamoDB, logs an
     started.workflow.events.on('event', (event) => workflowEvents.push(JSON.stringify(event)));
 
     const save = async (kind: string, entity: unknown) => {
-      const answer = await started.invoke('save-catalog', { kind, entity });
+      const answer = await started.invoke('save-catalog', { kind, entity, by: { kind: 'Operator', name: 'ops@msp.example' } });
       if (isErrorEnvelope(answer)) throw new Error(`save-catalog refused ${kind}: ${answer.error.message}`);
       return answer;
     };

@@ -80,7 +80,7 @@ function freezeInsideStatusIndexWrite(): void {
   const updateIndexes = db.updateIndexes.bind(db);
   let frozen = false;
   db.updateIndexes = (store, table, existingItem, item, done) => {
-    const runningSession = existingItem?.entity?.S === 'Session' && existingItem.GSI2PK?.S === 'STATUS#Running';
+    const runningSession = existingItem?.entity?.S === 'Session' && existingItem.status?.S === 'Running';
     if (frozen || !runningSession || !item) {
       updateIndexes(store, table, existingItem, item, done);
       return;

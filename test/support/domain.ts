@@ -1,3 +1,4 @@
+import type { ManagedNodeInventory } from '../../functions/core/ports/inventory.port.js';
 import type { Computer, MaintenanceTask, Software, SoftwareDeployment, TaskDeployment, Tenant } from '../../functions/core/model/catalog.js';
 import { newStages, sessionOptionsSchema, type Action, type Session, type SoftwareSessionItem, type TaskSessionItem } from '../../functions/core/model/session.js';
 import type { Catalog } from '../../functions/core/planning/resolution.js';
@@ -140,3 +141,6 @@ export const actionRecord = (sessionId: string, actionId: string, overrides: Par
   result: 'Pending',
   ...overrides,
 });
+
+/** For tests whose code never imports computers: a call would be a wiring mistake, named. */
+export const noInventory: ManagedNodeInventory = { listByTag: () => Promise.reject(new Error('this test has no managed-node inventory')) };

@@ -62,7 +62,7 @@ export interface FleetSpec {
   readonly tasks?: readonly MaintenanceTask[];
   readonly software: readonly Software[];
   readonly deployments: readonly Deployment[];
-  readonly machines: readonly { computer: Computer; online?: boolean; latencyMs?: number; image?: Record<string, string> }[];
+  readonly machines: readonly { computer: Computer; online?: boolean; latencyMs?: number; image?: Record<string, string>; ssmTags?: Record<string, string> }[];
 }
 
 /** An in-memory runtime (temporary data folder, dynalite in memory) with the given fleet in place. */
@@ -80,6 +80,7 @@ export async function runtimeWithFleet(fleet: FleetSpec, options: LocalRuntimeOp
       platform: 'linux',
       online: machine.online ?? true,
       latencyMs: machine.latencyMs ?? 0,
+      ...(machine.ssmTags ? { tags: machine.ssmTags } : {}),
     });
     for (const [softwareId, version] of Object.entries(machine.image ?? {})) {
       await writeVersion(root, softwareId, version);

@@ -11,7 +11,7 @@ import type { Dependencies } from '../../functions/core/use-cases/dependencies.j
 import { DISPATCH_LEASE_SECONDS, dispatchCommand } from '../../functions/core/use-cases/dispatch-command.js';
 import { recordFailure } from '../../functions/core/use-cases/record-failure.js';
 import { RECONCILE_DEFAULTS, reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
-import { sessionRecord, software, softwareItem } from '../support/domain.js';
+import { sessionRecord, software, softwareItem, noInventory } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
 import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
@@ -73,6 +73,7 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
       secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
       ...scheduleParts(dynamo.table),
       agent: new RecordingAgent(),
+      inventory: noInventory,
       workflow: silentWorkflow,
       clock,
       ids: sequentialIds(),

@@ -9,7 +9,7 @@ import type { Action, Session, SessionLogEntry } from '../../functions/core/mode
 import type { AgentPort } from '../../functions/core/ports/agent.port.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
-import { actionRecord, sessionRecord, software, softwareItem } from '../support/domain.js';
+import { actionRecord, sessionRecord, software, softwareItem, noInventory } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
 
@@ -169,6 +169,7 @@ export function useCaseHarness(): () => Harness {
       catalog,
       secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
       ...scheduleParts(table.table),
+      inventory: noInventory,
       agent,
       workflow,
       windowTimers: {

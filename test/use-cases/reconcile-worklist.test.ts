@@ -7,7 +7,7 @@ import type { AgentPort } from '../../functions/core/ports/agent.port.js';
 import type { WorkflowPort } from '../../functions/core/ports/workflow.port.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { RECONCILE_DEFAULTS, RELOOK_FIRST_SECONDS, reconcileCommands } from '../../functions/core/use-cases/reconcile-commands.js';
-import { sessionRecord, softwareItem } from '../support/domain.js';
+import { sessionRecord, softwareItem, noInventory } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock, sequentialIds } from '../support/fleet.js';
 import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
@@ -87,6 +87,7 @@ async function world(lookMs: number) {
     secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
     ...scheduleParts(dynamo.table),
     agent,
+    inventory: noInventory,
     workflow,
     windowTimers: { set: () => Promise.resolve(), clear: () => Promise.resolve() },
     clock,

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoAuditStore } from '../../functions/adapters/audit-store.dynamodb.js';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { ValidationError, type FieldProblem } from '../../functions/core/errors.js';
 import type { SecretStore } from '../../functions/core/ports/secret-store.port.js';
 import { MAX_STORED_ENTITY_BYTES, saveCatalogEntity, type CatalogEntityInput, type SavedEntity } from '../../functions/core/use-cases/save-catalog.js';
 import { computer, deploySoftware, deployTask, software, task, tenant } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
+import { manualClock } from '../support/fleet.js';
+
+const BY = { kind: 'Operator', name: 'ops@msp.example' } as const;
 
 /** A secret store in memory that remembers every call, in order. */
 class RecordingSecrets implements SecretStore {
@@ -29,9 +33,11 @@ const escapedScript = (length = 32_768): string => '\u0001'.repeat(length);
 
 describe('the rules of saving catalog entities (dynalite)', () => {
   let catalog: DynamoCatalogStore;
+  let audit: DynamoAuditStore;
+  const clock = manualClock();
   let secrets: RecordingSecrets;
   let close: () => Promise<void>;
-  const save = (input: CatalogEntityInput): Promise<SavedEntity> => saveCatalogEntity({ catalog, secrets }, input);
+  const save = (input: CatalogEntityInput): Promise<SavedEntity> => saveCatalogEntity({ catalog, secrets, audit, clock }, input, BY);
   const problems = async (input: CatalogEntityInput): Promise<readonly FieldProblem[]> => {
     const error: unknown = await save(input).catch((e: unknown) => e);
     if (!(error instanceof ValidationError)) throw new Error(`expected a ValidationError, got ${String(error)}`);
@@ -41,6 +47,7 @@ describe('the rules of saving catalog entities (dynalite)', () => {
   beforeAll(async () => {
     const dynamo = await dynamoTable();
     catalog = new DynamoCatalogStore(dynamo.table);
+    audit = new DynamoAuditStore(dynamo.table);
     secrets = new RecordingSecrets();
     close = () => dynamo.close();
     await save({ kind: 'Tenant', entity: tenant('root') });

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoAuditStore } from '../../functions/adapters/audit-store.dynamodb.js';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { secretReference } from '../../functions/core/catalog/secrets.js';
 import type { SecretStore } from '../../functions/core/ports/secret-store.port.js';
@@ -12,12 +13,17 @@ import { catalogEntitySchema, saveCatalogEntity, type CatalogEntityInput } from 
 import { parseInput } from '../../functions/core/validation.js';
 import { computer, deploySoftware, deployTask, software, task, tenant } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
+import { manualClock } from '../support/fleet.js';
+
+const BY = { kind: 'Operator', name: 'ops@msp.example' } as const;
 
 describe('saving catalog entities: bad configuration is rejected, named, and never stored', () => {
   let catalog: DynamoCatalogStore;
+  let audit: DynamoAuditStore;
+  const clock = manualClock();
   let secrets: LocalSecretStore;
   let close: () => Promise<void>;
-  const save = (input: CatalogEntityInput) => saveCatalogEntity({ catalog, secrets }, input);
+  const save = (input: CatalogEntityInput) => saveCatalogEntity({ catalog, secrets, audit, clock }, input, BY);
   const rejection = async (input: CatalogEntityInput) => {
     const error: unknown = await save(input).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
@@ -27,6 +33,7 @@ describe('saving catalog entities: bad configuration is rejected, named, and nev
   beforeAll(async () => {
     const dynamo = await dynamoTable();
     catalog = new DynamoCatalogStore(dynamo.table);
+    audit = new DynamoAuditStore(dynamo.table);
     const folder = await mkdtemp(path.join(tmpdir(), 'nightshift-save-catalog-'));
     secrets = await LocalSecretStore.open(path.join(folder, 'secrets'), path.join(folder, 'machines'));
     close = async () => {
@@ -220,6 +227,8 @@ describe('saving catalog entities: bad configuration is rejected, named, and nev
 
 describe('saving a deployment with secret parameters: the value goes to the secret store only', () => {
   let catalog: DynamoCatalogStore;
+  let audit: DynamoAuditStore;
+  const clock = manualClock();
   let secrets: LocalSecretStore;
   let close: () => Promise<void>;
   const calls: string[] = [];
@@ -243,15 +252,16 @@ describe('saving a deployment with secret parameters: the value goes to the secr
         },
       },
     }) as DynamoCatalogStore;
-    return { catalog: catalogView, secrets: store };
+    return { catalog: catalogView, secrets: store, audit, clock };
   };
-  const save = (input: CatalogEntityInput, failing?: 'put' | 'delete') => saveCatalogEntity(recording(failing), input);
+  const save = (input: CatalogEntityInput, failing?: 'put' | 'delete') => saveCatalogEntity(recording(failing), input, BY);
   const licence = (id: string, parameters: Record<string, string>) => ({ kind: 'Deployment' as const, entity: deployTask(id, 'licensed', { parameters: { edition: 'pro', ...parameters } }) });
   const stored = async (id: string) => ((await catalog.getDeployment(id)) as { parameters?: Record<string, unknown> } | undefined)?.parameters;
 
   beforeAll(async () => {
     const dynamo = await dynamoTable();
     catalog = new DynamoCatalogStore(dynamo.table);
+    audit = new DynamoAuditStore(dynamo.table);
     const folder = await mkdtemp(path.join(tmpdir(), 'nightshift-secrets-'));
     secrets = await LocalSecretStore.open(path.join(folder, 'secrets'), path.join(folder, 'machines'));
     close = async () => {
@@ -305,7 +315,7 @@ describe('saving a deployment with secret parameters: the value goes to the secr
   });
 
   it('refuses "(secret)" where nothing is stored, an empty secret and one over 4 KB, naming the field, quoting no value and storing nothing', async () => {
-    const marker = await saveCatalogEntity(recording(), licence('lic-3', { licenceKey: '(secret)' })).catch((e: unknown) => e);
+    const marker = await saveCatalogEntity(recording(), licence('lic-3', { licenceKey: '(secret)' }), BY).catch((e: unknown) => e);
     expect(marker).toBeInstanceOf(ValidationError);
     expect((marker as ValidationError).problems).toEqual([
       { field: 'parameters.licenceKey', problem: 'is "(secret)", which keeps the stored secret, but deployment lic-3 has none stored; give the value' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, RequestRefusedError, TransientError } from '../../functions/core/errors.js';
+import { ConflictError, RequestRefusedError, TransientError, ValidationError } from '../../functions/core/errors.js';
 import { newStages, sessionOptionsSchema, type Session } from '../../functions/core/model/session.js';
 import {
   cancelSession,
@@ -55,6 +55,34 @@ describe('the postpone rule (pure)', () => {
     const earlier = { at: '2026-11-23T12:00:00.000Z', by: ops, from: '2026-11-23T21:00:00.000Z', to: '2026-11-23T22:00:00.000Z' };
     const session = waiting({ postponements: [earlier], options: withPostpone({ delayMinutes: 15, maxCount: 3 }) });
     expect(decidePostpone(session, NOW, ana).postponements).toEqual([earlier, { at: NOW.toISOString(), by: ana, from: '2026-11-23T22:00:00.000Z', to: '2026-11-23T22:15:00.000Z' }]);
+  });
+
+  it('moves execution to the time an operator chose, still within the count, the deadline and the longest window', () => {
+    expect(decidePostpone(waiting(), NOW, ops, '2026-11-24T03:30:00.000Z')).toEqual({
+      status: 'Postponed',
+      executeAt: '2026-11-24T03:30:00.000Z',
+      postponements: [{ at: NOW.toISOString(), by: ops, from: '2026-11-23T22:00:00.000Z', to: '2026-11-24T03:30:00.000Z' }],
+    });
+    expect(refusal(() => decidePostpone(waiting({ options: withPostpone({ deadline: '2026-11-24T03:00:00.000Z' }) }), NOW, ops, '2026-11-24T03:30:00.000Z'))).toBe(
+      'postponing would move the maintenance to 2026-11-24T03:30:00.000Z, past its deadline of 2026-11-24T03:00:00.000Z',
+    );
+    expect(refusal(() => decidePostpone(waiting({ options: withPostpone({ maxCount: 0 }) }), NOW, ops, '2026-11-24T03:30:00.000Z'))).toBe('this session cannot be postponed');
+  });
+
+  it('refuses a chosen time that is not later than the maintenance\'s current time, naming the field (the current time itself included)', () => {
+    for (const until of ['2026-11-23T22:00:00.000Z', '2026-11-23T21:00:00.000Z']) {
+      const error: unknown = (() => {
+        try {
+          return decidePostpone(waiting(), NOW, ops, until);
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).problems).toEqual([{ field: 'until', problem: "must be later than the maintenance's current time, 2026-11-23T22:00:00.000Z" }]);
+    }
+    // a planned time already passed: later than now is what counts
+    expect(decidePostpone(waiting({ executeAt: '2026-11-23T19:00:00.000Z' }), NOW, ops, '2026-11-23T20:00:00.001Z').executeAt).toBe('2026-11-23T20:00:00.001Z');
   });
 
   it('refuses past the count, saying the limit, and says so differently when no postpone is allowed', () => {

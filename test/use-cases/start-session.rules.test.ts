@@ -48,6 +48,9 @@ describe('starting a session (dynalite)', () => {
       items: [],
       options: options(),
       postponements: [],
+      // what lists show as the session's type and who started it
+      trigger: 'Manual',
+      requestedBy: ana,
     });
     expect(memory(h.deps.metrics).total('SessionsStarted')).toBe(1);
     expect(h.lines.map((l) => [l.sessionId, l.kind, l.message, l.by])).toEqual([[sessionId, 'Request', `session created for ${pc.name} (execution right after detection)`, ana]]);

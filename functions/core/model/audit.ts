@@ -1,8 +1,15 @@
 import { canonicalJson } from '../canonical-json.js';
+import { canonicalInstant, CURSOR_NOT_OURS, CURSOR_OF_ANOTHER_QUERY, decodeListCursor, encodeListCursor, isCanonicalInstant, listQueryFingerprint } from '../list-cursor.js';
+import { utf8Length } from '../validation.js';
 import type { Requester } from './session.js';
 
-/** The kinds of resource whose every change is recorded. */
-export type AuditedResource = 'Schedule';
+/**
+ * The kinds of resource whose every change is recorded. Sessions and runs are
+ * not (yet): who asked for what of them is in each session's log and on the
+ * run (`by`), not in this trail.
+ */
+export const AUDITED_RESOURCES = ['Schedule', 'Tenant', 'Computer', 'Software', 'Task', 'Deployment'] as const;
+export type AuditedResource = (typeof AUDITED_RESOURCES)[number];
 
 export type AuditAction = 'Created' | 'Updated' | 'Enabled' | 'Disabled' | 'Deleted';
 
@@ -45,4 +52,62 @@ export function fieldChanges<T extends object>(before: T | undefined, after: T |
   return fields
     .filter((field) => !same(b[field], a[field]))
     .map((field) => ({ field, ...(b[field] === undefined ? {} : { before: b[field] }), ...(a[field] === undefined ? {} : { after: a[field] }) }));
+}
+
+/** A page of a tenant's (or every tenant's) changes, newest first. */
+export interface AuditPage {
+  readonly items: readonly AuditEntry[];
+  /** Present while more may follow. */
+  readonly nextCursor?: string;
+}
+
+/**
+ * An entry is one item, and an item holds at most 400 KB: a change to a
+ * catalog entry near its own 350 KB limit would not fit with both its before
+ * and after. The largest values give way first, to a note of their size: the
+ * fields that changed are always named, and every value that fits is kept.
+ */
+export const MAX_AUDIT_CHANGE_BYTES = 256 * 1024;
+
+const jsonBytes = (value: unknown): number => (value === undefined ? 0 : utf8Length(JSON.stringify(value)));
+
+/** `changes` with the largest values replaced by a note until the whole fits in `maxBytes` of JSON. */
+export function fitChanges(changes: readonly FieldChange[], maxBytes = MAX_AUDIT_CHANGE_BYTES): FieldChange[] {
+  const fitted: { field: string; before?: unknown; after?: unknown }[] = changes.map((change) => ({ ...change }));
+  const values = fitted
+    .flatMap((change) => (['before', 'after'] as const).filter((side) => side in change).map((side) => ({ change, side, bytes: jsonBytes(change[side]) })))
+    .sort((a, b) => b.bytes - a.bytes);
+  let total = jsonBytes(fitted);
+  for (const value of values) {
+    if (total <= maxBytes) break;
+    const note = `(${Math.ceil(value.bytes / 1024)} KB, too large to keep in the audit trail)`;
+    total -= value.bytes - jsonBytes(note);
+    value.change[value.side] = note;
+  }
+  return fitted;
+}
+
+/**
+ * Where an entry sorts in the per-tenant and all-tenant listings:
+ * `<at>#<resource>#<id>#V#<version, 10 digits>`, unique per entry, and by
+ * time first, so that newest first is descending key order.
+ */
+export const auditListingKey = (entry: Pick<AuditEntry, 'at' | 'resource' | 'resourceId' | 'version'>): string =>
+  `${canonicalInstant(entry.at)}#${entry.resource}#${entry.resourceId}#V#${String(entry.version).padStart(10, '0')}`;
+
+const AUDIT_POSITION = new RegExp(`^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z)#(${AUDITED_RESOURCES.join('|')})#[\\x21-\\x7e]{1,128}#V#\\d{10}$`);
+
+const auditFingerprint = (tenantId: string | undefined): string => listQueryFingerprint({ list: 'audit', tenantId: tenantId ?? null });
+
+/** The cursor of the page after the entry at `position` in the listing of `tenantId` (undefined: every tenant). */
+export const encodeAuditCursor = (tenantId: string | undefined, position: string): string =>
+  encodeListCursor({ query: auditFingerprint(tenantId), position });
+
+/** Where the page `cursor` asks for starts in the listing of `tenantId`, or the problem with it. */
+export function auditCursorPosition(tenantId: string | undefined, cursor: string): { position: string } | { problem: string } {
+  const decoded = decodeListCursor(cursor);
+  const at = decoded === undefined ? undefined : AUDIT_POSITION.exec(decoded.position)?.[1];
+  if (!decoded || decoded.range !== undefined || at === undefined || !isCanonicalInstant(at)) return { problem: CURSOR_NOT_OURS };
+  if (decoded.query !== auditFingerprint(tenantId)) return { problem: CURSOR_OF_ANOTHER_QUERY };
+  return { position: decoded.position };
 }

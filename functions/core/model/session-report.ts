@@ -1,3 +1,4 @@
+import type { SessionCost } from './usage.js';
 import type { Action, ActionResult, DetectedItem, DetectionSnapshot, PlannedItem, PlanSnapshot, Session, SessionFailure, SessionStatus } from './session.js';
 
 /**
@@ -23,6 +24,8 @@ export interface SessionReport {
   readonly observed: readonly string[];
   /** The decisions an end user asks about (removals, pinned older versions), explained. */
   readonly why: readonly string[];
+  /** What the session used of AWS, counted, and its price at list prices (see model/usage.ts); for readers that asked for it. */
+  readonly cost?: SessionCost;
 }
 
 export interface ReportRow {
@@ -106,9 +109,10 @@ export interface SessionReportInput {
   readonly actions: readonly Action[];
   readonly plan?: PlanSnapshot;
   readonly verification?: DetectionSnapshot;
+  readonly cost?: SessionCost;
 }
 
-export function buildSessionReport({ session, actions, plan, verification }: SessionReportInput): SessionReport {
+export function buildSessionReport({ session, actions, plan, verification, cost }: SessionReportInput): SessionReport {
   const leftAlone = (plan?.items ?? [])
     .filter((item) => item.action === undefined)
     .map((item) => `${item.itemName} (${REASON_WORDS[item.reason]}${item.detected.state === 'Present' ? ` ${item.detected.version}` : ''})`);
@@ -142,5 +146,6 @@ export function buildSessionReport({ session, actions, plan, verification }: Ses
     leftAlone,
     observed: changedNothing ? observations.map((a) => `${a.itemName}: ${afterAction(a, undefined)}`) : [],
     why,
+    ...(cost ? { cost } : {}),
   };
 }

@@ -186,6 +186,9 @@ export function limitItems(items: readonly SessionItem[], key: ItemKey): Session
   return items.filter((item) => keep.has(item.key));
 }
 
+/** What started a session: a schedule's fire, a schedule run now, an operator (API, CLI, console), or its end user. */
+export type SessionTrigger = 'Scheduled' | 'RunNow' | 'Manual' | 'EndUser';
+
 export interface SessionFailure {
   readonly code: string;
   readonly message: string;
@@ -210,6 +213,11 @@ export interface Session {
   readonly options: SessionOptions;
   /** The schedule run that started the session, if one did: its end is told to the run's listeners. */
   readonly origin?: SessionOrigin;
+  /** Absent on sessions recorded before it was (their lists tell it from `origin`). */
+  readonly trigger?: SessionTrigger;
+  readonly requestedBy?: Requester;
+  /** How many actions the session planned; set when it ends, for lists that show no actions. */
+  readonly actionCount?: number;
   /** When execution may start; moved by postpone and run-now. Absent: right after detection. */
   readonly executeAt?: string;
   readonly postponements: readonly Postponement[];

@@ -1,9 +1,21 @@
-import type { AuditEntry, AuditedResource } from '../model/audit.js';
+import type { AuditEntry, AuditedResource, AuditPage } from '../model/audit.js';
 
 /** The append-only record of changes. */
 export interface AuditStore {
-  /** Records the entry once: an entry for the same resource and version that exists already is left as it is. */
-  record(entry: AuditEntry): Promise<void>;
-  /** A resource's changes, oldest first. */
-  list(resource: AuditedResource, resourceId: string): Promise<AuditEntry[]>;
+  /**
+   * Records the entry once: an entry for the same resource and version that
+   * exists already is left as it is. True when this call wrote it; false when
+   * that version was there already (a retry, or a concurrent change that took
+   * the version first: the caller tells which by reading it).
+   */
+  record(entry: AuditEntry): Promise<boolean>;
+  /** A resource's changes, oldest first; with `latest`, only that many of the most recent (a save needs the last one, not the history). */
+  list(resource: AuditedResource, resourceId: string, options?: { readonly latest?: number }): Promise<AuditEntry[]>;
+  /**
+   * One page of a tenant's changes (`undefined`: every change, of every
+   * tenant and of none), newest first. `cursor` comes from the page before,
+   * of the same tenant; anything else is a `ValidationError` naming `cursor`,
+   * raised before the table is read.
+   */
+  listByTenant(tenantId: string | undefined, page: { readonly limit: number; readonly cursor?: string }): Promise<AuditPage>;
 }

@@ -17,9 +17,13 @@ export interface CatalogStore {
   putSoftware(software: Software): Promise<void>;
   /** The software with these ids that exist (missing ids are simply absent from the answer). */
   getSoftware(softwareIds: readonly string[]): Promise<Software[]>;
+  /** Every software item, by name. */
+  listSoftware(): Promise<Software[]>;
 
   putTask(task: MaintenanceTask): Promise<void>;
   getTasks(taskIds: readonly string[]): Promise<MaintenanceTask[]>;
+  /** Every maintenance task, by name. */
+  listTasks(): Promise<MaintenanceTask[]>;
 
   putDeployment(deployment: Deployment): Promise<void>;
   getDeployment(deploymentId: string): Promise<Deployment | undefined>;

@@ -1,5 +1,6 @@
 import type { Schedule } from '../model/schedule.js';
 import type { RunTarget, ScheduleRun } from '../model/schedule-run.js';
+import type { CountedUsage, RunUsage } from '../model/usage.js';
 
 /**
  * Schedules, their runs and each run's targets. Every write is one
@@ -52,4 +53,12 @@ export interface ScheduleStore {
   fixRunTargetWindow(runId: string, computerId: string, executeAt: string): Promise<RunTarget>;
   /** The run's targets, by computer id. */
   listRunTargets(runId: string): Promise<RunTarget[]>;
+
+  /**
+   * Adds a session's usage, as frozen when its execution ended, to the run:
+   * once per session, whatever the number of calls; true when this call added it.
+   */
+  addSessionUsage(runId: string, sessionId: string, usage: CountedUsage, at: string): Promise<boolean>;
+  /** What the run used: its own fan-out and rollout steps, and every session added to it. */
+  getRunUsage(runId: string): Promise<RunUsage>;
 }

@@ -1,6 +1,11 @@
 import type { Dispatch, DispatchKey, DispatchOutcome } from '../model/agent.js';
 import type { ItemKey, MaintenanceTask, Software } from '../model/catalog.js';
 import type { Action, ActionStatus, DetectionPhase, DetectionSnapshot, PlanSnapshot, Session, SessionStatus } from '../model/session.js';
+import type { SessionCountQuery, SessionListPage, SessionListQuery, SessionStatusCounts } from '../model/session-list.js';
+import type { ClosedSessionUsage, SessionUsage } from '../model/usage.js';
+
+/** The session listing's types live with its pure logic (model/session-list.ts); the port speaks them. */
+export type { SessionCountQuery, SessionListPage, SessionListQuery, SessionStatusCounts, SessionSummary } from '../model/session-list.js';
 
 export interface ActionContext {
   readonly session?: Session;
@@ -13,7 +18,7 @@ export interface ActionContext {
 
 /** Fields a session update may change. */
 export type SessionChanges = Partial<
-  Pick<Session, 'status' | 'stages' | 'items' | 'failure' | 'endedAt' | 'executeAt' | 'postponements' | 'cancelled' | 'rebootPending' | 'windowWait'>
+  Pick<Session, 'status' | 'stages' | 'items' | 'failure' | 'endedAt' | 'executeAt' | 'postponements' | 'cancelled' | 'rebootPending' | 'windowWait' | 'actionCount'>
 >;
 
 export type ActionChanges = Partial<
@@ -65,10 +70,23 @@ export interface SessionStore {
   getSessionStatuses(sessionIds: readonly string[]): Promise<Map<string, SessionStatus>>;
   /** Applies `changes` if the stored session is still at `expectedVersion`; returns the new session. */
   updateSession(sessionId: string, expectedVersion: number, changes: SessionChanges, now: string): Promise<Session>;
+  /** The computer's sessions, newest created first. */
   listSessionsByComputer(computerId: string, limit: number): Promise<Session[]>;
+  /** Sessions in `status`, most recently updated first (each as stored now: one that has moved on is left out). */
   listSessionsByStatus(status: SessionStatus, limit: number): Promise<Session[]>;
   /** Sessions that have been in `status` since before `updatedBefore`, oldest first (the sweeper's question). */
   listSessionsInStatusSince(status: SessionStatus, updatedBefore: string, limit: number): Promise<Session[]>;
+  /**
+   * One page of session summaries created in [from, to), newest first,
+   * narrowed by tenants, computer and status. `cursor` comes from the page
+   * before, of the same query (filters and range): anything else is a
+   * `ValidationError` naming `cursor`, raised before the table is read. Sessions
+   * created after the first page was read never show up on a later page, so
+   * the pages of one walk add up to the list as it was, without gaps or repeats.
+   */
+  listSessions(query: SessionListQuery): Promise<SessionListPage>;
+  /** How many sessions of each status the query's range holds, narrowed by tenants and computer (not by status: the counts sit beside a status-filtered list). Exact. */
+  countSessions(query: SessionCountQuery): Promise<SessionStatusCounts>;
   /**
    * Makes `sessionId` the computer's one active session, if no session holds
    * it, it holds it already, or `replacing` (a holder the caller found
@@ -170,4 +188,17 @@ export interface SessionStore {
    * read (answered, or moved by another run), which leaves it as it is.
    */
   rescheduleDispatch(sessionId: string, key: DispatchKey, fromDueAt: string, toDueAt: string): Promise<void>;
+
+  /**
+   * What the session used so far, as its invocations counted it (an item of
+   * its own beside the session: metering never writes the session item, so
+   * a status change stays one conditional write); absent before the first.
+   */
+  getUsage(sessionId: string): Promise<SessionUsage | undefined>;
+  /**
+   * Its execution ended: records the execution's state transitions and
+   * freezes the usage as it stands, once. A repeated close changes nothing
+   * and answers what the first one froze.
+   */
+  closeUsage(sessionId: string, close: { readonly stateTransitions?: number | undefined; readonly runId?: string | undefined; readonly at: string }): Promise<ClosedSessionUsage>;
 }

@@ -10,4 +10,12 @@ export interface WorkflowPort {
   completeTask(taskToken: string, output: unknown): Promise<boolean>;
   /** Fails the step waiting on `taskToken` with an error name its Catch/Retry can route on. */
   failTask(taskToken: string, errorName: string, cause: string): Promise<boolean>;
+  /**
+   * The state transitions Step Functions bills for the session's execution:
+   * every state entered, and every retry of a step. Asked once the execution
+   * has ended; `undefined` when the engine no longer knows it (its history
+   * expired, or the local runtime restarted since). Optional: a test double
+   * of the engine need not count.
+   */
+  countStateTransitions?(executionName: string): Promise<number | undefined>;
 }

@@ -69,6 +69,7 @@ async function startTarget(deps: Dependencies, run: ScheduleRun, target: RunTarg
         ...(run.rollout.maxConcurrent ? { maxExecuting: Math.max(1, amountOf(run.rollout.maxConcurrent, run.targeted)) } : {}),
       },
       by: { kind: 'Schedule', name: `${run.scheduleName} (${run.scheduledTime})` },
+      trigger: run.trigger === 'RunNow' ? 'RunNow' : 'Scheduled',
     });
     if (started.created) {
       await publishEvents(deps, [

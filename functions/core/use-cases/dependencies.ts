@@ -1,6 +1,7 @@
 import type { AgentPort } from '../ports/agent.port.js';
 import type { AuditStore } from '../ports/audit.port.js';
 import type { EventPublisher } from '../ports/events.port.js';
+import type { ManagedNodeInventory } from '../ports/inventory.port.js';
 import type { CatalogStore } from '../ports/catalog-store.port.js';
 import type { Clock, IdGenerator } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
@@ -38,6 +39,8 @@ export interface Dependencies {
   /** Where secret task parameter values are written when a deployment is saved; nothing reads them back but the computers. */
   readonly secrets: SecretStore;
   readonly agent: AgentPort;
+  /** The managed nodes the agent service knows, by tag: what a computer import reads. */
+  readonly inventory: ManagedNodeInventory;
   readonly workflow: WorkflowPort;
   readonly windowTimers: WindowTimerPort;
   readonly schedules: ScheduleStore;

@@ -130,6 +130,7 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
         Verification: close(s.stages.Verification, verificationFailed),
       },
       endedAt: now,
+      actionCount: actions.length,
     };
   });
   if (written) {

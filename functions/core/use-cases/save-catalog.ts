@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ValidationError, type FieldProblem } from '../errors.js';
+import { canonicalJson } from '../canonical-json.js';
+import { ConflictError, ValidationError, type FieldProblem } from '../errors.js';
+import { fieldChanges, fitChanges, type AuditedResource, type FieldChange } from '../model/audit.js';
 import {
   computerSchema,
   deploymentSchema,
@@ -13,7 +15,8 @@ import {
   type Tenant,
 } from '../model/catalog.js';
 import { validateParameters } from '../catalog/parameters.js';
-import { separateSecrets } from '../catalog/secrets.js';
+import { SECRET_MARKER, separateSecrets } from '../catalog/secrets.js';
+import { requesterSchema, type Requester } from '../model/session.js';
 import { findCycles } from '../planning/ordering.js';
 import { parseInput, utf8Length } from '../validation.js';
 import type { Dependencies } from './dependencies.js';
@@ -30,6 +33,15 @@ export const catalogEntitySchema = z.discriminatedUnion('kind', [
 ]);
 export type CatalogEntityInput = z.infer<typeof catalogEntitySchema>;
 
+/** What the save-catalog handler takes: the entity, and who saves it (recorded in the audit trail). */
+export const saveCatalogRequestSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('Tenant'), entity: entityFieldsSchema, by: requesterSchema }),
+  z.object({ kind: z.literal('Computer'), entity: entityFieldsSchema, by: requesterSchema }),
+  z.object({ kind: z.literal('Software'), entity: entityFieldsSchema, by: requesterSchema }),
+  z.object({ kind: z.literal('Task'), entity: entityFieldsSchema, by: requesterSchema }),
+  z.object({ kind: z.literal('Deployment'), entity: entityFieldsSchema, by: requesterSchema }),
+]);
+
 export type SavedEntity =
   | { kind: 'Tenant'; entity: Tenant }
   | { kind: 'Computer'; entity: Computer }
@@ -37,7 +49,7 @@ export type SavedEntity =
   | { kind: 'Task'; entity: MaintenanceTask }
   | { kind: 'Deployment'; entity: Deployment };
 
-type CatalogDeps = Pick<Dependencies, 'catalog' | 'secrets'>;
+type CatalogDeps = Pick<Dependencies, 'catalog' | 'secrets' | 'audit' | 'clock'>;
 
 const rejectIf = (entity: string, problems: FieldProblem[]): void => {
   if (problems.length > 0) throw new ValidationError(entity, problems);
@@ -86,15 +98,19 @@ function sizeProblems(entity: object, what: string): FieldProblem[] {
 
 /**
  * The one way into the catalog: parse the entity, check that everything it
- * refers to exists and that it makes no dependency cycle, and only then
- * store it. A rejected entity names its field and leaves the catalog as it was.
+ * refers to exists and that it makes no dependency cycle, record the change
+ * in the audit trail (who, when, each field before and after), and only then
+ * store it. A rejected entity names its field and leaves the catalog (and the
+ * trail) as it was; saving what is stored already records nothing.
  */
-export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityInput): Promise<SavedEntity> {
+export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityInput, by: Requester): Promise<SavedEntity> {
   switch (input.kind) {
     case 'Tenant': {
       const tenant = parseInput(tenantSchema, input.entity, 'tenant');
       rejectIf(`tenant ${tenant.id}`, sizeProblems(tenant, 'tenant'));
       rejectIf(`tenant ${tenant.id}`, await tenantProblems(deps, tenant));
+      // a tenant's own changes are its viewers' to read
+      await recordChange(deps, by, { resource: 'Tenant', id: tenant.id, tenantId: tenant.id, before: await deps.catalog.getTenant(tenant.id), after: tenant });
       await deps.catalog.putTenant(tenant);
       return { kind: 'Tenant', entity: tenant };
     }
@@ -103,6 +119,7 @@ export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityI
       rejectIf(`computer ${computer.id}`, sizeProblems(computer, 'computer'));
       const tenant = await deps.catalog.getTenant(computer.tenantId);
       rejectIf(`computer ${computer.id}`, tenant ? [] : [{ field: 'tenantId', problem: `tenant ${computer.tenantId} does not exist` }]);
+      await recordChange(deps, by, { resource: 'Computer', id: computer.id, tenantId: computer.tenantId, before: await deps.catalog.getComputer(computer.id), after: computer });
       await deps.catalog.putComputer(computer);
       return { kind: 'Computer', entity: computer };
     }
@@ -110,6 +127,8 @@ export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityI
       const software = parseInput(softwareSchema, input.entity, 'software');
       rejectIf(`software ${software.id}`, sizeProblems(software, 'software'));
       rejectIf(`software ${software.id}`, await softwareProblems(deps, software));
+      const [before] = await deps.catalog.getSoftware([software.id]);
+      await recordChange(deps, by, { resource: 'Software', id: software.id, before, after: software });
       await deps.catalog.putSoftware(software);
       return { kind: 'Software', entity: software };
     }
@@ -117,6 +136,8 @@ export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityI
       const task = parseInput(maintenanceTaskSchema, input.entity, 'maintenance task');
       rejectIf(`maintenance task ${task.id}`, sizeProblems(task, 'maintenance task'));
       rejectIf(`maintenance task ${task.id}`, await secrecyChangeProblems(deps, task));
+      const [before] = await deps.catalog.getTasks([task.id]);
+      await recordChange(deps, by, { resource: 'Task', id: task.id, before, after: task });
       await deps.catalog.putTask(task);
       return { kind: 'Task', entity: task };
     }
@@ -125,9 +146,58 @@ export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityI
       rejectIf(`deployment ${deployment.id}`, sizeProblems(deployment, 'deployment'));
       const { problems, task } = await deploymentProblems(deps, deployment);
       rejectIf(`deployment ${deployment.id}`, problems);
-      return { kind: 'Deployment', entity: await storeDeployment(deps, deployment, task) };
+      return { kind: 'Deployment', entity: await storeDeployment(deps, deployment, task, by) };
     }
   }
+}
+
+/** One catalog change, as the audit trail records it. */
+interface CatalogChange {
+  readonly resource: Extract<AuditedResource, 'Tenant' | 'Computer' | 'Software' | 'Task' | 'Deployment'>;
+  readonly id: string;
+  /** The tenant whose viewers may read it; absent for the MSP's own catalog (software, tasks, cross-tenant deployments). */
+  readonly tenantId?: string | undefined;
+  readonly before: object | undefined;
+  readonly after: object;
+  /** Changes the stored form cannot show (a secret's new value behind the same marker). */
+  readonly hidden?: readonly FieldChange[];
+}
+
+/** Two saves of one entry racing for the same version: each loses at most this often before it gives up. */
+const MAX_RECORD_ATTEMPTS = 3;
+
+/**
+ * Records a catalog change before it is stored. Catalog entries carry no
+ * version (the store writes them whole, unconditionally), so an entry's
+ * version is its place in the entry's history: one more than the last
+ * recorded change, claimed by the audit store's conditional put. Recorded
+ * first, so no change is ever stored without its entry; a store that then
+ * fails leaves an entry for an attempted change, and the retry any failed
+ * save needs finds that same change as the last one recorded and adds
+ * nothing. (A version is not a content hash: content can come back, A to B
+ * to A, and a hash has no order. Nor a time: a retry has a new one.)
+ */
+async function recordChange(deps: CatalogDeps, by: Requester, change: CatalogChange): Promise<void> {
+  const changes = fitChanges([...fieldChanges(change.before, change.after), ...(change.hidden ?? [])].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0)));
+  if (changes.length === 0) return;
+  const at = deps.clock.now().toISOString();
+  for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {
+    const [last] = await deps.audit.list(change.resource, change.id, { latest: 1 });
+    // stored still as before this very change: an earlier attempt recorded it and did not get to store it
+    if (last && canonicalJson(last.changes) === canonicalJson(changes)) return;
+    const recorded = await deps.audit.record({
+      resource: change.resource,
+      resourceId: change.id,
+      ...(change.tenantId === undefined ? {} : { tenantId: change.tenantId }),
+      version: (last?.version ?? 0) + 1,
+      at,
+      by,
+      action: change.before === undefined ? 'Created' : 'Updated',
+      changes,
+    });
+    if (recorded) return;
+  }
+  throw new ConflictError(`${change.resource.toLowerCase()} ${change.id} is being saved by someone else at the same moment; read it again and save`);
 }
 
 /**
@@ -214,13 +284,42 @@ async function softwareProblems(deps: CatalogDeps, software: Software): Promise<
  * it naming a secret the other deleted; the computer then fails to read it,
  * and the step fails saying so, never running with an empty value.
  */
-async function storeDeployment(deps: CatalogDeps, deployment: Deployment, task: MaintenanceTask | undefined): Promise<Deployment> {
-  const secrets = separateSecrets(deployment, task, await deps.catalog.getDeployment(deployment.id));
+async function storeDeployment(deps: CatalogDeps, deployment: Deployment, task: MaintenanceTask | undefined, by: Requester): Promise<Deployment> {
+  const previous = await deps.catalog.getDeployment(deployment.id);
+  const secrets = separateSecrets(deployment, task, previous);
   rejectIf(`deployment ${deployment.id}`, [...secrets.problems]);
+  // a new secret value is stored behind the same marker: the trail says it was set, never what it is
+  const hidden = secrets.writes.map(({ reference }) => {
+    const name = reference.slice(reference.lastIndexOf('/') + 1);
+    const wasSet = previous?.itemKind === 'Task' && previous.parameters[name] === SECRET_MARKER;
+    return { field: `parameters.${name}`, ...(wasSet ? { before: SECRET_MARKER } : {}), after: NEW_SECRET_VALUE };
+  });
+  await recordChange(deps, by, { resource: 'Deployment', id: deployment.id, tenantId: await deploymentTenant(deps, deployment), before: previous, after: secrets.stored, hidden });
   await Promise.all(secrets.writes.map(({ reference, value }) => deps.secrets.put(reference, value)));
   await deps.catalog.putDeployment(secrets.stored);
   if (secrets.deletions.length > 0) await deps.secrets.delete(secrets.deletions);
   return secrets.stored;
+}
+
+/** What the audit trail says of a secret parameter given a value: that it was set, not to what. */
+const NEW_SECRET_VALUE = '(secret: new value)';
+
+/**
+ * The tenant a deployment belongs to, for the audit trail: the tenant it
+ * targets, or the tenant of the computer it targets. `undefined`: it spans
+ * tenants (all tenants, a tag everywhere, a person), so it is the MSP's.
+ */
+async function deploymentTenant(deps: CatalogDeps, deployment: Deployment): Promise<string | undefined> {
+  const target = deployment.target;
+  switch (target.kind) {
+    case 'Tenant':
+    case 'Tag':
+      return target.tenantId;
+    case 'Computer':
+      return (await deps.catalog.getComputer(target.computerId))?.tenantId;
+    default:
+      return undefined;
+  }
 }
 
 async function deploymentProblems(deps: CatalogDeps, deployment: Deployment): Promise<{ problems: FieldProblem[]; task?: MaintenanceTask }> {

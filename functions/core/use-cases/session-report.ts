@@ -1,14 +1,26 @@
 import { buildSessionReport, type SessionReport } from '../model/session-report.js';
+import { sessionCostOf, type PricingOptions } from '../model/usage.js';
 import type { Dependencies } from './dependencies.js';
 import { loadSession } from './session-updates.js';
 
-/** The report of one session, read side by side: session, actions, plan and verification. */
-export async function getSessionReport(deps: Dependencies, sessionId: string): Promise<SessionReport> {
+/**
+ * The report of one session, read side by side: session, actions, plan,
+ * verification and what it cost so far, priced at `pricing`'s list prices
+ * (us-east-1 and arm64 by default).
+ */
+export async function getSessionReport(deps: Dependencies, sessionId: string, pricing: PricingOptions = {}): Promise<SessionReport> {
   const session = await loadSession(deps, sessionId);
-  const [actions, plan, verification] = await Promise.all([
+  const [actions, plan, verification, usage] = await Promise.all([
     deps.sessions.getActions(sessionId),
     deps.sessions.getPlan(sessionId),
     deps.sessions.getDetection(sessionId, 'Verification'),
+    deps.sessions.getUsage(sessionId),
   ]);
-  return buildSessionReport({ session, actions, ...(plan ? { plan } : {}), ...(verification ? { verification } : {}) });
+  return buildSessionReport({
+    session,
+    actions,
+    ...(plan ? { plan } : {}),
+    ...(verification ? { verification } : {}),
+    cost: sessionCostOf(usage, pricing),
+  });
 }

@@ -1,4 +1,4 @@
-import { RequestRefusedError, TransientError } from '../errors.js';
+import { RequestRefusedError, TransientError, ValidationError } from '../errors.js';
 import { MAX_WINDOW_DAYS, isFinalSessionStatus, type Requester, type Session } from '../model/session.js';
 import { commandComment } from '../model/agent.js';
 import type { SessionChanges } from '../ports/session-store.port.js';
@@ -16,6 +16,11 @@ import { log, moveAction, mutateSessionReporting } from './session-updates.js';
 export interface SessionRequest {
   readonly sessionId: string;
   readonly by: Requester;
+}
+
+export interface PostponeRequest extends SessionRequest {
+  /** An operator's chosen time; without it, the session's own delay (what an end user's link does). */
+  readonly until?: string;
 }
 
 const CONTENDED = { contended: true } as const;
@@ -37,10 +42,10 @@ export interface PostponeResult {
 
 /**
  * The postpone rule, pure: the write that moves execution later by the
- * session's delay, or a refusal saying why (ended, executing, offline, not
- * started, the count, the deadline, the longest window).
+ * session's delay (or to `until`), or a refusal saying why (ended, executing,
+ * offline, not started, the count, the deadline, the longest window).
  */
-export function decidePostpone(s: Session, now: Date, by: Requester): SessionChanges {
+export function decidePostpone(s: Session, now: Date, by: Requester, until?: string): SessionChanges {
   refuseWhenEnded(s);
   refuseWhenExecuting(s, 'postpone');
   if (s.status === 'PendingConnectivity') throw new RequestRefusedError('the computer is offline; the maintenance waits for it anyway, so there is nothing to postpone yet');
@@ -52,7 +57,11 @@ export function decidePostpone(s: Session, now: Date, by: Requester): SessionCha
     );
   }
   const from = s.executeAt ?? now.toISOString();
-  const to = new Date(Math.max(Date.parse(from), now.getTime()) + delayMinutes * 60_000).toISOString();
+  const earliest = Math.max(Date.parse(from), now.getTime());
+  if (until !== undefined && Date.parse(until) <= earliest) {
+    throw new ValidationError('postpone', [{ field: 'until', problem: `must be later than the maintenance's current time, ${new Date(earliest).toISOString()}` }]);
+  }
+  const to = until === undefined ? new Date(earliest + delayMinutes * 60_000).toISOString() : new Date(until).toISOString();
   if (deadline !== undefined && Date.parse(to) > Date.parse(deadline)) {
     throw new RequestRefusedError(`postponing would move the maintenance to ${to}, past its deadline of ${deadline}`);
   }
@@ -66,10 +75,10 @@ export function decidePostpone(s: Session, now: Date, by: Requester): SessionCha
   };
 }
 
-/** Moves execution later by the session's postpone delay, within its count and deadline. */
-export async function postponeSession(deps: Dependencies, request: SessionRequest): Promise<PostponeResult> {
+/** Moves execution later by the session's postpone delay (or to the time asked), within its count and deadline. */
+export async function postponeSession(deps: Dependencies, request: PostponeRequest): Promise<PostponeResult> {
   const now = deps.clock.now();
-  const { session: updated } = await mutateSessionReporting(deps, request.sessionId, (s) => decidePostpone(s, now, request.by), CONTENDED);
+  const { session: updated } = await mutateSessionReporting(deps, request.sessionId, (s) => decidePostpone(s, now, request.by, request.until), CONTENDED);
   const executeAt = updated.executeAt ?? now.toISOString();
   // a gate already parked moves its one timer; one not parked yet arms it for the new time when it gets there
   if (updated.windowWait) await deps.windowTimers.set(request.sessionId, executeAt);

@@ -1,6 +1,6 @@
 import { canonicalJson } from '../canonical-json.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { MAX_WINDOW_DAYS, isFinalSessionStatus, newStages, type Requester, type Session, type SessionOptions, type SessionOrigin } from '../model/session.js';
+import { MAX_WINDOW_DAYS, isFinalSessionStatus, newStages, type Requester, type Session, type SessionOptions, type SessionOrigin, type SessionTrigger } from '../model/session.js';
 import { cancelSession } from './session-requests.js';
 import type { Dependencies } from './dependencies.js';
 import { log } from './session-updates.js';
@@ -18,6 +18,8 @@ export interface StartSessionCommand {
   readonly supersede?: boolean;
   /** The schedule run starting it, recorded on the session. */
   readonly origin?: SessionOrigin;
+  /** @default `Scheduled` with an origin, else `Manual` */
+  readonly trigger?: SessionTrigger;
 }
 
 export interface StartSessionResult {
@@ -83,6 +85,8 @@ export async function startSession(deps: Dependencies, command: StartSessionComm
     items: [],
     options: command.options,
     ...(command.origin ? { origin: command.origin } : {}),
+    trigger: command.trigger ?? (command.origin ? 'Scheduled' : 'Manual'),
+    requestedBy: command.by,
     ...(command.options.executeAt ? { executeAt: command.options.executeAt } : {}),
     postponements: [],
   };
