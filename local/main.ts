@@ -241,9 +241,10 @@ async function demo(runtime: LocalRuntime): Promise<void> {
 }
 
 /**
- * The operator API on 127.0.0.1 until SIGINT or SIGTERM. The Admin dev token
- * goes to a file readable by this user only, not to the terminal, so a shared
- * screen or a CI log never shows it.
+ * The operator API on 127.0.0.1 until SIGINT or SIGTERM, with one line per
+ * front door (`api: <url>`, `token: <dev token>`). The token is an Admin's for
+ * this local issuer only (a deployed API refuses it); it is also kept in a file
+ * readable by this user, for the CLI and scripts.
  */
 async function serve(runtime: LocalRuntime): Promise<void> {
   if (SKIP_DEMO) await seedDemo(runtime);
@@ -260,11 +261,10 @@ async function serve(runtime: LocalRuntime): Promise<void> {
   process.stdout.write(
     [
       '',
-      `${bold('Serving')} ${dim('(Ctrl-C to stop)')}`,
-      `  api       ${server.url}/v1 ${dim(`(OpenAPI: ${server.url}/openapi.json)`)}`,
-      `  token     ${shown(tokenFile)} ${dim('(an Admin token for this API only; 7 days)')}`,
-      `  cli       export NIGHTSHIFT_API_URL=${server.url} NIGHTSHIFT_TOKEN=$(cat ${shown(tokenFile)})`,
-      `            npm run -s cli -- sessions list`,
+      `${bold('Serving')} ${dim(`(Ctrl-C to stop; OpenAPI at ${server.url}/openapi.json)`)}`,
+      `api: ${server.url}`,
+      `token: ${server.devToken}`,
+      dim(`  (an Admin token for this local API only, 7 days; also in ${shown(tokenFile)}, which the CLI reads: npm run -s cli -- sessions list)`),
       '',
     ].join('\n'),
   );

@@ -169,6 +169,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
   example(
     schedules
       .command('run-now')
+      .alias('run')
       .argument('<scheduleId>')
       .description('fire the schedule now, as its trigger would (also a disabled one): one run, a session per targeted computer')
       .action(async (scheduleId: string, _options: unknown, command: Command) => {

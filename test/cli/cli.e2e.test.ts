@@ -293,6 +293,21 @@ describe('failures', () => {
   });
 });
 
+it('the binary runs as a process against the API: whoami --json answers the token\'s person, and a refusal exits 1 with the field on stderr', async () => {
+  const run = promisify(execFile);
+  const env = { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: configHome, NIGHTSHIFT_API_URL: server.url, NIGHTSHIFT_TOKEN: server.devToken };
+  const cwd = join(import.meta.dirname, '..', '..');
+  const { stdout } = await run('npx', ['tsx', 'cli/nightshift.ts', 'whoami', '--json'], { cwd, env });
+  expect(JSON.parse(stdout)).toMatchObject({ role: 'Admin' });
+  const refused = await run('npx', ['tsx', 'cli/nightshift.ts', 'sessions', 'list', '--since', '40d'], { cwd, env }).then(
+    () => ({ code: 0, stderr: '' }),
+    (error: unknown) => error as { code: number; stderr: string },
+  );
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/^error: VALIDATION_FAILED: /m);
+  expect(refused.stderr).toMatch(/^field: /m);
+}, 60_000);
+
 it('the binary runs as a process: `npx tsx cli/nightshift.ts --help` prints the commands and exits 0', async () => {
   const { stdout } = await promisify(execFile)('npx', ['tsx', 'cli/nightshift.ts', '--help'], { cwd: join(import.meta.dirname, '..', '..'), env: { ...process.env, NO_COLOR: '1' } });
   expect(stdout).toContain('Usage: nightshift [options] [command]');

@@ -14,7 +14,7 @@ describe('npm start serves the operator API until Ctrl-C', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('prints the API URL, answers with the dev token from its 0600 file, and on SIGINT closes and exits 0', async () => {
+  it('prints the api: and token: lines, answers with that token (also in a 0600 file), and on SIGINT closes and exits 0', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'nightshift-serve-'));
     // what `npm start` runs, without npm in between and without the demo sessions
     const started = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--serve', '--skip-demo'], {
@@ -28,12 +28,12 @@ describe('npm start serves the operator API until Ctrl-C', () => {
     started.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => started.on('close', (code) => resolve(code)));
 
-    await until(() => /api\s+http:\/\/127\.0\.0\.1:\d+\/v1/.test(stdout), 60_000);
-    const base = /api\s+(http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(stdout)?.[1] ?? '';
+    await until(() => /^token: \S+$/m.test(stdout), 60_000);
+    const base = /^api: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout)?.[1] ?? '';
+    const token = /^token: (\S+)$/m.exec(stdout)?.[1] ?? '';
     const tokenFile = path.join(dataDir, 'api', 'dev-token');
     expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
-    const token = (await readFile(tokenFile, 'utf8')).trim();
-    expect(stdout).not.toContain(token);
+    expect((await readFile(tokenFile, 'utf8')).trim()).toBe(token);
 
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const me = await fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
