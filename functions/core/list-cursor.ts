@@ -1,3 +1,4 @@
+import { decodeOpaque, encodeOpaque } from './opaque-text.js';
 import { z } from 'zod';
 import { canonicalJson } from './canonical-json.js';
 
@@ -53,23 +54,13 @@ const contentSchema = z.strictObject({
 });
 
 export const encodeListCursor = (cursor: ListCursor): string =>
-  Buffer.from(
-    JSON.stringify({ q: cursor.query, k: cursor.position, ...(cursor.range ? { r: [cursor.range.from, cursor.range.to] } : {}) }),
-    'utf8',
-  ).toString('base64url');
+  encodeOpaque({ q: cursor.query, k: cursor.position, ...(cursor.range ? { r: [cursor.range.from, cursor.range.to] } : {}) });
 
 /** The cursor, or `undefined` for anything `encodeListCursor` did not produce. */
 export function decodeListCursor(text: string): ListCursor | undefined {
-  if (text.length === 0 || text.length > MAX_LIST_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
-  let content: unknown;
-  try {
-    content = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = contentSchema.safeParse(content);
-  if (!parsed.success) return undefined;
-  const { q, k, r } = parsed.data;
+  const content = decodeOpaque(text, MAX_LIST_CURSOR_LENGTH, contentSchema);
+  if (!content) return undefined;
+  const { q, k, r } = content;
   const cursor: ListCursor = { query: q, position: k, ...(r ? { range: { from: r[0], to: r[1] } } : {}) };
   // base64url decoding forgives stray bits; only the exact encoding is ours
   return encodeListCursor(cursor) === text ? cursor : undefined;
