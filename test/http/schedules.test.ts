@@ -104,6 +104,26 @@ describe('previews and runs', () => {
     expect(await api.call('Admin', 'POST', `/v1/runs/${run.id}/resume`, {})).toMatchObject({ status: 409, body: { error: { code: 'REQUEST_REFUSED' } } });
   });
 
+  it('keeps a past run with the tenant it was made for when its schedule moves to another tenant (proves run visibility is the run\'s, not the schedule\'s now)', async () => {
+    expect((await api.call('Admin', 'POST', '/v1/schedules', { scheduleId: 'moving', schedule: { ...SCHEDULE, name: 'Moving' } })).status).toBe(201);
+    const fired = await api.call('Admin', 'POST', '/v1/schedules/moving/run-now');
+    expect(fired.status).toBe(202);
+    const { run } = fired.body as { run: ScheduleRun };
+    expect(run.owner).toEqual({ tenantId: 'acme' });
+    const stored = (await api.call('Admin', 'GET', '/v1/schedules/moving')).body as Schedule;
+    const moved = await api.call('Admin', 'PUT', '/v1/schedules/moving', { expectedVersion: stored.version, schedule: { ...SCHEDULE, name: 'Moving', tenantId: 'globex', includeChildTenants: false } });
+    expect(moved.status).toBe(200);
+    // acme still sees its run; globex, the schedule's tenant now, sees the schedule but not acme's run
+    expect((await api.call('ViewerAcme', 'GET', `/v1/runs/${run.id}`)).status).toBe(200);
+    expect((await api.call('ViewerGlobex', 'GET', `/v1/runs/${run.id}`)).status).toBe(404);
+    expect((await api.call('ViewerGlobex', 'GET', `/v1/runs/${run.id}/targets`)).status).toBe(404);
+    expect((await api.call('ViewerGlobex', 'GET', `/v1/sessions?runId=${run.id}`)).status).toBe(404);
+    expect(await api.call('ViewerGlobex', 'GET', '/v1/schedules/moving/runs')).toEqual({ status: 200, body: { items: [] } });
+    expect(((await api.call('Admin', 'GET', '/v1/schedules/moving/runs')).body as { items: ScheduleRun[] }).items.map((item) => item.id)).toEqual([run.id]);
+    // its sessions wait for a window hours away: the run ends here
+    await api.call('Admin', 'POST', `/v1/runs/${run.id}/cancel`, {});
+  });
+
   it('answers a run-now of a missing schedule with 404 (proves a fire that finds nothing is not a success)', async () => {
     expect(await api.call('Admin', 'POST', '/v1/schedules/nowhere/run-now')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
   });

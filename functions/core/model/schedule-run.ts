@@ -27,6 +27,12 @@ export interface ScheduleRun {
   readonly scheduleName: string;
   /** The schedule version the run used: later edits do not change a run under way. */
   readonly scheduleVersion: number;
+  /**
+   * The schedule's tenant when it fired (`tenantId` absent: every tenant): who
+   * may see the run, whatever tenant the schedule is moved to later. Runs
+   * recorded before it was kept have none and are judged by their schedule.
+   */
+  readonly owner?: { readonly tenantId?: string };
   /** When the occurrence was due (a run-now: when it was asked for). */
   readonly scheduledTime: string;
   readonly trigger: 'Schedule' | 'RunNow';

@@ -62,6 +62,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
     scheduleId: schedule.id,
     scheduleName: schedule.name,
     scheduleVersion: schedule.version,
+    owner: schedule.tenantId === undefined ? {} : { tenantId: schedule.tenantId },
     scheduledTime: scheduledTime.toISOString(),
     trigger: command.trigger,
     by: command.by,

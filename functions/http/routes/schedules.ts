@@ -48,11 +48,19 @@ async function operate(vars: { readonly deps: Dependencies; readonly access: Req
   return operateRun(vars.deps, { runId, operation, by: vars.access.by, ...(reason === undefined ? {} : { reason }) });
 }
 
+/**
+ * Whose a run is: the tenant it was made for when its schedule fired, not the
+ * one the schedule has moved to since (a run recorded before runs kept it: its
+ * schedule's). Undefined for a run that does not exist.
+ */
+export async function runOwner(deps: Dependencies, runId: string): Promise<{ readonly tenantId?: string | undefined } | undefined> {
+  const run = await deps.schedules.getRun(runId);
+  if (!run) return undefined;
+  return run.owner ?? (await deps.schedules.getSchedule(run.scheduleId));
+}
+
 async function requireVisibleRun(deps: Dependencies, access: RequestAccess, runId: string): Promise<void> {
-  await access.requireVisible('run', runId, async () => {
-    const run = await deps.schedules.getRun(runId);
-    return run ? deps.schedules.getSchedule(run.scheduleId) : undefined;
-  });
+  await access.requireVisible('run', runId, () => runOwner(deps, runId));
 }
 
 type RunOperation = 'halt' | 'resume' | 'promote' | 'cancel';
@@ -292,8 +300,12 @@ export function scheduleRoutes() {
           const { scheduleId } = c.req.valid('param');
           const { limit } = c.req.valid('query');
           const { deps, access } = c.var;
-          await access.requireVisible('schedule', scheduleId, () => deps.schedules.getSchedule(scheduleId));
-          return c.json({ items: await deps.schedules.listRuns(scheduleId, limit) }, 200);
+          const schedule = await access.reveal('schedule', scheduleId, await deps.schedules.getSchedule(scheduleId));
+          const runs = await deps.schedules.listRuns(scheduleId, limit);
+          // runs made for another tenant, before the schedule moved here, stay that tenant's
+          const visible = [];
+          for (const run of runs) if (await access.sees((run.owner ?? schedule).tenantId)) visible.push(run);
+          return c.json({ items: visible }, 200);
         },
       )
       .openapi(

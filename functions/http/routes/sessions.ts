@@ -14,6 +14,7 @@ import { cancelSession, postponeSession, runSessionNow } from '../../core/use-ca
 import { startSession, type StartSessionResult } from '../../core/use-cases/start-session.js';
 import { ValidationError } from '../../core/errors.js';
 import { requires, type RequestAccess } from '../access.js';
+import { runOwner } from './schedules.js';
 import { fieldsUnder } from '../errors.js';
 import { pageOf } from '../paging.js';
 import { newRouter } from '../router.js';
@@ -108,10 +109,7 @@ async function listRunSessions(
   access: RequestAccess,
   query: { runId: string; computerId?: string | undefined; status?: SessionStatus | undefined; tenantId?: string | undefined; limit: number; cursor?: string | undefined },
 ): Promise<{ items: SessionSummary[]; counts: SessionStatusCounts; nextCursor?: string }> {
-  await access.requireVisible('run', query.runId, async () => {
-    const run = await deps.schedules.getRun(query.runId);
-    return run ? deps.schedules.getSchedule(run.scheduleId) : undefined;
-  });
+  await access.requireVisible('run', query.runId, () => runOwner(deps, query.runId));
   if (!(await deps.schedules.getRun(query.runId))) throw new NotFoundError('run', query.runId);
   const scope = await access.scope();
   const targets = (await deps.schedules.listRunTargets(query.runId)).filter(
