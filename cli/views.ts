@@ -4,7 +4,10 @@
  * a field the API renames breaks the CLI at compile time where it is shown.
  */
 import type { ImportReport } from '../functions/core/model/inventory.js';
-import { formatUsd, type RunCost, type SessionCost, type UsagePrice } from '../functions/core/model/usage.js';
+import type { RunOutcome } from '../functions/core/model/schedule-run.js';
+import type { SessionReport } from '../functions/core/model/session-report.js';
+import type { SchedulePreview } from '../functions/core/use-cases/preview-schedule.js';
+import { formatUsd, type RunCost, type UsagePrice } from '../functions/core/model/usage.js';
 import { clean, counts, details, dim, duration, instant, painted, red, status, table, truncate, yellow, type Cell, type View } from './format.js';
 
 const when = (iso: string | undefined, view: View): Cell => instant(iso, view);
@@ -82,29 +85,8 @@ export function sessionList(page: { readonly items: readonly SessionSummaryView[
   return lines.join('\n');
 }
 
-export interface SessionReportView {
-  readonly sessionId: string;
-  readonly computerId: string;
-  readonly computerName: string;
-  readonly status: string;
-  readonly durationMs: number;
-  readonly failure?: { readonly code: string; readonly message: string };
-  readonly rows: readonly {
-    readonly actionId: string;
-    readonly type: string;
-    readonly itemName: string;
-    readonly before: string;
-    readonly after: string;
-    readonly result: string;
-    readonly durationMs?: number;
-    readonly why: string;
-  }[];
-  readonly leftAlone: readonly string[];
-  readonly observed: readonly string[];
-  readonly why: readonly string[];
-  /** Absent from reports of servers older than cost metering. */
-  readonly cost?: SessionCost;
-}
+/** The core's report read-model as the API answers it (the fields the CLI draws). */
+export type SessionReportView = Pick<SessionReport, 'sessionId' | 'computerId' | 'computerName' | 'status' | 'durationMs' | 'failure' | 'rows' | 'leftAlone' | 'observed' | 'why' | 'cost'>;
 
 /** What the session (or run) cost at list prices, with the counts it comes from: one line an MSP can bill by. */
 export function costWords(cost: UsagePrice & { readonly final?: boolean }): string {
@@ -338,22 +320,7 @@ export function schedule(item: ScheduleView, view: View): string {
   return out.join('\n');
 }
 
-export interface PreviewView {
-  readonly timeZone: string;
-  readonly nextFires: readonly string[];
-  readonly targets: readonly {
-    readonly computerId: string;
-    readonly computerName: string;
-    readonly tenantId: string;
-    readonly timeZone: string;
-    readonly windowOpensAt?: string;
-    readonly skipped?: string;
-    readonly detail?: string;
-  }[];
-  readonly unknownComputerIds: readonly string[];
-}
-
-export function preview(item: PreviewView, view: View): string {
+export function preview(item: SchedulePreview, view: View): string {
   const out = [
     details([['schedule zone', item.timeZone]], view),
     section('next fires', item.nextFires.length === 0 ? '  none (the recurrence has no date ahead)' : item.nextFires.map((fire) => `  ${instant(fire, view, { withZone: true }) ?? fire}`).join('\n'), view),
@@ -382,15 +349,6 @@ export function preview(item: PreviewView, view: View): string {
   return out.join('\n');
 }
 
-export interface RunOutcomeView {
-  readonly queued: number;
-  readonly running: number;
-  readonly passed: number;
-  readonly partiallyPassed: number;
-  readonly failed: number;
-  readonly cancelled: number;
-}
-
 export interface RunView {
   /** What its sessions and its fan-out cost; absent from servers older than cost metering. */
   readonly cost?: RunCost;
@@ -404,7 +362,7 @@ export interface RunView {
   readonly status: string;
   readonly currentRing: number;
   readonly haltReason?: string;
-  readonly outcome: RunOutcomeView;
+  readonly outcome: RunOutcome;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly targeted: number;
