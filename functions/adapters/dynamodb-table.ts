@@ -10,6 +10,7 @@ import {
   QueryCommand,
   ScanCommand,
   UpdateCommand,
+  type UpdateCommandInput,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -234,30 +235,18 @@ export class DynamoTable {
     ]
       .filter(Boolean)
       .join(' ');
-    try {
-      const result = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: spec.key,
-          UpdateExpression: expression,
-          ConditionExpression: spec.condition,
-          ExpressionAttributeNames: names,
-          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-          ReturnValues: 'ALL_NEW',
-          ...CONSUMED,
-        }),
-      );
-      meterWrote(spec.key.PK);
-      meterConsumed('write', result.ConsumedCapacity);
-      const item: Item = result.Attributes ?? {};
-      return item;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        meterRefusedWrite(spec.key.PK);
-        throw new ConflictError(spec.conflict, { cause: error });
-      }
-      throw translateAwsError(error, `updating ${spec.key.PK}`);
-    }
+    return this.sendUpdate(
+      spec.key,
+      {
+        UpdateExpression: expression,
+        ConditionExpression: spec.condition,
+        ExpressionAttributeNames: names,
+        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+      },
+      (refusal) => {
+        throw new ConflictError(spec.conflict, { cause: refusal });
+      },
+    );
   }
 
   /**
@@ -274,29 +263,36 @@ export class DynamoTable {
     readonly names: Readonly<Record<string, string>>;
     readonly values: Readonly<Record<string, unknown>>;
   }): Promise<Item | undefined> {
+    return this.sendUpdate(
+      spec.key,
+      {
+        UpdateExpression: spec.expression,
+        ...(spec.condition ? { ConditionExpression: spec.condition } : {}),
+        ExpressionAttributeNames: spec.names,
+        ExpressionAttributeValues: spec.values,
+      },
+      () => undefined,
+    );
+  }
+
+  /** One metered UpdateItem returning the item as written, or what `refused` makes of a condition that did not hold (nothing written). */
+  private async sendUpdate<R>(
+    key: { PK: string; SK: string },
+    expression: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+    refused: (refusal: ConditionalCheckFailedException) => R,
+  ): Promise<Item | R> {
     try {
-      const result = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: spec.key,
-          UpdateExpression: spec.expression,
-          ...(spec.condition ? { ConditionExpression: spec.condition } : {}),
-          ExpressionAttributeNames: spec.names,
-          ExpressionAttributeValues: spec.values,
-          ReturnValues: 'ALL_NEW',
-          ...CONSUMED,
-        }),
-      );
-      meterWrote(spec.key.PK);
+      const result = await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: key, ...expression, ReturnValues: 'ALL_NEW', ...CONSUMED }));
+      meterWrote(key.PK);
       meterConsumed('write', result.ConsumedCapacity);
       const item: Item = result.Attributes ?? {};
       return item;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        meterRefusedWrite(spec.key.PK);
-        return undefined;
+        meterRefusedWrite(key.PK);
+        return refused(error);
       }
-      throw translateAwsError(error, `updating ${spec.key.PK}`);
+      throw translateAwsError(error, `updating ${key.PK}`);
     }
   }
 
