@@ -2,6 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -42,3 +44,7 @@ export const createS3Client = (options: ClientOptions = {}): S3Client => new S3C
 export const createSchedulerClient = (options: ClientOptions = {}): SchedulerClient => new SchedulerClient(common(options));
 
 export const createEventBridgeClient = (options: ClientOptions = {}): EventBridgeClient => new EventBridgeClient(common(options));
+
+export const createSesClient = (options: ClientOptions = {}): SESv2Client => new SESv2Client(common(options));
+
+export const createSecretsManagerClient = (options: ClientOptions = {}): SecretsManagerClient => new SecretsManagerClient(common(options));
