@@ -21,6 +21,10 @@ const contextList = (name: string): string[] | undefined => {
 };
 const retentionDays = contextText('nightshift:retentionDays');
 const alarmEmail = contextText('nightshift:alarmEmail');
+/** The SES identity (a domain, or one address) end-user email is sent from; unset: any identity verified in the account. */
+const mailFromIdentity = contextText('nightshift:mailFromIdentity');
+/** The public URL end-user links point at (the MSP's own domain mapped to the API); unset: the API's URL. */
+const linkBaseUrl = contextText('nightshift:linkBaseUrl');
 
 /** The operator API's settings, each only when given (the stack refuses a bad value, naming the setting). */
 const apiSettings = (): OperatorApiSettings => {
@@ -67,6 +71,8 @@ new NightshiftStack(app, 'Nightshift', {
   // the stack refuses a value that is not a whole number of days, naming the setting
   ...(retentionDays === undefined ? {} : { retentionDays: Number(retentionDays) }),
   ...(alarmEmail === undefined ? {} : { alarmEmail }),
+  ...(mailFromIdentity === undefined ? {} : { mailFromIdentity }),
+  ...(linkBaseUrl === undefined ? {} : { linkBaseUrl }),
   api: apiSettings(),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

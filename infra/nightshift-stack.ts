@@ -23,6 +23,7 @@ import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../functions/core/model/agent.js'
 import { TABLE_DEFINITION } from '../functions/adapters/table-definition.js';
 import { FINAL_INVOCATION_STATUSES } from '../functions/core/model/agent.js';
 import { HANDLERS, handlerEntry, type HandlerEntry } from '../functions/handlers/registry.js';
+import { NightshiftMail } from './mail.js';
 import { NightshiftMonitoring } from './monitoring.js';
 import { OperatorApi, resolveOperatorApiSettings, type OperatorApiSettings } from './operator-api.js';
 import { acknowledgeWildcard, grantDeclaredPorts, type PortResources } from './port-grants.js';
@@ -109,6 +110,16 @@ export interface NightshiftStackProps extends StackProps {
    * @default a Cognito user pool, no CORS, 50 requests/s with bursts of 100
    */
   readonly api?: OperatorApiSettings;
+  /**
+   * The domain or address end-user emails are sent from (an SES identity of the stack, see `NightshiftMail`).
+   * @default no identity: the functions may send from any identity the account verified in SES
+   */
+  readonly mailFromIdentity?: string;
+  /**
+   * The public https URL end-user links point at: the MSP's own domain mapped to the API, so links read as theirs.
+   * @default the API's execute-api URL
+   */
+  readonly linkBaseUrl?: string;
 }
 
 /**
@@ -132,6 +143,8 @@ export class NightshiftStack extends Stack {
   readonly monitoring: NightshiftMonitoring;
   /** The operator HTTP API in front of the `api` handler, and its authorizer's user pool. */
   readonly operatorApi: OperatorApi;
+  /** End-user email (SES identity and configuration set) and the key ring signing its links. */
+  readonly mail: NightshiftMail;
 
   constructor(scope: Construct, id: string, props: NightshiftStackProps = {}) {
     super(scope, id, props);
@@ -209,7 +222,8 @@ export class NightshiftStack extends Stack {
     });
 
     this.eventBus = this.nightshiftEventBus();
-    const resources = this.portResources(commandOutput, managedNodeTag, this.eventBus);
+    this.mail = new NightshiftMail(this, 'Mail', props.mailFromIdentity === undefined ? {} : { mailFromIdentity: props.mailFromIdentity });
+    const resources = this.portResources(commandOutput, managedNodeTag, this.eventBus, this.mail);
     const tracing = this.wildcardOnlyPolicy(
       'TracingPolicy',
       ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
@@ -300,6 +314,10 @@ export class NightshiftStack extends Stack {
 
     this.nodePolicy = this.nodeManagedPolicy(commandOutput);
     this.operatorApi = new OperatorApi(this, 'OperatorApi', { settings: apiSettings, handler: fn('api'), logRetention });
+    // the link pages are the API's public routes: every function that signs or checks a link knows where they are
+    if (props.linkBaseUrl !== undefined && !/^https:\/\/[^/]+/.test(props.linkBaseUrl)) throw new Error(`linkBaseUrl must be an https:// URL; got "${props.linkBaseUrl}"`);
+    const linkBaseUrl = props.linkBaseUrl ?? this.operatorApi.httpApi.apiEndpoint;
+    for (const entry of HANDLERS) if (entry.ports.includes('linkKeys:read')) fn(entry.name).addEnvironment('LINK_BASE_URL', linkBaseUrl);
 
     this.monitoring = new NightshiftMonitoring(this, 'Observability', {
       stateMachine: this.stateMachine,
@@ -315,6 +333,7 @@ export class NightshiftStack extends Stack {
       ]),
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
+    this.mail.addAlarms(this.monitoring.facade);
   }
 
   /**
@@ -324,7 +343,12 @@ export class NightshiftStack extends Stack {
    * machine, and window-timer re-arms its own timers, so a reference would be
    * a dependency cycle.
    */
-  private portResources(commandOutput: s3.IBucket, managedNodeTag: { readonly key: string; readonly value: string }, eventBus: events.IEventBus): PortResources {
+  private portResources(
+    commandOutput: s3.IBucket,
+    managedNodeTag: { readonly key: string; readonly value: string },
+    eventBus: events.IEventBus,
+    mail: NightshiftMail,
+  ): PortResources {
     const group = new scheduler.CfnScheduleGroup(this, 'WindowTimerGroup', { name: `${this.stackName}-windows` });
     const groupName = group.name ?? '';
     const deadLetterQueue = this.deadLetterQueue('WindowTimerDeadLetters');
@@ -372,6 +396,15 @@ export class NightshiftStack extends Stack {
         ['ssm:CancelCommand'],
         'SSM CancelCommand has no resource-level permissions; each handler cancels only commands its session sent.',
       ),
+      mail: {
+        configurationSetName: mail.configurationSet.configurationSetName,
+        configurationSetArn: mail.configurationSetArn,
+        sendingIdentityArn: mail.sendingIdentityArn,
+        ...(mail.identity === undefined
+          ? { wildcardReason: 'No mailFromIdentity was given: the MSP sends from the identities it verified in SES itself, and every message goes through the stack configuration set.' }
+          : {}),
+      },
+      linkKeys: mail.linkKeys,
     };
   }
 
@@ -500,6 +533,8 @@ export class NightshiftStack extends Stack {
         logLevel: LogLevel.ERROR,
         sourceMap: true,
         mainFields: ['module', 'main'],
+        // the runtime's own SDK; and the email renderer's optional pretty-printing, which Nightshift never asks for (~200 KB)
+        externalModules: ['@aws-sdk/*', 'prettier'],
         // ESM bundles still meet CommonJS dependencies that call require()
         banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },

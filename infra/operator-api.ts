@@ -23,6 +23,16 @@ export const PUBLIC_API_ROUTES = [
   { method: 'GET', path: '/openapi.json' },
   { method: 'GET', path: '/healthz' },
 ] as const;
+/**
+ * The end user's link pages: public, the signed token in the path is their
+ * only credential. HEAD is routed too, so a mail scanner's HEAD gets the same
+ * harmless page as its GET rather than an authorizer's refusal.
+ */
+export const LINK_PAGE_ROUTES = [
+  { method: 'GET', path: '/l/{token}' },
+  { method: 'HEAD', path: '/l/{token}' },
+  { method: 'POST', path: '/l/{token}' },
+] as const;
 /** The `custom:` attribute an administrator sets to a user's tenant; it reaches the API as the `custom:tenantId` claim of the ID token. */
 export const TENANT_ATTRIBUTE = 'tenantId';
 /** The loopback address the CLI listens on for the authorization code, unless told another. */
@@ -314,6 +324,15 @@ export class OperatorApi extends Construct {
         Validations.of(created).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason: `${route.method} ${route.path} is public by design: the OpenAPI document and the health check hold no tenant data and must answer before a caller has a token.`,
+        });
+      }
+    }
+    for (const route of LINK_PAGE_ROUTES) {
+      const [created] = this.httpApi.addRoutes({ path: route.path, methods: [apigwv2.HttpMethod[route.method]], integration });
+      if (created) {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} is an end user's email link: it carries no operator token by design; the HMAC-signed, expiring, single-purpose token in the path is checked by the function, and only the page's POST acts.`,
         });
       }
     }

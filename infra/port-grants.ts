@@ -4,6 +4,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { IConstruct } from 'constructs';
@@ -54,6 +55,16 @@ export interface PortResources {
   readonly commandCancelPolicy: iam.IManagedPolicy;
   /** ssm:DescribeInstanceInformation alone, for handlers that list managed nodes without reading commands. */
   readonly inventoryReadPolicy: iam.IManagedPolicy;
+  /** End-user email: what `ses:SendEmail` is checked against (the From identity and the configuration set). */
+  readonly mail: {
+    readonly configurationSetName: string;
+    readonly configurationSetArn: string;
+    /** The stack's identity, or `identity/*` when the stack was given none (`wildcardReason` says why that is the grant). */
+    readonly sendingIdentityArn: string;
+    readonly wildcardReason?: string;
+  };
+  /** The HMAC key ring signing end-user links. */
+  readonly linkKeys: secretsmanager.ISecret;
 }
 
 /** The handler a grant is for: its function, its role, and a way to acknowledge the wildcard a grant brings, by its exact finding. */
@@ -100,17 +111,21 @@ const scheduleTriggerEnvironment = (fn: lambda.Function, { scheduleTriggers }: P
  * accesses; a new access fails to compile here until its permissions are said.
  */
 const PORT_GRANTS: { readonly [A in PortAccess]: Grant } = {
-  // one table holds sessions, their logs, the catalog, schedules and their runs, and the audit trail
+  // one table holds sessions, their logs, the catalog, schedules and their runs, the audit trail, the email branding and each session's email records
   'sessions:read': readTable,
   'sessionLog:read': readTable,
   'catalog:read': readTable,
   'schedules:read': readTable,
   'audit:read': readTable,
+  'branding:read': readTable,
+  'notifications:read': readTable,
   'sessions:write': writeTable,
   'sessionLog:write': writeTable,
   'catalog:write': writeTable,
   'schedules:write': writeTable,
   'audit:write': writeTable,
+  'branding:write': writeTable,
+  'notifications:write': writeTable,
 
   'agent:send': ({ fn, acknowledgeWildcard }, { commandOutput, stagedScriptPrefix, documentArns, managedNodeTag }) => {
     // IAM checks SendCommand against the document, the output bucket and each target node, each in its own statement:
@@ -224,6 +239,19 @@ const PORT_GRANTS: { readonly [A in PortAccess]: Grant } = {
         conditions: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': [...EVENT_DETAIL_TYPES] } },
       }),
     );
+  },
+
+  'mailer:send': ({ fn, acknowledgeWildcard }, { mail }) => {
+    fn.addEnvironment('MAIL_CONFIGURATION_SET', mail.configurationSetName);
+    // SES checks SendEmail against the From identity and, when one is named, the configuration set: both are listed
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'SendEndUserEmail', actions: ['ses:SendEmail'], resources: [mail.sendingIdentityArn, mail.configurationSetArn] }));
+    if (mail.wildcardReason !== undefined) acknowledgeWildcard(mail.sendingIdentityArn, mail.wildcardReason);
+  },
+
+  'linkKeys:read': ({ fn }, { linkKeys }) => {
+    fn.addEnvironment('LINK_KEYS_SECRET_ARN', linkKeys.secretArn);
+    // the secret is encrypted with the AWS managed key aws/secretsmanager, whose policy lets Secrets Manager decrypt for the account
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadLinkKeyRing', actions: ['secretsmanager:GetSecretValue'], resources: [linkKeys.secretArn] }));
   },
 
   // Powertools Metrics writes the embedded metric format to the function's log, which every function may already write

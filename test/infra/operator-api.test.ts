@@ -70,6 +70,10 @@ describe('the operator HTTP API', () => {
       'DELETE /v1/{proxy+}': authorized,
       'GET /openapi.json': open,
       'GET /healthz': open,
+      // the end user's email links: the signed token in the path is the credential
+      'GET /l/{token}': open,
+      'HEAD /l/{token}': open,
+      'POST /l/{token}': open,
     });
     // no ANY or OPTIONS route: a browser's preflight carries no token, and API Gateway answers it from the CORS settings
     expect(Object.keys(routes).some((key) => /^(ANY|OPTIONS) /.test(key))).toBe(false);
@@ -98,13 +102,14 @@ describe('the operator HTTP API', () => {
     const served = new Set<string>();
     for (const route of appRoutes) {
       const [method = '', path = ''] = route.split(' ');
-      const key = path.startsWith('/v1/') ? `${method} /v1/{proxy+}` : route;
+      const key = path.startsWith('/v1/') ? `${method} /v1/{proxy+}` : `${method} ${path.replace(/:([A-Za-z]+)/g, '{$1}')}`;
       expect(deployed.has(key), `${route} has no deployed route`).toBe(true);
       // API Gateway checks a token on exactly the routes under /v1
       expect(deployed.get(key), route).toBe(path.startsWith('/v1/') ? 'JWT' : 'NONE');
       served.add(key);
     }
-    expect([...deployed.keys()].filter((key) => !served.has(key))).toEqual([]);
+    // Hono answers HEAD with its GET route: a deployed HEAD is served where its GET is
+    expect([...deployed.keys()].filter((key) => !served.has(key) && !(key.startsWith('HEAD ') && served.has(key.replace(/^HEAD /, 'GET '))))).toEqual([]);
     // and the app agrees: the public routes answer without a token, a /v1 route without the authorizer's claims is refused
     for (const path of ['/healthz', '/openapi.json']) expect((await app.request(path)).status, path).toBe(200);
     expect((await app.request('/v1/me')).status).toBe(401);
@@ -394,13 +399,14 @@ describe('cdk-nag', () => {
     ['with Cognito defaults', cognito],
     ['with every setting given', tuned],
     ['with an OIDC issuer', oidc],
-  ])('finds nothing unacknowledged %s; the API\'s exceptions are the two public routes, and optional MFA when it is', (_, synthesis) => {
+  ])('finds nothing unacknowledged %s; the API\'s exceptions are the two public routes and the link pages, and optional MFA when it is', (_, synthesis) => {
     const report = new AwsSolutionsChecks(synthesis.app).validateScope(synthesis.app);
     expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
     const ofApi = acknowledgementsOf(synthesis.stack).filter((ack) => ack.path.includes('/OperatorApi/'));
     const expected = [
       { path: 'Test/OperatorApi/HttpApi/GET--openapi.json', id: 'AwsSolutions-APIG4' },
       { path: 'Test/OperatorApi/HttpApi/GET--healthz', id: 'AwsSolutions-APIG4' },
+      ...['GET', 'HEAD', 'POST'].map((method) => ({ path: `Test/OperatorApi/HttpApi/${method}--l--{token}`, id: 'AwsSolutions-APIG4' })),
       ...(synthesis === cognito ? [{ path: 'Test/OperatorApi/UserPool', id: 'AwsSolutions-COG2' }] : []),
     ];
     expect(ofApi.map(({ path, id }) => ({ path, id })).sort((a, b) => a.path.localeCompare(b.path))).toEqual(expected.sort((a, b) => a.path.localeCompare(b.path)));

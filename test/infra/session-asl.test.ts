@@ -32,9 +32,9 @@ describe('the session state machine and the Lambda service', () => {
     ([, state]) => /FunctionArn\}$/.test(state.Resource ?? '') || (state.Resource?.endsWith(':states:::lambda:invoke.waitForTaskToken') ?? false),
   );
 
-  it('has only Lambda tasks, and finds all eleven', () => {
+  it('has only Lambda tasks, and finds all twelve', () => {
     expect(lambdaTasks.map(([name]) => name).sort()).toEqual([...taskStates(asl).keys()].sort());
-    expect(lambdaTasks).toHaveLength(11);
+    expect(lambdaTasks).toHaveLength(12);
   });
 
   it.each(LAMBDA_SERVICE_ERRORS)('retries %s on every Lambda task', (errorName) => {

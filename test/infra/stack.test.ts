@@ -104,7 +104,7 @@ describe('the CDK stack and the local runtime run the same state machine and han
     const localByState = runtime.workflow.functionNamesByState();
     const substituted = JSON.parse(applySubstitutions(aslText, localSubstitutions())) as Parameters<typeof taskStates>[0];
     const states = [...taskStates(substituted).keys()];
-    expect(states.sort()).toEqual(['ActionFailed', 'Detect', 'FinishExecution', 'Gate', 'Plan', 'Prepare', 'RecordFailure', 'Report', 'Restart', 'RunAction', 'Verify']);
+    expect(states.sort()).toEqual(['ActionFailed', 'Detect', 'FinishExecution', 'Gate', 'Notify', 'Plan', 'Prepare', 'RecordFailure', 'Report', 'Restart', 'RunAction', 'Verify']);
     const deployedHandlers = new Set(
       Object.values(resources)
         .filter((r) => r.Type === 'AWS::Lambda::Function')
@@ -461,6 +461,12 @@ const SIGNATURE_ACTIONS: Readonly<Record<PortAccess, readonly string[]>> = {
   'catalog:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
   'schedules:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
   'audit:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  'branding:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  'branding:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  'notifications:read': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  'notifications:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  'mailer:send': ['ses:SendEmail'],
+  'linkKeys:read': ['secretsmanager:GetSecretValue'],
   'agent:send': ['ssm:SendCommand', 's3:PutObject'],
   'agent:read': ['ssm:GetCommandInvocation', 'ssm:ListCommands', 'ssm:DescribeInstanceInformation', 's3:GetObject'],
   'inventory:read': ['ssm:DescribeInstanceInformation'],
@@ -768,8 +774,8 @@ describe('alarms and the topic an operator subscribes to', () => {
   it('sends every alarm to one encrypted SNS topic, given as an output; an alarmEmail subscribes that address', () => {
     const [topic] = logicalIdOf('AWS::SNS::Topic');
     // state machine (2), unexpected failures, each function's errors and throttles, each dead-letter queue, the reconciler's lag, unpublished events,
-    // the operator API's 5xx rate, 4xx spike and p99 latency
-    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1 + 1 + 3);
+    // the operator API's 5xx rate, 4xx spike and p99 latency, SES's bounce and complaint rates
+    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1 + 1 + 3 + 2);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     expect(resources[topic ?? '']?.Properties.KmsMasterKeyId).toBeDefined();
     expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).AlarmTopicArn?.Value).toEqual({ Ref: topic });
