@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { accessCommands } from './commands/access.js';
 import { auditCommands } from './commands/audit.js';
+import { brandingCommands } from './commands/branding.js';
 import { catalogCommands } from './commands/catalog.js';
 import { scheduleCommands } from './commands/schedules.js';
 import { sessionCommands } from './commands/sessions.js';
@@ -47,6 +48,7 @@ Example:
   scheduleCommands(program, cli);
   catalogCommands(program, cli);
   auditCommands(program, cli);
+  brandingCommands(program, cli);
   return program;
 }
 

@@ -695,3 +695,40 @@ export function importReport(report: ImportReport, view: View): string {
   }
   return out.join('\n');
 }
+
+// ---- branding ----------------------------------------------------------------
+
+export interface BrandingView {
+  readonly owner: { readonly kind: string; readonly tenantId?: string };
+  readonly id: string;
+  readonly version: number;
+  readonly updatedAt: string;
+  readonly dateRange?: { readonly from: string; readonly to: string };
+}
+
+/** What a branding does not set itself: it inherits it. */
+const BRANDING_BOOKKEEPING = new Set(['owner', 'id', 'version', 'updatedAt', 'dateRange']);
+
+/** An owner's brandings, each with when it applies and the fields it sets (the rest come from the MSP's, then Nightshift's). */
+export function brandingList(items: readonly (BrandingView & Readonly<Record<string, unknown>>)[], owner: string, view: View): string {
+  if (items.length === 0) return `${nothing('branding')} ${owner === 'the MSP' ? "Nightshift's plain look applies." : "The MSP's branding applies."}`;
+  return items
+    .map((branding) => {
+      const applies = branding.dateRange === undefined ? 'all year (unless a seasonal one is in range)' : `${branding.dateRange.from} to ${branding.dateRange.to}`;
+      const fields = Object.entries(branding)
+        .filter(([key, value]) => !BRANDING_BOOKKEEPING.has(key) && value !== undefined)
+        .map(([key, value]): [string, Cell] => [key, typeof value === 'string' ? truncate(value, 120) : truncate(JSON.stringify(value), 120)]);
+      const header = details(
+        [
+          ['branding', `${branding.id} of ${owner}`],
+          ['applies', applies],
+          ['version', branding.version],
+          ['updated', whenInDetail(branding.updatedAt, view)],
+        ],
+        view,
+      );
+      const sets = fields.length === 0 ? 'nothing: everything is inherited' : details(fields, view);
+      return `${header}\n${section('sets', sets.replace(/^/gm, '  '), view)}`;
+    })
+    .join('\n\n');
+}

@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import type { AuditEntry } from '../core/model/audit.js';
+import { brandingIdSchema, brandingInputSchema, type Branding } from '../core/model/branding.js';
 import { entityIdSchema, itemKeySchema } from '../core/model/catalog.js';
+import { EMAIL_KINDS } from '../core/notifications/emails.js';
 import { sessionIdSchema, actionIdSchema } from '../handlers/schemas.js';
 
 /**
@@ -96,3 +98,44 @@ export const idempotencyHeaders = z.object({
 });
 
 export const auditEntrySchema = z.custom<AuditEntry>().meta({ id: 'AuditEntry', type: 'object', description: 'One change: who, when, what, each field before and after' });
+
+// ---- branding
+
+/** How a branding travels: the core's input schema, named once in the document. */
+export const brandingInputRef = brandingInputSchema.meta({ id: 'BrandingInput' });
+
+export const brandingRef = z.custom<Branding>().meta({
+  id: 'Branding',
+  type: 'object',
+  description: 'A stored branding: the `BrandingInput` fields it sets, its `owner` (the MSP or a tenant), its `id` (`default` or a seasonal name), `version` and `updatedAt`',
+});
+
+export const brandingIdParams = z.object({ brandingId: pathId('brandingId', brandingIdSchema) });
+export const tenantBrandingParams = z.object({ tenantId: pathId('tenantId', entityIdSchema), brandingId: pathId('brandingId', brandingIdSchema) });
+
+export const brandingSaveBodySchema = z
+  .object({
+    branding: brandingInputRef,
+    expectedVersion: z
+      .number()
+      .int('must be a whole number')
+      .min(0, 'must be 0 (to create) or more')
+      .meta({ description: 'The version the change was decided on; 0 creates the branding' }),
+  })
+  .strict();
+
+const previewFields = {
+  kind: z.enum(EMAIL_KINDS).meta({ description: 'Which email to draw' }),
+  tenantId: entityIdSchema.optional().meta({ description: "Whose branding: this tenant's over the MSP's; absent: the MSP's (or, with a session, the session's tenant's)" }),
+  sessionId: sessionIdSchema.optional().meta({ description: 'A real session to draw; absent: a sample evening of maintenance' }),
+};
+
+export const brandingPreviewBodySchema = z.object(previewFields).strict();
+
+export const brandingTestEmailBodySchema = z
+  .object({ ...previewFields, to: z.email('must be an email address').max(254, 'must be at most 254 characters').meta({ description: 'The one address the test goes to' }) })
+  .strict();
+
+export const renderedEmailSchema = z
+  .object({ subject: z.string(), html: z.string().meta({ description: 'The whole HTML document' }), text: z.string().meta({ description: 'The plain-text version sent alongside' }) })
+  .meta({ id: 'RenderedEmail' });

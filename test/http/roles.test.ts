@@ -49,6 +49,9 @@ beforeAll(async () => {
   const created = await api.call('Admin', 'POST', '/v1/schedules', { scheduleId: 'nightly', schedule: SCHEDULE });
   expect(created.status).toBe(201);
   expect((await api.call('Admin', 'POST', '/v1/schedules', { scheduleId: 'globex-weekly', schedule: { ...SCHEDULE, tenantId: 'globex', includeChildTenants: false, target: { kind: 'AllComputers' } } })).status).toBe(201);
+  // a branding of each owner, so a stale delete reaches the version check (409) rather than a missing branding (404)
+  expect((await api.call('Admin', 'PUT', '/v1/branding/default', { branding: { companyName: 'Contoso IT' }, expectedVersion: 0 })).status).toBe(200);
+  expect((await api.call('Admin', 'PUT', '/v1/tenants/acme/branding/default', { branding: { companyName: 'Acme IT' }, expectedVersion: 0 })).status).toBe(200);
   const fired = await api.call('Admin', 'POST', '/v1/schedules/nightly/run-now');
   expect(fired.status).toBe(202);
   runId = (fired.body as { run: ScheduleRun }).run.id;
@@ -88,6 +91,10 @@ const OPERATE = [OK, OK, 403, 403] as const;
 const STALE = [409, 409, 403, 403] as const;
 const CATALOG_EDIT = [OK, 403, 403, 403] as const;
 const CATALOG_READ = [OK, OK, 403, 403] as const;
+/** Only an Admin changes branding; a stale version proves the Admin got past the checks. */
+const BRANDING_STALE = [409, 403, 403, 403] as const;
+/** The MSP's own branding spans every tenant: it does not exist for a Viewer. */
+const MSP_ONLY = [OK, OK, 404, 404] as const;
 const acme = TENANTS[0];
 const pcAcme = API_FLEET.machines[0]?.computer;
 const appSoftware = testSoftware('app', '2.0.0');
@@ -151,6 +158,15 @@ const ROWS: readonly Row[] = [
   { method: 'GET', path: () => '/v1/audit', expect: ALL_OK },
   { method: 'GET', path: () => '/v1/audit?tenantId=acme', expect: READ_OWN },
   { method: 'GET', path: () => '/v1/audit?resource=Schedule&resourceId=nightly', expect: READ_OWN },
+  { method: 'GET', path: () => '/v1/branding', expect: MSP_ONLY },
+  { method: 'GET', path: () => '/v1/tenants/acme/branding', expect: READ_OWN },
+  { method: 'PUT', path: () => '/v1/branding/default', body: () => ({ branding: {}, ...stale }), expect: BRANDING_STALE },
+  { method: 'PUT', path: () => '/v1/tenants/acme/branding/default', body: () => ({ branding: {}, ...stale }), expect: BRANDING_STALE },
+  { method: 'DELETE', path: () => '/v1/branding/default?expectedVersion=999', expect: BRANDING_STALE },
+  { method: 'DELETE', path: () => '/v1/tenants/acme/branding/default?expectedVersion=999', expect: BRANDING_STALE },
+  { method: 'POST', path: () => '/v1/branding/preview', body: () => ({ kind: 'Detection', tenantId: 'acme' }), expect: READ_OWN },
+  // a test email reaches a real inbox: not for a read-only role
+  { method: 'POST', path: () => '/v1/branding/test-email', body: () => ({ kind: 'Detection', tenantId: 'acme', to: 'roles@nightshift.test' }), expect: OPERATE },
 ];
 
 const matches = (expected: Expected, status: number): boolean =>
@@ -169,7 +185,8 @@ describe('role × route × expected status, over real HTTP', () => {
           .replace('{softwareId}', 'app')
           .replace('{taskId}', 'tidy')
           .replace('{scheduleId}', route.includes('run-now') ? 'globex-weekly' : 'nightly')
-          .replace('{actionId}', '001'),
+          .replace('{actionId}', '001')
+          .replace('{brandingId}', 'default'),
       );
     const missing = served.filter((route) => !covered.has(route) && !covered.has(route.replace('deploy-acme', '{deploymentId}')) && !(route.includes('{deploymentId}') && covered.has(route.replace('{deploymentId}', 'deploy-acme'))));
     expect(missing).toEqual([]);

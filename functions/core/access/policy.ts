@@ -8,12 +8,14 @@ import type { Principal, Role } from './principal.js';
  *
  * - `read`: look at anything in the principal's tenants.
  * - `operate`: change computers, deployments, tenants, schedules, runs and
- *   sessions (start, run now, postpone, cancel, rerun).
+ *   sessions (start, run now, postpone, cancel, rerun); send a branding's
+ *   test email (it reaches a real inbox, so a read-only role may not).
  * - `editCatalog`: change software and maintenance tasks, whose scripts run
  *   on every tenant's computers.
  * - `readCatalog`: read software and tasks (their scripts and detection rules
  *   are the MSP's, not a tenant's).
- * - `editBranding`: change what the emails and pages look like.
+ * - `editBranding`: change what the emails and pages look like (the MSP's and
+ *   every tenant's branding). Reading and previewing branding is `read`.
  */
 export type Capability = 'read' | 'operate' | 'readCatalog' | 'editCatalog' | 'editBranding';
 
