@@ -108,12 +108,14 @@ const deps = createDependencies(
     windowTimers: { set: unused, clear: unused },
     scheduleTriggers: new InMemoryScheduleTriggers(),
     events: { publish: () => Promise.resolve() },
+    mailer: { send: unused },
+    linkKeys: { issue: unused, check: unused },
     secrets: { put: unused, delete: unused },
     logger: quiet,
     metrics: new InMemoryMetrics(),
     clock,
   },
-  { startPacing: { ratePerSecond: rate, burst, nowMs: simulatedNow, sleep: simulatedSleep, onThrottled: () => { throttlesRetried++; } } },
+  { startPacing: { ratePerSecond: rate, burst, nowMs: simulatedNow, sleep: simulatedSleep, onThrottled: () => { throttlesRetried++; } }, notify: { linkBaseUrl: '' } },
 );
 
 // ---- the fleet: one tenant, one deployment to everything, N computers ----

@@ -109,7 +109,7 @@ export interface ApiServer {
  * local signer's key instead of API Gateway's authorizer. Listens on
  * 127.0.0.1 only: the dev token is an Admin's.
  */
-export async function startApiServer(runtime: Pick<LocalRuntime, 'dataDir' | 'handlerDependencies'>, options: ApiServerOptions = {}): Promise<ApiServer> {
+export async function startApiServer(runtime: Pick<LocalRuntime, 'dataDir' | 'handlerDependencies' | 'setLinkBaseUrl'>, options: ApiServerOptions = {}): Promise<ApiServer> {
   const signer = await createLocalSigner(options.dataDir ?? runtime.dataDir);
   const deps = runtime.handlerDependencies('api');
   const app = createApiApp(() => deps, { principal: { kind: 'bearer', verify: signer.verify }, pricing: pricingFromEnvironment(process.env) });
@@ -119,6 +119,8 @@ export async function startApiServer(runtime: Pick<LocalRuntime, 'dataDir' | 'ha
     });
     started.once('error', reject);
   });
+  // the end-user link pages are served here too: links the runtime mails from now on point at them
+  runtime.setLinkBaseUrl(`http://127.0.0.1:${port}`);
   return {
     url: `http://127.0.0.1:${port}`,
     devToken: await signer.mintDevToken({ role: 'Admin' }),

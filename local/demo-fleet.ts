@@ -192,6 +192,17 @@ export const DEMO_MACHINES: readonly DemoMachine[] = [
   ),
 ];
 
+/**
+ * The tonight scene's laptop: not part of the sessions the demo runs at once.
+ * Its session waits for this evening's window, so its user has a detection
+ * email with working Postpone, Cancel and Run-now links in the local mailbox.
+ */
+export const TONIGHT_MACHINE: DemoMachine = machine(
+  { id: 'lt-carla', agentId: 'mi-0a1b2c3d4e5f60004', name: "Carla Mendes's laptop", deviceClass: 'Portable', tags: ['remote'], primaryUser: { name: 'Carla Mendes', email: 'carla.mendes@contoso-dental.example' } },
+  150,
+  { firefox: '128.0.3', zoom: '6.0.2' },
+);
+
 const software = (
   id: string,
   softwareId: string,
@@ -328,7 +339,7 @@ export async function seedDemo(runtime: LocalRuntime): Promise<SeedSummary> {
   for (const entry of [...DEMO_SOFTWARE].sort((a, b) => a.dependencies.length - b.dependencies.length)) await save({ kind: 'Software', entity: entry });
   for (const task of DEMO_TASKS) await save({ kind: 'Task', entity: task });
   let machinesCreated = 0;
-  for (const demo of DEMO_MACHINES) {
+  for (const demo of [...DEMO_MACHINES, TONIGHT_MACHINE]) {
     await save({ kind: 'Computer', entity: demo.computer });
     const { root, created } = await runtime.agent.addMachine(demo.descriptor);
     if (!created) continue;

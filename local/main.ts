@@ -13,15 +13,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCommandComment } from '../functions/core/model/agent.js';
-import type { DetectedItem } from '../functions/core/model/session.js';
+import { NIGHTSHIFT_BRANDING } from '../functions/core/model/branding.js';
+import { formatInstant } from '../functions/core/notifications/emails.js';
+import { notifyOptionsSchema, type DetectedItem, type SessionOptions } from '../functions/core/model/session.js';
 import type { ReportRow } from '../functions/core/model/session-report.js';
 import { getSessionReport } from '../functions/core/use-cases/session-report.js';
 import type { WorkflowEvent } from './local-workflow.js';
 import type { Schedule } from '../functions/core/model/schedule.js';
 import type { SkipReason } from '../functions/core/model/schedule-run.js';
 import { isErrorEnvelope } from '../functions/handlers/handler-kit.js';
-import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TASKS, DEMO_TENANT, LEGAL_DMS, NORTHWIND_TENANT, seedDemo } from './demo-fleet.js';
-import { startApiServer } from './api-server.js';
+import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TASKS, DEMO_TENANT, LEGAL_DMS, NORTHWIND_TENANT, TONIGHT_MACHINE, seedDemo } from './demo-fleet.js';
+import { startApiServer, type ApiServer } from './api-server.js';
 import { REPO_ROOT, createLocalRuntime, type LocalRuntime } from './runtime.js';
 import type { SandboxCommandRecord } from './sandbox-agent.js';
 import { bold, clockTime, cyan, dim, green, padEnd, red, seconds, table, yellow } from './terminal.js';
@@ -181,14 +183,18 @@ async function main(): Promise<void> {
   const runtime: LocalRuntime = await createLocalRuntime({
     dataDir: DATA_DIR,
     clock: demoClock,
+    // emails of a run without the server (npm run demo) point where npm start serves the link pages
+    linkBaseUrl: `http://127.0.0.1:${API_PORT === 0 ? 8787 : API_PORT}`,
     onAgentActivity: (record, phase) => showAgentActivity(runtime, record, phase),
   });
   // sessions a killed run left are already going again: their lines are named from their records
   runtimeForNames = runtime;
   runtime.workflow.events.on('event', (event) => showWorkflowEvent(runtime, event));
   try {
+    // serving starts first, so the demo's emails link to pages that answer
+    const server = SERVE ? await startServer(runtime) : undefined;
     if (!SKIP_DEMO) await demo(runtime);
-    if (SERVE) await serve(runtime);
+    if (server) await serve(runtime, server);
   } finally {
     // lines still being written read the table: they finish before it closes
     await printing.catch(() => undefined);
@@ -211,7 +217,7 @@ async function demo(runtime: LocalRuntime): Promise<void> {
 
   const started = await Promise.all(
     seed.machines.map(async (machine) => {
-      const { sessionId } = await runtime.startSession(machine.computer.id);
+      const sessionId = await startDemoSession(runtime, machine.computer.id, {});
       machineBySession.set(sessionId, machine.computer.id);
       return { machine, sessionId };
     }),
@@ -225,11 +231,17 @@ async function demo(runtime: LocalRuntime): Promise<void> {
   process.stdout.write(`\n${bold('Report')}\n\n`);
   for (const { machine, outcome } of outcomes) process.stdout.write(`${await sessionReport(runtime, outcome.session.id, machine.computer.id)}\n\n`);
 
+  const tonight = await tonightScene(runtime);
+  process.stdout.write(`${tonight}\n`);
+
   const scene = await scheduleScene(runtime);
   // the scene's session lines are printed as they came; its report follows them
   await runtime.agent.idle();
   await printing;
   process.stdout.write(`${scene}\n`);
+
+  const mail = await runtime.mailbox.messages();
+  process.stdout.write(`\n${bold('Email')}\n\n  sent      ${mail.length} email(s) to end users this run ${dim(`(detection and follow-up; ${SERVE ? 'open the mailbox: line below' : 'npm start serves them at a mailbox: URL'})`)}\n\n`);
 
   const transitions = outcomes.reduce((sum, { outcome }) => sum + outcome.stateTransitions, 0);
   const roundTrips = outcomes.reduce((sum, { outcome }) => sum + outcome.agentRoundTrips, 0);
@@ -246,14 +258,17 @@ async function demo(runtime: LocalRuntime): Promise<void> {
  * this local issuer only (a deployed API refuses it); it is also kept in a file
  * readable by this user, for the CLI and scripts.
  */
-async function serve(runtime: LocalRuntime): Promise<void> {
-  if (SKIP_DEMO) await seedDemo(runtime);
-  const server = await startApiServer(runtime, { port: API_PORT }).catch((error: unknown) => {
+async function startServer(runtime: LocalRuntime): Promise<ApiServer> {
+  return startApiServer(runtime, { port: API_PORT }).catch((error: unknown) => {
     if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
       throw new Error(`port ${API_PORT} is in use; start with NIGHTSHIFT_PORT=<port> (0 takes any free port)`);
     }
     throw error;
   });
+}
+
+async function serve(runtime: LocalRuntime, server: ApiServer): Promise<void> {
+  if (SKIP_DEMO) await seedDemo(runtime);
   const tokenFile = path.join(DATA_DIR, 'api', 'dev-token');
   await mkdir(path.dirname(tokenFile), { recursive: true });
   await writeFile(tokenFile, `${server.devToken}\n`, { mode: 0o600 });
@@ -264,6 +279,7 @@ async function serve(runtime: LocalRuntime): Promise<void> {
       `${bold('Serving')} ${dim(`(Ctrl-C to stop; OpenAPI at ${server.url}/openapi.json)`)}`,
       `api: ${server.url}`,
       `token: ${server.devToken}`,
+      `mailbox: ${runtime.mailbox.url}`,
       dim(`  (an Admin token for this local API only, 7 days; also in ${shown(tokenFile)}, which the CLI reads: npm run -s cli -- sessions list)`),
       '',
     ].join('\n'),
@@ -274,6 +290,51 @@ async function serve(runtime: LocalRuntime): Promise<void> {
   });
   process.stdout.write(`\n${dim('stopping…')}\n`);
   await server.close();
+}
+
+/** What a schedule's default email options give the end user: the demo's sessions are started as a schedule would start them. */
+const DEMO_NOTIFY = notifyOptionsSchema.parse({});
+
+/**
+ * Starts a demo session with end-user email on. A session an earlier demo
+ * left waiting on the computer (the tonight scene's) is replaced, as an
+ * operator's "start again" would.
+ */
+async function startDemoSession(runtime: LocalRuntime, computerId: string, options: Partial<SessionOptions>): Promise<string> {
+  const answer = await runtime.invoke('start-session', { computerId, supersede: true, options: { ...options, notify: DEMO_NOTIFY }, by: { kind: 'Operator', name: 'nightshift demo' } });
+  if (isErrorEnvelope(answer)) throw new Error(`the demo session for ${computerId} was refused: ${answer.error.message}`);
+  return (answer as { sessionId: string }).sessionId;
+}
+
+/**
+ * Tonight's maintenance: a session whose window opens in a few hours, so it
+ * waits (one parked task token, one timer) and its user's detection email
+ * carries working Postpone, Cancel and Run-now links.
+ */
+async function tonightScene(runtime: LocalRuntime): Promise<string> {
+  const now = runtime.deps.clock.now();
+  const executeAt = new Date(Math.ceil((now.getTime() + 3 * 3_600_000) / 3_600_000) * 3_600_000);
+  const sessionId = await startDemoSession(runtime, TONIGHT_MACHINE.computer.id, {
+    executeAt: executeAt.toISOString(),
+    postpone: { delayMinutes: 60, maxCount: 2, maxDelayMinutes: 24 * 60 },
+  });
+  machineBySession.set(sessionId, TONIGHT_MACHINE.computer.id);
+  // the detection email goes out once the plan is made; the session then parks until its window
+  let emails: readonly string[] = [];
+  for (let waitedMs = 0; waitedMs <= 30_000; waitedMs += 100) {
+    const session = await runtime.deps.sessions.getSession(sessionId);
+    emails = (await runtime.deps.notifications.listEmails(sessionId)).flatMap((email) => (email.status === 'Sent' ? [email.key] : []));
+    if (session?.windowWait || (session && ['Passed', 'PartialPassed', 'Failed', 'Cancelled'].includes(session.status))) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await printing;
+  const session = await runtime.deps.sessions.getSession(sessionId);
+  const waiting = session?.windowWait !== undefined;
+  return [
+    `\n${bold('Tonight')}\n`,
+    `  ${TONIGHT_MACHINE.computer.name}: ${waiting ? `maintenance waits for its window, ${formatInstant(executeAt.toISOString(), NIGHTSHIFT_BRANDING, TONIGHT_MACHINE.computer.timeZone)} (session ${sessionId})` : `session ${sessionId} is ${session?.status ?? 'unknown'}`}`,
+    `  email     ${emails.includes('Detection') ? `detection email sent to ${TONIGHT_MACHINE.computer.primaryUser?.email ?? 'its user'}, with Postpone, Cancel and Run-now links` : 'no detection email (nothing to do)'}`,
+  ].join('\n');
 }
 
 const SKIP_WORDS: Readonly<Record<SkipReason, string>> = {
@@ -367,7 +428,12 @@ async function scheduleScene(runtime: LocalRuntime): Promise<string> {
   return lines.join('\n');
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`nightshift: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`nightshift: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  })
+  // a session parked at its window (tonight's) holds the workflow engine's timer for the Gate's TimeoutSeconds,
+  // up to two weeks: the runtime is closed and the session is on disk, so the process ends here and the next
+  // start resumes it from its record
+  .finally(() => process.exit());

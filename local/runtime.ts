@@ -4,7 +4,9 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createDocumentClient, createDynamoClient } from '../functions/adapters/aws-clients.js';
+import { createDocumentClient, createDynamoClient, createSesClient } from '../functions/adapters/aws-clients.js';
+import { createHmacLinkTokens } from '../functions/adapters/link-tokens.hmac.js';
+import { createSesMailer } from '../functions/adapters/mailer.sesv2.js';
 import { DynamoTable } from '../functions/adapters/dynamodb-table.js';
 import { createDependencies, restrictToDeclaredPorts } from '../functions/adapters/dependencies.js';
 import { parseCommandComment } from '../functions/core/model/agent.js';
@@ -29,6 +31,8 @@ import { LocalWorkflow } from './local-workflow.js';
 import { resumeUnfinishedSessions } from './resume.js';
 import { SandboxAgent, type SandboxCommandRecord } from './sandbox-agent.js';
 import { LocalSecretStore } from './secret-store.local.js';
+import { localKeyRing } from './link-keys.local.js';
+import { startMailbox, type LocalMailbox } from './mailbox.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SESSION_ASL_PATH = path.join(REPO_ROOT, 'statemachines', 'session.asl.json');
@@ -96,6 +100,10 @@ export class LocalRefusal extends Error {
 export interface LocalRuntimeOptions {
   /** Keeps DynamoDB data and machine folders here across runs; a fresh temporary folder when absent. */
   readonly dataDir?: string;
+  /** Where the local SES (aws-ses-v2-local) listens; 0 (the default) takes any free port. */
+  readonly mailboxPort?: number;
+  /** Where end-user links point until the local server says where it serves them. */
+  readonly linkBaseUrl?: string;
   /** How session executions are started (the pacer in front of the workflow); tests shorten its retries. */
   readonly startPacing?: StartPacing;
   readonly clock?: Clock;
@@ -153,6 +161,10 @@ export interface LocalRuntime {
   readonly scheduleTriggers: LocalScheduleTriggers;
   /** The sessions a killed runtime left unfinished, resumed at start. */
   readonly resumed: readonly string[];
+  /** The local SES: every email the runtime sent, on a web page and through `messages()`. */
+  readonly mailbox: LocalMailbox;
+  /** The local server serving the link pages tells the runtime where they are. */
+  setLinkBaseUrl(url: string): void;
   /** The DynamoDB client every adapter shares: benches and tests add middleware to count table calls. */
   readonly dynamoClient: DynamoDBClient;
   /** The function names handlers are registered under (what Task states may invoke). */
@@ -240,6 +252,15 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
 
   const metrics = new InMemoryMetrics();
   const events = new LocalEventBus(logger);
+  const mailbox = await startMailbox({ port: options.mailboxPort ?? 0 });
+  const sesClient = createSesClient({ endpoint: mailbox.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  // the API server's URL is known once it listens: the settings read it when a link is made
+  let linkBaseUrl = options.linkBaseUrl ?? '';
+  const notify = {
+    get linkBaseUrl(): string {
+      return linkBaseUrl;
+    },
+  };
   // the one wiring both runtimes share; only what differs locally is passed in (see createCloudDependencies for AWS)
   const deps: Dependencies = createDependencies(
     {
@@ -252,6 +273,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       scheduleTriggers,
       events,
       secrets: await LocalSecretStore.open(path.join(dataDir, 'secrets'), path.join(dataDir, 'machines')),
+      mailer: createSesMailer(sesClient, {}),
+      // the cache follows the runtime clock, as key rotation would in Lambda
+      linkKeys: createHmacLinkTokens(localKeyRing(dataDir), () => clock.now().getTime()),
       logger,
       metrics,
       clock,
@@ -261,6 +285,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       ...(options.agentSettings ? { agent: options.agentSettings } : {}),
       ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
       ...(options.startPacing === undefined ? {} : { startPacing: options.startPacing }),
+      notify,
     },
   );
   const inInvocation = concurrentInvocations();
@@ -323,6 +348,10 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     scheduleTriggers,
     events,
     dynamoClient,
+    mailbox,
+    setLinkBaseUrl(url) {
+      linkBaseUrl = url.replace(/\/+$/, '');
+    },
     functionNames: () => [...handlers.keys()],
     invoke,
     handlerDependencies(handlerName) {
@@ -363,6 +392,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       await agent.idle();
       await dynamo.close();
       dynamoClient.destroy();
+      sesClient.destroy();
+      await mailbox.close();
       await new Promise<void>((resolve) => (stream ? stream.end(resolve) : resolve()));
       if (temporary) await rm(dataDir, { recursive: true, force: true });
     },

@@ -1,6 +1,19 @@
 import type { Dependencies } from '../core/use-cases/dependencies.js';
 import { handlerEntry } from '../handlers/registry.js';
-import { createDynamoClient, createEventBridgeClient, createS3Client, createSchedulerClient, createSfnClient, createSsmClient } from './aws-clients.js';
+import { ConfigurationError } from '../core/errors.js';
+import type { LinkTokens } from '../core/ports/link-tokens.port.js';
+import {
+  createDynamoClient,
+  createEventBridgeClient,
+  createS3Client,
+  createSchedulerClient,
+  createSecretsManagerClient,
+  createSesClient,
+  createSfnClient,
+  createSsmClient,
+} from './aws-clients.js';
+import { createHmacLinkTokens, secretsManagerKeyRing } from './link-tokens.hmac.js';
+import { createSesMailer } from './mailer.sesv2.js';
 import { SsmManagedNodeInventory } from './inventory.ssm.js';
 import { SsmAgent } from './agent.ssm.js';
 import type { Config } from './config.js';
@@ -44,10 +57,27 @@ export function createCloudDependencies(config: Config): Dependencies {
       scheduleTriggers: new SchedulerScheduleTriggers(scheduler, config.scheduleTriggers),
       events: new EventBridgePublisher(createEventBridgeClient(), config.events),
       secrets: new SsmSecretStore(ssm),
+      mailer: createSesMailer(createSesClient(), config.mail.configurationSetName ? { configurationSetName: config.mail.configurationSetName } : {}),
+      linkKeys: cloudLinkKeys(config.mail.linkKeysSecretArn),
       logger,
       metrics: new PowertoolsMetrics({ logger }),
     },
-    { retentionDays: config.retentionDays, agent: config.agent, startPacing: config.startPacing },
+    {
+      retentionDays: config.retentionDays,
+      agent: config.agent,
+      startPacing: config.startPacing,
+      notify: { linkBaseUrl: config.mail.linkBaseUrl ?? '' },
+    },
   );
   return config.handlerName === undefined ? deps : restrictToDeclaredPorts(deps, handlerEntry(config.handlerName));
+}
+
+/** The key ring from Secrets Manager; a function not given the secret fails with its name the first time it signs or checks a link. */
+function cloudLinkKeys(secretArn: string | undefined): LinkTokens {
+  if (secretArn === undefined) {
+    const missing = (): Promise<never> =>
+      Promise.reject(new ConfigurationError('LINK_KEYS_SECRET_ARN is not set: declare linkKeys:read for this handler in functions/handlers/registry.ts'));
+    return { issue: missing, check: missing };
+  }
+  return createHmacLinkTokens(secretsManagerKeyRing(createSecretsManagerClient(), secretArn));
 }

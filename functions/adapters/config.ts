@@ -41,6 +41,12 @@ const environmentSchema = z.object({
   START_EXECUTION_BURST: z.coerce.number().int().min(1).max(5_000).default(DEFAULT_START_PACING.burst),
   /** One retention for everything a session leaves in the table: its record, actions, snapshots and log lines. */
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(DEFAULT_RETENTION_DAYS),
+  /** SES configuration set every end-user email is sent with (suppression list, bounce and complaint events). */
+  MAIL_CONFIGURATION_SET: z.string().min(1).max(64).optional(),
+  /** The Secrets Manager secret holding the link key ring. */
+  LINK_KEYS_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  /** Where end-user links point: the API's URL or the MSP's own domain for it. */
+  LINK_BASE_URL: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
   /** The registry entry this function runs, so it is handed only the ports that entry declares. */
   NIGHTSHIFT_HANDLER: z.string().min(1).optional(),
   /** Set by Lambda itself: a deployed function must say which entry it runs, or it would get every port. */
@@ -68,6 +74,7 @@ export interface Config {
   readonly retentionDays: number;
   /** How fast session executions are started: a fan-out of thousands stays inside the account's StartExecution quota. */
   readonly startPacing: { readonly ratePerSecond: number; readonly burst: number };
+  readonly mail: { readonly configurationSetName?: string; readonly linkKeysSecretArn?: string; readonly linkBaseUrl?: string };
   /** The handler's registry name; absent outside a deployed function (all ports are handed over then). */
   readonly handlerName?: string;
 }
@@ -117,6 +124,11 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
     ...(env.EVENT_BUS_NAME ? { events: { eventBusName: env.EVENT_BUS_NAME } } : {}),
     retentionDays: env.RETENTION_DAYS,
     startPacing: { ratePerSecond: env.START_EXECUTION_RATE_PER_SECOND, burst: env.START_EXECUTION_BURST },
+    mail: {
+      ...(env.MAIL_CONFIGURATION_SET ? { configurationSetName: env.MAIL_CONFIGURATION_SET } : {}),
+      ...(env.LINK_KEYS_SECRET_ARN ? { linkKeysSecretArn: env.LINK_KEYS_SECRET_ARN } : {}),
+      ...(env.LINK_BASE_URL ? { linkBaseUrl: env.LINK_BASE_URL.replace(/\/+$/, '') } : {}),
+    },
     ...(env.NIGHTSHIFT_HANDLER ? { handlerName: env.NIGHTSHIFT_HANDLER } : {}),
   };
 }

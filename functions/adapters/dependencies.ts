@@ -3,6 +3,11 @@ import { ConfigurationError } from '../core/errors.js';
 import type { ManagedNodeInventory } from '../core/ports/inventory.port.js';
 import type { AgentPort } from '../core/ports/agent.port.js';
 import type { AuditStore } from '../core/ports/audit.port.js';
+import type { BrandingStore } from '../core/ports/branding-store.port.js';
+import type { LinkTokens } from '../core/ports/link-tokens.port.js';
+import type { Mailer } from '../core/ports/mailer.port.js';
+import type { NotificationStore } from '../core/ports/notification-store.port.js';
+import type { Renderer } from '../core/ports/renderer.port.js';
 import type { EventPublisher } from '../core/ports/events.port.js';
 import type { CatalogStore } from '../core/ports/catalog-store.port.js';
 import type { Clock, IdGenerator } from '../core/ports/clock.port.js';
@@ -15,10 +20,13 @@ import type { SessionLog } from '../core/ports/session-log.port.js';
 import type { SessionStore } from '../core/ports/session-store.port.js';
 import type { WindowTimerPort } from '../core/ports/window-timer.port.js';
 import type { WorkflowPort } from '../core/ports/workflow.port.js';
-import type { AgentSettings, Dependencies } from '../core/use-cases/dependencies.js';
+import type { AgentSettings, Dependencies, NotifySettings } from '../core/use-cases/dependencies.js';
 import type { HandlerEntry, PortAccess, PortLevel, PortName } from '../handlers/registry.js';
 import { createDocumentClient } from './aws-clients.js';
 import { DynamoAuditStore } from './audit-store.dynamodb.js';
+import { DynamoBrandingStore } from './branding-store.dynamodb.js';
+import { DynamoNotificationStore } from './notification-store.dynamodb.js';
+import { templateRenderer } from './renderer.templates.js';
 import { DynamoCatalogStore } from './catalog-store.dynamodb.js';
 import { DynamoTable } from './dynamodb-table.js';
 import { DEFAULT_START_PACING, PacedWorkflow, type StartPacing } from './paced-workflow.js';
@@ -56,6 +64,12 @@ export interface RuntimeParts {
   readonly logger: Logger;
   /** Powertools EMF flushed per invocation, or counts kept in memory for the demo and tests. */
   readonly metrics: Metrics;
+  /** SES v2 in the account, or the same adapter against aws-ses-v2-local. */
+  readonly mailer: Mailer;
+  /** The link key ring from Secrets Manager, or a private file in the data folder. */
+  readonly linkKeys: LinkTokens;
+  /** @default the templates in `templates/` */
+  readonly renderer?: Renderer;
   /** @default the system clock */
   readonly clock?: Clock;
   /** @default random, time-sortable ids */
@@ -73,6 +87,8 @@ export interface DependencySettings {
   readonly agent?: Partial<AgentSettings>;
   /** @default DEFAULT_START_PACING */
   readonly startPacing?: StartPacing;
+  /** Where end-user links point. */
+  readonly notify: NotifySettings;
 }
 
 /** The agent limits both runtimes start from; a deployment or a test overrides them field by field. */
@@ -101,7 +117,7 @@ function pacedWorkflow(workflow: WorkflowPort, pacing: StartPacing): WorkflowPor
 }
 
 /** The one wiring of the ports, used by the Lambda entry points and the local runtime alike. */
-export function createDependencies(parts: RuntimeParts, settings: DependencySettings = {}): Dependencies {
+export function createDependencies(parts: RuntimeParts, settings: DependencySettings): Dependencies {
   const clock = parts.clock ?? systemClock;
   const retentionDays = settings.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const table = new DynamoTable(createDocumentClient(parts.dynamo), parts.tableName);
@@ -120,6 +136,12 @@ export function createDependencies(parts: RuntimeParts, settings: DependencySett
     scheduleTriggers: parts.scheduleTriggers,
     audit: new DynamoAuditStore(table),
     events: metered(parts.events, { publish: (meter, events) => meter.add('eventsPublished', events.length) }),
+    notifications: new DynamoNotificationStore(table, { retentionDays, clock }),
+    branding: new DynamoBrandingStore(table),
+    mailer: metered(parts.mailer, { send: (meter) => meter.add('emailsSent') }),
+    linkKeys: parts.linkKeys,
+    renderer: parts.renderer ?? templateRenderer,
+    notifySettings: settings.notify,
     clock,
     ids: parts.ids ?? randomIds,
     logger: parts.logger,
@@ -226,6 +248,18 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
   events: { publish: 'publish' } satisfies MethodLevels<EventPublisher, PortLevel<'events'>>,
   secrets: { put: 'write', delete: 'write' } satisfies MethodLevels<SecretStore, PortLevel<'secrets'>>,
   metrics: { count: 'write', seconds: 'write' } satisfies MethodLevels<Metrics, PortLevel<'metrics'>>,
+  notifications: {
+    claimEmail: 'write',
+    markEmailSent: 'write',
+    releaseEmail: 'write',
+    recordLinkOutcome: 'write',
+    listEmails: 'read',
+    getLinkOutcome: 'read',
+  } satisfies MethodLevels<NotificationStore, PortLevel<'notifications'>>,
+  branding: { list: 'read', get: 'read', put: 'write', delete: 'write' } satisfies MethodLevels<BrandingStore, PortLevel<'branding'>>,
+  mailer: { send: 'send' } satisfies MethodLevels<Mailer, PortLevel<'mailer'>>,
+  // issuing a link and checking one both read the ring: the secret is never written by a handler
+  linkKeys: { issue: 'read', check: 'read' } satisfies MethodLevels<LinkTokens, PortLevel<'linkKeys'>>,
 };
 
 /**
@@ -233,7 +267,7 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
  * A new field of `Dependencies` fails to compile here until it is either
  * ambient or a port of the registry's vocabulary.
  */
-const AMBIENT: { readonly [K in Exclude<keyof Dependencies, GuardedPort>]: true } = { clock: true, ids: true, logger: true, agentSettings: true };
+const AMBIENT: { readonly [K in Exclude<keyof Dependencies, GuardedPort>]: true } = { clock: true, ids: true, logger: true, agentSettings: true, renderer: true, notifySettings: true };
 
 /**
  * `port` as a handler that declared `declared` may see it: a method whose
@@ -288,6 +322,10 @@ export function restrictToDeclaredPorts(deps: Dependencies, entry: Pick<HandlerE
     audit: guard('audit'),
     events: guard('events'),
     metrics: guard('metrics'),
+    notifications: guard('notifications'),
+    branding: guard('branding'),
+    mailer: guard('mailer'),
+    linkKeys: guard('linkKeys'),
   };
   // the meter writes usage to the table: only a handler whose role may write the table records it (every one with a session does)
   const sink = usageSinkOf(deps);
@@ -296,4 +334,4 @@ export function restrictToDeclaredPorts(deps: Dependencies, entry: Pick<HandlerE
 }
 
 /** The accesses whose grant lets a role write the table (port-grants.ts: `writeTable`). */
-const TABLE_WRITES: ReadonlySet<string> = new Set<PortAccess>(['sessions:write', 'sessionLog:write', 'catalog:write', 'schedules:write', 'audit:write']);
+const TABLE_WRITES: ReadonlySet<string> = new Set<PortAccess>(['sessions:write', 'sessionLog:write', 'catalog:write', 'schedules:write', 'audit:write', 'notifications:write', 'branding:write']);

@@ -209,7 +209,7 @@ export interface SessionStoreOptions {
 export const DEFAULT_RETENTION_DAYS = 90;
 
 /** When DynamoDB may delete a record written at `at` (epoch seconds, as TTL wants them). */
-const expiryAfter = (at: Date | string, retentionDays: number): number =>
+export const expiryAfter = (at: Date | string, retentionDays: number): number =>
   Math.floor(new Date(at).getTime() / 1000) + retentionDays * 86_400;
 
 export class DynamoSessionStore implements SessionStore {

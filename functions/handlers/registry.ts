@@ -43,6 +43,14 @@ export const PORT_LEVELS = {
   events: ['publish'],
   /** Powertools Metrics through the embedded metric format: log lines, no IAM. */
   metrics: ['write'],
+  /** End-user email through SES v2 (the MSP's verified identity and Nightshift's configuration set). */
+  mailer: ['send'],
+  /** The HMAC key ring that signs and checks end-user link tokens (one Secrets Manager secret). */
+  linkKeys: ['read'],
+  /** MSP and tenant branding for emails and link pages (the table). */
+  branding: ['read', 'write'],
+  /** Each session's email send records and link outcomes (the table). */
+  notifications: ['read', 'write'],
 } as const;
 
 export type PortName = keyof typeof PORT_LEVELS;
@@ -66,6 +74,8 @@ export interface HandlerEntry {
 
 /** What every step that moves a session does: read it, write it conditionally, log the change. */
 const SESSION_STEP = ['sessions:read', 'sessions:write', 'sessionLog:write'] as const satisfies readonly PortAccess[];
+/** What sending a session's end-user email takes: its computer and tenant, the branding, the send record, SES and the link keys. */
+const SEND_EMAIL = ['catalog:read', 'branding:read', 'notifications:read', 'notifications:write', 'mailer:send', 'linkKeys:read'] as const satisfies readonly PortAccess[];
 /** Most handlers finish in well under a second; 30 s leaves room for SDK retries with backoff. */
 const DEFAULT_TIMEOUT_SECONDS = 30;
 /**
@@ -83,7 +93,7 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/start-session.ts',
     description: 'Creates a maintenance session (idempotently) and starts its workflow',
     // `supersede` cancels the computer's unfinished session first, which wakes its gate, clears its timer and stops its command
-    ports: [...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write', 'workflow:answer', 'windowTimers:write', 'agent:read', 'agent:cancel'],
+    ports: [...SESSION_STEP, 'workflow:start', 'metrics:write', 'workflow:answer', 'windowTimers:write', 'agent:read', 'agent:cancel', 'audit:write', ...SEND_EMAIL],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -111,18 +121,26 @@ export const HANDLERS: readonly HandlerEntry[] = [
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
+    name: 'notify-session',
+    entry: 'functions/handlers/notify-session.ts',
+    substitution: 'NotifySessionFunctionArn',
+    description: "Sends the end user the detection email: what will change and when, with the links the schedule allows",
+    ports: ['sessions:read', 'sessionLog:write', 'metrics:write', ...SEND_EMAIL],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+  },
+  {
     name: 'gate-session',
     entry: 'functions/handlers/gate-session.ts',
     substitution: 'GateSessionFunctionArn',
     description: 'The gate before execution: runs, ends, or parks its task token until the maintenance window',
-    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write', 'audit:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'window-timer',
     entry: 'functions/handlers/window-timer.ts',
     description: "Target of a session's one-time window timer: wakes the gate waiting for the maintenance window",
-    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write', 'audit:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -146,7 +164,7 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/report-session.ts',
     substitution: 'ReportSessionFunctionArn',
     description: 'Verifies the actions against the second detection and records the final status',
-    ports: [...SESSION_STEP, 'metrics:write', 'events:publish', 'schedules:write'],
+    ports: [...SESSION_STEP, 'metrics:write', 'events:publish', 'schedules:write', ...SEND_EMAIL],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -154,28 +172,28 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/record-failure.ts',
     substitution: 'RecordFailureFunctionArn',
     description: 'Records why a session failed',
-    ports: [...SESSION_STEP, 'metrics:write', 'events:publish', 'schedules:write'],
+    ports: [...SESSION_STEP, 'metrics:write', 'events:publish', 'schedules:write', ...SEND_EMAIL],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'postpone-session',
     entry: 'functions/handlers/postpone-session.ts',
     description: 'Moves a waiting session later, within its postpone limits',
-    ports: [...SESSION_STEP, 'windowTimers:write'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'audit:write', 'metrics:write', ...SEND_EMAIL],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'run-session-now',
     entry: 'functions/handlers/run-session-now.ts',
     description: "Pulls a waiting session's execution to now",
-    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write', 'audit:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'cancel-session',
     entry: 'functions/handlers/cancel-session.ts',
     description: 'Cancels a session, stopping its running command',
-    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'agent:read', 'agent:cancel'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'agent:read', 'agent:cancel', 'audit:write', 'metrics:write', ...SEND_EMAIL],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -275,12 +293,11 @@ export const HANDLERS: readonly HandlerEntry[] = [
   {
     name: 'api',
     entry: 'functions/handlers/api.ts',
-    description: 'The operator HTTP API behind API Gateway: every route parses, checks the caller\'s role and tenants, and calls one use case',
+    description: 'The operator HTTP API and the end-user link pages behind API Gateway: every route parses, checks the caller\'s role and tenants (links: their signed token), and calls one use case',
     // the union of the operator handlers' ports: each route calls the use case the matching operator handler calls
     ports: [
       ...SESSION_STEP,
       'sessionLog:read',
-      'catalog:read',
       'catalog:write',
       'secrets:write',
       'agent:read',
@@ -296,6 +313,9 @@ export const HANDLERS: readonly HandlerEntry[] = [
       'audit:write',
       'events:publish',
       'metrics:write',
+      // the end-user link pages and the branding routes
+      ...SEND_EMAIL,
+      'branding:write',
     ],
     // API Gateway's HTTP API gives up on an integration after 30 s
     timeoutSeconds: 29,

@@ -12,7 +12,10 @@ import type { ApiEnv } from './env.js';
 import { answerError, ApiRefusal, fieldsUnder, type AnsweredError } from './errors.js';
 import { newRouter } from './router.js';
 import { auditRoutes } from './routes/audit.js';
+import { brandingRoutes } from './routes/branding.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { LINK_PATH_PREFIX, linkRoutes, notALinkPage } from './routes/links.js';
+import { MAX_LINK_TOKEN_LENGTH } from '../core/notifications/links.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { json, READ_ERROR_RESPONSES } from './schemas.js';
@@ -91,10 +94,18 @@ export function createApiApp(provide: DependencyProvider, options: ApiOptions) {
     }
     return c.json(answered.body, answered.status);
   });
-  app.notFound((c) => {
+  app.notFound(async (c) => {
+    // a link cut short or run on is still an end user's link: a page, not the API's JSON
+    if (c.req.path === LINK_PATH_PREFIX || c.req.path.startsWith(`${LINK_PATH_PREFIX}/`)) {
+      c.header('Cache-Control', 'no-store');
+      return c.html(await notALinkPage(provide()), 400);
+    }
     const answered = answerError(new ApiRefusal('NOT_FOUND', `no route ${c.req.method} ${excerpt(c.req.path, 200)}`));
     return c.json(answered.body, answered.status);
   });
+
+  // the end user's pages: public, HTML, outside the operator API's token, body and JSON rules
+  app.route(LINK_PATH_PREFIX, linkRoutes(provide));
 
   app.use(`${API_BASE_PATH}/*`, authenticate(options.principal, provide, options.claimNames));
   const pricing = options.pricing ?? {};
@@ -114,6 +125,27 @@ export function createApiApp(provide: DependencyProvider, options: ApiOptions) {
   app.use(`${API_BASE_PATH}/*`, checkJsonBody);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  // the link pages are HTML for end users, served by the plain routes above; documented here so the document lists every route
+  const linkPage = { description: 'A page in words (confirmation, outcome or refusal); refusals are 4xx pages, never JSON', content: { 'text/html': { schema: z.string() } } };
+  const tokenParam = z.object({ token: z.string().max(MAX_LINK_TOKEN_LENGTH).meta({ description: 'The signed link token from the email' }) });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: `${LINK_PATH_PREFIX}/{token}`,
+    tags: ['End-user links'],
+    summary: "An email button's page: shows what it would do (or why it cannot); never changes anything (HEAD answers the same)",
+    security: [],
+    request: { params: tokenParam },
+    responses: { 200: linkPage, 400: linkPage, 409: linkPage },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: `${LINK_PATH_PREFIX}/{token}`,
+    tags: ['End-user links'],
+    summary: "The confirmation form of a link's page (same origin, with its `csrf` field): postpones, cancels or starts the session, once per link",
+    security: [],
+    request: { params: tokenParam, body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ csrf: z.string() }) } } } },
+    responses: { 200: linkPage, 400: linkPage, 409: linkPage },
+  });
 
   const routes = app
     .openapi(
@@ -130,6 +162,7 @@ export function createApiApp(provide: DependencyProvider, options: ApiOptions) {
     .route(API_BASE_PATH, catalogRoutes())
     .route(API_BASE_PATH, scheduleRoutes())
     .route(API_BASE_PATH, auditRoutes())
+    .route(API_BASE_PATH, brandingRoutes())
     .openapi(
       createRoute({
         method: 'get',

@@ -1,4 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { mailParts } from '../support/mail.js';
 import { scheduleParts } from '../support/schedules.js';
 import {
   CancelCommandCommand,
@@ -78,6 +79,7 @@ describe('completing SSM commands (adapter over mocked SSM, store on dynalite)',
       catalog: new DynamoCatalogStore(dynamo.table),
       secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
       ...scheduleParts(dynamo.table),
+      ...mailParts(dynamo.table),
       agent: new SsmAgent(new SSMClient({ region: 'eu-west-1' }), new S3Client({ region: 'eu-west-1' }), {
         outputBucket: 'out',
         outputPrefix: 'commands/',

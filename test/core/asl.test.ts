@@ -31,11 +31,13 @@ describe('the session state machine definition', () => {
     }
   });
 
-  it('catches every top-level stage into RecordFailure, so a failure always ends in a recorded session', () => {
+  it('catches every top-level stage into RecordFailure, so a failure always ends in a recorded session (Notify: into the next stage, mail never fails maintenance)', () => {
     for (const [name, state] of Object.entries(asl.States)) {
       if ((state.Type !== 'Task' && state.Type !== 'Map') || name === 'RecordFailure') continue;
-      expect(state.Catch?.map((c) => c.Next), name).toEqual(['RecordFailure']);
+      expect(state.Catch?.map((c) => c.Next), name).toEqual([name === 'Notify' ? 'ShouldExecute' : 'RecordFailure']);
     }
+    // the Notify failure is kept apart from the session's own error, which RecordFailure reads
+    expect((asl.States.Notify?.Catch?.[0] as { ResultPath?: string } | undefined)?.ResultPath).toBe('$.notifyError');
     // and RecordFailure itself ends the execution failed, which the status-change rule records
     expect(asl.States.RecordFailure?.Catch?.map((c) => c.Next)).toEqual(['SessionFailed']);
     expect(asl.States.SessionFailed?.Type).toBe('Fail');

@@ -158,14 +158,21 @@ describe('schedule targets and session options', () => {
     expect(listed.unknownComputerIds).toEqual(['c3', 'gone']);
   });
 
-  it('gives sessions the schedule reboot, offline, limit and mode choices', () => {
+  it('gives sessions the schedule reboot, offline, limit, mode, email and postpone choices', () => {
     const window = new Date('2026-12-01T22:00:00Z');
-    expect(sessionOptionsFor(valid({ reboot: { preference: 'Suppress' }, offline: { behaviour: 'Skip' }, limitTo: 'software:app' }), window)).toEqual({
+    const email = { ...valid().email, showRunNowButton: false, additionalRecipients: ['office@contoso.example'] };
+    expect(
+      sessionOptionsFor(
+        valid({ reboot: { preference: 'Suppress' }, offline: { behaviour: 'Skip' }, limitTo: 'software:app', email, postpone: { delayMinutes: 30, maxCount: 3, maxDelayHours: 8 } }),
+        window,
+      ),
+    ).toEqual({
       mode: 'Full',
       executeAt: '2026-12-01T22:00:00.000Z',
       reboot: 'Suppress',
       offline: 'Skip',
-      postpone: { delayMinutes: 60, maxCount: 2 },
+      postpone: { delayMinutes: 30, maxCount: 3, maxDelayMinutes: 480 },
+      notify: email,
       limitTo: 'software:app',
     });
     expect(sessionOptionsFor(valid({ reboot: { preference: 'Prompt', timeoutAction: 'Suppress' } }), undefined).reboot).toBe('Suppress');

@@ -60,8 +60,8 @@ describe('each action costs a fixed, small number of table calls and state trans
     expect(large.outcome.actions).toHaveLength(9);
     for (const run of [small, large]) {
       expect(run.outcome.session.status).toBe('Passed');
-      // 13 + A: one RunAction state per action, and the window costs nothing more
-      expect(run.outcome.stateTransitions).toBe(13 + run.outcome.actions.length);
+      // 14 + A: one RunAction state per action, and the window costs nothing more
+      expect(run.outcome.stateTransitions).toBe(14 + run.outcome.actions.length);
     }
 
     const extra = large.outcome.actions.length - small.outcome.actions.length;

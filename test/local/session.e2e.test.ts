@@ -3,11 +3,11 @@ import type { LocalRuntime } from '../../local/runtime.js';
 import { everywhere, readVersion, runtimeWithFleet, testComputer, testSoftware } from '../support/fleet.js';
 
 /**
- * Prepare, HasItems, Detect, Plan, ShouldExecute, Gate, GateDecision, Execute,
+ * Prepare, HasItems, Detect, Plan, Notify, ShouldExecute, Gate, GateDecision, Execute,
  * FinishExecution, NeedsRestart, NeedsVerification, Verify, Report: entered
  * once by every session that changes something and needs no restart.
  */
-const FIXED_TRANSITIONS_WITH_ACTIONS = 13;
+const FIXED_TRANSITIONS_WITH_ACTIONS = 14;
 /** RunAction (which starts the action and sends its command): entered once per action. */
 const TRANSITIONS_PER_ACTION = 1;
 
@@ -91,13 +91,13 @@ describe('a maintenance session end to end on the embedded runtime', () => {
     expect(outcome.stateTransitions).toBe(FIXED_TRANSITIONS_WITH_ACTIONS + TRANSITIONS_PER_ACTION * outcome.actions.length);
   });
 
-  it('takes 18 state transitions for a five-action session (the cost figure for Standard workflows; at most 12 + 2 per action)', async () => {
+  it('takes 19 state transitions for a five-action session (the cost figure for Standard workflows; at most 12 + 2 per action)', async () => {
     const computer = testComputer('pc-5', 'i-0000000000000a005');
     const software = ['a', 'b', 'c', 'd', 'e'].map((id) => testSoftware(id, '1.0'));
     runtime = await runtimeWithFleet({ software, deployments: software.map((s) => everywhere(s.id)), machines: [{ computer }] });
     const outcome = await runtime.waitForSession((await runtime.startSession(computer.id)).sessionId);
     expect(outcome.actions).toHaveLength(5);
-    expect(outcome.stateTransitions).toBe(18);
+    expect(outcome.stateTransitions).toBe(19);
     expect(outcome.agentRoundTrips).toBe(7);
   });
 
@@ -120,8 +120,8 @@ describe('a maintenance session end to end on the embedded runtime', () => {
       Execution: { status: 'Skipped' },
       Verification: { status: 'Skipped' },
     });
-    // Prepare, HasItems, Detect, Plan, ShouldExecute, Report
-    expect(outcome.stateTransitions).toBe(6);
+    // Prepare, HasItems, Detect, Plan, Notify, ShouldExecute, Report
+    expect(outcome.stateTransitions).toBe(7);
   });
 
   it('fails the session with a readable reason when verification finds the item still not compliant', async () => {

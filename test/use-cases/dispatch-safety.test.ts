@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mailParts } from '../support/mail.js';
 import { scheduleParts } from '../support/schedules.js';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
@@ -72,6 +73,7 @@ describe('dispatch and reconciliation under crashes and retries (store on dynali
       catalog,
       secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
       ...scheduleParts(dynamo.table),
+      ...mailParts(dynamo.table),
       agent: new RecordingAgent(),
       inventory: noInventory,
       workflow: silentWorkflow,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
+import { mailParts } from '../support/mail.js';
 import { scheduleParts } from '../support/schedules.js';
 import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
@@ -169,6 +170,7 @@ export function useCaseHarness(): () => Harness {
       catalog,
       secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
       ...scheduleParts(table.table),
+      ...mailParts(table.table),
       inventory: noInventory,
       agent,
       workflow,

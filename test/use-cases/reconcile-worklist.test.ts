@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mailParts } from '../support/mail.js';
 import { scheduleParts } from '../support/schedules.js';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { DynamoSessionStore } from '../../functions/adapters/session-store.dynamodb.js';
@@ -86,6 +87,7 @@ async function world(lookMs: number) {
     catalog: new DynamoCatalogStore(dynamo.table),
     secrets: { put: () => Promise.resolve(), delete: () => Promise.resolve() },
     ...scheduleParts(dynamo.table),
+      ...mailParts(dynamo.table),
     agent,
     inventory: noInventory,
     workflow,

@@ -24,7 +24,7 @@ const waiting = (overrides: Partial<Session> = {}): Session =>
     options: sessionOptionsSchema.parse({ executeAt: '2026-11-23T22:00:00.000Z' }),
     ...overrides,
   });
-const withPostpone = (postpone: { delayMinutes?: number; maxCount?: number; deadline?: string }) =>
+const withPostpone = (postpone: { delayMinutes?: number; maxCount?: number; deadline?: string; maxDelayMinutes?: number }) =>
   sessionOptionsSchema.parse({ executeAt: '2026-11-23T22:00:00.000Z', postpone });
 const refusal = (decide: () => unknown): string => {
   try {
@@ -46,7 +46,7 @@ describe('the postpone rule (pure)', () => {
   });
 
   it('counts the delay from now when the planned time has passed or there is none', () => {
-    expect(decidePostpone(waiting({ executeAt: '2026-11-23T19:00:00.000Z' }), NOW, ana).executeAt).toBe('2026-11-23T21:00:00.000Z');
+    expect(decidePostpone(waiting({ executeAt: '2026-11-23T19:00:00.000Z' }), NOW, ana)?.executeAt).toBe('2026-11-23T21:00:00.000Z');
     const { executeAt: _, ...unplanned } = waiting();
     expect(decidePostpone(unplanned, NOW, ana)).toMatchObject({ executeAt: '2026-11-23T21:00:00.000Z', postponements: [{ from: NOW.toISOString() }] });
   });
@@ -54,7 +54,7 @@ describe('the postpone rule (pure)', () => {
   it('keeps earlier postponements and uses the session\'s own delay', () => {
     const earlier = { at: '2026-11-23T12:00:00.000Z', by: ops, from: '2026-11-23T21:00:00.000Z', to: '2026-11-23T22:00:00.000Z' };
     const session = waiting({ postponements: [earlier], options: withPostpone({ delayMinutes: 15, maxCount: 3 }) });
-    expect(decidePostpone(session, NOW, ana).postponements).toEqual([earlier, { at: NOW.toISOString(), by: ana, from: '2026-11-23T22:00:00.000Z', to: '2026-11-23T22:15:00.000Z' }]);
+    expect(decidePostpone(session, NOW, ana)?.postponements).toEqual([earlier, { at: NOW.toISOString(), by: ana, from: '2026-11-23T22:00:00.000Z', to: '2026-11-23T22:15:00.000Z' }]);
   });
 
   it('moves execution to the time an operator chose, still within the count, the deadline and the longest window', () => {
@@ -82,13 +82,13 @@ describe('the postpone rule (pure)', () => {
       expect((error as ValidationError).problems).toEqual([{ field: 'until', problem: "must be later than the maintenance's current time, 2026-11-23T22:00:00.000Z" }]);
     }
     // a planned time already passed: later than now is what counts
-    expect(decidePostpone(waiting({ executeAt: '2026-11-23T19:00:00.000Z' }), NOW, ops, '2026-11-23T20:00:00.001Z').executeAt).toBe('2026-11-23T20:00:00.001Z');
+    expect(decidePostpone(waiting({ executeAt: '2026-11-23T19:00:00.000Z' }), NOW, ops, '2026-11-23T20:00:00.001Z')?.executeAt).toBe('2026-11-23T20:00:00.001Z');
   });
 
   it('refuses past the count, saying the limit, and says so differently when no postpone is allowed', () => {
     const once = { at: NOW.toISOString(), by: ana, from: 'a', to: 'b' };
     expect(refusal(() => decidePostpone(waiting({ postponements: [once, once] }), NOW, ana))).toBe('the session was already postponed 2 time(s); the limit is 2');
-    expect(decidePostpone(waiting({ postponements: [once], options: withPostpone({ maxCount: 2 }) }), NOW, ana).status).toBe('Postponed');
+    expect(decidePostpone(waiting({ postponements: [once], options: withPostpone({ maxCount: 2 }) }), NOW, ana)?.status).toBe('Postponed');
     expect(refusal(() => decidePostpone(waiting({ options: withPostpone({ maxCount: 0 }) }), NOW, ana))).toBe('this session cannot be postponed');
   });
 
@@ -96,13 +96,30 @@ describe('the postpone rule (pure)', () => {
     expect(refusal(() => decidePostpone(waiting({ options: withPostpone({ deadline: '2026-11-23T22:59:59.000Z' }) }), NOW, ana))).toBe(
       'postponing would move the maintenance to 2026-11-23T23:00:00.000Z, past its deadline of 2026-11-23T22:59:59.000Z',
     );
-    expect(decidePostpone(waiting({ options: withPostpone({ deadline: '2026-11-23T23:00:00.000Z' }) }), NOW, ana).executeAt).toBe('2026-11-23T23:00:00.000Z');
+    expect(decidePostpone(waiting({ options: withPostpone({ deadline: '2026-11-23T23:00:00.000Z' }) }), NOW, ana)?.executeAt).toBe('2026-11-23T23:00:00.000Z');
+  });
+
+  it('postpones once per email link: the same ref again changes nothing, even past the count (a repeated POST)', () => {
+    const first = decidePostpone(waiting(), NOW, ana, undefined, 'lnk-1');
+    expect(first?.postponements?.[0]).toMatchObject({ ref: 'lnk-1' });
+    const after = waiting({ status: 'Postponed', executeAt: first?.executeAt ?? '', postponements: first?.postponements ?? [], options: withPostpone({ maxCount: 1 }) });
+    expect(decidePostpone(after, NOW, ana, undefined, 'lnk-1')).toBeUndefined();
+    expect(() => decidePostpone(after, NOW, ana, undefined, 'lnk-2')).toThrow(/limit is 1/);
+  });
+
+  it("refuses past a schedule's deadline relative to the first window, however the window moved since", () => {
+    const options = withPostpone({ delayMinutes: 60, maxCount: 5, maxDelayMinutes: 90 });
+    const first = decidePostpone(waiting({ options }), NOW, ana);
+    expect(first?.executeAt).toBe('2026-11-23T23:00:00.000Z');
+    const moved = waiting({ status: 'Postponed', executeAt: first?.executeAt ?? '', postponements: first?.postponements ?? [], options });
+    // 22:00 + 90 minutes is the last moment: 23:00 + 60 would be 00:00
+    expect(() => decidePostpone(moved, NOW, ana)).toThrow(/past its deadline of 2026-11-23T23:30:00.000Z/);
   });
 
   it('refuses a postpone that would end more than two weeks after the session started, to the millisecond', () => {
     const createdAt = '2026-11-10T00:00:00.000Z';
     // the limit is 2026-11-24T00:00:00.000Z: exactly on it is allowed, a millisecond past is not
-    expect(decidePostpone(waiting({ createdAt, executeAt: '2026-11-23T23:00:00.000Z' }), NOW, ana).executeAt).toBe('2026-11-24T00:00:00.000Z');
+    expect(decidePostpone(waiting({ createdAt, executeAt: '2026-11-23T23:00:00.000Z' }), NOW, ana)?.executeAt).toBe('2026-11-24T00:00:00.000Z');
     expect(refusal(() => decidePostpone(waiting({ createdAt, executeAt: '2026-11-23T23:00:00.001Z' }), NOW, ana))).toBe(
       "postponing would move the maintenance more than 14 days past the session's start",
     );
@@ -121,7 +138,7 @@ describe('the postpone rule (pure)', () => {
   });
 
   it('postpones a session postponed before, within its count', () => {
-    expect(decidePostpone(waiting({ status: 'Postponed' }), NOW, ana).status).toBe('Postponed');
+    expect(decidePostpone(waiting({ status: 'Postponed' }), NOW, ana)?.status).toBe('Postponed');
   });
 });
 

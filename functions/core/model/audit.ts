@@ -4,14 +4,16 @@ import { utf8Length } from '../validation.js';
 import type { Requester } from './session.js';
 
 /**
- * The kinds of resource whose every change is recorded. Sessions and runs are
- * not (yet): who asked for what of them is in each session's log and on the
- * run (`by`), not in this trail.
+ * The kinds of resource whose every change is recorded. For a session, the
+ * decisions people take about it (postpone, cancel, run now: an end user's
+ * through an email link, an operator's through the API) are recorded; the
+ * engine's own steps are in its log. Runs are not (yet): who halted or
+ * resumed one is on the run (`by`).
  */
-export const AUDITED_RESOURCES = ['Schedule', 'Tenant', 'Computer', 'Software', 'Task', 'Deployment'] as const;
+export const AUDITED_RESOURCES = ['Schedule', 'Tenant', 'Computer', 'Software', 'Task', 'Deployment', 'Branding', 'Session'] as const;
 export type AuditedResource = (typeof AUDITED_RESOURCES)[number];
 
-export type AuditAction = 'Created' | 'Updated' | 'Enabled' | 'Disabled' | 'Deleted';
+export type AuditAction = 'Created' | 'Updated' | 'Enabled' | 'Disabled' | 'Deleted' | 'Postponed' | 'Cancelled' | 'MovedToNow';
 
 /** One field that changed: its value before and after (absent when the field was absent). */
 export interface FieldChange {

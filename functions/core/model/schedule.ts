@@ -84,7 +84,13 @@ export const emailOptionsSchema = z
     followUpOnlyIfActionNeeded: z.boolean().default(true),
     showRunNowButton: z.boolean().default(true),
     showPostponeButton: z.boolean().default(true),
+    showCancelButton: z.boolean().default(true),
     showActionList: z.boolean().default(true),
+    /** People told besides each computer's primary user (an office manager, a shared mailbox). */
+    additionalRecipients: z
+      .array(z.email('must be an email address').max(254).transform((email) => email.toLowerCase()))
+      .max(10, 'at most 10 additional recipients')
+      .default([]),
   })
   .default({
     detectionEmail: true,
@@ -93,8 +99,24 @@ export const emailOptionsSchema = z
     followUpOnlyIfActionNeeded: true,
     showRunNowButton: true,
     showPostponeButton: true,
+    showCancelButton: true,
     showActionList: true,
+    additionalRecipients: [],
   });
+
+/**
+ * How far an end user may push the maintenance back (Automox's deferral
+ * limits, Intune's deadlines): each postpone moves it `delayMinutes`, at most
+ * `maxCount` times, and never more than `maxDelayHours` past the window.
+ */
+export const postponePolicySchema = z
+  .object({
+    delayMinutes: z.number().int().min(5).max(7 * 24 * 60).default(60),
+    maxCount: z.number().int().min(0).max(20).default(2),
+    maxDelayHours: z.number().int().min(1).max(7 * 24).default(24),
+  })
+  .strict()
+  .default({ delayMinutes: 60, maxCount: 2, maxDelayHours: 24 });
 
 const amountSchema = (min: number) =>
   z.discriminatedUnion('kind', [
@@ -172,6 +194,7 @@ export const scheduleInputSchema = z
     offline: offlineBehaviourSchema,
     reboot: rebootPreferenceSchema,
     email: emailOptionsSchema,
+    postpone: postponePolicySchema,
     /** Detect and report what would change; execute nothing. */
     detectionOnly: z.boolean().default(false),
     /** EventBridge Scheduler may fire up to this many minutes late, to spread load; 0 is exact. */

@@ -37,6 +37,25 @@ export interface SessionOrigin {
   readonly maxExecuting?: number;
 }
 
+const recipientSchema = z.email('must be an email address').max(254).transform((email) => email.toLowerCase());
+
+/** The end-user email options a session carries (copied from its schedule; an operator's start may set them). */
+export const notifyOptionsSchema = z
+  .object({
+    detectionEmail: z.boolean().default(true),
+    detectionEmailWhenCompliant: z.boolean().default(false),
+    followUpEmail: z.boolean().default(true),
+    followUpOnlyIfActionNeeded: z.boolean().default(true),
+    showRunNowButton: z.boolean().default(true),
+    showPostponeButton: z.boolean().default(true),
+    showCancelButton: z.boolean().default(true),
+    showActionList: z.boolean().default(true),
+    /** People told besides the computer's primary user (an office manager, a shared mailbox). */
+    additionalRecipients: z.array(recipientSchema).max(10, 'at most 10 additional recipients').default([]),
+  })
+  .strict();
+export type NotifyOptions = z.infer<typeof notifyOptionsSchema>;
+
 export const sessionOptionsSchema = z
   .object({
     /** Detection only: plan and report what would change, touch nothing. */
@@ -50,12 +69,16 @@ export const sessionOptionsSchema = z
     offline: z.enum(['ApplyOnConnect', 'Skip']).default('ApplyOnConnect'),
     /** With ApplyOnConnect: how long to wait for an offline computer before giving up (within the agent's delivery timeout). */
     offlineWaitSeconds: z.number().int().min(60).max(30 * 86_400).optional(),
+    /** Which emails the end user gets; absent: none (an operator working on a computer by hand tells its user). */
+    notify: notifyOptionsSchema.optional(),
     postpone: z
       .object({
         delayMinutes: z.number().int().min(5).max(7 * 24 * 60).default(60),
         maxCount: z.number().int().min(0).max(20).default(2),
         /** No postpone may move execution past this instant. */
         deadline: z.iso.datetime({ offset: true }).optional(),
+        /** No postpone may move execution more than this past the window it first had (a schedule's deadline, relative to each computer's window). */
+        maxDelayMinutes: z.number().int().min(1).max(14 * 24 * 60).optional(),
       })
       .default({ delayMinutes: 60, maxCount: 2 }),
   })
@@ -80,6 +103,8 @@ export interface Postponement {
   readonly by: Requester;
   readonly from: string;
   readonly to: string;
+  /** The email link that asked for it: the same link postpones once, however often it is followed. */
+  readonly ref?: string;
 }
 export type StageName = 'Detection' | 'Execution' | 'Verification';
 export type StageStatus = 'Unstarted' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
@@ -396,7 +421,7 @@ export interface PlanSnapshot {
   readonly plannedAt: string;
 }
 
-export type LogKind = 'Stage' | 'Action' | 'Output' | 'Request' | 'Agent' | 'Problem';
+export type LogKind = 'Stage' | 'Action' | 'Output' | 'Request' | 'Agent' | 'Problem' | 'Email';
 
 /** One line of a session's append-only log: what happened, when, and (for requests) who asked. */
 export interface SessionLogEntry {

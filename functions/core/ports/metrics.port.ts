@@ -27,6 +27,12 @@ export const METRIC_UNITS = {
   ScheduleTargetsSkipped: 'Count',
   /** Run or session events that could not be published to the event bus (logged with their content). */
   EventsNotPublished: 'Count',
+  /** An end-user email was handed to SES (counted once per session, kind and variant). */
+  EmailsSent: 'Count',
+  /** An end-user email could not be sent; the session went on and its log says why. */
+  EmailsFailed: 'Count',
+  /** An end-user decision taken through an email link (postpone, cancel, run now). */
+  EndUserDecisions: 'Count',
   /** Schedule triggers the reconcile sweep found missing, different or orphaned, and fixed. */
   ScheduleTriggerDrift: 'Count',
   /** How long past its due time the most overdue worklist entry a reconciler run handled was (0 when none was due). */

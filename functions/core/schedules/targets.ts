@@ -97,7 +97,12 @@ export function sessionOptionsFor(schedule: ScheduleInput, executeAt: Date | und
     reboot: reboot === 'Suppress' || (reboot === 'Prompt' && schedule.reboot.timeoutAction === 'Suppress') ? 'Suppress' : reboot === 'Force' ? 'Force' : 'IfNecessary',
     offline: schedule.offline.behaviour,
     ...(schedule.offline.behaviour === 'ApplyOnConnect' ? { offlineWaitSeconds: schedule.offline.waitHours * 3_600 } : {}),
-    postpone: { delayMinutes: 60, maxCount: 2 },
+    postpone: {
+      delayMinutes: schedule.postpone.delayMinutes,
+      maxCount: schedule.postpone.maxCount,
+      maxDelayMinutes: schedule.postpone.maxDelayHours * 60,
+    },
+    notify: { ...schedule.email },
     ...(schedule.limitTo === undefined ? {} : { limitTo: schedule.limitTo satisfies ItemKey }),
   };
 }

@@ -1,11 +1,16 @@
 import type { AgentPort } from '../ports/agent.port.js';
 import type { AuditStore } from '../ports/audit.port.js';
+import type { BrandingStore } from '../ports/branding-store.port.js';
 import type { EventPublisher } from '../ports/events.port.js';
 import type { ManagedNodeInventory } from '../ports/inventory.port.js';
 import type { CatalogStore } from '../ports/catalog-store.port.js';
 import type { Clock, IdGenerator } from '../ports/clock.port.js';
+import type { LinkTokens } from '../ports/link-tokens.port.js';
 import type { Logger } from '../ports/logger.port.js';
+import type { Mailer } from '../ports/mailer.port.js';
 import type { Metrics } from '../ports/metrics.port.js';
+import type { NotificationStore } from '../ports/notification-store.port.js';
+import type { Renderer } from '../ports/renderer.port.js';
 import type { ScheduleStore } from '../ports/schedule-store.port.js';
 import type { ScheduleTriggerPort } from '../ports/schedule-trigger.port.js';
 import type { SecretStore } from '../ports/secret-store.port.js';
@@ -31,6 +36,12 @@ export interface AgentSettings {
   readonly secretsRegion?: string;
 }
 
+/** Where end-user links point; read once from configuration. */
+export interface NotifySettings {
+  /** The public base URL of the link pages (the API's URL in AWS, the local server's locally), without a trailing slash. */
+  readonly linkBaseUrl: string;
+}
+
 /** Everything a use case may touch, built once per process and passed in. */
 export interface Dependencies {
   readonly sessions: SessionStore;
@@ -49,6 +60,17 @@ export interface Dependencies {
   readonly audit: AuditStore;
   /** Run and session events for the MSP's own tools (EventBridge). */
   readonly events: EventPublisher;
+  /** Send records and link outcomes: what makes each end-user email and link act once. */
+  readonly notifications: NotificationStore;
+  /** The MSP's and tenants' branding. */
+  readonly branding: BrandingStore;
+  /** End-user email (SES v2, or aws-ses-v2-local). */
+  readonly mailer: Mailer;
+  /** Signs and checks end-user link tokens. */
+  readonly linkKeys: LinkTokens;
+  /** The templates. */
+  readonly renderer: Renderer;
+  readonly notifySettings: NotifySettings;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;

@@ -7,6 +7,7 @@ import { releaseExecutionSlot } from './gate-session.js';
 import { publishEvents, sessionEndedEvents } from './publish-events.js';
 import type { Dependencies } from './dependencies.js';
 import { closeUnfinishedActions, loadSession, log, moveAction, mutateSessionReporting } from './session-updates.js';
+import { sendSessionEmailQuietly } from './session-emails.js';
 
 export interface ReportSessionResult {
   readonly sessionId: string;
@@ -143,6 +144,8 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
     await releaseExecutionSlot(deps, updated);
     await publishEvents(deps, sessionEndedEvents(updated, now));
   }
+  // also on a repeated report: the send record keeps it to one email, and a report retried after a failed send tries again
+  if (updated.endedAt !== undefined) await sendSessionEmailQuietly(deps, { sessionId, kind: 'FollowUp' });
   deps.logger.info('session reported', { sessionId, computerId: session.computerId, status: updated.status, failed: failures.length });
   return { sessionId, status: updated.status, actions: actions.length, failed: failures.length };
 }

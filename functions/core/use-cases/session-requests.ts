@@ -2,7 +2,9 @@ import { RequestRefusedError, TransientError, ValidationError } from '../errors.
 import { MAX_WINDOW_DAYS, isFinalSessionStatus, type Requester, type Session } from '../model/session.js';
 import { commandComment } from '../model/agent.js';
 import type { SessionChanges } from '../ports/session-store.port.js';
+import type { AuditAction, FieldChange } from '../model/audit.js';
 import type { Dependencies } from './dependencies.js';
+import { sendSessionEmailQuietly } from './session-emails.js';
 import { wakeGate } from './gate-session.js';
 import { log, moveAction, mutateSessionReporting } from './session-updates.js';
 
@@ -21,9 +23,19 @@ export interface SessionRequest {
 export interface PostponeRequest extends SessionRequest {
   /** An operator's chosen time; without it, the session's own delay (what an end user's link does). */
   readonly until?: string;
+  /** The email link asking: a postponement with the same ref is not made twice. */
+  readonly ref?: string;
 }
 
 const CONTENDED = { contended: true } as const;
+
+/**
+ * A person's decision about a session, in the audit trail beside the log
+ * line, keyed by the session version the decision wrote (a retry records it once).
+ */
+async function auditDecision(deps: Pick<Dependencies, 'audit' | 'clock'>, session: Session, action: AuditAction, by: Requester, changes: readonly FieldChange[]): Promise<void> {
+  await deps.audit.record({ resource: 'Session', resourceId: session.id, tenantId: session.tenantId, version: session.version, at: deps.clock.now().toISOString(), by, action, changes });
+}
 
 const refuseWhenEnded = (session: Session): void => {
   if (isFinalSessionStatus(session.status)) throw new RequestRefusedError(`the session has already ended (${session.status})`);
@@ -45,12 +57,17 @@ export interface PostponeResult {
  * session's delay (or to `until`), or a refusal saying why (ended, executing,
  * offline, not started, the count, the deadline, the longest window).
  */
-export function decidePostpone(s: Session, now: Date, by: Requester, until?: string): SessionChanges {
+export function decidePostpone(s: Session, now: Date, by: Requester, until?: string, ref?: string): SessionChanges | undefined {
+  if (ref !== undefined && s.postponements.some((postponement) => postponement.ref === ref)) return undefined;
   refuseWhenEnded(s);
   refuseWhenExecuting(s, 'postpone');
   if (s.status === 'PendingConnectivity') throw new RequestRefusedError('the computer is offline; the maintenance waits for it anyway, so there is nothing to postpone yet');
   if (s.status === 'Created') throw new RequestRefusedError('the session has not started yet; postpone once it has');
-  const { delayMinutes, maxCount, deadline } = s.options.postpone;
+  const { delayMinutes, maxCount, maxDelayMinutes } = s.options.postpone;
+  const firstWindow = s.postponements[0]?.from ?? s.executeAt;
+  const relativeDeadline = maxDelayMinutes !== undefined && firstWindow !== undefined ? Date.parse(firstWindow) + maxDelayMinutes * 60_000 : undefined;
+  const deadlineMs = Math.min(s.options.postpone.deadline === undefined ? Infinity : Date.parse(s.options.postpone.deadline), relativeDeadline ?? Infinity);
+  const deadline = Number.isFinite(deadlineMs) ? new Date(deadlineMs).toISOString() : undefined;
   if (s.postponements.length >= maxCount) {
     throw new RequestRefusedError(
       maxCount === 0 ? 'this session cannot be postponed' : `the session was already postponed ${s.postponements.length} time(s); the limit is ${maxCount}`,
@@ -71,18 +88,23 @@ export function decidePostpone(s: Session, now: Date, by: Requester, until?: str
   return {
     status: 'Postponed',
     executeAt: to,
-    postponements: [...s.postponements, { at: now.toISOString(), by, from, to }],
+    postponements: [...s.postponements, { at: now.toISOString(), by, from, to, ...(ref === undefined ? {} : { ref }) }],
   };
 }
 
 /** Moves execution later by the session's postpone delay (or to the time asked), within its count and deadline. */
 export async function postponeSession(deps: Dependencies, request: PostponeRequest): Promise<PostponeResult> {
   const now = deps.clock.now();
-  const { session: updated } = await mutateSessionReporting(deps, request.sessionId, (s) => decidePostpone(s, now, request.by, request.until), CONTENDED);
+  const { session: updated, written } = await mutateSessionReporting(deps, request.sessionId, (s) => decidePostpone(s, now, request.by, request.until, request.ref), CONTENDED);
   const executeAt = updated.executeAt ?? now.toISOString();
   // a gate already parked moves its one timer; one not parked yet arms it for the new time when it gets there
   if (updated.windowWait) await deps.windowTimers.set(request.sessionId, executeAt);
-  await log(deps, request.sessionId, 'Request', `maintenance postponed to ${executeAt}`, { by: request.by });
+  if (written) {
+    const from = updated.postponements.at(-1)?.from;
+    await log(deps, request.sessionId, 'Request', `maintenance postponed to ${executeAt}`, { by: request.by });
+    await auditDecision(deps, updated, 'Postponed', request.by, [{ field: 'executeAt', ...(from ? { before: from } : {}), after: executeAt }]);
+    await sendSessionEmailQuietly(deps, { sessionId: request.sessionId, kind: 'Postponed', variant: String(updated.postponements.length), by: request.by });
+  }
   return { executeAt, postponesLeft: updated.options.postpone.maxCount - updated.postponements.length };
 }
 
@@ -95,7 +117,10 @@ export async function postponeSession(deps: Dependencies, request: PostponeReque
 export async function runSessionNow(deps: Dependencies, request: SessionRequest): Promise<{ executeAt: string }> {
   const now = deps.clock.now();
   const { session, written } = await mutateSessionReporting(deps, request.sessionId, (s) => decideRunNow(s, now), CONTENDED);
-  if (written) await log(deps, request.sessionId, 'Request', 'maintenance moved to now', { by: request.by });
+  if (written) {
+    await log(deps, request.sessionId, 'Request', 'maintenance moved to now', { by: request.by });
+    await auditDecision(deps, session, 'MovedToNow', request.by, [{ field: 'executeAt', after: session.executeAt ?? now.toISOString() }]);
+  }
   const woke = await wakeGate(deps, request.sessionId);
   // still waiting after a run-now means waiting for one of its run's execution slots: its timer keeps looking each minute
   if (woke === 'still-waiting') await deps.windowTimers.set(request.sessionId, new Date(now.getTime() + 60_000).toISOString());
@@ -133,7 +158,10 @@ export async function cancelSession(deps: Dependencies, request: SessionRequest)
   const now = at.toISOString();
   const { session: current, written } = await mutateSessionReporting(deps, request.sessionId, (s) => decideCancel(s, at, request.by), CONTENDED);
   // one line for one cancellation, however many people asked at once
-  if (written) await log(deps, request.sessionId, 'Request', 'session cancelled', { by: request.by });
+  if (written) {
+    await log(deps, request.sessionId, 'Request', 'session cancelled', { by: request.by });
+    await auditDecision(deps, current, 'Cancelled', request.by, [{ field: 'status', after: 'Cancelled' }]);
+  }
   // a repeated cancel does the rest again: it may be the retry of one that failed half-way
   await wakeGate(deps, request.sessionId);
   await deps.windowTimers.clear(request.sessionId);
@@ -163,6 +191,7 @@ export async function cancelSession(deps: Dependencies, request: SessionRequest)
       deps.logger.warn('cancelling a command failed', { sessionId: request.sessionId, key: dispatch.key, error: error instanceof Error ? error.message : String(error) });
     }
   }
+  if (written) await sendSessionEmailQuietly(deps, { sessionId: request.sessionId, kind: 'Cancelled', by: request.by });
   if (failures > 0) throw new TransientError(`the session is cancelled, but ${failures} running command(s) could not be stopped yet; try again`);
   return { status: 'Cancelled' };
 }

@@ -1,0 +1,240 @@
+import { z } from 'zod';
+
+/**
+ * How an MSP (and, over it, each tenant) brands what the end user sees: the
+ * emails and the link pages. A tenant's branding only names what it changes;
+ * every field it leaves out comes from the MSP's. A seasonal branding (one
+ * with a date range) wins over the plain one of the same owner while its
+ * range lasts.
+ */
+
+/** `#rrggbb`: what every mail client renders the same way. */
+const colourSchema = z
+  .string()
+  .trim()
+  .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour as #rrggbb')
+  .transform((colour) => colour.toLowerCase());
+
+/**
+ * Images the end user's mail client fetches: https only. `javascript:`,
+ * `data:` and plain http are refused, so a branding cannot carry script or
+ * leak the reader over cleartext.
+ */
+const imageUriSchema = z
+  .string()
+  .trim()
+  .max(2048, 'must be at most 2048 characters')
+  .refine((uri) => {
+    try {
+      const url = new URL(uri);
+      return url.protocol === 'https:' && url.username === '' && url.password === '';
+    } catch {
+      return false;
+    }
+  }, 'must be an https:// URL');
+
+const textSchema = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+/** A calendar day, `YYYY-MM-DD`, read in the recipient's time zone. */
+const daySchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+  .refine((day) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day), 'must be a real date');
+
+const localeSchema = z
+  .string()
+  .trim()
+  .max(35)
+  .refine((locale) => {
+    try {
+      return Intl.DateTimeFormat.supportedLocalesOf([locale]).length === 1;
+    } catch {
+      return false;
+    }
+  }, 'must be a language tag such as en-GB or de-DE');
+
+const dateStyleSchema = z.enum(['full', 'long', 'medium', 'short']);
+
+export const brandingFieldsSchema = z
+  .object({
+    /** The sender's address; must be an address (or domain) verified in SES. */
+    fromAddress: z.email('must be an email address').max(254).transform((email) => email.toLowerCase()),
+    fromName: textSchema(100),
+    /** The MSP's own name, as the emails sign off. */
+    companyName: textSchema(100),
+    logoUri: imageUriSchema,
+    logoAltText: textSchema(200),
+    mascotImageUri: imageUriSchema,
+    mascotName: textSchema(60),
+    backgroundColour: colourSchema,
+    foregroundColour: colourSchema,
+    tableHeaderColour: colourSchema,
+    tableHeaderTextColour: colourSchema,
+    textColour: colourSchema,
+    /** How dates and times read: a locale and Intl date/time styles. */
+    locale: localeSchema,
+    dateStyle: dateStyleSchema,
+    timeStyle: dateStyleSchema,
+    /** Where end users ask for help, shown in every email's footer. */
+    supportEmail: z.email('must be an email address').max(254),
+    /** A copy of every email, for the MSP's records. */
+    bccAddress: z.email('must be an email address').max(254),
+  })
+  .partial()
+  .strict();
+export type BrandingFields = z.infer<typeof brandingFieldsSchema>;
+
+export const dateRangeSchema = z
+  .object({ from: daySchema, to: daySchema })
+  .strict()
+  .refine((range) => range.from <= range.to, { message: 'must not end before it starts', path: ['to'] });
+
+/** What an operator saves: fields, and an optional date range for a seasonal branding. */
+export const brandingInputSchema = brandingFieldsSchema.extend({ dateRange: dateRangeSchema.optional() }).strict();
+export type BrandingInput = z.infer<typeof brandingInputSchema>;
+
+/** The MSP's branding, or one tenant's override of it. */
+export type BrandingOwner = { readonly kind: 'Msp' } | { readonly kind: 'Tenant'; readonly tenantId: string };
+
+/** A stored branding: its owner, an id among that owner's brandings (`default` or a seasonal one's name) and a version. */
+export interface Branding extends BrandingInput {
+  readonly owner: BrandingOwner;
+  readonly id: string;
+  readonly version: number;
+  readonly updatedAt: string;
+}
+
+export const brandingIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(40, 'must be at most 40 characters')
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'may contain only lowercase letters, digits and "-"');
+export const DEFAULT_BRANDING_ID = 'default';
+
+/** Every field set: what rendering needs. */
+export type ResolvedBranding = Required<Omit<BrandingFields, 'bccAddress' | 'supportEmail' | 'mascotImageUri' | 'mascotName' | 'logoUri'>> &
+  Pick<BrandingFields, 'bccAddress' | 'supportEmail' | 'mascotImageUri' | 'mascotName' | 'logoUri'>;
+
+/** What Nightshift uses for anything neither the MSP nor the tenant set: plain, readable, AA everywhere. */
+export const NIGHTSHIFT_BRANDING: ResolvedBranding = {
+  fromAddress: 'maintenance@example.com',
+  fromName: 'IT maintenance',
+  companyName: 'Your IT team',
+  // no logo until the MSP sets one: the header shows the company name instead of a broken image
+  logoAltText: 'Your IT team',
+  backgroundColour: '#f4f5f7',
+  foregroundColour: '#ffffff',
+  tableHeaderColour: '#1f3a5f',
+  tableHeaderTextColour: '#ffffff',
+  textColour: '#1d1d1f',
+  locale: 'en-US',
+  dateStyle: 'full',
+  timeStyle: 'short',
+};
+
+/** WCAG 2.x relative luminance of an `#rrggbb` colour. */
+export function relativeLuminance(colour: string): number {
+  const channel = (offset: number): number => {
+    const value = Number.parseInt(colour.slice(offset, offset + 2), 16) / 255;
+    return value <= 0.039_28 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+}
+
+/** WCAG contrast ratio, 1 (none) to 21 (black on white). */
+export function contrastRatio(a: string, b: string): number {
+  const [light, dark] = [relativeLuminance(a), relativeLuminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+/** WCAG AA for body text. */
+export const MIN_TEXT_CONTRAST = 4.5;
+
+/**
+ * The text-on-fill pairs the templates draw, each named by the field an
+ * operator would change to fix it. Body text sits on the content panel
+ * (foreground); the page around it shows the MSP name in text colour on the background.
+ */
+const TEXT_PAIRS: ReadonlyArray<{ readonly text: keyof ResolvedBranding; readonly fill: keyof ResolvedBranding }> = [
+  { text: 'textColour', fill: 'foregroundColour' },
+  { text: 'textColour', fill: 'backgroundColour' },
+  { text: 'tableHeaderTextColour', fill: 'tableHeaderColour' },
+];
+
+export interface ContrastProblem {
+  readonly field: string;
+  readonly problem: string;
+}
+
+/**
+ * Every text colour the branding would draw below WCAG AA, naming the field
+ * the saved branding changed (the text colour when it changed both, or neither).
+ */
+export function contrastProblems(branding: ResolvedBranding, changed: BrandingFields): ContrastProblem[] {
+  const problems: ContrastProblem[] = [];
+  for (const { text, fill } of TEXT_PAIRS) {
+    const ratio = contrastRatio(String(branding[text]), String(branding[fill]));
+    if (ratio >= MIN_TEXT_CONTRAST) continue;
+    const field = changed[fill] !== undefined && changed[text] === undefined ? fill : text;
+    problems.push({
+      field,
+      problem: `${text} ${String(branding[text])} on ${fill} ${String(branding[fill])} has a contrast of ${ratio.toFixed(2)}:1; WCAG AA needs at least ${MIN_TEXT_CONTRAST}:1`,
+    });
+  }
+  return problems;
+}
+
+/** The calendar day `at` falls on in `timeZone`, as `YYYY-MM-DD`. */
+export function dayIn(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+const inRange = (branding: BrandingInput, day: string): boolean =>
+  branding.dateRange !== undefined && branding.dateRange.from <= day && day <= branding.dateRange.to;
+
+/**
+ * The owner's branding for `day`: its seasonal one in range (the one with the
+ * latest start when ranges overlap, then by id), else its default.
+ */
+function pickFor<T extends BrandingInput & { readonly id: string }>(brandings: readonly T[], day: string): T | undefined {
+  const seasonal = brandings
+    .filter((branding) => inRange(branding, day))
+    .sort((a, b) => (b.dateRange?.from ?? '').localeCompare(a.dateRange?.from ?? '') || a.id.localeCompare(b.id));
+  return seasonal[0] ?? brandings.find((branding) => branding.id === DEFAULT_BRANDING_ID);
+}
+
+/** Drops the bookkeeping so only branding fields are merged. */
+function fieldsOf(branding: BrandingInput | undefined): BrandingFields {
+  if (!branding) return {};
+  // a stored branding also carries its owner, id and version: only the fields are merged
+  const fields: BrandingFields = Object.fromEntries(Object.entries(branding).filter(([key]) => key in brandingFieldsSchema.shape));
+  return fields;
+}
+
+/**
+ * What the end user sees for a tenant on `day`: Nightshift's plain defaults,
+ * under the MSP's branding, under each tenant's override from the outermost
+ * parent tenant down to the tenant itself.
+ */
+export function resolveBranding(msp: readonly Branding[], tenantChain: ReadonlyArray<readonly Branding[]>, day: string): ResolvedBranding {
+  return Object.assign({}, NIGHTSHIFT_BRANDING, fieldsOf(pickFor(msp, day)), ...tenantChain.map((tenant) => fieldsOf(pickFor(tenant, day)))) as ResolvedBranding;
+}
+
+/**
+ * What a save would draw, for its contrast check: the saved fields over what
+ * the owners above it give on a day inside its range (or `day`): for a
+ * tenant's save the MSP's brandings and its parent tenants' (outermost
+ * first); for the MSP's own, its default under a seasonal one.
+ */
+export function brandingAsSaved(
+  input: BrandingInput,
+  id: string,
+  owner: BrandingOwner,
+  msp: readonly Branding[],
+  day: string,
+  parentTenants: ReadonlyArray<readonly Branding[]> = [],
+): ResolvedBranding {
+  const effectiveDay = input.dateRange?.from ?? day;
+  const under = owner.kind === 'Msp' ? msp.filter((branding) => branding.id === DEFAULT_BRANDING_ID && id !== DEFAULT_BRANDING_ID) : msp;
+  return { ...resolveBranding(under, owner.kind === 'Msp' ? [] : parentTenants, effectiveDay), ...fieldsOf(input) };
+}

@@ -1,0 +1,272 @@
+import type { ResolvedBranding } from '../model/branding.js';
+import type { Action, ActionType, NotifyOptions, Session } from '../model/session.js';
+import type { LinkPurpose } from './links.js';
+import { LINK_WORDS } from './links.js';
+
+/**
+ * What the end user is told, decided here and drawn by `templates/`: which
+ * email goes out when, to whom, and every sentence in it. Templates only lay
+ * the view out, so the words are tested once and the same in HTML and text.
+ */
+
+export const EMAIL_KINDS = ['Detection', 'FollowUp', 'Postponed', 'Cancelled'] as const;
+export type EmailKind = (typeof EMAIL_KINDS)[number];
+
+
+/** One line of the action list, in words a non-technical reader follows. */
+export interface EmailActionLine {
+  /** e.g. "Install Mozilla Firefox 145.0.1", "Update Zoom from 6.0.2 to 6.2.0". */
+  readonly title: string;
+  /** After the maintenance: how it went, in words. */
+  readonly outcome?: 'Done' | 'Failed' | 'Skipped' | 'Cancelled' | 'Unknown';
+  readonly outcomeText?: string;
+}
+
+export interface EmailButton {
+  readonly purpose: LinkPurpose;
+  readonly label: string;
+  readonly url: string;
+}
+
+/** Everything a template draws; every text already in its final words. */
+export interface EmailView {
+  readonly kind: EmailKind;
+  readonly branding: ResolvedBranding;
+  readonly subject: string;
+  /** The inbox preview line. */
+  readonly preheader: string;
+  readonly greeting: string;
+  readonly headline: string;
+  readonly paragraphs: readonly string[];
+  readonly computerName: string;
+  /** When the maintenance starts, formatted in the recipient's zone with the branding's styles. */
+  readonly windowOpensAt?: string;
+  readonly actions: readonly EmailActionLine[];
+  readonly buttons: readonly EmailButton[];
+  readonly rebootNotice?: string;
+  readonly footer: string;
+}
+
+/** Why an email is not sent; logged on the session so an operator can see it. */
+export type EmailSkipReason = 'NotRequested' | 'NothingToDo' | 'NoActionNeeded' | 'NoRecipient' | 'SessionCancelled';
+
+/** Actions that change the computer; observations (audit, monitor) change nothing the user would notice. */
+const CHANGES: ReadonlySet<ActionType> = new Set(['Install', 'Update', 'Downgrade', 'Uninstall', 'Reinstall', 'TaskEnforce', 'Reboot']);
+export const changesComputer = (action: Pick<Action, 'type'>): boolean => CHANGES.has(action.type);
+
+/**
+ * Whether the email of `kind` goes out for the session (and its planned
+ * actions); a skip names its reason. Recipients are checked by the caller.
+ */
+export function emailDecision(kind: EmailKind, session: Session, actions: readonly Action[]): { send: true } | { send: false; reason: EmailSkipReason } {
+  const options = session.options.notify;
+  if (!options) return { send: false, reason: 'NotRequested' };
+  const changing = actions.filter(changesComputer);
+  switch (kind) {
+    case 'Detection':
+      if (!options.detectionEmail) return { send: false, reason: 'NotRequested' };
+      if (session.status === 'Cancelled') return { send: false, reason: 'SessionCancelled' };
+      if (changing.length === 0 && !options.detectionEmailWhenCompliant) return { send: false, reason: 'NothingToDo' };
+      return { send: true };
+    case 'FollowUp':
+      if (!options.followUpEmail) return { send: false, reason: 'NotRequested' };
+      if (session.status === 'Cancelled') return { send: false, reason: 'SessionCancelled' };
+      if (options.followUpOnlyIfActionNeeded && changing.length === 0) return { send: false, reason: 'NoActionNeeded' };
+      return { send: true };
+    case 'Postponed':
+    case 'Cancelled':
+      // a confirmation follows a detection email: someone who was never told gets no "cancelled"
+      if (!options.detectionEmail) return { send: false, reason: 'NotRequested' };
+      return { send: true };
+  }
+}
+
+/** The addresses an email goes to: the primary user and the additional people, once each. */
+export function recipientsOf(primaryUserEmail: string | undefined, options: NotifyOptions | undefined): string[] {
+  return [...new Set([...(primaryUserEmail ? [primaryUserEmail.toLowerCase()] : []), ...(options?.additionalRecipients ?? [])])];
+}
+
+/** The moment formatted as the branding says, in the recipient's zone, with the zone named. */
+export function formatInstant(at: string, branding: Pick<ResolvedBranding, 'locale' | 'dateStyle' | 'timeStyle'>, timeZone: string): string {
+  const format = new Intl.DateTimeFormat(branding.locale, { dateStyle: branding.dateStyle, timeStyle: branding.timeStyle, timeZone });
+  const zoneName = new Intl.DateTimeFormat(branding.locale, { timeZone, timeZoneName: 'short' }).formatToParts(new Date(at)).find((part) => part.type === 'timeZoneName')?.value;
+  return `${format.format(new Date(at))}${zoneName ? ` (${zoneName})` : ''}`;
+}
+
+const version = (text: string | undefined): string => (text ? ` ${text}` : '');
+
+/** What an action will do, as a title a non-technical reader follows. */
+export function actionTitle(action: Pick<Action, 'type' | 'itemName' | 'fromVersion' | 'toVersion'>): string {
+  switch (action.type) {
+    case 'Install':
+      return `Install ${action.itemName}${version(action.toVersion)}`;
+    case 'Update':
+      return `Update ${action.itemName}${action.fromVersion ? ` from ${action.fromVersion}` : ''}${action.toVersion ? ` to ${action.toVersion}` : ''}`;
+    case 'Downgrade':
+      return `Change ${action.itemName} to version ${action.toVersion ?? 'required'}`;
+    case 'Uninstall':
+      return `Remove ${action.itemName}`;
+    case 'Reinstall':
+      return `Repair ${action.itemName} (reinstall${version(action.toVersion)})`;
+    case 'TaskEnforce':
+      return `Apply the setting "${action.itemName}"`;
+    case 'TaskAudit':
+    case 'TaskMonitor':
+      return `Check "${action.itemName}"`;
+    case 'Reboot':
+      return 'Restart the computer';
+  }
+}
+
+/** How an action went, in words; failure details stay with the IT team. */
+export function actionOutcome(action: Pick<Action, 'status' | 'result'>): Pick<EmailActionLine, 'outcome' | 'outcomeText'> {
+  if (action.status === 'Cancelled' || action.result === 'Cancelled') return { outcome: 'Cancelled', outcomeText: 'Not done: the maintenance was cancelled' };
+  if (action.status === 'Skipped') return { outcome: 'Skipped', outcomeText: 'Not done this time: something it needs did not work' };
+  switch (action.result) {
+    case 'Success':
+      return { outcome: 'Done', outcomeText: 'Done' };
+    case 'Failed':
+      return { outcome: 'Failed', outcomeText: 'Did not work; your IT team has the details and will follow up' };
+    default:
+      return { outcome: 'Unknown', outcomeText: 'Could not be confirmed; your IT team will check' };
+  }
+}
+
+export interface EmailContext {
+  readonly session: Session;
+  readonly actions: readonly Action[];
+  readonly branding: ResolvedBranding;
+  readonly recipientName?: string;
+  /** The recipient's zone: the computer's. */
+  readonly timeZone: string;
+  /** One URL per purpose the email may offer (already signed). */
+  readonly links: Partial<Record<LinkPurpose, string>>;
+  readonly now: string;
+}
+
+const greetingFor = (name: string | undefined): string => `Hello ${name ? name.split(/\s+/)[0] : 'there'},`;
+
+function footerFor(branding: ResolvedBranding): string {
+  return `This message was sent by ${branding.companyName} because this computer is maintained by them.${branding.supportEmail ? ` Questions? Write to ${branding.supportEmail}.` : ''}`;
+}
+
+/** The buttons an email offers: what the schedule allows, that a link was made for, while there is still a wait. */
+function buttonsFor(context: EmailContext, waiting: boolean): EmailButton[] {
+  const options = context.session.options.notify;
+  if (!options || !waiting) return [];
+  const allowed: Array<[LinkPurpose, boolean]> = [
+    ['RunNow', options.showRunNowButton],
+    ['Postpone', options.showPostponeButton && context.session.postponements.length < context.session.options.postpone.maxCount],
+    ['Cancel', options.showCancelButton],
+  ];
+  return allowed.flatMap(([purpose, shown]) => {
+    const url = context.links[purpose];
+    return shown && url ? [{ purpose, label: LINK_WORDS[purpose].button, url }] : [];
+  });
+}
+
+/** The detection email: what will change, when, and what the reader can do about it. */
+export function detectionEmail(context: EmailContext): EmailView {
+  const { session, actions, branding } = context;
+  const changing = actions.filter(changesComputer);
+  const showList = session.options.notify?.showActionList ?? true;
+  const detectionOnly = session.options.mode === 'DetectionOnly';
+  const executeAt = session.executeAt;
+  const waiting = !detectionOnly && executeAt !== undefined && Date.parse(executeAt) > Date.parse(context.now);
+  const when = executeAt && !detectionOnly ? formatInstant(executeAt, branding, context.timeZone) : undefined;
+  const paragraphs: string[] = [];
+  if (changing.length === 0) {
+    paragraphs.push(`We checked ${session.computerName} and everything is up to date. Nothing will change.`);
+  } else if (detectionOnly) {
+    paragraphs.push(`We checked ${session.computerName}. ${changing.length} change(s) are due; nothing will be done in this check, your IT team will plan them.`);
+  } else if (waiting && when) {
+    paragraphs.push(`Maintenance is planned for ${session.computerName} on ${when}. Please leave the computer on; save your work before then.`);
+  } else {
+    paragraphs.push(`Maintenance is starting now on ${session.computerName}. You can keep working; save your work in case a restart is needed.`);
+  }
+  const buttons = changing.length === 0 ? [] : buttonsFor(context, waiting);
+  if (buttons.some((button) => button.purpose === 'Postpone')) {
+    const left = session.options.postpone.maxCount - session.postponements.length;
+    paragraphs.push(`If the time does not suit you, you can postpone it by ${session.options.postpone.delayMinutes} minutes (${left} time(s) left).`);
+  }
+  const subject =
+    changing.length === 0
+      ? `${session.computerName} is up to date`
+      : waiting && when
+        ? `Maintenance on ${session.computerName}: ${changing.length} change(s) on ${when}`
+        : `Maintenance on ${session.computerName}: ${changing.length} change(s)`;
+  return {
+    kind: 'Detection',
+    branding,
+    subject,
+    preheader: paragraphs[0] ?? subject,
+    greeting: greetingFor(context.recipientName),
+    headline: changing.length === 0 ? 'Your computer is up to date' : 'Planned maintenance',
+    paragraphs,
+    computerName: session.computerName,
+    ...(when && waiting ? { windowOpensAt: when } : {}),
+    actions: showList ? changing.map((action) => ({ title: actionTitle(action) })) : [],
+    buttons,
+    ...(changing.some((action) => action.type === 'Reboot') || session.options.reboot === 'Force'
+      ? { rebootNotice: 'The computer will restart during the maintenance. Save your work before it starts.' }
+      : {}),
+    footer: footerFor(branding),
+  };
+}
+
+/** The follow-up email: how each change went, and whether a restart is still needed. */
+export function followUpEmail(context: EmailContext): EmailView {
+  const { session, actions, branding } = context;
+  const changing = actions.filter(changesComputer);
+  const failed = changing.filter((action) => action.result === 'Failed' || action.status === 'Skipped').length;
+  const headline =
+    session.status === 'Passed' ? 'Maintenance complete' : session.status === 'Failed' && changing.every((a) => a.result !== 'Success') ? 'Maintenance did not complete' : 'Maintenance partly complete';
+  const paragraphs = [
+    changing.length === 0
+      ? `We checked ${session.computerName}; nothing needed to change.`
+      : failed === 0
+        ? `All ${changing.length} change(s) on ${session.computerName} are done.`
+        : `${changing.length - failed} of ${changing.length} change(s) on ${session.computerName} are done. Your IT team has been told about the rest and will follow up; there is nothing you need to do.`,
+  ];
+  return {
+    kind: 'FollowUp',
+    branding,
+    subject: `${headline}: ${session.computerName}`,
+    preheader: paragraphs[0] ?? headline,
+    greeting: greetingFor(context.recipientName),
+    headline,
+    paragraphs,
+    computerName: session.computerName,
+    actions: (session.options.notify?.showActionList ?? true) ? changing.map((action) => ({ title: actionTitle(action), ...actionOutcome(action) })) : [],
+    buttons: [],
+    ...(session.rebootPending ? { rebootNotice: 'Please restart your computer when convenient to finish the maintenance.' } : {}),
+    footer: footerFor(branding),
+  };
+}
+
+/** The confirmation after a postpone or cancel: what changed and who asked. */
+export function confirmationEmail(kind: 'Postponed' | 'Cancelled', context: EmailContext, byName: string): EmailView {
+  const { session, branding } = context;
+  const changing = context.actions.filter(changesComputer);
+  const when = session.executeAt ? formatInstant(session.executeAt, branding, context.timeZone) : undefined;
+  const headline = kind === 'Postponed' ? 'Maintenance postponed' : 'Maintenance cancelled';
+  const paragraphs =
+    kind === 'Postponed'
+      ? [`The maintenance of ${session.computerName} was postponed by ${byName}${when ? ` to ${when}` : ''}.`]
+      : [`The maintenance of ${session.computerName} was cancelled by ${byName}. Nothing will change on the computer this time.`];
+  const waiting = kind === 'Postponed' && session.executeAt !== undefined && Date.parse(session.executeAt) > Date.parse(context.now);
+  return {
+    kind,
+    branding,
+    subject: `${headline}: ${session.computerName}`,
+    preheader: paragraphs[0] ?? headline,
+    greeting: greetingFor(context.recipientName),
+    headline,
+    paragraphs,
+    computerName: session.computerName,
+    ...(kind === 'Postponed' && when ? { windowOpensAt: when } : {}),
+    actions: kind === 'Postponed' && (session.options.notify?.showActionList ?? true) ? changing.map((action) => ({ title: actionTitle(action) })) : [],
+    buttons: kind === 'Postponed' ? buttonsFor(context, waiting) : [],
+    footer: footerFor(branding),
+  };
+}

@@ -1,0 +1,50 @@
+import type { Requester } from '../model/session.js';
+import type { LinkPurpose } from '../notifications/links.js';
+
+/** One email of a session: claimed before it is sent, marked sent after. */
+export interface EmailRecord {
+  readonly sessionId: string;
+  /** The kind, plus what makes a repeat of the kind a different email (the postponement it confirms). */
+  readonly key: string;
+  readonly status: 'Sending' | 'Sent';
+  /** A claim whose sender died is taken over once this has passed. */
+  readonly leaseUntil: string;
+  readonly claimedAt: string;
+  readonly sentAt?: string;
+  readonly messageId?: string;
+  readonly recipients?: readonly string[];
+}
+
+/** What the first POST of a link did; every later POST of the same link shows it. */
+export interface LinkOutcome {
+  readonly sessionId: string;
+  readonly tokenId: string;
+  readonly purpose: LinkPurpose;
+  readonly at: string;
+  readonly by: Requester;
+  /** Done: it took effect. Refused: the session's rules said no (the message says why). */
+  readonly result: 'Done' | 'Refused';
+  readonly message: string;
+}
+
+/**
+ * What makes end-user email and links act once: a send record per session
+ * and email, and an outcome per link token. Each write is one conditional
+ * put or update on an item beside the session.
+ */
+export interface NotificationStore {
+  /**
+   * Claims the right to send the email `key` of the session until
+   * `leaseUntil`. Answers the record as it stands and whether this call holds
+   * the claim: false when it was sent, or another sender's lease still runs.
+   */
+  claimEmail(sessionId: string, key: string, now: string, leaseUntil: string): Promise<{ readonly claimed: boolean; readonly record: EmailRecord }>;
+  /** Sending → Sent with the provider's id. */
+  markEmailSent(sessionId: string, key: string, sent: { readonly at: string; readonly messageId: string; readonly recipients: readonly string[] }): Promise<void>;
+  /** Gives up a claim whose send failed before anything went out (only the claim taken at `claimedAt`). */
+  releaseEmail(sessionId: string, key: string, claimedAt: string): Promise<void>;
+  listEmails(sessionId: string): Promise<EmailRecord[]>;
+  /** Records the outcome once; answers the outcome that stands (this one, or the one recorded first). */
+  recordLinkOutcome(outcome: LinkOutcome): Promise<{ readonly recorded: boolean; readonly outcome: LinkOutcome }>;
+  getLinkOutcome(sessionId: string, tokenId: string): Promise<LinkOutcome | undefined>;
+}
