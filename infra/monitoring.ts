@@ -184,6 +184,37 @@ export class NightshiftMonitoring extends Construct {
       ],
     });
 
+    // end users are not being told: a sender not verified in SES, a sandboxed account, a missing link key
+    this.facade.monitorCustom({
+      humanReadableName: 'End-user email',
+      alarmFriendlyName: 'Email',
+      metricGroups: [
+        {
+          title: 'End-user emails sent, and those that could not be',
+          metrics: [
+            {
+              metric: new cloudwatch.Metric({
+                namespace: METRICS_NAMESPACE,
+                metricName: 'EmailsFailed' satisfies CountMetric,
+                dimensionsMap: METRIC_DIMENSIONS,
+                statistic: cloudwatch.Stats.SUM,
+                period: Duration.minutes(15),
+              }),
+              alarmFriendlyName: 'EmailsFailed',
+              addAlarm: { Critical: { threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD } },
+            },
+            new cloudwatch.Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: 'EmailsSent' satisfies CountMetric,
+              dimensionsMap: METRIC_DIMENSIONS,
+              statistic: cloudwatch.Stats.SUM,
+              period: Duration.minutes(15),
+            }),
+          ],
+        },
+      ],
+    });
+
     const lagSeconds = (props.reconcilerLagAlarm ?? Duration.minutes(15)).toSeconds();
     this.facade.monitorCustom({
       humanReadableName: 'Command reconciler',

@@ -443,7 +443,7 @@ export class OperatorApi extends Construct {
 }
 
 /**
- * One JSON object per request: who (the token's subject, never the token),
+ * One JSON object per request: who (the token's subject, never the token, nor a link's token in the path),
  * what, how it ended, and how long it took. Every value is quoted, so the
  * format is JSON whatever API Gateway substitutes.
  */
@@ -455,8 +455,8 @@ function accessLogFormat(): AccessLogFormat {
       sourceIp: '$context.identity.sourceIp',
       userAgent: '$context.identity.userAgent',
       httpMethod: '$context.httpMethod',
+      // the route, not the path: an end user's link carries its signed token in the path, and a log reader must not get working links
       routeKey: '$context.routeKey',
-      path: '$context.path',
       protocol: '$context.protocol',
       status: '$context.status',
       responseLength: '$context.responseLength',

@@ -133,14 +133,14 @@ export const HANDLERS: readonly HandlerEntry[] = [
     entry: 'functions/handlers/gate-session.ts',
     substitution: 'GateSessionFunctionArn',
     description: 'The gate before execution: runs, ends, or parks its task token until the maintenance window',
-    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write', 'audit:write'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'window-timer',
     entry: 'functions/handlers/window-timer.ts',
     description: "Target of a session's one-time window timer: wakes the gate waiting for the maintenance window",
-    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write', 'audit:write'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'workflow:answer', 'schedules:write'],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
@@ -236,14 +236,14 @@ export const HANDLERS: readonly HandlerEntry[] = [
     name: 'execution-ended',
     entry: 'functions/handlers/execution-ended.ts',
     description: 'When a session execution ends: records it Failed if it failed, timed out or was aborted, and closes its usage (the state transitions it was billed, added to its run once)',
-    ports: [...SESSION_STEP, 'windowTimers:write', 'metrics:write', 'events:publish', 'schedules:write', 'workflow:read'],
+    ports: [...SESSION_STEP, 'windowTimers:write', 'metrics:write', 'events:publish', 'schedules:write', 'workflow:read', ...SEND_EMAIL],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'sweep-sessions',
     entry: 'functions/handlers/sweep-sessions.ts',
     description: 'Starts sessions left Created by a lost workflow start, and fails those that never began',
-    ports: [...SESSION_STEP, 'workflow:start', 'metrics:write', 'events:publish', 'schedules:write'],
+    ports: [...SESSION_STEP, 'workflow:start', 'metrics:write', 'events:publish', 'schedules:write', ...SEND_EMAIL],
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {

@@ -99,3 +99,17 @@ describe('colour contrast (WCAG AA)', () => {
     expect(contrastProblems(saved, { textColour: '#333333' }).map((problem) => problem.field)).toContain('textColour');
   });
 });
+
+describe('seasonal brandings sit on their owner\'s default', () => {
+  it('keeps the default fields a seasonal branding does not name (its sender, its colours)', () => {
+    const brandings = [msp({ fromAddress: 'it@bright.example', companyName: 'Bright IT', textColour: '#222222' }), msp({ mascotName: 'Snowy', dateRange: { from: '2026-12-01', to: '2026-12-31' } }, 'winter')];
+    expect(resolveBranding(brandings, [], '2026-12-10')).toMatchObject({ fromAddress: 'it@bright.example', companyName: 'Bright IT', textColour: '#222222', mascotName: 'Snowy' });
+  });
+
+  it("checks a seasonal save against its owner's default, as it will be drawn", () => {
+    const own = [msp({ foregroundColour: '#111111', backgroundColour: '#000000', textColour: '#eeeeee' })];
+    // a winter branding that changes only the text colour to dark is unreadable on the default's dark panel
+    const saved = brandingAsSaved({ textColour: '#333333', dateRange: { from: '2026-12-01', to: '2026-12-31' } }, 'winter', { kind: 'Msp' }, own, '2026-06-01');
+    expect(contrastProblems(saved, { textColour: '#333333' }).map((problem) => problem.field)).toContain('textColour');
+  });
+});

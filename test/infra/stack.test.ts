@@ -774,8 +774,8 @@ describe('alarms and the topic an operator subscribes to', () => {
   it('sends every alarm to one encrypted SNS topic, given as an output; an alarmEmail subscribes that address', () => {
     const [topic] = logicalIdOf('AWS::SNS::Topic');
     // state machine (2), unexpected failures, each function's errors and throttles, each dead-letter queue, the reconciler's lag, unpublished events,
-    // the operator API's 5xx rate, 4xx spike and p99 latency, SES's bounce and complaint rates
-    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1 + 1 + 3 + 2);
+    // the operator API's 5xx rate, 4xx spike and p99 latency, SES's bounce and complaint rates, end-user emails not sent
+    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1 + 1 + 3 + 2 + 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     expect(resources[topic ?? '']?.Properties.KmsMasterKeyId).toBeDefined();
     expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).AlarmTopicArn?.Value).toEqual({ Ref: topic });

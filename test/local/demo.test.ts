@@ -55,6 +55,10 @@ describe('npm start', () => {
     expect(first.stdout).toMatch(/Reception desk\s+canary\s+Failed/);
     expect(first.stdout).toMatch(/Partner's workstation\s+office\s+not started/);
     expect(first.stdout).toMatch(/Associate's laptop\s+skipped: offline/);
+    // the end users were mailed: Ana and Ben a detection and a follow-up each, Carla tonight's detection email with its links
+    expect(first.stdout).toMatch(/Carla Mendes's laptop: maintenance waits for its window, .+ \(session ses_\w+\)/);
+    expect(first.stdout).toMatch(/email\s+detection email sent to carla\.mendes@contoso-dental\.example, with Postpone, Cancel and Run-now links/);
+    expect(first.stdout).toMatch(/sent\s+5 email\(s\) to end users this run/);
 
     const second = await npmStart(dataDir);
     expect(second.code).toBe(0);
@@ -65,5 +69,8 @@ describe('npm start', () => {
     expect(second.stdout).toMatch(/observed: Disk usage report: used: \S+/);
     // the schedule (updated to fire again) makes a new run, and the canary halts it again
     expect(second.stdout).toMatch(/run\s+Halted — ring canary/);
-  });
+    // tonight's session from the first run was replaced by a new one, which waits again
+    expect(second.stdout).toMatch(/Carla Mendes's laptop: maintenance waits for its window/);
+    // two demo runs, each starting the runtime, two sandboxes' worth of sessions and a schedule: minutes on a loaded CI machine
+  }, 180_000);
 });

@@ -35,6 +35,8 @@ describe('which email goes out (pure)', () => {
     expect(emailDecision('FollowUp', session({ status: 'Passed', options: options({ followUpOnlyIfActionNeeded: false }) }), [audit])).toEqual({ send: true });
     expect(emailDecision('FollowUp', session({ status: 'Cancelled' }), [install])).toEqual({ send: false, reason: 'SessionCancelled' });
     expect(emailDecision('FollowUp', session({ options: options({ followUpEmail: false }) }), [install])).toEqual({ send: false, reason: 'NotRequested' });
+    // a detection-only session did nothing: its detection email already said what is due
+    expect(emailDecision('FollowUp', session({ status: 'Passed', options: { ...options(), mode: 'DetectionOnly' } }), [install])).toEqual({ send: false, reason: 'DetectionOnly' });
   });
 });
 

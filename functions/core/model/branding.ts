@@ -193,14 +193,15 @@ const inRange = (branding: BrandingInput, day: string): boolean =>
   branding.dateRange !== undefined && branding.dateRange.from <= day && day <= branding.dateRange.to;
 
 /**
- * The owner's branding for `day`: its seasonal one in range (the one with the
- * latest start when ranges overlap, then by id), else its default.
+ * The owner's fields for `day`: its default, under its seasonal branding in
+ * range (the one with the latest start when ranges overlap, then by id). A
+ * seasonal branding names only what changes for the season.
  */
-function pickFor<T extends BrandingInput & { readonly id: string }>(brandings: readonly T[], day: string): T | undefined {
+function fieldsFor(brandings: readonly Branding[], day: string): BrandingFields {
   const seasonal = brandings
     .filter((branding) => inRange(branding, day))
     .sort((a, b) => (b.dateRange?.from ?? '').localeCompare(a.dateRange?.from ?? '') || a.id.localeCompare(b.id));
-  return seasonal[0] ?? brandings.find((branding) => branding.id === DEFAULT_BRANDING_ID);
+  return { ...fieldsOf(brandings.find((branding) => branding.id === DEFAULT_BRANDING_ID)), ...fieldsOf(seasonal[0]) };
 }
 
 /** Drops the bookkeeping so only branding fields are merged. */
@@ -217,14 +218,13 @@ function fieldsOf(branding: BrandingInput | undefined): BrandingFields {
  * parent tenant down to the tenant itself.
  */
 export function resolveBranding(msp: readonly Branding[], tenantChain: ReadonlyArray<readonly Branding[]>, day: string): ResolvedBranding {
-  return Object.assign({}, NIGHTSHIFT_BRANDING, fieldsOf(pickFor(msp, day)), ...tenantChain.map((tenant) => fieldsOf(pickFor(tenant, day)))) as ResolvedBranding;
+  return Object.assign({}, NIGHTSHIFT_BRANDING, fieldsFor(msp, day), ...tenantChain.map((tenant) => fieldsFor(tenant, day))) as ResolvedBranding;
 }
 
 /**
- * What a save would draw, for its contrast check: the saved fields over what
- * the owners above it give on a day inside its range (or `day`): for a
- * tenant's save the MSP's brandings and its parent tenants' (outermost
- * first); for the MSP's own, its default under a seasonal one.
+ * What a save would draw, for its contrast check, with the resolver that
+ * sends: the saved fields over its owner's default (for a seasonal one), over
+ * its parent tenants' and the MSP's brandings, on a day inside its range (or `day`).
  */
 export function brandingAsSaved(
   input: BrandingInput,
@@ -233,8 +233,11 @@ export function brandingAsSaved(
   msp: readonly Branding[],
   day: string,
   parentTenants: ReadonlyArray<readonly Branding[]> = [],
+  ownBrandings: readonly Branding[] = owner.kind === 'Msp' ? msp : [],
 ): ResolvedBranding {
   const effectiveDay = input.dateRange?.from ?? day;
-  const under = owner.kind === 'Msp' ? msp.filter((branding) => branding.id === DEFAULT_BRANDING_ID && id !== DEFAULT_BRANDING_ID) : msp;
-  return { ...resolveBranding(under, owner.kind === 'Msp' ? [] : parentTenants, effectiveDay), ...fieldsOf(input) };
+  // the saved branding takes the place of the one stored under its id; a seasonal one sits on its owner's default
+  const others = ownBrandings.filter((branding) => branding.id !== id && branding.id === DEFAULT_BRANDING_ID);
+  const above = owner.kind === 'Msp' ? resolveBranding(others, [], effectiveDay) : resolveBranding(msp, [...parentTenants, others], effectiveDay);
+  return { ...above, ...fieldsOf(input) };
 }

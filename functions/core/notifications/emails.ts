@@ -48,7 +48,7 @@ export interface EmailView {
 }
 
 /** Why an email is not sent; logged on the session so an operator can see it. */
-export type EmailSkipReason = 'NotRequested' | 'NothingToDo' | 'NoActionNeeded' | 'NoRecipient' | 'SessionCancelled';
+export type EmailSkipReason = 'NotRequested' | 'NothingToDo' | 'NoActionNeeded' | 'NoRecipient' | 'SessionCancelled' | 'DetectionOnly' | 'NeverTold';
 
 /** Actions that change the computer; observations (audit, monitor) change nothing the user would notice. */
 const CHANGES: ReadonlySet<ActionType> = new Set(['Install', 'Update', 'Downgrade', 'Uninstall', 'Reinstall', 'TaskEnforce', 'Reboot']);
@@ -71,11 +71,13 @@ export function emailDecision(kind: EmailKind, session: Session, actions: readon
     case 'FollowUp':
       if (!options.followUpEmail) return { send: false, reason: 'NotRequested' };
       if (session.status === 'Cancelled') return { send: false, reason: 'SessionCancelled' };
+      // nothing was done: the detection email already said what is due
+      if (session.options.mode === 'DetectionOnly') return { send: false, reason: 'DetectionOnly' };
       if (options.followUpOnlyIfActionNeeded && changing.length === 0) return { send: false, reason: 'NoActionNeeded' };
       return { send: true };
     case 'Postponed':
     case 'Cancelled':
-      // a confirmation follows a detection email: someone who was never told gets no "cancelled"
+      // a confirmation follows a detection email (the caller checks it went out): someone never told gets no "cancelled"
       if (!options.detectionEmail) return { send: false, reason: 'NotRequested' };
       return { send: true };
   }
@@ -218,15 +220,24 @@ export function detectionEmail(context: EmailContext): EmailView {
 export function followUpEmail(context: EmailContext): EmailView {
   const { session, actions, branding } = context;
   const changing = actions.filter(changesComputer);
-  const failed = changing.filter((action) => action.result === 'Failed' || action.status === 'Skipped').length;
+  // done means confirmed done: a result that could not be confirmed is not counted as done
+  const done = changing.filter((action) => action.result === 'Success').length;
   const headline =
-    session.status === 'Passed' ? 'Maintenance complete' : session.status === 'Failed' && changing.every((a) => a.result !== 'Success') ? 'Maintenance did not complete' : 'Maintenance partly complete';
+    session.status === 'Failed' && changing.length === 0
+      ? 'Maintenance could not be completed'
+      : done === changing.length
+        ? 'Maintenance complete'
+        : done === 0
+          ? 'Maintenance did not complete'
+          : 'Maintenance partly complete';
   const paragraphs = [
     changing.length === 0
-      ? `We checked ${session.computerName}; nothing needed to change.`
-      : failed === 0
+      ? session.status === 'Failed'
+        ? `The maintenance of ${session.computerName} could not be completed. Your IT team has been told and will follow up; there is nothing you need to do.`
+        : `We checked ${session.computerName}; nothing needed to change.`
+      : done === changing.length
         ? `All ${changing.length} change(s) on ${session.computerName} are done.`
-        : `${changing.length - failed} of ${changing.length} change(s) on ${session.computerName} are done. Your IT team has been told about the rest and will follow up; there is nothing you need to do.`,
+        : `${done} of ${changing.length} change(s) on ${session.computerName} are done. Your IT team has been told about the rest and will follow up; there is nothing you need to do.`,
   ];
   return {
     kind: 'FollowUp',
@@ -253,7 +264,9 @@ export function confirmationEmail(kind: 'Postponed' | 'Cancelled', context: Emai
   const paragraphs =
     kind === 'Postponed'
       ? [`The maintenance of ${session.computerName} was postponed by ${byName}${when ? ` to ${when}` : ''}.`]
-      : [`The maintenance of ${session.computerName} was cancelled by ${byName}. Nothing will change on the computer this time.`];
+      : session.stages.Execution.status === 'Unstarted'
+        ? [`The maintenance of ${session.computerName} was cancelled by ${byName}. Nothing will change on the computer this time.`]
+        : [`The maintenance of ${session.computerName} was stopped by ${byName} while it ran. What was already done stays; the rest will not be done this time.`];
   const waiting = kind === 'Postponed' && session.executeAt !== undefined && Date.parse(session.executeAt) > Date.parse(context.now);
   return {
     kind,

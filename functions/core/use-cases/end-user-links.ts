@@ -85,23 +85,47 @@ function outcomePage(resolved: Resolved, outcome: LinkOutcome, again: boolean): 
   };
 }
 
-/** Why the link cannot act now, from the claims and the session as it stands; undefined when it can. */
+/**
+ * Why the link cannot act now, in words for the person who clicked it (never
+ * the operator's: no instants in ISO, no engine terms); undefined when it can.
+ * The same rules the request applies are asked without writing.
+ */
 function refusal(resolved: Resolved, now: Date): string | undefined {
-  const { claims, session } = resolved;
+  const { claims, session, branding, timeZone } = resolved;
   if (isFinalSessionStatus(session.status)) {
     return session.status === 'Cancelled' ? 'This maintenance was already cancelled. Nothing will change on the computer.' : 'This maintenance has already finished.';
   }
-  if (Date.parse(claims.expiresAt) <= now.getTime()) return 'This link has expired: the maintenance window it was for has opened.';
+  // once it runs, an end user's link no longer stops it: a half-done maintenance is worse than either
+  if (session.stages.Execution.status !== 'Unstarted') return 'The maintenance has already started, so it can no longer be changed from this email.';
+  if (Date.parse(claims.expiresAt) <= now.getTime()) return 'This link has expired. Use the buttons in the most recent email about this maintenance, or contact your IT team.';
+  if (claims.purpose === 'Postpone') {
+    const { maxCount } = session.options.postpone;
+    if (session.postponements.length >= maxCount && !session.postponements.some((postponement) => postponement.ref === claims.tokenId)) {
+      return maxCount === 0 ? 'This maintenance cannot be postponed.' : `The maintenance can no longer be postponed: it was already postponed ${maxCount === 1 ? 'once' : `${maxCount} times`}, the most allowed.`;
+    }
+  }
   try {
-    // the same rules the request itself applies, asked without writing
     if (claims.purpose === 'Postpone') decidePostpone(session, now, resolved.requester, undefined, claims.tokenId);
     else if (claims.purpose === 'Cancel') decideCancel(session, now, resolved.requester);
     else decideRunNow(session, now);
   } catch (error) {
-    if (error instanceof RequestRefusedError || error instanceof ValidationError) return `The maintenance can no longer be ${DONE_WORDS[claims.purpose]}: ${error.message}.`;
-    throw error;
+    if (!(error instanceof RequestRefusedError || error instanceof ValidationError)) throw error;
+    if (claims.purpose === 'Postpone') {
+      const latest = latestPostponeTime(session);
+      return `The maintenance can no longer be postponed${latest ? `: it cannot move past ${formatInstant(latest, branding, timeZone)}` : ''}.`;
+    }
+    return `The maintenance can no longer be ${DONE_WORDS[claims.purpose]}.`;
   }
   return undefined;
+}
+
+/** The latest a postpone may move the maintenance to: the session's deadline, or its schedule's past the first window. */
+function latestPostponeTime(session: Session): string | undefined {
+  const { deadline, maxDelayMinutes } = session.options.postpone;
+  const firstWindow = session.postponements[0]?.from ?? session.executeAt;
+  const relative = maxDelayMinutes !== undefined && firstWindow !== undefined ? Date.parse(firstWindow) + maxDelayMinutes * 60_000 : Infinity;
+  const latest = Math.min(deadline === undefined ? Infinity : Date.parse(deadline), relative);
+  return Number.isFinite(latest) ? new Date(latest).toISOString() : undefined;
 }
 
 function confirmPage(resolved: Resolved, token: string): LinkPageView {
@@ -109,7 +133,7 @@ function confirmPage(resolved: Resolved, token: string): LinkPageView {
   const words = LINK_WORDS[claims.purpose];
   const message =
     claims.purpose === 'Postpone'
-      ? `The maintenance of ${session.computerName} will move ${session.options.postpone.delayMinutes} minutes later. You can postpone it ${session.options.postpone.maxCount - session.postponements.length} more time(s).`
+      ? `The maintenance of ${session.computerName} will move ${session.options.postpone.delayMinutes} minutes later. This is postpone ${session.postponements.length + 1} of the ${session.options.postpone.maxCount} allowed.`
       : claims.purpose === 'Cancel'
         ? `The maintenance of ${session.computerName} will not happen this time. Your IT team will be told.`
         : `The maintenance of ${session.computerName} will start now instead of at its planned time. Save your work first.`;
@@ -156,8 +180,11 @@ export async function followLink(deps: LinkDeps, token: string, csrfToken: strin
     }
   } catch (error) {
     if (!(error instanceof RequestRefusedError || error instanceof ValidationError)) throw error;
-    const recorded = await deps.notifications.recordLinkOutcome({ sessionId: session.id, tokenId: claims.tokenId, purpose: claims.purpose, at: now.toISOString(), by: requester, result: 'Refused', message: error.message });
-    return outcomePage(resolved, recorded.outcome, !recorded.recorded);
+    // the session moved between the page's check and the write (another link, an operator): say so, and keep the link
+    // for what the session allows next, rather than recording a refusal against it
+    const current = await deps.sessions.getSession(session.id);
+    const why = current ? refusal({ ...resolved, session: current }, deps.clock.now()) : undefined;
+    return { ...resolved.base, tone: 'Refused', title: 'This link cannot be used', message: why ?? 'The maintenance changed while you were deciding. Open the link again to see where it stands.' };
   }
   deps.metrics.count('EndUserDecisions', 1);
   const recorded = await deps.notifications.recordLinkOutcome({ sessionId: session.id, tokenId: claims.tokenId, purpose: claims.purpose, at: now.toISOString(), by: requester, result: 'Done', message });

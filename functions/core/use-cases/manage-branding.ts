@@ -66,7 +66,8 @@ export async function saveBranding(deps: BrandingDeps, command: SaveBrandingComm
   const msp = await deps.branding.list({ kind: 'Msp' });
   const parents = command.owner.kind === 'Tenant' ? (await tenantChain(deps, command.owner.tenantId)).slice(0, -1) : [];
   const parentBrandings = await Promise.all(parents.map((tenant) => deps.branding.list({ kind: 'Tenant', tenantId: tenant.id })));
-  const drawn = brandingAsSaved(input, command.id, command.owner, msp, dayIn(now, 'UTC'), parentBrandings);
+  const own = command.owner.kind === 'Msp' ? msp : await deps.branding.list(command.owner);
+  const drawn = brandingAsSaved(input, command.id, command.owner, msp, dayIn(now, 'UTC'), parentBrandings, own);
   const problems = contrastProblems(drawn, input);
   if (problems.length > 0) throw new ValidationError('branding', problems);
 

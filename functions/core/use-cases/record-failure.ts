@@ -1,6 +1,7 @@
 import type { StageName } from '../model/session.js';
 import { STAGE_NAMES, isFinalSessionStatus } from '../model/session.js';
 import { releaseExecutionSlot } from './gate-session.js';
+import { sendSessionEmailQuietly } from './session-emails.js';
 import { publishEvents, sessionEndedEvents } from './publish-events.js';
 import type { Dependencies } from './dependencies.js';
 import { ConflictError, failureKind, INTERNAL_FAILURE, type FailureCode } from '../errors.js';
@@ -58,6 +59,8 @@ export async function recordFailure(deps: Dependencies, sessionId: string, error
   await closeUnfinishedActions(deps, sessionId, `the session failed (${failure.code})`);
   await log(deps, sessionId, 'Problem', `session failed: ${failure.message} (${failure.code})`);
   await releaseExecutionSlot(deps, ended);
+  // its user was told maintenance was coming: they hear how it ended, as after a report
+  await sendSessionEmailQuietly(deps, { sessionId, kind: 'FollowUp' });
   await publishEvents(deps, sessionEndedEvents(ended, now));
 }
 

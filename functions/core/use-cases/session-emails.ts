@@ -23,7 +23,7 @@ export type EmailOutcome =
   | { readonly sent: true; readonly messageId: string; readonly recipients: readonly string[] }
   | { readonly sent: false; readonly reason: EmailSkipReason | 'AlreadySent' | 'BeingSent' };
 
-type EmailDeps = Pick<Dependencies, 'sessions' | 'sessionLog' | 'catalog' | 'branding' | 'notifications' | 'mailer' | 'linkKeys' | 'renderer' | 'notifySettings' | 'clock' | 'ids' | 'metrics'>;
+type EmailDeps = Pick<Dependencies, 'sessions' | 'sessionLog' | 'catalog' | 'branding' | 'notifications' | 'mailer' | 'linkKeys' | 'renderer' | 'notifySettings' | 'clock' | 'ids' | 'metrics' | 'logger'>;
 
 /** The tenant and its parents, outermost first. */
 export async function tenantChain(deps: Pick<Dependencies, 'catalog'>, tenantId: string): Promise<Tenant[]> {
@@ -60,6 +60,22 @@ async function linksFor(deps: EmailDeps, session: Session, purposes: readonly Li
   return links;
 }
 
+/** Attempts at marking a sent email; after them the claim's lease is what stands between the email and a second copy. */
+const MARK_SENT_ATTEMPTS = 3;
+
+async function markSent(deps: Pick<Dependencies, 'notifications' | 'logger'>, sessionId: string, key: string, sent: { at: string; messageId: string; recipients: readonly string[] }): Promise<void> {
+  for (let attempt = 1; attempt <= MARK_SENT_ATTEMPTS; attempt++) {
+    try {
+      await deps.notifications.markEmailSent(sessionId, key, sent);
+      return;
+    } catch (error) {
+      if (attempt === MARK_SENT_ATTEMPTS) {
+        deps.logger.warn('email sent but not marked sent: a retry after the lease may send it again', { sessionId, key, messageId: sent.messageId, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+}
+
 /** How the requester reads in an email sent to the end user. */
 const requesterWords = (by: Requester | undefined): string => (by?.kind === 'EndUser' ? 'you' : 'your IT team');
 
@@ -79,6 +95,10 @@ export async function sendSessionEmail(deps: EmailDeps, request: SendEmailReques
   const actions = await deps.sessions.getActions(session.id);
   const decision = emailDecision(request.kind, session, actions);
   if (!decision.send) return { sent: false, reason: decision.reason };
+  if (request.kind === 'Postponed' || request.kind === 'Cancelled') {
+    const told = (await deps.notifications.listEmails(session.id)).some((email) => email.key === 'Detection' && email.status === 'Sent');
+    if (!told) return { sent: false, reason: 'NeverTold' };
+  }
   const computer: Computer | undefined = await deps.catalog.getComputer(session.computerId);
   const recipients = recipientsOf(computer?.primaryUser?.email, session.options.notify);
   if (recipients.length === 0) return { sent: false, reason: 'NoRecipient' };
@@ -124,10 +144,11 @@ export async function sendSessionEmail(deps: EmailDeps, request: SendEmailReques
     await deps.notifications.releaseEmail(session.id, key, claim.record.claimedAt).catch(() => undefined);
     throw error;
   }
-  const sentAt = deps.clock.now().toISOString();
-  await deps.notifications.markEmailSent(session.id, key, { at: sentAt, messageId, recipients });
+  // the mail is out: from here nothing may report it unsent, or a retry would send it again
   deps.metrics.count('EmailsSent', 1);
-  await log(deps, session.id, 'Email', `${request.kind === 'FollowUp' ? 'follow-up' : request.kind.toLowerCase()} email sent to ${recipients.join(', ')}`);
+  const sentAt = deps.clock.now().toISOString();
+  await markSent(deps, session.id, key, { at: sentAt, messageId, recipients });
+  await log(deps, session.id, 'Email', `${request.kind === 'FollowUp' ? 'follow-up' : request.kind.toLowerCase()} email sent to ${recipients.join(', ')}`).catch(() => undefined);
   return { sent: true, messageId, recipients };
 }
 

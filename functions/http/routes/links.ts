@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { TransientError } from '../../core/errors.js';
+import { ConflictError, TransientError } from '../../core/errors.js';
 import { NIGHTSHIFT_BRANDING } from '../../core/model/branding.js';
 import { excerpt } from '../../core/validation.js';
 import { MAX_LINK_TOKEN_LENGTH, type LinkPageTone, type LinkPageView } from '../../core/notifications/links.js';
@@ -80,10 +80,12 @@ export function linkRoutes(provide: DependencyProvider) {
       const { html } = await page(deps, refusedPage('Please confirm from the page', 'Open the link from your email again and press the button on the page that opens.'));
       return c.html(html, 403);
     }
-    const transient = error instanceof TransientError;
+    // a throttled store or a request racing many others: the same click in a minute goes through
+    const transient = error instanceof TransientError || error instanceof ConflictError;
     if (!transient) deps.logger.error(excerpt(error.message, 1_000), { route: `${c.req.method} ${LINK_PATH_PREFIX}/…`, errorName: error.name, stack: error.stack });
     if (transient) c.header('Retry-After', '30');
-    const html = await deps.renderer.renderLinkPage(refusedPage('Please try again in a minute', 'Nothing was changed. The page could not be loaded just now; open the link again in a minute.'));
+    // not "nothing changed": the failure may have come after the change; opening the link again shows where it stands
+    const html = await deps.renderer.renderLinkPage(refusedPage('Please try again in a minute', 'The page could not be loaded just now. Open the link again in a minute to see where the maintenance stands.'));
     return c.html(html, transient ? 503 : 500);
   });
   app.use('*', PAGE_HEADERS, noStore);
@@ -114,9 +116,10 @@ export function linkRoutes(provide: DependencyProvider) {
       const { html, status } = await page(deps, NOT_A_LINK);
       return c.html(html, status);
     }
+    // the page's form posts urlencoded, nothing else: a multipart or malformed body is not that form
     const contentType = c.req.header('content-type') ?? '';
-    const form = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(contentType) ? await c.req.parseBody() : {};
-    const csrfToken = typeof form.csrf === 'string' ? form.csrf : undefined;
+    const form = /^application\/x-www-form-urlencoded\b/i.test(contentType) ? await c.req.parseBody().catch(() => ({})) : {};
+    const csrfToken = 'csrf' in form && typeof form.csrf === 'string' ? form.csrf : undefined;
     const { html, status } = await page(deps, await followLink(deps, token, csrfToken));
     return c.html(html, status);
   });
