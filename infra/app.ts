@@ -1,5 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
+import { PriceClass } from 'aws-cdk-lib/aws-cloudfront';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { ConsoleHostingSettings } from './console-hosting.js';
 import { DEFAULT_MANAGED_NODE_TAG, NightshiftStack } from './nightshift-stack.js';
 import { DEFAULT_THROTTLE, type OperatorApiSettings } from './operator-api.js';
 
@@ -61,6 +63,26 @@ const apiSettings = (): OperatorApiSettings => {
   };
 };
 
+const PRICE_CLASSES: Readonly<Record<string, PriceClass>> = { '100': PriceClass.PRICE_CLASS_100, '200': PriceClass.PRICE_CLASS_200, All: PriceClass.PRICE_CLASS_ALL };
+
+/** The console's hosting settings, each only when given (the stack refuses a bad value, naming the setting). */
+const consoleSettings = (): ConsoleHostingSettings => {
+  const domainNames = contextList('nightshift:consoleDomainNames');
+  const certificateArn = contextText('nightshift:consoleCertificateArn');
+  const webAclArn = contextText('nightshift:consoleWebAclArn');
+  const allowedCountries = contextList('nightshift:consoleAllowedCountries');
+  const priceClassName = contextText('nightshift:consolePriceClass');
+  const priceClass = priceClassName === undefined ? undefined : PRICE_CLASSES[priceClassName];
+  if (priceClassName !== undefined && priceClass === undefined) throw new Error(`the context setting nightshift:consolePriceClass must be "100", "200" or "All"; got "${priceClassName}"`);
+  return {
+    ...(domainNames === undefined ? {} : { domainNames }),
+    ...(certificateArn === undefined ? {} : { certificateArn }),
+    ...(webAclArn === undefined ? {} : { webAclArn }),
+    ...(allowedCountries === undefined ? {} : { allowedCountries }),
+    ...(priceClass === undefined ? {} : { priceClass }),
+  };
+};
+
 new NightshiftStack(app, 'Nightshift', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   description: 'Nightshift: serverless maintenance sessions for MSP fleets',
@@ -74,5 +96,6 @@ new NightshiftStack(app, 'Nightshift', {
   ...(mailFromIdentity === undefined ? {} : { mailFromIdentity }),
   ...(linkBaseUrl === undefined ? {} : { linkBaseUrl }),
   api: apiSettings(),
+  console: consoleSettings(),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

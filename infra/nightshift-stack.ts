@@ -23,6 +23,7 @@ import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../functions/core/model/agent.js'
 import { TABLE_DEFINITION } from '../functions/adapters/table-definition.js';
 import { FINAL_INVOCATION_STATUSES } from '../functions/core/model/agent.js';
 import { HANDLERS, handlerEntry, type HandlerEntry } from '../functions/handlers/registry.js';
+import { ConsoleHosting, consoleAuthOf, withConsoleSignIn, type ConsoleHostingSettings } from './console-hosting.js';
 import { NightshiftMail } from './mail.js';
 import { NightshiftMonitoring } from './monitoring.js';
 import { OperatorApi, resolveOperatorApiSettings, type OperatorApiSettings } from './operator-api.js';
@@ -117,9 +118,14 @@ export interface NightshiftStackProps extends StackProps {
   readonly mailFromIdentity?: string;
   /**
    * The public https URL end-user links point at: the MSP's own domain mapped to the API, so links read as theirs.
-   * @default the API's execute-api URL
+   * @default the API's execute-api URL (not the console's, whose CloudFront access log records every path, link tokens included)
    */
   readonly linkBaseUrl?: string;
+  /**
+   * The operator console's hosting: a custom domain and its certificate, WAF, countries, price class, build.
+   * @default the distribution's own domain, no WAF, every country, price class 100, `npm run build:console`
+   */
+  readonly console?: ConsoleHostingSettings;
 }
 
 /**
@@ -145,6 +151,8 @@ export class NightshiftStack extends Stack {
   readonly operatorApi: OperatorApi;
   /** End-user email (SES identity and configuration set) and the key ring signing its links. */
   readonly mail: NightshiftMail;
+  /** The operator console on S3 and CloudFront, which also serves the API's paths on its own origin (a nested stack). */
+  readonly consoleHosting: ConsoleHosting;
 
   constructor(scope: Construct, id: string, props: NightshiftStackProps = {}) {
     super(scope, id, props);
@@ -177,7 +185,7 @@ export class NightshiftStack extends Stack {
       throw new Error(`the reconciler's budget (${RECONCILE_BUDGET_SECONDS} s) must end well inside its timeout (${reconcileTimeoutSeconds} s)`);
     }
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
-    const apiSettings = resolveOperatorApiSettings(props.api);
+    const apiSettings = resolveOperatorApiSettings(withConsoleSignIn(props.api, props.console));
 
     this.table = new dynamodb.TableV2(this, 'Table', {
       partitionKey: { name: TABLE_DEFINITION.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -314,6 +322,12 @@ export class NightshiftStack extends Stack {
 
     this.nodePolicy = this.nodeManagedPolicy(commandOutput);
     this.operatorApi = new OperatorApi(this, 'OperatorApi', { settings: apiSettings, handler: fn('api'), logRetention });
+    this.consoleHosting = new ConsoleHosting(this, 'Console', {
+      ...props.console,
+      httpApi: this.operatorApi.httpApi,
+      auth: consoleAuthOf(this.operatorApi, apiSettings.auth),
+      logRetention,
+    });
     // the link pages are the API's public routes: every function that signs or checks a link knows where they are
     if (props.linkBaseUrl !== undefined && !/^https:\/\/[^/]+/.test(props.linkBaseUrl)) throw new Error(`linkBaseUrl must be an https:// URL; got "${props.linkBaseUrl}"`);
     const linkBaseUrl = props.linkBaseUrl ?? this.operatorApi.httpApi.apiEndpoint;
