@@ -13,7 +13,7 @@ const NODE_IO_MODULES = [
 ];
 
 export default defineConfig(
-  { ignores: ['node_modules/**', 'cdk.out/**', '.nightshift/**', '.bench/**', 'coverage/**', '.stryker-tmp/**', 'reports/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', '.nightshift/**', '.bench/**', 'coverage/**', '.stryker-tmp/**', 'reports/**', 'console/dist/**', 'console/src/api/schema.d.ts'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {
@@ -73,6 +73,22 @@ export default defineConfig(
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: ['**/local/**', '**/infra/**'], message: 'Lambda code never imports the local runtime or the CDK app.' }] },
+      ],
+    },
+  },
+  {
+    // The console runs in a browser: Node's globals type-check there (the core's types need them) but do not exist.
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'The console runs in a browser: there is no process.' },
+        { name: 'Buffer', message: 'The console runs in a browser: use TextEncoder, atob/btoa.' },
+        { name: 'require', message: 'The console is an ES module bundle.' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', '**/adapters/**', '**/handlers/**', '**/local/**', '**/infra/**', '**/http/**'], message: 'The console talks to the API only (src/api/client.ts); it may share pure core rules, nothing else.' }] },
       ],
     },
   },

@@ -279,6 +279,7 @@ async function serve(runtime: LocalRuntime, server: ApiServer): Promise<void> {
       `${bold('Serving')} ${dim(`(Ctrl-C to stop; OpenAPI at ${server.url}/openapi.json)`)}`,
       `api: ${server.url}`,
       `token: ${server.devToken}`,
+      `console: ${server.consoleUrl}`,
       `mailbox: ${runtime.mailbox.url}`,
       dim(`  (an Admin token for this local API only, 7 days; also in ${shown(tokenFile)}, which the CLI reads: npm run -s cli -- sessions list)`),
       '',

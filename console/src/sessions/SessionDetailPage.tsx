@@ -1,0 +1,251 @@
+import { useQuery } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
+import { getRouteApi, Link } from '@tanstack/react-router';
+import type { SessionLogEntry, SessionReport } from '../api/types.js';
+import { usePageTitle } from '../app/page-title.js';
+import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
+import { Problem } from '../components/Problem.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+import { Time } from '../components/Time.js';
+import { formatCount, formatDecimal, formatDuration, formatTime, formatUsd } from '../format.js';
+import { sessionProgress, STEP_LABELS, type StepState } from './progress.js';
+import { sessionReportQuery } from './queries.js';
+import { SessionControls } from './SessionControls.js';
+import { useSessionLog } from './use-session-log.js';
+import { isFinal, requesterLabel } from './words.js';
+
+/**
+ * One session: where it stands among its steps, what it planned and did per
+ * action and why, who decided what (operators and end users), what it cost,
+ * and its log, growing while it runs.
+ */
+
+const route = getRouteApi('/sessions/$sessionId');
+const REPORT_POLL_MS = 2_000;
+
+type Row = SessionReport['rows'][number];
+const helper = createColumnHelper<TableFeatureSet, Row>();
+const ACTION_COLUMNS = helper.columns([
+  helper.accessor('itemName', { header: 'Item' }),
+  helper.accessor('type', { header: 'Action' }),
+  helper.accessor('before', { header: 'Before' }),
+  helper.accessor('after', { header: 'After' }),
+  helper.accessor('result', { header: 'Result', cell: (info) => <span className={`result result-${info.getValue()}`}>{info.getValue()}</span> }),
+  helper.accessor('durationMs', { header: 'Took', cell: (info) => { const ms = info.getValue(); return ms === undefined ? '—' : formatDuration(ms); } }),
+  helper.accessor('why', { header: 'Why', cell: (info) => info.getValue() || '—' }),
+]);
+
+const STEP_WORDS: Readonly<Record<StepState, string>> = { done: 'done', current: 'now', pending: 'not yet', skipped: 'skipped', failed: 'failed here', cancelled: 'cancelled here' };
+
+export function SessionDetailPage() {
+  const { sessionId } = route.useParams();
+  const report = useQuery({ ...sessionReportQuery(sessionId), refetchInterval: (query) => (query.state.data !== undefined && isFinal(query.state.data.status) ? false : REPORT_POLL_MS) });
+  const ended = report.data !== undefined && isFinal(report.data.status);
+  const log = useSessionLog(sessionId, report.data !== undefined && !ended);
+  usePageTitle(report.data === undefined ? `Session ${sessionId}` : `Session on ${report.data.computerName}`);
+
+  if (report.error) {
+    return (
+      <>
+        <h1>Session {sessionId}</h1>
+        <Problem error={report.error} title="The session could not be read" />
+        <p>
+          <Link to="/sessions">All sessions</Link>
+        </p>
+      </>
+    );
+  }
+  if (report.data === undefined) return <p aria-busy="true">Loading session {sessionId}…</p>;
+  const session = report.data;
+  const entries = log.data ?? [];
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to="/sessions">Sessions</Link> / {sessionId}
+      </p>
+      <div className="page-heading">
+        <h1>
+          Session on {session.computerName} <StatusBadge status={session.status} />
+        </h1>
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>Session</dt>
+          <dd>{session.sessionId}</dd>
+        </div>
+        <div>
+          <dt>Computer</dt>
+          <dd>
+            {session.computerName} ({session.computerId})
+          </dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{ended ? formatDuration(session.durationMs) : `${formatDuration(session.durationMs)} so far`}</dd>
+        </div>
+        <div>
+          <dt>Cost</dt>
+          <dd>{session.cost === undefined ? '—' : `${formatUsd(session.cost.priceUsd.total)}${session.cost.final ? '' : ' so far'}`}</dd>
+        </div>
+      </dl>
+      {session.failure === undefined ? null : (
+        <p className="problem" role="note">
+          <strong>Failed:</strong> {session.failure.message} ({session.failure.code})
+        </p>
+      )}
+      <SessionControls sessionId={sessionId} status={session.status} />
+      <StageIndicator report={session} log={entries} />
+      <section aria-labelledby="actions-title">
+        <h2 id="actions-title">Actions</h2>
+        <DataTable caption="Planned and performed actions, in order" columns={ACTION_COLUMNS} data={session.rows} rowId={(row) => row.actionId} empty={session.changedNothing && session.rows.length === 0 ? 'Nothing to do: every item is as deployed.' : 'No actions planned yet.'} />
+        {session.leftAlone.length > 0 ? (
+          <details>
+            <summary>Left alone ({formatCount(session.leftAlone.length)})</summary>
+            <ul>
+              {session.leftAlone.map((line) => (
+                <li key={line}>{line}</li>
+              ))}
+            </ul>
+          </details>
+        ) : null}
+        {session.why.length > 0 ? (
+          <>
+            <h3>Why</h3>
+            <ul>
+              {session.why.map((line) => (
+                <li key={line}>{line}</li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+        {session.observed.length > 0 ? (
+          <>
+            <h3>Observed</h3>
+            <ul>
+              {session.observed.map((line) => (
+                <li key={line}>{line}</li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+      </section>
+      <Decisions entries={entries} />
+      <Cost report={session} />
+      <section aria-labelledby="log-title">
+        <h2 id="log-title">Log</h2>
+        {log.error ? <Problem error={log.error} title="The log could not be read" /> : null}
+        <SessionLog entries={entries} live={!ended} />
+      </section>
+    </>
+  );
+}
+
+function StageIndicator({ report, log }: { readonly report: SessionReport; readonly log: readonly SessionLogEntry[] }) {
+  const steps = sessionProgress(report.status, log);
+  return (
+    <nav aria-label="Session steps" className="steps">
+      <ol>
+        {steps.map(({ step, state }) => (
+          <li key={step} className={`step step-${state}`} aria-current={state === 'current' ? 'step' : undefined}>
+            <span className="step-name">{STEP_LABELS[step]}</span> <span className="step-state">{STEP_WORDS[state]}</span>
+          </li>
+        ))}
+      </ol>
+    </nav>
+  );
+}
+
+/** Who asked what of the session (operators, end users from the email links, schedules), from its log. */
+function Decisions({ entries }: { readonly entries: readonly SessionLogEntry[] }) {
+  const decisions = entries.filter((entry) => entry.kind === 'Request' && entry.by !== undefined);
+  return (
+    <section aria-labelledby="decisions-title">
+      <h2 id="decisions-title">Decisions</h2>
+      {decisions.length === 0 ? (
+        <p>No one has asked anything of this session.</p>
+      ) : (
+        <ul className="decisions">
+          {decisions.map((entry, index) => (
+            <li key={`${entry.at}-${index}`} className={entry.by?.kind === 'EndUser' ? 'by-end-user' : undefined}>
+              <Time at={entry.at} />: {entry.message}
+              {entry.by === undefined ? null : <> — {requesterLabel(entry.by)}</>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Cost({ report }: { readonly report: SessionReport }) {
+  const cost = report.cost;
+  if (cost === undefined) return null;
+  const parts: [string, number][] = [
+    ['Step Functions', cost.priceUsd.stepFunctions],
+    ['Lambda', cost.priceUsd.lambda],
+    ['DynamoDB', cost.priceUsd.dynamodb],
+    ['EventBridge events', cost.priceUsd.events],
+    ['EventBridge Scheduler', cost.priceUsd.scheduler],
+    ['Email (SES)', cost.priceUsd.email],
+  ];
+  const counted: [string, number][] = [
+    ['State transitions', cost.counted.stateTransitions],
+    ['Lambda invocations', cost.counted.lambdaInvocations],
+    ['Lambda GB-seconds', cost.counted.lambdaGbSeconds],
+    ['Table read units', cost.counted.tableReadUnits],
+    ['Table write units', cost.counted.tableWriteUnits],
+    ['Emails sent', cost.counted.emailsSent],
+  ];
+  return (
+    <section aria-labelledby="cost-title">
+      <h2 id="cost-title">Cost</h2>
+      <p>
+        {formatUsd(cost.priceUsd.total)} at {cost.pricing.region} list prices of {cost.pricing.asOf}
+        {cost.final ? '' : ' (so far: the session has not ended)'}.{cost.pricing.note === undefined ? '' : ` ${cost.pricing.note}.`}
+      </p>
+      <details>
+        <summary>What it used</summary>
+        <div className="cost-tables">
+          <table>
+            <caption>Price by service (US dollars)</caption>
+            <tbody>
+              {parts.map(([name, usd]) => (
+                <tr key={name}>
+                  <th scope="row">{name}</th>
+                  <td>{formatUsd(usd)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <table>
+            <caption>Counted</caption>
+            <tbody>
+              {counted.map(([name, count]) => (
+                <tr key={name}>
+                  <th scope="row">{name}</th>
+                  <td>{formatDecimal(count)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </section>
+  );
+}
+
+/** The log, oldest first; `role="log"` makes new lines polite announcements, not interruptions. */
+function SessionLog({ entries, live }: { readonly entries: readonly SessionLogEntry[]; readonly live: boolean }) {
+  if (entries.length === 0) return <p>{live ? 'No lines yet: the log fills as the session runs.' : 'The log is empty.'}</p>;
+  return (
+    <ol className="log" role="log" aria-label="Session log">
+      {entries.map((entry, index) => (
+        <li key={`${entry.at}-${index}`} className={`log-line log-${entry.kind}`}>
+          <time dateTime={entry.at}>{formatTime(entry.at)}</time> <span className="log-kind">{entry.kind}</span> <span className="log-message">{entry.message}</span>
+          {entry.by === undefined ? null : <span className="log-by"> — {requesterLabel(entry.by)}</span>}
+          {entry.output === undefined || entry.output === '' ? null : <pre className="log-output">{entry.output}</pre>}
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,215 @@
+import { useQuery } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
+import { getRouteApi, Link } from '@tanstack/react-router';
+import { useId, useMemo, useState, type SubmitEvent } from 'react';
+import type { SessionStatus, SessionStatusCounts, SessionSummary } from '../api/types.js';
+import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
+import { Problem } from '../components/Problem.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+import { Time } from '../components/Time.js';
+import { formatCount, formatDuration, localDay } from '../format.js';
+import { usePageTitle } from '../app/page-title.js';
+import { PAGE_SIZE, rangeFor, type SessionFilters } from './filters.js';
+import { sessionListQuery, tenantsQuery } from './queries.js';
+import { isFinal, requesterLabel, STAGE_LABELS, STATUS_LABELS, STATUS_ORDER, TRIGGER_LABELS } from './words.js';
+
+/**
+ * All sessions, newest first, a page at a time through the API's cursors:
+ * status counts as filter chips, filters by tenant, computer and days, and
+ * each row a link to the session. Nothing here reads more than the page shown.
+ */
+
+const route = getRouteApi('/sessions');
+
+const helper = createColumnHelper<TableFeatureSet, SessionSummary>();
+
+/** How long a session ran, or has been running (as of the page's last read). */
+function duration(session: SessionSummary, nowMs: number): string {
+  const end = session.endedAt ?? (isFinal(session.status) ? session.updatedAt : undefined);
+  if (end !== undefined) return formatDuration(Date.parse(end) - Date.parse(session.createdAt));
+  return `${formatDuration(nowMs - Date.parse(session.createdAt))} so far`;
+}
+
+const columnsFor = (nowMs: number, tenantName: (id: string) => string) =>
+  helper.columns([
+    helper.accessor('computerId', {
+      header: 'Computer',
+      cell: (info) => (
+        <Link to="/sessions/$sessionId" params={{ sessionId: info.row.original.id }} aria-label={`Session ${info.row.original.id} on ${info.getValue()}`}>
+          {info.getValue()}
+        </Link>
+      ),
+    }),
+    helper.accessor('tenantId', { header: 'Tenant', cell: (info) => tenantName(info.getValue()) }),
+    helper.accessor('trigger', { header: 'Type', cell: (info) => TRIGGER_LABELS[info.getValue()] }),
+    helper.accessor('requestedBy', { header: 'Triggered by', cell: (info) => requesterLabel(info.getValue()) }),
+    helper.accessor('stage', { header: 'Stage', cell: (info) => { const stage = info.getValue(); return stage === undefined ? '—' : STAGE_LABELS[stage]; } }),
+    helper.accessor('status', { header: 'Status', cell: (info) => <StatusBadge status={info.getValue()} /> }),
+    helper.accessor('createdAt', { header: 'Started', cell: (info) => <Time at={info.getValue()} /> }),
+    helper.display({ id: 'duration', header: 'Duration', cell: (info) => duration(info.row.original, nowMs) }),
+  ]);
+
+export function SessionsPage() {
+  usePageTitle('Sessions');
+  const filters = route.useSearch();
+  const navigate = route.useNavigate();
+  const [refreshes, setRefreshes] = useState(0);
+  const setFilters = (next: SessionFilters) => void navigate({ search: next });
+  return (
+    <>
+      <div className="page-heading">
+        <h1>Sessions</h1>
+        <button type="button" onClick={() => { setRefreshes((count) => count + 1); }}>
+          Refresh
+        </button>
+      </div>
+      <FiltersForm key={JSON.stringify(filters)} filters={filters} onApply={setFilters} />
+      {/* a new list (range, cursors) whenever the filters change or the operator refreshes */}
+      <SessionResults key={`${JSON.stringify(filters)}#${refreshes}`} filters={filters} onFilters={setFilters} />
+    </>
+  );
+}
+
+function FiltersForm({ filters, onApply }: { readonly filters: SessionFilters; readonly onApply: (filters: SessionFilters) => void }) {
+  const id = useId();
+  const tenants = useQuery(tenantsQuery);
+  const today = localDay(new Date());
+  const submit = (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const text = (name: string): string | undefined => {
+      const value = form.get(name);
+      return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+    };
+    const next: Record<string, string> = {};
+    for (const name of ['tenantId', 'computerId', 'from', 'to'] as const) {
+      const value = text(name);
+      if (value !== undefined) next[name] = value;
+    }
+    onApply({ ...next, ...(filters.status === undefined ? {} : { status: filters.status }) });
+  };
+  return (
+    <form className="filters" onSubmit={submit} aria-label="Filter sessions">
+      <div className="field">
+        <label htmlFor={`${id}-tenant`}>Tenant</label>
+        <select id={`${id}-tenant`} name="tenantId" defaultValue={filters.tenantId ?? ''}>
+          <option value="">All tenants</option>
+          {(tenants.data?.items ?? []).map((tenant) => (
+            <option key={tenant.id} value={tenant.id}>
+              {tenant.name}
+            </option>
+          ))}
+          {filters.tenantId !== undefined && tenants.data?.items.every((tenant) => tenant.id !== filters.tenantId) === true ? <option value={filters.tenantId}>{filters.tenantId}</option> : null}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-computer`}>Computer id</label>
+        <input id={`${id}-computer`} name="computerId" defaultValue={filters.computerId ?? ''} autoComplete="off" spellCheck={false} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-from`}>From day</label>
+        <input id={`${id}-from`} name="from" type="date" max={today} defaultValue={filters.from ?? ''} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-to`}>To day</label>
+        <input id={`${id}-to`} name="to" type="date" defaultValue={filters.to ?? ''} />
+      </div>
+      <div className="filter-buttons">
+        <button type="submit">Apply filters</button>
+        <button type="button" className="secondary" onClick={() => { onApply({}); }}>
+          Clear
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function StatusChips({ counts, selected, onSelect }: { readonly counts: SessionStatusCounts | undefined; readonly selected: SessionStatus | undefined; readonly onSelect: (status: SessionStatus | undefined) => void }) {
+  const total = counts === undefined ? undefined : STATUS_ORDER.reduce((sum, status) => sum + counts[status], 0);
+  const chip = (status: SessionStatus | undefined, label: string, count: number | undefined) => (
+    <button key={status ?? 'all'} type="button" className="chip" aria-pressed={selected === status} onClick={() => { onSelect(status); }}>
+      {label} <span className="chip-count">{count === undefined ? '…' : formatCount(count)}</span>
+    </button>
+  );
+  return (
+    <div className="chips" role="group" aria-label="Filter by status">
+      {chip(undefined, 'All', total)}
+      {STATUS_ORDER.map((status) => chip(status, STATUS_LABELS[status], counts?.[status]))}
+    </div>
+  );
+}
+
+function SessionResults({ filters, onFilters }: { readonly filters: SessionFilters; readonly onFilters: (filters: SessionFilters) => void }) {
+  const [range] = useState(() => rangeFor(filters, Date.now()));
+  /** The cursors of the pages after the first, in the order they were opened (Newer pops one). */
+  const [cursors, setCursors] = useState<readonly string[]>([]);
+  const cursor = cursors.at(-1);
+  const query = {
+    ...range,
+    limit: PAGE_SIZE,
+    ...(filters.status === undefined ? {} : { status: filters.status }),
+    ...(filters.tenantId === undefined ? {} : { tenantId: filters.tenantId }),
+    ...(filters.computerId === undefined ? {} : { computerId: filters.computerId }),
+    ...(cursor === undefined ? {} : { cursor }),
+  };
+  const list = useQuery(sessionListQuery(query, cursor === undefined));
+  const tenants = useQuery(tenantsQuery);
+  const readAtMs = list.dataUpdatedAt;
+  const columns = useMemo(() => {
+    const names = new Map((tenants.data?.items ?? []).map((tenant) => [tenant.id, tenant.name]));
+    return columnsFor(readAtMs === 0 ? Date.now() : readAtMs, (id) => names.get(id) ?? id);
+  }, [readAtMs, tenants.data]);
+  const items = list.data?.items ?? [];
+  const page = cursors.length + 1;
+  const selectStatus = (status: SessionStatus | undefined) => {
+    const { status: _status, ...rest } = filters;
+    onFilters(status === undefined ? rest : { ...rest, status });
+  };
+  return (
+    <section aria-labelledby="sessions-results">
+      <h2 id="sessions-results" className="visually-hidden">
+        Results
+      </h2>
+      <StatusChips counts={list.data?.counts} selected={filters.status} onSelect={selectStatus} />
+      {list.error ? <Problem error={list.error} title="The sessions could not be listed" /> : null}
+      <DataTable
+        caption={
+          <>
+            Sessions created <Range from={range.from} to={range.to} />
+            {filters.status === undefined ? '' : `, ${STATUS_LABELS[filters.status]}`}, newest first (page {page})
+          </>
+        }
+        columns={columns}
+        data={items}
+        rowId={(session) => session.id}
+        busy={list.isFetching}
+        empty={list.isPending ? 'Loading…' : 'No sessions match these filters.'}
+      />
+      <nav className="pager" aria-label="Pages of sessions">
+        <button type="button" disabled={cursors.length === 0} onClick={() => { setCursors((opened) => opened.slice(0, -1)); }}>
+          Newer
+        </button>
+        <span aria-live="polite">Page {page}</span>
+        <button
+          type="button"
+          disabled={list.isPlaceholderData || list.data?.nextCursor === undefined}
+          onClick={() => {
+            const next = list.data?.nextCursor;
+            if (next !== undefined) setCursors((opened) => [...opened, next]);
+          }}
+        >
+          Older
+        </button>
+      </nav>
+    </section>
+  );
+}
+
+function Range({ from, to }: { readonly from: string; readonly to: string }) {
+  return (
+    <>
+      from <time dateTime={from}>{new Date(from).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</time> to{' '}
+      <time dateTime={to}>{new Date(to).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</time>
+    </>
+  );
+}
