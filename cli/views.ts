@@ -49,6 +49,7 @@ export const principal = (me: PrincipalView, apiUrl: string, view: View): string
 export interface SessionSummaryView {
   readonly id: string;
   readonly computerId: string;
+  readonly computerName?: string;
   readonly tenantId: string;
   readonly status: string;
   readonly stage?: string;
@@ -70,7 +71,7 @@ export function sessionList(page: { readonly items: readonly SessionSummaryView[
           session.id,
           paintedStatus(session.status, view),
           session.stage,
-          session.computerId,
+          session.computerName ?? session.computerId,
           session.tenantId,
           session.trigger,
           when(session.createdAt, view),

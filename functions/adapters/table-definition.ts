@@ -102,6 +102,7 @@
 export const SESSION_SUMMARY_ATTRIBUTES = [
   'id',
   'computerId',
+  'computerName',
   'tenantId',
   'status',
   'stages',

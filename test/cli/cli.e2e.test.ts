@@ -109,7 +109,8 @@ describe('sessions', () => {
     const [header, row] = listed.stdout.split('\n');
     expect(header).toMatch(/^SESSION\s+STATUS\s+STAGE\s+COMPUTER\s+TENANT\s+TRIGGER\s+CREATED/);
     expect(row).toContain(sessionId);
-    expect(row).toContain('pc-1');
+    // the computer by its name, which the listing indexes now carry
+    expect(row).toContain('Front desk');
     expect(row).toContain('tenant-a');
     expect(listed.stdout).toMatch(/counts {2}\S+ 1/);
 

@@ -32,7 +32,8 @@ function duration(session: SessionSummary, nowMs: number): string {
 
 const columnsFor = (nowMs: number, tenantName: (id: string) => string) =>
   helper.columns([
-    helper.accessor('computerId', {
+    helper.accessor((session) => session.computerName ?? session.computerId, {
+      id: 'computer',
       header: 'Computer',
       cell: (info) => (
         <Link to="/sessions/$sessionId" params={{ sessionId: info.row.original.id }} aria-label={`Session ${info.row.original.id} on ${info.getValue()}`}>

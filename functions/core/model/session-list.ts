@@ -12,6 +12,8 @@ export type { SessionTrigger } from './session.js';
 export interface SessionSummary {
   readonly id: string;
   readonly computerId: string;
+  /** The computer's name when the session started; absent from summaries indexed before it was projected. */
+  readonly computerName?: string;
   readonly tenantId: string;
   readonly status: SessionStatus;
   /** The stage running now, or the last one that ran. */
@@ -80,6 +82,7 @@ export function sessionRangeProblems(from: string, to: string): { field: 'from' 
 export interface SessionSummaryFields {
   readonly id: string;
   readonly computerId: string;
+  readonly computerName?: string;
   readonly tenantId: string;
   readonly status: SessionStatus;
   readonly stages?: Partial<Record<StageName, Stage>>;
@@ -106,6 +109,7 @@ export function toSessionSummary(fields: SessionSummaryFields): SessionSummary {
   return {
     id: fields.id,
     computerId: fields.computerId,
+    ...(fields.computerName === undefined ? {} : { computerName: fields.computerName }),
     tenantId: fields.tenantId,
     status: fields.status,
     ...(stage === undefined ? {} : { stage }),
