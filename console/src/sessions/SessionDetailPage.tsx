@@ -8,7 +8,7 @@ import { Problem } from '../components/Problem.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { Time } from '../components/Time.js';
 import { formatCount, formatDecimal, formatDuration, formatTime, formatUsd } from '../format.js';
-import { sessionProgress, STEP_LABELS, type StepState } from './progress.js';
+import { STEP_LABELS, type StepState } from './progress.js';
 import { sessionReportQuery } from './queries.js';
 import { SessionControls } from './SessionControls.js';
 import { useSessionLog } from './use-session-log.js';
@@ -94,7 +94,7 @@ export function SessionDetailPage() {
         </p>
       )}
       <SessionControls sessionId={sessionId} status={session.status} />
-      <StageIndicator report={session} log={entries} />
+      <StageIndicator report={session} />
       <section aria-labelledby="actions-title">
         <h2 id="actions-title">Actions</h2>
         <DataTable caption="Planned and performed actions, in order" columns={ACTION_COLUMNS} data={session.rows} rowId={(row) => row.actionId} empty={session.changedNothing && session.rows.length === 0 ? 'Nothing to do: every item is as deployed.' : 'No actions planned yet.'} />
@@ -140,8 +140,9 @@ export function SessionDetailPage() {
   );
 }
 
-function StageIndicator({ report, log }: { readonly report: SessionReport; readonly log: readonly SessionLogEntry[] }) {
-  const steps = sessionProgress(report.status, log);
+/** The API reads the steps from the session's record: the console draws them as they come. */
+function StageIndicator({ report }: { readonly report: SessionReport }) {
+  const steps = report.steps;
   return (
     <nav aria-label="Session steps" className="steps">
       <ol>

@@ -1,5 +1,6 @@
 import type { SessionCost } from './usage.js';
-import type { Action, ActionResult, DetectedItem, DetectionSnapshot, PlannedItem, PlanSnapshot, Session, SessionFailure, SessionStatus } from './session.js';
+import type { Action, ActionResult, DetectedItem, DetectionSnapshot, PlannedItem, PlanSnapshot, Requester, Session, SessionFailure, SessionStatus, SessionTrigger } from './session.js';
+import { sessionSteps, type SessionStep } from './session-steps.js';
 
 /**
  * What a finished (or running) session did, as people read it: the one
@@ -11,7 +12,16 @@ export interface SessionReport {
   readonly computerId: string;
   readonly computerName: string;
   readonly agentId: string;
+  readonly tenantId: string;
   readonly status: SessionStatus;
+  /** The eight steps an operator knows, each with where the session stands, from the record (see session-steps.ts). */
+  readonly steps: readonly SessionStep[];
+  readonly createdAt: string;
+  readonly endedAt?: string;
+  /** When execution may start (moved by postpone and run-now); absent: right after detection. */
+  readonly executeAt?: string;
+  readonly trigger?: SessionTrigger;
+  readonly requestedBy?: Requester;
   /** From creation to the end (or to the last update of a session still running). */
   readonly durationMs: number;
   readonly failure?: SessionFailure;
@@ -138,7 +148,14 @@ export function buildSessionReport({ session, actions, plan, verification, cost 
     computerId: session.computerId,
     computerName: session.computerName,
     agentId: session.agentId,
+    tenantId: session.tenantId,
     status: session.status,
+    steps: sessionSteps(session, plan),
+    createdAt: session.createdAt,
+    ...(session.endedAt === undefined ? {} : { endedAt: session.endedAt }),
+    ...(session.executeAt === undefined ? {} : { executeAt: session.executeAt }),
+    ...(session.trigger === undefined ? {} : { trigger: session.trigger }),
+    ...(session.requestedBy === undefined ? {} : { requestedBy: session.requestedBy }),
     durationMs: Date.parse(session.endedAt ?? session.updatedAt) - Date.parse(session.createdAt),
     ...(session.failure ? { failure: session.failure } : {}),
     changedNothing,
