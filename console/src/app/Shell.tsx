@@ -47,6 +47,12 @@ function Shell() {
           <Link to="/sessions" activeProps={{ 'aria-current': 'page' }}>
             Sessions
           </Link>
+          <Link to="/schedules" activeProps={{ 'aria-current': 'page' }}>
+            Schedules
+          </Link>
+          <Link to="/audit" activeProps={{ 'aria-current': 'page' }}>
+            Audit
+          </Link>
         </nav>
         <div className="who" aria-live="polite">
           {me.data === undefined ? null : (

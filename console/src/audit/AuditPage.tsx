@@ -1,0 +1,209 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
+import { useId, useState, type SubmitEvent } from 'react';
+import { api, data } from '../api/client.js';
+import type { Schemas } from '../api/types.js';
+import { usePageTitle } from '../app/page-title.js';
+import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
+import { Problem } from '../components/Problem.js';
+import { Time } from '../components/Time.js';
+import { tenantsQuery } from '../sessions/queries.js';
+import { requesterLabel } from '../sessions/words.js';
+import { AUDITED_RESOURCES, type AuditFilters, type AuditedResource } from './filters.js';
+
+/**
+ * Who changed what, when: every change to schedules, the catalog, tenants
+ * and branding, and every decision about a session (an end user's from an
+ * email link, an operator's), newest first. By tenant it pages through the
+ * API's cursors; one resource's changes come whole (a resource has few).
+ */
+
+type AuditEntry = Schemas['AuditEntry'];
+const PAGE_SIZE = 50;
+const MAX_CHANGES_SHOWN = 4;
+const route = getRouteApi('/audit');
+
+const ACTION_WORDS: Readonly<Record<AuditEntry['action'], string>> = {
+  Created: 'Created',
+  Updated: 'Updated',
+  Enabled: 'Enabled',
+  Disabled: 'Disabled',
+  Deleted: 'Deleted',
+  Postponed: 'Postponed',
+  Cancelled: 'Cancelled',
+  MovedToNow: 'Moved to now',
+};
+
+const shortValue = (value: unknown): string => {
+  if (value === undefined) return '(none)';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+};
+
+function ResourceCell({ entry }: { readonly entry: AuditEntry }) {
+  const label = `${entry.resource} ${entry.resourceId}`;
+  if (entry.resource === 'Schedule' && entry.action !== 'Deleted') return <Link to="/schedules/$scheduleId" params={{ scheduleId: entry.resourceId }}>{label}</Link>;
+  if (entry.resource === 'Session') return <Link to="/sessions/$sessionId" params={{ sessionId: entry.resourceId }}>{label}</Link>;
+  return <>{label}</>;
+}
+
+const helper = createColumnHelper<TableFeatureSet, AuditEntry>();
+const COLUMNS = helper.columns([
+  helper.accessor('at', { header: 'When', cell: (info) => <Time at={info.getValue()} /> }),
+  helper.accessor('by', { header: 'Who', cell: (info) => requesterLabel(info.getValue()) }),
+  helper.accessor('action', { header: 'What', cell: (info) => ACTION_WORDS[info.getValue()] }),
+  helper.display({ id: 'resource', header: 'Resource', cell: (info) => <ResourceCell entry={info.row.original} /> }),
+  helper.accessor('tenantId', { header: 'Tenant', cell: (info) => info.getValue() ?? 'Every tenant' }),
+  helper.accessor('changes', {
+    header: 'Changes',
+    cell: (info) => {
+      const changes = info.getValue();
+      if (changes.length === 0) return '—';
+      const listed = (
+        <ul className="changes">
+          {changes.map((change) => (
+            <li key={change.field}>
+              <code>{change.field}</code>: {shortValue(change.before)} → {shortValue(change.after)}
+            </li>
+          ))}
+        </ul>
+      );
+      // a creation lists every field: folded, so a page of entries stays readable
+      if (changes.length <= MAX_CHANGES_SHOWN) return listed;
+      return (
+        <details>
+          <summary>{changes.length} fields</summary>
+          {listed}
+        </details>
+      );
+    },
+  }),
+]);
+
+export function AuditPage() {
+  usePageTitle('Audit');
+  const filters = route.useSearch();
+  const navigate = useNavigate({ from: '/audit' });
+  return (
+    <>
+      <h1>Audit</h1>
+      <AuditFilterForm filters={filters} onFilters={(next) => void navigate({ search: next })} />
+      {/* a new set of filters is a new listing: its cursors start again */}
+      <AuditResults key={JSON.stringify(filters)} filters={filters} />
+    </>
+  );
+}
+
+function AuditFilterForm({ filters, onFilters }: { readonly filters: AuditFilters; readonly onFilters: (filters: AuditFilters) => void }) {
+  const id = useId();
+  const tenants = useQuery(tenantsQuery);
+  const apply = (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const text = (name: string): string => {
+      const value = form.get(name);
+      return typeof value === 'string' ? value.trim() : '';
+    };
+    const tenantId = text('tenantId');
+    const resource = text('resource');
+    const resourceId = text('resourceId');
+    onFilters({
+      ...(tenantId === '' ? {} : { tenantId }),
+      ...(resource === '' ? {} : { resource: resource as AuditedResource }),
+      ...(resourceId === '' ? {} : { resourceId }),
+    });
+  };
+  return (
+    <form className="filters" onSubmit={apply} aria-label="Filter the audit trail">
+      <div className="field">
+        <label htmlFor={`${id}-tenant`}>Tenant</label>
+        <select id={`${id}-tenant`} name="tenantId" defaultValue={filters.tenantId ?? ''}>
+          <option value="">Every tenant I see</option>
+          {(tenants.data?.items ?? []).map((tenant) => (
+            <option key={tenant.id} value={tenant.id}>
+              {tenant.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-resource`}>Resource kind</label>
+        <select id={`${id}-resource`} name="resource" defaultValue={filters.resource ?? ''}>
+          <option value="">Any</option>
+          {AUDITED_RESOURCES.map((resource) => (
+            <option key={resource} value={resource}>
+              {resource}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-resource-id`}>Resource id</label>
+        <input id={`${id}-resource-id`} name="resourceId" type="text" defaultValue={filters.resourceId ?? ''} />
+      </div>
+      <div className="filter-buttons">
+        <button type="submit">Apply</button>
+        <button type="button" className="secondary" onClick={() => { onFilters({}); }}>
+          Clear
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function AuditResults({ filters }: { readonly filters: AuditFilters }) {
+  const [cursors, setCursors] = useState<readonly string[]>([]);
+  const cursor = cursors.at(-1);
+  const oneResource = filters.resource !== undefined || filters.resourceId !== undefined;
+  const list = useQuery({
+    queryKey: ['audit', filters, cursor ?? ''],
+    queryFn: async () => {
+      if (oneResource) {
+        // one resource's changes come whole, oldest first (the API validates that both are named)
+        const query = { ...(filters.resource === undefined ? {} : { resource: filters.resource }), ...(filters.resourceId === undefined ? {} : { resourceId: filters.resourceId }) };
+        const page = await data(api.GET('/v1/audit', { params: { query } }));
+        return { items: [...page.items].reverse() };
+      }
+      const query = { limit: PAGE_SIZE, ...(filters.tenantId === undefined ? {} : { tenantId: filters.tenantId }), ...(cursor === undefined ? {} : { cursor }) };
+      return data(api.GET('/v1/audit', { params: { query } }));
+    },
+    placeholderData: keepPreviousData,
+  });
+  const page = cursors.length + 1;
+  const nextCursor = list.data !== undefined && 'nextCursor' in list.data ? list.data.nextCursor : undefined;
+  const scope = oneResource ? `${filters.resource ?? '?'} ${filters.resourceId ?? '?'}` : filters.tenantId === undefined ? 'every tenant you see' : `tenant ${filters.tenantId}`;
+  return (
+    <section aria-labelledby="audit-results">
+      <h2 id="audit-results" className="visually-hidden">
+        Results
+      </h2>
+      {list.error ? <Problem error={list.error} title="The audit trail could not be read" /> : null}
+      <DataTable
+        caption={`Changes and decisions of ${scope}, newest first${oneResource ? '' : ` (page ${page})`}`}
+        columns={COLUMNS}
+        data={list.data?.items ?? []}
+        rowId={(entry) => `${entry.resource}#${entry.resourceId}#${entry.version}`}
+        busy={list.isFetching}
+        empty={list.isPending ? 'Loading…' : 'Nothing recorded.'}
+      />
+      {oneResource ? null : (
+        <nav className="pager" aria-label="Pages of the audit trail">
+          <button type="button" disabled={cursors.length === 0} onClick={() => { setCursors((opened) => opened.slice(0, -1)); }}>
+            Newer
+          </button>
+          <span aria-live="polite">Page {page}</span>
+          <button
+            type="button"
+            disabled={list.isPlaceholderData || nextCursor === undefined}
+            onClick={() => {
+              if (nextCursor !== undefined) setCursors((opened) => [...opened, nextCursor]);
+            }}
+          >
+            Older
+          </button>
+        </nav>
+      )}
+    </section>
+  );
+}
