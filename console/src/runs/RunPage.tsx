@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { Pager } from '../components/Pager.js';
 import { createColumnHelper } from '@tanstack/react-table';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useState } from 'react';
@@ -173,22 +174,7 @@ function Targets({ runId, live }: { readonly runId: string; readonly live: boole
       <h2 id="targets-title">Targets</h2>
       {targets.error ? <Problem error={targets.error} title="The targets could not be read" /> : null}
       <DataTable caption={`The run's computers, by id (page ${page})`} columns={TARGET_COLUMNS} data={targets.data?.items ?? []} rowId={(target) => target.computerId} busy={targets.isFetching} empty={targets.isPending ? 'Loading…' : 'No computer was targeted.'} />
-      <nav className="pager" aria-label="Pages of targets">
-        <button type="button" disabled={cursors.length === 0} onClick={() => { setCursors((opened) => opened.slice(0, -1)); }}>
-          Previous
-        </button>
-        <span aria-live="polite">Page {page}</span>
-        <button
-          type="button"
-          disabled={targets.isPlaceholderData || targets.data?.nextCursor === undefined}
-          onClick={() => {
-            const next = targets.data?.nextCursor;
-            if (next !== undefined) setCursors((opened) => [...opened, next]);
-          }}
-        >
-          Next
-        </button>
-      </nav>
+      <Pager label="Pages of targets" cursors={cursors} setCursors={setCursors} nextCursor={targets.data?.nextCursor} waiting={targets.isPlaceholderData} />
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { Pager } from '../components/Pager.js';
 import { createColumnHelper } from '@tanstack/react-table';
 import { Link } from '@tanstack/react-router';
 import { useMemo, useState } from 'react';
@@ -68,22 +69,7 @@ export function SchedulesPage() {
       </div>
       {list.error ? <Problem error={list.error} title="The schedules could not be listed" /> : null}
       <DataTable caption={`Schedules, by id (page ${page})`} columns={columns} data={list.data?.items ?? []} rowId={(schedule) => schedule.id} busy={list.isFetching} empty={list.isPending ? 'Loading…' : 'No schedules yet.'} />
-      <nav className="pager" aria-label="Pages of schedules">
-        <button type="button" disabled={cursors.length === 0} onClick={() => { setCursors((opened) => opened.slice(0, -1)); }}>
-          Previous
-        </button>
-        <span aria-live="polite">Page {page}</span>
-        <button
-          type="button"
-          disabled={list.isPlaceholderData || list.data?.nextCursor === undefined}
-          onClick={() => {
-            const next = list.data?.nextCursor;
-            if (next !== undefined) setCursors((opened) => [...opened, next]);
-          }}
-        >
-          Next
-        </button>
-      </nav>
+      <Pager label="Pages of schedules" cursors={cursors} setCursors={setCursors} nextCursor={list.data?.nextCursor} waiting={list.isPlaceholderData} />
     </>
   );
 }

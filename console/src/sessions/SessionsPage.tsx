@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { Pager } from '../components/Pager.js';
 import { createColumnHelper } from '@tanstack/react-table';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useId, useMemo, useState, type SubmitEvent } from 'react';
@@ -186,22 +187,7 @@ function SessionResults({ filters, onFilters }: { readonly filters: SessionFilte
         busy={list.isFetching}
         empty={list.isPending ? 'Loading…' : 'No sessions match these filters.'}
       />
-      <nav className="pager" aria-label="Pages of sessions">
-        <button type="button" disabled={cursors.length === 0} onClick={() => { setCursors((opened) => opened.slice(0, -1)); }}>
-          Newer
-        </button>
-        <span aria-live="polite">Page {page}</span>
-        <button
-          type="button"
-          disabled={list.isPlaceholderData || list.data?.nextCursor === undefined}
-          onClick={() => {
-            const next = list.data?.nextCursor;
-            if (next !== undefined) setCursors((opened) => [...opened, next]);
-          }}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager label="Pages of sessions" cursors={cursors} setCursors={setCursors} nextCursor={list.data?.nextCursor} waiting={list.isPlaceholderData} words={['Newer', 'Older']} />
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deviceClassSchema, entityIdSchema, itemKeySchema, tagSchema, timeOfDaySchema, timeZoneSchema } from './catalog.js';
-import { requesterSchema } from './session.js';
+import { notifyOptionsSchema, requesterSchema } from './session.js';
 import { parseCronExpression } from '../schedules/cron.js';
 
 /**
@@ -74,35 +74,8 @@ export const offlineBehaviourSchema = z
   })
   .default({ behaviour: 'ApplyOnConnect', waitHours: 24 });
 
-/** What the end user is told; stored with the schedule and used by the emails. */
-export const emailOptionsSchema = z
-  .object({
-    detectionEmail: z.boolean().default(true),
-    /** Also send the detection email when nothing needs doing. */
-    detectionEmailWhenCompliant: z.boolean().default(false),
-    followUpEmail: z.boolean().default(true),
-    followUpOnlyIfActionNeeded: z.boolean().default(true),
-    showRunNowButton: z.boolean().default(true),
-    showPostponeButton: z.boolean().default(true),
-    showCancelButton: z.boolean().default(true),
-    showActionList: z.boolean().default(true),
-    /** People told besides each computer's primary user (an office manager, a shared mailbox). */
-    additionalRecipients: z
-      .array(z.email('must be an email address').max(254).transform((email) => email.toLowerCase()))
-      .max(10, 'at most 10 additional recipients')
-      .default([]),
-  })
-  .default({
-    detectionEmail: true,
-    detectionEmailWhenCompliant: false,
-    followUpEmail: true,
-    followUpOnlyIfActionNeeded: true,
-    showRunNowButton: true,
-    showPostponeButton: true,
-    showCancelButton: true,
-    showActionList: true,
-    additionalRecipients: [],
-  });
+/** What the end user is told; stored with the schedule and copied into each session it starts (`options.notify`). */
+export const emailOptionsSchema = notifyOptionsSchema.default(notifyOptionsSchema.parse({}));
 
 /**
  * How far an end user may push the maintenance back (Automox's deferral

@@ -43,6 +43,7 @@ const recipientSchema = z.email('must be an email address').max(254).transform((
 export const notifyOptionsSchema = z
   .object({
     detectionEmail: z.boolean().default(true),
+    /** Also send the detection email when nothing needs doing. */
     detectionEmailWhenCompliant: z.boolean().default(false),
     followUpEmail: z.boolean().default(true),
     followUpOnlyIfActionNeeded: z.boolean().default(true),
