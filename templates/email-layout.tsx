@@ -48,9 +48,12 @@ export function EmailLayout({ branding, title, preheader, footer, children }: Em
                   <Text style={{ margin: 0, fontSize: '18px', fontWeight: 600, color: palette.text }}>{branding.logoAltText}</Text>
                 )}
               </Column>
-              <Column align="right" style={{ verticalAlign: 'middle' }}>
-                <Text style={{ margin: 0, fontSize: '14px', color: palette.text, textAlign: 'right' }}>{branding.companyName}</Text>
-              </Column>
+              {/* without a logo its alt text stands in on the left: the same name twice would read as a mistake */}
+              {!logo && branding.logoAltText === branding.companyName ? null : (
+                <Column align="right" style={{ verticalAlign: 'middle' }}>
+                  <Text style={{ margin: 0, fontSize: '14px', color: palette.text, textAlign: 'right' }}>{branding.companyName}</Text>
+                </Column>
+              )}
             </Row>
           </Section>
           <Section style={{ backgroundColor: palette.panel, borderRadius: '8px', padding: '32px' }}>

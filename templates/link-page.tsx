@@ -40,7 +40,8 @@ export function LinkPage({ view }: { readonly view: LinkPageView }) {
             ) : (
               <span style={{ fontSize: '18px', fontWeight: 600 }}>{branding.logoAltText}</span>
             )}
-            <span style={{ fontSize: '14px' }}>{branding.companyName}</span>
+            {/* without a logo its alt text stands in: the same name twice would read as a mistake */}
+            {!logo && branding.logoAltText === branding.companyName ? null : <span style={{ fontSize: '14px' }}>{branding.companyName}</span>}
           </header>
           <main style={{ backgroundColor: palette.panel, borderRadius: '8px', padding: '32px' }}>
             {mascot ? (

@@ -356,3 +356,24 @@ describe('URL checks before any attribute', () => {
     for (const file of readdirSync(directory)) expect(readFileSync(new URL(file, directory), 'utf8'), file).not.toContain('dangerouslySetInnerHTML');
   });
 });
+
+describe('a branding without a logo', () => {
+  it("names the sender once: the logo's alt text stands in for it, and a company name equal to it is not repeated", async () => {
+    const { logoUri: _logo, ...noLogo } = NIGHTSHIFT_BRANDING;
+    expect(noLogo.logoAltText).toBe(noLogo.companyName);
+    const { html } = await renderEmail({
+      kind: 'FollowUp',
+      branding: noLogo,
+      subject: 'Maintenance complete',
+      preheader: 'done',
+      greeting: 'Hello Ana,',
+      headline: 'Maintenance complete',
+      paragraphs: ['All done.'],
+      computerName: 'Desk',
+      actions: [],
+      buttons: [],
+      footer: 'footer',
+    });
+    expect(html.split(`>${noLogo.companyName}<`).length - 1).toBe(1);
+  });
+});
