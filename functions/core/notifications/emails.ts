@@ -167,11 +167,32 @@ function buttonsFor(context: EmailContext, waiting: boolean): EmailButton[] {
   });
 }
 
+/** Whether the email lists the changes (the schedule's choice; shown unless it says not to). */
+const listsActions = (session: Session): boolean => session.options.notify?.showActionList ?? true;
+
+/** What every email has: its kind and branding, its words, whom it greets, its footer; the inbox preview is its first paragraph. */
+function viewShell(
+  kind: EmailKind,
+  context: EmailContext,
+  words: { readonly subject: string; readonly headline: string; readonly paragraphs: readonly string[] },
+): Pick<EmailView, 'kind' | 'branding' | 'subject' | 'preheader' | 'greeting' | 'headline' | 'paragraphs' | 'computerName' | 'footer'> {
+  return {
+    kind,
+    branding: context.branding,
+    subject: words.subject,
+    preheader: words.paragraphs[0] ?? words.subject,
+    greeting: greetingFor(context.recipientName),
+    headline: words.headline,
+    paragraphs: words.paragraphs,
+    computerName: context.session.computerName,
+    footer: footerFor(context.branding),
+  };
+}
+
 /** The detection email: what will change, when, and what the reader can do about it. */
 export function detectionEmail(context: EmailContext): EmailView {
   const { session, actions, branding } = context;
   const changing = actions.filter(changesComputer);
-  const showList = session.options.notify?.showActionList ?? true;
   const detectionOnly = session.options.mode === 'DetectionOnly';
   const executeAt = session.executeAt;
   const waiting = !detectionOnly && executeAt !== undefined && Date.parse(executeAt) > Date.parse(context.now);
@@ -198,27 +219,19 @@ export function detectionEmail(context: EmailContext): EmailView {
         ? `Maintenance on ${session.computerName}: ${changing.length} change(s) on ${when}`
         : `Maintenance on ${session.computerName}: ${changing.length} change(s)`;
   return {
-    kind: 'Detection',
-    branding,
-    subject,
-    preheader: paragraphs[0] ?? subject,
-    greeting: greetingFor(context.recipientName),
-    headline: changing.length === 0 ? 'Your computer is up to date' : 'Planned maintenance',
-    paragraphs,
-    computerName: session.computerName,
+    ...viewShell('Detection', context, { subject, headline: changing.length === 0 ? 'Your computer is up to date' : 'Planned maintenance', paragraphs }),
     ...(when && waiting ? { windowOpensAt: when } : {}),
-    actions: showList ? changing.map((action) => ({ title: actionTitle(action) })) : [],
+    actions: listsActions(session) ? changing.map((action) => ({ title: actionTitle(action) })) : [],
     buttons,
     ...(changing.some((action) => action.type === 'Reboot') || session.options.reboot === 'Force'
       ? { rebootNotice: 'The computer will restart during the maintenance. Save your work before it starts.' }
       : {}),
-    footer: footerFor(branding),
   };
 }
 
 /** The follow-up email: how each change went, and whether a restart is still needed. */
 export function followUpEmail(context: EmailContext): EmailView {
-  const { session, actions, branding } = context;
+  const { session, actions } = context;
   const changing = actions.filter(changesComputer);
   // done means confirmed done: a result that could not be confirmed is not counted as done
   const done = changing.filter((action) => action.result === 'Success').length;
@@ -240,18 +253,10 @@ export function followUpEmail(context: EmailContext): EmailView {
         : `${done} of ${changing.length} change(s) on ${session.computerName} are done. Your IT team has been told about the rest and will follow up; there is nothing you need to do.`,
   ];
   return {
-    kind: 'FollowUp',
-    branding,
-    subject: `${headline}: ${session.computerName}`,
-    preheader: paragraphs[0] ?? headline,
-    greeting: greetingFor(context.recipientName),
-    headline,
-    paragraphs,
-    computerName: session.computerName,
-    actions: (session.options.notify?.showActionList ?? true) ? changing.map((action) => ({ title: actionTitle(action), ...actionOutcome(action) })) : [],
+    ...viewShell('FollowUp', context, { subject: `${headline}: ${session.computerName}`, headline, paragraphs }),
+    actions: listsActions(session) ? changing.map((action) => ({ title: actionTitle(action), ...actionOutcome(action) })) : [],
     buttons: [],
     ...(session.rebootPending ? { rebootNotice: 'Please restart your computer when convenient to finish the maintenance.' } : {}),
-    footer: footerFor(branding),
   };
 }
 
@@ -269,17 +274,9 @@ export function confirmationEmail(kind: 'Postponed' | 'Cancelled', context: Emai
         : [`The maintenance of ${session.computerName} was stopped by ${byName} while it ran. What was already done stays; the rest will not be done this time.`];
   const waiting = kind === 'Postponed' && session.executeAt !== undefined && Date.parse(session.executeAt) > Date.parse(context.now);
   return {
-    kind,
-    branding,
-    subject: `${headline}: ${session.computerName}`,
-    preheader: paragraphs[0] ?? headline,
-    greeting: greetingFor(context.recipientName),
-    headline,
-    paragraphs,
-    computerName: session.computerName,
+    ...viewShell(kind, context, { subject: `${headline}: ${session.computerName}`, headline, paragraphs }),
     ...(kind === 'Postponed' && when ? { windowOpensAt: when } : {}),
-    actions: kind === 'Postponed' && (session.options.notify?.showActionList ?? true) ? changing.map((action) => ({ title: actionTitle(action) })) : [],
+    actions: kind === 'Postponed' && listsActions(session) ? changing.map((action) => ({ title: actionTitle(action) })) : [],
     buttons: kind === 'Postponed' ? buttonsFor(context, waiting) : [],
-    footer: footerFor(branding),
   };
 }

@@ -7,7 +7,7 @@ import { LINK_WORDS, type LinkClaims, type LinkPageView, type LinkPurpose } from
 import type { LinkOutcome } from '../ports/notification-store.port.js';
 import type { Dependencies } from './dependencies.js';
 import { brandingFor } from './session-emails.js';
-import { cancelSession, decideCancel, decidePostpone, decideRunNow, postponeSession, runSessionNow } from './session-requests.js';
+import { cancelSession, decideCancel, decidePostpone, decideRunNow, postponeDeadline, postponeSession, runSessionNow } from './session-requests.js';
 
 /**
  * The end user's side of the email buttons. A GET (or HEAD: a mail scanner
@@ -111,21 +111,12 @@ function refusal(resolved: Resolved, now: Date): string | undefined {
   } catch (error) {
     if (!(error instanceof RequestRefusedError || error instanceof ValidationError)) throw error;
     if (claims.purpose === 'Postpone') {
-      const latest = latestPostponeTime(session);
+      const latest = postponeDeadline(session);
       return `The maintenance can no longer be postponed${latest ? `: it cannot move past ${formatInstant(latest, branding, timeZone)}` : ''}.`;
     }
     return `The maintenance can no longer be ${DONE_WORDS[claims.purpose]}.`;
   }
   return undefined;
-}
-
-/** The latest a postpone may move the maintenance to: the session's deadline, or its schedule's past the first window. */
-function latestPostponeTime(session: Session): string | undefined {
-  const { deadline, maxDelayMinutes } = session.options.postpone;
-  const firstWindow = session.postponements[0]?.from ?? session.executeAt;
-  const relative = maxDelayMinutes !== undefined && firstWindow !== undefined ? Date.parse(firstWindow) + maxDelayMinutes * 60_000 : Infinity;
-  const latest = Math.min(deadline === undefined ? Infinity : Date.parse(deadline), relative);
-  return Number.isFinite(latest) ? new Date(latest).toISOString() : undefined;
 }
 
 function confirmPage(resolved: Resolved, token: string): LinkPageView {

@@ -53,6 +53,19 @@ export interface PostponeResult {
 }
 
 /**
+ * The latest a postpone may move the maintenance to: the session's own
+ * deadline, or its schedule's (`maxDelayMinutes` past the window it first had),
+ * whichever comes first; undefined when neither bounds it.
+ */
+export function postponeDeadline(s: Session): string | undefined {
+  const { deadline, maxDelayMinutes } = s.options.postpone;
+  const firstWindow = s.postponements[0]?.from ?? s.executeAt;
+  const relative = maxDelayMinutes !== undefined && firstWindow !== undefined ? Date.parse(firstWindow) + maxDelayMinutes * 60_000 : Infinity;
+  const latest = Math.min(deadline === undefined ? Infinity : Date.parse(deadline), relative);
+  return Number.isFinite(latest) ? new Date(latest).toISOString() : undefined;
+}
+
+/**
  * The postpone rule, pure: the write that moves execution later by the
  * session's delay (or to `until`), or a refusal saying why (ended, executing,
  * offline, not started, the count, the deadline, the longest window).
@@ -63,11 +76,8 @@ export function decidePostpone(s: Session, now: Date, by: Requester, until?: str
   refuseWhenExecuting(s, 'postpone');
   if (s.status === 'PendingConnectivity') throw new RequestRefusedError('the computer is offline; the maintenance waits for it anyway, so there is nothing to postpone yet');
   if (s.status === 'Created') throw new RequestRefusedError('the session has not started yet; postpone once it has');
-  const { delayMinutes, maxCount, maxDelayMinutes } = s.options.postpone;
-  const firstWindow = s.postponements[0]?.from ?? s.executeAt;
-  const relativeDeadline = maxDelayMinutes !== undefined && firstWindow !== undefined ? Date.parse(firstWindow) + maxDelayMinutes * 60_000 : undefined;
-  const deadlineMs = Math.min(s.options.postpone.deadline === undefined ? Infinity : Date.parse(s.options.postpone.deadline), relativeDeadline ?? Infinity);
-  const deadline = Number.isFinite(deadlineMs) ? new Date(deadlineMs).toISOString() : undefined;
+  const { delayMinutes, maxCount } = s.options.postpone;
+  const deadline = postponeDeadline(s);
   if (s.postponements.length >= maxCount) {
     throw new RequestRefusedError(
       maxCount === 0 ? 'this session cannot be postponed' : `the session was already postponed ${s.postponements.length} time(s); the limit is ${maxCount}`,
