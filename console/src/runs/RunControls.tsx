@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { useRef, useState } from 'react';
 import { api, data } from '../api/client.js';
 import { useMay } from '../auth/me.js';
@@ -74,20 +75,16 @@ export function RunControls({ run }: { readonly run: ScheduleRun }) {
       <button type="button" className="danger" disabled={request.isPending} onClick={() => confirmCancel.current?.showModal()}>
         Cancel run
       </button>
-      <dialog ref={confirmCancel} aria-labelledby="confirm-run-cancel-title" className="confirm">
-        <form method="dialog">
-          <h2 id="confirm-run-cancel-title">Cancel this run?</h2>
-          <p>Its queued computers never start; sessions already started run to their end.</p>
-          <div className="dialog-buttons">
-            <button type="submit" value="keep" autoFocus>
-              Keep it
-            </button>
-            <button type="submit" value="cancel" className="danger" onClick={() => { request.mutate('cancel'); }}>
-              Yes, cancel it
-            </button>
-          </div>
-        </form>
-      </dialog>
+      <ConfirmDialog
+        dialogRef={confirmCancel}
+        id="confirm-run-cancel-title"
+        title="Cancel this run?"
+        explanation="Its queued computers never start; sessions already started run to their end."
+        confirmLabel="Yes, cancel it"
+        onConfirm={() => {
+          request.mutate('cancel');
+        }}
+      />
       <p role="status" className="outcome">
         {request.isSuccess ? outcome : ''}
       </p>

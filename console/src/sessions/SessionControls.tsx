@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { useNavigate } from '@tanstack/react-router';
 import { useRef, useState } from 'react';
 import { api, data } from '../api/client.js';
@@ -76,20 +77,16 @@ export function SessionControls({ sessionId, status }: { readonly sessionId: str
           </button>
         </>
       )}
-      <dialog ref={confirmCancel} aria-labelledby="confirm-cancel-title" className="confirm">
-        <form method="dialog">
-          <h2 id="confirm-cancel-title">Cancel this session?</h2>
-          <p>Before execution nothing on the computer is touched; during it the running command is stopped and nothing else starts.</p>
-          <div className="dialog-buttons">
-            <button type="submit" value="keep" autoFocus>
-              Keep it
-            </button>
-            <button type="submit" value="cancel" className="danger" onClick={() => { request.mutate('cancel'); }}>
-              Yes, cancel it
-            </button>
-          </div>
-        </form>
-      </dialog>
+      <ConfirmDialog
+        dialogRef={confirmCancel}
+        id="confirm-cancel-title"
+        title="Cancel this session?"
+        explanation="Before execution nothing on the computer is touched; during it the running command is stopped and nothing else starts."
+        confirmLabel="Yes, cancel it"
+        onConfirm={() => {
+          request.mutate('cancel');
+        }}
+      />
       <p role="status" className="outcome">
         {request.isSuccess ? outcome : ''}
       </p>
