@@ -1,11 +1,24 @@
 import { nextFireTimes, parseEventBridgeExpression } from '../functions/core/schedules/cron.js';
 import type { Clock } from '../functions/core/ports/clock.port.js';
 import type { Logger } from '../functions/core/ports/logger.port.js';
-import type { ScheduleFireEvent, ScheduleTriggerPort, ScheduleTriggerSpec } from '../functions/core/ports/schedule-trigger.port.js';
+import type { HeldScheduleTrigger, ScheduleFireEvent, ScheduleTriggerPort, ScheduleTriggerSpec } from '../functions/core/ports/schedule-trigger.port.js';
 import { JsonFile, SingleFlight } from './json-file.js';
+
+/** How a local trigger delivers: Scheduler's retry policy, which the runtime's options fix. */
+export interface LocalTriggerDelivery {
+  readonly maxAttempts: number;
+  readonly maxEventAgeSeconds: number;
+}
 
 interface StoredTrigger {
   readonly spec: ScheduleTriggerSpec;
+  /**
+   * The delivery put() wrote, kept with the trigger as Scheduler keeps it:
+   * a runtime started with other options goes on delivering by it until the
+   * reconcile sweep puts the trigger again. Absent in a file from before
+   * triggers held it; such a trigger delivers by the runtime's options.
+   */
+  readonly delivery?: LocalTriggerDelivery;
   /** The next occurrence, on the runtime clock; absent while disabled. */
   readonly dueAt?: string;
   /** Failed deliveries of the occurrence at `dueAt`. */
@@ -69,9 +82,14 @@ export class LocalScheduleTriggers implements ScheduleTriggerPort {
     return nextFireTimes(parsed.cron, spec.timeZone, after, 1)[0]?.toISOString();
   }
 
+  /** The delivery put() writes: the runtime's options. */
+  private wantedDelivery(): LocalTriggerDelivery {
+    return { maxAttempts: this.options.maxAttempts ?? 5, maxEventAgeSeconds: this.options.maxEventAgeSeconds ?? 3600 };
+  }
+
   put(spec: ScheduleTriggerSpec): Promise<void> {
     const dueAt = this.nextDue(spec, this.options.clock.now());
-    this.triggers.set(spec.scheduleId, { spec, ...(dueAt ? { dueAt } : {}), attempts: 0 });
+    this.triggers.set(spec.scheduleId, { spec, delivery: this.wantedDelivery(), ...(dueAt ? { dueAt } : {}), attempts: 0 });
     return this.save();
   }
 
@@ -80,8 +98,15 @@ export class LocalScheduleTriggers implements ScheduleTriggerPort {
     return this.save();
   }
 
-  list(): Promise<ScheduleTriggerSpec[]> {
-    return Promise.resolve([...this.triggers.values()].map((trigger) => trigger.spec));
+  list(): Promise<HeldScheduleTrigger[]> {
+    const wanted = this.wantedDelivery();
+    return Promise.resolve(
+      [...this.triggers.values()].map(({ spec, delivery }) =>
+        delivery === undefined || (delivery.maxAttempts === wanted.maxAttempts && delivery.maxEventAgeSeconds === wanted.maxEventAgeSeconds)
+          ? spec
+          : { ...spec, deliveryDrift: ['retryPolicy'] },
+      ),
+    );
   }
 
   /** When each trigger fires next, for the demo and tests. */
@@ -93,20 +118,20 @@ export class LocalScheduleTriggers implements ScheduleTriggerPort {
     const target = this.target;
     if (!target) return;
     const now = this.options.clock.now();
-    const maxAgeMs = (this.options.maxEventAgeSeconds ?? 3600) * 1000;
     for (const trigger of [...this.triggers.values()]) {
       if (trigger.dueAt === undefined || Date.parse(trigger.dueAt) > now.getTime()) continue;
       const { scheduleId } = trigger.spec;
+      const { maxAttempts, maxEventAgeSeconds } = trigger.delivery ?? this.wantedDelivery();
       const dueAt = trigger.dueAt;
       // the next occurrence counts from the later of the one due and now: missed ones are not replayed one by one
       const following = this.nextDue(trigger.spec, new Date(Math.max(Date.parse(dueAt), now.getTime())));
       const advance = async (attempts: number, at: string | undefined): Promise<void> => {
         // a put or delete during the delivery wins over this bookkeeping
         if (this.triggers.get(scheduleId) !== trigger) return;
-        this.triggers.set(scheduleId, { spec: trigger.spec, ...(at ? { dueAt: at } : {}), attempts });
+        this.triggers.set(scheduleId, { spec: trigger.spec, ...(trigger.delivery ? { delivery: trigger.delivery } : {}), ...(at ? { dueAt: at } : {}), attempts });
         await this.save();
       };
-      if (now.getTime() - Date.parse(dueAt) > maxAgeMs) {
+      if (now.getTime() - Date.parse(dueAt) > maxEventAgeSeconds * 1000) {
         this.options.logger.warn('schedule occurrence dropped: older than the maximum event age', { scheduleId, scheduledTime: dueAt });
         await advance(0, following);
         continue;
@@ -117,7 +142,7 @@ export class LocalScheduleTriggers implements ScheduleTriggerPort {
       } catch (error) {
         const attempts = trigger.attempts + 1;
         const message = error instanceof Error ? error.message : String(error);
-        if (attempts >= (this.options.maxAttempts ?? 5)) {
+        if (attempts >= maxAttempts) {
           this.options.logger.error('schedule occurrence dead-lettered', { scheduleId, scheduledTime: dueAt, attempts, error: message });
           await advance(0, following);
         } else {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import {
   ConflictException,
   CreateScheduleCommand,
@@ -10,9 +11,10 @@ import {
   type CreateScheduleCommandInput,
   type GetScheduleCommandOutput,
   type SchedulerClient,
+  type Target,
 } from '@aws-sdk/client-scheduler';
 import { ConfigurationError } from '../core/errors.js';
-import type { ScheduleTriggerPort, ScheduleTriggerSpec } from '../core/ports/schedule-trigger.port.js';
+import type { HeldScheduleTrigger, ScheduleTriggerPort, ScheduleTriggerSpec, TriggerDeliveryField } from '../core/ports/schedule-trigger.port.js';
 import { translateAwsError } from './aws-errors.js';
 
 export interface ScheduleTriggerSettings {
@@ -52,7 +54,9 @@ export function scheduleTriggerName(scheduleId: string): string {
 export const SCHEDULED_TIME_ATTRIBUTE = '<aws.scheduler.scheduled-time>';
 
 /** The target Input: a `ScheduleFireEvent` once Scheduler has filled in the time. */
-export const scheduleFireInput = (scheduleId: string): string => JSON.stringify({ scheduleId, scheduledTime: SCHEDULED_TIME_ATTRIBUTE });
+export const scheduleFireInput = (scheduleId: string): string => JSON.stringify(fireInputOf(scheduleId));
+
+const fireInputOf = (scheduleId: string) => ({ scheduleId, scheduledTime: SCHEDULED_TIME_ATTRIBUTE });
 
 /** GetSchedule calls in flight at once while listing: quick enough for a sweep, gentle on Scheduler's request quotas. */
 const LIST_CONCURRENCY = 4;
@@ -74,6 +78,21 @@ export class SchedulerScheduleTriggers implements ScheduleTriggerPort {
     return this.settings;
   }
 
+  /** How every trigger delivers its fire: the same for all but the schedule id in the Input. */
+  private target(scheduleId: string): Target & Required<Pick<Target, 'Arn' | 'RoleArn' | 'Input' | 'DeadLetterConfig' | 'RetryPolicy'>> {
+    const settings = this.configured();
+    return {
+      Arn: settings.targetArn,
+      RoleArn: settings.roleArn,
+      Input: scheduleFireInput(scheduleId),
+      DeadLetterConfig: { Arn: settings.deadLetterQueueArn },
+      // Delivery is retried for an hour at most. A maintenance fire that arrives hours late would start sessions
+      // (and tell end users) well outside the time the operator chose; it goes to the dead-letter queue instead,
+      // whose alarm tells the operator, and the next occurrence fires as planned.
+      RetryPolicy: { MaximumEventAgeInSeconds: 3_600, MaximumRetryAttempts: 20 },
+    };
+  }
+
   private input(spec: ScheduleTriggerSpec): CreateScheduleCommandInput {
     const settings = this.configured();
     return {
@@ -85,16 +104,7 @@ export class SchedulerScheduleTriggers implements ScheduleTriggerPort {
       FlexibleTimeWindow: spec.flexibleWindowMinutes > 0 ? { Mode: 'FLEXIBLE', MaximumWindowInMinutes: spec.flexibleWindowMinutes } : { Mode: 'OFF' },
       // recurring: the schedule stays after each fire (an update must not inherit a DELETE either)
       ActionAfterCompletion: 'NONE',
-      Target: {
-        Arn: settings.targetArn,
-        RoleArn: settings.roleArn,
-        Input: scheduleFireInput(spec.scheduleId),
-        DeadLetterConfig: { Arn: settings.deadLetterQueueArn },
-        // Delivery is retried for an hour at most. A maintenance fire that arrives hours late would start sessions
-        // (and tell end users) well outside the time the operator chose; it goes to the dead-letter queue instead,
-        // whose alarm tells the operator, and the next occurrence fires as planned.
-        RetryPolicy: { MaximumEventAgeInSeconds: 3_600, MaximumRetryAttempts: 20 },
-      },
+      Target: this.target(spec.scheduleId),
       Description: `Fires Nightshift schedule ${spec.scheduleId}`,
     };
   }
@@ -130,7 +140,14 @@ export class SchedulerScheduleTriggers implements ScheduleTriggerPort {
     }
   }
 
-  async list(): Promise<ScheduleTriggerSpec[]> {
+  /**
+   * Every trigger in the group with what it holds, its delivery included.
+   * ListSchedules answers neither target nor retry policy, so each one is
+   * read with GetSchedule, a few at a time (`LIST_CONCURRENCY`); the SDK's
+   * retries absorb a throttle, and one that persists fails the whole listing
+   * rather than report a partial one.
+   */
+  async list(): Promise<HeldScheduleTrigger[]> {
     const { groupName } = this.configured();
     const names: string[] = [];
     let nextToken: string | undefined;
@@ -144,7 +161,7 @@ export class SchedulerScheduleTriggers implements ScheduleTriggerPort {
       }
     } while (nextToken);
 
-    const specs: (ScheduleTriggerSpec | undefined)[] = new Array<ScheduleTriggerSpec | undefined>(names.length);
+    const specs: (HeldScheduleTrigger | undefined)[] = new Array<HeldScheduleTrigger | undefined>(names.length);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < names.length) {
@@ -153,11 +170,11 @@ export class SchedulerScheduleTriggers implements ScheduleTriggerPort {
       }
     };
     await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, names.length) }, worker));
-    return specs.filter((spec): spec is ScheduleTriggerSpec => spec !== undefined);
+    return specs.filter((spec): spec is HeldScheduleTrigger => spec !== undefined);
   }
 
-  /** One listed schedule as a spec; undefined when it is gone meanwhile or is not a Nightshift trigger. */
-  private async read(groupName: string, name: string): Promise<ScheduleTriggerSpec | undefined> {
+  /** One listed schedule as a held trigger; undefined when it is gone meanwhile or is not a Nightshift trigger. */
+  private async read(groupName: string, name: string): Promise<HeldScheduleTrigger | undefined> {
     let schedule: GetScheduleCommandOutput;
     try {
       schedule = await this.client.send(new GetScheduleCommand({ Name: name, GroupName: groupName }));
@@ -166,29 +183,55 @@ export class SchedulerScheduleTriggers implements ScheduleTriggerPort {
       if (error instanceof ResourceNotFoundException) return undefined;
       throw translateAwsError(error, `reading the schedule trigger ${name}`);
     }
-    const scheduleId = scheduleIdOf(schedule.Target?.Input);
+    const input = parseInput(schedule.Target?.Input);
+    const scheduleId = scheduleIdOf(input);
     // Not ours, or not where delete(scheduleId) would look (a copy made by hand): either way not a trigger to report.
     if (scheduleId === undefined || scheduleTriggerName(scheduleId) !== name) return undefined;
     const window = schedule.FlexibleTimeWindow;
+    const deliveryDrift = this.deliveryDrift(schedule, scheduleId, input);
     return {
       scheduleId,
       expression: schedule.ScheduleExpression ?? '',
       timeZone: schedule.ScheduleExpressionTimezone ?? 'UTC',
       enabled: schedule.State === 'ENABLED',
       flexibleWindowMinutes: window?.Mode === 'FLEXIBLE' ? (window.MaximumWindowInMinutes ?? 0) : 0,
+      ...(deliveryDrift.length > 0 ? { deliveryDrift } : {}),
     };
+  }
+
+  /** Which parts of the delivery Scheduler holds are not what put() writes for `scheduleId`. */
+  private deliveryDrift(schedule: GetScheduleCommandOutput, scheduleId: string, input: unknown): TriggerDeliveryField[] {
+    const wanted = this.target(scheduleId);
+    const held = schedule.Target;
+    const matches: { readonly [F in TriggerDeliveryField]: boolean } = {
+      target: held?.Arn === wanted.Arn,
+      role: held?.RoleArn === wanted.RoleArn,
+      deadLetterQueue: held?.DeadLetterConfig?.Arn === wanted.DeadLetterConfig.Arn,
+      // a policy removed by hand reads back as none or as Scheduler's defaults (24 hours, 185 attempts): either differs
+      retryPolicy:
+        held?.RetryPolicy?.MaximumEventAgeInSeconds === wanted.RetryPolicy.MaximumEventAgeInSeconds &&
+        held?.RetryPolicy?.MaximumRetryAttempts === wanted.RetryPolicy.MaximumRetryAttempts,
+      // compared as JSON, not as text: the console may store the same object with other spacing or key order
+      input: isDeepStrictEqual(input, fireInputOf(scheduleId)),
+      activePeriod: schedule.StartDate === undefined && schedule.EndDate === undefined,
+    };
+    return (Object.keys(matches) as TriggerDeliveryField[]).filter((field) => !matches[field]);
   }
 }
 
-/** The schedule id a trigger's Input carries, if it is a Nightshift fire input. */
-function scheduleIdOf(input: string | undefined): string | undefined {
+/** A trigger's Input as JSON; undefined when there is none or it is not JSON. */
+function parseInput(input: string | undefined): unknown {
   if (input === undefined) return undefined;
   try {
-    const parsed: unknown = JSON.parse(input);
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const { scheduleId } = parsed as { scheduleId?: unknown };
-    return typeof scheduleId === 'string' && scheduleId.length > 0 ? scheduleId : undefined;
+    return JSON.parse(input) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** The schedule id a parsed Input carries, if it is a Nightshift fire input. */
+function scheduleIdOf(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const { scheduleId } = input as { scheduleId?: unknown };
+  return typeof scheduleId === 'string' && scheduleId.length > 0 ? scheduleId : undefined;
 }

@@ -9,6 +9,7 @@ import {
   ThrottlingException,
   UpdateScheduleCommand,
   type GetScheduleCommandOutput,
+  type Target,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -38,6 +39,15 @@ const weekly: ScheduleTriggerSpec = {
   flexibleWindowMinutes: 0,
 };
 
+/** The delivery put() writes for a schedule. */
+const heldTarget = (scheduleId: string): Target => ({
+  Arn: settings.targetArn,
+  RoleArn: settings.roleArn,
+  Input: scheduleFireInput(scheduleId),
+  DeadLetterConfig: { Arn: settings.deadLetterQueueArn },
+  RetryPolicy: { MaximumEventAgeInSeconds: 3_600, MaximumRetryAttempts: 20 },
+});
+
 /** What GetSchedule answers for a trigger put() wrote from `spec`. */
 const stored = (spec: ScheduleTriggerSpec, overrides: Partial<GetScheduleCommandOutput> = {}): GetScheduleCommandOutput => ({
   $metadata: {},
@@ -47,9 +57,12 @@ const stored = (spec: ScheduleTriggerSpec, overrides: Partial<GetScheduleCommand
   ScheduleExpressionTimezone: spec.timeZone,
   State: spec.enabled ? 'ENABLED' : 'DISABLED',
   FlexibleTimeWindow: spec.flexibleWindowMinutes > 0 ? { Mode: 'FLEXIBLE', MaximumWindowInMinutes: spec.flexibleWindowMinutes } : { Mode: 'OFF' },
-  Target: { Arn: settings.targetArn, RoleArn: settings.roleArn, Input: scheduleFireInput(spec.scheduleId) },
+  Target: heldTarget(spec.scheduleId),
   ...overrides,
 });
+
+/** `stored(spec)` with its delivery edited by hand, e.g. in the console. */
+const editedTarget = (spec: ScheduleTriggerSpec, edit: (target: Target) => Target): GetScheduleCommandOutput => stored(spec, { Target: edit(heldTarget(spec.scheduleId)) });
 
 describe('schedule triggers on EventBridge Scheduler (SDK mocked: no local twin for the API)', () => {
   beforeEach(() => scheduler.reset());
@@ -188,6 +201,52 @@ describe('schedule triggers on EventBridge Scheduler (SDK mocked: no local twin 
     // carries an id, but delete(id) would never reach it under this name
     scheduler.on(GetScheduleCommand, { Name: 'copied-by-hand' }).resolves(stored(weekly, { Name: 'copied-by-hand' }));
     scheduler.on(GetScheduleCommand, { Name: 'gone' }).rejects(notFound());
+    expect(await triggers.list()).toEqual([weekly]);
+  });
+
+  it('reports each hand edit of a trigger\'s delivery by the part edited, and nothing for one that delivers as put() writes it', async () => {
+    const id = (n: number) => `contoso-${String(n)}`;
+    const spec = (n: number): ScheduleTriggerSpec => ({ ...weekly, scheduleId: id(n) });
+    const held: GetScheduleCommandOutput[] = [
+      stored(spec(0)),
+      editedTarget(spec(1), (t) => ({ ...t, Arn: 'arn:aws:lambda:eu-west-1:111111111111:function:someone-elses' })),
+      editedTarget(spec(2), (t) => ({ ...t, RoleArn: 'arn:aws:iam::111111111111:role/hand-made' })),
+      editedTarget(spec(3), ({ DeadLetterConfig: _removed, ...t }) => t),
+      // what Scheduler answers once the policy is removed: its own defaults, a day of retries
+      editedTarget(spec(4), (t) => ({ ...t, RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 } })),
+      editedTarget(spec(5), (t) => ({ ...t, RetryPolicy: { MaximumEventAgeInSeconds: 3_600, MaximumRetryAttempts: 0 } })),
+      editedTarget(spec(6), (t) => ({ ...t, Input: JSON.stringify({ scheduleId: id(6), scheduledTime: '2026-01-01T00:00:00Z' }) })),
+      stored(spec(7), { EndDate: new Date('2026-12-31T00:00:00Z') }),
+      editedTarget(spec(8), ({ RetryPolicy: _removed, ...t }) => ({ ...t, Arn: 'arn:aws:sqs:eu-west-1:111111111111:elsewhere', DeadLetterConfig: { Arn: 'arn:aws:sqs:eu-west-1:111111111111:other-dlq' } })),
+      // the same Input object written with other spacing and key order: not an edit
+      editedTarget(spec(9), (t) => ({ ...t, Input: `{ "scheduledTime": "${SCHEDULED_TIME_ATTRIBUTE}", "scheduleId": "${id(9)}" }` })),
+    ];
+    scheduler.on(ListSchedulesCommand).resolves({ Schedules: held.map(({ Name }) => ({ Name, GroupName: settings.groupName })) });
+    for (const schedule of held) scheduler.on(GetScheduleCommand, { Name: schedule.Name }).resolves(schedule);
+    const listed = new Map((await triggers.list()).map((trigger) => [trigger.scheduleId, trigger]));
+    expect(listed.size).toBe(held.length);
+    // the schedule's own parts read back unchanged whatever was edited in the delivery
+    for (const trigger of listed.values()) expect(trigger).toMatchObject(spec(Number(trigger.scheduleId.slice('contoso-'.length))));
+    expect(Object.fromEntries([...listed].map(([scheduleId, trigger]) => [scheduleId, trigger.deliveryDrift]))).toEqual({
+      [id(0)]: undefined,
+      [id(1)]: ['target'],
+      [id(2)]: ['role'],
+      [id(3)]: ['deadLetterQueue'],
+      [id(4)]: ['retryPolicy'],
+      [id(5)]: ['retryPolicy'],
+      [id(6)]: ['input'],
+      [id(7)]: ['activePeriod'],
+      [id(8)]: ['target', 'deadLetterQueue', 'retryPolicy'],
+      [id(9)]: undefined,
+    });
+    expect(listed.get(id(0))).not.toHaveProperty('deliveryDrift');
+  });
+
+  it('reports every trigger\'s dead-letter queue as drifted once the stack gives the function another queue, so the sweep moves them all', async () => {
+    const moved = new SchedulerScheduleTriggers(new SchedulerClient({ region: 'eu-west-1' }), { ...settings, deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:111111111111:schedule-fire-dlq-v2' });
+    scheduler.on(ListSchedulesCommand).resolves({ Schedules: [{ Name: 'contoso-weekly' }] });
+    scheduler.on(GetScheduleCommand).resolves(stored(weekly));
+    expect(await moved.list()).toEqual([{ ...weekly, deliveryDrift: ['deadLetterQueue'] }]);
     expect(await triggers.list()).toEqual([weekly]);
   });
 

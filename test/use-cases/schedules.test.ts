@@ -176,7 +176,7 @@ describe('managing schedules: table, Scheduler trigger and audit trail move toge
     expect(drifts).toEqual(
       expect.arrayContaining([
         { scheduleId: schedule.id, drift: 'Missing' },
-        { scheduleId: other.id, drift: 'Different' },
+        { scheduleId: other.id, drift: 'Different', fields: ['expression', 'timeZone'] },
         { scheduleId: 'orphan', drift: 'Orphaned' },
       ]),
     );

@@ -3,7 +3,7 @@ import { fieldChanges, type AuditAction, type AuditEntry } from '../model/audit.
 import type { Tenant } from '../model/catalog.js';
 import type { Schedule, ScheduleInput } from '../model/schedule.js';
 import type { Requester } from '../model/session.js';
-import type { ScheduleTriggerSpec } from '../ports/schedule-trigger.port.js';
+import type { HeldScheduleTrigger, ScheduleTriggerSpec, TriggerField, TriggerSpecField } from '../ports/schedule-trigger.port.js';
 import { toEventBridgeExpression } from '../schedules/cron.js';
 import { scheduleCron, scheduleTimeZone } from '../schedules/windows.js';
 import type { Dependencies } from './dependencies.js';
@@ -222,10 +222,18 @@ export interface TriggerDrift {
   readonly scheduleId: string;
   /** Missing: no trigger for a schedule. Different: a trigger that does not match. Orphaned: a trigger without a schedule. */
   readonly drift: 'Missing' | 'Different' | 'Orphaned';
+  /** Different only: each part that did not match, the schedule's own first, then its delivery. */
+  readonly fields?: readonly TriggerField[];
 }
 
-const sameTrigger = (a: ScheduleTriggerSpec, b: ScheduleTriggerSpec): boolean =>
-  a.expression === b.expression && a.timeZone === b.timeZone && a.enabled === b.enabled && a.flexibleWindowMinutes === b.flexibleWindowMinutes;
+/** Every part of a spec the sweep compares: a record, so a field added to the spec does not compile until it is listed here. */
+const COMPARED_SPEC_FIELDS: { readonly [F in TriggerSpecField]: true } = { expression: true, timeZone: true, enabled: true, flexibleWindowMinutes: true };
+
+/** What in the held trigger differs from the wanted one; empty when it matches. */
+function differingFields(held: HeldScheduleTrigger, wanted: ScheduleTriggerSpec): TriggerField[] {
+  const specFields = (Object.keys(COMPARED_SPEC_FIELDS) as TriggerSpecField[]).filter((field) => held[field] !== wanted[field]);
+  return [...specFields, ...new Set(held.deliveryDrift ?? [])];
+}
 
 /**
  * The table is the truth: every schedule gets a trigger that matches it, and
@@ -237,22 +245,28 @@ export async function reconcileScheduleTriggers(deps: ScheduleDeps): Promise<Tri
   const held = new Map(triggers.map((trigger) => [trigger.scheduleId, trigger]));
   const drifts: TriggerDrift[] = [];
   // each trigger on its own: one the scheduler refuses (or a throttle) must not leave the others unrepaired
-  const repair = async (scheduleId: string, fix: () => Promise<void>, drift: TriggerDrift['drift']): Promise<void> => {
+  const repair = async (found: TriggerDrift, fix: () => Promise<void>): Promise<void> => {
     try {
       await fix();
-      drifts.push({ scheduleId, drift });
+      drifts.push(found);
     } catch (error) {
-      deps.logger.error('schedule trigger drift not fixed', { scheduleId, drift, error: error instanceof Error ? error.message : String(error) });
+      deps.logger.error('schedule trigger drift not fixed', { ...found, error: error instanceof Error ? error.message : String(error) });
     }
   };
   for (const schedule of schedules) {
     const wanted = triggerSpecOf(schedule, schedule.tenantId === undefined ? undefined : tenants.get(schedule.tenantId));
     const current = held.get(schedule.id);
     held.delete(schedule.id);
-    if (current && sameTrigger(current, wanted)) continue;
-    await repair(schedule.id, () => deps.scheduleTriggers.put(wanted), current ? 'Different' : 'Missing');
+    const fix = () => deps.scheduleTriggers.put(wanted);
+    if (!current) {
+      await repair({ scheduleId: schedule.id, drift: 'Missing' }, fix);
+      continue;
+    }
+    // put() writes the whole trigger, delivery included, so one put repairs whatever part differs
+    const fields = differingFields(current, wanted);
+    if (fields.length > 0) await repair({ scheduleId: schedule.id, drift: 'Different', fields }, fix);
   }
-  for (const orphan of held.keys()) await repair(orphan, () => deps.scheduleTriggers.delete(orphan), 'Orphaned');
+  for (const orphan of held.keys()) await repair({ scheduleId: orphan, drift: 'Orphaned' }, () => deps.scheduleTriggers.delete(orphan));
   for (const drift of drifts) deps.logger.warn('schedule trigger drift fixed', { ...drift });
   if (drifts.length > 0) deps.metrics.count('ScheduleTriggerDrift', drifts.length);
   return drifts;
