@@ -6,7 +6,7 @@ import { auditList } from '../views.js';
 import { pageQuery, withPaging, type PageOptions } from './shared.js';
 
 /** Every audited kind of resource (a record, so a kind the API adds is a compile error here until it is listed). */
-const RESOURCES: Readonly<Record<AuditedResource, true>> = { Schedule: true, Tenant: true, Computer: true, Software: true, Task: true, Deployment: true, Branding: true, Session: true };
+const RESOURCES: Readonly<Record<AuditedResource, true>> = { Schedule: true, Tenant: true, Computer: true, Software: true, Task: true, Deployment: true, Branding: true, Session: true, Run: true };
 
 interface AuditOptions extends PageOptions {
   readonly tenant?: string;

@@ -15,7 +15,7 @@ import { isFinalSessionStatus } from '../core/model/session.js';
 import type { ClosedSessionUsage, SessionUsage } from '../core/model/usage.js';
 import {
   encodeSessionListCursor,
-  MAX_LISTED_TENANTS,
+  MAX_TENANTS_READ_ONE_BY_ONE,
   noSessionCounts,
   sessionListCursorPosition,
   sessionRangeProblems,
@@ -132,70 +132,54 @@ async function mapConcurrently<I, O>(inputs: readonly I[], concurrency: number, 
   return results;
 }
 
-/** Where a listing query reads: one index, its partitions (merge sources), and the filter every read applies. */
+/**
+ * Where a listing query reads: one index, its partitions (merge sources), and
+ * the tenants its entries are narrowed to. The tenants are kept here, after
+ * each read, not by a filter expression: DynamoDB takes at most 100 operands
+ * in an IN, and charges for what a read looks at either way.
+ */
 interface ListingPlan {
   readonly index: IndexName;
   readonly sortKey: string;
   readonly sources: readonly MergeSource[];
-  readonly tenantFilter?: readonly string[];
+  readonly tenants?: ReadonlySet<string>;
 }
+
+const fleetDaySources = (from: string, to: string): MergeSource[] =>
+  utcDaysCovering(from, to).flatMap((day) =>
+    Array.from({ length: SESSION_SHARD_COUNT }, (_, shard) => ({ id: dayShardPk(day.name, shard), floor: day.floor, ceiling: day.ceiling })),
+  );
 
 function listingPlan(query: SessionCountQuery): ListingPlan {
   const { from, to } = query;
+  const tenants = query.tenantIds === undefined ? undefined : new Set(query.tenantIds);
   if (query.computerId !== undefined) {
-    // one partition; a Viewer's tenants narrow it by filter (a computer they cannot see gives nothing)
-    return {
-      index: 'GSI5',
-      sortKey: 'GSI5SK',
-      sources: [{ id: computerSessionsPk(query.computerId), floor: from, ceiling: to }],
-      ...(query.tenantIds === undefined ? {} : { tenantFilter: [...new Set(query.tenantIds)] }),
-    };
+    // one partition; a Viewer's tenants narrow it (a computer they cannot see gives nothing)
+    return { index: 'GSI5', sortKey: 'GSI5SK', sources: [{ id: computerSessionsPk(query.computerId), floor: from, ceiling: to }], ...(tenants ? { tenants } : {}) };
   }
-  if (query.tenantIds !== undefined) {
+  if (tenants !== undefined && tenants.size <= MAX_TENANTS_READ_ONE_BY_ONE) {
     const months = utcMonthsCovering(from, to);
     return {
       index: 'GSI4',
       sortKey: 'GSI4SK',
-      sources: [...new Set(query.tenantIds)].flatMap((tenantId) =>
-        months.map((month) => ({ id: tenantMonthPk(tenantId, month.name), floor: month.floor, ceiling: month.ceiling })),
-      ),
+      sources: [...tenants].flatMap((tenantId) => months.map((month) => ({ id: tenantMonthPk(tenantId, month.name), floor: month.floor, ceiling: month.ceiling }))),
     };
   }
-  return {
-    index: 'GSI3',
-    sortKey: 'GSI3SK',
-    sources: utcDaysCovering(from, to).flatMap((day) =>
-      Array.from({ length: SESSION_SHARD_COUNT }, (_, shard) => ({ id: dayShardPk(day.name, shard), floor: day.floor, ceiling: day.ceiling })),
-    ),
-  };
+  // every tenant, or more than a partition each is worth: the fleet's day shards, narrowed to the tenants
+  return { index: 'GSI3', sortKey: 'GSI3SK', sources: fleetDaySources(from, to), ...(tenants ? { tenants } : {}) };
 }
 
-/** The filter of a listing read: the tenants a computer's partition is narrowed to, and (for a list, not counts) the status. */
-function listingFilter(plan: ListingPlan, status: SessionStatus | undefined) {
-  const clauses: string[] = [];
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  if (plan.tenantFilter !== undefined) {
-    names['#tenantId'] = 'tenantId';
-    plan.tenantFilter.forEach((tenantId, position) => (values[`:tenant${position}`] = tenantId));
-    clauses.push(`#tenantId IN (${plan.tenantFilter.map((_, position) => `:tenant${position}`).join(', ')})`);
-  }
-  if (status !== undefined) {
-    names['#status'] = 'status';
-    values[':status'] = status;
-    clauses.push('#status = :status');
-  }
-  return clauses.length === 0 ? undefined : { expression: clauses.join(' AND '), names, values };
+/** Whether an entry read by `plan` is one of its tenants' (every entry, when the plan names none). */
+const ofPlanTenants = (plan: ListingPlan, item: Record<string, unknown>): boolean => plan.tenants === undefined || plan.tenants.has(String(item.tenantId));
+
+/** The filter of a list's reads (not the counts'): the status. */
+function statusFilter(status: SessionStatus | undefined) {
+  return status === undefined ? undefined : { expression: '#status = :status', names: { '#status': 'status' }, values: { ':status': status } };
 }
 
-/** Refuses what the store cannot read (a malformed range, too many tenants), naming the field. */
+/** Refuses what the store cannot read (a malformed range), naming the field. */
 function checkListingQuery(query: SessionCountQuery): void {
-  const problems = [
-    ...sessionRangeProblems(query.from, query.to),
-    ...(query.tenantIds !== undefined && new Set(query.tenantIds).size > MAX_LISTED_TENANTS
-      ? [{ field: 'tenantIds', problem: `must name at most ${MAX_LISTED_TENANTS} tenants` }]
-      : []),
-  ];
+  const problems = sessionRangeProblems(query.from, query.to);
   if (problems.length > 0) throw new ValidationError('session list request', problems);
 }
 
@@ -334,7 +318,9 @@ export class DynamoSessionStore implements SessionStore {
    * second round only if a shard ran out. With a status filter DynamoDB
    * charges for what it looks at, not for what passes: a rare status costs
    * more per page, and a page stops after 5,000 entries looked at (~500 read
-   * units), short but with a cursor.
+   * units), short but with a cursor. The same holds for a Viewer of more than
+   * 100 tenants, listed from the fleet's day shards: a page looks at every
+   * tenant's sessions to find its tenants'.
    */
   async listSessions(query: SessionListQuery): Promise<SessionListPage> {
     checkListingQuery(query);
@@ -347,7 +333,7 @@ export class DynamoSessionStore implements SessionStore {
     }
     if (query.tenantIds?.length === 0) return { items: [] };
     const plan = listingPlan(query);
-    const filter = listingFilter(plan, query.status);
+    const filter = statusFilter(query.status);
     const merge = new NewestFirstMerge<SessionSummary>(plan.sources, {
       limit: query.limit,
       ...(below === undefined ? {} : { below }),
@@ -364,7 +350,7 @@ export class DynamoSessionStore implements SessionStore {
     return { items: page.items, ...(page.next === undefined ? {} : { nextCursor: encodeSessionListCursor(query, page.next) }) };
   }
 
-  private async readListing(plan: ListingPlan, filter: ReturnType<typeof listingFilter>, read: MergeRead): Promise<MergeReadResult<SessionSummary>> {
+  private async readListing(plan: ListingPlan, filter: ReturnType<typeof statusFilter>, read: MergeRead): Promise<MergeReadResult<SessionSummary>> {
     const page = await this.table.rangePage({
       pk: read.sourceId,
       index: plan.index,
@@ -376,7 +362,7 @@ export class DynamoSessionStore implements SessionStore {
     });
     const resumeBelow = page.lastKey?.[plan.sortKey];
     return {
-      items: page.items.map((item) => ({ key: String(item[plan.sortKey]), value: toSessionSummary(toEntity<SessionSummaryFields>(item)) })),
+      items: page.items.filter((item) => ofPlanTenants(plan, item)).map((item) => ({ key: String(item[plan.sortKey]), value: toSessionSummary(toEntity<SessionSummaryFields>(item)) })),
       ...(typeof resumeBelow === 'string' ? { resumeBelow } : {}),
       evaluated: page.scanned,
     };
@@ -388,7 +374,9 @@ export class DynamoSessionStore implements SessionStore {
    * scheduled session), whatever comes back: at 10,000 sessions a day a 7-day
    * count looks at 70,000 entries, ~56 MB, ~7,200 read units (eventually
    * consistent: half a unit per 4 KB), under $0.001 on demand; a 31-day count
-   * ~32,000 units. A tenant's or a computer's count costs its share of that.
+   * ~32,000 units. A tenant's or a computer's count costs its share of that;
+   * a Viewer of more than 100 tenants, read from the fleet's day shards, the
+   * whole fleet's.
    * The reads run 16 at a time over the range's partitions (8 a day for the
    * whole fleet), each paging through its 1 MB pages.
    */
@@ -397,7 +385,6 @@ export class DynamoSessionStore implements SessionStore {
     const counts = noSessionCounts();
     if (query.tenantIds?.length === 0) return counts;
     const plan = listingPlan(query);
-    const filter = listingFilter(plan, undefined);
     const perSource = await mapConcurrently(plan.sources, CONCURRENT_QUERIES, async (source) => {
       const statuses: unknown[] = [];
       let startKey: Record<string, unknown> | undefined;
@@ -407,11 +394,10 @@ export class DynamoSessionStore implements SessionStore {
           index: plan.index,
           ...(source.floor === undefined ? {} : { atLeast: source.floor }),
           ...(source.ceiling === undefined ? {} : { below: source.ceiling }),
-          attributes: ['status'],
-          ...(filter ? { filter } : {}),
+          attributes: plan.tenants === undefined ? ['status'] : ['status', 'tenantId'],
           ...(startKey ? { startKey } : {}),
         });
-        statuses.push(...page.items.map((item) => item.status));
+        statuses.push(...page.items.filter((item) => ofPlanTenants(plan, item)).map((item) => item.status));
         startKey = page.lastKey;
       } while (startKey);
       return statuses;

@@ -26,7 +26,7 @@ const newestFirst = (a: AuditEntry, b: AuditEntry): number => {
 };
 const label = (e: AuditEntry): string => `${e.resource}/${e.resourceId}@${e.version}`;
 
-describe('the audit trail on dynalite: per resource, per tenant and across tenants, newest first', () => {
+describe('the audit trail on dynalite: per resource oldest first, per tenant and across tenants newest first, paged', () => {
   let table: DynamoTable;
   let store: DynamoAuditStore;
   let close: () => Promise<void>;
@@ -130,6 +130,82 @@ describe('the audit trail on dynalite: per resource, per tenant and across tenan
     }
     const next = await store.listByTenant('t1', { limit: 2, cursor });
     expect(next.items.map(label)).toEqual(recorded.filter((e) => e.tenantId === 't1').sort(newestFirst).map(label).slice(2, 4));
+  });
+
+  /** Every page of one resource's changes, following its cursors. */
+  async function walkResource(resource: AuditedResource, resourceId: string, limit: number): Promise<{ seen: string[]; pages: number }> {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.list(resource, resourceId, { limit, ...(cursor === undefined ? {} : { cursor }) });
+      expect(page.items.length).toBeLessThanOrEqual(limit);
+      seen.push(...page.items.map(label));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && ++pages < 200);
+    return { seen, pages: pages + 1 };
+  }
+
+  it("pages through one resource's changes oldest first, and the last page says it is the last", async () => {
+    const nightly = recorded.filter((e) => e.resource === 'Schedule' && e.resourceId === 'nightly').sort((a, b) => a.version - b.version).map(label);
+    expect(nightly.length).toBeGreaterThan(4);
+    expect(await walkResource('Schedule', 'nightly', 2)).toEqual({ seen: nightly, pages: Math.ceil(nightly.length / 2) });
+    // a page size that divides the history exactly still ends without an empty page
+    expect(await walkResource('Schedule', 'nightly', nightly.length)).toEqual({ seen: nightly, pages: 1 });
+    expect(await walkResource('Schedule', 'nightly', 200)).toEqual({ seen: nightly, pages: 1 });
+    expect(await store.list('Schedule', 'never-was', { limit: 5 })).toEqual({ items: [] });
+    // the whole list and the latest stay what a save reads
+    expect((await store.list('Schedule', 'nightly')).map(label)).toEqual(nightly);
+    expect((await store.list('Schedule', 'nightly', { latest: 1 })).map(label)).toEqual(nightly.slice(-1));
+  });
+
+  it("goes on from a page's cursor to changes recorded after it was read", async () => {
+    const first = await store.list('Computer', 'pc-2', { limit: 100 });
+    const last = first.items.at(-1);
+    if (!last) throw new Error('pc-2 has no history');
+    expect(first.nextCursor).toBeUndefined();
+    const upToLast = await store.list('Computer', 'pc-2', { limit: first.items.length - 1 });
+    const later = entry('Computer', 'pc-2', last.version + 1, START + 500 * 86_400_000, 't2');
+    await store.record(later);
+    recorded.push(later);
+    const rest = await store.list('Computer', 'pc-2', { limit: 100, cursor: upToLast.nextCursor ?? '' });
+    expect(rest.items.map(label)).toEqual([label(last), label(later)]);
+  });
+
+  it('ends a page DynamoDB cut at 1 MB short, with a cursor that goes on after its last entry', async () => {
+    const large = (version: number): AuditEntry => ({ ...entry('Software', 'large', version, START + version * 1000), changes: [{ field: 'installScript', after: 'x'.repeat(250 * 1024) }] });
+    for (let version = 1; version <= 6; version++) await store.record(large(version));
+    const first = await store.list('Software', 'large', { limit: 6 });
+    expect(first.items.length).toBeLessThan(6);
+    expect(first.nextCursor).toBeDefined();
+    const rest = await store.list('Software', 'large', { limit: 6, cursor: first.nextCursor ?? '' });
+    expect([...first.items, ...rest.items].map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(rest.nextCursor).toBeUndefined();
+  });
+
+  it("refuses another resource's cursor, a tenant listing's, a tampered one and a bad limit by name, before the table is read", async () => {
+    const cursor = (await store.list('Schedule', 'nightly', { limit: 1 })).nextCursor ?? '';
+    const tenantCursor = (await store.listByTenant('t1', { limit: 1 })).nextCursor ?? '';
+    const queries = vi.spyOn(table, 'page');
+    try {
+      const field = (resource: AuditedResource, resourceId: string, page: { limit: number; cursor?: string }) =>
+        store.list(resource, resourceId, page).then(
+          () => 'accepted',
+          (error: unknown) => (error instanceof ValidationError ? error.problems.map((p) => p.field).join() : String(error)),
+        );
+      expect(await field('Schedule', 'other', { limit: 1, cursor })).toBe('cursor');
+      expect(await field('Computer', 'nightly', { limit: 1, cursor })).toBe('cursor');
+      expect(await field('Schedule', 'nightly', { limit: 1, cursor: tenantCursor })).toBe('cursor');
+      expect(await field('Schedule', 'nightly', { limit: 1, cursor: `${cursor.slice(0, -3)}AAA` })).toBe('cursor');
+      expect(await field('Schedule', 'nightly', { limit: 1, cursor: 'not-a-cursor' })).toBe('cursor');
+      expect(await field('Schedule', 'nightly', { limit: 0 })).toBe('limit');
+      expect(await field('Schedule', 'nightly', { limit: 1.5 })).toBe('limit');
+      expect(queries).not.toHaveBeenCalled();
+    } finally {
+      queries.mockRestore();
+    }
+    // and a resource's cursor is no tenant listing's either
+    await expect(store.listByTenant('t1', { limit: 1, cursor })).rejects.toMatchObject({ name: 'ValidationError', problems: [{ field: 'cursor' }] });
   });
 
   it('fits a change too large for one item by noting its largest values, keeping the fields named', async () => {

@@ -273,10 +273,104 @@ describe('listing sessions on dynalite: newest first, by tenant, computer and st
     expect(await fields({ from: 'yesterday' })).toEqual(['from']);
     expect(await fields({ limit: 0 })).toEqual(['limit']);
     expect(await fields({ limit: 201 })).toEqual(['limit']);
-    expect(await fields({ tenantIds: Array.from({ length: 101 }, (_, i) => `t${i}`) })).toEqual(['tenantIds']);
+    // a Viewer's tree is not capped: past 100 tenants the list reads the fleet's day shards (see below)
+    expect(await fields({ tenantIds: Array.from({ length: 101 }, (_, i) => `t${i}`) })).toEqual([]);
     // an offset is accepted and read as the instant it names
     const withOffset = await listSessions(deps(), { from: '2026-03-05T02:00:00+02:00', to: '2026-03-06T00:00:00Z', limit: 200 });
     expect(withOffset.items.map((item) => item.id)).toEqual(expected((s) => s.createdAt >= '2026-03-05T00:00:00.000Z' && s.createdAt < '2026-03-06T00:00:00.000Z'));
+  });
+});
+
+describe('a Viewer of more than 100 tenants on dynalite: the fleet day shards, narrowed to its tenants', () => {
+  let table: DynamoTable;
+  let store: DynamoSessionStore;
+  let close: () => Promise<void>;
+  const clock = manualClock(new Date(START + 3 * DAY));
+  const deps = () => ({ sessions: store, clock });
+  const TREE = Array.from({ length: 130 }, (_, index) => `tree-${String(index).padStart(3, '0')}`);
+  const OUTSIDE = ['other-a', 'other-b', 'other-c'];
+  const STATUSES: readonly SessionStatus[] = ['Passed', 'Failed', 'Running'];
+  const seeded: Seeded[] = [];
+  const range = { from: new Date(START).toISOString(), to: new Date(START + 3 * DAY).toISOString() };
+
+  beforeAll(async () => {
+    const dynamo = await dynamoTable();
+    table = dynamo.table;
+    store = new DynamoSessionStore(table);
+    close = dynamo.close;
+    const random = randomFrom(7);
+    let inTreeCount = 0;
+    for (let index = 0; index < 240; index++) {
+      // a third outside the tree: the shards hold other tenants' sessions between the tree's; every tree tenant has one
+      const tenantId = index % 3 === 0 ? (OUTSIDE[index % OUTSIDE.length] ?? 'other-a') : (TREE[inTreeCount++ % TREE.length] ?? 'tree-000');
+      const computerId = `pc-${tenantId}`;
+      const status = STATUSES[Math.floor(random() * STATUSES.length)] ?? 'Passed';
+      const createdAt = new Date(START + Math.floor(random() * 3 * 86_400) * 1000).toISOString();
+      const id = `big_${String(index).padStart(4, '0')}`;
+      await store.createSession(sessionRecord(id, { computerId, tenantId, status, createdAt, updatedAt: createdAt }));
+      seeded.push({ id, computerId, tenantId, createdAt, updatedAt: createdAt, status });
+    }
+  });
+  afterAll(() => close());
+
+  const inTree = (session: Seeded): boolean => TREE.includes(session.tenantId);
+  const expected = (keep: (session: Seeded) => boolean) =>
+    seeded
+      .filter(keep)
+      .sort(newestFirst)
+      .map((session) => session.id);
+
+  async function walk(request: ListSessionsRequest, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await listSessions(deps(), { ...request, limit, ...(cursor === undefined ? {} : { cursor }) });
+      expect(page.items.length).toBeLessThanOrEqual(limit);
+      ids.push(...page.items.map((item) => item.id));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && ++pages < 500);
+    return ids;
+  }
+
+  it('has seeded sessions of tree tenants well past 100 of them, and of tenants outside it (the cases below are not vacuous)', () => {
+    expect(new Set(seeded.filter(inTree).map((s) => s.tenantId)).size).toBeGreaterThan(100);
+    expect(seeded.filter((s) => !inTree(s)).length).toBeGreaterThan(50);
+  });
+
+  it("lists exactly the tree's sessions newest first over every page, from the day shards only (not a partition per tenant)", async () => {
+    const reads = vi.spyOn(table, 'rangePage');
+    try {
+      expect(await walk({ ...range, tenantIds: TREE }, 17)).toEqual(expected(inTree));
+      const partitions = new Set(reads.mock.calls.map(([options]) => options.pk));
+      expect([...partitions].every((pk) => pk.startsWith('SESSIONS#'))).toBe(true);
+      expect(partitions.size).toBeLessThanOrEqual(3 * SESSION_SHARD_COUNT);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it("counts the tree's sessions by status exactly, and narrows by status and by a computer within the tree", async () => {
+    const counts = noSessionCounts();
+    for (const session of seeded.filter(inTree)) counts[session.status]++;
+    expect(await countSessions(deps(), { ...range, tenantIds: TREE })).toEqual(counts);
+    expect(await walk({ ...range, tenantIds: TREE, status: 'Failed' }, 9)).toEqual(expected((s) => inTree(s) && s.status === 'Failed'));
+    const treeComputer = seeded.find(inTree)?.computerId ?? '';
+    expect(await walk({ ...range, tenantIds: TREE, computerId: treeComputer }, 50)).toEqual(expected((s) => s.computerId === treeComputer));
+    // a computer outside the tree gives nothing, however many tenants the tree has
+    expect(await walk({ ...range, tenantIds: TREE, computerId: 'pc-other-a' }, 50)).toEqual([]);
+  });
+
+  it('binds a cursor to the tenant set: the same cursor with one tenant more or less is refused by name, its own set takes it', async () => {
+    const first = await listSessions(deps(), { ...range, tenantIds: TREE, limit: 5 });
+    const cursor = first.nextCursor ?? '';
+    expect(cursor).not.toBe('');
+    for (const tenantIds of [TREE.slice(1), [...TREE, 'other-a']]) {
+      await expect(listSessions(deps(), { ...range, tenantIds, limit: 5, cursor })).rejects.toMatchObject({ name: 'ValidationError', problems: [{ field: 'cursor' }] });
+    }
+    // the set is a set: its order does not matter
+    const next = await listSessions(deps(), { ...range, tenantIds: [...TREE].reverse(), limit: 5, cursor });
+    expect(next.items.map((item) => item.id)).toEqual(expected(inTree).slice(5, 10));
   });
 });
 

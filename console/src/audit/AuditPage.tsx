@@ -15,12 +15,15 @@ import { AUDITED_RESOURCES, type AuditFilters, type AuditedResource } from './fi
 /**
  * Who changed what, when: every change to schedules, the catalog, tenants
  * and branding, and every decision about a session (an end user's from an
- * email link, an operator's), newest first. By tenant it pages through the
- * API's cursors; one resource's changes come whole (a resource has few).
+ * email link, an operator's) or a run, newest first. By tenant it pages
+ * through the API's cursors; one resource's changes are read whole, every
+ * page of them (a resource has few), to show newest first.
  */
 
 type AuditEntry = Schemas['AuditEntry'];
 const PAGE_SIZE = 50;
+/** The API's largest page: one resource's changes are read whole in as few requests as it allows. */
+const MAX_PAGE_SIZE = 200;
 const MAX_CHANGES_SHOWN = 4;
 const route = getRouteApi('/audit');
 
@@ -33,6 +36,10 @@ const ACTION_WORDS: Readonly<Record<AuditEntry['action'], string>> = {
   Postponed: 'Postponed',
   Cancelled: 'Cancelled',
   MovedToNow: 'Moved to now',
+  Started: 'Started',
+  Halted: 'Halted',
+  Resumed: 'Resumed',
+  Promoted: 'Promoted',
 };
 
 const shortValue = (value: unknown): string => {
@@ -45,6 +52,7 @@ function ResourceCell({ entry }: { readonly entry: AuditEntry }) {
   const label = `${entry.resource} ${entry.resourceId}`;
   if (entry.resource === 'Schedule' && entry.action !== 'Deleted') return <Link to="/schedules/$scheduleId" params={{ scheduleId: entry.resourceId }}>{label}</Link>;
   if (entry.resource === 'Session') return <Link to="/sessions/$sessionId" params={{ sessionId: entry.resourceId }}>{label}</Link>;
+  if (entry.resource === 'Run') return <Link to="/runs/$runId" params={{ runId: entry.resourceId }}>{label}</Link>;
   return <>{label}</>;
 }
 
@@ -160,10 +168,16 @@ function AuditResults({ filters }: { readonly filters: AuditFilters }) {
     queryKey: ['audit', filters, cursor ?? ''],
     queryFn: async () => {
       if (oneResource) {
-        // one resource's changes come whole, oldest first (the API validates that both are named)
-        const query = { ...(filters.resource === undefined ? {} : { resource: filters.resource }), ...(filters.resourceId === undefined ? {} : { resourceId: filters.resourceId }) };
-        const page = await data(api.GET('/v1/audit', { params: { query } }));
-        return { items: [...page.items].reverse() };
+        // one resource's changes come oldest first, a page at a time (the API validates that both are named)
+        const query = { ...(filters.resource === undefined ? {} : { resource: filters.resource }), ...(filters.resourceId === undefined ? {} : { resourceId: filters.resourceId }), limit: MAX_PAGE_SIZE };
+        const items: AuditEntry[] = [];
+        let next: string | undefined;
+        do {
+          const page = await data(api.GET('/v1/audit', { params: { query: { ...query, ...(next === undefined ? {} : { cursor: next }) } } }));
+          items.push(...page.items);
+          next = page.nextCursor;
+        } while (next !== undefined);
+        return { items: items.reverse() };
       }
       const query = { limit: PAGE_SIZE, ...(filters.tenantId === undefined ? {} : { tenantId: filters.tenantId }), ...(cursor === undefined ? {} : { cursor }) };
       return data(api.GET('/v1/audit', { params: { query } }));

@@ -7,7 +7,7 @@ export type AuditedResource = NonNullable<NonNullable<paths['/v1/audit']['get'][
  * over the API's own enum: a kind the API adds fails to compile here until
  * it is listed (the core's list is not imported: its module brings zod).
  */
-const RESOURCE_KINDS: Readonly<Record<AuditedResource, true>> = { Schedule: true, Deployment: true, Software: true, Task: true, Computer: true, Tenant: true, Branding: true, Session: true };
+const RESOURCE_KINDS: Readonly<Record<AuditedResource, true>> = { Schedule: true, Run: true, Deployment: true, Software: true, Task: true, Computer: true, Tenant: true, Branding: true, Session: true };
 export const AUDITED_RESOURCES = Object.keys(RESOURCE_KINDS) as readonly AuditedResource[];
 
 /** The Audit page's filters, as they stand in its URL. */

@@ -7,13 +7,26 @@ import type { Requester } from './session.js';
  * The kinds of resource whose every change is recorded. For a session, the
  * decisions people take about it (postpone, cancel, run now: an end user's
  * through an email link, an operator's through the API) are recorded; the
- * engine's own steps are in its log. Runs are not (yet): who halted or
- * resumed one is on the run (`by`).
+ * engine's own steps are in its log. For a run, likewise the operator's hand
+ * on it (start by run-now, halt, resume, promote, cancel); its rollout's own
+ * promotions and halts are on the run and in its events.
  */
-export const AUDITED_RESOURCES = ['Schedule', 'Tenant', 'Computer', 'Software', 'Task', 'Deployment', 'Branding', 'Session'] as const;
+export const AUDITED_RESOURCES = ['Schedule', 'Tenant', 'Computer', 'Software', 'Task', 'Deployment', 'Branding', 'Session', 'Run'] as const;
 export type AuditedResource = (typeof AUDITED_RESOURCES)[number];
 
-export type AuditAction = 'Created' | 'Updated' | 'Enabled' | 'Disabled' | 'Deleted' | 'Postponed' | 'Cancelled' | 'MovedToNow';
+export type AuditAction =
+  | 'Created'
+  | 'Updated'
+  | 'Enabled'
+  | 'Disabled'
+  | 'Deleted'
+  | 'Postponed'
+  | 'Cancelled'
+  | 'MovedToNow'
+  | 'Started'
+  | 'Halted'
+  | 'Resumed'
+  | 'Promoted';
 
 /** One field that changed: its value before and after (absent when the field was absent). */
 export interface FieldChange {
@@ -56,7 +69,7 @@ export function fieldChanges<T extends object>(before: T | undefined, after: T |
     .map((field) => ({ field, ...(b[field] === undefined ? {} : { before: b[field] }), ...(a[field] === undefined ? {} : { after: a[field] }) }));
 }
 
-/** A page of a tenant's (or every tenant's) changes, newest first. */
+/** A page of changes: a tenant's (or every tenant's), newest first; or one resource's, oldest first. */
 export interface AuditPage {
   readonly items: readonly AuditEntry[];
   /** Present while more may follow. */
@@ -111,5 +124,32 @@ export function auditCursorPosition(tenantId: string | undefined, cursor: string
   const at = decoded === undefined ? undefined : AUDIT_POSITION.exec(decoded.position)?.[1];
   if (!decoded || decoded.range !== undefined || at === undefined || !isCanonicalInstant(at)) return { problem: CURSOR_NOT_OURS };
   if (decoded.query !== auditFingerprint(tenantId)) return { problem: CURSOR_OF_ANOTHER_QUERY };
+  return { position: decoded.position };
+}
+
+/** What a page of one resource's changes asks for: `cursor` from the page before, of the same resource. */
+export interface AuditPageRequest {
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** A resource's entry key, `V#<version, 10 digits>`: version order is the order the changes were made. */
+const RESOURCE_AUDIT_POSITION = /^V#\d{10}$/;
+
+const resourceAuditFingerprint = (resource: AuditedResource, resourceId: string): string => listQueryFingerprint({ list: 'audit-resource', resource, resourceId });
+
+/**
+ * The cursor of the page after the entry keyed `position` in one resource's
+ * changes. Oldest first, so unlike the newest-first lists the page it opens
+ * holds the keys strictly above `position`.
+ */
+export const encodeResourceAuditCursor = (resource: AuditedResource, resourceId: string, position: string): string =>
+  encodeListCursor({ query: resourceAuditFingerprint(resource, resourceId), position });
+
+/** The key after which the page `cursor` asks for starts in the resource's changes, or the problem with it. */
+export function resourceAuditCursorPosition(resource: AuditedResource, resourceId: string, cursor: string): { position: string } | { problem: string } {
+  const decoded = decodeListCursor(cursor);
+  if (!decoded || decoded.range !== undefined || !RESOURCE_AUDIT_POSITION.test(decoded.position)) return { problem: CURSOR_NOT_OURS };
+  if (decoded.query !== resourceAuditFingerprint(resource, resourceId)) return { problem: CURSOR_OF_ANOTHER_QUERY };
   return { position: decoded.position };
 }

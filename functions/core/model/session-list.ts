@@ -28,7 +28,7 @@ export interface SessionSummary {
 }
 
 export interface SessionListFilter {
-  /** undefined = every tenant (Admin/Technician); otherwise only these tenants (a Viewer's own tenant and children). */
+  /** undefined = every tenant (Admin/Technician); otherwise only these tenants (a Viewer's own tenant and children), as many as there are. */
   readonly tenantIds?: readonly string[];
   readonly computerId?: string;
   readonly status?: SessionStatus;
@@ -61,8 +61,14 @@ export const noSessionCounts = (): SessionStatusCounts =>
 
 /** A range is at most a month: what an MSP's monthly report needs, and a bound on what one request reads. */
 export const MAX_SESSION_LIST_DAYS = 31;
-/** A Viewer's tenant tree, and DynamoDB's limit on the operands of one IN. */
-export const MAX_LISTED_TENANTS = 100;
+/**
+ * The most tenants a list reads one by one, each from its own partitions (a
+ * first page reads one per tenant). A Viewer of more tenants (a large tree)
+ * is listed from the fleet-wide partitions, 8 a day, keeping its tenants'
+ * sessions: fewer reads than a partition per tenant, each looking at every
+ * tenant's sessions.
+ */
+export const MAX_TENANTS_READ_ONE_BY_ONE = 100;
 
 const DAY_MS = 86_400_000;
 
