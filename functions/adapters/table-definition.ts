@@ -56,7 +56,10 @@
  * - One tenant, or a Viewer's set of tenants (GSI4). One partition per tenant
  *   and month: a tenant is a fraction of the fleet, so it needs no shards; the
  *   month keeps the partition finite and costs at most 3 partitions per tenant
- *   for a 31-day range. A tenant set merges its tenants' partitions.
+ *   for a 31-day range. A tenant set merges its tenants' partitions; past
+ *   100 tenants (a Viewer of a large subtree) it reads the fleet-wide day
+ *   shards (GSI3) instead and keeps its tenants' sessions, which costs what a
+ *   fleet-wide listing costs but no more partitions than that.
  * - One computer (GSI5). A computer has about one session a day: one
  *   partition for its whole retention, read with the range as a key condition.
  * - By status: a filter on any of the above (the status changes, the key must

@@ -106,7 +106,7 @@ export async function createSchedule(deps: ScheduleDeps, command: CreateSchedule
     updatedAt: now,
     updatedBy: command.by,
   };
-  if (command.scheduleId !== undefined && (await deps.audit.list('Schedule', command.scheduleId)).length > 0) {
+  if (command.scheduleId !== undefined && (await deps.audit.list('Schedule', command.scheduleId, { latest: 1 })).length > 0) {
     // its history is kept under this id: a new schedule under it would mix the two
     throw new ConflictError(`schedule id ${command.scheduleId} was used before (its history is kept); choose another id`);
   }
