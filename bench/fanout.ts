@@ -107,6 +107,8 @@ const deps = createDependencies(
     workflow,
     windowTimers: { set: unused, clear: unused },
     scheduleTriggers: new InMemoryScheduleTriggers(),
+    // the bench fans out inline, as the fire does; nothing hands work to the worker
+    runWork: { request: unused },
     events: { publish: () => Promise.resolve() },
     mailer: { send: unused },
     linkKeys: { issue: unused, check: unused },

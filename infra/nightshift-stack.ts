@@ -63,8 +63,12 @@ const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', '
  * is missed (the same hour as its Scheduler delivery retries, see the adapter).
  */
 const ASYNC_MAX_EVENT_AGE: Readonly<Record<string, Duration>> = { 'fire-schedule': Duration.hours(1) };
-/** Functions whose ARN a Scheduler target must know before they exist: each is named, not referenced. */
-const NAMED_FUNCTIONS = new Set(['window-timer', 'fire-schedule']);
+/**
+ * Functions whose ARN must be known before they exist: each is named, not
+ * referenced. The Scheduler targets, and the run worker the API and
+ * manage-run hand work to (referencing it would tie their roles to it).
+ */
+const NAMED_FUNCTIONS = new Set(['window-timer', 'fire-schedule', 'advance-runs']);
 /**
  * How long the bus's archive keeps Nightshift's events: long enough to replay
  * a weekend's runs into a rule an MSP wired (or fixed) on Monday, short
@@ -393,6 +397,10 @@ export class NightshiftStack extends Stack {
         deadLetterQueue,
       },
       scheduleTriggers,
+      runWorker: {
+        functionName: this.functionName('advance-runs'),
+        functionArn: this.formatArn({ service: 'lambda', resource: 'function', resourceName: this.functionName('advance-runs'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      },
       eventBus,
       secretParameterArns: this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${SECRETS_PARAMETER_PATH}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
       commandReadsPolicy: this.wildcardOnlyPolicy(

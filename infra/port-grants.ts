@@ -45,6 +45,8 @@ export interface PortResources {
     /** scheduler:ListSchedules, which IAM cannot scope to a resource. */
     readonly listPolicy: iam.IManagedPolicy;
   };
+  /** The run worker (`advance-runs`), invoked asynchronously with one run to step; by name, so no role references the function. */
+  readonly runWorker: { readonly functionName: string; readonly functionArn: string };
   /** The Nightshift event bus, where run and session events go for the MSP's own rules. */
   readonly eventBus: events.IEventBus;
   /** `arn:…:parameter/nightshift/secrets/*`: every secret task parameter and nothing else. */
@@ -220,6 +222,11 @@ const PORT_GRANTS: { readonly [A in PortAccess]: Grant } = {
       }),
     );
     acknowledgeWildcard(scheduleTriggers.scheduleArns, 'Schedule triggers are named per schedule inside a schedule group that holds nothing else.');
+  },
+
+  'runWork:request': ({ fn }, { runWorker }) => {
+    fn.addEnvironment('RUN_WORKER_FUNCTION', runWorker.functionName);
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'HandRunsToTheWorker', actions: ['lambda:InvokeFunction'], resources: [runWorker.functionArn] }));
   },
 
   'secrets:write': ({ fn, acknowledgeWildcard }, { secretParameterArns }) => {

@@ -25,6 +25,7 @@ import { RetentionSweep } from './retention-sweep.js';
 import { fakeLambdaContext } from './lambda-context.js';
 import type { StartPacing } from '../functions/adapters/paced-workflow.js';
 import { LocalEventBus } from './local-events.js';
+import { LocalRunWork } from './local-run-work.js';
 import { LocalScheduleTriggers } from './schedule-triggers.js';
 import { LocalTimers } from './local-timers.js';
 import { LocalWorkflow } from './local-workflow.js';
@@ -157,6 +158,8 @@ export interface LocalRuntime {
   readonly timers: LocalTimers;
   /** Run and session events as the event bus would carry them. */
   readonly events: LocalEventBus;
+  /** The run worker's asynchronous steps: `idle()` resolves once every step asked for has ended. */
+  readonly runWork: LocalRunWork;
   /** The schedules' triggers on the runtime clock (EventBridge Scheduler's twin). */
   readonly scheduleTriggers: LocalScheduleTriggers;
   /** The sessions a killed runtime left unfinished, resumed at start. */
@@ -252,6 +255,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
 
   const metrics = new InMemoryMetrics();
   const events = new LocalEventBus(logger);
+  // the run worker is the advance-runs handler, as the asynchronous invocation in AWS targets it
+  const runWork = new LocalRunWork((event) => invoke('advance-runs', event), logger);
   const mailbox = await startMailbox({ port: options.mailboxPort ?? 0 });
   const sesClient = createSesClient({ endpoint: mailbox.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   // the API server's URL is known once it listens: the settings read it when a link is made
@@ -271,6 +276,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       workflow,
       windowTimers: timers,
       scheduleTriggers,
+      runWork,
       events,
       secrets: await LocalSecretStore.open(path.join(dataDir, 'secrets'), path.join(dataDir, 'machines')),
       mailer: createSesMailer(sesClient, {}),
@@ -346,6 +352,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     workflow,
     timers,
     scheduleTriggers,
+    runWork,
     events,
     dynamoClient,
     mailbox,
@@ -386,6 +393,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     },
     async close() {
       if (reconciler) clearInterval(reconciler);
+      await runWork.idle();
       await retention.stop();
       await timers.close();
       await scheduleTriggers.close();

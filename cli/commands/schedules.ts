@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { integerWithin } from '../arguments.js';
 import type { Api } from '../client.js';
 import { example, type Cli } from '../context.js';
@@ -53,6 +53,10 @@ const runOperations = {
   promote: 'move the run to its next ring now',
   cancel: 'cancel the run: its queued computers never start',
 } as const;
+
+/** How long `run-now` waits for the run worker's fan-out by default, and how often it looks. */
+const DEFAULT_RUN_NOW_WAIT_SECONDS = 60;
+const RUN_NOW_POLL_MS = 1_000;
 
 export function scheduleCommands(program: Command, cli: Cli): void {
   const schedules = program.command('schedules').description('schedules: when sessions start, for which computers, in which rings');
@@ -171,11 +175,24 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       .command('run-now')
       .alias('run')
       .argument('<scheduleId>')
-      .description('fire the schedule now, as its trigger would (also a disabled one): one run, a session per targeted computer')
-      .action(async (scheduleId: string, _options: unknown, command: Command) => {
+      .description('fire the schedule now, as its trigger would (also a disabled one): one run, a session per targeted computer, started in the background')
+      .addOption(new Option('--idempotency-key <key>', 'the same key asks for the same run once: a script that retries after a timeout gets the run it started, not a second one'))
+      .option('--no-wait', 'answer as soon as the run is recorded, without waiting for its fan-out')
+      .option('--wait-seconds <n>', 'how long to wait for the fan-out to target the computers (1-900, default 60)', integerWithin(1, 900))
+      .action(async (scheduleId: string, options: { idempotencyKey?: string; wait: boolean; waitSeconds?: number }, command: Command) => {
         const { client, call } = await cli.api(command);
-        const fired = await call(client.v1.schedules[':scheduleId']['run-now'].$post({ param: { scheduleId } }));
-        cli.show(command, fired, (data, view) => `${data.created ? 'Started' : 'Already started:'} run ${data.run.id}\n\n${run(data.run, view)}\n\nFollow it with: nightshift runs show ${data.run.id}`);
+        const fired = await call(
+          client.v1.schedules[':scheduleId']['run-now'].$post({ param: { scheduleId }, header: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey } }),
+        );
+        // the API hands the fan-out to the run worker; a person wants to see the computers it targeted
+        let shown = fired.run;
+        const lookUntil = cli.now().getTime() + (options.waitSeconds ?? DEFAULT_RUN_NOW_WAIT_SECONDS) * 1_000;
+        while (options.wait && shown.status === 'Starting' && cli.now().getTime() < lookUntil) {
+          await cli.sleep(RUN_NOW_POLL_MS);
+          shown = await call(client.v1.runs[':runId'].$get({ param: { runId: shown.id } }));
+        }
+        const still = shown.status === 'Starting' ? '\nIts fan-out is still under way.' : '';
+        cli.show(command, { ...fired, run: shown }, (data, view) => `${data.created ? 'Started' : 'Already started:'} run ${data.run.id}${still}\n\n${run(data.run, view)}\n\nFollow it with: nightshift runs show ${data.run.id}`);
       }),
     'nightshift schedules run-now nightly-dms',
   );
@@ -202,15 +219,15 @@ export function scheduleCommands(program: Command, cli: Cli): void {
   );
 
   example(
-    schedules
-      .command('history')
-      .argument('<scheduleId>')
-      .description("the schedule's changes, oldest first: who, when, which fields (before and after: add --json)")
-      .action(async (scheduleId: string, _options: unknown, command: Command) => {
-        const { client, call } = await cli.api(command);
-        const history = await call(client.v1.schedules[':scheduleId'].history.$get({ param: { scheduleId } }));
-        cli.show(command, history, (data, view) => auditList(data.items, view));
-      }),
+    withPaging(
+      schedules
+        .command('history')
+        .argument('<scheduleId>')
+        .description("the schedule's changes, oldest first: who, when, which fields (before and after: add --json)"),
+    ).action(async (scheduleId: string, options: PageOptions, command: Command) => {
+      const { client, call } = await cli.api(command);
+      await cli.list(command, options, (cursor) => call(client.v1.schedules[':scheduleId'].history.$get({ param: { scheduleId }, query: pageQuery(options, cursor) })), (page, view) => auditList(page.items, view));
+    }),
     'nightshift schedules history nightly-dms',
   );
 

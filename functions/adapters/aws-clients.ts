@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -48,3 +49,5 @@ export const createEventBridgeClient = (options: ClientOptions = {}): EventBridg
 export const createSesClient = (options: ClientOptions = {}): SESv2Client => new SESv2Client(common(options));
 
 export const createSecretsManagerClient = (options: ClientOptions = {}): SecretsManagerClient => new SecretsManagerClient(common(options));
+
+export const createLambdaClient = (options: ClientOptions = {}): LambdaClient => new LambdaClient(common(options));

@@ -5,6 +5,7 @@ import type { LinkTokens } from '../core/ports/link-tokens.port.js';
 import {
   createDynamoClient,
   createEventBridgeClient,
+  createLambdaClient,
   createS3Client,
   createSchedulerClient,
   createSecretsManagerClient,
@@ -21,6 +22,7 @@ import { createDependencies, restrictToDeclaredPorts } from './dependencies.js';
 import { EventBridgePublisher } from './events.eventbridge.js';
 import { PowertoolsLogger } from './logger.powertools.js';
 import { PowertoolsMetrics } from './metrics.powertools.js';
+import { LambdaRunWork } from './run-work.lambda.js';
 import { SchedulerScheduleTriggers } from './schedule-trigger.scheduler.js';
 import { SsmSecretStore } from './secret-store.ssm.js';
 import { StepFunctionsWorkflow } from './workflow.sfn.js';
@@ -55,6 +57,7 @@ export function createCloudDependencies(config: Config): Dependencies {
       workflow: new StepFunctionsWorkflow(createSfnClient(), config.stateMachineArn),
       windowTimers: new SchedulerWindowTimers(scheduler, config.windowTimers),
       scheduleTriggers: new SchedulerScheduleTriggers(scheduler, config.scheduleTriggers),
+      runWork: new LambdaRunWork(createLambdaClient(), config.runWorkerFunction),
       events: new EventBridgePublisher(createEventBridgeClient(), config.events),
       secrets: new SsmSecretStore(ssm),
       mailer: createSesMailer(createSesClient(), config.mail.configurationSetName ? { configurationSetName: config.mail.configurationSetName } : {}),

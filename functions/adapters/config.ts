@@ -34,6 +34,8 @@ const environmentSchema = z.object({
   SCHEDULE_TRIGGER_TARGET_ARN: z.string().startsWith('arn:').optional(),
   SCHEDULE_TRIGGER_ROLE_ARN: z.string().startsWith('arn:').optional(),
   SCHEDULE_TRIGGER_DLQ_ARN: z.string().startsWith('arn:').optional(),
+  /** The run worker (`advance-runs`), for the functions that hand it a run's fan-out or starts. */
+  RUN_WORKER_FUNCTION: z.string().min(1).max(170).optional(),
   /** The Nightshift event bus, for the functions that publish run and session events. */
   EVENT_BUS_NAME: z.string().min(1).max(256).optional(),
   /** StartExecution calls per second a function makes once its burst is spent (the quota is 300/s in the large Regions). */
@@ -68,6 +70,8 @@ export interface Config {
   readonly windowTimers?: WindowTimerSettings;
   /** Only the functions that read or write schedule triggers get these. */
   readonly scheduleTriggers?: ScheduleTriggerSettings;
+  /** Only the functions that hand work to the run worker get this: its function name. */
+  readonly runWorkerFunction?: string;
   /** Only the functions that publish run and session events get this. */
   readonly events?: EventBusSettings;
   /** Days before DynamoDB's TTL deletes a session's records. */
@@ -121,6 +125,7 @@ export function configFromEnvironment(environment: Readonly<Record<string, strin
           },
         }
       : {}),
+    ...(env.RUN_WORKER_FUNCTION ? { runWorkerFunction: env.RUN_WORKER_FUNCTION } : {}),
     ...(env.EVENT_BUS_NAME ? { events: { eventBusName: env.EVENT_BUS_NAME } } : {}),
     retentionDays: env.RETENTION_DAYS,
     startPacing: { ratePerSecond: env.START_EXECUTION_RATE_PER_SECOND, burst: env.START_EXECUTION_BURST },

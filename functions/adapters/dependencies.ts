@@ -19,6 +19,7 @@ import type { SecretStore } from '../core/ports/secret-store.port.js';
 import type { SessionLog } from '../core/ports/session-log.port.js';
 import type { SessionStore } from '../core/ports/session-store.port.js';
 import type { WindowTimerPort } from '../core/ports/window-timer.port.js';
+import type { RunWorkPort } from '../core/ports/run-work.port.js';
 import type { WorkflowPort } from '../core/ports/workflow.port.js';
 import type { AgentSettings, Dependencies, NotifySettings } from '../core/use-cases/dependencies.js';
 import type { HandlerEntry, PortAccess, PortLevel, PortName } from '../handlers/registry.js';
@@ -58,6 +59,8 @@ export interface RuntimeParts {
   readonly events: EventPublisher;
   /** EventBridge Scheduler cron schedules in Nightshift's schedule group, or croner on the runtime clock. */
   readonly scheduleTriggers: ScheduleTriggerPort;
+  /** An asynchronous invocation of the `advance-runs` function, or the same handler on the runtime's event loop. */
+  readonly runWork: RunWorkPort;
   /** SSM Parameter Store SecureString parameters, or a private file in the data folder. */
   readonly secrets: SecretStore;
   /** Standard output for CloudWatch, or the local log file. */
@@ -134,6 +137,7 @@ export function createDependencies(parts: RuntimeParts, settings: DependencySett
     windowTimers: metered(parts.windowTimers, { set: (meter) => meter.add('schedulesWritten') }),
     schedules: new DynamoScheduleStore(table),
     scheduleTriggers: parts.scheduleTriggers,
+    runWork: parts.runWork,
     audit: new DynamoAuditStore(table),
     events: metered(parts.events, { publish: (meter, events) => meter.add('eventsPublished', events.length) }),
     notifications: new DynamoNotificationStore(table, { retentionDays, clock }),
@@ -243,6 +247,7 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
     getRunUsage: 'read',
   } satisfies MethodLevels<ScheduleStore, PortLevel<'schedules'>>,
   scheduleTriggers: { list: 'read', put: 'write', delete: 'write' } satisfies MethodLevels<ScheduleTriggerPort, PortLevel<'scheduleTriggers'>>,
+  runWork: { request: 'request' } satisfies MethodLevels<RunWorkPort, PortLevel<'runWork'>>,
   audit: { list: 'read', listByTenant: 'read', record: 'write' } satisfies MethodLevels<AuditStore, PortLevel<'audit'>>,
   inventory: { listByTag: 'read' } satisfies MethodLevels<ManagedNodeInventory, PortLevel<'inventory'>>,
   events: { publish: 'publish' } satisfies MethodLevels<EventPublisher, PortLevel<'events'>>,
@@ -319,6 +324,7 @@ export function restrictToDeclaredPorts(deps: Dependencies, entry: Pick<HandlerE
     windowTimers: guard('windowTimers'),
     schedules: guard('schedules'),
     scheduleTriggers: guard('scheduleTriggers'),
+    runWork: guard('runWork'),
     audit: guard('audit'),
     events: guard('events'),
     metrics: guard('metrics'),

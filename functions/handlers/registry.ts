@@ -37,6 +37,8 @@ export const PORT_LEVELS = {
   schedules: ['read', 'write'],
   /** The recurring EventBridge Scheduler schedule behind each Nightshift schedule, in Nightshift's schedule group. */
   scheduleTriggers: ['read', 'write'],
+  /** The run worker (`advance-runs`, invoked asynchronously): a run's fan-out and starts, for callers that must answer quickly. */
+  runWork: ['request'],
   /** Who changed what and when, per resource (the table): append-only. */
   audit: ['read', 'write'],
   /** Run and session events on the EventBridge bus, for the MSP's PSA or chat. */
@@ -271,7 +273,7 @@ export const HANDLERS: readonly HandlerEntry[] = [
   {
     name: 'advance-runs',
     entry: 'functions/handlers/advance-runs.ts',
-    description: 'Every minute: each active schedule run counts its sessions, applies its error budget and rings, and starts what its rollout allows',
+    description: "The run worker: every minute each active schedule run counts its sessions, applies its error budget and rings, and starts what its rollout allows; asked for one run, fans it out or starts what an operator's resume or promote allows",
     ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write', 'events:publish'],
     timeoutSeconds: FAN_OUT_TIMEOUT_SECONDS,
   },
@@ -279,9 +281,9 @@ export const HANDLERS: readonly HandlerEntry[] = [
     name: 'manage-run',
     entry: 'functions/handlers/manage-run.ts',
     description: "Shows a schedule run and its targets; halts, resumes, promotes or cancels it",
-    // resuming or promoting starts the sessions the rollout then allows
-    ports: ['schedules:read', 'schedules:write', ...SESSION_STEP, 'catalog:read', 'workflow:start', 'metrics:write', 'events:publish'],
-    timeoutSeconds: FAN_OUT_TIMEOUT_SECONDS,
+    // the sessions a resume or promote allows are started by the run worker, asked for here; the failures accepted are counted from the sessions
+    ports: ['schedules:read', 'schedules:write', 'sessions:read', 'audit:write', 'runWork:request', 'events:publish'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
     name: 'reconcile-schedules',
@@ -309,6 +311,8 @@ export const HANDLERS: readonly HandlerEntry[] = [
       'schedules:read',
       'schedules:write',
       'scheduleTriggers:write',
+      // a run-now, resume or promote hands its fan-out and starts to the run worker: they can take longer than the API may
+      'runWork:request',
       'audit:read',
       'audit:write',
       'events:publish',

@@ -94,7 +94,7 @@ export const idempotencyHeaders = z.object({
     .max(128, 'must be at most 128 characters')
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional()
-    .meta({ param: { name: 'idempotency-key', in: 'header' }, description: 'Repeat the request with the same key to get the same session, once' }),
+    .meta({ param: { name: 'idempotency-key', in: 'header' }, description: 'Repeat the request with the same key to get the same result (session or run), once' }),
 });
 
 export const auditEntrySchema = z.custom<AuditEntry>().meta({ id: 'AuditEntry', type: 'object', description: 'One change: who, when, what, each field before and after' });

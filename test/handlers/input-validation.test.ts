@@ -32,6 +32,15 @@ describe('handlers reject bad input by naming the field, and change nothing', ()
     expect((error as ValidationError).message).not.toMatch(/\bat .*\.ts:\d+/);
   });
 
+  it("advance-runs takes the scheduled rule's EventBridge envelope (its fields are not ours) and one run to step, and refuses a malformed run id", async () => {
+    const scheduled = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '111111111111', time: '2026-11-30T22:00:00Z', region: 'eu-west-1', resources: [], detail: {} };
+    expect(await runtime.invoke('advance-runs', scheduled)).toEqual({ looked: 0, changed: 0 });
+    expect(await runtime.invoke('advance-runs', { runId: 'run_gone' })).toEqual({ stepped: 'NotFound' });
+    const error: unknown = await runtime.invoke('advance-runs', { runId: '../../etc' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems.map((p) => p.field).join(' ')).toContain('runId');
+  });
+
   // operator handlers answer: one envelope, the field named, no stack trace
   it.each([
     ['start-session', { computerId: '' }, 'computerId'],

@@ -85,7 +85,14 @@ describe('previews and runs', () => {
     const fired = await api.call('Admin', 'POST', '/v1/schedules/later/run-now');
     expect(fired.status).toBe(202);
     const { run } = fired.body as { run: ScheduleRun };
-    expect(run).toMatchObject({ scheduleId: 'later', trigger: 'RunNow', by: { name: 'admin@nightshift.local' } });
+    // the API answers before the fan-out: the run worker writes the targets and starts the sessions
+    expect(run).toMatchObject({ scheduleId: 'later', trigger: 'RunNow', by: { name: 'admin@nightshift.local' }, status: 'Starting', targeted: 0 });
+    await api.runtime.runWork.idle();
+    expect((await api.call('Admin', 'GET', `/v1/runs/${run.id}`)).body).toMatchObject({ status: 'Running', targeted: 2 });
+    // the run's start is audited with who asked
+    expect(((await api.call('Admin', 'GET', `/v1/audit?resource=Run&resourceId=${run.id}`)).body as { items: AuditEntry[] }).items.map((entry) => [entry.action, entry.by.name])).toEqual([
+      ['Started', 'admin@nightshift.local'],
+    ]);
     const runs = await api.call('ViewerAcme', 'GET', '/v1/schedules/later/runs');
     expect((runs.body as { items: ScheduleRun[] }).items.map((item) => item.id)).toEqual([run.id]);
     const targets = await api.call('ViewerAcme', 'GET', `/v1/runs/${run.id}/targets?limit=1`);
@@ -110,6 +117,7 @@ describe('previews and runs', () => {
     expect(fired.status).toBe(202);
     const { run } = fired.body as { run: ScheduleRun };
     expect(run.owner).toEqual({ tenantId: 'acme' });
+    await api.runtime.runWork.idle();
     const stored = (await api.call('Admin', 'GET', '/v1/schedules/moving')).body as Schedule;
     const moved = await api.call('Admin', 'PUT', '/v1/schedules/moving', { expectedVersion: stored.version, schedule: { ...SCHEDULE, name: 'Moving', tenantId: 'globex', includeChildTenants: false } });
     expect(moved.status).toBe(200);
@@ -122,6 +130,22 @@ describe('previews and runs', () => {
     expect(((await api.call('Admin', 'GET', '/v1/schedules/moving/runs')).body as { items: ScheduleRun[] }).items.map((item) => item.id)).toEqual([run.id]);
     // its sessions wait for a window hours away: the run ends here
     await api.call('Admin', 'POST', `/v1/runs/${run.id}/cancel`, {});
+  });
+
+  it('answers a repeated run-now with the same Idempotency-Key with the same run, once (proves a retry after a gateway timeout starts no second run)', async () => {
+    expect((await api.call('Admin', 'POST', '/v1/schedules', { scheduleId: 'keyed', schedule: { ...SCHEDULE, name: 'Keyed' } })).status).toBe(201);
+    const ask = () => api.call('Technician', 'POST', '/v1/schedules/keyed/run-now', undefined, { 'idempotency-key': 'psa-ticket-4711' });
+    const first = await ask();
+    const again = await ask();
+    expect(first).toMatchObject({ status: 202, body: { created: true } });
+    expect(again).toMatchObject({ status: 202, body: { created: false, run: { id: (first.body as { run: ScheduleRun }).run.id } } });
+    // the same key from someone else is their own ask
+    const other = await api.call('Admin', 'POST', '/v1/schedules/keyed/run-now', undefined, { 'idempotency-key': 'psa-ticket-4711' });
+    expect(other).toMatchObject({ status: 202, body: { created: true } });
+    await api.runtime.runWork.idle();
+    expect(((await api.call('Admin', 'GET', '/v1/schedules/keyed/runs')).body as { items: ScheduleRun[] }).items).toHaveLength(2);
+    expect(await api.call('Admin', 'POST', '/v1/schedules/keyed/run-now', undefined, { 'idempotency-key': 'has space' })).toMatchObject({ status: 400, body: { error: { field: 'header.idempotency-key' } } });
+    for (const run of ((await api.call('Admin', 'GET', '/v1/schedules/keyed/runs')).body as { items: ScheduleRun[] }).items) await api.call('Admin', 'POST', `/v1/runs/${run.id}/cancel`, {});
   });
 
   it('answers a run-now of a missing schedule with 404 (proves a fire that finds nothing is not a success)', async () => {

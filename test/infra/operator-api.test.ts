@@ -374,10 +374,16 @@ describe('alarms and permissions of the API', () => {
       'scheduleTriggers:write': 'scheduler:CreateSchedule',
       'scheduleTriggers:read': 'scheduler:ListSchedules',
       'events:publish': 'events:PutEvents',
+      'runWork:request': 'lambda:InvokeFunction',
     };
     for (const [access, action] of Object.entries(signature)) expect(actions.has(action), `${access} (${action})`).toBe(declared.has(access as never));
     // being served by API Gateway through a Cognito authorizer grants the function nothing of either
-    expect([...actions].filter((action) => /^(cognito-idp|apigateway|execute-api|lambda):/.test(action))).toEqual([]);
+    expect([...actions].filter((action) => /^(cognito-idp|apigateway|execute-api):/.test(action))).toEqual([]);
+    // its one Lambda permission is to hand run work to the worker, by name, and nothing else
+    const invokes = statements.filter((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]).some((action) => action.startsWith('lambda:')));
+    expect(invokes).toHaveLength(1);
+    expect(invokes[0]?.Action).toBe('lambda:InvokeFunction');
+    expect(JSON.stringify(invokes[0]?.Resource)).toContain('-advance-runs');
     expect(managed.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['CommandCancelPolicy', 'CommandReadsPolicy', 'InventoryReadPolicy', 'TracingPolicy']);
   });
 });

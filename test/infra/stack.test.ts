@@ -478,6 +478,7 @@ const SIGNATURE_ACTIONS: Readonly<Record<PortAccess, readonly string[]>> = {
   'scheduleTriggers:read': ['scheduler:GetSchedule', 'scheduler:ListSchedules'],
   'scheduleTriggers:write': ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
   'secrets:write': ['ssm:PutParameter', 'ssm:DeleteParameters'],
+  'runWork:request': ['lambda:InvokeFunction'],
   'events:publish': ['events:PutEvents'],
   'metrics:write': [],
 };

@@ -2,6 +2,7 @@ import { DynamoAuditStore } from '../../functions/adapters/audit-store.dynamodb.
 import type { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
 import { DynamoScheduleStore } from '../../functions/adapters/schedule-store.dynamodb.js';
 import type { EventPublisher, NightshiftEvent } from '../../functions/core/ports/events.port.js';
+import type { RunWorkPort } from '../../functions/core/ports/run-work.port.js';
 import type { ScheduleTriggerPort, ScheduleTriggerSpec } from '../../functions/core/ports/schedule-trigger.port.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 
@@ -49,11 +50,30 @@ export class RecordingEvents implements EventPublisher {
   }
 }
 
+/**
+ * The run worker as a list of what was asked of it: a test steps the run
+ * itself (`stepRun`, what the worker does) when it wants the step taken, so
+ * it can also assert what happens before the worker gets to it.
+ */
+export class RecordingRunWork implements RunWorkPort {
+  readonly requested: string[] = [];
+  failNext: Error | undefined;
+
+  request(runId: string): Promise<void> {
+    const failure = this.failNext;
+    this.failNext = undefined;
+    if (failure) return Promise.reject(failure);
+    this.requested.push(runId);
+    return Promise.resolve();
+  }
+}
+
 /** The schedule ports of `Dependencies` over a test table. */
 export function scheduleParts(
   table: DynamoTable,
   triggers = new InMemoryScheduleTriggers(),
   events = new RecordingEvents(),
-): Pick<Dependencies, 'schedules' | 'scheduleTriggers' | 'audit' | 'events'> {
-  return { schedules: new DynamoScheduleStore(table), scheduleTriggers: triggers, audit: new DynamoAuditStore(table), events };
+  runWork = new RecordingRunWork(),
+): Pick<Dependencies, 'schedules' | 'scheduleTriggers' | 'audit' | 'events' | 'runWork'> {
+  return { schedules: new DynamoScheduleStore(table), scheduleTriggers: triggers, audit: new DynamoAuditStore(table), events, runWork };
 }

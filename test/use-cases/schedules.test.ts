@@ -7,8 +7,8 @@ import { sessionOptionsFor } from '../../functions/core/schedules/targets.js';
 import { buildDetectionCommand } from '../../functions/core/use-cases/agent-commands.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { advanceRun, operateRun } from '../../functions/core/use-cases/advance-run.js';
-import { advanceActiveRuns } from '../../functions/core/use-cases/run-controller.js';
-import { fireSchedule } from '../../functions/core/use-cases/fire-schedule.js';
+import { advanceActiveRuns, stepRun } from '../../functions/core/use-cases/run-controller.js';
+import { fireSchedule, requestRunNow } from '../../functions/core/use-cases/fire-schedule.js';
 import {
   createSchedule,
   deleteSchedule,
@@ -23,7 +23,7 @@ import { runSessionNow } from '../../functions/core/use-cases/session-requests.j
 import { recordFailure } from '../../functions/core/use-cases/record-failure.js';
 import { startSession } from '../../functions/core/use-cases/start-session.js';
 import { computer, deploySoftware, tenant } from '../support/domain.js';
-import { InMemoryScheduleTriggers, RecordingEvents } from '../support/schedules.js';
+import { InMemoryScheduleTriggers, RecordingEvents, RecordingRunWork } from '../support/schedules.js';
 import { useCaseHarness } from './harness.js';
 
 const ALICE: Requester = { kind: 'Operator', name: 'alice@msp.example' };
@@ -356,6 +356,11 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     };
     return { h, deps, runId, run: fired.run, endSessions, events };
   }
+  const runWorkOf = (deps: Dependencies): RecordingRunWork => {
+    if (!(deps.runWork instanceof RecordingRunWork)) throw new Error('the harness hands a RecordingRunWork');
+    return deps.runWork;
+  };
+
   /** 3 of the 10 computers first, then the rest, with no threshold or soak: the rest stay queued until the first ended. */
   const firstThenRest = [
     { name: 'first', percent: 30, successThresholdPercent: 0, soakMinutes: 0 },
@@ -395,8 +400,11 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     // a halted run stays halted, whatever the controller looks
     expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', started: 2 });
     const promoted = await operateRun(deps, { runId, operation: 'promote', by: BOB, reason: 'canaries failed on a known flaky driver' });
-    expect(promoted).toMatchObject({ status: 'Running', currentRing: 1, started: 10, failuresAccepted: 2 });
+    // the promote is recorded at once; the broad ring's starts are the run worker's, asked for here
+    expect(promoted).toMatchObject({ status: 'Running', currentRing: 1, started: 2, failuresAccepted: 2 });
     expect(promoted.haltReason).toBeUndefined();
+    expect(runWorkOf(deps).requested).toEqual([runId]);
+    expect(await stepRun(deps, runId)).toMatchObject({ status: 'Running', currentRing: 1, started: 10 });
     const cancelled = await operateRun(deps, { runId, operation: 'cancel', by: BOB });
     expect(cancelled).toMatchObject({ status: 'Cancelled', haltReason: 'cancelled by bob@msp.example' });
     await expect(operateRun(deps, { runId, operation: 'resume', by: BOB })).rejects.toThrow(/cannot resume run .*: it is Cancelled/);
@@ -417,9 +425,17 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     const halted = await advanceRun(deps, runId);
     expect(halted).toMatchObject({ status: 'Halted', started: 3, haltCause: 'ErrorBudget', haltReason: 'error budget spent: 3 failed session(s), more than the 2 allowed' });
     const resumed = await operateRun(deps, { runId, operation: 'resume', by: BOB });
-    expect(resumed).toMatchObject({ status: 'Running', failuresAccepted: 3, started: 10, outcome: { running: 7, queued: 0, failed: 3 } });
+    expect(resumed).toMatchObject({ status: 'Running', failuresAccepted: 3, started: 3 });
+    expect(await stepRun(deps, runId)).toMatchObject({ status: 'Running', failuresAccepted: 3, started: 10, outcome: { running: 7, queued: 0, failed: 3 } });
     const halt = await operateRun(deps, { runId, operation: 'halt', by: ALICE, reason: 'change freeze' });
     expect(halt).toMatchObject({ status: 'Halted', haltReason: 'halted by alice@msp.example: change freeze' });
+    // a halt starts nothing: only the resume asked the worker for a step
+    expect(runWorkOf(deps).requested).toEqual([runId]);
+    // each hand on the run is in the audit trail, with who and why
+    expect((await deps.audit.list('Run', runId)).map((entry) => [entry.action, entry.by.name, entry.changes.find((c) => c.field === 'status')?.after])).toEqual([
+      ['Resumed', BOB.name, 'Running'],
+      ['Halted', ALICE.name, 'Halted'],
+    ]);
     await endSessions('Passed');
     expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', started: 10 });
   });
@@ -460,8 +476,78 @@ describe('rolling a run out: rings, error budget, concurrency and an operator ha
     await endSessions('Failed');
     expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Halted', haltCause: 'RingThreshold' });
     expect(await operateRun(deps, { runId, operation: 'resume', by: BOB, reason: 'driver fixed' })).toMatchObject({ status: 'Running', currentRing: 0, thresholdWaivedForRing: 0 });
+    // the worker's step, within the soak, starts nothing yet
+    expect(await stepRun(deps, runId)).toMatchObject({ status: 'Running', currentRing: 0, started: 2 });
     h.clock.advance(60 * 60_000);
     expect(await advanceRun(deps, runId)).toMatchObject({ status: 'Running', currentRing: 1, started: 10 });
+  });
+
+  /** A tenant with `count` computers and a schedule over them, not fired. */
+  async function unfiredSchedule(count: number) {
+    const h = harness();
+    h.clock.advance(Date.parse(FIRE) - h.clock.now().getTime());
+    const events = new RecordingEvents();
+    const deps: Dependencies = { ...h.deps, scheduleTriggers: new InMemoryScheduleTriggers(), events };
+    const id = `now${String(++n)}${Date.now().toString(36)}`;
+    await h.catalog.putTenant(tenant(id));
+    await h.catalog.putDeployment(deploySoftware(`${id}-app`, 'app', { target: { kind: 'Tenant', tenantId: id, includeChildTenants: false } }));
+    for (let i = 0; i < count; i++) await h.catalog.putComputer(computer(`${id}-pc${String(i)}`, { tenantId: id }));
+    const { schedule } = await createSchedule(deps, { input: input({ tenantId: id, maintenanceTime: undefined, executeImmediatelyAfterDetection: true }), scheduleId: `${id}-s`, by: ALICE });
+    return { h, deps, schedule, tenantId: id, events };
+  }
+
+  it("a run-now records the run as Starting and hands its fan-out to the worker; the worker's step writes the targets and starts the sessions (proves the API call does no fan-out)", async () => {
+    const { deps, schedule, tenantId } = await unfiredSchedule(4);
+    const { run, created } = await requestRunNow(deps, { scheduleId: schedule.id, by: BOB });
+    expect(created).toBe(true);
+    expect(run).toMatchObject({ status: 'Starting', trigger: 'RunNow', by: BOB, targeted: 0, started: 0 });
+    // no lease: nobody is fanning it out yet, so the controller may if the worker's request is lost
+    expect(run.fanOutLeaseUntil).toBeUndefined();
+    expect(await deps.schedules.listRunTargets(run.id)).toEqual([]);
+    expect(runWorkOf(deps).requested).toEqual([run.id]);
+    expect(await deps.audit.list('Run', run.id)).toMatchObject([{ action: 'Started', by: BOB, tenantId, version: 1 }]);
+
+    const stepped = await stepRun(deps, run.id);
+    expect(stepped).toMatchObject({ status: 'Running', targeted: 4, started: 4 });
+    expect((await deps.schedules.listRunTargets(run.id)).every((target) => target.sessionId !== undefined)).toBe(true);
+    // a redelivered request finds nothing left to do
+    expect(await stepRun(deps, run.id)).toMatchObject({ status: 'Running', targeted: 4, started: 4, version: stepped?.version });
+  });
+
+  it('a keyed run-now asked twice is one run: the repeat answers it (asking the worker again only while it is still starting)', async () => {
+    const { deps, schedule } = await unfiredSchedule(2);
+    const runId = deps.ids.derive('run', ['api', 'bob', schedule.id, 'key-1']);
+    const first = await requestRunNow(deps, { scheduleId: schedule.id, by: BOB, runId });
+    const again = await requestRunNow(deps, { scheduleId: schedule.id, by: BOB, runId });
+    expect(again).toMatchObject({ created: false, run: { id: first.run.id, status: 'Starting' } });
+    expect(runWorkOf(deps).requested).toEqual([runId, runId]);
+    await stepRun(deps, runId);
+    expect(await requestRunNow(deps, { scheduleId: schedule.id, by: BOB, runId })).toMatchObject({ created: false, run: { id: runId, status: 'Running', started: 2 } });
+    expect(runWorkOf(deps).requested).toEqual([runId, runId]);
+    expect(await deps.schedules.listRuns(schedule.id, 10)).toHaveLength(1);
+    expect(await deps.audit.list('Run', runId)).toHaveLength(1);
+  });
+
+  it('a run-now whose request never reached the worker is fanned out by the minute controller; one of a missing schedule is refused', async () => {
+    const { h, deps, schedule } = await unfiredSchedule(3);
+    runWorkOf(deps).failNext = new TransientError('Lambda throttled');
+    const { run } = await requestRunNow(deps, { scheduleId: schedule.id, by: BOB });
+    expect(runWorkOf(deps).requested).toEqual([]);
+    expect(h.logged.some((l) => l.level === 'warn' && l.message.startsWith('run worker not reached'))).toBe(true);
+    await advanceActiveRuns(deps, 1_000);
+    expect(await deps.schedules.getRun(run.id)).toMatchObject({ status: 'Running', targeted: 3, started: 3 });
+    await expect(requestRunNow(deps, { scheduleId: 'no-such-schedule', by: BOB })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("the worker cancels a starting run whose schedule was deleted before its fan-out, and tells the run's listeners; a request for a run that is gone does nothing", async () => {
+    const { h, deps, schedule, events } = await unfiredSchedule(2);
+    const { run } = await requestRunNow(deps, { scheduleId: schedule.id, by: BOB });
+    await deleteSchedule(deps, { scheduleId: schedule.id, expectedVersion: schedule.version, by: ALICE });
+    expect(await stepRun(deps, run.id)).toMatchObject({ status: 'Cancelled', haltCause: 'ScheduleDeleted', started: 0 });
+    const told = events.published.flatMap((e) => (e.detailType === 'nightshift.run' ? [e.detail.event] : []));
+    expect(told).toEqual(['RunCancelled']);
+    expect(await stepRun(deps, 'run-that-never-was')).toBeUndefined();
+    expect(h.logged.some((l) => l.level === 'warn' && l.message === 'run worker asked to step a run that does not exist')).toBe(true);
   });
 
   it('a run whose every fire delivery stopped mid fan-out is fanned out by the controller once its lease lapses; cancelling a starting run is allowed', async () => {

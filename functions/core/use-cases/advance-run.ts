@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, RequestRefusedError, TransientError, ValidationError } from '../errors.js';
 import { SKIP_REASONS, type RunOutcome, type RunTarget, type ScheduleRun, type SkipReason } from '../model/schedule-run.js';
 import { canonicalJson } from '../canonical-json.js';
+import { fieldChanges, type AuditAction } from '../model/audit.js';
 import type { Requester } from '../model/session.js';
 import { amountOf, countOutcome, decideRollout, type RolloutDecision, type TargetState } from '../schedules/rollout.js';
 import { windowOpensAfter } from '../schedules/windows.js';
@@ -8,6 +9,7 @@ import type { NightshiftEvent, RunEventName } from '../ports/events.port.js';
 import { publishEvents, runEvent } from './publish-events.js';
 import type { Dependencies } from './dependencies.js';
 import { startSession } from './start-session.js';
+import { requestRunWork } from './run-work.js';
 
 /**
  * Targets worked on side by side: enough to keep the pacer's rate
@@ -247,6 +249,23 @@ export async function operateRun(deps: Dependencies, command: { readonly runId: 
   // an operator's change is not merged with a controller step that landed meanwhile: they read again and decide
   await deps.schedules.updateRun(recorded, run.version);
   await publishEvents(deps, changeEvents(run, recorded, recorded.updatedAt));
+  await deps.audit.record({
+    resource: 'Run',
+    resourceId: run.id,
+    ...(run.owner?.tenantId === undefined ? {} : { tenantId: run.owner.tenantId }),
+    version: recorded.version,
+    at: recorded.updatedAt,
+    by: command.by,
+    action: OPERATION_AUDITED_AS[command.operation],
+    changes: fieldChanges(run, recorded, RUN_BOOKKEEPING),
+  });
   deps.logger.info('schedule run operated', { runId: run.id, operation: command.operation, by: command.by.name });
-  return command.operation === 'cancel' || command.operation === 'halt' ? recorded : advanceRun(deps, run.id);
+  // the sessions a resume or promote allows may be thousands: the run worker starts them, not the operator's request
+  if (command.operation === 'resume' || command.operation === 'promote') await requestRunWork(deps, run.id);
+  return recorded;
 }
+
+const OPERATION_AUDITED_AS: Readonly<Record<RunOperation, AuditAction>> = { halt: 'Halted', resume: 'Resumed', promote: 'Promoted', cancel: 'Cancelled' };
+
+/** A run's fields that are its machinery, not what the operator changed. */
+const RUN_BOOKKEEPING = ['version', 'updatedAt', 'fanOutLeaseUntil', 'outcome', 'started', 'skipped', 'targeted'];

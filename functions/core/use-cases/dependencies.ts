@@ -17,6 +17,7 @@ import type { SecretStore } from '../ports/secret-store.port.js';
 import type { SessionLog } from '../ports/session-log.port.js';
 import type { SessionStore } from '../ports/session-store.port.js';
 import type { WindowTimerPort } from '../ports/window-timer.port.js';
+import type { RunWorkPort } from '../ports/run-work.port.js';
 import type { WorkflowPort } from '../ports/workflow.port.js';
 
 /** Limits applied to agent commands; read once from configuration. */
@@ -57,6 +58,8 @@ export interface Dependencies {
   readonly schedules: ScheduleStore;
   /** The recurring trigger behind each schedule. */
   readonly scheduleTriggers: ScheduleTriggerPort;
+  /** The background run worker: a run's fan-out and starts, asked for by callers that must answer quickly. */
+  readonly runWork: RunWorkPort;
   readonly audit: AuditStore;
   /** Run and session events for the MSP's own tools (EventBridge). */
   readonly events: EventPublisher;

@@ -1,6 +1,7 @@
-import { ConflictError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { EMPTY_OUTCOME, type ScheduleRun } from '../model/schedule-run.js';
 import type { Requester } from '../model/session.js';
+import type { Schedule } from '../model/schedule.js';
 import { indexDeployments } from '../planning/resolution.js';
 import { assignRings } from '../schedules/rollout.js';
 import { decideTarget, selectTargets, sessionOptionsFor } from '../schedules/targets.js';
@@ -8,6 +9,7 @@ import { scheduleTimeZone } from '../schedules/windows.js';
 import type { Dependencies } from './dependencies.js';
 import { advanceRun, RUN_LEASE_SECONDS, skippedCounts, WRITES_AT_ONCE } from './advance-run.js';
 import { publishEvents, runEvent } from './publish-events.js';
+import { requestRunWork } from './run-work.js';
 import { loadCatalogFor } from './prepare-session.js';
 
 export interface FireScheduleCommand {
@@ -57,42 +59,134 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
   const earlier = await deps.schedules.getRun(runId);
   if (earlier && earlier.status !== 'Starting') return { fired: true, run: earlier, created: false };
   const leaseUntil = new Date(now.getTime() + RUN_LEASE_SECONDS * 1000).toISOString();
-  const { run, created } = await deps.schedules.createRun({
-    id: runId,
+  const { run, created } = await recordRun(deps, schedule, { runId, scheduledTime: scheduledTime.toISOString(), trigger: command.trigger, by: command.by, fanOutLeaseUntil: leaseUntil });
+  if (run.status !== 'Starting') return { fired: true, run, created: false };
+  let holding = run;
+  if (!created) {
+    // another delivery holds the fan-out: leave it to that one while its lease runs, take over once it has lapsed
+    const taken = await takeLapsedLease(deps, run, leaseUntil);
+    if (!taken) return { fired: true, run, created: false, inProgress: true };
+    holding = taken;
+  }
+  return { fired: true, run: await fanOut(deps, schedule, holding), created };
+}
+
+export interface RequestRunNowCommand {
+  readonly scheduleId: string;
+  readonly by: Requester;
+  /**
+   * The run's id when the caller keys its ask (an `Idempotency-Key`): the
+   * same key asks for the same run once. Without it the time of the ask
+   * keys the run, as a Scheduler fire's time does.
+   */
+  readonly runId?: string;
+}
+
+/**
+ * An operator's run-now for a caller that must answer quickly (the API's
+ * 29 s): records the run as `Starting` with no fan-out lease and hands the
+ * fan-out to the run worker, which may take the 15 minutes a fleet of
+ * thousands needs. The run is never lost between the two: a request that
+ * does not reach the worker leaves a `Starting` run with no lease, which
+ * the controller's minute sweep fans out. A run-now also fires a disabled
+ * schedule (it is the operator's explicit ask). Audited as the run's start.
+ */
+export async function requestRunNow(deps: Dependencies, command: RequestRunNowCommand): Promise<{ readonly run: ScheduleRun; readonly created: boolean }> {
+  const schedule = await deps.schedules.getSchedule(command.scheduleId);
+  if (!schedule) throw new NotFoundError('schedule', command.scheduleId);
+  const askedAt = deps.clock.now().toISOString();
+  const runId = command.runId ?? deps.ids.derive('run', [schedule.id, askedAt]);
+  const { run, created } = await recordRun(deps, schedule, { runId, scheduledTime: askedAt, trigger: 'RunNow', by: command.by });
+  if (created) {
+    await deps.audit.record({
+      resource: 'Run',
+      resourceId: run.id,
+      ...(run.owner?.tenantId === undefined ? {} : { tenantId: run.owner.tenantId }),
+      version: run.version,
+      at: run.createdAt,
+      by: command.by,
+      action: 'Started',
+      changes: [{ field: 'status', after: run.status }, { field: 'scheduleId', after: run.scheduleId }],
+    });
+  }
+  // a retried ask finds its run; one still starting is asked for again (the worker's step is idempotent)
+  if (run.status === 'Starting') await requestRunWork(deps, run.id);
+  return { run, created };
+}
+
+/**
+ * The run worker's (and the controller's) step on a run still `Starting`:
+ * an operator's run-now waiting for its fan-out, or a fire whose every
+ * delivery stopped. Fans it out unless a live holder is doing so; a run
+ * whose schedule was deleted meanwhile is cancelled. Answers the run as
+ * the step left it.
+ */
+export async function fanOutStartingRun(deps: Dependencies, run: ScheduleRun): Promise<ScheduleRun> {
+  const schedule = await deps.schedules.getSchedule(run.scheduleId);
+  if (!schedule) {
+    const { fanOutLeaseUntil: _lease, ...rest } = run;
+    const cancelled: ScheduleRun = {
+      ...rest,
+      status: 'Cancelled',
+      haltReason: 'its schedule was deleted before its fan-out finished',
+      haltCause: 'ScheduleDeleted',
+      version: run.version + 1,
+      updatedAt: deps.clock.now().toISOString(),
+    };
+    await deps.schedules.updateRun(cancelled, run.version);
+    await publishEvents(deps, [runEvent('RunCancelled', cancelled, cancelled.updatedAt)]);
+    return cancelled;
+  }
+  const leaseUntil = new Date(deps.clock.now().getTime() + RUN_LEASE_SECONDS * 1000).toISOString();
+  const taken = await takeLapsedLease(deps, run, leaseUntil);
+  return taken ? fanOut(deps, schedule, taken) : run;
+}
+
+/** Creates the run record once: `Starting`, with the schedule's rollout and session options fixed as they are now. */
+async function recordRun(
+  deps: Dependencies,
+  schedule: Schedule,
+  fire: { readonly runId: string; readonly scheduledTime: string; readonly trigger: ScheduleRun['trigger']; readonly by: Requester; readonly fanOutLeaseUntil?: string },
+): Promise<{ readonly run: ScheduleRun; readonly created: boolean }> {
+  const now = deps.clock.now().toISOString();
+  const recorded = await deps.schedules.createRun({
+    id: fire.runId,
     scheduleId: schedule.id,
     scheduleName: schedule.name,
     scheduleVersion: schedule.version,
     owner: schedule.tenantId === undefined ? {} : { tenantId: schedule.tenantId },
-    scheduledTime: scheduledTime.toISOString(),
-    trigger: command.trigger,
-    by: command.by,
+    scheduledTime: fire.scheduledTime,
+    trigger: fire.trigger,
+    by: fire.by,
     status: 'Starting',
     version: 1,
-    fanOutLeaseUntil: leaseUntil,
+    ...(fire.fanOutLeaseUntil === undefined ? {} : { fanOutLeaseUntil: fire.fanOutLeaseUntil }),
     rollout: schedule.rollout,
     sessionBasis: sessionOptionsFor(schedule, undefined),
     currentRing: 0,
     failuresAccepted: 0,
     outcome: EMPTY_OUTCOME,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
+    createdAt: now,
+    updatedAt: now,
     targeted: 0,
     started: 0,
     skipped: {},
   });
-  if (created) deps.metrics.count('ScheduleRunsStarted');
-  if (run.status !== 'Starting') return { fired: true, run, created: false };
-  let holding = run;
-  if (!created) {
-    // another delivery holds the fan-out: leave it to that one while its lease runs, take over once it has lapsed
-    const heldUntil = run.fanOutLeaseUntil;
-    if (heldUntil !== undefined && Date.parse(heldUntil) > now.getTime()) return { fired: true, run, created: false, inProgress: true };
-    const taken = await deps.schedules.takeRunLease(run.id, heldUntil, leaseUntil);
-    if (!taken) return { fired: true, run, created: false, inProgress: true };
-    holding = taken;
-    deps.logger.warn('schedule run taken over from a delivery that stopped', { scheduleId: schedule.id, runId: run.id });
-  }
+  if (recorded.created) deps.metrics.count('ScheduleRunsStarted');
+  return recorded;
+}
 
+/** Takes the fan-out lease of a `Starting` run whose holder's lease lapsed (or that never had one); undefined while a live holder fans out. */
+async function takeLapsedLease(deps: Dependencies, run: ScheduleRun, leaseUntil: string): Promise<ScheduleRun | undefined> {
+  const heldUntil = run.fanOutLeaseUntil;
+  if (heldUntil !== undefined && Date.parse(heldUntil) > deps.clock.now().getTime()) return undefined;
+  const taken = await deps.schedules.takeRunLease(run.id, heldUntil, leaseUntil);
+  if (taken && heldUntil !== undefined) deps.logger.warn('schedule run taken over from a delivery that stopped', { scheduleId: run.scheduleId, runId: run.id });
+  return taken;
+}
+
+/** Writes every target of a run whose fan-out lease this step holds, marks it Running, and takes its first rollout step. */
+async function fanOut(deps: Dependencies, schedule: Schedule, holding: ScheduleRun): Promise<ScheduleRun> {
   const { catalog, deployments } = await loadCatalogFor(deps);
   const { computers: targets, unknownComputerIds } = selectTargets(schedule, await deps.catalog.listComputers(), catalog.tenants);
   for (const id of unknownComputerIds) deps.logger.warn('schedule names a computer that is gone or outside its tenants', { scheduleId: schedule.id, computerId: id });
@@ -110,7 +204,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
         targets.slice(from, from + WRITES_AT_ONCE).map(async (computer) => {
           const decision = decideTarget(schedule, computer, context);
           const { target } = await deps.schedules.putRunTarget({
-            runId: run.id,
+            runId: holding.id,
             computerId: computer.id,
             computerName: computer.name,
             tenantId: computer.tenantId,
@@ -118,7 +212,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
             ...(decision.start && decision.window ? { window: decision.window } : {}),
           });
           if (decision.start || target.sessionId !== undefined || target.skipped !== undefined) return target;
-          return deps.schedules.settleRunTarget(run.id, computer.id, { skipped: decision.skipped, detail: decision.detail });
+          return deps.schedules.settleRunTarget(holding.id, computer.id, { skipped: decision.skipped, detail: decision.detail });
         }),
       )),
     );
@@ -139,7 +233,7 @@ export async function fireSchedule(deps: Dependencies, command: FireScheduleComm
     // a delivery that took over finished first (its run is the run, and it told the listeners), or an operator cancelled it
     if (!(error instanceof ConflictError)) throw error;
   }
-  const advanced = await advanceRun(deps, run.id);
-  deps.logger.info('schedule run started', { scheduleId: schedule.id, runId: run.id, targeted: advanced.targeted, started: advanced.started });
-  return { fired: true, run: advanced, created };
+  const advanced = await advanceRun(deps, holding.id);
+  deps.logger.info('schedule run started', { scheduleId: schedule.id, runId: holding.id, targeted: advanced.targeted, started: advanced.started });
+  return advanced;
 }

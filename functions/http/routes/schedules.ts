@@ -5,7 +5,7 @@ import type { RunTarget, ScheduleRun } from '../../core/model/schedule-run.js';
 import { scheduleInputSchema, scheduleSchema, type Schedule } from '../../core/model/schedule.js';
 import type { Dependencies } from '../../core/use-cases/dependencies.js';
 import { operateRun } from '../../core/use-cases/advance-run.js';
-import { fireSchedule } from '../../core/use-cases/fire-schedule.js';
+import { requestRunNow } from '../../core/use-cases/fire-schedule.js';
 import { createSchedule, deleteSchedule, duplicateSchedule, setScheduleEnabled, updateSchedule } from '../../core/use-cases/manage-schedules.js';
 import { previewSchedule, type SchedulePreview } from '../../core/use-cases/preview-schedule.js';
 import { getRunCost } from '../../core/use-cases/session-usage.js';
@@ -14,7 +14,8 @@ import { requires, type RequestAccess } from '../access.js';
 import { fieldsUnder } from '../errors.js';
 import { pageOf } from '../paging.js';
 import { newRouter } from '../router.js';
-import { ERROR_RESPONSES, READ_ERROR_RESPONSES, idParams, json, jsonBody, pageOfSchema, pageQuerySchema, reasonSchema, versionSchema, auditEntrySchema } from '../schemas.js';
+import { visibleResourceChanges } from './audit.js';
+import { ERROR_RESPONSES, READ_ERROR_RESPONSES, idParams, json, jsonBody, pageOfSchema, pageQuerySchema, reasonSchema, versionSchema, auditEntrySchema, idempotencyHeaders } from '../schemas.js';
 
 /**
  * Schedules and their runs: every change through the manage-schedules use
@@ -241,16 +242,21 @@ export function scheduleRoutes() {
           path: '/schedules/{scheduleId}/run-now',
           tags: ['Schedules'],
           summary: 'Fire a schedule now, as its trigger would (a run-now also fires a disabled schedule)',
+          description:
+            'Records the run as Starting and hands its fan-out to the run worker, which writes each computer\'s target and starts the sessions the rollout allows: poll `GET /runs/{runId}` until it leaves Starting. With an `Idempotency-Key`, a repeated request (a retry after a timeout) answers the same run instead of starting a second one.',
           middleware: [requires('operate')],
-          request: { params: idParams('scheduleId') },
-          responses: { 202: json('The run it started', z.object({ run: runSchema, created: z.boolean() })), ...ERROR_RESPONSES },
+          request: { params: idParams('scheduleId'), headers: idempotencyHeaders },
+          responses: { 202: json('The run, Starting (or as it is now, for a repeated key)', z.object({ run: runSchema, created: z.boolean() })), ...ERROR_RESPONSES },
         }),
         async (c) => {
           const { scheduleId } = c.req.valid('param');
+          const key = c.req.valid('header')['idempotency-key'];
           const { deps, access } = c.var;
-          const fired = await fireSchedule(deps, { scheduleId, scheduledTime: deps.clock.now().toISOString(), trigger: 'RunNow', by: access.by });
-          if (!fired.fired) throw new NotFoundError('schedule', scheduleId);
-          return c.json({ run: fired.run, created: fired.created }, 202);
+          await visibleSchedule(deps, access, scheduleId);
+          // the same key from the same person for the same schedule is the same run
+          const runId = key === undefined ? undefined : deps.ids.derive('run', ['api', access.principal.subject, scheduleId, key]);
+          const { run, created } = await requestRunNow(deps, { scheduleId, by: access.by, ...(runId === undefined ? {} : { runId }) });
+          return c.json({ run, created }, 202);
         },
       )
       .openapi(
@@ -275,16 +281,18 @@ export function scheduleRoutes() {
           method: 'get',
           path: '/schedules/{scheduleId}/history',
           tags: ['Schedules'],
-          summary: "The schedule's changes, oldest first: who, when, what",
-          request: { params: idParams('scheduleId') },
-          responses: { 200: json('Every recorded change', z.object({ items: z.array(auditEntrySchema) })), ...READ_ERROR_RESPONSES },
+          summary: "The schedule's changes, oldest first, paged: who, when, what (each tenant's viewers see the changes made while it was theirs)",
+          request: { params: idParams('scheduleId'), query: pageQuerySchema },
+          responses: { 200: json('A page of recorded changes, oldest first', pageOfSchema(auditEntrySchema)), ...READ_ERROR_RESPONSES },
         }),
         async (c) => {
           const { scheduleId } = c.req.valid('param');
+          const { limit, cursor } = c.req.valid('query');
           const { deps, access } = c.var;
-          // a deleted schedule's history stays readable to those who see every tenant
-          await access.requireVisible('schedule', scheduleId, () => deps.schedules.getSchedule(scheduleId));
-          return c.json({ items: await deps.audit.list('Schedule', scheduleId) }, 200);
+          // each entry is its tenant's of the time: a schedule that moved shows its old tenant the changes from before, and the new one only its own
+          const seesScheduleNow = async () => access.sees((await deps.schedules.getSchedule(scheduleId))?.tenantId);
+          const page = await visibleResourceChanges(c.var, 'Schedule', scheduleId, { limit, ...(cursor === undefined ? {} : { cursor }) }, seesScheduleNow);
+          return c.json({ items: [...page.items], ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) }, 200);
         },
       )
       .openapi(
