@@ -156,8 +156,10 @@ function consoleSite(options: { readonly dir: string; readonly signInCode: strin
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        // as CloudFront sends it (infra/console-hosting.ts): the branding preview's sandboxed srcdoc frame inherits this
+        // policy, and an email's styles are inline by necessity; scripts stay 'self' only
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'https:', 'data:'],
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],

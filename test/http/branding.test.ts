@@ -184,3 +184,76 @@ describe('sending a test email', () => {
     expect(await api.call('Admin', 'POST', '/v1/branding/test-email', { kind: 'Detection', to: 'not an address' })).toMatchObject({ status: 400, body: { error: { field: 'body.to' } } });
   });
 });
+
+type Preview = { subject: string; html: string; text: string; inherited: Record<string, string | undefined>; problems: { field: string; problem: string }[] };
+
+describe('previewing an unsaved branding (what the console draws while an operator types)', () => {
+  it("draws a tenant's draft over what it inherits, says what that is, and stores nothing (proves the preview is the save's merge, without the save)", async () => {
+    const before = items((await api.call('Admin', 'GET', '/v1/tenants/acme/branding')).body);
+    const draft = await api.call('Admin', 'POST', '/v1/branding/preview', { kind: 'Detection', tenantId: 'acme', branding: { tableHeaderColour: '#0B3D2E', companyName: 'Acme Helpdesk' } });
+    expect(draft.status, JSON.stringify(draft.body)).toBe(200);
+    const { html, text, inherited, problems } = draft.body as Preview;
+    expect(html.toLowerCase()).toContain('#0b3d2e');
+    // the draft replaces acme's stored override: its header colour is gone, the MSP's logo still comes through
+    expect(html.toLowerCase()).not.toContain(ACME_HEADER);
+    expect(html).toContain(MSP_BRANDING.logoUri);
+    expect(text).toContain('Acme Helpdesk');
+    // what acme falls back to is the MSP's, not acme's own stored override
+    expect(inherited).toMatchObject({ companyName: 'Contoso IT', tableHeaderColour: '#12355b', logoUri: MSP_BRANDING.logoUri, textColour: '#1d1d1f' });
+    expect(problems).toEqual([]);
+    expect(items((await api.call('Admin', 'GET', '/v1/tenants/acme/branding')).body)).toEqual(before);
+  });
+
+  it("answers a draft's contrast problems with the field a save refuses, and refuses a draft the schema refuses (proves the console can show both before saving)", async () => {
+    const pale = await api.call('Admin', 'POST', '/v1/branding/preview', { kind: 'FollowUp', tenantId: 'acme-east', branding: { textColour: '#cccccc' } });
+    expect(pale.status, JSON.stringify(pale.body)).toBe(200);
+    const { problems, html } = pale.body as Preview;
+    expect(problems.map((problem) => problem.field)).toEqual(['body.branding.textColour', 'body.branding.textColour']);
+    expect(problems[0]?.problem).toMatch(/contrast of 1\.\d\d:1; WCAG AA needs at least 4\.5:1/);
+    expect(html.toLowerCase()).toContain('#cccccc');
+    const saved = await api.call('Admin', 'PUT', '/v1/tenants/acme-east/branding/default', { branding: { textColour: '#cccccc' }, expectedVersion: 0 });
+    expect(saved.body).toMatchObject({ error: { field: problems[0]?.field } });
+
+    expect(await api.call('Admin', 'POST', '/v1/branding/preview', { kind: 'Detection', branding: { logoUri: 'javascript:alert(1)' } })).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED', field: 'body.branding.logoUri' } } });
+    expect(await api.call('Admin', 'POST', '/v1/branding/preview', { kind: 'Detection', branding: { headerColour: '#000000' } })).toMatchObject({ status: 400, body: { error: { field: 'body.branding.headerColour' } } });
+  });
+
+  it("draws a seasonal draft on its first day over the owner's default, and an MSP draft under a tenant's own override on its real session (proves each owner's place in the merge)", async () => {
+    const winter = await api.call('Admin', 'POST', '/v1/branding/preview', { kind: 'Detection', branding: { backgroundColour: '#dde8f0', dateRange: { from: '2026-12-01', to: '2027-01-06' } } });
+    expect(winter.status, JSON.stringify(winter.body)).toBe(200);
+    const seasonal = winter.body as Preview;
+    expect(seasonal.html.toLowerCase()).toContain('#dde8f0');
+    expect(seasonal.html.toLowerCase()).toContain('#12355b');
+    // a seasonal branding inherits its owner's default
+    expect(seasonal.inherited).toMatchObject({ companyName: 'Contoso IT', backgroundColour: '#f4f5f7' });
+
+    const mspDraft = await api.call('Admin', 'POST', '/v1/branding/preview', { kind: 'FollowUp', sessionId: acmeSessionId, branding: { companyName: 'Contoso Managed IT', tableHeaderColour: '#202020' } });
+    expect(mspDraft.status, JSON.stringify(mspDraft.body)).toBe(200);
+    const onSession = mspDraft.body as Preview;
+    expect(onSession.text).toContain('Contoso Managed IT');
+    // acme's stored header colour still wins over the MSP's draft on acme's session
+    expect(onSession.html.toLowerCase()).toContain(ACME_HEADER);
+    expect(onSession.html.toLowerCase()).not.toContain('#202020');
+    // the MSP inherits only Nightshift's plain look
+    expect(onSession.inherited).toMatchObject({ companyName: 'Your IT team', tableHeaderColour: '#1f3a5f' });
+  });
+
+  it("tells a Viewer what its tenant inherits but not the MSP's BCC address (proves the preview leaks nothing the MSP routes hide)", async () => {
+    expect((await api.call('Admin', 'PUT', '/v1/branding/default', { branding: { ...MSP_BRANDING, bccAddress: 'records@contoso-it.example' }, expectedVersion: 1 })).status).toBe(200);
+    const admin = await api.call('Admin', 'POST', '/v1/branding/preview', { kind: 'Detection', tenantId: 'acme' });
+    expect((admin.body as Preview).inherited).toMatchObject({ bccAddress: 'records@contoso-it.example', supportEmail: MSP_BRANDING.supportEmail });
+    const viewer = await api.call('ViewerAcme', 'POST', '/v1/branding/preview', { kind: 'Detection', tenantId: 'acme', branding: { companyName: 'Acme IT' } });
+    expect(viewer.status, JSON.stringify(viewer.body)).toBe(200);
+    expect((viewer.body as Preview).inherited).toMatchObject({ companyName: 'Contoso IT', supportEmail: MSP_BRANDING.supportEmail });
+    expect((viewer.body as Preview).inherited).not.toHaveProperty('bccAddress');
+  });
+
+  it('sends a test of the unsaved draft, stored nowhere (proves the test email is what the editor shows)', async () => {
+    const sent = await api.call('Admin', 'POST', '/v1/branding/test-email', { kind: 'Postponed', tenantId: 'globex', to: 'admin@contoso-it.example', branding: { tableHeaderColour: '#3b1f5f', fromName: 'Globex Desk' } });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    const mail = (await api.runtime.mailbox.messages()).find((message) => message.messageId === (sent.body as { messageId: string }).messageId);
+    expect(mail?.body.html?.toLowerCase()).toContain('#3b1f5f');
+    expect(mail?.from).toContain('Globex Desk');
+    expect(items((await api.call('Admin', 'GET', '/v1/tenants/globex/branding')).body)).toEqual([]);
+  });
+});

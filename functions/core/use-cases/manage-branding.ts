@@ -6,9 +6,11 @@ import {
   contrastProblems,
   dayIn,
   DEFAULT_BRANDING_ID,
+  resolveBranding,
   type Branding,
   type BrandingInput,
   type BrandingOwner,
+  type ContrastProblem,
   type ResolvedBranding,
 } from '../model/branding.js';
 import { newStages, type Action, type Requester, type Session } from '../model/session.js';
@@ -172,10 +174,94 @@ export interface PreviewRequest {
   readonly tenantId?: string;
   /** A real session to show; absent: a sample one. */
   readonly sessionId?: string;
+  /**
+   * An unsaved branding of the owner `tenantId` names (absent: the MSP),
+   * drawn in place of its stored one: its default, or, with a date range, a
+   * seasonal one on its first day. What an editor shows before saving.
+   */
+  readonly draft?: unknown;
 }
 
-/** Renders the template with the tenant's branding as the end user would get it today. */
-export async function previewEmail(deps: Pick<Dependencies, 'sessions' | 'catalog' | 'branding' | 'renderer' | 'notifySettings' | 'clock'>, request: PreviewRequest): Promise<RenderedEmail & { readonly branding: ResolvedBranding }> {
+export interface BrandingPreview extends RenderedEmail {
+  /** What the email was drawn with. */
+  readonly branding: ResolvedBranding;
+  /**
+   * What the owner's fields fall back to where it sets nothing: Nightshift's
+   * plain look under the MSP's branding and any parent tenants' (and, for a
+   * seasonal draft, under the owner's own default).
+   */
+  readonly inherited: ResolvedBranding;
+  /** The draft's text colours below WCAG AA, each named as a save would name it; a save of the draft would be refused with them. */
+  readonly problems: readonly ContrastProblem[];
+}
+
+type PreviewDeps = Pick<Dependencies, 'sessions' | 'catalog' | 'branding' | 'renderer' | 'notifySettings' | 'clock'>;
+
+/** Where a draft is drawn: the id a save of it would take the place of, by the rule a save applies (a date range makes it seasonal). */
+const DRAFT_SEASON_ID = 'draft-season';
+const draftId = (draft: BrandingInput): string => (draft.dateRange ? DRAFT_SEASON_ID : DEFAULT_BRANDING_ID);
+
+/** The owner's brandings with the draft in place of the stored one it would replace: a seasonal draft sits on the stored default. */
+function withDraft(stored: readonly Branding[], owner: BrandingOwner, draft: BrandingInput): Branding[] {
+  const drafted: Branding = { ...draft, owner, id: draftId(draft), version: 0, updatedAt: '' };
+  return draft.dateRange ? [...stored.filter((branding) => branding.id === DEFAULT_BRANDING_ID), drafted] : [drafted];
+}
+
+const sameOwner = (a: BrandingOwner, b: BrandingOwner): boolean => (a.kind === 'Msp' ? b.kind === 'Msp' : b.kind === 'Tenant' && a.tenantId === b.tenantId);
+
+/**
+ * The branding a tenant's end users (or the MSP's, for `undefined`) would
+ * see with `draft` saved for `owner`, on the draft's first seasonal day or
+ * on the day `now` falls on in `timeZone`.
+ */
+async function brandingWithDraft(deps: Pick<Dependencies, 'catalog' | 'branding'>, drawnTenantId: string | undefined, owner: BrandingOwner, draft: BrandingInput, now: Date, timeZone: string): Promise<ResolvedBranding> {
+  const chain = drawnTenantId === undefined ? [] : await tenantChain(deps, drawnTenantId);
+  const brandingsOf = async (each: BrandingOwner): Promise<Branding[]> => {
+    const stored = await deps.branding.list(each);
+    return sameOwner(each, owner) ? withDraft(stored, each, draft) : stored;
+  };
+  const [msp, tenants] = await Promise.all([brandingsOf({ kind: 'Msp' }), Promise.all(chain.map((tenant) => brandingsOf({ kind: 'Tenant', tenantId: tenant.id })))]);
+  return resolveBranding(msp, tenants, draft.dateRange?.from ?? dayIn(now, timeZone));
+}
+
+/**
+ * What the owner inherits, and what a save of the draft would be refused
+ * for: the save's own rule (brandingAsSaved over the same stored brandings,
+ * on the same day).
+ */
+async function ownerView(deps: Pick<Dependencies, 'catalog' | 'branding'>, owner: BrandingOwner, draft: BrandingInput | undefined, now: Date): Promise<Pick<BrandingPreview, 'inherited' | 'problems'>> {
+  const msp = await deps.branding.list({ kind: 'Msp' });
+  const parents = owner.kind === 'Tenant' ? (await tenantChain(deps, owner.tenantId)).slice(0, -1) : [];
+  const parentBrandings = await Promise.all(parents.map((tenant) => deps.branding.list({ kind: 'Tenant', tenantId: tenant.id })));
+  const own = owner.kind === 'Msp' ? msp : await deps.branding.list(owner);
+  const day = dayIn(now, 'UTC');
+  const id = draft === undefined ? DEFAULT_BRANDING_ID : draftId(draft);
+  // a branding with only its date range draws nothing of its own: what is left is what it inherits
+  const inherited = brandingAsSaved(draft?.dateRange ? { dateRange: draft.dateRange } : {}, id, owner, msp, day, parentBrandings, own);
+  const problems = draft === undefined ? [] : contrastProblems(brandingAsSaved(draft, id, owner, msp, day, parentBrandings, own), draft);
+  return { inherited, problems };
+}
+
+/** A draft checked as a save checks it, its fields named where the request carries it (`branding.<field>`). */
+function parseDraft(draft: unknown): BrandingInput {
+  try {
+    return parseInput(brandingInputSchema, draft, 'branding');
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(error.entity, error.problems.map((problem) => ({ ...problem, field: problem.field === '' ? 'branding' : `branding.${problem.field}` })), { cause: error });
+  }
+}
+
+/**
+ * Renders the template with the tenant's branding as the end user would get
+ * it today, or with a draft in place of the owner's stored branding. A draft
+ * is checked by the schema a save applies (refused naming `branding.<field>`);
+ * its contrast problems are answered, not refused, so an editor shows the
+ * unreadable colours it is about to save.
+ */
+export async function previewEmail(deps: PreviewDeps, request: PreviewRequest): Promise<BrandingPreview> {
+  const draft = request.draft === undefined ? undefined : parseDraft(request.draft);
+  const owner: BrandingOwner = request.tenantId === undefined ? { kind: 'Msp' } : { kind: 'Tenant', tenantId: request.tenantId };
   const now = deps.clock.now();
   let session: Session;
   let actions: Action[];
@@ -190,7 +276,8 @@ export async function previewEmail(deps: Pick<Dependencies, 'sessions' | 'catalo
   }
   const computer = request.sessionId === undefined ? undefined : await deps.catalog.getComputer(session.computerId);
   const timeZone = computer?.timeZone ?? 'UTC';
-  const branding = await brandingFor(deps, request.sessionId === undefined ? request.tenantId : session.tenantId, now, timeZone);
+  const drawnTenantId = request.sessionId === undefined ? request.tenantId : session.tenantId;
+  const branding = draft === undefined ? await brandingFor(deps, drawnTenantId, now, timeZone) : await brandingWithDraft(deps, drawnTenantId, owner, draft, now, timeZone);
   // preview buttons go nowhere: a preview must never carry a working link
   const inert = `${deps.notifySettings.linkBaseUrl || 'https://example.invalid'}/l/preview`;
   const context: EmailContext = {
@@ -208,12 +295,12 @@ export async function previewEmail(deps: Pick<Dependencies, 'sessions' | 'catalo
       : request.kind === 'FollowUp'
         ? followUpEmail(context)
         : confirmationEmail(request.kind, { ...context, session: request.kind === 'Cancelled' ? { ...session, status: 'Cancelled' } : session }, 'you');
-  return { ...(await deps.renderer.renderEmail(view)), branding };
+  return { ...(await deps.renderer.renderEmail(view)), branding, ...(await ownerView(deps, owner, draft, now)) };
 }
 
 /** Sends the preview to one address, marked as a test, so the MSP sees it in a real inbox. */
 export async function sendTestEmail(
-  deps: Pick<Dependencies, 'sessions' | 'catalog' | 'branding' | 'renderer' | 'notifySettings' | 'clock' | 'mailer' | 'metrics'>,
+  deps: PreviewDeps & Pick<Dependencies, 'mailer' | 'metrics'>,
   request: PreviewRequest & { readonly to: string },
 ): Promise<{ messageId: string }> {
   const preview = await previewEmail(deps, request);

@@ -1,13 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError } from '../../core/errors.js';
-import type { BrandingOwner } from '../../core/model/branding.js';
+import { brandingFieldsSchema, type BrandingFields, type BrandingOwner, type ResolvedBranding } from '../../core/model/branding.js';
 import type { Dependencies } from '../../core/use-cases/dependencies.js';
-import { deleteBranding, listBrandings, previewEmail, saveBranding, sendTestEmail, type PreviewRequest } from '../../core/use-cases/manage-branding.js';
+import { deleteBranding, listBrandings, previewEmail, saveBranding, sendTestEmail, type BrandingPreview, type PreviewRequest } from '../../core/use-cases/manage-branding.js';
 import { requires, type RequestAccess } from '../access.js';
-import { fieldsUnder } from '../errors.js';
+import { fieldIn, fieldsUnder } from '../errors.js';
 import { newRouter } from '../router.js';
 import {
   brandingIdParams,
+  brandingInputRef,
   brandingPreviewBodySchema,
   brandingRef,
   brandingSaveBodySchema,
@@ -39,6 +40,31 @@ const deleteQuery = z.object({ expectedVersion: versionSchema.meta({ description
 const deletedSchema = z.object({ deleted: z.string() });
 const sentSchema = z.object({ messageId: z.string().meta({ description: "The mail service's id of the test email" }) });
 
+const draftField = {
+  branding: brandingInputRef.optional().meta({
+    description:
+      "An unsaved branding of whoever `tenantId` names (absent: the MSP), drawn in place of its stored one: its default, or, with a `dateRange`, a seasonal one on its first day. Checked as a save checks it; its contrast problems are answered in `problems`, not refused",
+  }),
+};
+const previewBodySchema = brandingPreviewBodySchema.extend(draftField);
+const testEmailBodySchema = brandingTestEmailBodySchema.extend(draftField);
+
+const FIELD_NAMES = Object.keys(brandingFieldsSchema.shape) as (keyof BrandingFields)[];
+const inheritedSchema = z
+  .object(Object.fromEntries(FIELD_NAMES.map((name) => [name, z.string().optional()])) as Record<keyof BrandingFields, z.ZodOptional<z.ZodString>>)
+  .meta({
+    id: 'InheritedBranding',
+    description: "What the branding's owner falls back to for each field it leaves out: Nightshift's plain look under the MSP's branding and any parent tenants' (and, for a seasonal one, under the owner's own default)",
+  });
+const previewSchema = renderedEmailSchema
+  .extend({
+    inherited: inheritedSchema,
+    problems: z
+      .array(z.object({ field: z.string().meta({ description: 'The field as a save names it: `body.branding.<field>`' }), problem: z.string() }))
+      .meta({ description: "The draft's text colours below WCAG AA: a save of it would be refused with these; empty without a draft" }),
+  })
+  .meta({ id: 'BrandingPreview' });
+
 /** The owner a route names, refused as not found when the caller cannot see it. */
 async function visibleOwner(access: RequestAccess, tenantId: string | undefined): Promise<BrandingOwner> {
   if (tenantId !== undefined) {
@@ -62,11 +88,23 @@ async function visiblePreview(deps: Dependencies, access: RequestAccess, request
   return request;
 }
 
-const previewRequest = (body: { kind: PreviewRequest['kind']; tenantId?: string | undefined; sessionId?: string | undefined }): PreviewRequest => ({
+const previewRequest = (body: { kind: PreviewRequest['kind']; tenantId?: string | undefined; sessionId?: string | undefined; branding?: unknown }): PreviewRequest => ({
   kind: body.kind,
   ...(body.tenantId === undefined ? {} : { tenantId: body.tenantId }),
   ...(body.sessionId === undefined ? {} : { sessionId: body.sessionId }),
+  ...(body.branding === undefined ? {} : { draft: body.branding }),
 });
+
+/**
+ * The preview as answered: the MSP's BCC address is the MSP's own business,
+ * so a caller who cannot see the MSP (a Viewer) is not told the one it inherits.
+ */
+async function previewAnswer(access: RequestAccess, preview: BrandingPreview) {
+  const { bccAddress, ...visible }: ResolvedBranding = preview.inherited;
+  const inherited = bccAddress !== undefined && (await access.sees(undefined)) ? { ...visible, bccAddress } : visible;
+  const problems = preview.problems.map(({ field, problem }) => ({ field: fieldIn('body.branding', field), problem }));
+  return { subject: preview.subject, html: preview.html, text: preview.text, inherited, problems };
+}
 
 const saveRoute = <P extends string, R extends typeof brandingIdParams | typeof tenantBrandingParams>(path: P, params: R, summary: string) =>
   createRoute({
@@ -155,15 +193,15 @@ export function brandingRoutes() {
         method: 'post',
         path: '/branding/preview',
         tags: ['Branding'],
-        summary: 'Draw an email as the end user would get it today, with a sample or a real session (its buttons go nowhere)',
-        request: { body: jsonBody(brandingPreviewBodySchema) },
-        responses: { 200: json('The email: subject, HTML and text', renderedEmailSchema), ...ERROR_RESPONSES },
+        summary: 'Draw an email as the end user would get it today, or with an unsaved branding, with a sample or a real session (its buttons go nowhere)',
+        request: { body: jsonBody(previewBodySchema) },
+        responses: { 200: json('The email (subject, HTML and text), what its branding owner inherits, and what a save of the draft would be refused for', previewSchema), ...ERROR_RESPONSES },
       }),
       async (c) => {
         const { deps, access } = c.var;
         const request = await visiblePreview(deps, access, previewRequest(c.req.valid('json')));
-        const { subject, html, text } = await fieldsUnder('body', () => previewEmail(deps, request));
-        return c.json({ subject, html, text }, 200);
+        const preview = await fieldsUnder('body', () => previewEmail(deps, request));
+        return c.json(await previewAnswer(access, preview), 200);
       },
     )
     .openapi(
@@ -171,9 +209,9 @@ export function brandingRoutes() {
         method: 'post',
         path: '/branding/test-email',
         tags: ['Branding'],
-        summary: 'Send the preview to one address, its subject marked [Test]',
+        summary: 'Send the preview (with an unsaved branding, if given) to one address, its subject marked [Test]',
         middleware: [requires('operate')],
-        request: { body: jsonBody(brandingTestEmailBodySchema) },
+        request: { body: jsonBody(testEmailBodySchema) },
         responses: { 200: json('Handed to the mail service', sentSchema), ...ERROR_RESPONSES },
       }),
       async (c) => {
