@@ -110,6 +110,7 @@ const ROWS: readonly Row[] = [
   { method: 'GET', path: () => '/v1/computers/pc-acme', expect: READ_OWN },
   { method: 'PUT', path: () => '/v1/computers/pc-acme', body: () => pcAcme, expect: OPERATE },
   { method: 'GET', path: () => '/v1/computers/pc-acme/explain', expect: READ_OWN },
+  { method: 'GET', path: () => '/v1/computers/pc-acme/compliance', expect: READ_OWN },
   // a dry run: the role check is what this row is about, not the catalog
   { method: 'POST', path: () => '/v1/computers/import', body: () => ({ rules: [{ tag: { key: 'Customer', value: 'acme' }, tenantId: 'acme' }], dryRun: true }), expect: OPERATE },
   { method: 'GET', path: () => '/v1/software', expect: CATALOG_READ },

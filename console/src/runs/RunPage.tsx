@@ -23,7 +23,7 @@ const route = getRouteApi('/runs/$runId');
 
 const helper = createColumnHelper<TableFeatureSet, RunTarget>();
 const TARGET_COLUMNS = helper.columns([
-  helper.accessor('computerName', { header: 'Computer', cell: (info) => `${info.getValue()} (${info.row.original.computerId})` }),
+  helper.accessor('computerName', { header: 'Computer', cell: (info) => <><Link to="/computers/$computerId" params={{ computerId: info.row.original.computerId }}>{info.getValue()}</Link> ({info.row.original.computerId})</> }),
   helper.accessor('tenantId', { header: 'Tenant' }),
   helper.accessor('ring', { header: 'Ring', cell: (info) => formatCount(info.getValue() + 1) }),
   helper.accessor('sessionId', {

@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
-import type { ReactNode } from 'react';
+import { useRef, type ReactNode } from 'react';
 import { api, data } from '../api/client.js';
 import { usePageTitle } from '../app/page-title.js';
 import { useMay } from '../auth/me.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Problem } from '../components/Problem.js';
 import { Time } from '../components/Time.js';
@@ -95,13 +96,14 @@ function ScheduleFacts({ schedule }: { readonly schedule: Schedule }) {
   );
 }
 
-type Request = 'run-now' | 'enable' | 'disable';
+type Request = 'run-now' | 'enable' | 'disable' | 'duplicate' | 'delete';
 
-/** Edit, run now, enable or disable; none of them for a role that may not operate. */
+/** Edit, run now, enable or disable, duplicate or delete; none of them for a role that may not operate. */
 function ScheduleControls({ schedule }: { readonly schedule: Schedule }) {
   const mayOperate = useMay('operate');
   const queryClient = useQueryClient();
   const navigate = useNavigate();
+  const confirmDelete = useRef<HTMLDialogElement>(null);
   const path = { params: { path: { scheduleId: schedule.id } } };
   const request = useMutation({
     mutationFn: async (kind: Request): Promise<void> => {
@@ -116,6 +118,17 @@ function ScheduleControls({ schedule }: { readonly schedule: Schedule }) {
           return;
         case 'disable':
           await data(api.POST('/v1/schedules/{scheduleId}/disable', { ...path, body: { expectedVersion: schedule.version } }));
+          return;
+        case 'duplicate': {
+          // the copy is disabled: it fires only once someone has looked at it and enabled it
+          const copy = await data(api.POST('/v1/schedules/{scheduleId}/duplicate', { ...path, body: {} }));
+          await navigate({ to: '/schedules/$scheduleId', params: { scheduleId: copy.schedule.id } });
+          return;
+        }
+        case 'delete':
+          // at the version shown: a schedule someone changed meanwhile is refused (409), not deleted unseen
+          await data(api.DELETE('/v1/schedules/{scheduleId}', { params: { path: { scheduleId: schedule.id }, query: { expectedVersion: schedule.version } } }));
+          await navigate({ to: '/schedules' });
           return;
       }
     },
@@ -140,6 +153,20 @@ function ScheduleControls({ schedule }: { readonly schedule: Schedule }) {
           Enable
         </button>
       )}
+      <button type="button" className="secondary" disabled={busy} onClick={() => { request.mutate('duplicate'); }}>
+        Duplicate
+      </button>
+      <button type="button" className="danger" disabled={busy} onClick={() => confirmDelete.current?.showModal()}>
+        Delete
+      </button>
+      <ConfirmDialog
+        dialogRef={confirmDelete}
+        id="confirm-delete-schedule"
+        title="Delete this schedule?"
+        explanation={`${schedule.name} stops firing and is removed. Runs already started carry on; its runs and its history stay.`}
+        confirmLabel="Delete schedule"
+        onConfirm={() => { request.mutate('delete'); }}
+      />
       {request.error ? <Problem error={request.error} title="The request was refused" /> : null}
     </section>
   );

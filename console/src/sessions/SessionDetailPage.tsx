@@ -76,7 +76,7 @@ export function SessionDetailPage() {
         <div>
           <dt>Computer</dt>
           <dd>
-            {session.computerName} ({session.computerId})
+            <Link to="/computers/$computerId" params={{ computerId: session.computerId }}>{session.computerName}</Link> ({session.computerId})
           </dd>
         </div>
         <div>
