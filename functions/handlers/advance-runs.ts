@@ -17,7 +17,7 @@ export const advanceRunsEventSchema = z.union([
 ]);
 
 export const createHandler = defineHandler('advance-runs', advanceRunsEventSchema, async (deps, input) =>
-  'runId' in input ? { stepped: (await stepRun(deps, input.runId))?.status ?? 'NotFound' } : advanceActiveRuns(deps, input.limit),
+  input.runId === undefined ? advanceActiveRuns(deps, input.limit) : { stepped: (await stepRun(deps, input.runId))?.status ?? 'NotFound' },
 );
 
 export const handler = createHandler(cloudDependencies);
