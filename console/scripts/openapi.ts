@@ -38,14 +38,8 @@ export async function generateOpenApiDocument(): Promise<unknown> {
  * `T`, which is what the routes answer. A component the document describes
  * in full is never replaced, so giving one a schema retires its line here.
  */
-const CORE_TYPES: Readonly<Record<string, { readonly module: string; readonly type: string }>> = {
-  SessionSummary: { module: 'functions/core/model/session-list.js', type: 'SessionSummary' },
-  SessionStatusCounts: { module: 'functions/core/model/session-list.js', type: 'SessionStatusCounts' },
-  SessionReport: { module: 'functions/core/model/session-report.js', type: 'SessionReport' },
-  SessionLogPage: { module: 'functions/core/ports/session-log.port.js', type: 'LogPage' },
-  StartSessionResult: { module: 'functions/core/use-cases/start-session.js', type: 'StartSessionResult' },
-  AuditEntry: { module: 'functions/core/model/audit.js', type: 'AuditEntry' },
-};
+// empty: the sessions, runs, previews, catalog answers and audit entries have schemas (functions/http/response-schemas.ts); Branding, still opaque, is read through `asCore`
+const CORE_TYPES: Readonly<Record<string, { readonly module: string; readonly type: string }>> = {};
 
 /**
  * The core's types are read-only; openapi-fetch's `Readable<T>` maps a

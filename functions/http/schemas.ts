@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import type { AuditEntry } from '../core/model/audit.js';
 import { brandingIdSchema, brandingInputSchema, type Branding } from '../core/model/branding.js';
 import { entityIdSchema, itemKeySchema } from '../core/model/catalog.js';
 import { EMAIL_KINDS } from '../core/notifications/emails.js';
@@ -97,7 +96,7 @@ export const idempotencyHeaders = z.object({
     .meta({ param: { name: 'idempotency-key', in: 'header' }, description: 'Repeat the request with the same key to get the same result (session or run), once' }),
 });
 
-export const auditEntrySchema = z.custom<AuditEntry>().meta({ id: 'AuditEntry', type: 'object', description: 'One change: who, when, what, each field before and after' });
+export { auditEntrySchema } from './response-schemas.js';
 
 // ---- branding
 

@@ -157,7 +157,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Changes per resource (`resource` and `resourceId`: all of them, oldest first) or per tenant (newest first, paged) */
+        /** Changes per resource (`resource` and `resourceId`: oldest first) or per tenant (newest first), paged */
         get: {
             parameters: {
                 query?: {
@@ -165,7 +165,7 @@ export interface paths {
                     cursor?: string;
                     /** @description Items per page (1-200) */
                     limit?: number;
-                    resource?: "Schedule" | "Tenant" | "Computer" | "Software" | "Task" | "Deployment" | "Branding" | "Session";
+                    resource?: "Schedule" | "Tenant" | "Computer" | "Software" | "Task" | "Deployment" | "Branding" | "Session" | "Run";
                     resourceId?: string;
                     /** @description One tenant's changes; default: every tenant the caller sees (a Viewer: its own tenant's) */
                     tenantId?: string;
@@ -183,7 +183,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: (components["schemas"]["AuditEntry"] & (Record<string, never> | null))[];
+                            items: components["schemas"]["AuditEntry"][];
                             nextCursor?: string;
                         };
                     };
@@ -516,7 +516,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Draw an email as the end user would get it today, with a sample or a real session (its buttons go nowhere) */
+        /** Draw an email as the end user would get it today, or with an unsaved branding, with a sample or a real session (its buttons go nowhere) */
         post: {
             parameters: {
                 query?: never;
@@ -527,6 +527,35 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description An unsaved branding of whoever `tenantId` names (absent: the MSP), drawn in place of its stored one: its default, or, with a `dateRange`, a seasonal one on its first day. Checked as a save checks it; its contrast problems are answered in `problems`, not refused */
+                        branding?: {
+                            backgroundColour?: string;
+                            /** Format: email */
+                            bccAddress?: string;
+                            companyName?: string;
+                            dateRange?: {
+                                from: string;
+                                to: string;
+                            };
+                            /** @enum {string} */
+                            dateStyle?: "full" | "long" | "medium" | "short";
+                            foregroundColour?: string;
+                            /** Format: email */
+                            fromAddress?: string;
+                            fromName?: string;
+                            locale?: string;
+                            logoAltText?: string;
+                            logoUri?: string;
+                            mascotImageUri?: string;
+                            mascotName?: string;
+                            /** Format: email */
+                            supportEmail?: string;
+                            tableHeaderColour?: string;
+                            tableHeaderTextColour?: string;
+                            textColour?: string;
+                            /** @enum {string} */
+                            timeStyle?: "full" | "long" | "medium" | "short";
+                        };
                         /**
                          * @description Which email to draw
                          * @enum {string}
@@ -540,13 +569,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description The email: subject, HTML and text */
+                /** @description The email (subject, HTML and text), what its branding owner inherits, and what a save of the draft would be refused for */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["RenderedEmail"];
+                        "application/json": components["schemas"]["BrandingPreview"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -629,7 +658,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send the preview to one address, its subject marked [Test] */
+        /** Send the preview (with an unsaved branding, if given) to one address, its subject marked [Test] */
         post: {
             parameters: {
                 query?: never;
@@ -640,6 +669,35 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description An unsaved branding of whoever `tenantId` names (absent: the MSP), drawn in place of its stored one: its default, or, with a `dateRange`, a seasonal one on its first day. Checked as a save checks it; its contrast problems are answered in `problems`, not refused */
+                        branding?: {
+                            backgroundColour?: string;
+                            /** Format: email */
+                            bccAddress?: string;
+                            companyName?: string;
+                            dateRange?: {
+                                from: string;
+                                to: string;
+                            };
+                            /** @enum {string} */
+                            dateStyle?: "full" | "long" | "medium" | "short";
+                            foregroundColour?: string;
+                            /** Format: email */
+                            fromAddress?: string;
+                            fromName?: string;
+                            locale?: string;
+                            logoAltText?: string;
+                            logoUri?: string;
+                            mascotImageUri?: string;
+                            mascotName?: string;
+                            /** Format: email */
+                            supportEmail?: string;
+                            tableHeaderColour?: string;
+                            tableHeaderTextColour?: string;
+                            textColour?: string;
+                            /** @enum {string} */
+                            timeStyle?: "full" | "long" | "medium" | "short";
+                        };
                         /**
                          * @description Which email to draw
                          * @enum {string}
@@ -978,6 +1036,80 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/computers/{computerId}/compliance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per item the computer gets now, its compliance as last detected: what the latest of its recent sessions found, judged against today's deployments */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    computerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Per item: compliant or not and why, with the detection it rests on (when, which session) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ComputerCompliance"];
+                    };
+                };
+                /** @description The request does not match the schema: `field` names the first offending field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or one that is forged, expired or for another audience */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or one in a tenant the caller cannot see */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1585,7 +1717,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            run?: components["schemas"]["ScheduleRun"] & (Record<string, never> | null);
+                            run: components["schemas"]["ScheduleRun"];
                         };
                     };
                 };
@@ -1694,7 +1826,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            run?: components["schemas"]["ScheduleRun"] & (Record<string, never> | null);
+                            run: components["schemas"]["ScheduleRun"];
                         };
                     };
                 };
@@ -1803,7 +1935,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            run?: components["schemas"]["ScheduleRun"] & (Record<string, never> | null);
+                            run: components["schemas"]["ScheduleRun"];
                         };
                     };
                 };
@@ -1912,7 +2044,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            run?: components["schemas"]["ScheduleRun"] & (Record<string, never> | null);
+                            run: components["schemas"]["ScheduleRun"];
                         };
                     };
                 };
@@ -2825,10 +2957,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The schedule's changes, oldest first: who, when, what */
+        /** The schedule's changes, oldest first, paged: who, when, what (each tenant's viewers see the changes made while it was theirs) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description From `nextCursor` of the previous page of the same list */
+                    cursor?: string;
+                    /** @description Items per page (1-200) */
+                    limit?: number;
+                };
                 header?: never;
                 path: {
                     scheduleId: string;
@@ -2837,7 +2974,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Every recorded change */
+                /** @description A page of recorded changes, oldest first */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2845,6 +2982,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["AuditEntry"][];
+                            nextCursor?: string;
                         };
                     };
                 };
@@ -2921,7 +3059,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["SchedulePreview"] & (Record<string, never> | null);
+                        "application/json": components["schemas"]["SchedulePreview"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -2979,11 +3117,17 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Fire a schedule now, as its trigger would (a run-now also fires a disabled schedule) */
+        /**
+         * Fire a schedule now, as its trigger would (a run-now also fires a disabled schedule)
+         * @description Records the run as Starting and hands its fan-out to the run worker, which writes each computer's target and starts the sessions the rollout allows: poll `GET /runs/{runId}` until it leaves Starting. With an `Idempotency-Key`, a repeated request (a retry after a timeout) answers the same run instead of starting a second one.
+         */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Repeat the request with the same key to get the same result (session or run), once */
+                    "idempotency-key"?: string;
+                };
                 path: {
                     scheduleId: string;
                 };
@@ -2991,7 +3135,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The run it started */
+                /** @description The run, Starting (or as it is now, for a repeated key) */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -2999,7 +3143,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             created: boolean;
-                            run?: components["schemas"]["ScheduleRun"];
+                            run: components["schemas"]["ScheduleRun"];
                         };
                     };
                 };
@@ -3102,7 +3246,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: (components["schemas"]["ScheduleRun"] & (Record<string, never> | null))[];
+                            items: components["schemas"]["ScheduleRun"][];
                         };
                     };
                 };
@@ -3342,7 +3486,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Repeat the request with the same key to get the same session, once */
+                    /** @description Repeat the request with the same key to get the same result (session or run), once */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -3430,7 +3574,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["StartSessionResult"] & (Record<string, never> | null);
+                        "application/json": components["schemas"]["StartSessionResult"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -3592,7 +3736,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Repeat the request with the same key to get the same session, once */
+                    /** @description Repeat the request with the same key to get the same result (session or run), once */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -3609,7 +3753,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["StartSessionResult"] & (Record<string, never> | null);
+                        "application/json": components["schemas"]["StartSessionResult"];
                     };
                 };
                 /** @description A new session */
@@ -3618,7 +3762,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["StartSessionResult"] & (Record<string, never> | null);
+                        "application/json": components["schemas"]["StartSessionResult"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -3995,7 +4139,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Repeat the request with the same key to get the same session, once */
+                    /** @description Repeat the request with the same key to get the same result (session or run), once */
                     "idempotency-key"?: string;
                 };
                 path: {
@@ -4011,7 +4155,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["StartSessionResult"] & (Record<string, never> | null);
+                        "application/json": components["schemas"]["StartSessionResult"];
                     };
                 };
                 /** @description A new session */
@@ -4020,7 +4164,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["StartSessionResult"] & (Record<string, never> | null);
+                        "application/json": components["schemas"]["StartSessionResult"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -5208,7 +5352,21 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @description One change: who, when, what, each field before and after */
-        AuditEntry: Wire<import("../../../functions/core/model/audit.js").AuditEntry>;
+        AuditEntry: {
+            /** @enum {string} */
+            action: "Created" | "Updated" | "Enabled" | "Disabled" | "Deleted" | "Postponed" | "Cancelled" | "MovedToNow" | "Started" | "Halted" | "Resumed" | "Promoted";
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["Requester"];
+            changes: components["schemas"]["FieldChange"][];
+            /** @enum {string} */
+            resource: "Schedule" | "Tenant" | "Computer" | "Software" | "Task" | "Deployment" | "Branding" | "Session" | "Run";
+            resourceId: string;
+            /** @description The tenant the resource belongs to; absent for one that spans every tenant */
+            tenantId?: string;
+            /** @description The resource's version this change produced (a deletion: the version it deleted, plus one) */
+            version: number;
+        };
         /** @description A stored branding: the `BrandingInput` fields it sets, its `owner` (the MSP or a tenant), its `id` (`default` or a seasonal name), `version` and `updatedAt` */
         Branding: Record<string, never>;
         BrandingInput: {
@@ -5239,6 +5397,20 @@ export interface components {
             /** @enum {string} */
             timeStyle?: "full" | "long" | "medium" | "short";
         };
+        BrandingPreview: {
+            /** @description The whole HTML document */
+            html: string;
+            inherited: components["schemas"]["InheritedBranding"];
+            /** @description The draft's text colours below WCAG AA: a save of it would be refused with these; empty without a draft */
+            problems: {
+                /** @description The field as a save names it: `body.branding.<field>` */
+                field: string;
+                problem: string;
+            }[];
+            subject: string;
+            /** @description The plain-text version sent alongside */
+            text: string;
+        };
         Computer: {
             activeHours?: {
                 end: string;
@@ -5267,10 +5439,109 @@ export interface components {
             /** @default UTC */
             timeZone: string;
         };
+        ComputerCompliance: {
+            computerId: string;
+            /** @description How many items are in each state */
+            counts: {
+                Compliant: number;
+                NotCompliant: number;
+                NotDetected: number;
+                NotEnforced: number;
+                Undetermined: number;
+            };
+            items: {
+                /** @description The latest detection of the item */
+                detected?: {
+                    /** @description A task test's words, or why detection could not tell */
+                    detail?: string;
+                    /** @description When that detection completed (ISO 8601, UTC) */
+                    detectedAt: string;
+                    /** @description What was found, in words: "2.0.0", "absent", "not compliant", "?" */
+                    found: string;
+                    /**
+                     * @description Initial: before the session acted; Verification: after
+                     * @enum {string}
+                     */
+                    phase: "Initial" | "Verification";
+                    /** @description The session whose detection this is */
+                    sessionId: string;
+                    /** @enum {string} */
+                    state: "Present" | "Absent" | "Compliant" | "NotCompliant" | "Undetermined";
+                    /**
+                     * @description The software's health check, when it has one
+                     * @enum {string}
+                     */
+                    test?: "Passed" | "Failed";
+                    /** @description The installed version (software that is present) */
+                    version?: string;
+                };
+                itemName: string;
+                /** @description An item of the catalog: `software:<id>` or `task:<id>` */
+                key: string;
+                /** @enum {string} */
+                kind: "Software" | "Task";
+                /** @enum {string} */
+                origin: "Deployed" | "Prerequisite" | "Unassigned";
+                /** @description The planner's reason code (UpToDate, UpdateAvailable, …); absent when not detected */
+                reason?: string;
+                /**
+                 * @description NotEnforced: ignored or only a disabled deployment; NotDetected: no recent session detected it
+                 * @enum {string}
+                 */
+                state: "Compliant" | "NotCompliant" | "Undetermined" | "NotEnforced" | "NotDetected";
+                /** @description What the winning deployment wants now: a desired state (with its version) or a task mode */
+                wants: string;
+                /** @description The state in words */
+                why: string;
+            }[];
+            /** @description What resolving the deployments noticed but could not use */
+            problems: string[];
+            /** @description How many of the computer's latest sessions were looked through (at most 20) */
+            sessionsRead: number;
+        };
         /** @description Per item: the winning deployment, the ones it beat and the rule that decided */
-        ComputerExplanation: Record<string, never>;
+        ComputerExplanation: {
+            computerId: string;
+            items: {
+                explanation: components["schemas"]["ResolutionExplanation"];
+                itemName: string;
+                /** @description An item of the catalog: `software:<id>` or `task:<id>` */
+                key: string;
+                /** @enum {string} */
+                origin: "Deployed" | "Prerequisite" | "Unassigned";
+                /** @description What the winning deployment wants: a desired state (with its version) or a task mode */
+                wants: string;
+            }[];
+            problems: string[];
+        };
         /** @description Per computer: Created, Updated, Moved or Unchanged; per skipped node: the reason (AmbiguousTenant, UnsupportedPlatform, InvalidRecord) */
-        ComputerImportReport: Record<string, never>;
+        ComputerImportReport: {
+            computers: {
+                agentId: string;
+                computerId: string;
+                name: string;
+                /**
+                 * @description `Moved`: it was known under another tenant, and its rule now puts it in this one
+                 * @enum {string}
+                 */
+                outcome: "Created" | "Updated" | "Moved" | "Unchanged";
+                tenantId: string;
+            }[];
+            counts: {
+                Created: number;
+                Moved: number;
+                skipped: number;
+                Unchanged: number;
+                Updated: number;
+            };
+            dryRun: boolean;
+            skipped: {
+                agentId: string;
+                detail: string;
+                /** @enum {string} */
+                reason: "AmbiguousTenant" | "UnsupportedPlatform" | "InvalidRecord";
+            }[];
+        };
         ComputerImportRequest: {
             /** @default false */
             dryRun: boolean;
@@ -5387,6 +5658,32 @@ export interface components {
                 message: string;
             };
         };
+        /** @description One top-level field that changed: its value before and after (absent when the field was absent) */
+        FieldChange: {
+            after?: unknown;
+            before?: unknown;
+            field: string;
+        };
+        /** @description What the branding's owner falls back to for each field it leaves out: Nightshift's plain look under the MSP's branding and any parent tenants' (and, for a seasonal one, under the owner's own default) */
+        InheritedBranding: {
+            backgroundColour?: string;
+            bccAddress?: string;
+            companyName?: string;
+            dateStyle?: string;
+            foregroundColour?: string;
+            fromAddress?: string;
+            fromName?: string;
+            locale?: string;
+            logoAltText?: string;
+            logoUri?: string;
+            mascotImageUri?: string;
+            mascotName?: string;
+            supportEmail?: string;
+            tableHeaderColour?: string;
+            tableHeaderTextColour?: string;
+            textColour?: string;
+            timeStyle?: string;
+        };
         MaintenanceTask: {
             id: string;
             name: string;
@@ -5458,15 +5755,141 @@ export interface components {
             subject: string;
             tenantId?: string;
         };
-        RenderedEmail: {
-            /** @description The whole HTML document */
-            html: string;
-            subject: string;
-            /** @description The plain-text version sent alongside */
-            text: string;
+        ReportRow: {
+            actionId: string;
+            /** @description What is there afterwards, by the verification or the action’s own word */
+            after: string;
+            /** @description What detection found before: a version, `absent`, `not compliant`, `—` */
+            before: string;
+            durationMs?: number;
+            itemName: string;
+            /**
+             * @description The action’s result; `Skipped` for one that did not run because a prerequisite failed; its status while it has no result
+             * @enum {string}
+             */
+            result: "Pending" | "Success" | "Failed" | "Cancelled" | "Indeterminable" | "Skipped" | "NotStarted" | "PerformingAction" | "DeterminingResult" | "Complete";
+            /** @enum {string} */
+            type: "Install" | "Update" | "Downgrade" | "Uninstall" | "Reinstall" | "TaskEnforce" | "TaskAudit" | "TaskMonitor" | "Reboot";
+            /** @description Why it ran (success) or why it did not succeed */
+            why: string;
+        };
+        /** @description Who asked: an end user, an operator, an API client or a schedule, by name or email */
+        Requester: {
+            /** @enum {string} */
+            kind: "EndUser" | "Operator" | "Api" | "Schedule";
+            name: string;
+        };
+        /** @description Why this deployment of the item won: the candidates and the rule that decided */
+        ResolutionExplanation: {
+            /** @description Every deployment of the item that applies to the computer, winner first */
+            candidates: {
+                deploymentId: string;
+                deviceClasses?: ("Workstation" | "Portable" | "Server" | "DomainController")[];
+                /** @enum {string} */
+                level: "Individual" | "SingleTenant" | "CrossTenant";
+                /**
+                 * @description For losers: the rule that put them behind the winner
+                 * @enum {string}
+                 */
+                lostBy?: "OnlyCandidate" | "TargetLevel" | "DeviceClassFilter" | "IgnoredWinsTie" | "MoreSpecificTarget" | "LowestDeploymentId" | "Disabled";
+                /** @description The target in words, e.g. `tag "kiosk" in tenant contoso` */
+                target: string;
+                /** @description A desired state or a task mode */
+                wants: string;
+            }[];
+            /** @description For items added because another item needs them */
+            requiredBy?: string[];
+            /**
+             * @description The rule that separated the winner from the runner-up
+             * @enum {string}
+             */
+            rule: "OnlyCandidate" | "TargetLevel" | "DeviceClassFilter" | "IgnoredWinsTie" | "MoreSpecificTarget" | "LowestDeploymentId" | "Disabled";
+            /** @description One sentence an operator can read */
+            summary: string;
+            /** @description The winning deployment */
+            winner?: string;
+        };
+        /** @description The run's own fan-out plus each of its sessions, at list prices */
+        RunCost: {
+            /** @description What was used, counted where it was used; table units in halves, as DynamoDB reports them */
+            counted: {
+                commandsSent: number;
+                emailsSent: number;
+                eventsPublished: number;
+                lambdaDurationMs: number;
+                lambdaGbSeconds: number;
+                lambdaInvocations: number;
+                lambdaMemoryMbMs: number;
+                schedulerInvocations: number;
+                schedulesWritten: number;
+                stateTransitions: number;
+                tableReadUnits: number;
+                tableWriteUnits: number;
+            };
+            /** @description US dollars at list prices, each rounded to the micro-dollar; `total` is the sum of the rounded parts */
+            priceUsd: {
+                dynamodb: number;
+                email: number;
+                events: number;
+                lambda: number;
+                scheduler: number;
+                stepFunctions: number;
+                total: number;
+            };
+            pricing: {
+                /** @enum {string} */
+                architecture: "arm64" | "x86_64";
+                /** @description The day the prices were last checked */
+                asOf: string;
+                note?: string;
+                /** @description The Region whose prices were used */
+                region: string;
+                /** @description Set when the Region asked for has no prices and us-east-1 prices were used instead */
+                requestedRegion?: string;
+            };
+            /** @description Sessions whose usage the run holds */
+            sessionsCounted: number;
+        };
+        /** @description What became of the started sessions, as the run last counted them */
+        RunOutcome: {
+            cancelled: number;
+            failed: number;
+            partiallyPassed: number;
+            passed: number;
+            /** @description Targets waiting for their ring or for room under `maxConcurrent` */
+            queued: number;
+            running: number;
         };
         /** @description One computer of a run: its session, or why it got none */
-        RunTarget: Record<string, never>;
+        RunTarget: {
+            computerId: string;
+            computerName: string;
+            /** @description Words for the skip: which session is active, what failed */
+            detail?: string;
+            /**
+             * Format: date-time
+             * @description When its maintenance window opens, fixed just before its session starts
+             */
+            executeAt?: string;
+            /** @description Its rollout ring (0 without rings) */
+            ring: number;
+            runId: string;
+            /** @description The session started for it */
+            sessionId?: string;
+            /** @enum {string} */
+            skipped?: "Offline" | "NoApplicableDeployments" | "ActiveSession" | "TenantDisabled" | "StartFailed";
+            tenantId: string;
+            /** @description Its window rule (absent when execution follows detection): the wall time, the zone it is read in, and the active hours it must avoid */
+            window?: {
+                avoid?: {
+                    end: string;
+                    start: string;
+                };
+                avoidZone?: string;
+                time: string;
+                zone: string;
+            };
+        };
         Schedule: {
             /** Format: date-time */
             createdAt: string;
@@ -5831,24 +6254,475 @@ export interface components {
             useComputerTimeZone: boolean;
         };
         /** @description The next fires, and per targeted computer when its window would open or why it would be skipped */
-        SchedulePreview: Record<string, never>;
+        SchedulePreview: {
+            /** @description The next fires (detection starts), as Scheduler will fire them */
+            nextFires: string[];
+            /** @description Each targeted computer at the next fire: when its window opens, or why it would be skipped */
+            targets: {
+                computerId: string;
+                computerName: string;
+                detail?: string;
+                /** @enum {string} */
+                skipped?: "Offline" | "NoApplicableDeployments" | "ActiveSession" | "TenantDisabled" | "StartFailed";
+                tenantId: string;
+                timeZone: string;
+                /** Format: date-time */
+                windowOpensAt?: string;
+            }[];
+            /** @description The zone the schedule's times are read in */
+            timeZone: string;
+            unknownComputerIds: string[];
+        };
         /** @description One fire of a schedule: its rollout, counts and outcome */
-        ScheduleRun: Record<string, never>;
+        ScheduleRun: {
+            by: components["schemas"]["Requester"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The ring whose sessions may start (0 without rings) */
+            currentRing: number;
+            /** @description Failed sessions an operator accepted when resuming */
+            failuresAccepted: number;
+            /**
+             * Format: date-time
+             * @description Until when a fan-out or controller step holds the run
+             */
+            fanOutLeaseUntil?: string;
+            /** @enum {string} */
+            haltCause?: "ErrorBudget" | "RingThreshold" | "Operator" | "ScheduleDeleted";
+            haltReason?: string;
+            id: string;
+            outcome: components["schemas"]["RunOutcome"];
+            /** @description The schedule's tenant when it fired (no `tenantId`: every tenant); absent on runs recorded before it was kept */
+            owner?: {
+                tenantId?: string;
+            };
+            /**
+             * Format: date-time
+             * @description When the current ring's last session ended: its soak counts from here
+             */
+            ringEndedAt?: string;
+            rollout: {
+                errorBudget?: {
+                    /** @enum {string} */
+                    kind: "Count";
+                    value: number;
+                } | {
+                    /** @enum {string} */
+                    kind: "Percent";
+                    value: number;
+                };
+                maxConcurrent?: {
+                    /** @enum {string} */
+                    kind: "Count";
+                    value: number;
+                } | {
+                    /** @enum {string} */
+                    kind: "Percent";
+                    value: number;
+                };
+                /** @default [] */
+                rings: {
+                    name: string;
+                    percent: number;
+                    /** @default 60 */
+                    soakMinutes: number;
+                    /** @default 95 */
+                    successThresholdPercent: number;
+                }[];
+            };
+            /**
+             * Format: date-time
+             * @description When the occurrence was due (a run-now: when it was asked for)
+             */
+            scheduledTime: string;
+            scheduleId: string;
+            scheduleName: string;
+            /** @description The schedule version the run used */
+            scheduleVersion: number;
+            /** @description The options every session of the run gets (each adds its own window), fixed when the schedule fired */
+            sessionBasis: {
+                /** Format: date-time */
+                executeAt?: string;
+                /** @description An item of the catalog: `software:<id>` or `task:<id>` */
+                limitTo?: string;
+                /**
+                 * @default Full
+                 * @enum {string}
+                 */
+                mode: "Full" | "DetectionOnly";
+                notify?: {
+                    /** @default [] */
+                    additionalRecipients: string[];
+                    /** @default true */
+                    detectionEmail: boolean;
+                    /** @default false */
+                    detectionEmailWhenCompliant: boolean;
+                    /** @default true */
+                    followUpEmail: boolean;
+                    /** @default true */
+                    followUpOnlyIfActionNeeded: boolean;
+                    /** @default true */
+                    showActionList: boolean;
+                    /** @default true */
+                    showCancelButton: boolean;
+                    /** @default true */
+                    showPostponeButton: boolean;
+                    /** @default true */
+                    showRunNowButton: boolean;
+                };
+                /**
+                 * @default ApplyOnConnect
+                 * @enum {string}
+                 */
+                offline: "ApplyOnConnect" | "Skip";
+                offlineWaitSeconds?: number;
+                /**
+                 * @default {
+                 *       "delayMinutes": 60,
+                 *       "maxCount": 2
+                 *     }
+                 */
+                postpone: {
+                    /** Format: date-time */
+                    deadline?: string;
+                    /** @default 60 */
+                    delayMinutes: number;
+                    /** @default 2 */
+                    maxCount: number;
+                    maxDelayMinutes?: number;
+                };
+                /**
+                 * @default IfNecessary
+                 * @enum {string}
+                 */
+                reboot: "IfNecessary" | "Suppress" | "Force";
+            };
+            /** @description Targeted computers that got no session, by reason */
+            skipped: {
+                ActiveSession?: number;
+                NoApplicableDeployments?: number;
+                Offline?: number;
+                StartFailed?: number;
+                TenantDisabled?: number;
+            };
+            started: number;
+            /** @enum {string} */
+            status: "Starting" | "Running" | "Halted" | "Completed" | "Cancelled";
+            targeted: number;
+            /** @description A ring whose success threshold an operator waived by resuming the run */
+            thresholdWaivedForRing?: number;
+            /** @enum {string} */
+            trigger: "Schedule" | "RunNow";
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
         /** @description One run, with what its sessions and its fan-out cost at list prices */
-        ScheduleRunWithCost: Record<string, never>;
+        ScheduleRunWithCost: {
+            by: components["schemas"]["Requester"];
+            cost: components["schemas"]["RunCost"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The ring whose sessions may start (0 without rings) */
+            currentRing: number;
+            /** @description Failed sessions an operator accepted when resuming */
+            failuresAccepted: number;
+            /**
+             * Format: date-time
+             * @description Until when a fan-out or controller step holds the run
+             */
+            fanOutLeaseUntil?: string;
+            /** @enum {string} */
+            haltCause?: "ErrorBudget" | "RingThreshold" | "Operator" | "ScheduleDeleted";
+            haltReason?: string;
+            id: string;
+            outcome: components["schemas"]["RunOutcome"];
+            /** @description The schedule's tenant when it fired (no `tenantId`: every tenant); absent on runs recorded before it was kept */
+            owner?: {
+                tenantId?: string;
+            };
+            /**
+             * Format: date-time
+             * @description When the current ring's last session ended: its soak counts from here
+             */
+            ringEndedAt?: string;
+            rollout: {
+                errorBudget?: {
+                    /** @enum {string} */
+                    kind: "Count";
+                    value: number;
+                } | {
+                    /** @enum {string} */
+                    kind: "Percent";
+                    value: number;
+                };
+                maxConcurrent?: {
+                    /** @enum {string} */
+                    kind: "Count";
+                    value: number;
+                } | {
+                    /** @enum {string} */
+                    kind: "Percent";
+                    value: number;
+                };
+                /** @default [] */
+                rings: {
+                    name: string;
+                    percent: number;
+                    /** @default 60 */
+                    soakMinutes: number;
+                    /** @default 95 */
+                    successThresholdPercent: number;
+                }[];
+            };
+            /**
+             * Format: date-time
+             * @description When the occurrence was due (a run-now: when it was asked for)
+             */
+            scheduledTime: string;
+            scheduleId: string;
+            scheduleName: string;
+            /** @description The schedule version the run used */
+            scheduleVersion: number;
+            /** @description The options every session of the run gets (each adds its own window), fixed when the schedule fired */
+            sessionBasis: {
+                /** Format: date-time */
+                executeAt?: string;
+                /** @description An item of the catalog: `software:<id>` or `task:<id>` */
+                limitTo?: string;
+                /**
+                 * @default Full
+                 * @enum {string}
+                 */
+                mode: "Full" | "DetectionOnly";
+                notify?: {
+                    /** @default [] */
+                    additionalRecipients: string[];
+                    /** @default true */
+                    detectionEmail: boolean;
+                    /** @default false */
+                    detectionEmailWhenCompliant: boolean;
+                    /** @default true */
+                    followUpEmail: boolean;
+                    /** @default true */
+                    followUpOnlyIfActionNeeded: boolean;
+                    /** @default true */
+                    showActionList: boolean;
+                    /** @default true */
+                    showCancelButton: boolean;
+                    /** @default true */
+                    showPostponeButton: boolean;
+                    /** @default true */
+                    showRunNowButton: boolean;
+                };
+                /**
+                 * @default ApplyOnConnect
+                 * @enum {string}
+                 */
+                offline: "ApplyOnConnect" | "Skip";
+                offlineWaitSeconds?: number;
+                /**
+                 * @default {
+                 *       "delayMinutes": 60,
+                 *       "maxCount": 2
+                 *     }
+                 */
+                postpone: {
+                    /** Format: date-time */
+                    deadline?: string;
+                    /** @default 60 */
+                    delayMinutes: number;
+                    /** @default 2 */
+                    maxCount: number;
+                    maxDelayMinutes?: number;
+                };
+                /**
+                 * @default IfNecessary
+                 * @enum {string}
+                 */
+                reboot: "IfNecessary" | "Suppress" | "Force";
+            };
+            /** @description Targeted computers that got no session, by reason */
+            skipped: {
+                ActiveSession?: number;
+                NoApplicableDeployments?: number;
+                Offline?: number;
+                StartFailed?: number;
+                TenantDisabled?: number;
+            };
+            started: number;
+            /** @enum {string} */
+            status: "Starting" | "Running" | "Halted" | "Completed" | "Cancelled";
+            targeted: number;
+            /** @description A ring whose success threshold an operator waived by resuming the run */
+            thresholdWaivedForRing?: number;
+            /** @enum {string} */
+            trigger: "Schedule" | "RunNow";
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        /** @description What the session used of AWS, and its price at list prices (no free tiers, storage or logs) */
+        SessionCost: {
+            /** @description What was used, counted where it was used; table units in halves, as DynamoDB reports them */
+            counted: {
+                commandsSent: number;
+                emailsSent: number;
+                eventsPublished: number;
+                lambdaDurationMs: number;
+                lambdaGbSeconds: number;
+                lambdaInvocations: number;
+                lambdaMemoryMbMs: number;
+                schedulerInvocations: number;
+                schedulesWritten: number;
+                stateTransitions: number;
+                tableReadUnits: number;
+                tableWriteUnits: number;
+            };
+            /** @description The execution ended and its state transitions are in */
+            final: boolean;
+            /** @description US dollars at list prices, each rounded to the micro-dollar; `total` is the sum of the rounded parts */
+            priceUsd: {
+                dynamodb: number;
+                email: number;
+                events: number;
+                lambda: number;
+                scheduler: number;
+                stepFunctions: number;
+                total: number;
+            };
+            pricing: {
+                /** @enum {string} */
+                architecture: "arm64" | "x86_64";
+                /** @description The day the prices were last checked */
+                asOf: string;
+                note?: string;
+                /** @description The Region whose prices were used */
+                region: string;
+                /** @description Set when the Region asked for has no prices and us-east-1 prices were used instead */
+                requestedRegion?: string;
+            };
+        };
         SessionList: {
-            counts?: components["schemas"]["SessionStatusCounts"];
+            counts: components["schemas"]["SessionStatusCounts"];
             items: components["schemas"]["SessionSummary"][];
             nextCursor?: string;
         };
+        /** @description One line of the session’s log: what happened, when, and (for requests) who asked */
+        SessionLogEntry: {
+            actionId?: string;
+            /** Format: date-time */
+            at: string;
+            by?: components["schemas"]["Requester"];
+            /** @enum {string} */
+            kind: "Stage" | "Action" | "Output" | "Request" | "Agent" | "Problem" | "Email";
+            message: string;
+            /** @description Script output, already cut to its tail */
+            output?: string;
+            sessionId: string;
+        };
         /** @description Log entries oldest first, and the cursor to read on from */
-        SessionLogPage: Wire<import("../../../functions/core/ports/session-log.port.js").LogPage>;
+        SessionLogPage: {
+            /** @description Pass back to read on; absent on the last page so far (a running session may add more) */
+            cursor?: string;
+            entries: components["schemas"]["SessionLogEntry"][];
+        };
         /** @description What the session did, per action, in words: the read-model behind the CLI, the console and the emails */
-        SessionReport: Wire<import("../../../functions/core/model/session-report.js").SessionReport>;
+        SessionReport: {
+            agentId: string;
+            /** @description Only observations (audits, monitoring) or nothing at all ran */
+            changedNothing: boolean;
+            computerId: string;
+            computerName: string;
+            cost?: components["schemas"]["SessionCost"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description From creation to the end (or to the last update of a session still running) */
+            durationMs: number;
+            /** Format: date-time */
+            endedAt?: string;
+            /**
+             * Format: date-time
+             * @description When execution may start (moved by postpone and run-now); absent: right after detection
+             */
+            executeAt?: string;
+            failure?: {
+                code: string;
+                message: string;
+            };
+            /** @description Items the plan left alone, with why in words */
+            leftAlone: string[];
+            /** @description What audits and monitors observed, when nothing changed */
+            observed: string[];
+            requestedBy?: components["schemas"]["Requester"];
+            rows: components["schemas"]["ReportRow"][];
+            sessionId: string;
+            /** @enum {string} */
+            status: "Created" | "Running" | "PendingConnectivity" | "Postponed" | "Cancelled" | "Passed" | "PartialPassed" | "Failed";
+            steps: components["schemas"]["SessionStep"][];
+            tenantId: string;
+            /**
+             * @description What started the session: a schedule, a schedule run now, an operator, or its end user
+             * @enum {string}
+             */
+            trigger?: "Scheduled" | "RunNow" | "Manual" | "EndUser";
+            /** @description The decisions an end user asks about (removals, pinned older versions), explained */
+            why: string[];
+        };
         /** @description Sessions per status over the range and filters (not narrowed by status) */
-        SessionStatusCounts: Wire<import("../../../functions/core/model/session-list.js").SessionStatusCounts>;
+        SessionStatusCounts: {
+            Cancelled: number;
+            Created: number;
+            Failed: number;
+            PartialPassed: number;
+            Passed: number;
+            PendingConnectivity: number;
+            Postponed: number;
+            Running: number;
+        };
+        /** @description One of the eight steps an operator knows, and where the session stands in it */
+        SessionStep: {
+            /** @enum {string} */
+            state: "done" | "current" | "pending" | "skipped" | "failed" | "cancelled";
+            /** @enum {string} */
+            step: "Resolve" | "Detect" | "Plan" | "Notify" | "Window" | "Execute" | "Verify" | "Report";
+        };
         /** @description One session in a list: computer, tenant, status, stage, times, what started it and who asked */
-        SessionSummary: Wire<import("../../../functions/core/model/session-list.js").SessionSummary>;
+        SessionSummary: {
+            /** @description How many actions the session planned; set when it ends */
+            actionCount?: number;
+            computerId: string;
+            /** @description The computer’s name when the session started; absent on sessions listed before it was kept */
+            computerName?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            endedAt?: string;
+            id: string;
+            /** @description The schedule run that started the session */
+            origin?: {
+                /** @description The run's execution slots */
+                maxExecuting?: number;
+                runId: string;
+                scheduleId: string;
+            };
+            requestedBy: components["schemas"]["Requester"];
+            /**
+             * @description The stage running now, or the last one that ran
+             * @enum {string}
+             */
+            stage?: "Detection" | "Execution" | "Verification";
+            /** @enum {string} */
+            status: "Created" | "Running" | "PendingConnectivity" | "Postponed" | "Cancelled" | "Passed" | "PartialPassed" | "Failed";
+            tenantId: string;
+            /**
+             * @description What started the session: a schedule, a schedule run now, an operator, or its end user
+             * @enum {string}
+             */
+            trigger: "Scheduled" | "RunNow" | "Manual" | "EndUser";
+            /** Format: date-time */
+            updatedAt: string;
+        };
         Software: {
             /** @default [] */
             dependencies: {
@@ -5887,7 +6761,12 @@ export interface components {
             versions: string[];
         };
         /** @description `created` false: the same request was made before (`existing: SameRequest`), or the computer has an unfinished session, which is the one answered (`existing: ComputerBusy`) */
-        StartSessionResult: Wire<import("../../../functions/core/use-cases/start-session.js").StartSessionResult>;
+        StartSessionResult: {
+            created: boolean;
+            /** @enum {string} */
+            existing?: "SameRequest" | "ComputerBusy";
+            sessionId: string;
+        };
         Tenant: {
             defaultTimeZone?: string;
             enabled?: boolean;

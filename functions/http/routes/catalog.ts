@@ -1,14 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { computerSchema, deploymentSchema, entityIdSchema, maintenanceTaskSchema, softwareSchema, tenantSchema, type Computer, type Deployment } from '../../core/model/catalog.js';
-import { explainComputer, type ComputerExplanation } from '../../core/use-cases/explain-computer.js';
+import { explainComputer } from '../../core/use-cases/explain-computer.js';
+import { computerCompliance, computerComplianceSchema } from '../../core/use-cases/computer-compliance.js';
 import { importComputers } from '../../core/use-cases/import-computers.js';
-import { importRequestSchema, type ImportReport } from '../../core/model/inventory.js';
+import { importRequestSchema } from '../../core/model/inventory.js';
 import { saveCatalogEntity, type CatalogEntityInput } from '../../core/use-cases/save-catalog.js';
 import type { Dependencies } from '../../core/use-cases/dependencies.js';
 import { requires, type RequestAccess } from '../access.js';
 import { fieldsUnder } from '../errors.js';
 import { pageOf } from '../paging.js';
+import { computerExplanationSchema as explanationSchema, importReportSchema } from '../response-schemas.js';
 import { ERROR_RESPONSES, READ_ERROR_RESPONSES, cursorSchema, idParams, json, jsonBody, limitSchema, pageOfSchema, pageQuerySchema } from '../schemas.js';
 import { newRouter } from '../router.js';
 
@@ -24,13 +26,8 @@ const tenantRef = tenantSchema.meta({ id: 'Tenant' });
 const computerRef = computerSchema.meta({ id: 'Computer' });
 const softwareRef = softwareSchema.meta({ id: 'Software' });
 const importRequestRef = importRequestSchema.meta({ id: 'ComputerImportRequest' });
-const importReportSchema = z.custom<ImportReport>().meta({ id: 'ComputerImportReport', type: 'object', description: 'Per computer: Created, Updated, Moved or Unchanged; per skipped node: the reason (AmbiguousTenant, UnsupportedPlatform, InvalidRecord)' });
 const taskRef = maintenanceTaskSchema.meta({ id: 'MaintenanceTask' });
 const deploymentRef = deploymentSchema.meta({ id: 'Deployment' });
-const explanationSchema = z.custom<ComputerExplanation>().meta({ id: 'ComputerExplanation',
-  type: 'object',
-  description: 'Per item: the winning deployment, the ones it beat and the rule that decided',
-});
 
 const computersQuery = z.object({ tenantId: entityIdSchema.optional(), limit: limitSchema, cursor: cursorSchema }).strict();
 
@@ -209,6 +206,22 @@ export function catalogRoutes() {
           const { deps, access } = c.var;
           await access.requireVisible('computer', computerId, () => deps.catalog.getComputer(computerId));
           return c.json(await explainComputer(deps, computerId), 200);
+        },
+      )
+      .openapi(
+        createRoute({
+          method: 'get',
+          path: '/computers/{computerId}/compliance',
+          tags: ['Computers'],
+          summary: "Per item the computer gets now, its compliance as last detected: what the latest of its recent sessions found, judged against today's deployments",
+          request: { params: idParams('computerId') },
+          responses: { 200: json('Per item: compliant or not and why, with the detection it rests on (when, which session)', computerComplianceSchema.meta({ id: 'ComputerCompliance' })), ...READ_ERROR_RESPONSES },
+        }),
+        async (c) => {
+          const { computerId } = c.req.valid('param');
+          const { deps, access } = c.var;
+          await access.requireVisible('computer', computerId, () => deps.catalog.getComputer(computerId));
+          return c.json(await computerCompliance(deps, computerId), 200);
         },
       )
       // ---- software and tasks (the MSP's catalog)

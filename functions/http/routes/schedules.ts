@@ -1,18 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError } from '../../core/errors.js';
 import { entityIdSchema } from '../../core/model/catalog.js';
-import type { RunTarget, ScheduleRun } from '../../core/model/schedule-run.js';
+import type { ScheduleRun } from '../../core/model/schedule-run.js';
 import { scheduleInputSchema, scheduleSchema, type Schedule } from '../../core/model/schedule.js';
 import type { Dependencies } from '../../core/use-cases/dependencies.js';
 import { operateRun } from '../../core/use-cases/advance-run.js';
 import { requestRunNow } from '../../core/use-cases/fire-schedule.js';
 import { createSchedule, deleteSchedule, duplicateSchedule, setScheduleEnabled, updateSchedule } from '../../core/use-cases/manage-schedules.js';
-import { previewSchedule, type SchedulePreview } from '../../core/use-cases/preview-schedule.js';
+import { previewSchedule } from '../../core/use-cases/preview-schedule.js';
 import { getRunCost } from '../../core/use-cases/session-usage.js';
-import type { RunCost } from '../../core/model/usage.js';
 import { requires, type RequestAccess } from '../access.js';
 import { fieldsUnder } from '../errors.js';
 import { pageOf } from '../paging.js';
+import { runTargetSchema, schedulePreviewSchema as previewSchema, scheduleRunSchema as runSchema, scheduleRunWithCostSchema as runWithCostSchema } from '../response-schemas.js';
 import { newRouter } from '../router.js';
 import { visibleResourceChanges } from './audit.js';
 import { ERROR_RESPONSES, READ_ERROR_RESPONSES, idParams, json, jsonBody, pageOfSchema, pageQuerySchema, reasonSchema, versionSchema, auditEntrySchema, idempotencyHeaders } from '../schemas.js';
@@ -26,10 +26,6 @@ import { ERROR_RESPONSES, READ_ERROR_RESPONSES, idParams, json, jsonBody, pageOf
 
 const scheduleRef = scheduleSchema.meta({ id: 'Schedule' });
 const scheduleInputRef = scheduleInputSchema.meta({ id: 'ScheduleInput' });
-const runSchema = z.custom<ScheduleRun>().meta({ id: 'ScheduleRun', type: 'object', description: 'One fire of a schedule: its rollout, counts and outcome' });
-const runWithCostSchema = z.custom<ScheduleRun & { cost: RunCost }>().meta({ id: 'ScheduleRunWithCost', type: 'object', description: 'One run, with what its sessions and its fan-out cost at list prices' });
-const runTargetSchema = z.custom<RunTarget>().meta({ id: 'RunTarget', type: 'object', description: 'One computer of a run: its session, or why it got none' });
-const previewSchema = z.custom<SchedulePreview>().meta({ id: 'SchedulePreview', type: 'object', description: 'The next fires, and per targeted computer when its window would open or why it would be skipped' });
 const changeResultSchema = z
   .object({ schedule: scheduleRef, triggerInSync: z.boolean().meta({ description: 'False when the scheduler could not be updated yet; the reconcile sweep brings it in line' }) })
   .meta({ id: 'ScheduleChange' });

@@ -3,20 +3,25 @@ import { NotFoundError, RequestRefusedError } from '../../core/errors.js';
 import { logCursorProblem, MAX_LOG_CURSOR_LENGTH } from '../../core/log-cursor.js';
 import { entityIdSchema } from '../../core/model/catalog.js';
 import type { RunTarget } from '../../core/model/schedule-run.js';
-import type { SessionReport } from '../../core/model/session-report.js';
 import { noSessionCounts, SESSION_STATUSES, toSessionSummary, type SessionStatusCounts, type SessionSummary } from '../../core/model/session-list.js';
 import { sessionOptionsSchema, type Session, type SessionOptions, type SessionStatus } from '../../core/model/session.js';
-import type { LogPage } from '../../core/ports/session-log.port.js';
 import type { Dependencies } from '../../core/use-cases/dependencies.js';
 import { countSessions, listSessions } from '../../core/use-cases/list-sessions.js';
 import { getSessionReport } from '../../core/use-cases/session-report.js';
 import { cancelSession, postponeSession, runSessionNow } from '../../core/use-cases/session-requests.js';
-import { startSession, type StartSessionResult } from '../../core/use-cases/start-session.js';
+import { startSession } from '../../core/use-cases/start-session.js';
 import { ValidationError } from '../../core/errors.js';
 import { requires, type RequestAccess } from '../access.js';
 import { runOwner } from './schedules.js';
 import { fieldsUnder } from '../errors.js';
 import { pageOf } from '../paging.js';
+import {
+  sessionLogPageSchema as logPageSchema,
+  sessionReportSchema as reportSchema,
+  sessionStatusCountsSchema as countsSchema,
+  sessionSummarySchema as summarySchema,
+  startSessionResultSchema as startResultSchema,
+} from '../response-schemas.js';
 import { newRouter } from '../router.js';
 import { actionParams, cursorSchema, ERROR_RESPONSES, idempotencyHeaders, json, jsonBody, limitSchema, READ_ERROR_RESPONSES, sessionIdParams } from '../schemas.js';
 
@@ -28,17 +33,6 @@ import { actionParams, cursorSchema, ERROR_RESPONSES, idempotencyHeaders, json, 
  */
 
 const statusSchema = z.enum(SESSION_STATUSES as [SessionStatus, ...SessionStatus[]]);
-const summarySchema = z.custom<SessionSummary>().meta({ id: 'SessionSummary',
-  type: 'object',
-  description: 'One session in a list: computer, tenant, status, stage, times, what started it and who asked',
-});
-const countsSchema = z.custom<SessionStatusCounts>().meta({ id: 'SessionStatusCounts', type: 'object', description: 'Sessions per status over the range and filters (not narrowed by status)' });
-const reportSchema = z.custom<SessionReport>().meta({ id: 'SessionReport', type: 'object', description: 'What the session did, per action, in words: the read-model behind the CLI, the console and the emails' });
-const logPageSchema = z.custom<LogPage>().meta({ id: 'SessionLogPage', type: 'object', description: 'Log entries oldest first, and the cursor to read on from' });
-const startResultSchema = z.custom<StartSessionResult>().meta({ id: 'StartSessionResult',
-  type: 'object',
-  description: '`created` false: the same request was made before (`existing: SameRequest`), or the computer has an unfinished session, which is the one answered (`existing: ComputerBusy`)',
-});
 
 const postponeBody = z
   .strictObject({
