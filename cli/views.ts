@@ -3,11 +3,8 @@
  * API's JSON to text. Each takes only the fields it shows (declared here), so
  * a field the API renames breaks the CLI at compile time where it is shown.
  */
-import type { ImportReport } from '../functions/core/model/inventory.js';
-import type { RunOutcome } from '../functions/core/model/schedule-run.js';
-import type { SessionReport } from '../functions/core/model/session-report.js';
-import type { SchedulePreview } from '../functions/core/use-cases/preview-schedule.js';
-import { formatUsd, type RunCost, type UsagePrice } from '../functions/core/model/usage.js';
+import type { components } from '../console/src/api/schema.js';
+import { formatUsd } from '../functions/core/model/usage.js';
 import { clean, counts, details, dim, duration, instant, painted, red, status, table, truncate, yellow, type Cell, type View } from './format.js';
 
 const when = (iso: string | undefined, view: View): Cell => instant(iso, view);
@@ -15,6 +12,9 @@ const whenInDetail = (iso: string | undefined, view: View): Cell => instant(iso,
 const list = (values: readonly string[] | undefined): Cell => (values === undefined || values.length === 0 ? undefined : values.join(', '));
 const yesNo = (value: boolean | undefined): Cell => (value === undefined ? undefined : value ? 'yes' : 'no');
 const paintedStatus = (text: string | undefined, view: View): Cell => (text === undefined ? undefined : painted(status(text, view)));
+
+/** The API's answers as its OpenAPI document names them (the types both clients are generated from). */
+type Schemas = components['schemas'];
 
 const section = (title: string, body: string, view: View): string => `\n${dim(view)(title)}\n${body}`;
 
@@ -86,11 +86,11 @@ export function sessionList(page: { readonly items: readonly SessionSummaryView[
   return lines.join('\n');
 }
 
-/** The core's report read-model as the API answers it (the fields the CLI draws). */
-export type SessionReportView = Pick<SessionReport, 'sessionId' | 'computerId' | 'computerName' | 'status' | 'durationMs' | 'failure' | 'rows' | 'leftAlone' | 'observed' | 'why' | 'cost'>;
+/** The session report as the API answers it (the fields the CLI draws). */
+export type SessionReportView = Pick<Schemas['SessionReport'], 'sessionId' | 'computerId' | 'computerName' | 'status' | 'durationMs' | 'failure' | 'rows' | 'leftAlone' | 'observed' | 'why' | 'cost'>;
 
 /** What the session (or run) cost at list prices, with the counts it comes from: one line an MSP can bill by. */
-export function costWords(cost: UsagePrice & { readonly final?: boolean }): string {
+export function costWords(cost: Omit<Schemas['SessionCost'], 'final'> & { readonly final?: boolean }): string {
   const { counted, priceUsd, pricing } = cost;
   const parts = [
     `Step Functions ${formatUsd(priceUsd.stepFunctions)}`,
@@ -321,7 +321,7 @@ export function schedule(item: ScheduleView, view: View): string {
   return out.join('\n');
 }
 
-export function preview(item: SchedulePreview, view: View): string {
+export function preview(item: Schemas['SchedulePreview'], view: View): string {
   const out = [
     details([['schedule zone', item.timeZone]], view),
     section('next fires', item.nextFires.length === 0 ? '  none (the recurrence has no date ahead)' : item.nextFires.map((fire) => `  ${instant(fire, view, { withZone: true }) ?? fire}`).join('\n'), view),
@@ -352,7 +352,7 @@ export function preview(item: SchedulePreview, view: View): string {
 
 export interface RunView {
   /** What its sessions and its fan-out cost; absent from servers older than cost metering. */
-  readonly cost?: RunCost;
+  readonly cost?: Schemas['RunCost'];
   readonly id: string;
   readonly scheduleId: string;
   readonly scheduleName: string;
@@ -363,7 +363,7 @@ export interface RunView {
   readonly status: string;
   readonly currentRing: number;
   readonly haltReason?: string;
-  readonly outcome: RunOutcome;
+  readonly outcome: Schemas['RunOutcome'];
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly targeted: number;
@@ -683,7 +683,7 @@ export function catalogList(items: readonly CatalogItemView[], view: View): stri
 }
 
 /** What an import did (or, dry, would do): the counts, then each computer and each node skipped with its reason. */
-export function importReport(report: ImportReport, view: View): string {
+export function importReport(report: Schemas['ComputerImportReport'], view: View): string {
   const { counts } = report;
   const out = [
     `${report.dryRun ? 'Dry run, nothing changed: would have' : 'Imported:'} ${String(counts.Created)} created, ${String(counts.Updated)} updated, ${String(counts.Moved)} moved, ${String(counts.Unchanged)} unchanged, ${String(counts.skipped)} skipped.`,

@@ -31,7 +31,7 @@ export function accessCommands(program: Command, cli: Cli): void {
       .description('who the token says you are: name, role and tenant (GET /v1/me)')
       .action(async (_options: unknown, command: Command) => {
         const api = await cli.api(command);
-        const me = await api.call(api.client.v1.me.$get());
+        const me = await api.call(api.client.GET('/v1/me'));
         cli.show(command, me, (data, view) => principal(data, api.connection.apiUrl, view));
       }),
     'nightshift whoami',

@@ -31,7 +31,7 @@ export function auditCommands(program: Command, cli: Cli): void {
         ...(options.resource === undefined ? {} : { resource: options.resource }),
         ...(options.id === undefined ? {} : { resourceId: options.id }),
       };
-      await cli.list(command, options, (cursor) => call(client.v1.audit.$get({ query: { ...filters, ...pageQuery(options, cursor) } })), (page, view) => auditList(page.items, view));
+      await cli.list(command, options, (cursor) => call(client.GET('/v1/audit', { params: { query: { ...filters, ...pageQuery(options, cursor) } } })), (page, view) => auditList(page.items, view));
     }),
     'nightshift audit --tenant contoso',
     'nightshift audit --resource Schedule --id nightly-dms --json',

@@ -1,11 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
+import { z } from 'zod';
 import { DEFAULT_BRANDING_ID } from '../../functions/core/model/branding.js';
 import { EMAIL_KINDS, type EmailKind } from '../../functions/core/notifications/emails.js';
 import { integerWithin } from '../arguments.js';
 import type { Api } from '../client.js';
 import { example, type Cli } from '../context.js';
-import { UsageError } from '../errors.js';
+import { ApiRefusal, UsageError } from '../errors.js';
 import { brandingList } from '../views.js';
 import { asBody } from './shared.js';
 
@@ -29,10 +30,31 @@ interface Target extends OwnerOptions {
 
 const ownerWords = (tenantId: string | undefined): string => (tenantId === undefined ? 'the MSP' : `tenant ${tenantId}`);
 
-/** Every branding of the MSP or of one tenant. */
-async function brandingsOf(api: Api, tenantId: string | undefined) {
+/**
+ * The document leaves a stored branding opaque (its fields are whatever the
+ * operator set), so the CLI checks the ones it draws before drawing them.
+ */
+const storedBrandingSchema = z.looseObject({
+  owner: z.object({ kind: z.string(), tenantId: z.string().optional() }),
+  id: z.string(),
+  version: z.number(),
+  updatedAt: z.string(),
+  dateRange: z.object({ from: z.string(), to: z.string() }).optional(),
+});
+
+type StoredBranding = z.infer<typeof storedBrandingSchema>;
+
+const isStoredBranding = (value: unknown): value is StoredBranding => storedBrandingSchema.safeParse(value).success;
+
+const notABranding = (): ApiRefusal => new ApiRefusal(200, 'UNEXPECTED_ANSWER', "the API's answer does not read as a branding (owner, id, version, updatedAt); are the CLI and the API the same version?");
+
+/** Every branding of the MSP or of one tenant, as the API answered them (`--json` prints them unchanged). */
+async function brandingsOf(api: Api, tenantId: string | undefined): Promise<{ readonly items: readonly StoredBranding[] }> {
   const { client, call } = api;
-  return tenantId === undefined ? call(client.v1.branding.$get()) : call(client.v1.tenants[':tenantId'].branding.$get({ param: { tenantId } }));
+  const answer = tenantId === undefined ? await call(client.GET('/v1/branding')) : await call(client.GET('/v1/tenants/{tenantId}/branding', { params: { path: { tenantId } } }));
+  const items: readonly unknown[] = answer.items;
+  if (!items.every(isStoredBranding)) throw notABranding();
+  return { ...answer, items };
 }
 
 /** The version a change is decided on: the one given, else the one stored now (0: there is none, so a save creates it). */
@@ -104,11 +126,12 @@ export function brandingCommands(program: Command, cli: Cli): void {
       const brandingId = options.id ?? file.id ?? DEFAULT_BRANDING_ID;
       const api = await cli.api(command);
       const expectedVersion = options.expectedVersion ?? file.version ?? (await versionToChange(api, options, brandingId));
-      const json = { branding: asBody(file.input), expectedVersion };
+      const body = { branding: asBody(file.input), expectedVersion };
       const saved =
         options.tenant === undefined
-          ? await api.call(api.client.v1.branding[':brandingId'].$put({ param: { brandingId }, json }))
-          : await api.call(api.client.v1.tenants[':tenantId'].branding[':brandingId'].$put({ param: { tenantId: options.tenant, brandingId }, json }));
+          ? await api.call(api.client.PUT('/v1/branding/{brandingId}', { params: { path: { brandingId } }, body }))
+          : await api.call(api.client.PUT('/v1/tenants/{tenantId}/branding/{brandingId}', { params: { path: { tenantId: options.tenant, brandingId } }, body }));
+      if (!isStoredBranding(saved)) throw notABranding();
       cli.show(command, saved, (data) => `Saved branding ${data.id} of ${ownerWords(options.tenant)} (version ${String(data.version)}).`);
     }),
     'nightshift branding set --file msp-branding.json',
@@ -121,11 +144,11 @@ export function brandingCommands(program: Command, cli: Cli): void {
       const brandingId = options.id ?? DEFAULT_BRANDING_ID;
       const api = await cli.api(command);
       // none stored: asking at version 1 gets the API's own NOT_FOUND, naming the branding
-      const expectedVersion = String(Math.max(1, await versionToChange(api, options, brandingId)));
+      const expectedVersion = Math.max(1, await versionToChange(api, options, brandingId));
       const deleted =
         options.tenant === undefined
-          ? await api.call(api.client.v1.branding[':brandingId'].$delete({ param: { brandingId }, query: { expectedVersion } }))
-          : await api.call(api.client.v1.tenants[':tenantId'].branding[':brandingId'].$delete({ param: { tenantId: options.tenant, brandingId }, query: { expectedVersion } }));
+          ? await api.call(api.client.DELETE('/v1/branding/{brandingId}', { params: { path: { brandingId }, query: { expectedVersion } } }))
+          : await api.call(api.client.DELETE('/v1/tenants/{tenantId}/branding/{brandingId}', { params: { path: { tenantId: options.tenant, brandingId }, query: { expectedVersion } } }));
       cli.show(command, deleted, (data) => `Deleted branding ${data.deleted} of ${ownerWords(options.tenant)}.`);
     }),
     'nightshift branding delete --tenant contoso',
@@ -140,7 +163,7 @@ export function brandingCommands(program: Command, cli: Cli): void {
         .option('--text', 'print the text version (the default without --out)'),
     ).action(async (options: PreviewOptions & { out?: string; text?: boolean }, command: Command) => {
       const { client, call } = await cli.api(command);
-      const preview = await call(client.v1.branding.preview.$post({ json: previewBody(options) }));
+      const preview = await call(client.POST('/v1/branding/preview', { body: previewBody(options) }));
       if (options.out !== undefined) {
         try {
           await writeFile(options.out, preview.html, 'utf8');
@@ -165,7 +188,7 @@ export function brandingCommands(program: Command, cli: Cli): void {
         .requiredOption('--to <address>', 'who gets it'),
     ).action(async (options: PreviewOptions & { to: string }, command: Command) => {
       const { client, call } = await cli.api(command);
-      const sent = await call(client.v1.branding['test-email'].$post({ json: { ...previewBody(options), to: options.to } }));
+      const sent = await call(client.POST('/v1/branding/test-email', { body: { ...previewBody(options), to: options.to } }));
       cli.show(command, sent, (data) => `Sent a test ${options.kind} email to ${options.to} (message ${data.messageId}).`);
     }),
     'nightshift branding test-email --kind Detection --tenant contoso --to me@msp.example',

@@ -9,7 +9,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
   example(
     withPaging(tenants.command('list').description('the tenants you can see')).action(async (options: PageOptions, command: Command) => {
       const { client, call } = await cli.api(command);
-      await cli.list(command, options, (cursor) => call(client.v1.tenants.$get({ query: pageQuery(options, cursor) })), (page, view) => tenantList(page.items, view));
+      await cli.list(command, options, (cursor) => call(client.GET('/v1/tenants', { params: { query: pageQuery(options, cursor) } })), (page, view) => tenantList(page.items, view));
     }),
     'nightshift tenants list',
   );
@@ -20,7 +20,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
       .description('one tenant')
       .action(async (tenantId: string, _options: unknown, command: Command) => {
         const { client, call } = await cli.api(command);
-        const tenant = await call(client.v1.tenants[':tenantId'].$get({ param: { tenantId } }));
+        const tenant = await call(client.GET('/v1/tenants/{tenantId}', { params: { path: { tenantId } } }));
         cli.show(command, tenant, record);
       }),
     'nightshift tenants show contoso',
@@ -33,7 +33,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
       .action(async (options: { file?: string }, command: Command) => {
         const { id, body } = await entityFromFile(cli, options.file);
         const { client, call } = await cli.api(command);
-        const saved = await call(client.v1.tenants[':tenantId'].$put({ param: { tenantId: id }, json: asBody(body) }));
+        const saved = await call(client.PUT('/v1/tenants/{tenantId}', { params: { path: { tenantId: id } }, body: asBody(body) }));
         cli.show(command, saved, (data) => `Saved tenant ${data.id}.`);
       }),
     'nightshift tenants put --file contoso.json',
@@ -48,7 +48,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
         await cli.list(
           command,
           options,
-          (cursor) => call(client.v1.computers.$get({ query: { ...pageQuery(options, cursor), ...(options.tenant === undefined ? {} : { tenantId: options.tenant }) } })),
+          (cursor) => call(client.GET('/v1/computers', { params: { query: { ...pageQuery(options, cursor), ...(options.tenant === undefined ? {} : { tenantId: options.tenant }) } } })),
           (page, view) => computerList(page.items, view),
         );
       },
@@ -62,7 +62,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
       .description('one computer')
       .action(async (computerId: string, _options: unknown, command: Command) => {
         const { client, call } = await cli.api(command);
-        const found = await call(client.v1.computers[':computerId'].$get({ param: { computerId } }));
+        const found = await call(client.GET('/v1/computers/{computerId}', { params: { path: { computerId } } }));
         cli.show(command, found, computer);
       }),
     'nightshift computers show pc-frontdesk',
@@ -74,7 +74,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
       .description('why the computer gets what it gets: per item, the winning deployment and the rule that decided')
       .action(async (computerId: string, _options: unknown, command: Command) => {
         const { client, call } = await cli.api(command);
-        const answer = await call(client.v1.computers[':computerId'].explain.$get({ param: { computerId } }));
+        const answer = await call(client.GET('/v1/computers/{computerId}/explain', { params: { path: { computerId } } }));
         cli.show(command, answer, explanation);
       }),
     'nightshift computers explain pc-frontdesk',
@@ -89,7 +89,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
         const body = await cli.jsonInput(options.file);
         const request = options.dryRun && typeof body === 'object' && body !== null ? { ...body, dryRun: true } : body;
         const { client, call } = await cli.api(command);
-        const report = await call(client.v1.computers.import.$post({ json: asBody(request) }));
+        const report = await call(client.POST('/v1/computers/import', { body: asBody(request) }));
         cli.show(command, report, importReport);
       }),
     'nightshift computers import --file contoso-rules.json --dry-run',
@@ -102,7 +102,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
       .action(async (options: { file?: string }, command: Command) => {
         const { id, body } = await entityFromFile(cli, options.file);
         const { client, call } = await cli.api(command);
-        const saved = await call(client.v1.computers[':computerId'].$put({ param: { computerId: id }, json: asBody(body) }));
+        const saved = await call(client.PUT('/v1/computers/{computerId}', { params: { path: { computerId: id } }, body: asBody(body) }));
         cli.show(command, saved, (data) => `Saved computer ${data.id}.`);
       }),
     'nightshift computers put --file pc-frontdesk.json',
@@ -115,9 +115,9 @@ export function catalogCommands(program: Command, cli: Cli): void {
       withPaging(group.command('list').description(`every ${kind === 'software' ? 'software item' : 'task'}, by id`)).action(async (options: PageOptions, command: Command) => {
         const { client, call } = await cli.api(command);
         if (kind === 'software') {
-          await cli.list(command, options, (cursor) => call(client.v1.software.$get({ query: pageQuery(options, cursor) })), (page, view) => catalogList(page.items, view));
+          await cli.list(command, options, (cursor) => call(client.GET('/v1/software', { params: { query: pageQuery(options, cursor) } })), (page, view) => catalogList(page.items, view));
         } else {
-          await cli.list(command, options, (cursor) => call(client.v1.tasks.$get({ query: pageQuery(options, cursor) })), (page, view) => catalogList(page.items, view));
+          await cli.list(command, options, (cursor) => call(client.GET('/v1/tasks', { params: { query: pageQuery(options, cursor) } })), (page, view) => catalogList(page.items, view));
         }
       }),
       `nightshift ${kind} list --all`,
@@ -129,7 +129,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
         .description(`one ${kind === 'software' ? 'software item' : 'task'} (its scripts: add --json)`)
         .action(async (id: string, _options: unknown, command: Command) => {
           const { client, call } = await cli.api(command);
-          const found = kind === 'software' ? await call(client.v1.software[':softwareId'].$get({ param: { softwareId: id } })) : await call(client.v1.tasks[':taskId'].$get({ param: { taskId: id } }));
+          const found = kind === 'software' ? await call(client.GET('/v1/software/{softwareId}', { params: { path: { softwareId: id } } })) : await call(client.GET('/v1/tasks/{taskId}', { params: { path: { taskId: id } } }));
           cli.show(command, found, record);
         }),
       `nightshift ${kind} show ${kind === 'software' ? 'chrome' : 'firewall'}`,
@@ -144,8 +144,8 @@ export function catalogCommands(program: Command, cli: Cli): void {
           const { client, call } = await cli.api(command);
           const saved =
             kind === 'software'
-              ? await call(client.v1.software[':softwareId'].$put({ param: { softwareId: id }, json: asBody(body) }))
-              : await call(client.v1.tasks[':taskId'].$put({ param: { taskId: id }, json: asBody(body) }));
+              ? await call(client.PUT('/v1/software/{softwareId}', { params: { path: { softwareId: id } }, body: asBody(body) }))
+              : await call(client.PUT('/v1/tasks/{taskId}', { params: { path: { taskId: id } }, body: asBody(body) }));
           cli.show(command, saved, (data) => `Saved ${kind === 'software' ? 'software' : 'task'} ${data.id}.`);
         }),
       `nightshift ${kind} put --file ${kind === 'software' ? 'chrome' : 'firewall'}.json`,
@@ -157,7 +157,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
   example(
     withPaging(deployments.command('list').description('the deployments you can see')).action(async (options: PageOptions, command: Command) => {
       const { client, call } = await cli.api(command);
-      await cli.list(command, options, (cursor) => call(client.v1.deployments.$get({ query: pageQuery(options, cursor) })), (page, view) => deploymentList(page.items, view));
+      await cli.list(command, options, (cursor) => call(client.GET('/v1/deployments', { params: { query: pageQuery(options, cursor) } })), (page, view) => deploymentList(page.items, view));
     }),
     'nightshift deployments list --all',
   );
@@ -168,7 +168,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
       .description('one deployment (secret parameters show as "(secret)")')
       .action(async (deploymentId: string, _options: unknown, command: Command) => {
         const { client, call } = await cli.api(command);
-        const found = await call(client.v1.deployments[':deploymentId'].$get({ param: { deploymentId } }));
+        const found = await call(client.GET('/v1/deployments/{deploymentId}', { params: { path: { deploymentId } } }));
         cli.show(command, found, record);
       }),
     'nightshift deployments show deploy-zoom',
@@ -181,7 +181,7 @@ export function catalogCommands(program: Command, cli: Cli): void {
       .action(async (options: { file?: string }, command: Command) => {
         const { id, body } = await entityFromFile(cli, options.file);
         const { client, call } = await cli.api(command);
-        const saved = await call(client.v1.deployments[':deploymentId'].$put({ param: { deploymentId: id }, json: asBody(body) }));
+        const saved = await call(client.PUT('/v1/deployments/{deploymentId}', { params: { path: { deploymentId: id } }, body: asBody(body) }));
         cli.show(command, saved, (data) => `Saved deployment ${data.id}.`);
       }),
     'nightshift deployments put --file deploy-zoom.json',

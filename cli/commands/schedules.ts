@@ -34,7 +34,7 @@ async function scheduleFromFile(cli: Cli, file: string | undefined): Promise<Sch
 /** The version a change is decided on: the one given, else the one stored now (read just before). */
 async function versionToChange(api: Api, scheduleId: string, given: number | undefined): Promise<number> {
   if (given !== undefined) return given;
-  const current = await api.call(api.client.v1.schedules[':scheduleId'].$get({ param: { scheduleId } }));
+  const current = await api.call(api.client.GET('/v1/schedules/{scheduleId}', { params: { path: { scheduleId } } }));
   return current.version;
 }
 
@@ -64,7 +64,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
   example(
     withPaging(schedules.command('list').description('the schedules you can see')).action(async (options: PageOptions, command: Command) => {
       const { client, call } = await cli.api(command);
-      await cli.list(command, options, (cursor) => call(client.v1.schedules.$get({ query: pageQuery(options, cursor) })), (page, view) => scheduleList(page.items, view));
+      await cli.list(command, options, (cursor) => call(client.GET('/v1/schedules', { params: { query: pageQuery(options, cursor) } })), (page, view) => scheduleList(page.items, view));
     }),
     'nightshift schedules list',
   );
@@ -76,7 +76,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       .description('one schedule (with --json: a file `schedules update` takes back)')
       .action(async (scheduleId: string, _options: unknown, command: Command) => {
         const { client, call } = await cli.api(command);
-        cli.show(command, await call(client.v1.schedules[':scheduleId'].$get({ param: { scheduleId } })), schedule);
+        cli.show(command, await call(client.GET('/v1/schedules/{scheduleId}', { params: { path: { scheduleId } } })), schedule);
       }),
     'nightshift schedules show nightly-dms',
     'nightshift schedules show nightly-dms --json > nightly-dms.json',
@@ -92,7 +92,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
         const file = await scheduleFromFile(cli, options.file);
         const scheduleId = options.id ?? file.id;
         const { client, call } = await cli.api(command);
-        const created = await call(client.v1.schedules.$post({ json: { ...(scheduleId === undefined ? {} : { scheduleId }), schedule: asBody(file.input) } }));
+        const created = await call(client.POST('/v1/schedules', { body: { ...(scheduleId === undefined ? {} : { scheduleId }), schedule: asBody(file.input) } }));
         cli.show(command, created, changedWords('Created'));
       }),
     'nightshift schedules create --file nightly-dms.json',
@@ -111,7 +111,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       if (file.id !== undefined && file.id !== scheduleId) throw new UsageError(`the file is schedule ${file.id}, not ${scheduleId}`);
       const api = await cli.api(command);
       const expectedVersion = await versionToChange(api, scheduleId, options.expectedVersion ?? file.version);
-      const updated = await api.call(api.client.v1.schedules[':scheduleId'].$put({ param: { scheduleId }, json: { expectedVersion, schedule: asBody(file.input) } }));
+      const updated = await api.call(api.client.PUT('/v1/schedules/{scheduleId}', { params: { path: { scheduleId } }, body: { expectedVersion, schedule: asBody(file.input) } }));
       cli.show(command, updated, changedWords('Updated'));
     }),
     'nightshift schedules update nightly-dms --file nightly-dms.json',
@@ -130,8 +130,8 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       ).action(async (scheduleId: string, options: { expectedVersion?: number }, command: Command) => {
         const api = await cli.api(command);
         const expectedVersion = await versionToChange(api, scheduleId, options.expectedVersion);
-        const route = api.client.v1.schedules[':scheduleId'];
-        const changed = await api.call((enabled ? route.enable : route.disable).$post({ param: { scheduleId }, json: { expectedVersion } }));
+        const change = { params: { path: { scheduleId } }, body: { expectedVersion } };
+        const changed = await api.call(enabled ? api.client.POST('/v1/schedules/{scheduleId}/enable', change) : api.client.POST('/v1/schedules/{scheduleId}/disable', change));
         cli.show(command, changed, changedWords(enabled ? 'Enabled' : 'Disabled'));
       }),
       `nightshift schedules ${name} nightly-dms`,
@@ -148,9 +148,9 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       .action(async (scheduleId: string, options: { newId?: string; name?: string }, command: Command) => {
         const { client, call } = await cli.api(command);
         const copy = await call(
-          client.v1.schedules[':scheduleId'].duplicate.$post({
-            param: { scheduleId },
-            json: { ...(options.newId === undefined ? {} : { newScheduleId: options.newId }), ...(options.name === undefined ? {} : { name: options.name }) },
+          client.POST('/v1/schedules/{scheduleId}/duplicate', {
+            params: { path: { scheduleId } },
+            body: { ...(options.newId === undefined ? {} : { newScheduleId: options.newId }), ...(options.name === undefined ? {} : { name: options.name }) },
           }),
         );
         cli.show(command, copy, changedWords('Copied to'));
@@ -163,7 +163,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       async (scheduleId: string, options: { expectedVersion?: number }, command: Command) => {
         const api = await cli.api(command);
         const expectedVersion = await versionToChange(api, scheduleId, options.expectedVersion);
-        const deleted = await api.call(api.client.v1.schedules[':scheduleId'].$delete({ param: { scheduleId }, query: { expectedVersion: String(expectedVersion) } }));
+        const deleted = await api.call(api.client.DELETE('/v1/schedules/{scheduleId}', { params: { path: { scheduleId }, query: { expectedVersion } } }));
         cli.show(command, deleted, (data) => `Deleted schedule ${data.deleted}.`);
       },
     ),
@@ -182,14 +182,14 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       .action(async (scheduleId: string, options: { idempotencyKey?: string; wait: boolean; waitSeconds?: number }, command: Command) => {
         const { client, call } = await cli.api(command);
         const fired = await call(
-          client.v1.schedules[':scheduleId']['run-now'].$post({ param: { scheduleId }, header: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey } }),
+          client.POST('/v1/schedules/{scheduleId}/run-now', { params: { path: { scheduleId }, header: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey } } }),
         );
         // the API hands the fan-out to the run worker; a person wants to see the computers it targeted
         let shown = fired.run;
         const lookUntil = cli.now().getTime() + (options.waitSeconds ?? DEFAULT_RUN_NOW_WAIT_SECONDS) * 1_000;
         while (options.wait && shown.status === 'Starting' && cli.now().getTime() < lookUntil) {
           await cli.sleep(RUN_NOW_POLL_MS);
-          shown = await call(client.v1.runs[':runId'].$get({ param: { runId: shown.id } }));
+          shown = await call(client.GET('/v1/runs/{runId}', { params: { path: { runId: shown.id } } }));
         }
         const still = shown.status === 'Starting' ? '\nIts fan-out is still under way.' : '';
         cli.show(command, { ...fired, run: shown }, (data, view) => `${data.created ? 'Started' : 'Already started:'} run ${data.run.id}${still}\n\n${run(data.run, view)}\n\nFollow it with: nightshift runs show ${data.run.id}`);
@@ -207,11 +207,11 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       .action(async (scheduleId: string | undefined, options: { file?: string; fires?: number }, command: Command) => {
         if ((scheduleId === undefined) === (options.file === undefined)) throw new UsageError('give a schedule id, or --file with a schedule being edited (not both)');
         const { client, call } = await cli.api(command);
-        const fires = options.fires === undefined ? {} : { fires: String(options.fires) };
+        const fires = options.fires === undefined ? {} : { fires: options.fires };
         const answer =
           scheduleId !== undefined
-            ? await call(client.v1.schedules[':scheduleId'].preview.$get({ param: { scheduleId }, query: fires }))
-            : await call(client.v1.schedules.preview.$post({ json: { schedule: asBody((await scheduleFromFile(cli, options.file)).input), ...(options.fires === undefined ? {} : { fires: options.fires }) } }));
+            ? await call(client.GET('/v1/schedules/{scheduleId}/preview', { params: { path: { scheduleId }, query: fires } }))
+            : await call(client.POST('/v1/schedules/preview', { body: { schedule: asBody((await scheduleFromFile(cli, options.file)).input), ...fires } }));
         cli.show(command, answer, preview);
       }),
     'nightshift schedules preview nightly-dms --fires 3',
@@ -226,7 +226,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
         .description("the schedule's changes, oldest first: who, when, which fields (before and after: add --json)"),
     ).action(async (scheduleId: string, options: PageOptions, command: Command) => {
       const { client, call } = await cli.api(command);
-      await cli.list(command, options, (cursor) => call(client.v1.schedules[':scheduleId'].history.$get({ param: { scheduleId }, query: pageQuery(options, cursor) })), (page, view) => auditList(page.items, view));
+      await cli.list(command, options, (cursor) => call(client.GET('/v1/schedules/{scheduleId}/history', { params: { path: { scheduleId }, query: pageQuery(options, cursor) } })), (page, view) => auditList(page.items, view));
     }),
     'nightshift schedules history nightly-dms',
   );
@@ -242,7 +242,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       .option('--limit <n>', 'how many (1-100, default 20)', integerWithin(1, 100))
       .action(async (scheduleId: string, options: { limit?: number }, command: Command) => {
         const { client, call } = await cli.api(command);
-        const answer = await call(client.v1.schedules[':scheduleId'].runs.$get({ param: { scheduleId }, query: options.limit === undefined ? {} : { limit: String(options.limit) } }));
+        const answer = await call(client.GET('/v1/schedules/{scheduleId}/runs', { params: { path: { scheduleId }, query: options.limit === undefined ? {} : { limit: options.limit } } }));
         cli.show(command, answer, (data, view) => runList(data.items, view));
       }),
     'nightshift runs list nightly-dms',
@@ -255,7 +255,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
       .description('one run: status, ring, counts and outcome')
       .action(async (runId: string, _options: unknown, command: Command) => {
         const { client, call } = await cli.api(command);
-        cli.show(command, await call(client.v1.runs[':runId'].$get({ param: { runId } })), run);
+        cli.show(command, await call(client.GET('/v1/runs/{runId}', { params: { path: { runId } } })), run);
       }),
     'nightshift runs show run_0001',
   );
@@ -264,7 +264,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
     withPaging(runs.command('targets').argument('<runId>').description("the run's computers: each one's session, or why it got none")).action(
       async (runId: string, options: PageOptions, command: Command) => {
         const { client, call } = await cli.api(command);
-        await cli.list(command, options, (cursor) => call(client.v1.runs[':runId'].targets.$get({ param: { runId }, query: pageQuery(options, cursor) })), (page, view) => runTargets(page.items, view));
+        await cli.list(command, options, (cursor) => call(client.GET('/v1/runs/{runId}/targets', { params: { path: { runId }, query: pageQuery(options, cursor) } })), (page, view) => runTargets(page.items, view));
       },
     ),
     'nightshift runs targets run_0001 --all',
@@ -279,7 +279,7 @@ export function scheduleCommands(program: Command, cli: Cli): void {
         .option('--reason <words>', 'why, for the log and the audit trail')
         .action(async (runId: string, options: { reason?: string }, command: Command) => {
           const { client, call } = await cli.api(command);
-          const answer = await call(client.v1.runs[':runId'][operation].$post({ param: { runId }, json: options.reason === undefined ? {} : { reason: options.reason } }));
+          const answer = await call(client.POST(`/v1/runs/{runId}/${operation}`, { params: { path: { runId } }, body: options.reason === undefined ? {} : { reason: options.reason } }));
           cli.show(command, answer, (data, view) => run(data.run, view));
         }),
       `nightshift runs ${operation} run_0001${operation === 'halt' ? ' --reason "ticket 4711: installer breaks the scanner"' : ''}`,

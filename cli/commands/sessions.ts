@@ -70,7 +70,7 @@ export function sessionCommands(program: Command, cli: Cli): void {
           ...(options.since === undefined ? {} : { from: options.since }),
           ...(options.until === undefined ? {} : { to: options.until }),
         };
-        await cli.list(command, options, (cursor) => call(client.v1.sessions.$get({ query: { ...filters, ...pageQuery(options, cursor) } })), sessionList);
+        await cli.list(command, options, (cursor) => call(client.GET('/v1/sessions', { params: { query: { ...filters, ...pageQuery(options, cursor) } } })), sessionList);
       }),
     'nightshift sessions list --status Failed --since 24h',
     'nightshift sessions list --tenant contoso --all --json > sessions.json',
@@ -83,7 +83,7 @@ export function sessionCommands(program: Command, cli: Cli): void {
       .description('what the session did: status, each action before and after, and why')
       .action(async (sessionId: string, _options: unknown, command: Command) => {
         const { client, call } = await cli.api(command);
-        const report = await call(client.v1.sessions[':sessionId'].$get({ param: { sessionId } }));
+        const report = await call(client.GET('/v1/sessions/{sessionId}', { params: { path: { sessionId } } }));
         cli.show(command, report, sessionReport);
       }),
     'nightshift sessions show ses_0001',
@@ -135,13 +135,13 @@ export function sessionCommands(program: Command, cli: Cli): void {
           ...(options.detectionOnly === true ? { mode: 'DetectionOnly' as const } : {}),
           ...(options.executeAt === undefined ? {} : { executeAt: options.executeAt }),
           ...(options.reboot === undefined ? {} : { reboot: options.reboot }),
-          ...(options.limitTo === undefined ? {} : { limitTo: options.limitTo as `software:${string}` }),
+          ...(options.limitTo === undefined ? {} : { limitTo: options.limitTo }),
           ...(options.offline === undefined ? {} : { offline: options.offline }),
         };
         const started = await call(
-          client.v1.sessions.$post({
-            json: { computerId, ...(Object.keys(sessionOptions).length === 0 ? {} : { options: sessionOptions }), ...(options.supersede === true ? { supersede: true } : {}) },
-            header: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey },
+          client.POST('/v1/sessions', {
+            params: { header: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey } },
+            body: { computerId, ...(Object.keys(sessionOptions).length === 0 ? {} : { options: sessionOptions }), ...(options.supersede === true ? { supersede: true } : {}) },
           }),
         );
         cli.show(command, started, startedWords);
@@ -158,7 +158,7 @@ export function sessionCommands(program: Command, cli: Cli): void {
       .description('cancel the session: before execution nothing is touched; during it the running command is cancelled')
       .action(async (sessionId: string, _options: unknown, command: Command) => {
         const { client, call } = await cli.api(command);
-        const answer = await call(client.v1.sessions[':sessionId'].cancel.$post({ param: { sessionId } }));
+        const answer = await call(client.POST('/v1/sessions/{sessionId}/cancel', { params: { path: { sessionId } } }));
         cli.show(command, answer, (data) => `Session ${sessionId}: ${data.status}.`);
       }),
     'nightshift sessions cancel ses_0001',
@@ -172,7 +172,7 @@ export function sessionCommands(program: Command, cli: Cli): void {
       .option('--until <when>', 'the new maintenance time: an instant, or a duration from now (3h)', futureInstant(cli.now))
       .action(async (sessionId: string, options: { until?: string }, command: Command) => {
         const { client, call } = await cli.api(command);
-        const answer = await call(client.v1.sessions[':sessionId'].postpone.$post({ param: { sessionId }, json: options.until === undefined ? {} : { until: options.until } }));
+        const answer = await call(client.POST('/v1/sessions/{sessionId}/postpone', { params: { path: { sessionId } }, body: options.until === undefined ? {} : { until: options.until } }));
         cli.show(command, answer, (data, view) => `Session ${sessionId} now executes at ${instantWords(data.executeAt, view)}; ${String(data.postponesLeft)} postpone(s) left.`);
       }),
     'nightshift sessions postpone ses_0001 --until 2026-11-24T03:00:00+01:00',
@@ -185,7 +185,7 @@ export function sessionCommands(program: Command, cli: Cli): void {
       .description('move the maintenance to now: a waiting or postponed session executes at once')
       .action(async (sessionId: string, _options: unknown, command: Command) => {
         const { client, call } = await cli.api(command);
-        const answer = await call(client.v1.sessions[':sessionId']['run-now'].$post({ param: { sessionId } }));
+        const answer = await call(client.POST('/v1/sessions/{sessionId}/run-now', { params: { path: { sessionId } } }));
         cli.show(command, answer, (data, view) => `Session ${sessionId} executes at ${instantWords(data.executeAt, view)}.`);
       }),
     'nightshift sessions run-now ses_0001',
@@ -203,8 +203,8 @@ export function sessionCommands(program: Command, cli: Cli): void {
         const header = options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey };
         const started =
           options.action === undefined
-            ? await call(client.v1.sessions[':sessionId'].rerun.$post({ param: { sessionId }, header }))
-            : await call(client.v1.sessions[':sessionId'].actions[':actionId'].rerun.$post({ param: { sessionId, actionId: options.action }, header }));
+            ? await call(client.POST('/v1/sessions/{sessionId}/rerun', { params: { path: { sessionId }, header } }))
+            : await call(client.POST('/v1/sessions/{sessionId}/actions/{actionId}/rerun', { params: { path: { sessionId, actionId: options.action }, header } }));
         cli.show(command, started, startedWords);
       }),
     'nightshift sessions rerun ses_0001',
@@ -228,12 +228,11 @@ async function readLog(cli: Cli, command: Command, api: Api, sessionId: string, 
   const json = cli.globals(command).json === true;
   const view = cli.view(command);
   const pollMs = options.interval ?? DEFAULT_POLL_MS;
-  const log = api.client.v1.sessions[':sessionId'].log;
   let cursor: string | undefined;
   let printedOfPage = 0;
   let ended = false;
   for (;;) {
-    const page = await api.call(log.$get({ param: { sessionId }, query: cursor === undefined ? {} : { cursor } }));
+    const page = await api.call(api.client.GET('/v1/sessions/{sessionId}/log', { params: { path: { sessionId }, query: cursor === undefined ? {} : { cursor } } }));
     if (options.follow !== true) {
       cli.show(command, page, (data) => (data.entries.length === 0 ? 'The log is empty.' : logLines(data.entries, view).join('\n')));
       return;
@@ -249,7 +248,7 @@ async function readLog(cli: Cli, command: Command, api: Api, sessionId: string, 
     printedOfPage = page.entries.length;
     // the session's last lines are written before it ends: once it has, one more read finds them all
     if (ended) return;
-    const report = await api.call(api.client.v1.sessions[':sessionId'].$get({ param: { sessionId } }));
+    const report = await api.call(api.client.GET('/v1/sessions/{sessionId}', { params: { path: { sessionId } } }));
     ended = isEnded(report.status);
     if (!ended) await cli.sleep(pollMs);
   }
@@ -268,7 +267,7 @@ async function follow(cli: Cli, command: Command, api: Api, sessionId: string, p
   const live = cli.io.stdout.isTTY === true && !json;
   let last = '';
   for (let tick = 0; ; tick += 1) {
-    const report: SessionReportView = await api.call(api.client.v1.sessions[':sessionId'].$get({ param: { sessionId } }));
+    const report: SessionReportView = await api.call(api.client.GET('/v1/sessions/{sessionId}', { params: { path: { sessionId } } }));
     if (isEnded(report.status)) {
       if (live) cli.io.stdout.write('\r\u001b[2K');
       cli.show(command, report, sessionReport);

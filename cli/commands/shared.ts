@@ -23,7 +23,7 @@ export function withPaging(command: Command): Command {
 
 /** `{ limit, cursor }` for the query, leaving out what was not given (the API's defaults apply). */
 export const pageQuery = (options: PageOptions, cursor: string | undefined) => ({
-  ...(options.limit === undefined ? {} : { limit: String(options.limit) }),
+  ...(options.limit === undefined ? {} : { limit: options.limit }),
   ...((cursor ?? options.cursor) === undefined ? {} : { cursor: cursor ?? options.cursor }),
 });
 
