@@ -4,6 +4,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { useMe } from '../auth/me.js';
 import { signOut } from '../auth/sign-in.js';
 import { tokenStore } from '../auth/token-store.js';
+import { CatalogNav } from '../catalog/CatalogNav.js';
 import { Problem } from '../components/Problem.js';
 import { usePageTitle } from './page-title.js';
 import { SignInPage } from './SignInPage.js';
@@ -47,11 +48,18 @@ function Shell() {
           <Link to="/sessions" activeProps={{ 'aria-current': 'page' }}>
             Sessions
           </Link>
+          <Link to="/computers" activeProps={{ 'aria-current': 'page' }}>
+            Computers
+          </Link>
           <Link to="/schedules" activeProps={{ 'aria-current': 'page' }}>
             Schedules
           </Link>
+          <CatalogNav />
           <Link to="/audit" activeProps={{ 'aria-current': 'page' }}>
             Audit
+          </Link>
+          <Link to="/branding" activeProps={{ 'aria-current': 'page' }}>
+            Branding
           </Link>
         </nav>
         <div className="who" aria-live="polite">

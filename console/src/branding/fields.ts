@@ -11,13 +11,11 @@ import type { Schemas } from '../api/types.js';
 
 export type BrandingInput = Schemas['BrandingInput'];
 export type InheritedBranding = Schemas['InheritedBranding'];
-export type BrandingPreview = Schemas['BrandingPreview'];
 export type { Branding };
 
 /** Every field of a branding; a tenant's branding sets only those it changes. */
 export type BrandingFieldName = keyof InheritedBranding;
 export type PreviewBody = NonNullable<paths['/v1/branding/preview']['post']['requestBody']>['content']['application/json'];
-export type TestEmailBody = NonNullable<paths['/v1/branding/test-email']['post']['requestBody']>['content']['application/json'];
 export type EmailKind = PreviewBody['kind'];
 
 type Control = 'text' | 'email' | 'url' | 'colour' | 'dateStyle';

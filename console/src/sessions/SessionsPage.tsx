@@ -1,15 +1,17 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Pager } from '../components/Pager.js';
-import { createColumnHelper } from '@tanstack/react-table';
+import { createColumnHelper, type RowSelectionState } from '@tanstack/react-table';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useId, useMemo, useState, type SubmitEvent } from 'react';
 import type { SessionStatus, SessionStatusCounts, SessionSummary } from '../api/types.js';
-import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
+import { useMay } from '../auth/me.js';
+import { DataTable, selectionColumn, type TableFeatureSet } from '../components/DataTable.js';
 import { Problem } from '../components/Problem.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { Time } from '../components/Time.js';
 import { formatCount, formatDuration, localDay } from '../format.js';
 import { usePageTitle } from '../app/page-title.js';
+import { BulkAnnouncer, BulkBar, useBulkSessions, type BulkSessions } from './bulk-actions.js';
 import { PAGE_SIZE, rangeFor, type SessionFilters } from './filters.js';
 import { sessionListQuery, tenantsQuery } from './queries.js';
 import { isFinal, requesterLabel, STAGE_LABELS, STATUS_LABELS, STATUS_ORDER, TRIGGER_LABELS } from './words.js';
@@ -18,6 +20,8 @@ import { isFinal, requesterLabel, STAGE_LABELS, STATUS_LABELS, STATUS_ORDER, TRI
  * All sessions, newest first, a page at a time through the API's cursors:
  * status counts as filter chips, filters by tenant, computer and days, and
  * each row a link to the session. Nothing here reads more than the page shown.
+ * An operator may select sessions on the page shown and cancel or rerun
+ * them together (bulk-actions.tsx).
  */
 
 const route = getRouteApi('/sessions');
@@ -31,31 +35,42 @@ function duration(session: SessionSummary, nowMs: number): string {
   return `${formatDuration(nowMs - Date.parse(session.createdAt))} so far`;
 }
 
-const columnsFor = (nowMs: number, tenantName: (id: string) => string) =>
-  helper.columns([
+/** Last, so the other columns keep their places (the computer first) for whoever reads the table by position. */
+const selectColumn = selectionColumn<SessionSummary>({
+  row: (session) => `Select session ${session.id} on ${session.computerName ?? session.computerId}`,
+  page: (count) => `Select all ${count} sessions on this page`,
+});
+
+const columnsFor = (nowMs: number, tenantName: (id: string) => string, selectable: boolean) => [
+  ...helper.columns([
     helper.accessor((session) => session.computerName ?? session.computerId, {
       id: 'computer',
       header: 'Computer',
-      cell: (info) => (
-        <Link to="/sessions/$sessionId" params={{ sessionId: info.row.original.id }} aria-label={`Session ${info.row.original.id} on ${info.getValue()}`}>
-          {info.getValue()}
-        </Link>
-      ),
+      cell: (info) => <Link to="/computers/$computerId" params={{ computerId: info.row.original.computerId }}>{info.getValue()}</Link>,
     }),
     helper.accessor('tenantId', { header: 'Tenant', cell: (info) => tenantName(info.getValue()) }),
     helper.accessor('trigger', { header: 'Type', cell: (info) => TRIGGER_LABELS[info.getValue()] }),
     helper.accessor('requestedBy', { header: 'Triggered by', cell: (info) => requesterLabel(info.getValue()) }),
     helper.accessor('stage', { header: 'Stage', cell: (info) => { const stage = info.getValue(); return stage === undefined ? '—' : STAGE_LABELS[stage]; } }),
     helper.accessor('status', { header: 'Status', cell: (info) => <StatusBadge status={info.getValue()} /> }),
-    helper.accessor('createdAt', { header: 'Started', cell: (info) => <Time at={info.getValue()} /> }),
+    // the visible time starts the link's name (WCAG 2.5.3); which session it opens follows for those who hear the link alone
+    helper.accessor('createdAt', { header: 'Started', cell: (info) => <Link to="/sessions/$sessionId" params={{ sessionId: info.row.original.id }}><Time at={info.getValue()} /><span className="visually-hidden">, session {info.row.original.id} on {info.row.original.computerName ?? info.row.original.computerId}</span></Link> }),
     helper.display({ id: 'duration', header: 'Duration', cell: (info) => duration(info.row.original, nowMs) }),
-  ]);
+  ]),
+  ...(selectable ? [selectColumn] : []),
+];
 
 export function SessionsPage() {
   usePageTitle('Sessions');
   const filters = route.useSearch();
   const navigate = route.useNavigate();
   const [refreshes, setRefreshes] = useState(0);
+  const queryClient = useQueryClient();
+  const bulk = useBulkSessions((kind) => {
+    // a rerun's sessions are newer than the list's range: take a new one, as Refresh does
+    if (kind === 'rerun') setRefreshes((count) => count + 1);
+    else void queryClient.invalidateQueries({ queryKey: ['sessions'] });
+  });
   const setFilters = (next: SessionFilters) => void navigate({ search: next });
   return (
     <>
@@ -67,7 +82,8 @@ export function SessionsPage() {
       </div>
       <FiltersForm key={JSON.stringify(filters)} filters={filters} onApply={setFilters} />
       {/* a new list (range, cursors) whenever the filters change or the operator refreshes */}
-      <SessionResults key={`${JSON.stringify(filters)}#${refreshes}`} filters={filters} onFilters={setFilters} />
+      <SessionResults key={`${JSON.stringify(filters)}#${refreshes}`} filters={filters} onFilters={setFilters} bulk={bulk} />
+      <BulkAnnouncer bulk={bulk} />
     </>
   );
 }
@@ -141,10 +157,18 @@ function StatusChips({ counts, selected, onSelect }: { readonly counts: SessionS
   );
 }
 
-function SessionResults({ filters, onFilters }: { readonly filters: SessionFilters; readonly onFilters: (filters: SessionFilters) => void }) {
+function SessionResults({ filters, onFilters, bulk }: { readonly filters: SessionFilters; readonly onFilters: (filters: SessionFilters) => void; readonly bulk: BulkSessions }) {
   const [range] = useState(() => rangeFor(filters, Date.now()));
   /** The cursors of the pages after the first, in the order they were opened (Newer pops one). */
   const [cursors, setCursors] = useState<readonly string[]>([]);
+  const mayOperate = useMay('operate');
+  /** The sessions selected on this page, by id (other filters are another list: it starts with none). */
+  const [rowSelection, setRowSelection] = useState<RowSelectionState>({});
+  // a selection is of the page shown: turning the page starts another
+  const turnPage = (update: (opened: readonly string[]) => readonly string[]) => {
+    setRowSelection({});
+    setCursors(update);
+  };
   const cursor = cursors.at(-1);
   const query = {
     ...range,
@@ -159,9 +183,11 @@ function SessionResults({ filters, onFilters }: { readonly filters: SessionFilte
   const readAtMs = list.dataUpdatedAt;
   const columns = useMemo(() => {
     const names = new Map((tenants.data?.items ?? []).map((tenant) => [tenant.id, tenant.name]));
-    return columnsFor(readAtMs === 0 ? Date.now() : readAtMs, (id) => names.get(id) ?? id);
-  }, [readAtMs, tenants.data]);
+    return columnsFor(readAtMs === 0 ? Date.now() : readAtMs, (id) => names.get(id) ?? id, mayOperate);
+  }, [readAtMs, tenants.data, mayOperate]);
   const items = list.data?.items ?? [];
+  // what is selected and still on the page as last read (a live first page may have moved a session off it)
+  const selected = items.filter((session) => rowSelection[session.id] === true);
   const page = cursors.length + 1;
   const selectStatus = (status: SessionStatus | undefined) => {
     const { status: _status, ...rest } = filters;
@@ -174,6 +200,7 @@ function SessionResults({ filters, onFilters }: { readonly filters: SessionFilte
       </h2>
       <StatusChips counts={list.data?.counts} selected={filters.status} onSelect={selectStatus} />
       {list.error ? <Problem error={list.error} title="The sessions could not be listed" /> : null}
+      {mayOperate ? <BulkBar selected={selected} bulk={bulk} onClear={() => { setRowSelection({}); }} /> : null}
       <DataTable
         caption={
           <>
@@ -186,8 +213,9 @@ function SessionResults({ filters, onFilters }: { readonly filters: SessionFilte
         rowId={(session) => session.id}
         busy={list.isFetching}
         empty={list.isPending ? 'Loading…' : 'No sessions match these filters.'}
+        selection={mayOperate ? { state: rowSelection, onChange: setRowSelection } : undefined}
       />
-      <Pager label="Pages of sessions" cursors={cursors} setCursors={setCursors} nextCursor={list.data?.nextCursor} waiting={list.isPlaceholderData} words={['Newer', 'Older']} />
+      <Pager label="Pages of sessions" cursors={cursors} setCursors={turnPage} nextCursor={list.data?.nextCursor} waiting={list.isPlaceholderData} words={['Newer', 'Older']} />
     </section>
   );
 }

@@ -1,0 +1,180 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState, type ReactNode, type RefObject } from 'react';
+import { ApiError } from '../api/client.js';
+import { Problem } from '../components/Problem.js';
+import { fieldProblemsOf } from '../schedules/form.js';
+import { inputNameFor, sameEntity, type FieldProblem } from './form.js';
+
+/**
+ * What the software, task and deployment forms share: a labelled input with
+ * its hint and the API's problem with it, and the save. A save checks the
+ * entity is still as it was read, then replaces it (PUT); a create first
+ * makes sure its id is free, since a PUT would replace whatever holds it.
+ */
+
+export interface ControlProps {
+  readonly id: string;
+  readonly name: string;
+  readonly 'aria-invalid': boolean | undefined;
+  readonly 'aria-describedby': string | undefined;
+}
+
+const describedBy = (id: string, hint: boolean, problem: boolean): string | undefined => {
+  const ids = [hint ? `${id}-hint` : undefined, problem ? `${id}-problem` : undefined].filter((part) => part !== undefined);
+  return ids.length === 0 ? undefined : ids.join(' ');
+};
+
+export function Field({
+  id,
+  name,
+  label,
+  problem,
+  hint,
+  children,
+}: {
+  readonly id: string;
+  readonly name: string;
+  readonly label: string;
+  readonly problem: string | undefined;
+  readonly hint?: string | undefined;
+  readonly children: (props: ControlProps) => ReactNode;
+}) {
+  return (
+    <div className={`field${problem === undefined ? '' : ' field-invalid'}`}>
+      <label htmlFor={id}>{label}</label>
+      {children({ id, name, 'aria-invalid': problem === undefined ? undefined : true, 'aria-describedby': describedBy(id, hint !== undefined, problem !== undefined) })}
+      {hint === undefined ? null : (
+        <small id={`${id}-hint`} className="hint">
+          {hint}
+        </small>
+      )}
+      {problem === undefined ? null : (
+        <p id={`${id}-problem`} className="field-problem" role="alert">
+          {label} {problem}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A refusal the form makes itself, before asking the API (an id already taken, parameters that are not JSON). */
+export class FormRefusal extends Error {
+  override readonly name = 'FormRefusal';
+  constructor(readonly problems: readonly FieldProblem[]) {
+    super(problems.map((problem) => `${problem.field}: ${problem.problem}`).join('; '));
+  }
+}
+
+/** The entity is not as the form read it: someone saved it meanwhile. */
+class ChangedMeanwhile extends Error {
+  override readonly name = 'ChangedMeanwhile';
+}
+
+export interface CatalogSaveOptions<T extends { readonly id: string }> {
+  /** "software", "maintenance task", "deployment": for the messages. */
+  readonly what: string;
+  /** The entity as the form read it; undefined when the form creates one. */
+  readonly original: T | undefined;
+  readonly read: (id: string) => Promise<T | undefined>;
+  readonly put: (entity: T) => Promise<T>;
+  /** The form's inputs, in order: the first with a problem takes the focus. */
+  readonly names: readonly string[];
+  readonly form: RefObject<HTMLFormElement | null>;
+  readonly onSaved: (saved: T) => Promise<void>;
+}
+
+function focusInput(form: HTMLFormElement | null, name: string): void {
+  const found = form?.elements.namedItem(name);
+  // a group of boxes (device classes) is a list: the first of them
+  const element = found instanceof RadioNodeList ? found[0] : found;
+  if (element instanceof HTMLElement) element.focus();
+}
+
+/**
+ * The save of a catalog form. The API's catalog entries carry no version, so
+ * "the version it read" is the entity itself: the save reads it again and
+ * refuses, offering a reload, when it no longer says what the form was
+ * opened on. The API's own 409 (two saves recording at once) is answered the
+ * same way.
+ */
+export function useCatalogSave<T extends { readonly id: string }>({ what, original, read, put, names, form, onSaved }: CatalogSaveOptions<T>) {
+  // each input's problem, by input name, from the last refusal
+  const [problems, setProblems] = useState<ReadonlyMap<string, string>>(new Map());
+  const [unplaced, setUnplaced] = useState<unknown>();
+  const [conflict, setConflict] = useState(false);
+
+  const showProblem = (error: unknown) => {
+    if (error instanceof ChangedMeanwhile || (error instanceof ApiError && error.code === 'CONFLICT')) {
+      setConflict(true);
+      return;
+    }
+    const found = error instanceof FormRefusal ? error.problems : error instanceof ApiError && error.code === 'VALIDATION_FAILED' ? fieldProblemsOf(error.message, error.field) : undefined;
+    if (found === undefined) {
+      setUnplaced(error);
+      return;
+    }
+    const placed = new Map<string, string>();
+    const left: string[] = [];
+    for (const { field, problem } of found) {
+      const name = inputNameFor(field, names);
+      if (name === undefined) left.push(`${field}: ${problem}`);
+      else placed.set(name, placed.has(name) ? `${placed.get(name) ?? ''}; ${problem}` : problem);
+    }
+    setProblems(placed);
+    setUnplaced(left.length === 0 ? undefined : new Error(left.join('; ')));
+    const first = names.find((name) => placed.has(name));
+    // the first field at fault takes the focus, so the keyboard and a screen reader land on it
+    if (first !== undefined) requestAnimationFrame(() => { focusInput(form.current, first); });
+  };
+
+  const save = useMutation({
+    mutationFn: async (entity: T): Promise<T> => {
+      if (original === undefined) {
+        if (entity.id === '') throw new FormRefusal([{ field: 'body.id', problem: 'must not be empty' }]);
+        if ((await read(entity.id)) !== undefined) throw new FormRefusal([{ field: 'body.id', problem: `is taken: a ${what} ${entity.id} exists already; choose another id, or edit that one` }]);
+      } else {
+        const current = await read(original.id);
+        if (current === undefined || !sameEntity(current, original)) throw new ChangedMeanwhile(`the ${what} changed since it was read`);
+      }
+      return put(entity);
+    },
+    onMutate: () => {
+      setProblems(new Map());
+      setUnplaced(undefined);
+      setConflict(false);
+    },
+    onError: showProblem,
+    onSuccess: onSaved,
+  });
+
+  return {
+    save: (entity: T) => { save.mutate(entity); },
+    refuse: (refusal: FormRefusal) => {
+      setConflict(false);
+      showProblem(refusal);
+    },
+    saving: save.isPending,
+    problemOf: (name: string) => problems.get(name),
+    unplaced,
+    conflict,
+  };
+}
+
+/** What stopped the last save: someone else's change (with a reload), or the API's words that fit no input. */
+export function SaveProblems({ what, conflict, unplaced, onReload, id }: { readonly what: string; readonly conflict: boolean; readonly unplaced: unknown; readonly onReload: () => void; readonly id: string }) {
+  return (
+    <div id={id}>
+      {conflict ? (
+        <div role="alert" className="problem conflict">
+          <p>
+            <strong>Someone else changed this {what}</strong> since you opened it, so nothing was saved. Reload it to see their change; your edits here will be lost.
+          </p>
+          <button type="button" onClick={onReload}>
+            Reload
+          </button>
+        </div>
+      ) : null}
+      {unplaced === undefined ? null : <Problem error={unplaced} title={`The ${what} was not saved`} />}
+    </div>
+  );
+}
