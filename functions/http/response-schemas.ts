@@ -134,6 +134,14 @@ const sessionStep = z
   .object({ step: z.enum(SESSION_STEPS), state: z.enum(['done', 'current', 'pending', 'skipped', 'failed', 'cancelled']) })
   .meta({ id: 'SessionStep', description: 'One of the eight steps an operator knows, and where the session stands in it' });
 
+const requestAllowance = z
+  .object({ allowed: z.boolean(), reason: z.string().optional().meta({ description: 'Why not, in the words the request itself would answer with' }) })
+  .meta({ id: 'RequestAllowance' });
+
+const sessionRequestsAllowed = z
+  .object({ runNow: requestAllowance, postpone: requestAllowance, cancel: requestAllowance, rerun: requestAllowance })
+  .meta({ id: 'SessionRequestsAllowed', description: 'What may be asked of the session now, each judged by the request\'s own rule' });
+
 export const sessionReportSchema = exactly<SessionReport>()(
   z
     .object({
@@ -157,6 +165,7 @@ export const sessionReportSchema = exactly<SessionReport>()(
       observed: z.array(z.string()).readonly().meta({ description: 'What audits and monitors observed, when nothing changed' }),
       why: z.array(z.string()).readonly().meta({ description: 'The decisions an end user asks about (removals, pinned older versions), explained' }),
       cost: sessionCost.optional(),
+      allowed: sessionRequestsAllowed.optional(),
     })
     .meta({ id: 'SessionReport', description: 'What the session did, per action, in words: the read-model behind the CLI, the console and the emails' }),
 );

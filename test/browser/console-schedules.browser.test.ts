@@ -189,7 +189,7 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's schedules, runs and aud
     expect(await rings.allTextContents()).toEqual(['canary (50 %) now', 'everyone (100 %) not yet']);
     // two targets have sessions, each linked; two wait for the next ring
     const targets = page.getByRole('table', { name: /The run's computers/ });
-    await expect.poll(() => targets.getByRole('link', { name: /^Session of / }).count()).toBe(2);
+    await expect.poll(() => targets.getByRole('link', { name: /the session of Desk/ }).count()).toBe(2);
     expect(await targets.getByText('Queued').count()).toBe(2);
     await page.screenshot({ path: await screenshotPath('console-run'), fullPage: true });
     const halt = page.getByRole('button', { name: 'Halt' });
@@ -208,16 +208,18 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's schedules, runs and aud
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
     const rows = page.locator('table.data-table tbody tr');
-    await expect.poll(() => rows.count()).toBe(3);
+    await expect.poll(() => rows.count()).toBe(5);
     const cells = (await rows.allInnerTexts()).map((row) => row.split('\t').map((cell) => cell.trim()));
-    // newest first: the schedule made with the form, the edit, the first schedule's creation
+    // newest first: the run halted and started by hand, the schedule made with the form, the edit, the first schedule's creation
     expect(cells.map((row) => row.slice(2, 4))).toEqual([
+      ['Halted', `Run ${runId}`],
+      ['Started', `Run ${runId}`],
       ['Created', `Schedule ${(await runtime.deps.schedules.listSchedules()).find((schedule) => schedule.name === 'Weekend patching')?.id ?? '?'}`],
       ['Updated', `Schedule ${SCHEDULE_ID}`],
       ['Created', `Schedule ${SCHEDULE_ID}`],
     ]);
-    expect(cells[1]?.slice(1, 2)).toEqual(['admin@nightshift.local (operator)']);
-    expect(cells[1]?.[5]).toBe('name: Nightly rollout → Nightly rollout (canary first)');
+    expect(cells[3]?.slice(1, 2)).toEqual(['admin@nightshift.local (operator)']);
+    expect(cells[3]?.[5]).toBe('name: Nightly rollout → Nightly rollout (canary first)');
     await page.screenshot({ path: await screenshotPath('console-audit'), fullPage: true });
     await page.getByLabel('Resource kind').selectOption('Schedule');
     await page.getByLabel('Resource id').fill(SCHEDULE_ID);

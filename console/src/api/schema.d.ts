@@ -5773,6 +5773,11 @@ export interface components {
             /** @description Why it ran (success) or why it did not succeed */
             why: string;
         };
+        RequestAllowance: {
+            allowed: boolean;
+            /** @description Why not, in the words the request itself would answer with */
+            reason?: string;
+        };
         /** @description Who asked: an end user, an operator, an API client or a schedule, by name or email */
         Requester: {
             /** @enum {string} */
@@ -6630,6 +6635,7 @@ export interface components {
         /** @description What the session did, per action, in words: the read-model behind the CLI, the console and the emails */
         SessionReport: {
             agentId: string;
+            allowed?: components["schemas"]["SessionRequestsAllowed"];
             /** @description Only observations (audits, monitoring) or nothing at all ran */
             changedNothing: boolean;
             computerId: string;
@@ -6668,6 +6674,13 @@ export interface components {
             trigger?: "Scheduled" | "RunNow" | "Manual" | "EndUser";
             /** @description The decisions an end user asks about (removals, pinned older versions), explained */
             why: string[];
+        };
+        /** @description What may be asked of the session now, each judged by the request's own rule */
+        SessionRequestsAllowed: {
+            cancel: components["schemas"]["RequestAllowance"];
+            postpone: components["schemas"]["RequestAllowance"];
+            rerun: components["schemas"]["RequestAllowance"];
+            runNow: components["schemas"]["RequestAllowance"];
         };
         /** @description Sessions per status over the range and filters (not narrowed by status) */
         SessionStatusCounts: {

@@ -38,8 +38,9 @@ const columnsFor = (nowMs: number) =>
     helper.accessor('createdAt', {
       header: 'Started',
       cell: (info) => (
-        <Link to="/sessions/$sessionId" params={{ sessionId: info.row.original.id }} aria-label={`Session ${info.row.original.id}`}>
+        <Link to="/sessions/$sessionId" params={{ sessionId: info.row.original.id }}>
           <Time at={info.getValue()} />
+          <span className="visually-hidden">, session {info.row.original.id}</span>
         </Link>
       ),
     }),

@@ -22,7 +22,7 @@ const route = getRouteApi('/schedules/$scheduleId');
 
 const helper = createColumnHelper<TableFeatureSet, ScheduleRun>();
 const RUN_COLUMNS = helper.columns([
-  helper.accessor('scheduledTime', { header: 'Fired for', cell: (info) => <Link to="/runs/$runId" params={{ runId: info.row.original.id }} aria-label={`Run ${info.row.original.id}`}><Time at={info.getValue()} /></Link> }),
+  helper.accessor('scheduledTime', { header: 'Fired for', cell: (info) => <Link to="/runs/$runId" params={{ runId: info.row.original.id }}><Time at={info.getValue()} /><span className="visually-hidden">, run {info.row.original.id}</span></Link> }),
   helper.accessor('status', { header: 'Status', cell: (info) => <RunStatusBadge status={info.getValue()} /> }),
   helper.accessor('trigger', { header: 'Trigger', cell: (info) => `${info.getValue() === 'RunNow' ? 'Run now' : 'Schedule'} by ${info.row.original.by.name}` }),
   helper.accessor('targeted', { header: 'Targeted', cell: (info) => formatCount(info.getValue()) }),

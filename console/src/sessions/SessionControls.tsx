@@ -3,7 +3,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { useNavigate } from '@tanstack/react-router';
 import { useRef, useState } from 'react';
 import { api, data } from '../api/client.js';
-import type { SessionStatus } from '../api/types.js';
+import type { Schemas, SessionStatus } from '../api/types.js';
 import { useMay } from '../auth/me.js';
 import { Problem } from '../components/Problem.js';
 import { formatDateTime } from '../format.js';
@@ -13,11 +13,17 @@ import { isFinal } from './words.js';
  * What an operator may ask of a session: cancel, run now and postpone while
  * it is unfinished, rerun once it has ended. A role that may not operate
  * (a tenant viewer) is offered none of them; the API would refuse them anyway.
+ * A request the session's state refuses now (the report's `allowed`, judged
+ * by the API's own rules) is shown disabled, with the API's words for why.
  */
+
+type Allowed = Schemas['SessionRequestsAllowed'];
+
+const LABELS: Readonly<Record<keyof Allowed, string>> = { runNow: 'Run now', postpone: 'Postpone', cancel: 'Cancel', rerun: 'Rerun' };
 
 type Request = 'cancel' | 'run-now' | 'postpone' | 'rerun';
 
-export function SessionControls({ sessionId, status }: { readonly sessionId: string; readonly status: SessionStatus }) {
+export function SessionControls({ sessionId, status, allowed }: { readonly sessionId: string; readonly status: SessionStatus; readonly allowed?: Allowed | undefined }) {
   const mayOperate = useMay('operate');
   const queryClient = useQueryClient();
   const navigate = useNavigate();
@@ -58,25 +64,41 @@ export function SessionControls({ sessionId, status }: { readonly sessionId: str
   if (!mayOperate) return null;
   const ended = isFinal(status);
   const busy = request.isPending;
+  const refused = (kind: keyof Allowed): string | undefined => (allowed?.[kind].allowed === false ? (allowed[kind].reason ?? 'not now') : undefined);
+  /** The button's state: disabled while a request runs or when the session refuses it, then described by the reason. */
+  const stateOf = (kind: keyof Allowed) => ({ disabled: busy || refused(kind) !== undefined, ...(refused(kind) === undefined ? {} : { 'aria-describedby': `refused-${kind}` }) });
+  const shown: readonly (keyof Allowed)[] = ended ? ['rerun'] : ['runNow', 'postpone', 'cancel'];
   return (
     <section className="controls" aria-label="Session requests">
       {ended ? (
-        <button type="button" disabled={busy} onClick={() => { request.mutate('rerun'); }}>
+        <button type="button" {...stateOf('rerun')} onClick={() => { request.mutate('rerun'); }}>
           Rerun
         </button>
       ) : (
         <>
-          <button type="button" disabled={busy} onClick={() => { request.mutate('run-now'); }}>
+          <button type="button" {...stateOf('runNow')} onClick={() => { request.mutate('run-now'); }}>
             Run now
           </button>
-          <button type="button" disabled={busy} onClick={() => { request.mutate('postpone'); }}>
+          <button type="button" {...stateOf('postpone')} onClick={() => { request.mutate('postpone'); }}>
             Postpone
           </button>
-          <button type="button" className="danger" disabled={busy} onClick={() => confirmCancel.current?.showModal()}>
+          <button type="button" className="danger" {...stateOf('cancel')} onClick={() => confirmCancel.current?.showModal()}>
             Cancel session
           </button>
         </>
       )}
+      {shown.some((kind) => refused(kind) !== undefined) ? (
+        <ul className="refusals">
+          {shown.map((kind) => {
+            const reason = refused(kind);
+            return reason === undefined ? null : (
+              <li key={kind} id={`refused-${kind}`}>
+                {LABELS[kind]}: {reason}
+              </li>
+            );
+          })}
+        </ul>
+      ) : null}
       <ConfirmDialog
         dialogRef={confirmCancel}
         id="confirm-cancel-title"

@@ -93,7 +93,7 @@ export function SessionDetailPage() {
           <strong>Failed:</strong> {session.failure.message} ({session.failure.code})
         </p>
       )}
-      <SessionControls sessionId={sessionId} status={session.status} />
+      <SessionControls sessionId={sessionId} status={session.status} allowed={session.allowed} />
       <StageIndicator report={session} />
       <section aria-labelledby="actions-title">
         <h2 id="actions-title">Actions</h2>
@@ -235,18 +235,24 @@ function Cost({ report }: { readonly report: SessionReport }) {
   );
 }
 
-/** The log, oldest first; `role="log"` makes new lines polite announcements, not interruptions. */
+/**
+ * The log, oldest first; `role="log"` makes new lines polite announcements,
+ * not interruptions. The role sits on a wrapper: on the list itself it would
+ * replace the list's own role and orphan its items.
+ */
 function SessionLog({ entries, live }: { readonly entries: readonly SessionLogEntry[]; readonly live: boolean }) {
   if (entries.length === 0) return <p>{live ? 'No lines yet: the log fills as the session runs.' : 'The log is empty.'}</p>;
   return (
-    <ol className="log" role="log" aria-label="Session log">
-      {entries.map((entry, index) => (
-        <li key={`${entry.at}-${index}`} className={`log-line log-${entry.kind}`}>
-          <time dateTime={entry.at}>{formatTime(entry.at)}</time> <span className="log-kind">{entry.kind}</span> <span className="log-message">{entry.message}</span>
-          {entry.by === undefined ? null : <span className="log-by"> — {requesterLabel(entry.by)}</span>}
-          {entry.output === undefined || entry.output === '' ? null : <pre className="log-output">{entry.output}</pre>}
-        </li>
-      ))}
-    </ol>
+    <div role="log" aria-label="Session log">
+      <ol className="log">
+        {entries.map((entry, index) => (
+          <li key={`${entry.at}-${index}`} className={`log-line log-${entry.kind}`}>
+            <time dateTime={entry.at}>{formatTime(entry.at)}</time> <span className="log-kind">{entry.kind}</span> <span className="log-message">{entry.message}</span>
+            {entry.by === undefined ? null : <span className="log-by"> — {requesterLabel(entry.by)}</span>}
+            {entry.output === undefined || entry.output === '' ? null : <pre className="log-output">{entry.output}</pre>}
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }

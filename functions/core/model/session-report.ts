@@ -36,6 +36,22 @@ export interface SessionReport {
   readonly why: readonly string[];
   /** What the session used of AWS, counted, and its price at list prices (see model/usage.ts); for readers that asked for it. */
   readonly cost?: SessionCost;
+  /** What may be asked of the session now, and why not (the request rules themselves judged it); for the operator's read. */
+  readonly allowed?: SessionRequestsAllowed;
+}
+
+/** Whether one request would be taken now; a refusal carries the words the request itself would answer with. */
+export interface RequestAllowance {
+  readonly allowed: boolean;
+  readonly reason?: string;
+}
+
+/** The requests an operator may make of a session, each judged as the request would be. */
+export interface SessionRequestsAllowed {
+  readonly runNow: RequestAllowance;
+  readonly postpone: RequestAllowance;
+  readonly cancel: RequestAllowance;
+  readonly rerun: RequestAllowance;
 }
 
 export interface ReportRow {

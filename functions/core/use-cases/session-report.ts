@@ -1,12 +1,13 @@
 import { buildSessionReport, type SessionReport } from '../model/session-report.js';
 import { sessionCostOf, type PricingOptions } from '../model/usage.js';
 import type { Dependencies } from './dependencies.js';
+import { allowedRequests } from './session-requests.js';
 import { loadSession } from './session-updates.js';
 
 /**
  * The report of one session, read side by side: session, actions, plan,
  * verification and what it cost so far, priced at `pricing`'s list prices
- * (us-east-1 and arm64 by default).
+ * (us-east-1 and arm64 by default), and what may be asked of it now.
  */
 export async function getSessionReport(deps: Dependencies, sessionId: string, pricing: PricingOptions = {}): Promise<SessionReport> {
   const session = await loadSession(deps, sessionId);
@@ -16,11 +17,12 @@ export async function getSessionReport(deps: Dependencies, sessionId: string, pr
     deps.sessions.getDetection(sessionId, 'Verification'),
     deps.sessions.getUsage(sessionId),
   ]);
-  return buildSessionReport({
+  const report = buildSessionReport({
     session,
     actions,
     ...(plan ? { plan } : {}),
     ...(verification ? { verification } : {}),
     cost: sessionCostOf(usage, pricing),
   });
+  return { ...report, allowed: allowedRequests(session, deps.clock.now()) };
 }

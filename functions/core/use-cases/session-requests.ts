@@ -3,6 +3,7 @@ import { MAX_WINDOW_DAYS, isFinalSessionStatus, type Requester, type Session } f
 import { commandComment } from '../model/agent.js';
 import type { SessionChanges } from '../ports/session-store.port.js';
 import type { AuditAction, FieldChange } from '../model/audit.js';
+import type { RequestAllowance, SessionRequestsAllowed } from '../model/session-report.js';
 import type { Dependencies } from './dependencies.js';
 import { sendSessionEmailQuietly } from './session-emails.js';
 import { wakeGate } from './gate-session.js';
@@ -204,4 +205,33 @@ export async function cancelSession(deps: Dependencies, request: SessionRequest)
   if (written) await sendSessionEmailQuietly(deps, { sessionId: request.sessionId, kind: 'Cancelled', by: request.by });
   if (failures > 0) throw new TransientError(`the session is cancelled, but ${failures} running command(s) could not be stopped yet; try again`);
   return { status: 'Cancelled' };
+}
+
+/** Who asks does not change any request rule; the judgement below needs someone to name. */
+const ANYONE: Requester = { kind: 'Operator', name: 'anyone' };
+
+/**
+ * What may be asked of the session now: each request judged by its own rule
+ * (`decideRunNow`, `decidePostpone`, `decideCancel`), so what the console
+ * offers and what the API takes cannot disagree. A refusal carries the
+ * request's own words. A rerun starts a new session from an ended one.
+ */
+export function allowedRequests(s: Session, now: Date): SessionRequestsAllowed {
+  const judge = (decide: () => unknown): RequestAllowance => {
+    try {
+      decide();
+      return { allowed: true };
+    } catch (error) {
+      if (error instanceof RequestRefusedError) return { allowed: false, reason: error.message };
+      throw error;
+    }
+  };
+  const ended = isFinalSessionStatus(s.status);
+  return {
+    runNow: judge(() => decideRunNow(s, now)),
+    postpone: judge(() => decidePostpone(s, now, ANYONE)),
+    // a second cancel is taken (it does the rest again) but asks nothing new of a cancelled session
+    cancel: s.status === 'Cancelled' ? { allowed: false, reason: 'the session is already cancelled' } : judge(() => decideCancel(s, now, ANYONE)),
+    rerun: ended ? { allowed: true } : { allowed: false, reason: 'the session has not ended yet: cancel it, or wait for its end' },
+  };
 }
