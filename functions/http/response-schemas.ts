@@ -127,6 +127,8 @@ const reportRow = z
       .meta({ description: 'The action’s result; `Skipped` for one that did not run because a prerequisite failed; its status while it has no result' }),
     durationMs: z.number().int().optional(),
     why: z.string().meta({ description: 'Why it ran (success) or why it did not succeed' }),
+    deploymentId: z.string().optional().meta({ description: 'The deployment whose wish the action carries out (absent for a prerequisite)' }),
+    decidedBy: z.string().optional().meta({ description: 'How the item was decided: which deployment won and by which rule, or what needed it' }),
   })
   .meta({ id: 'ReportRow' });
 

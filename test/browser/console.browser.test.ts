@@ -171,6 +171,23 @@ describe.skipIf(!hasChromium || !isBuilt)(`the operator console in a real browse
     await page.screenshot({ path: await screenshotPath('console-session-passed'), fullPage: true });
   });
 
+  it("says per action which deployment won, and reruns one action's item alone in a new session", async () => {
+    const { runtime, page } = rt();
+    const actions = page.getByRole('table', { name: /Planned and performed actions/ });
+    const suiteRow = actions.locator('tbody tr').filter({ hasText: 'suite-a' });
+    // the deployment that put suite-a on desk-4, linked, and the resolution in a sentence
+    const won = suiteRow.getByRole('link', { name: /suite-a/ });
+    expect(await won.getAttribute('href')).toMatch(/^\/deployments\//);
+    expect(await suiteRow.locator('.decided-by').textContent()).toMatch(/\S/);
+    const before = page.url();
+    await suiteRow.getByRole('button', { name: /^Rerun .*suite-a in a new session$/ }).click();
+    await expect.poll(() => page.url()).not.toBe(before);
+    const rerunId = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1) ?? '');
+    const rerun = await runtime.deps.sessions.getSession(rerunId);
+    expect(rerun).toMatchObject({ computerId: 'desk-4', options: { limitTo: 'software:suite-a' } });
+    await runtime.waitForSession(rerunId);
+  });
+
   it('cancels a session waiting for its window: asks first, then shows it Cancelled with who decided', async () => {
     const { runtime, page, server } = rt();
     const sessionId = started.waiting ?? '';
@@ -188,7 +205,7 @@ describe.skipIf(!hasChromium || !isBuilt)(`the operator console in a real browse
     await until(async () => (await runtime.deps.sessions.getSession(sessionId))?.status === 'Cancelled');
     await page.getByRole('region', { name: 'Decisions' }).getByText(/session cancelled — admin@nightshift\.local \(operator\)/).waitFor();
     expect(await page.getByRole('button', { name: 'Cancel session' }).count()).toBe(0);
-    await page.getByRole('button', { name: 'Rerun' }).waitFor();
+    await page.getByRole('button', { name: 'Rerun', exact: true }).waitFor();
     await page.screenshot({ path: await screenshotPath('console-session-cancelled'), fullPage: true });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildSessionReport } from '../../functions/core/model/session-report.js';
-import type { Action } from '../../functions/core/model/session.js';
+import type { Action, SoftwareSessionItem } from '../../functions/core/model/session.js';
 import { actionRecord, sessionRecord } from '../support/domain.js';
 
 const action = (actionId: string, overrides: Partial<Action>): Action =>
@@ -44,6 +44,39 @@ describe('the session report read-model: one account of a session for the demo, 
     });
     expect(report.changedNothing).toBe(true);
     expect(report.observed).toEqual(['Disk space: 42 % free']);
+  });
+
+  it("says per action which deployment won and how, from the item frozen into the session (none for an item without one)", () => {
+    const item = (key: 'software:chrome' | 'software:zip', overrides: Partial<SoftwareSessionItem>): SoftwareSessionItem => ({
+      key,
+      itemId: key.slice('software:'.length),
+      itemName: key,
+      origin: 'Deployed',
+      critical: true,
+      orderingHint: 'Unordered',
+      explanation: { rule: 'OnlyCandidate', candidates: [], summary: `${key}: one deployment applies` },
+      kind: 'Software',
+      desiredState: 'UpdateIfFound',
+      targetVersion: '2.0.0',
+      dependencies: [],
+      hasTest: false,
+      ...overrides,
+    });
+    const report = buildSessionReport({
+      session: {
+        ...session,
+        items: [
+          item('software:chrome', { deploymentId: 'dep-chrome', explanation: { winner: 'dep-chrome', rule: 'TargetLevel', candidates: [], summary: 'dep-chrome (this computer) wins over dep-all (every computer)' } }),
+          item('software:zip', { origin: 'Prerequisite', explanation: { rule: 'OnlyCandidate', candidates: [], requiredBy: ['software:chrome'], summary: 'needed by Chrome' } }),
+        ],
+      },
+      actions: [action('001', { itemKey: 'software:chrome', itemName: 'Chrome', type: 'Update' }), action('002', { itemKey: 'software:zip', itemName: 'Zip' }), action('003', { itemKey: 'computer:restart', itemName: 'Restart', type: 'Reboot' })],
+    });
+    expect(report.rows.map((row) => [row.deploymentId, row.decidedBy])).toEqual([
+      ['dep-chrome', 'dep-chrome (this computer) wins over dep-all (every computer)'],
+      [undefined, 'needed by Chrome'],
+      [undefined, undefined],
+    ]);
   });
 
   it('a failed session carries its failure', () => {

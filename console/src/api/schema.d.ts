@@ -5761,6 +5761,10 @@ export interface components {
             after: string;
             /** @description What detection found before: a version, `absent`, `not compliant`, `—` */
             before: string;
+            /** @description How the item was decided: which deployment won and by which rule, or what needed it */
+            decidedBy?: string;
+            /** @description The deployment whose wish the action carries out (absent for a prerequisite) */
+            deploymentId?: string;
             durationMs?: number;
             itemName: string;
             /**

@@ -1,4 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import { useMay } from '../auth/me.js';
 import { createColumnHelper } from '@tanstack/react-table';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import type { SessionLogEntry, SessionReport } from '../api/types.js';
@@ -10,6 +12,7 @@ import { Time } from '../components/Time.js';
 import { formatCount, formatDecimal, formatDuration, formatTime, formatUsd } from '../format.js';
 import { STEP_LABELS, type StepState } from './progress.js';
 import { sessionReportQuery } from './queries.js';
+import { RerunActionButton } from './RerunActionButton.js';
 import { SessionControls } from './SessionControls.js';
 import { useSessionLog } from './use-session-log.js';
 import { isFinal, requesterLabel } from './words.js';
@@ -25,15 +28,39 @@ const REPORT_POLL_MS = 2_000;
 
 type Row = SessionReport['rows'][number];
 const helper = createColumnHelper<TableFeatureSet, Row>();
-const ACTION_COLUMNS = helper.columns([
-  helper.accessor('itemName', { header: 'Item' }),
-  helper.accessor('type', { header: 'Action' }),
-  helper.accessor('before', { header: 'Before' }),
-  helper.accessor('after', { header: 'After' }),
-  helper.accessor('result', { header: 'Result', cell: (info) => <span className={`result result-${info.getValue()}`}>{info.getValue()}</span> }),
-  helper.accessor('durationMs', { header: 'Took', cell: (info) => { const ms = info.getValue(); return ms === undefined ? '—' : formatDuration(ms); } }),
-  helper.accessor('why', { header: 'Why', cell: (info) => info.getValue() || '—' }),
-]);
+/** Which deployment the action carries out, linked, and how its item was decided in a sentence. */
+function DecidedBy({ row }: { readonly row: Row }) {
+  if (row.decidedBy === undefined) return <>—</>;
+  return (
+    <>
+      {row.deploymentId === undefined ? null : (
+        <>
+          <Link to="/deployments/$deploymentId" params={{ deploymentId: row.deploymentId }}>
+            {row.deploymentId}
+          </Link>
+          :{' '}
+        </>
+      )}
+      <span className="decided-by">{row.decidedBy}</span>
+    </>
+  );
+}
+
+/** The actions' columns; an operator looking at an ended session may rerun one action's item on its own. */
+const actionColumns = (sessionId: string, rerunnable: boolean) =>
+  helper.columns([
+    helper.accessor('itemName', { header: 'Item' }),
+    helper.accessor('type', { header: 'Action' }),
+    helper.accessor('before', { header: 'Before' }),
+    helper.accessor('after', { header: 'After' }),
+    helper.accessor('result', { header: 'Result', cell: (info) => <span className={`result result-${info.getValue()}`}>{info.getValue()}</span> }),
+    helper.accessor('durationMs', { header: 'Took', cell: (info) => { const ms = info.getValue(); return ms === undefined ? '—' : formatDuration(ms); } }),
+    helper.accessor('why', { header: 'Why', cell: (info) => info.getValue() || '—' }),
+    helper.display({ id: 'decidedBy', header: 'Which deployment won', cell: (info) => <DecidedBy row={info.row.original} /> }),
+    ...(rerunnable
+      ? [helper.display({ id: 'rerun', header: 'Rerun', cell: (info) => (info.row.original.type === 'Reboot' ? '—' : <RerunActionButton sessionId={sessionId} actionId={info.row.original.actionId} itemName={info.row.original.itemName} />) })]
+      : []),
+  ]);
 
 const STEP_WORDS: Readonly<Record<StepState, string>> = { done: 'done', current: 'now', pending: 'not yet', skipped: 'skipped', failed: 'failed here', cancelled: 'cancelled here' };
 
@@ -43,6 +70,8 @@ export function SessionDetailPage() {
   const ended = report.data !== undefined && isFinal(report.data.status);
   const log = useSessionLog(sessionId, report.data !== undefined && !ended);
   usePageTitle(report.data === undefined ? `Session ${sessionId}` : `Session on ${report.data.computerName}`);
+  const mayOperate = useMay('operate');
+  const columns = useMemo(() => actionColumns(sessionId, ended && mayOperate), [sessionId, ended, mayOperate]);
 
   if (report.error) {
     return (
@@ -97,7 +126,7 @@ export function SessionDetailPage() {
       <StageIndicator report={session} />
       <section aria-labelledby="actions-title">
         <h2 id="actions-title">Actions</h2>
-        <DataTable caption="Planned and performed actions, in order" columns={ACTION_COLUMNS} data={session.rows} rowId={(row) => row.actionId} empty={session.changedNothing && session.rows.length === 0 ? 'Nothing to do: every item is as deployed.' : 'No actions planned yet.'} />
+        <DataTable caption="Planned and performed actions, in order" columns={columns} data={session.rows} rowId={(row) => row.actionId} empty={session.changedNothing && session.rows.length === 0 ? 'Nothing to do: every item is as deployed.' : 'No actions planned yet.'} />
         {session.leftAlone.length > 0 ? (
           <details>
             <summary>Left alone ({formatCount(session.leftAlone.length)})</summary>

@@ -1,5 +1,5 @@
 import type { SessionCost } from './usage.js';
-import type { Action, ActionResult, DetectedItem, DetectionSnapshot, PlannedItem, PlanSnapshot, Requester, Session, SessionFailure, SessionStatus, SessionTrigger } from './session.js';
+import type { Action, ActionResult, DetectedItem, DetectionSnapshot, PlannedItem, PlanSnapshot, Requester, Session, SessionFailure, SessionItem, SessionStatus, SessionTrigger } from './session.js';
 import { sessionSteps, type SessionStep } from './session-steps.js';
 
 /**
@@ -67,6 +67,10 @@ export interface ReportRow {
   readonly durationMs?: number;
   /** Why it ran (success) or why it did not succeed. */
   readonly why: string;
+  /** The deployment whose wish this action carries out (absent for a prerequisite, or an item nothing enabled wants). */
+  readonly deploymentId?: string;
+  /** How the item was decided, in one sentence: which deployment won and by which rule, or what needed it. */
+  readonly decidedBy?: string;
 }
 
 /** The planner's reasons in words a non-technical reader understands. */
@@ -144,8 +148,11 @@ export function buildSessionReport({ session, actions, plan, verification, cost 
     .map((item) => `${item.itemName} (${REASON_WORDS[item.reason]}${item.detected.state === 'Present' ? ` ${item.detected.version}` : ''})`);
   const observations = actions.filter((a) => a.type === 'TaskAudit' || a.type === 'TaskMonitor');
   const changedNothing = actions.length === observations.length;
-  const rows = actions.map(
-    (action): ReportRow => ({
+  // keyed by plain text: an action's target may be the computer itself (a restart), which no item is
+  const itemsByKey = new Map<string, SessionItem>(session.items.map((item) => [item.key, item]));
+  const rows = actions.map((action): ReportRow => {
+    const item = itemsByKey.get(action.itemKey);
+    return {
       actionId: action.actionId,
       type: action.type,
       itemName: action.itemName,
@@ -154,8 +161,10 @@ export function buildSessionReport({ session, actions, plan, verification, cost 
       result: resultOf(action),
       ...(action.durationMs === undefined ? {} : { durationMs: action.durationMs }),
       why: action.result === 'Success' ? REASON_WORDS[action.reason] : (action.resultReason ?? ''),
-    }),
-  );
+      ...(item?.deploymentId === undefined ? {} : { deploymentId: item.deploymentId }),
+      ...(item === undefined ? {} : { decidedBy: item.explanation.summary }),
+    };
+  });
   const why = actions
     .filter((a) => a.type === 'Uninstall' || a.type === 'Downgrade')
     .flatMap((action) => session.items.find((item) => item.key === action.itemKey)?.explanation.summary ?? []);
