@@ -88,7 +88,7 @@ describe('Powertools Metrics behind the Metrics port', () => {
   it('still flushes when the handler only sees the ports it declared (proves the cloud wiring, where ports are restricted, publishes)', async () => {
     const { deps: used } = dependencies();
     // the other ports are never touched here; the guard only needs something to stand in front of
-    const unused = { sessions: {}, sessionLog: {}, catalog: {}, secrets: {}, agent: {}, inventory: {}, workflow: {}, windowTimers: {}, schedules: {}, scheduleTriggers: {}, audit: {}, events: {}, notifications: {}, branding: {}, mailer: {}, linkKeys: {} };
+    const unused = { sessions: {}, sessionLog: {}, catalog: {}, secrets: {}, agent: {}, inventory: {}, workflow: {}, windowTimers: {}, schedules: {}, scheduleTriggers: {}, runWork: {}, audit: {}, events: {}, notifications: {}, branding: {}, mailer: {}, linkKeys: {} };
     const deps: Dependencies = { ...unused, ...used };
     const restricted = restrictToDeclaredPorts(deps, { name: 'recording', ports: ['metrics:write'] });
     await recording(() => restricted)({ sessions: 3 }, fakeLambdaContext('nightshift-recording'));
