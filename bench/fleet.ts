@@ -1,8 +1,8 @@
 /**
- * `npm run bench:fleet -- --machines N --items M [--breakdown]`: N sandbox
- * machines with M software items each, brought to compliance by one session
- * per machine, all sessions at once, on the local runtime (dynalite, the
- * deployed ASL on aws-local-stepfunctions, real bash on the sandbox agent,
+ * `npm run bench:fleet -- --machines N --items M [--breakdown] [--cold]`: N
+ * sandbox machines with M software items each, brought to compliance by one
+ * session per machine, all sessions at once, on the local runtime (dynalite,
+ * the deployed ASL on aws-local-stepfunctions, real bash on the sandbox agent,
  * the real clock). Item k (1..M) is missing when k mod 3 = 0, at 1.0.0 when
  * k mod 3 = 1 and at 2.0.0 when k mod 3 = 2; every item is deployed at its
  * latest version, 2.0.0, detected from and installed as `opt/app<k>/VERSION`
@@ -30,6 +30,14 @@
  *   (sentAtMs → startedAtMs; machines here have no simulated latency). With N
  *   sessions sharing this machine's cores, O includes waiting for the CPU, so
  *   it grows with N.
+ * - Warm-up: before the measured sessions, one session runs on one more
+ *   machine of the same image, and nothing it does is in any figure. The
+ *   first session of a fresh process runs every handler, the SDK, dynalite
+ *   and the state machine for the first time, while V8 still compiles them:
+ *   that session's O is markedly higher than a warm one's, and it is paid
+ *   once per process (a running `npm start` is warm), not per session. `--cold`
+ *   skips the warm-up and measures that first session; `--breakdown` prints
+ *   the warm-up session's own O.
  * - "all compliant" is checked, never assumed: every execution SUCCEEDED and
  *   every session Passed, every action ended Complete/Success, the engine's
  *   verification detection finds every item compliant, and every version file
@@ -38,10 +46,13 @@
  * `--breakdown` adds, after the line: Lambda invocations and table calls per
  * handler, table calls per command type, state transitions per state, the
  * usage meter's writes and what a session cost by its own count and, on
- * one machine, where the session's time goes. Calls are attributed to the
- * handler running them through AsyncLocalStorage (correct under concurrency
- * too); it is only switched on with `--breakdown`, because its promise hooks
- * cost a few percent of CPU that the line should not pay.
+ * one machine, where the session's time goes: by activity, between one
+ * action's script and the next against the session's once-only stages, and
+ * this process's CPU outside the scripts (on a shared machine a steadier
+ * figure than wall time, which also holds the waits for a core). Calls are
+ * attributed to the handler running them through AsyncLocalStorage (correct
+ * under concurrency too); it is only switched on with `--breakdown`, because
+ * its promise hooks cost a few percent of CPU that the line should not pay.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { parseArgs } from 'node:util';
@@ -64,6 +75,7 @@ const { values: flags } = parseArgs({
     machines: { type: 'string', default: '1' },
     items: { type: 'string', default: '20' },
     breakdown: { type: 'boolean', default: false },
+    cold: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -74,6 +86,7 @@ const positiveInteger = (name: string, text: string, max: number): number => who
 const machineCount = positiveInteger('machines', flags.machines, 100);
 const itemCount = positiveInteger('items', flags.items, 999);
 const breakdown = flags.breakdown;
+const warmUp = !flags.cold;
 
 const itemIds = Array.from({ length: itemCount }, (_, index) => `app${index + 1}`);
 /** What machine starts with for item k: missing, 1.0.0 or 2.0.0, by k mod 3. */
@@ -85,10 +98,13 @@ itemIds.forEach((id, index) => {
 });
 const expectedActionsPerMachine = itemIds.filter((_, index) => startingVersion(index + 1) !== DESIRED_VERSION).length;
 
-const machines = Array.from({ length: machineCount }, (_, index) => ({
-  computer: testComputer(`pc-${String(index + 1).padStart(3, '0')}`, `i-${(index + 1).toString(16).padStart(17, '0')}`),
+const machineOf = (index: number, name: string) => ({
+  computer: testComputer(name, `i-${(index + 1).toString(16).padStart(17, '0')}`),
   image,
-}));
+});
+const machines = Array.from({ length: machineCount }, (_, index) => machineOf(index, `pc-${String(index + 1).padStart(3, '0')}`));
+/** The warm-up session's machine: the same image, outside every figure. */
+const warmUpMachine = machineOf(machineCount, 'pc-warm-up');
 const software: Software[] = itemIds.map((id) => testSoftware(id, DESIRED_VERSION));
 
 // ---- counting ----
@@ -201,38 +217,29 @@ const wrapHandler =
 
 // ---- the fleet ----
 
+/** This process's CPU milliseconds (bash children not included), at the moment of the call. */
+const cpuMs = (): number => {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1000;
+};
+/** This process's CPU while each command's script ran (from its start to its end, as the agent tells them), by command id. */
+const scriptCpuStartedAt = new Map<string, number>();
+const scriptCpuMs = new Map<string, number>();
+
 const runtime = await runtimeWithFleet(
-  { software, deployments: itemIds.map((id) => everywhere(id)), machines },
+  { software, deployments: itemIds.map((id) => everywhere(id)), machines: warmUp ? [...machines, warmUpMachine] : machines },
   {
     retryIntervalMs: 0,
-    // an online machine without latency starts a command at once; the poll only paces the scripts' timeout watchdog
-    agentPollMs: 5,
+    // the agent's poll only paces the scripts' timeout watchdog here (the machines are online, without latency): its default
     wrapHandler,
-    onAgentActivity: (record) => {
+    onAgentActivity: (record, phase) => {
       const key = parseCommandComment(record.comment)?.key;
       if (key !== undefined) commandKeys.set(record.commandId, key);
+      if (phase === 'started') scriptCpuStartedAt.set(record.commandId, cpuMs());
+      const startedAt = scriptCpuStartedAt.get(record.commandId);
+      if (phase === 'finished' && startedAt !== undefined) scriptCpuMs.set(record.commandId, cpuMs() - startedAt);
     },
   },
-);
-
-// added after seeding, so only what the sessions do is counted
-runtime.dynamoClient.middlewareStack.add(
-  (next, context) => async (args) => {
-    const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-    const label = running.getStore() ?? OUTSIDE;
-    const start = nowMs();
-    try {
-      return await next(args);
-    } finally {
-      const end = nowMs();
-      const engine = !isMeteringWrite(command, args.input);
-      add(engine ? tableCalls : meteringCalls, `${label} ${command}`, end - start);
-      if (engine && breakdown && label !== OUTSIDE) add(callsByItem, `${command} ${itemKindOf(args.input)}`, end - start);
-      if (engine && breakdown && label !== OUTSIDE) add(callsByLabelAndItem, `${label} ${command} ${itemKindOf(args.input)}`, end - start);
-      if (keepSpans && label !== OUTSIDE) spans.push({ kind: 'table', start, end });
-    }
-  },
-  { step: 'initialize', name: 'benchFleetTableCalls' },
 );
 
 runtime.workflow.events.on('event', (event: WorkflowEvent) => {
@@ -251,6 +258,8 @@ interface SessionRun {
   readonly startMs: number;
   readonly endMs: number;
   readonly scriptMs: number;
+  /** This process's CPU while the session's scripts ran (the agent's own work, and other sessions' engine). */
+  readonly scriptCpuMs: number;
   readonly outcome: SessionOutcome;
 }
 
@@ -262,15 +271,49 @@ async function runSession(computerId: string, agentId: string): Promise<SessionR
   const endMs = executionEndedAt.get(sessionId) ?? nowMs();
   const outcome = await runtime.waitForSession(sessionId);
   let scriptMs = 0;
+  let scriptCpu = 0;
   for (const record of runtime.agent.history(agentId)) {
     if (parseCommandComment(record.comment)?.sessionId !== sessionId || record.startedAtMs === undefined) continue;
     if (keepSpans) spans.push({ kind: 'delivery', start: record.sentAtMs, end: record.startedAtMs });
     if (record.finishedAtMs === undefined) continue;
     scriptMs += record.finishedAtMs - record.startedAtMs;
+    scriptCpu += scriptCpuMs.get(record.commandId) ?? 0;
     if (keepSpans) spans.push({ kind: 'script', start: record.startedAtMs, end: record.finishedAtMs });
   }
-  return { agentId, sessionId, startMs, endMs, scriptMs, outcome };
+  return { agentId, sessionId, startMs, endMs, scriptMs, scriptCpuMs: scriptCpu, outcome };
 }
+
+/** The line's O for one session: (wall time − time in scripts) / actions. */
+const overheadOf = (run: SessionRun): number => (run.endMs - run.startMs - run.scriptMs) / Math.max(1, run.outcome.actions.length);
+
+// the warm-up session (see the header): run and then forgotten, but for its own O
+const warmUpRun = warmUp ? await runSession(warmUpMachine.computer.id, warmUpMachine.computer.agentId) : undefined;
+if (warmUpRun && warmUpRun.outcome.session.status !== 'Passed') {
+  process.stderr.write(`  note: the warm-up session ended ${warmUpRun.outcome.session.status}\n`);
+}
+invocations.clear();
+transitionsByState.clear();
+spans.length = 0;
+
+// added after seeding and the warm-up, so only what the measured sessions do is counted
+runtime.dynamoClient.middlewareStack.add(
+  (next, context) => async (args) => {
+    const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+    const label = running.getStore() ?? OUTSIDE;
+    const start = nowMs();
+    try {
+      return await next(args);
+    } finally {
+      const end = nowMs();
+      const engine = !isMeteringWrite(command, args.input);
+      add(engine ? tableCalls : meteringCalls, `${label} ${command}`, end - start);
+      if (engine && breakdown && label !== OUTSIDE) add(callsByItem, `${command} ${itemKindOf(args.input)}`, end - start);
+      if (engine && breakdown && label !== OUTSIDE) add(callsByLabelAndItem, `${label} ${command} ${itemKindOf(args.input)}`, end - start);
+      if (keepSpans && label !== OUTSIDE) spans.push({ kind: 'table', start, end });
+    }
+  },
+  { step: 'initialize', name: 'benchFleetTableCalls' },
+);
 
 const fleetStartedAt = nowMs();
 const cpuBefore = process.cpuUsage();
@@ -322,7 +365,7 @@ const countCalls = (kinds: ReadonlySet<string>, label: (l: string) => boolean = 
 const transitions = sum(runs.map((r) => r.outcome.stateTransitions));
 const roundTrips = sum(runs.map((r) => r.outcome.agentRoundTrips));
 const writes = countCalls(WRITE_COMMANDS);
-const perSession = runs.filter((r) => r.outcome.actions.length > 0).map((r) => (r.endMs - r.startMs - r.scriptMs) / r.outcome.actions.length);
+const perSession = runs.filter((r) => r.outcome.actions.length > 0).map(overheadOf);
 const overheadPerAction = perSession.length > 0 ? sum(perSession) / perSession.length : 0;
 
 process.stdout.write(
@@ -361,6 +404,27 @@ function sweep(startMs: number, endMs: number): Record<SpanKind | 'glue', number
   return totals;
 }
 
+/**
+ * The engine overhead of a one-machine session, split by where it falls: the
+ * gaps between consecutive action scripts (what one more action adds), and
+ * the rest, which the session pays once whatever its actions. Commands in
+ * order: the detection, the actions, the verification.
+ */
+function engineSplit(run: SessionRun): { betweenActionsMs: number; betweenActions: number; onceOnlyMs: number } | undefined {
+  const commands = runtime.agent
+    .history(run.agentId)
+    .filter((record) => parseCommandComment(record.comment)?.sessionId === run.sessionId)
+    .flatMap((record) => (record.startedAtMs !== undefined && record.finishedAtMs !== undefined ? [{ start: record.startedAtMs, end: record.finishedAtMs }] : []))
+    .sort((a, b) => a.start - b.start);
+  if (commands.length < 4) return undefined;
+  const gaps = commands.map((command, index) => command.start - (index === 0 ? run.startMs : (commands[index - 1]?.end ?? run.startMs)));
+  gaps.push(run.endMs - (commands.at(-1)?.end ?? run.endMs));
+  // gaps[0] start → detection, gaps[1] detection → first action, then one per later action, the last two verification and end
+  const between = gaps.slice(2, -2).sort((a, b) => a - b);
+  const median = between[Math.floor(between.length / 2)] ?? 0;
+  return { betweenActionsMs: median, betweenActions: between.length, onceOnlyMs: sum([...gaps.slice(0, 2), ...gaps.slice(-2)]) };
+}
+
 if (breakdown) {
   const out: string[] = [];
   const actions = sum(runs.map((r) => r.outcome.actions.length));
@@ -372,6 +436,11 @@ if (breakdown) {
   const lambdaCalls = sum([...invocations.values()].map((t) => t.calls));
 
   out.push('', `breakdown: ${runs.length} session(s), ${actions} action(s)`);
+  out.push(
+    warmUpRun
+      ? `the warm-up session before them (the first in this process, V8 compiling as it goes; in no figure): ${overheadOf(warmUpRun).toFixed(0)} ms engine overhead per action`
+      : 'no warm-up session (--cold): the line measured the first sessions of this process, V8 compiling as they went',
+  );
   out.push(
     `this process used ${processCpuSeconds.toFixed(1)} s of CPU in the ${fleetSeconds.toFixed(1)} s (${((100 * processCpuSeconds) / fleetSeconds).toFixed(0)} %; ` +
       `near 100 % the fleet waits for its one event loop, whatever the cores)`,
@@ -478,6 +547,18 @@ if (breakdown) {
     out.push(line('  handlers, outside table calls', totals.handler));
     out.push(line('  agent handing commands over', totals.delivery));
     out.push(line('  state machine, token hand-offs, event delivery', totals.glue));
+    const split = engineSplit(only);
+    if (split) {
+      out.push(
+        `  of the engine overhead: ${split.betweenActionsMs.toFixed(1)} ms from one action's script ending to the next one's starting (median of ${split.betweenActions}), ` +
+          `and the session's once-only stages ${split.onceOnlyMs.toFixed(0)} ms (start to detection, detection to the first action, the last action to verification, ` +
+          `verification to the end), ${(split.onceOnlyMs / actions).toFixed(1)} ms per action`,
+      );
+    }
+    out.push(
+      `  this process's CPU outside the scripts: ${((processCpuSeconds * 1000 - only.scriptCpuMs) / actions).toFixed(1)} ms per action ` +
+        `(the engine's own cost; wall time also waits for a core when the machine is busy)`,
+    );
   } else {
     out.push('', '(the time split is shown for one machine: concurrent sessions share the CPU)');
   }

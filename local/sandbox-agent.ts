@@ -295,10 +295,11 @@ export class SandboxAgent implements AgentPort {
       saving: Promise.resolve(),
     };
     // on disk before the id is handed out: whoever learns of the command (its completion event,
-    // a retry or a cancel asking findCommand by its comment) can count on a restarted agent knowing it too
+    // a retry or a cancel asking findCommand by its comment) can count on a restarted agent knowing it too.
+    // The script is written alongside the state, whose rename into place waits for both: a restarted agent
+    // never finds a command without its script (a folder without command.json is one `send` never answered)
     await mkdir(state.dir, { recursive: true });
-    await writeFile(path.join(state.dir, SCRIPT_FILE), command.script, { mode: 0o700 });
-    await this.save(state);
+    await this.save(state, writeFile(path.join(state.dir, SCRIPT_FILE), command.script, { mode: 0o700 }));
     this.commands.set(commandId, state);
     this.drive(state);
     return { commandId };
@@ -383,20 +384,31 @@ export class SandboxAgent implements AgentPort {
         const delivered = await this.awaitDelivery(state);
         if (delivered !== 'delivered') {
           await this.finish(state, { status: delivered });
-          await this.announce(state);
+          await this.announceAndClear(state);
           return;
         }
         record.startedAtMs = this.clock.now().getTime();
         record.invocation = { ...record.invocation, status: 'InProgress' };
-        await this.save(state);
+        // saved with the first run's count, before that run begins (runOnce): a restarted agent that finds
+        // neither delivers the command again, which is right, since nothing ran
         this.options.onActivity?.(record, 'started');
       }
       await this.finish(state, await this.runToEnd(state));
-    } else {
-      // finished while a previous agent was saving or cleaning up
-      await clearRunFiles(state);
     }
-    await this.announce(state);
+    // also for a command that finished while a previous agent was saving or cleaning up
+    await this.announceAndClear(state);
+  }
+
+  /**
+   * Announces the end while the run files are removed: once the outcome is
+   * saved they have served, and the completion need not wait for them. Both
+   * settle before this does, so a failure of either is handled once.
+   */
+  private async announceAndClear(state: CommandState): Promise<void> {
+    const results = await Promise.allSettled([this.announce(state), clearRunFiles(state)]);
+    for (const result of results) {
+      if (result.status === 'rejected') throw result.reason instanceof Error ? result.reason : new Error(String(result.reason));
+    }
   }
 
   /** Runs the script until the command's end: through machine restarts (exit 194), and on from a run a previous agent left. */
@@ -524,7 +536,6 @@ export class SandboxAgent implements AgentPort {
     record.finishedAtMs = this.clock.now().getTime();
     await this.save(state);
     this.options.onActivity?.(record, 'finished');
-    await clearRunFiles(state);
   }
 
   /** The agent itself broke (unreadable descriptor, spawn failure): like SSM, report the command Failed rather than go quiet. */
@@ -552,7 +563,8 @@ export class SandboxAgent implements AgentPort {
       if (cancelled()) return 'Cancelled';
       const descriptor = await readDescriptor(state.root);
       if (descriptor.online) {
-        await sleep(descriptor.latencyMs);
+        // no latency, no timer: a zero-delay timer still waits for the next turn of the event loop
+        if (descriptor.latencyMs > 0) await sleep(descriptor.latencyMs);
         return cancelled() ? 'Cancelled' : 'delivered';
       }
       if (this.clock.now().getTime() >= deadline) return 'DeliveryTimedOut';
@@ -603,13 +615,20 @@ export class SandboxAgent implements AgentPort {
     await this.save(state);
   }
 
-  /** Writes the command's state to a temporary file and renames it over the old one, one write at a time. */
-  private save(state: CommandState): Promise<void> {
+  /**
+   * Writes the command's state to a temporary file and renames it over the
+   * old one, one write at a time; the rename also waits for `writtenAlongside`
+   * (another file that must be on disk before this state is).
+   */
+  private save(state: CommandState, writtenAlongside?: Promise<void>): Promise<void> {
     const text = JSON.stringify(state.stored);
     const file = path.join(state.dir, STATE_FILE);
+    // observed now as well as below: were an earlier save still keeping this one waiting, a failed write
+    // alongside must not go unhandled meanwhile (it still fails this save)
+    writtenAlongside?.catch(() => undefined);
     state.saving = state.saving.then(async () => {
       const temporary = `${file}.${randomUUID()}.tmp`;
-      await writeFile(temporary, text);
+      await Promise.all([writeFile(temporary, text), writtenAlongside]);
       await rename(temporary, file);
     });
     return state.saving;

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -18,6 +18,8 @@ export interface ClientOptions {
   readonly region?: string;
   readonly endpoint?: string;
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** How requests travel: locally, dynalite's in-process handler (local/dynalite.ts); in Lambda, the SDK's default. */
+  readonly requestHandler?: DynamoDBClientConfig['requestHandler'];
 }
 
 /** SDK-level retries with adaptive backoff: throttling is absorbed here before it becomes a TransientError. */
@@ -25,6 +27,7 @@ const common = (options: ClientOptions) => ({
   ...(options.region ? { region: options.region } : {}),
   ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   ...(options.credentials ? { credentials: options.credentials } : {}),
+  ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
   maxAttempts: 4,
   retryMode: 'adaptive' as const,
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,26 @@ describe('the sandbox agent on its own', () => {
     await agent.idle();
     expect(events.map((e) => e.detail.status)).toEqual(['Failed']);
     expect((await agent.getInvocation(commandId, 'i-0000000000000ba01')).stderr).toMatch(/^sandbox agent: /);
+  });
+
+  it('announces a finished command once, and leaves only its state behind: the script and its run files are cleared', async () => {
+    const dir = await tempDir();
+    const events: CommandStatusEvent[] = [];
+    const agent = new SandboxAgent({
+      machinesDir: dir,
+      onEvent: (event) => {
+        events.push(event);
+        return Promise.resolve();
+      },
+      pollMs: 5,
+    });
+    const agentId = 'i-0000000000000ba03';
+    const { root } = await agent.addMachine({ agentId, name: 'tidy', platform: 'linux', online: true, latencyMs: 0 });
+    const { commandId } = await agent.send({ agentId, platform: 'linux', script: 'echo hello\n', comment: 'c', deliveryTimeoutSeconds: 60, executionTimeoutSeconds: 60 });
+    await agent.idle();
+    expect(events.map((e) => e.detail.status)).toEqual(['Success']);
+    expect(await agent.getInvocation(commandId, agentId)).toMatchObject({ status: 'Success', responseCode: 0, stdout: 'hello\n' });
+    expect(await readdir(path.join(root, '.sandbox/commands', commandId))).toEqual(['command.json']);
   });
 
   describe('killed (SIGKILL) and started again', () => {
@@ -176,6 +196,24 @@ describe('the sandbox agent on its own', () => {
       await agent.idle();
       expect(events.map((e) => e.detail.status)).toEqual(['Success']);
       expect(await runsOf(root)).toBe(1);
+    });
+
+    it('drops a command it was killed inside `send` for (its script written, its state not yet in place): nothing runs, nothing is announced', async () => {
+      const dir = await tempDir();
+      const first = new SandboxAgent({ machinesDir: dir, onEvent: () => Promise.resolve() });
+      const { root } = await first.addMachine(machine());
+      // what `send` leaves before the rename that puts command.json in place: nobody was given this command's id
+      const commandDir = path.join(root, '.sandbox/commands', 'c0ffee00-0000-4000-8000-000000000000');
+      await mkdir(commandDir, { recursive: true });
+      await writeFile(path.join(commandDir, 'script.sh'), script(0), { mode: 0o700 });
+      await writeFile(path.join(commandDir, 'command.json.c0ffee01-0000-4000-8000-000000000000.tmp'), '{"record":');
+      const { agent, events } = await restarted(dir);
+      expect(agent.history(agentId)).toEqual([]);
+      expect(agent.resumeCommands()).toBe(0);
+      await agent.idle();
+      expect(events).toEqual([]);
+      expect(existsSync(commandDir)).toBe(false);
+      expect(existsSync(path.join(root, 'runs'))).toBe(false);
     });
 
     it('gives up a run it had counted but never began, so it can never begin late; the next run is the first', async () => {

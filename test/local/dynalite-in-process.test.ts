@@ -1,0 +1,67 @@
+import { ConditionalCheckFailedException, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient, createDynamoClient } from '../../functions/adapters/aws-clients.js';
+import { ensureTable, startDynalite, type LocalDynamo } from '../../local/dynalite.js';
+
+const TABLE = 'nightshift-in-process';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+describe("dynalite's in-process request handler: the same wire protocol without the loopback socket", () => {
+  let dynamo: LocalDynamo;
+  let overHttp: DynamoDBClient;
+  let inProcess: DynamoDBClient;
+  let http: DynamoDBDocumentClient;
+  let local: DynamoDBDocumentClient;
+
+  beforeAll(async () => {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    dynamo = await startDynalite(undefined);
+    overHttp = createDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials });
+    // the endpoint still names the server: the SDK signs for it, as it would for AWS
+    inProcess = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials, requestHandler: dynamo.requestHandler });
+    http = createDocumentClient(overHttp);
+    local = createDocumentClient(inProcess);
+  });
+  afterAll(async () => {
+    overHttp.destroy();
+    inProcess.destroy();
+    await dynamo.close();
+  });
+
+  it('creates the table and answers only once it is ACTIVE, so the first write finds it (dynalite, like DynamoDB, activates it later)', async () => {
+    await ensureTable(inProcess, TABLE);
+    await expect(local.send(new PutCommand({ TableName: TABLE, Item: { PK: 'T#1', SK: 'FIRST', at: 1 } }))).resolves.toBeDefined();
+  });
+
+  it('serves the same store as the HTTP endpoint, both ways, with every attribute type intact', async () => {
+    const item = { PK: 'T#2', SK: 'ITEM', text: 'crème brûlée ✓', count: 42, ratio: 0.5, flag: true, none: null, list: [1, 'two', { three: 3 }], map: { nested: { deep: 'yes' } }, bytes: new Uint8Array([0, 1, 254, 255]) };
+    await local.send(new PutCommand({ TableName: TABLE, Item: item }));
+    expect((await http.send(new GetCommand({ TableName: TABLE, Key: { PK: 'T#2', SK: 'ITEM' }, ConsistentRead: true }))).Item).toEqual(item);
+
+    await http.send(new PutCommand({ TableName: TABLE, Item: { PK: 'T#2', SK: 'OTHER', by: 'http' } }));
+    const queried = await local.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': 'T#2' } }));
+    expect(queried.Items?.map((i) => String(i.SK))).toEqual(['ITEM', 'OTHER']);
+  });
+
+  it("refuses as DynamoDB does, with the SDK's own error classes: a failed condition, a missing table, bad input", async () => {
+    const update = new UpdateCommand({
+      TableName: TABLE,
+      Key: { PK: 'T#3', SK: 'ITEM' },
+      UpdateExpression: 'SET #s = :s',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': 'Running' },
+    });
+    await expect(local.send(update)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    await expect(local.send(new GetCommand({ TableName: 'no-such-table', Key: { PK: 'x', SK: 'y' } }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(local.send(new GetCommand({ TableName: TABLE, Key: { PK: 'x' } }))).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+  });
+
+  it('keeps many calls in flight at once, each answered with its own result', async () => {
+    const keys = Array.from({ length: 50 }, (_, i) => `T#4#${i}`);
+    await Promise.all(keys.map((PK, i) => local.send(new PutCommand({ TableName: TABLE, Item: { PK, SK: 'ITEM', i } }))));
+    const read = await Promise.all(keys.map((PK) => local.send(new GetCommand({ TableName: TABLE, Key: { PK, SK: 'ITEM' }, ConsistentRead: true }))));
+    expect(read.map((r) => Number(r.Item?.i))).toEqual(keys.map((_, i) => i));
+  });
+});
