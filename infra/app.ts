@@ -32,6 +32,11 @@ const linkBaseUrl = contextText('nightshift:linkBaseUrl');
 const apiSettings = (): OperatorApiSettings => {
   const oidcIssuer = contextText('nightshift:oidcIssuer');
   const oidcAudience = contextList('nightshift:oidcAudience');
+  const oidcConsoleClientId = contextText('nightshift:oidcConsoleClientId');
+  const oidcConsoleToken = contextText('nightshift:oidcConsoleToken');
+  if (oidcConsoleToken !== undefined && oidcConsoleToken !== 'id_token' && oidcConsoleToken !== 'access_token') {
+    throw new Error(`the context setting nightshift:oidcConsoleToken must be "id_token" or "access_token"; got "${oidcConsoleToken}"`);
+  }
   const groupsClaim = contextText('nightshift:groupsClaim');
   const tenantClaim = contextText('nightshift:tenantClaim');
   const authDomainPrefix = contextText('nightshift:authDomainPrefix');
@@ -45,6 +50,8 @@ const apiSettings = (): OperatorApiSettings => {
   return {
     ...(oidcIssuer === undefined ? {} : { oidcIssuer }),
     ...(oidcAudience === undefined ? {} : { oidcAudience }),
+    ...(oidcConsoleClientId === undefined ? {} : { oidcConsoleClientId }),
+    ...(oidcConsoleToken === undefined ? {} : { oidcConsoleToken }),
     ...(groupsClaim === undefined ? {} : { groupsClaim }),
     ...(tenantClaim === undefined ? {} : { tenantClaim }),
     ...(authDomainPrefix === undefined ? {} : { authDomainPrefix }),

@@ -148,11 +148,15 @@ export interface ConsoleHostingProps extends ConsoleHostingSettings {
  * What the console needs to sign in through the API's issuer. With Cognito:
  * the issuer (`cognito-idp`, for discovery and keys) and the hosted UI's
  * domain (the token endpoint), and the app client's id; the API takes the ID
- * token. With another OIDC issuer the console's client id at that issuer is
- * not a stack setting, so the console asks for a token to be pasted.
+ * token. With another OIDC issuer, its console client (`oidcConsoleClientId`)
+ * when one is set; without one the console asks for a token to be pasted.
  */
 export function consoleAuthOf(api: OperatorApi, auth: ResolvedOperatorApiSettings['auth']): ConsoleAuth {
-  if (auth.kind === 'oidc') return { origins: [new URL(auth.issuer).origin], runtimeConfig: { auth: { kind: 'token' } } };
+  if (auth.kind === 'oidc') {
+    const origins = [new URL(auth.issuer).origin];
+    if (auth.console === undefined) return { origins, runtimeConfig: { auth: { kind: 'token' } } };
+    return { origins, runtimeConfig: { auth: { kind: 'oidc', authority: auth.issuer, clientId: auth.console.clientId, token: auth.console.token } } };
+  }
   const { userPool, userPoolClient, userPoolDomain } = api;
   if (userPool === undefined || userPoolClient === undefined || userPoolDomain === undefined) throw new Error('the operator API has no Cognito user pool although its settings name Cognito');
   // ProviderURL is `cognito-idp.<region>.<suffix>/<pool id>`: its host is the issuer's origin, in the deployment's partition

@@ -74,6 +74,21 @@ export interface OperatorApiSettings {
    */
   readonly oidcAudience?: readonly string[];
   /**
+   * The console's public client (authorization code with PKCE) at
+   * `oidcIssuer`, so the console signs people in there itself. Register the
+   * console's `<console URL>/auth/callback` as its redirect URI. With the ID
+   * token (the default) the client id must be one of `oidcAudience`.
+   * @default none: the console asks for a token to be pasted
+   */
+  readonly oidcConsoleClientId?: string;
+  /**
+   * Which of the issuer's tokens the console sends the API: `id_token` (it
+   * carries the groups at most issuers) or `access_token` (an issuer that puts
+   * them in the access token for an API audience).
+   * @default 'id_token'
+   */
+  readonly oidcConsoleToken?: 'id_token' | 'access_token';
+  /**
    * The claim listing the caller's groups (`nightshift-admin`, `nightshift-technician`, `nightshift-viewer`).
    * @default 'cognito:groups' with Cognito, 'groups' with `oidcIssuer`
    */
@@ -128,7 +143,13 @@ export interface ResolvedOperatorApiSettings {
         readonly logoutUrls: readonly string[];
         readonly mfa: 'optional' | 'required';
       }
-    | { readonly kind: 'oidc'; readonly issuer: string; readonly audience: readonly string[] };
+    | {
+        readonly kind: 'oidc';
+        readonly issuer: string;
+        readonly audience: readonly string[];
+        /** The console's own client at the issuer, and the token it sends; absent: the console asks for a pasted token. */
+        readonly console?: { readonly clientId: string; readonly token: 'id_token' | 'access_token' };
+      };
   readonly claimNames: { readonly groups: string; readonly tenant: string };
   readonly consoleOrigin?: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
@@ -189,9 +210,16 @@ export function resolveOperatorApiSettings(settings: OperatorApiSettings = {}): 
     for (const setting of COGNITO_ONLY) {
       if (settings[setting] !== undefined) throw new Error(`${setting} applies to the Cognito user pool, which is not created when oidcIssuer is set`);
     }
-    auth = { kind: 'oidc', issuer, audience: [...audience] };
+    const consoleClientId = settings.oidcConsoleClientId;
+    const consoleToken = settings.oidcConsoleToken ?? 'id_token';
+    if (consoleClientId !== undefined && consoleToken === 'id_token' && !audience.includes(consoleClientId)) {
+      // an ID token's aud is the client it was issued to: API Gateway would refuse every token the console sends
+      throw new Error(`oidcConsoleClientId "${consoleClientId}" must be one of oidcAudience when the console sends ID tokens (oidcConsoleToken id_token)`);
+    }
+    auth = { kind: 'oidc', issuer, audience: [...audience], ...(consoleClientId === undefined ? {} : { console: { clientId: consoleClientId, token: consoleToken } }) };
   } else {
     if (settings.oidcAudience !== undefined) throw new Error('oidcAudience applies to oidcIssuer; with the Cognito user pool the audience is its app client');
+    if (settings.oidcConsoleClientId !== undefined || settings.oidcConsoleToken !== undefined) throw new Error('oidcConsoleClientId and oidcConsoleToken apply to oidcIssuer; with the Cognito user pool the console uses its app client');
     const prefix = settings.authDomainPrefix;
     if (prefix !== undefined && (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix) || /aws|amazon|cognito/.test(prefix))) {
       throw new Error(`authDomainPrefix must be 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen, without "aws", "amazon" or "cognito"; got "${prefix}"`);

@@ -50,10 +50,15 @@ export async function startDynalite(dataDir: string | undefined): Promise<LocalD
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const inProcess = inProcessRequestHandler(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    requestHandler: inProcessRequestHandler(server),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    requestHandler: inProcess.handler,
+    // as an HTTP server lets its open requests finish before it closes (and dynalite its database), so do in-process ones
+    close: async () => {
+      await inProcess.drain();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -106,32 +111,56 @@ function urlOf(request: SdkRequest): string {
   return search ? `${request.path}?${search}` : request.path;
 }
 
-/** An SDK request handler that serves every request with `server`'s own request listener, in this process. */
-function inProcessRequestHandler(server: Server): SdkRequestHandler {
+/**
+ * An SDK request handler that serves every request with `server`'s own
+ * request listener, in this process. `drain` refuses new requests as a
+ * closed port would (ECONNREFUSED) and resolves once those under way have
+ * answered, so the database never closes under a write.
+ */
+function inProcessRequestHandler(server: Server): { readonly handler: SdkRequestHandler; drain(): Promise<void> } {
   const [listener] = server.listeners('request') as RequestListener[];
   if (!listener) throw new Error('dynalite started without a request handler');
-  return {
+  const underWay = new Set<Promise<unknown>>();
+  let closing = false;
+  const handler: SdkRequestHandler = {
     metadata: { handlerProtocol: 'http/1.1' },
     updateHttpClientConfig: () => undefined,
     httpHandlerConfigs: () => ({}),
-    handle: (request: SdkRequest) =>
-      new Promise<{ response: SdkResponse }>((resolve, reject) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
-        const incoming = new InProcessRequest(request.method, urlOf(request), headers);
-        const outgoing = new InProcessResponse((response, body) => {
-          // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- HttpResponse is a data class the SDK tells by shape (HttpResponse.isInstance), and its package is not one of ours
-          resolve({ response: { statusCode: response.statusCode, headers: response.headers, body } });
-        });
-        try {
-          listener(incoming as unknown as IncomingMessage, outgoing as unknown as ServerResponse);
-          const body = bodyBytes(request.body);
-          if (body && body.length > 0) incoming.emit('data', body);
-          incoming.emit('end');
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      }),
+    handle: (request: SdkRequest) => {
+      if (closing) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED: dynalite is closed'), { code: 'ECONNREFUSED' }));
+      const answered = serve(request);
+      underWay.add(answered);
+      void answered.then(
+        () => underWay.delete(answered),
+        () => underWay.delete(answered),
+      );
+      return answered;
+    },
+  };
+  const serve = (request: SdkRequest) =>
+    new Promise<{ response: SdkResponse }>((resolve, reject) => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+      const incoming = new InProcessRequest(request.method, urlOf(request), headers);
+      const outgoing = new InProcessResponse((response, body) => {
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- HttpResponse is a data class the SDK tells by shape (HttpResponse.isInstance), and its package is not one of ours
+        resolve({ response: { statusCode: response.statusCode, headers: response.headers, body } });
+      });
+      try {
+        listener(incoming as unknown as IncomingMessage, outgoing as unknown as ServerResponse);
+        const body = bodyBytes(request.body);
+        if (body && body.length > 0) incoming.emit('data', body);
+        incoming.emit('end');
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  return {
+    handler,
+    async drain() {
+      closing = true;
+      while (underWay.size > 0) await Promise.allSettled([...underWay]);
+    },
   };
 }
 

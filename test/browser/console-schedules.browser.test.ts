@@ -148,6 +148,40 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's schedules, runs and aud
     expect(changes).toEqual(['name']);
   });
 
+  it('edits the reboot prompt, the postpone policy and the follow-up email: an out-of-range delay is shown on its field, then the edit is stored', async () => {
+    const { runtime, page } = rt();
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit Nightly rollout (canary first)' }).waitFor();
+    await page.getByLabel('Reboots').selectOption('Prompt');
+    await page.getByLabel('Wait for an answer (minutes)').fill('30');
+    await page.getByLabel('When nobody answers').selectOption('Suppress');
+    await page.getByLabel('Postpones allowed').fill('0');
+    await page.getByLabel('Follow-up email').uncheck();
+    const delay = page.getByLabel('Each postpone delays by (minutes)');
+    await delay.fill('2');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => delay.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('.field', { has: delay }).locator('.field-problem').textContent()).toMatch(/^Each postpone delays by \(minutes\) .*>=\s?5/);
+    // the focus moves in the next frame
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("name")')).toBe('postpone.delayMinutes');
+    expect((await runtime.deps.schedules.getSchedule(SCHEDULE_ID))?.version).toBe(2);
+    await page.screenshot({ path: await screenshotPath('console-schedules-invalid-postpone'), fullPage: true });
+    await delay.fill('45');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: /^Nightly rollout \(canary first\)/, level: 1 }).waitFor();
+    await until(async () => (await runtime.deps.schedules.getSchedule(SCHEDULE_ID))?.version === 3);
+    const stored = await runtime.deps.schedules.getSchedule(SCHEDULE_ID);
+    expect(stored?.reboot).toEqual({ preference: 'Prompt', promptTimeoutMinutes: 30, timeoutAction: 'Suppress' });
+    expect(stored?.postpone).toEqual({ delayMinutes: 45, maxCount: 0, maxDelayHours: 24 });
+    expect(stored?.email).toMatchObject({ followUpEmail: false, detectionEmail: true, followUpOnlyIfActionNeeded: true });
+    // the fields left alone go back as they were
+    expect(stored).toMatchObject({ deviceClasses: [], useComputerTimeZone: false, executeAfterActiveHours: false, flexibleWindowMinutes: 0, recurrence: { kind: 'Weekly', days: ['TUE', 'THU'] } });
+    expect(stored?.limitTo).toBeUndefined();
+    const changes = (await runtime.deps.audit.list('Schedule', SCHEDULE_ID)).at(-1)?.changes.map((change) => change.field);
+    expect(changes).toEqual(['email', 'postpone', 'reboot']);
+    await page.screenshot({ path: await screenshotPath('console-schedules-reboot-postpone'), fullPage: true });
+  });
+
   it('creates a schedule from the form after previewing its targets and their windows in the viewer’s zone', async () => {
     const { runtime, page } = rt();
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Schedules' }).click();
@@ -208,25 +242,26 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's schedules, runs and aud
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
     const rows = page.locator('table.data-table tbody tr');
-    await expect.poll(() => rows.count()).toBe(5);
+    await expect.poll(() => rows.count()).toBe(6);
     const cells = (await rows.allInnerTexts()).map((row) => row.split('\t').map((cell) => cell.trim()));
-    // newest first: the run halted and started by hand, the schedule made with the form, the edit, the first schedule's creation
+    // newest first: the run halted and started by hand, the schedule made with the form, the two edits, the first schedule's creation
     expect(cells.map((row) => row.slice(2, 4))).toEqual([
       ['Halted', `Run ${runId}`],
       ['Started', `Run ${runId}`],
       ['Created', `Schedule ${(await runtime.deps.schedules.listSchedules()).find((schedule) => schedule.name === 'Weekend patching')?.id ?? '?'}`],
       ['Updated', `Schedule ${SCHEDULE_ID}`],
+      ['Updated', `Schedule ${SCHEDULE_ID}`],
       ['Created', `Schedule ${SCHEDULE_ID}`],
     ]);
-    expect(cells[3]?.slice(1, 2)).toEqual(['admin@nightshift.local (operator)']);
-    expect(cells[3]?.[5]).toBe('name: Nightly rollout → Nightly rollout (canary first)');
+    expect(cells[4]?.slice(1, 2)).toEqual(['admin@nightshift.local (operator)']);
+    expect(cells[4]?.[5]).toBe('name: Nightly rollout → Nightly rollout (canary first)');
     await page.screenshot({ path: await screenshotPath('console-audit'), fullPage: true });
     await page.getByLabel('Resource kind').selectOption('Schedule');
     await page.getByLabel('Resource id').fill(SCHEDULE_ID);
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => page.locator('table.data-table caption').textContent()).toMatch(`of Schedule ${SCHEDULE_ID}, newest first`);
     expect(new URL(page.url()).searchParams.get('resourceId')).toBe(SCHEDULE_ID);
-    await expect.poll(async () => (await rows.allInnerTexts()).map((row) => row.split('\t')[2]?.trim())).toEqual(['Updated', 'Created']);
+    await expect.poll(async () => (await rows.allInnerTexts()).map((row) => row.split('\t')[2]?.trim())).toEqual(['Updated', 'Updated', 'Created']);
     await page.screenshot({ path: await screenshotPath('console-audit-schedule'), fullPage: true });
   });
 

@@ -287,6 +287,19 @@ describe('the bundle deployment', () => {
     expect(consoleAuthOf(oidc.stack.operatorApi, resolveOperatorApiSettings(OIDC).auth)).toEqual({ origins: ['https://login.example.com'], runtimeConfig: { auth: { kind: 'token' } } });
   });
 
+  it("signs in at another OIDC issuer with the console's own client when the deployment names it, and refuses one its ID tokens would not pass", () => {
+    const entra = { oidcIssuer: 'https://login.example.com/tenant/v2.0', oidcAudience: ['console-client', 'api://nightshift'], oidcConsoleClientId: 'console-client' } as const;
+    expect(consoleAuthOf(oidc.stack.operatorApi, resolveOperatorApiSettings(entra).auth)).toEqual({
+      origins: ['https://login.example.com'],
+      runtimeConfig: { auth: { kind: 'oidc', authority: 'https://login.example.com/tenant/v2.0', clientId: 'console-client', token: 'id_token' } },
+    });
+    // an ID token's audience is its client: one API Gateway does not accept could never sign anyone in
+    expect(() => resolveOperatorApiSettings({ ...entra, oidcAudience: ['api://nightshift'] })).toThrow(/oidcConsoleClientId "console-client" must be one of oidcAudience/);
+    // with access tokens for the API's audience, the client need not be an audience
+    expect(resolveOperatorApiSettings({ ...entra, oidcAudience: ['api://nightshift'], oidcConsoleToken: 'access_token' }).auth).toMatchObject({ console: { clientId: 'console-client', token: 'access_token' } });
+    expect(() => resolveOperatorApiSettings({ oidcConsoleClientId: 'console-client' })).toThrow(/apply to oidcIssuer/);
+  });
+
   it('lets the uploader read exactly its archives, write only the console bucket and invalidate only this distribution', () => {
     const [roleId] = cognito.only('AWS::IAM::Role');
     const [, fn] = cognito.only('AWS::Lambda::Function');

@@ -65,3 +65,29 @@ describe("dynalite's in-process request handler: the same wire protocol without 
     expect(read.map((r) => Number(r.Item?.i))).toEqual(keys.map((_, i) => i));
   });
 });
+
+describe('closing dynalite while in-process requests are under way', () => {
+  it('lets the requests under way answer before the database closes, and refuses later ones as a closed port would (none lands on a closed database)', async () => {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const dynamo = await startDynalite(undefined);
+    await ensureTable(createDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials, requestHandler: dynamo.requestHandler }), TABLE);
+    let handed = 0;
+    let closed: Promise<void> | undefined;
+    // the close starts right after the 10th request reached dynalite: requests are under way when it does
+    const closingHandler: typeof dynamo.requestHandler = {
+      ...dynamo.requestHandler,
+      handle: (...args: Parameters<LocalDynamo['requestHandler']['handle']>) => {
+        const answer = dynamo.requestHandler.handle(...args);
+        if (++handed === 10) closed = dynamo.close();
+        return answer;
+      },
+    };
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials, requestHandler: closingHandler, maxAttempts: 1 });
+    const documents = createDocumentClient(client);
+    const outcomes = await Promise.allSettled(Array.from({ length: 30 }, (_, index) => documents.send(new PutCommand({ TableName: TABLE, Item: { PK: 'T#close', SK: String(index) } }))));
+    await closed;
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').length).toBeGreaterThanOrEqual(10);
+    for (const outcome of outcomes) if (outcome.status === 'rejected') expect(String(outcome.reason)).toMatch(/ECONNREFUSED/);
+    client.destroy();
+  });
+});

@@ -9,8 +9,9 @@ import { Time } from '../components/Time.js';
 import { asCore, type SchedulePreview } from '../runs/types.js';
 import { SKIP_LABELS } from '../runs/words.js';
 import { tenantsQuery } from '../sessions/queries.js';
-import { amountText, fieldProblemsOf, inputFrom, inputNameFor, ringsText } from './form.js';
-import type { ScheduleInput } from './words.js';
+import { softwarePickerQuery, taskPickerQuery } from '../catalog/queries.js';
+import { amountText, DEVICE_CLASSES, EMAIL_SWITCHES, fieldProblemsOf, inputFrom, inputNameFor, REBOOT_PREFERENCES, ringsText, SCHEDULE_FIELDS } from './form.js';
+import { DEVICE_CLASS_WORDS, REBOOT_WORDS, type ScheduleInput } from './words.js';
 
 /**
  * Create or edit a schedule. The API validates: its answer names the field at
@@ -19,26 +20,24 @@ import type { ScheduleInput } from './words.js';
  * the schedule as typed would target, and when each window would open.
  */
 
-const FIELD_NAMES = [
-  'name',
-  'enabled',
-  'tenantId',
-  'target.kind',
-  'target.tag',
-  'target.computerIds',
-  'recurrence.kind',
-  'recurrence.days',
-  'recurrence.expression',
-  'detectionTime',
-  'maintenanceTime',
-  'executeImmediatelyAfterDetection',
-  'detectionOnly',
-  'timeZone',
-  'offline.behaviour',
-  'rollout.rings',
-  'rollout.maxConcurrent',
-  'rollout.errorBudget',
-] as const;
+type FieldName = (typeof SCHEDULE_FIELDS)[number];
+
+const EMAIL_LABELS: Readonly<Record<(typeof EMAIL_SWITCHES)[number], string>> = {
+  detectionEmail: 'Detection email',
+  detectionEmailWhenCompliant: 'Also when nothing needs doing',
+  followUpEmail: 'Follow-up email',
+  followUpOnlyIfActionNeeded: 'Only if something changed',
+  showRunNowButton: 'Run now button',
+  showPostponeButton: 'Postpone button',
+  showCancelButton: 'Cancel button',
+  showActionList: 'List the actions',
+};
+
+/** A catalog item `limitTo` may name: `software:<id>` or `task:<id>`. */
+interface LimitOption {
+  readonly value: string;
+  readonly label: string;
+}
 
 type Saved = { readonly scheduleId: string };
 
@@ -50,6 +49,16 @@ export function ScheduleForm({ base, scheduleId, expectedVersion }: { readonly b
   const tenants = useQuery(tenantsQuery);
   const [recurrenceKind, setRecurrenceKind] = useState<string>(base.recurrence.kind);
   const [targetKind, setTargetKind] = useState<string>(base.target.kind);
+  const [rebootPreference, setRebootPreference] = useState<string>(base.reboot.preference);
+  const software = useQuery(softwarePickerQuery);
+  const tasks = useQuery(taskPickerQuery);
+  const catalogSettled = !software.isPending && !tasks.isPending;
+  const limitOptions: LimitOption[] = [
+    ...(software.data?.items ?? []).map((item) => ({ value: `software:${item.id}`, label: `Software: ${item.name}` })),
+    ...(tasks.data?.items ?? []).map((item) => ({ value: `task:${item.id}`, label: `Task: ${item.name}` })),
+  ];
+  // a stored item outside the first page (or not loaded) is still offered, so an untouched edit keeps it
+  if (base.limitTo !== undefined && !limitOptions.some((option) => option.value === base.limitTo)) limitOptions.push({ value: base.limitTo, label: base.limitTo });
   // each input's problem, by input name, from the API's last refusal
   const [fieldProblems, setFieldProblems] = useState<ReadonlyMap<string, string>>(new Map());
   const [unplaced, setUnplaced] = useState<unknown>();
@@ -61,7 +70,7 @@ export function ScheduleForm({ base, scheduleId, expectedVersion }: { readonly b
       const problems = fieldProblemsOf(error.message, error.field);
       const left: string[] = [];
       for (const { field, problem } of problems) {
-        const name = inputNameFor(field, FIELD_NAMES);
+        const name = inputNameFor(field, SCHEDULE_FIELDS);
         if (name === undefined) left.push(`${field}: ${problem}`);
         else placed.set(name, placed.has(name) ? `${placed.get(name) ?? ''}; ${problem}` : problem);
       }
@@ -69,7 +78,7 @@ export function ScheduleForm({ base, scheduleId, expectedVersion }: { readonly b
     }
     setFieldProblems(placed);
     setUnplaced(rest);
-    const first = FIELD_NAMES.find((name) => placed.has(name));
+    const first = SCHEDULE_FIELDS.find((name) => placed.has(name));
     // the first field at fault takes the focus, so the keyboard and a screen reader land on it
     if (first !== undefined) requestAnimationFrame(() => (form.current?.elements.namedItem(first) as HTMLElement | null)?.focus());
   };
@@ -107,7 +116,7 @@ export function ScheduleForm({ base, scheduleId, expectedVersion }: { readonly b
     if (input !== undefined) save.mutate(input);
   };
   const problemOf = (name: string) => fieldProblems.get(name);
-  const field = (name: (typeof FIELD_NAMES)[number], label: string, control: (props: FieldProps) => ReactNode, hint?: string) => (
+  const field = (name: FieldName, label: string, control: (props: FieldProps) => ReactNode, hint?: string) => (
     <Field key={name} id={`${id}-${name}`} name={name} label={label} problem={problemOf(name)} hint={hint} control={control} />
   );
   const unplacedShown = unplaced !== undefined;
@@ -177,6 +186,72 @@ export function ScheduleForm({ base, scheduleId, expectedVersion }: { readonly b
           </select>
         ))}
         {field('timeZone', 'Time zone', (props) => <input {...props} type="text" defaultValue={base.timeZone ?? ''} placeholder="the tenant's, else UTC" />, 'IANA name, e.g. Europe/Berlin')}
+      </fieldset>
+      <fieldset>
+        <legend>Computers</legend>
+        <fieldset>
+          <legend>Device classes</legend>
+          {DEVICE_CLASSES.map((deviceClass) =>
+            field(`deviceClasses.${deviceClass}`, DEVICE_CLASS_WORDS[deviceClass], (props) => <input {...props} type="checkbox" defaultChecked={base.deviceClasses.includes(deviceClass)} />),
+          )}
+          <small className="hint">None ticked: every class.</small>
+        </fieldset>
+        {field(
+          'limitTo',
+          'Only this software or task',
+          (props) => (
+            // remounted once the catalog is in, so the stored item is selected among the loaded ones
+            <select {...props} key={catalogSettled ? 'settled' : 'loading'} defaultValue={base.limitTo ?? ''}>
+              <option value="">None: everything deployed</option>
+              {limitOptions.map((option) => (
+                <option key={option.value} value={option.value}>
+                  {option.label}
+                </option>
+              ))}
+            </select>
+          ),
+          'Also what it depends on',
+        )}
+      </fieldset>
+      <fieldset>
+        <legend>Timing</legend>
+        {field('useComputerTimeZone', "Execute in each computer's own zone", (props) => <input {...props} type="checkbox" defaultChecked={base.useComputerTimeZone} />)}
+        {field('executeAfterActiveHours', 'Execute after active hours', (props) => <input {...props} type="checkbox" defaultChecked={base.executeAfterActiveHours} />, "A window inside the computer's active hours opens when they end")}
+        {field('flexibleWindowMinutes', 'Flexible window (minutes)', (props) => <input {...props} type="number" min={0} max={240} step={1} defaultValue={base.flexibleWindowMinutes} />, 'The scheduler may fire up to this late, to spread load; 0 is exact')}
+      </fieldset>
+      <fieldset>
+        <legend>Reboot</legend>
+        {field('reboot.preference', 'Reboots', (props) => (
+          <select {...props} defaultValue={base.reboot.preference} onChange={(event) => { setRebootPreference(event.currentTarget.value); }}>
+            {REBOOT_PREFERENCES.map((preference) => (
+              <option key={preference} value={preference}>
+                {REBOOT_WORDS[preference]}
+              </option>
+            ))}
+          </select>
+        ))}
+        {rebootPreference === 'Prompt' ? (
+          <>
+            {field('reboot.promptTimeoutMinutes', 'Wait for an answer (minutes)', (props) => <input {...props} type="number" min={5} max={1440} step={1} defaultValue={base.reboot.promptTimeoutMinutes} />)}
+            {field('reboot.timeoutAction', 'When nobody answers', (props) => (
+              <select {...props} defaultValue={base.reboot.timeoutAction}>
+                <option value="Reboot">Reboot</option>
+                <option value="Suppress">Do not reboot</option>
+              </select>
+            ))}
+          </>
+        ) : null}
+      </fieldset>
+      <fieldset>
+        <legend>End-user emails</legend>
+        {EMAIL_SWITCHES.map((name) => field(`email.${name}`, EMAIL_LABELS[name], (props) => <input {...props} type="checkbox" defaultChecked={base.email[name]} />))}
+        {field('email.additionalRecipients', 'Additional recipients', (props) => <input {...props} type="text" defaultValue={base.email.additionalRecipients.join(', ')} />, 'Email addresses separated by commas; at most 10')}
+      </fieldset>
+      <fieldset>
+        <legend>Postpone</legend>
+        {field('postpone.delayMinutes', 'Each postpone delays by (minutes)', (props) => <input {...props} type="number" min={5} max={10080} step={1} defaultValue={base.postpone.delayMinutes} />)}
+        {field('postpone.maxCount', 'Postpones allowed', (props) => <input {...props} type="number" min={0} max={20} step={1} defaultValue={base.postpone.maxCount} />, '0: the user cannot postpone')}
+        {field('postpone.maxDelayHours', 'Never later than (hours past the window)', (props) => <input {...props} type="number" min={1} max={168} step={1} defaultValue={base.postpone.maxDelayHours} />)}
       </fieldset>
       <fieldset>
         <legend>Rollout</legend>

@@ -14,7 +14,7 @@ import { asCore, type ScheduleRun } from '../runs/types.js';
 import { RunStatusBadge } from '../runs/words.js';
 import { schedulePreviewQuery, scheduleQuery, scheduleRunsQuery } from './queries.js';
 import { PreviewView } from './ScheduleForm.js';
-import { executionWords, recurrenceWords, targetWords, type Schedule } from './words.js';
+import { deviceClassesWords, executionWords, postponeWords, rebootWords, recurrenceWords, targetWords, type Schedule } from './words.js';
 
 /** One schedule: its fields, what an operator may do with it, its recent runs and where its next fire would reach. */
 
@@ -76,9 +76,13 @@ function ScheduleFacts({ schedule }: { readonly schedule: Schedule }) {
     ['Schedule', schedule.id],
     ['Tenant', schedule.tenantId === undefined ? 'Every tenant' : `${schedule.tenantId}${schedule.includeChildTenants ? ' and its children' : ''}`],
     ['Targets', targetWords(schedule.target)],
+    ['Device classes', deviceClassesWords(schedule.deviceClasses)],
+    ...(schedule.limitTo === undefined ? [] : [['Only', schedule.limitTo] satisfies [string, ReactNode]]),
     ['Recurs', recurrenceWords(schedule)],
     ['Execution', executionWords(schedule)],
     ['Time zone', schedule.timeZone ?? "The tenant's, else UTC"],
+    ['Reboots', rebootWords(schedule.reboot)],
+    ['Postpone', postponeWords(schedule.postpone)],
     ['Offline computers', schedule.offline.behaviour === 'Skip' ? 'Skipped' : `Waited for, up to ${schedule.offline.waitHours} h`],
     ['Rings', rings.length === 0 ? 'None: every computer at once' : rings.map((ring) => `${ring.name} ${ring.percent} %`).join(' → ')],
     ['Version', String(schedule.version)],

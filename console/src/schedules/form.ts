@@ -10,6 +10,70 @@ type Recurrence = ScheduleInput['recurrence'];
 type Target = ScheduleInput['target'];
 type Ring = ScheduleInput['rollout']['rings'][number];
 type Weekday = Extract<Recurrence, { kind: 'Weekly' }>['days'][number];
+type DeviceClass = ScheduleInput['deviceClasses'][number];
+type Reboot = ScheduleInput['reboot'];
+type Email = ScheduleInput['email'];
+
+/** The device classes the form offers, in its order; each is a checkbox named `deviceClasses.<class>`. */
+export const DEVICE_CLASSES: readonly DeviceClass[] = ['Workstation', 'Portable', 'Server', 'DomainController'];
+export const REBOOT_PREFERENCES: readonly Reboot['preference'][] = ['Normal', 'Suppress', 'Force', 'Prompt'];
+const TIMEOUT_ACTIONS: readonly Reboot['timeoutAction'][] = ['Reboot', 'Suppress'];
+/** The end-user email switches, each a checkbox named `email.<switch>`. */
+export const EMAIL_SWITCHES = [
+  'detectionEmail',
+  'detectionEmailWhenCompliant',
+  'followUpEmail',
+  'followUpOnlyIfActionNeeded',
+  'showRunNowButton',
+  'showPostponeButton',
+  'showCancelButton',
+  'showActionList',
+] as const satisfies readonly (keyof Email)[];
+
+/** The form's inputs, in the order they are shown (the first at fault takes the focus); each `name` is its API path inside `body.schedule`. */
+export const SCHEDULE_FIELDS = [
+  'name',
+  'enabled',
+  'tenantId',
+  'target.kind',
+  'target.tag',
+  'target.computerIds',
+  'deviceClasses.Workstation',
+  'deviceClasses.Portable',
+  'deviceClasses.Server',
+  'deviceClasses.DomainController',
+  'limitTo',
+  'recurrence.kind',
+  'recurrence.days',
+  'recurrence.expression',
+  'detectionTime',
+  'maintenanceTime',
+  'executeImmediatelyAfterDetection',
+  'detectionOnly',
+  'timeZone',
+  'offline.behaviour',
+  'useComputerTimeZone',
+  'executeAfterActiveHours',
+  'flexibleWindowMinutes',
+  'reboot.preference',
+  'reboot.promptTimeoutMinutes',
+  'reboot.timeoutAction',
+  'email.detectionEmail',
+  'email.detectionEmailWhenCompliant',
+  'email.followUpEmail',
+  'email.followUpOnlyIfActionNeeded',
+  'email.showRunNowButton',
+  'email.showPostponeButton',
+  'email.showCancelButton',
+  'email.showActionList',
+  'email.additionalRecipients',
+  'postpone.delayMinutes',
+  'postpone.maxCount',
+  'postpone.maxDelayHours',
+  'rollout.rings',
+  'rollout.maxConcurrent',
+  'rollout.errorBudget',
+] as const;
 
 /** What a new schedule starts from: the API's defaults, spelled out (the generated input type names them all). */
 export const NEW_SCHEDULE: ScheduleInput = {
@@ -107,6 +171,38 @@ export function amountFrom(value: string): Amount | undefined {
 
 export const amountText = (amount: Amount | undefined): string => (amount === undefined ? '' : amount.kind === 'Percent' ? `${amount.value}%` : String(amount.value));
 
+const checked = (form: FormData, name: string): boolean => form.get(name) === 'on';
+
+/** A number input's value; a field the form does not show (absent) keeps `kept`. */
+function numberFrom(form: FormData, name: string, kept: number): number {
+  if (typeof form.get(name) !== 'string') return kept;
+  const value = text(form, name);
+  // an emptied field is no number: sent as null (JSON has no NaN), for the API to name
+  return value === '' ? Number.NaN : Number(value);
+}
+
+/** A select's value among `allowed`; a select the form does not show keeps `kept`. */
+const oneOf = <T extends string>(value: string, allowed: readonly T[], kept: T): T => allowed.find((one) => one === value) ?? kept;
+
+/** The ticked classes, in the order `base` has them (an untouched set goes back exactly as stored), new ones after. */
+export function deviceClassesFrom(form: FormData, base: readonly DeviceClass[]): DeviceClass[] {
+  const ticked = DEVICE_CLASSES.filter((deviceClass) => checked(form, `deviceClasses.${deviceClass}`));
+  return [...base.filter((deviceClass) => ticked.includes(deviceClass)), ...ticked.filter((deviceClass) => !base.includes(deviceClass))];
+}
+
+function rebootFrom(form: FormData, base: Reboot): Reboot {
+  return {
+    preference: oneOf(text(form, 'reboot.preference'), REBOOT_PREFERENCES, base.preference),
+    promptTimeoutMinutes: numberFrom(form, 'reboot.promptTimeoutMinutes', base.promptTimeoutMinutes),
+    timeoutAction: oneOf(text(form, 'reboot.timeoutAction'), TIMEOUT_ACTIONS, base.timeoutAction),
+  };
+}
+
+function emailFrom(form: FormData, base: Email): Email {
+  const switches = Object.fromEntries(EMAIL_SWITCHES.map((name) => [name, checked(form, `email.${name}`)])) as Record<(typeof EMAIL_SWITCHES)[number], boolean>;
+  return { ...base, ...switches, additionalRecipients: list(text(form, 'email.additionalRecipients')) };
+}
+
 const optional = <K extends string>(key: K, value: string): Partial<Record<K, string>> => (value === '' ? {} : ({ [key]: value } as Record<K, string>));
 
 function rolloutFrom(form: FormData, base: ScheduleInput['rollout']): ScheduleInput['rollout'] {
@@ -119,15 +215,17 @@ function rolloutFrom(form: FormData, base: ScheduleInput['rollout']): ScheduleIn
 /** The input the form says, over `base` (what it does not show is kept as it was). */
 export function inputFrom(form: FormData, base: ScheduleInput): ScheduleInput {
   const recurrence = recurrenceFrom(form);
-  const executeImmediatelyAfterDetection = form.get('executeImmediatelyAfterDetection') === 'on';
-  const detectionOnly = form.get('detectionOnly') === 'on';
-  const { tenantId: _tenantId, timeZone: _timeZone, detectionTime: _detectionTime, maintenanceTime: _maintenanceTime, ...rest } = base;
+  const executeImmediatelyAfterDetection = checked(form, 'executeImmediatelyAfterDetection');
+  const detectionOnly = checked(form, 'detectionOnly');
+  const { tenantId: _tenantId, timeZone: _timeZone, detectionTime: _detectionTime, maintenanceTime: _maintenanceTime, limitTo: _limitTo, ...rest } = base;
   return {
     ...rest,
     name: text(form, 'name'),
     enabled: form.get('enabled') === 'on',
     ...optional('tenantId', text(form, 'tenantId')),
     target: targetFrom(form),
+    deviceClasses: deviceClassesFrom(form, base.deviceClasses),
+    ...optional('limitTo', text(form, 'limitTo')),
     recurrence,
     // a cron expression carries its own time; a hidden field sends nothing
     ...(recurrence.kind === 'Cron' ? {} : optional('detectionTime', text(form, 'detectionTime'))),
@@ -135,7 +233,18 @@ export function inputFrom(form: FormData, base: ScheduleInput): ScheduleInput {
     executeImmediatelyAfterDetection,
     detectionOnly,
     ...optional('timeZone', text(form, 'timeZone')),
+    useComputerTimeZone: checked(form, 'useComputerTimeZone'),
+    executeAfterActiveHours: checked(form, 'executeAfterActiveHours'),
     offline: { ...base.offline, behaviour: text(form, 'offline.behaviour') === 'Skip' ? 'Skip' : 'ApplyOnConnect' },
+    reboot: rebootFrom(form, base.reboot),
+    email: emailFrom(form, base.email),
+    postpone: {
+      ...base.postpone,
+      delayMinutes: numberFrom(form, 'postpone.delayMinutes', base.postpone.delayMinutes),
+      maxCount: numberFrom(form, 'postpone.maxCount', base.postpone.maxCount),
+      maxDelayHours: numberFrom(form, 'postpone.maxDelayHours', base.postpone.maxDelayHours),
+    },
+    flexibleWindowMinutes: numberFrom(form, 'flexibleWindowMinutes', base.flexibleWindowMinutes),
     rollout: rolloutFrom(form, base.rollout),
   };
 }

@@ -47,6 +47,28 @@ export function executionWords(schedule: Pick<Schedule, 'detectionOnly' | 'execu
   return schedule.useComputerTimeZone ? `${schedule.maintenanceTime} in each computer's zone` : schedule.maintenanceTime;
 }
 
+type DeviceClass = ScheduleInput['deviceClasses'][number];
+type Reboot = ScheduleInput['reboot'];
+
+export const DEVICE_CLASS_WORDS: Readonly<Record<DeviceClass, string>> = { Workstation: 'Workstations', Portable: 'Portables', Server: 'Servers', DomainController: 'Domain controllers' };
+
+export const REBOOT_WORDS: Readonly<Record<Reboot['preference'], string>> = {
+  Normal: 'When an action needs one',
+  Suppress: 'Never',
+  Force: 'Always, after maintenance',
+  Prompt: 'Ask the user first',
+};
+
+export const deviceClassesWords = (deviceClasses: readonly DeviceClass[]): string => (deviceClasses.length === 0 ? 'Every class' : and(deviceClasses.map((deviceClass) => DEVICE_CLASS_WORDS[deviceClass])));
+
+export function rebootWords(reboot: Reboot): string {
+  if (reboot.preference !== 'Prompt') return REBOOT_WORDS[reboot.preference];
+  return `Ask the user first; after ${reboot.promptTimeoutMinutes} min without an answer, ${reboot.timeoutAction === 'Reboot' ? 'reboot' : 'do not reboot'}`;
+}
+
+export const postponeWords = (postpone: ScheduleInput['postpone']): string =>
+  postpone.maxCount === 0 ? 'Not allowed' : `Up to ${postpone.maxCount} time(s), ${postpone.delayMinutes} min each, at most ${postpone.maxDelayHours} h past the window`;
+
 /** What an edit sends back: the stored schedule without its identity and bookkeeping. */
 export function inputOf(schedule: Schedule): ScheduleInput {
   const { id: _id, version: _version, createdAt: _createdAt, createdBy: _createdBy, updatedAt: _updatedAt, updatedBy: _updatedBy, ...input } = schedule;
