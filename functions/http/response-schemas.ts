@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { AUDITED_RESOURCES, type AuditEntry } from '../core/model/audit.js';
+import { brandingInputSchema, type Branding } from '../core/model/branding.js';
 import { deviceClassSchema, itemKeySchema } from '../core/model/catalog.js';
 import type { ImportReport, ImportedComputer } from '../core/model/inventory.js';
 import { SKIP_REASONS, type RunTarget, type ScheduleRun } from '../core/model/schedule-run.js';
@@ -397,4 +398,21 @@ export const schedulePreviewSchema = exactly<SchedulePreview>()(
       unknownComputerIds: z.array(z.string()).readonly(),
     })
     .meta({ id: 'SchedulePreview', description: 'The next fires, and per targeted computer when its window would open or why it would be skipped' }),
+);
+
+// ---- branding
+
+const brandingOwner = z
+  .discriminatedUnion('kind', [z.object({ kind: z.literal('Msp') }), z.object({ kind: z.literal('Tenant'), tenantId: z.string() })])
+  .meta({ id: 'BrandingOwner', description: 'Whose branding it is: the MSP\'s, or one tenant\'s (its children inherit it)' });
+
+export const brandingSchema = exactly<Branding>()(
+  brandingInputSchema
+    .extend({
+      owner: brandingOwner,
+      id: z.string().meta({ description: '`default`, or a seasonal branding\'s name' }),
+      version: z.number().int().min(1),
+      updatedAt: instant,
+    })
+    .meta({ id: 'Branding', description: 'A stored branding: the `BrandingInput` fields it sets, whose it is, its id, version and when it last changed' }),
 );

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { brandingIdSchema, brandingInputSchema, type Branding } from '../core/model/branding.js';
+import { brandingIdSchema, brandingInputSchema } from '../core/model/branding.js';
 import { entityIdSchema, itemKeySchema } from '../core/model/catalog.js';
 import { EMAIL_KINDS } from '../core/notifications/emails.js';
 import { sessionIdSchema, actionIdSchema } from '../handlers/schemas.js';
@@ -103,11 +103,8 @@ export { auditEntrySchema } from './response-schemas.js';
 /** How a branding travels: the core's input schema, named once in the document. */
 export const brandingInputRef = brandingInputSchema.meta({ id: 'BrandingInput' });
 
-export const brandingRef = z.custom<Branding>().meta({
-  id: 'Branding',
-  type: 'object',
-  description: 'A stored branding: the `BrandingInput` fields it sets, its `owner` (the MSP or a tenant), its `id` (`default` or a seasonal name), `version` and `updatedAt`',
-});
+/** A stored branding, as a real schema (response-schemas.ts holds it equal to the core's type). */
+export { brandingSchema as brandingRef } from './response-schemas.js';
 
 export const brandingIdParams = z.object({ brandingId: pathId('brandingId', brandingIdSchema) });
 export const tenantBrandingParams = z.object({ tenantId: pathId('tenantId', entityIdSchema), brandingId: pathId('brandingId', brandingIdSchema) });

@@ -40,6 +40,7 @@ const STORED_FORM = {
   detectionTime: '14:00',
   maintenanceTime: '22:00',
   'offline.behaviour': 'ApplyOnConnect',
+  'offline.waitHours': '24',
   timeZone: '',
   'deviceClasses.Server': 'on',
   'deviceClasses.DomainController': 'on',
@@ -79,7 +80,7 @@ describe('the schedule form', () => {
 
   it('reads the edited fields: no limit, switches off, recipients, numbers', () => {
     const input = inputFrom(
-      form({ ...STORED_FORM, limitTo: '', 'email.detectionEmail': [], 'email.additionalRecipients': 'a@b.example\nc@d.example', 'postpone.maxCount': '3', flexibleWindowMinutes: '0' }),
+      form({ ...STORED_FORM, limitTo: '', 'email.detectionEmail': [], 'email.additionalRecipients': 'a@b.example\nc@d.example', 'postpone.maxCount': '3', flexibleWindowMinutes: '0', 'offline.waitHours': '8' }),
       STORED,
     );
     expect(input.limitTo).toBeUndefined();
@@ -87,6 +88,7 @@ describe('the schedule form', () => {
     expect(input.email).toMatchObject({ detectionEmail: false, additionalRecipients: ['a@b.example', 'c@d.example'] });
     expect(input.postpone.maxCount).toBe(3);
     expect(input.flexibleWindowMinutes).toBe(0);
+    expect(input.offline).toEqual({ behaviour: 'ApplyOnConnect', waitHours: 8 });
   });
 
   it('sends an emptied or unreadable number for the API to name, never a silent 0 or the stored value', () => {

@@ -93,6 +93,19 @@ describe('the documented answers are the real ones', () => {
     expect(list.items.length).toBeGreaterThan(0);
   });
 
+  it('branding: the MSP\'s default and a tenant\'s seasonal override, saved and listed (proves Branding)', async () => {
+    await answer('Admin', 'put', '/v1/branding/{brandingId}', { params: { brandingId: 'default' }, body: { branding: { companyName: 'Northwind IT', tableHeaderColour: '#1f3a5f' }, expectedVersion: 0 }, status: 200 });
+    await answer('Admin', 'put', '/v1/tenants/{tenantId}/branding/{brandingId}', {
+      params: { tenantId: 'acme', brandingId: 'winter' },
+      body: { branding: { companyName: 'Acme IT', dateRange: { from: '2026-12-01', to: '2026-12-31' } }, expectedVersion: 0 },
+      status: 200,
+    });
+    const msp = (await answer('Admin', 'get', '/v1/branding', { status: 200 })) as { items: unknown[] };
+    expect(msp.items).toHaveLength(1);
+    const tenant = (await answer('Admin', 'get', '/v1/tenants/{tenantId}/branding', { params: { tenantId: 'acme' }, status: 200 })) as { items: unknown[] };
+    expect(tenant.items).toHaveLength(1);
+  });
+
   it('catalog: an import dry run with an imported and a skipped node, and an explanation (proves ComputerImportReport and ComputerExplanation)', async () => {
     const rules = [
       { tag: { key: 'Customer', value: 'acme' }, tenantId: 'acme' },

@@ -342,7 +342,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Branding"] & (Record<string, never> | null);
+                        "application/json": components["schemas"]["Branding"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -5096,7 +5096,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: (components["schemas"]["Branding"] & (Record<string, never> | null))[];
+                            items: components["schemas"]["Branding"][];
                         };
                     };
                 };
@@ -5181,7 +5181,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Branding"] & (Record<string, never> | null);
+                        "application/json": components["schemas"]["Branding"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -5367,8 +5367,41 @@ export interface components {
             /** @description The resource's version this change produced (a deletion: the version it deleted, plus one) */
             version: number;
         };
-        /** @description A stored branding: the `BrandingInput` fields it sets, its `owner` (the MSP or a tenant), its `id` (`default` or a seasonal name), `version` and `updatedAt` */
-        Branding: Record<string, never>;
+        /** @description A stored branding: the `BrandingInput` fields it sets, whose it is, its id, version and when it last changed */
+        Branding: {
+            backgroundColour?: string;
+            /** Format: email */
+            bccAddress?: string;
+            companyName?: string;
+            dateRange?: {
+                from: string;
+                to: string;
+            };
+            /** @enum {string} */
+            dateStyle?: "full" | "long" | "medium" | "short";
+            foregroundColour?: string;
+            /** Format: email */
+            fromAddress?: string;
+            fromName?: string;
+            /** @description `default`, or a seasonal branding's name */
+            id: string;
+            locale?: string;
+            logoAltText?: string;
+            logoUri?: string;
+            mascotImageUri?: string;
+            mascotName?: string;
+            owner: components["schemas"]["BrandingOwner"];
+            /** Format: email */
+            supportEmail?: string;
+            tableHeaderColour?: string;
+            tableHeaderTextColour?: string;
+            textColour?: string;
+            /** @enum {string} */
+            timeStyle?: "full" | "long" | "medium" | "short";
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
         BrandingInput: {
             backgroundColour?: string;
             /** Format: email */
@@ -5396,6 +5429,15 @@ export interface components {
             textColour?: string;
             /** @enum {string} */
             timeStyle?: "full" | "long" | "medium" | "short";
+        };
+        /** @description Whose branding it is: the MSP's, or one tenant's (its children inherit it) */
+        BrandingOwner: {
+            /** @enum {string} */
+            kind: "Msp";
+        } | {
+            /** @enum {string} */
+            kind: "Tenant";
+            tenantId: string;
         };
         BrandingPreview: {
             /** @description The whole HTML document */

@@ -181,10 +181,11 @@ export function ScheduleForm({ base, scheduleId, expectedVersion }: { readonly b
         {field('detectionOnly', 'Detection only', (props) => <input {...props} type="checkbox" defaultChecked={base.detectionOnly} />)}
         {field('offline.behaviour', 'Offline computers', (props) => (
           <select {...props} defaultValue={base.offline.behaviour}>
-            <option value="ApplyOnConnect">Wait for them ({base.offline.waitHours} h at most)</option>
+            <option value="ApplyOnConnect">Wait for them</option>
             <option value="Skip">Skip them</option>
           </select>
         ))}
+        {field('offline.waitHours', 'Longest wait for an offline computer (hours)', (props) => <input {...props} type="number" min={1} max={72} step={1} defaultValue={base.offline.waitHours} />, 'when waiting for them: 1 to 72')}
         {field('timeZone', 'Time zone', (props) => <input {...props} type="text" defaultValue={base.timeZone ?? ''} placeholder="the tenant's, else UTC" />, 'IANA name, e.g. Europe/Berlin')}
       </fieldset>
       <fieldset>

@@ -52,6 +52,7 @@ export const SCHEDULE_FIELDS = [
   'detectionOnly',
   'timeZone',
   'offline.behaviour',
+  'offline.waitHours',
   'useComputerTimeZone',
   'executeAfterActiveHours',
   'flexibleWindowMinutes',
@@ -235,7 +236,7 @@ export function inputFrom(form: FormData, base: ScheduleInput): ScheduleInput {
     ...optional('timeZone', text(form, 'timeZone')),
     useComputerTimeZone: checked(form, 'useComputerTimeZone'),
     executeAfterActiveHours: checked(form, 'executeAfterActiveHours'),
-    offline: { ...base.offline, behaviour: text(form, 'offline.behaviour') === 'Skip' ? 'Skip' : 'ApplyOnConnect' },
+    offline: { behaviour: text(form, 'offline.behaviour') === 'Skip' ? 'Skip' : 'ApplyOnConnect', waitHours: numberFrom(form, 'offline.waitHours', base.offline.waitHours) },
     reboot: rebootFrom(form, base.reboot),
     email: emailFrom(form, base.email),
     postpone: {
