@@ -25,7 +25,8 @@ import {
   type OwnerChoice,
   type PreviewBody,
 } from './fields.js';
-import { BrandingField, PlainField } from './BrandingField.js';
+import { Field } from '../components/Field.js';
+import { BrandingField } from './BrandingField.js';
 import { brandingsKey, brandingsQuery, previewQuery } from './queries.js';
 import { useDebounced } from './use-debounced.js';
 
@@ -242,17 +243,17 @@ export function BrandingEditor({
             <fieldset>
               <legend>Season</legend>
               {creating ? (
-                <PlainField id={fieldId('brandingId')} name="brandingId" label="Name of the seasonal branding" problem={problemOf('brandingId')} hint="Lowercase letters, digits and -, e.g. winter-holidays">
+                <Field problemAfter=": " id={fieldId('brandingId')} name="brandingId" label="Name of the seasonal branding" problem={problemOf('brandingId')} hint="Lowercase letters, digits and -, e.g. winter-holidays">
                   {(props) => <input {...props} type="text" value={newId} spellCheck={false} onChange={(event) => { setNewId(event.currentTarget.value); clearOutcome(); }} />}
-                </PlainField>
+                </Field>
               ) : null}
               <div className="date-range">
-                <PlainField id={fieldId('dateRange.from')} name="dateRange.from" label="From" problem={problemOf('dateRange.from')} hint="In each recipient’s time zone">
+                <Field problemAfter=": " id={fieldId('dateRange.from')} name="dateRange.from" label="From" problem={problemOf('dateRange.from')} hint="In each recipient’s time zone">
                   {(props) => <input {...props} type="date" value={values['dateRange.from']} onChange={(event) => { change('dateRange.from', event.currentTarget.value); }} />}
-                </PlainField>
-                <PlainField id={fieldId('dateRange.to')} name="dateRange.to" label="To (inclusive)" problem={problemOf('dateRange.to')} hint={undefined}>
+                </Field>
+                <Field problemAfter=": " id={fieldId('dateRange.to')} name="dateRange.to" label="To (inclusive)" problem={problemOf('dateRange.to')} hint={undefined}>
                   {(props) => <input {...props} type="date" value={values['dateRange.to']} onChange={(event) => { change('dateRange.to', event.currentTarget.value); }} />}
-                </PlainField>
+                </Field>
               </div>
               <p className="hint">While its dates last, what it sets wins over the default branding; the rest comes from the default.</p>
             </fieldset>
@@ -324,9 +325,9 @@ export function BrandingEditor({
                 ))}
               </select>
             </div>
-            <PlainField id={fieldId('sessionId')} name="sessionId" label="Real session (optional)" problem={problemOf('sessionId')} hint={undefined}>
+            <Field problemAfter=": " id={fieldId('sessionId')} name="sessionId" label="Real session (optional)" problem={problemOf('sessionId')} hint={undefined}>
               {(props) => <input {...props} type="text" value={sessionId} placeholder="a sample evening" spellCheck={false} onChange={(event) => { setSessionId(event.currentTarget.value); }} />}
-            </PlainField>
+            </Field>
           </div>
           <p className="hint" aria-live="polite">
             {preview.isFetching ? 'Drawing…' : dirty ? 'With your unsaved changes.' : 'As saved.'} Its buttons go nowhere.
@@ -380,9 +381,9 @@ function TestEmail({ body }: { readonly body: PreviewBody }) {
   return (
     <form className="test-email" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Send a test email</h2>
-      <PlainField id={`${id}-to`} name="to" label="Send to" problem={problems.get('to')} hint="The preview above, with any unsaved changes; its subject starts with [Test]">
+      <Field problemAfter=": " id={`${id}-to`} name="to" label="Send to" problem={problems.get('to')} hint="The preview above, with any unsaved changes; its subject starts with [Test]">
         {(props) => <input {...props} type="email" value={to} autoComplete="email" onChange={(event) => { setTo(event.currentTarget.value); }} />}
-      </PlainField>
+      </Field>
       <div className="filter-buttons">
         <button type="submit" disabled={send.isPending}>
           Send test email

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { describedBy, type ControlProps } from '../components/Field.js';
 import { DATE_STYLE_WORDS, DATE_STYLES, type FieldSpec } from './fields.js';
 
 /**
@@ -7,51 +8,6 @@ import { DATE_STYLE_WORDS, DATE_STYLES, type FieldSpec } from './fields.js';
  * A branding field also says whether it is set here or inherited, and what
  * it inherits; an Admin can give a set field back to what it inherits.
  */
-
-interface ControlProps {
-  readonly id: string;
-  readonly name: string;
-  readonly 'aria-invalid': boolean | undefined;
-  readonly 'aria-describedby': string | undefined;
-}
-
-const describedBy = (id: string, hint: boolean, problem: boolean): string | undefined => {
-  const ids = [hint ? `${id}-hint` : undefined, problem ? `${id}-problem` : undefined].filter((part) => part !== undefined);
-  return ids.length === 0 ? undefined : ids.join(' ');
-};
-
-export function PlainField({
-  id,
-  name,
-  label,
-  problem,
-  hint,
-  children,
-}: {
-  readonly id: string;
-  readonly name: string;
-  readonly label: string;
-  readonly problem: string | undefined;
-  readonly hint: string | undefined;
-  readonly children: (props: ControlProps) => ReactNode;
-}) {
-  return (
-    <div className={`field${problem === undefined ? '' : ' field-invalid'}`}>
-      <label htmlFor={id}>{label}</label>
-      {children({ id, name, 'aria-invalid': problem === undefined ? undefined : true, 'aria-describedby': describedBy(id, hint !== undefined, problem !== undefined) })}
-      {hint === undefined ? null : (
-        <small id={`${id}-hint`} className="hint">
-          {hint}
-        </small>
-      )}
-      {problem === undefined ? null : (
-        <p id={`${id}-problem`} className="field-problem" role="alert">
-          {label}: {problem}
-        </p>
-      )}
-    </div>
-  );
-}
 
 const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
 

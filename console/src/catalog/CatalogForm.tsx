@@ -1,61 +1,18 @@
 import { useMutation } from '@tanstack/react-query';
-import { useState, type ReactNode, type RefObject } from 'react';
+import { useState, type RefObject } from 'react';
 import { ApiError } from '../api/client.js';
 import { Problem } from '../components/Problem.js';
 import { fieldProblemsOf } from '../schedules/form.js';
 import { inputNameFor, sameEntity, type FieldProblem } from './form.js';
 
 /**
- * What the software, task and deployment forms share: a labelled input with
- * its hint and the API's problem with it, and the save. A save checks the
+ * What the software, task and deployment forms share: the labelled input
+ * (components/Field.tsx) and the save. A save checks the
  * entity is still as it was read, then replaces it (PUT); a create first
  * makes sure its id is free, since a PUT would replace whatever holds it.
  */
 
-export interface ControlProps {
-  readonly id: string;
-  readonly name: string;
-  readonly 'aria-invalid': boolean | undefined;
-  readonly 'aria-describedby': string | undefined;
-}
-
-const describedBy = (id: string, hint: boolean, problem: boolean): string | undefined => {
-  const ids = [hint ? `${id}-hint` : undefined, problem ? `${id}-problem` : undefined].filter((part) => part !== undefined);
-  return ids.length === 0 ? undefined : ids.join(' ');
-};
-
-export function Field({
-  id,
-  name,
-  label,
-  problem,
-  hint,
-  children,
-}: {
-  readonly id: string;
-  readonly name: string;
-  readonly label: string;
-  readonly problem: string | undefined;
-  readonly hint?: string | undefined;
-  readonly children: (props: ControlProps) => ReactNode;
-}) {
-  return (
-    <div className={`field${problem === undefined ? '' : ' field-invalid'}`}>
-      <label htmlFor={id}>{label}</label>
-      {children({ id, name, 'aria-invalid': problem === undefined ? undefined : true, 'aria-describedby': describedBy(id, hint !== undefined, problem !== undefined) })}
-      {hint === undefined ? null : (
-        <small id={`${id}-hint`} className="hint">
-          {hint}
-        </small>
-      )}
-      {problem === undefined ? null : (
-        <p id={`${id}-problem`} className="field-problem" role="alert">
-          {label} {problem}
-        </p>
-      )}
-    </div>
-  );
-}
+export { Field, type ControlProps } from '../components/Field.js';
 
 /** A refusal the form makes itself, before asking the API (an id already taken, parameters that are not JSON). */
 export class FormRefusal extends Error {

@@ -4,6 +4,7 @@ import { useId, useRef, useState, type ReactNode, type SubmitEvent } from 'react
 import { api, ApiError, data } from '../api/client.js';
 import { createColumnHelper } from '@tanstack/react-table';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
+import { Field, type ControlProps } from '../components/Field.js';
 import { Problem } from '../components/Problem.js';
 import { Time } from '../components/Time.js';
 import { asCore, type SchedulePreview } from '../runs/types.js';
@@ -116,8 +117,10 @@ export function ScheduleForm({ base, scheduleId, expectedVersion }: { readonly b
     if (input !== undefined) save.mutate(input);
   };
   const problemOf = (name: string) => fieldProblems.get(name);
-  const field = (name: FieldName, label: string, control: (props: FieldProps) => ReactNode, hint?: string) => (
-    <Field key={name} id={`${id}-${name}`} name={name} label={label} problem={problemOf(name)} hint={hint} control={control} />
+  const field = (name: FieldName, label: string, control: (props: ControlProps) => ReactNode, hint?: string) => (
+    <Field key={name} id={`${id}-${name}`} name={name} label={label} problem={problemOf(name)} hint={hint}>
+      {control}
+    </Field>
   );
   const unplacedShown = unplaced !== undefined;
 
@@ -270,33 +273,6 @@ export function ScheduleForm({ base, scheduleId, expectedVersion }: { readonly b
       </div>
       {preview.data === undefined ? null : <PreviewView preview={preview.data} />}
     </form>
-  );
-}
-
-interface FieldProps {
-  readonly id: string;
-  readonly name: string;
-  readonly 'aria-invalid': boolean | undefined;
-  readonly 'aria-describedby': string | undefined;
-}
-
-function Field({ id, name, label, problem, hint, control }: { readonly id: string; readonly name: string; readonly label: string; readonly problem: string | undefined; readonly hint: string | undefined; readonly control: (props: FieldProps) => ReactNode }) {
-  const described = [hint === undefined ? undefined : `${id}-hint`, problem === undefined ? undefined : `${id}-problem`].filter((part) => part !== undefined).join(' ');
-  return (
-    <div className={`field${problem === undefined ? '' : ' field-invalid'}`}>
-      <label htmlFor={id}>{label}</label>
-      {control({ id, name, 'aria-invalid': problem === undefined ? undefined : true, 'aria-describedby': described === '' ? undefined : described })}
-      {hint === undefined ? null : (
-        <small id={`${id}-hint`} className="hint">
-          {hint}
-        </small>
-      )}
-      {problem === undefined ? null : (
-        <p id={`${id}-problem`} className="field-problem" role="alert">
-          {label} {problem}
-        </p>
-      )}
-    </div>
   );
 }
 
