@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError, TransientError } from '../../functions/core/errors.js';
 import { notifyOptionsSchema, sessionOptionsSchema, type Session } from '../../functions/core/model/session.js';
 import { emailDecision } from '../../functions/core/notifications/emails.js';
+import { recordExecutionEnded } from '../../functions/core/use-cases/record-failure.js';
 import { notifySession, sendSessionEmail, sendSessionEmailQuietly } from '../../functions/core/use-cases/session-emails.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
 import { actionRecord, computer, sessionRecord } from '../support/domain.js';
@@ -129,6 +130,16 @@ describe('sending a session email (dynalite, the real templates)', () => {
     mailer.fail = new TransientError('SES is down');
     expect(await sendSessionEmailQuietly(deps, { sessionId: session.id, kind: 'FollowUp' })).toBeUndefined();
     expect(h.lines.some((line) => line.kind === 'Problem' && line.message.includes('follow-up email could not be sent'))).toBe(true);
+  });
+
+  it("tells the user when the engine itself failed the session (its workflow died, not a step's Catch): one follow-up saying it did not complete", async () => {
+    const session = await waitingSession({ status: 'Running' });
+    await sendSessionEmail(deps, { sessionId: session.id, kind: 'Detection' });
+    expect(await recordExecutionEnded(deps, { sessionId: session.id, status: 'TIMED_OUT' })).toEqual({ recorded: true });
+    // the event delivered again: the session has ended already, so nothing more goes out
+    expect(await recordExecutionEnded(deps, { sessionId: session.id, status: 'TIMED_OUT' })).toEqual({ recorded: false });
+    expect(mailer.sent.map((email) => email.subject)).toEqual([expect.stringMatching(/^Maintenance/), "Maintenance did not complete: Ana's <b>laptop</b>"]);
+    expect(mailer.sent[1]?.text).toMatch(/Your IT team has been told about the rest and will follow up/);
   });
 
   it('refuses to make links without a base URL, naming the setting', async () => {
