@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { integerWithin } from '../arguments.js';
+import type { Api } from '../client.js';
 import { example, type Cli } from '../context.js';
+import { ApiRefusal } from '../errors.js';
 import { catalogList, computer, computerList, deploymentList, explanation, importReport, record, tenantList } from '../views.js';
 import { asBody, entityFromFile, pageQuery, withPaging, type PageOptions } from './shared.js';
 
@@ -108,82 +111,155 @@ export function catalogCommands(program: Command, cli: Cli): void {
     'nightshift computers put --file pc-frontdesk.json',
   );
 
-  // ---- software and tasks
-  for (const kind of ['software', 'tasks'] as const) {
-    const group = program.command(kind).description(kind === 'software' ? 'the software catalog' : 'the maintenance-task catalog');
-    example(
-      withPaging(group.command('list').description(`every ${kind === 'software' ? 'software item' : 'task'}, by id`)).action(async (options: PageOptions, command: Command) => {
-        const { client, call } = await cli.api(command);
-        if (kind === 'software') {
-          await cli.list(command, options, (cursor) => call(client.GET('/v1/software', { params: { query: pageQuery(options, cursor) } })), (page, view) => catalogList(page.items, view));
-        } else {
-          await cli.list(command, options, (cursor) => call(client.GET('/v1/tasks', { params: { query: pageQuery(options, cursor) } })), (page, view) => catalogList(page.items, view));
-        }
-      }),
-      `nightshift ${kind} list --all`,
-    );
+  // ---- software, tasks and deployments: each carries a revision a change names
+  for (const kind of REVISED_KINDS) {
+    const { noun, group: groupName, description, example: sample } = REVISED[kind];
+    const group = program.command(groupName).description(description);
+    if (kind === 'deployment') {
+      example(
+        withPaging(group.command('list').description('the deployments you can see')).action(async (options: PageOptions, command: Command) => {
+          const { client, call } = await cli.api(command);
+          await cli.list(command, options, (cursor) => call(client.GET('/v1/deployments', { params: { query: pageQuery(options, cursor) } })), (page, view) => deploymentList(page.items, view));
+        }),
+        'nightshift deployments list --all',
+      );
+    } else {
+      example(
+        withPaging(group.command('list').description(`every ${noun}, by id`)).action(async (options: PageOptions, command: Command) => {
+          const { client, call } = await cli.api(command);
+          if (kind === 'software') {
+            await cli.list(command, options, (cursor) => call(client.GET('/v1/software', { params: { query: pageQuery(options, cursor) } })), (page, view) => catalogList(page.items, view));
+          } else {
+            await cli.list(command, options, (cursor) => call(client.GET('/v1/tasks', { params: { query: pageQuery(options, cursor) } })), (page, view) => catalogList(page.items, view));
+          }
+        }),
+        `nightshift ${groupName} list --all`,
+      );
+    }
     example(
       group
         .command('show')
         .argument('<id>')
-        .description(`one ${kind === 'software' ? 'software item' : 'task'} (its scripts: add --json)`)
+        .description(kind === 'deployment' ? 'one deployment, with its revision (secret parameters show as "(secret)")' : `one ${noun}, with its revision (its scripts: add --json)`)
         .action(async (id: string, _options: unknown, command: Command) => {
-          const { client, call } = await cli.api(command);
-          const found = kind === 'software' ? await call(client.GET('/v1/software/{softwareId}', { params: { path: { softwareId: id } } })) : await call(client.GET('/v1/tasks/{taskId}', { params: { path: { taskId: id } } }));
-          cli.show(command, found, record);
+          cli.show(command, await one(await cli.api(command), kind, id), record);
         }),
-      `nightshift ${kind} show ${kind === 'software' ? 'chrome' : 'firewall'}`,
+      `nightshift ${groupName} show ${sample}`,
     );
     example(
-      group
-        .command('put')
-        .description(`create or replace a ${kind === 'software' ? 'software item' : 'task'} from JSON (its "id" names it; Admin only)`)
-        .option('--file <path>', 'the item as JSON ("-" or no option: stdin)')
-        .action(async (options: { file?: string }, command: Command) => {
-          const { id, body } = await entityFromFile(cli, options.file);
-          const { client, call } = await cli.api(command);
-          const saved =
-            kind === 'software'
-              ? await call(client.PUT('/v1/software/{softwareId}', { params: { path: { softwareId: id } }, body: asBody(body) }))
-              : await call(client.PUT('/v1/tasks/{taskId}', { params: { path: { taskId: id } }, body: asBody(body) }));
-          cli.show(command, saved, (data) => `Saved ${kind === 'software' ? 'software' : 'task'} ${data.id}.`);
-        }),
-      `nightshift ${kind} put --file ${kind === 'software' ? 'chrome' : 'firewall'}.json`,
+      expectedRevisionOption(
+        group
+          .command('put')
+          .description(
+            `create or replace a ${noun} from JSON (its "id" names it${kind === 'deployment' ? '' : '; Admin only'}): a new id is created; a stored one is replaced at the revision you decided on, ` +
+              'which a file from `show --json` names; with neither that nor --expected-revision, whatever is stored now is replaced (upsert)',
+          )
+          .option('--file <path>', `the ${noun} as JSON ("-" or no option: stdin)`),
+        'replace it only if it is still at this revision (refused with CONFLICT if it changed since); default: the file\'s "revision", else the one stored now',
+      ).action(async (options: { file?: string; expectedRevision?: number }, command: Command) => {
+        const file = await revisedFromFile(cli, options.file);
+        const api = await cli.api(command);
+        const given = options.expectedRevision ?? file.revision;
+        const expectedRevision = given ?? (await read(api, kind, file.id))?.revision;
+        const saved = expectedRevision === undefined ? await create(api, kind, file.body) : await replace(api, kind, file.id, file.body, expectedRevision);
+        cli.show(command, saved, (data) => `${expectedRevision === undefined ? 'Created' : 'Saved'} ${noun} ${data.id} (revision ${String(data.revision)}).`);
+      }),
+      `nightshift ${groupName} put --file ${sample}.json`,
+      `nightshift ${groupName} put --file ${sample}.json --expected-revision 3`,
+    );
+    example(
+      expectedRevisionOption(
+        group
+          .command('delete')
+          .argument('<id>')
+          .description(
+            kind === 'deployment'
+              ? 'delete a deployment and its stored secrets (its history stays; a session under way keeps its frozen items, but a step still to run that needs those secrets fails)'
+              : `delete a ${noun} (Admin only; its history stays), refused while ${kind === 'software' ? 'deployments or other software use it' : 'deployments run it'}`,
+          ),
+        'the revision you decided on (refused with CONFLICT if it changed since); default: the revision stored now',
+      ).action(async (id: string, options: { expectedRevision?: number }, command: Command) => {
+        const api = await cli.api(command);
+        const expectedRevision = options.expectedRevision ?? (await one(api, kind, id)).revision;
+        const deleted = await remove(api, kind, id, expectedRevision);
+        cli.show(command, deleted, (data) => `Deleted ${noun} ${data.deleted}.`);
+      }),
+      `nightshift ${groupName} delete ${sample}`,
     );
   }
+}
 
-  // ---- deployments
-  const deployments = program.command('deployments').description('what is deployed where, with which desired state');
-  example(
-    withPaging(deployments.command('list').description('the deployments you can see')).action(async (options: PageOptions, command: Command) => {
-      const { client, call } = await cli.api(command);
-      await cli.list(command, options, (cursor) => call(client.GET('/v1/deployments', { params: { query: pageQuery(options, cursor) } })), (page, view) => deploymentList(page.items, view));
-    }),
-    'nightshift deployments list --all',
-  );
-  example(
-    deployments
-      .command('show')
-      .argument('<deploymentId>')
-      .description('one deployment (secret parameters show as "(secret)")')
-      .action(async (deploymentId: string, _options: unknown, command: Command) => {
-        const { client, call } = await cli.api(command);
-        const found = await call(client.GET('/v1/deployments/{deploymentId}', { params: { path: { deploymentId } } }));
-        cli.show(command, found, record);
-      }),
-    'nightshift deployments show deploy-zoom',
-  );
-  example(
-    deployments
-      .command('put')
-      .description('create or replace a deployment from JSON (its "id" names it)')
-      .option('--file <path>', 'the deployment as JSON ("-" or no option: stdin)')
-      .action(async (options: { file?: string }, command: Command) => {
-        const { id, body } = await entityFromFile(cli, options.file);
-        const { client, call } = await cli.api(command);
-        const saved = await call(client.PUT('/v1/deployments/{deploymentId}', { params: { path: { deploymentId: id } }, body: asBody(body) }));
-        cli.show(command, saved, (data) => `Saved deployment ${data.id}.`);
-      }),
-    'nightshift deployments put --file deploy-zoom.json',
-  );
+type RevisedKind = 'software' | 'task' | 'deployment';
+const REVISED_KINDS = ['software', 'task', 'deployment'] as const satisfies readonly RevisedKind[];
+
+const REVISED: Readonly<Record<RevisedKind, { readonly noun: string; readonly group: string; readonly description: string; readonly example: string }>> = {
+  software: { noun: 'software item', group: 'software', description: 'the software catalog', example: 'chrome' },
+  task: { noun: 'task', group: 'tasks', description: 'the maintenance-task catalog', example: 'firewall' },
+  deployment: { noun: 'deployment', group: 'deployments', description: 'what is deployed where, with which desired state', example: 'deploy-zoom' },
+};
+
+const expectedRevisionOption = (command: Command, help: string): Command => command.option('--expected-revision <n>', help, integerWithin(1, Number.MAX_SAFE_INTEGER));
+
+/** What a `put --file` holds: the entity, its id, and the revision a file written by `show --json` carries (taken off: the API adds it). */
+async function revisedFromFile(cli: Cli, file: string | undefined): Promise<{ id: string; body: Readonly<Record<string, unknown>>; revision?: number }> {
+  const { id, body } = await entityFromFile(cli, file);
+  const { revision, ...entity } = body as Readonly<Record<string, unknown>>;
+  return { id, body: entity, ...(typeof revision === 'number' ? { revision } : {}) };
+}
+
+/** The stored entity; the API's NOT_FOUND when there is none under the id. */
+function one(api: Api, kind: RevisedKind, id: string): Promise<{ readonly id: string; readonly revision: number }> {
+  switch (kind) {
+    case 'software':
+      return api.call(api.client.GET('/v1/software/{softwareId}', { params: { path: { softwareId: id } } }));
+    case 'task':
+      return api.call(api.client.GET('/v1/tasks/{taskId}', { params: { path: { taskId: id } } }));
+    case 'deployment':
+      return api.call(api.client.GET('/v1/deployments/{deploymentId}', { params: { path: { deploymentId: id } } }));
+  }
+}
+
+/** The stored entity, or undefined when there is none under the id. */
+async function read(api: Api, kind: RevisedKind, id: string): Promise<{ readonly id: string; readonly revision: number } | undefined> {
+  try {
+    return await one(api, kind, id);
+  } catch (error) {
+    if (error instanceof ApiRefusal && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+function create(api: Api, kind: RevisedKind, body: unknown): Promise<{ readonly id: string; readonly revision: number }> {
+  switch (kind) {
+    case 'software':
+      return api.call(api.client.POST('/v1/software', { body: asBody(body) }));
+    case 'task':
+      return api.call(api.client.POST('/v1/tasks', { body: asBody(body) }));
+    case 'deployment':
+      return api.call(api.client.POST('/v1/deployments', { body: asBody(body) }));
+  }
+}
+
+function replace(api: Api, kind: RevisedKind, id: string, body: Readonly<Record<string, unknown>>, expectedRevision: number): Promise<{ readonly id: string; readonly revision: number }> {
+  const change = asBody({ ...body, expectedRevision });
+  switch (kind) {
+    case 'software':
+      return api.call(api.client.PUT('/v1/software/{softwareId}', { params: { path: { softwareId: id } }, body: change }));
+    case 'task':
+      return api.call(api.client.PUT('/v1/tasks/{taskId}', { params: { path: { taskId: id } }, body: change }));
+    case 'deployment':
+      return api.call(api.client.PUT('/v1/deployments/{deploymentId}', { params: { path: { deploymentId: id } }, body: change }));
+  }
+}
+
+function remove(api: Api, kind: RevisedKind, id: string, expectedRevision: number): Promise<{ readonly deleted: string }> {
+  const query = { expectedRevision };
+  switch (kind) {
+    case 'software':
+      return api.call(api.client.DELETE('/v1/software/{softwareId}', { params: { path: { softwareId: id }, query } }));
+    case 'task':
+      return api.call(api.client.DELETE('/v1/tasks/{taskId}', { params: { path: { taskId: id }, query } }));
+    case 'deployment':
+      return api.call(api.client.DELETE('/v1/deployments/{deploymentId}', { params: { path: { deploymentId: id }, query } }));
+  }
 }

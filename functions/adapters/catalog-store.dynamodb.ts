@@ -1,5 +1,6 @@
-import type { Computer, Deployment, ItemKey, MaintenanceTask, Software, Tenant } from '../core/model/catalog.js';
-import type { CatalogStore } from '../core/ports/catalog-store.port.js';
+import { ConflictError } from '../core/errors.js';
+import type { Computer, Deployment, ItemKey, MaintenanceTask, Revised, Software, StoredDeployment, StoredSoftware, StoredTask, Tenant } from '../core/model/catalog.js';
+import { LEGACY_REVISION, type CatalogStore } from '../core/ports/catalog-store.port.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
 
 /** Where the catalog keeps an item's entity; the session store reads it beside an action's own records. */
@@ -8,7 +9,48 @@ export const catalogEntryKey = (itemKey: ItemKey): { PK: string; SK: string } =>
   return { PK: `${kind}#${id}`, SK: kind };
 };
 
-/** Catalog entities are validated before they get here; writes are whole-entity upserts, so repeating one is harmless. */
+type Item = Record<string, unknown>;
+
+/** How one kind of revised entity is kept: its key, and where it sorts in its list. */
+interface RevisedKind<T> {
+  readonly prefix: string;
+  readonly sk: string;
+  readonly listPartition: string;
+  readonly listSort: (entity: T) => string;
+  readonly entity: string;
+}
+
+const SOFTWARE: RevisedKind<Software> = { prefix: 'SOFTWARE', sk: 'SOFTWARE', listPartition: 'SOFTWARE', listSort: (s) => `${s.name}#${s.id}`, entity: 'Software' };
+const TASK: RevisedKind<MaintenanceTask> = { prefix: 'TASK', sk: 'TASK', listPartition: 'TASKS', listSort: (t) => `${t.name}#${t.id}`, entity: 'Task' };
+const DEPLOYMENT: RevisedKind<Deployment> = { prefix: 'DEPLOYMENT', sk: 'DEPLOYMENT', listPartition: 'DEPLOYMENTS', listSort: (d) => d.id, entity: 'Deployment' };
+
+const REVISION = 'revision';
+
+/** The entity of a revised item, with its revision; an item written before revisions were kept reads as `LEGACY_REVISION`. */
+function toRevised<T>(item: Item): Revised<T> {
+  const revision = item[REVISION];
+  return { ...toEntity<T>(item), revision: typeof revision === 'number' ? revision : LEGACY_REVISION };
+}
+
+/**
+ * The condition that the stored item is at `expected`: absent for 0;
+ * otherwise present at that revision, which for `LEGACY_REVISION` includes
+ * an item that has no revision yet (it reads as that one).
+ */
+function revisionCondition(expected: number): { condition: string; names?: Record<string, string>; values?: Record<string, unknown> } {
+  if (expected === 0) return { condition: 'attribute_not_exists(PK)' };
+  const names = { '#revision': REVISION };
+  const values = { ':expected': expected };
+  if (expected === LEGACY_REVISION) return { condition: 'attribute_exists(PK) AND (#revision = :expected OR attribute_not_exists(#revision))', names, values };
+  return { condition: 'attribute_exists(PK) AND #revision = :expected', names, values };
+}
+
+/**
+ * Catalog entities are validated before they get here. Tenants and computers
+ * are whole-entity upserts, so repeating one is harmless; software, tasks and
+ * deployments are written and deleted only at the revision the caller expects
+ * (see `CatalogStore`), each with one conditional single-item write.
+ */
 export class DynamoCatalogStore implements CatalogStore {
   constructor(private readonly table: DynamoTable) {}
 
@@ -16,9 +58,48 @@ export class DynamoCatalogStore implements CatalogStore {
     await this.table.putIf({ PK: pk, SK: sk, entity, GSI1PK: listPartition, GSI1SK: listSort, ...value }, undefined);
   }
 
-  private async getMany<T>(prefix: string, sk: string, ids: readonly string[]): Promise<T[]> {
+  private async putRevised<T extends { readonly id: string }>(kind: RevisedKind<T>, value: T | Revised<T>, expectedRevision: number | undefined): Promise<boolean> {
+    const pk = `${kind.prefix}#${value.id}`;
+    let expected = expectedRevision;
+    let revision = 'revision' in value && expectedRevision !== undefined ? value.revision : undefined;
+    if (expected === undefined || revision === undefined) {
+      // no expectation given: whatever is stored now (read just before) is what this write replaces
+      const stored = await this.table.get(pk, kind.sk, [REVISION]);
+      expected = stored === undefined ? 0 : typeof stored[REVISION] === 'number' ? stored[REVISION] : LEGACY_REVISION;
+      revision = expected + 1;
+    }
+    const { revision: _ignored, ...fields } = value as T & { revision?: unknown };
+    const { condition, names, values } = revisionCondition(expected);
+    return this.table.putIf(
+      { PK: pk, SK: kind.sk, entity: kind.entity, GSI1PK: kind.listPartition, GSI1SK: kind.listSort(value), ...fields, [REVISION]: revision },
+      condition,
+      { ...(names ? { names } : {}), ...(values ? { values } : {}) },
+    );
+  }
+
+  private async deleteRevised(kind: Pick<RevisedKind<never>, 'prefix' | 'sk' | 'entity'>, id: string, expectedRevision: number): Promise<boolean> {
+    // a deletion never creates: 0 (nothing stored) matches nothing to delete
+    if (expectedRevision < 1) return false;
+    const { condition, names, values } = revisionCondition(expectedRevision);
+    try {
+      await this.table.deleteIf(
+        { PK: `${kind.prefix}#${id}`, SK: kind.sk },
+        { condition, ...(names ? { conditionNames: names } : {}), ...(values ? { conditionValues: values } : {}), conflict: `${kind.entity} ${id} is not at revision ${String(expectedRevision)}` },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
+  private async getMany<T>(prefix: string, sk: string, ids: readonly string[]): Promise<Revised<T>[]> {
     const items = await this.table.batchGet([...new Set(ids)].map((id) => ({ PK: `${prefix}#${id}`, SK: sk })));
-    return items.map((item) => toEntity<T>(item));
+    return items.map((item) => toRevised<T>(item));
+  }
+
+  private async listRevised<T>(listPartition: string): Promise<Revised<T>[]> {
+    return (await this.table.query({ pk: listPartition, index: 'GSI1' })).map((item) => toRevised<T>(item));
   }
 
   async putTenant(tenant: Tenant): Promise<void> {
@@ -47,40 +128,58 @@ export class DynamoCatalogStore implements CatalogStore {
     return (await this.table.query({ pk: 'COMPUTERS', index: 'GSI1' })).map((item) => toEntity<Computer>(item));
   }
 
-  async putSoftware(software: Software): Promise<void> {
-    await this.put(`SOFTWARE#${software.id}`, 'SOFTWARE', 'SOFTWARE', `${software.name}#${software.id}`, 'Software', software);
+  putSoftware(software: StoredSoftware, expectedRevision: number): Promise<boolean>;
+  putSoftware(software: Software): Promise<boolean>;
+  putSoftware(software: Software | StoredSoftware, expectedRevision?: number): Promise<boolean> {
+    return this.putRevised(SOFTWARE, software, expectedRevision);
   }
 
-  getSoftware(softwareIds: readonly string[]): Promise<Software[]> {
-    return this.getMany<Software>('SOFTWARE', 'SOFTWARE', softwareIds);
+  getSoftware(softwareIds: readonly string[]): Promise<StoredSoftware[]> {
+    return this.getMany<Software>(SOFTWARE.prefix, SOFTWARE.sk, softwareIds);
   }
 
-  async listSoftware(): Promise<Software[]> {
-    return (await this.table.query({ pk: 'SOFTWARE', index: 'GSI1' })).map((item) => toEntity<Software>(item));
+  listSoftware(): Promise<StoredSoftware[]> {
+    return this.listRevised<Software>(SOFTWARE.listPartition);
   }
 
-  async putTask(task: MaintenanceTask): Promise<void> {
-    await this.put(`TASK#${task.id}`, 'TASK', 'TASKS', `${task.name}#${task.id}`, 'Task', task);
+  deleteSoftware(softwareId: string, expectedRevision: number): Promise<boolean> {
+    return this.deleteRevised(SOFTWARE, softwareId, expectedRevision);
   }
 
-  getTasks(taskIds: readonly string[]): Promise<MaintenanceTask[]> {
-    return this.getMany<MaintenanceTask>('TASK', 'TASK', taskIds);
+  putTask(task: StoredTask, expectedRevision: number): Promise<boolean>;
+  putTask(task: MaintenanceTask): Promise<boolean>;
+  putTask(task: MaintenanceTask | StoredTask, expectedRevision?: number): Promise<boolean> {
+    return this.putRevised(TASK, task, expectedRevision);
   }
 
-  async listTasks(): Promise<MaintenanceTask[]> {
-    return (await this.table.query({ pk: 'TASKS', index: 'GSI1' })).map((item) => toEntity<MaintenanceTask>(item));
+  getTasks(taskIds: readonly string[]): Promise<StoredTask[]> {
+    return this.getMany<MaintenanceTask>(TASK.prefix, TASK.sk, taskIds);
   }
 
-  async putDeployment(deployment: Deployment): Promise<void> {
-    await this.put(`DEPLOYMENT#${deployment.id}`, 'DEPLOYMENT', 'DEPLOYMENTS', deployment.id, 'Deployment', deployment);
+  listTasks(): Promise<StoredTask[]> {
+    return this.listRevised<MaintenanceTask>(TASK.listPartition);
   }
 
-  async getDeployment(deploymentId: string): Promise<Deployment | undefined> {
-    const item = await this.table.get(`DEPLOYMENT#${deploymentId}`, 'DEPLOYMENT');
-    return item ? toEntity<Deployment>(item) : undefined;
+  deleteTask(taskId: string, expectedRevision: number): Promise<boolean> {
+    return this.deleteRevised(TASK, taskId, expectedRevision);
   }
 
-  async listDeployments(): Promise<Deployment[]> {
-    return (await this.table.query({ pk: 'DEPLOYMENTS', index: 'GSI1' })).map((item) => toEntity<Deployment>(item));
+  putDeployment(deployment: StoredDeployment, expectedRevision: number): Promise<boolean>;
+  putDeployment(deployment: Deployment): Promise<boolean>;
+  putDeployment(deployment: Deployment | StoredDeployment, expectedRevision?: number): Promise<boolean> {
+    return this.putRevised(DEPLOYMENT, deployment, expectedRevision);
+  }
+
+  async getDeployment(deploymentId: string): Promise<StoredDeployment | undefined> {
+    const item = await this.table.get(`DEPLOYMENT#${deploymentId}`, DEPLOYMENT.sk);
+    return item ? toRevised<Deployment>(item) : undefined;
+  }
+
+  listDeployments(): Promise<StoredDeployment[]> {
+    return this.listRevised<Deployment>(DEPLOYMENT.listPartition);
+  }
+
+  deleteDeployment(deploymentId: string, expectedRevision: number): Promise<boolean> {
+    return this.deleteRevised(DEPLOYMENT, deploymentId, expectedRevision);
   }
 }

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { AUDITED_RESOURCES, type AuditEntry } from '../core/model/audit.js';
 import { brandingInputSchema, type Branding } from '../core/model/branding.js';
-import { deviceClassSchema, itemKeySchema } from '../core/model/catalog.js';
+import { deploymentSchema, deviceClassSchema, itemKeySchema, maintenanceTaskSchema, softwareSchema, type StoredDeployment, type StoredSoftware, type StoredTask } from '../core/model/catalog.js';
 import type { ImportReport, ImportedComputer } from '../core/model/inventory.js';
 import { SKIP_REASONS, type RunTarget, type ScheduleRun } from '../core/model/schedule-run.js';
 import { rolloutSchema } from '../core/model/schedule.js';
@@ -227,6 +227,26 @@ export const auditEntrySchema = exactly<AuditEntry>()(
 );
 
 // ---- catalog
+
+/** Software, tasks and deployments as a request gives them (a create's body; a change's, with its `expectedRevision`). */
+export const softwareRef = softwareSchema.meta({ id: 'Software' });
+export const taskRef = maintenanceTaskSchema.meta({ id: 'MaintenanceTask' });
+export const deploymentRef = deploymentSchema.meta({ id: 'Deployment' });
+
+const revised = z.object({
+  revision: z
+    .number()
+    .int()
+    .min(1)
+    .meta({ description: 'Its revision: 1 when created, and at each change the version of the audit entry that records it. A change or a deletion names it as `expectedRevision`' }),
+});
+
+/** As stored, and answered: the entity with its revision. */
+export const storedSoftwareSchema = exactly<StoredSoftware>()(z.intersection(softwareRef, revised).meta({ id: 'StoredSoftware', description: 'A software item as stored, with its revision' }));
+export const storedTaskSchema = exactly<StoredTask>()(z.intersection(taskRef, revised).meta({ id: 'StoredMaintenanceTask', description: 'A maintenance task as stored, with its revision' }));
+export const storedDeploymentSchema = exactly<StoredDeployment>()(
+  z.intersection(deploymentRef, revised).meta({ id: 'StoredDeployment', description: 'A deployment as stored (secret values replaced by `(secret)`), with its revision' }),
+);
 
 const importOutcomes = ['Created', 'Updated', 'Moved', 'Unchanged'] as const satisfies readonly ImportedComputer['outcome'][];
 

@@ -118,7 +118,7 @@ describe('the DynamoDB session store (on dynalite): every write is conditional',
     // with the item it acts on, the catalog entry its script comes from arrives in the same read, apart from the actions
     await catalog.putSoftware(testSoftware('app1', '2.0.0'));
     const withItem = await store.getActionContext('s6', '002', ['001'], 'software:app1');
-    expect(withItem.software).toEqual(testSoftware('app1', '2.0.0'));
+    expect(withItem.software).toEqual({ ...testSoftware('app1', '2.0.0'), revision: 1 });
     expect(withItem.task).toBeUndefined();
     expect(withItem.prerequisites.map((a) => a.actionId)).toEqual(['001']);
     expect((await store.getActionContext('s6', '002', [], 'task:gone')).task).toBeUndefined();

@@ -17,8 +17,10 @@ import { everywhere, runtimeWithFleet, testComputer, testSoftware } from '../sup
  * the local server serving the built console (npm run build:console):
  * listing through the API's cursors, editing with the API's refusals on
  * their fields, a save refused when someone else changed the deployment
- * meanwhile, secrets never shown, and each role offered only what it may
- * do. Screenshots land in reports/screenshots/console-catalog*.png.
+ * meanwhile (the API's 409 at the revision the form was opened on), a
+ * deletion asked again and refused while something uses the item, secrets
+ * never shown, and each role offered only what it may do. Screenshots land
+ * in reports/screenshots/console-catalog*.png.
  */
 
 const BROWSER_TIMEOUT_MS = 20_000;
@@ -82,6 +84,8 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
   let page: Page | undefined;
   const browserErrors: string[] = [];
   const notFound: string[] = [];
+  /** The requests the API refused with 409, as `METHOD path`: the refusals come from the API, not from a check of the console's own. */
+  const conflicts: string[] = [];
 
   const rt = () => {
     if (!runtime || !server || !page || !browser) throw new Error('the runtime, server or browser did not start');
@@ -119,16 +123,17 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
   beforeAll(async () => {
     runtime = await runtimeWithFleet(FLEET, { timerPollMs: 10, agentPollMs: 10 });
     server = await startApiServer(runtime, { port: 0 });
-    expect(await asAdmin('PUT', '/v1/deployments/deploy-wifi', WIFI_DEPLOYMENT)).toMatchObject({ status: 200 });
+    expect(await asAdmin('POST', '/v1/deployments', WIFI_DEPLOYMENT)).toMatchObject({ status: 201 });
     browser = await launchChromium();
     context = await newConsoleContext(browser);
     page = await context.newPage();
     page.on('console', (message) => {
-      // a refused save (400) is the API's answer under test, shown on the page, and so is the 404 a create's id check expects (counted below); anything else is a fault
-      if (message.type() === 'error' && !/status of (400|404)/.test(message.text())) browserErrors.push(message.text());
+      // a refused save (400) or a refused change or deletion (409) is the API's answer under test, shown on the page; anything else is a fault
+      if (message.type() === 'error' && !/status of (400|409)/.test(message.text())) browserErrors.push(message.text());
     });
     page.on('response', (response) => {
       if (response.status() === 404) notFound.push(new URL(response.url()).pathname);
+      if (response.status() === 409) conflicts.push(`${response.request().method()} ${new URL(response.url()).pathname}`);
     });
     page.on('pageerror', (error) => browserErrors.push(error.message));
     await page.goto(server.consoleUrl);
@@ -276,11 +281,14 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
     await page.getByRole('button', { name: 'Create deployment' }).click();
     await expect.poll(() => id.getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('.field', { has: id }).locator('.field-problem').textContent()).toMatch(/^Id is taken: a deployment deploy-editor exists already/);
+    // the create route refused it: nothing was read first, nothing was overwritten
+    expect(conflicts).toEqual(['POST /v1/deployments']);
     expect(await runtime.deps.catalog.getDeployment('deploy-editor')).toMatchObject({ softwareId: 'editor', target: { kind: 'AllTenants' } });
     await id.fill('deploy-notes-reception');
     await page.getByRole('button', { name: 'Create deployment' }).click();
     await page.getByRole('heading', { name: /^Deployment deploy-notes-reception/, level: 1 }).waitFor();
     expect(await runtime.deps.catalog.getDeployment('deploy-notes-reception')).toEqual({
+      revision: 1,
       id: 'deploy-notes-reception',
       itemKind: 'Software',
       softwareId: 'notes',
@@ -318,17 +326,71 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
     await page.goto(`${server.url}/deployments/deploy-notes-tenant/edit`);
     await page.getByRole('heading', { name: 'Edit deployment deploy-notes-tenant' }).waitFor();
     await page.getByLabel('Order in a session').waitFor();
-    // another operator disables it meanwhile
-    expect(await asAdmin('PUT', '/v1/deployments/deploy-notes-tenant', { ...FLEET.deployments[2], enabled: false })).toMatchObject({ status: 200 });
+    // another operator disables it meanwhile, at the revision both read
+    expect(await asAdmin('PUT', '/v1/deployments/deploy-notes-tenant', { ...FLEET.deployments[2], enabled: false, expectedRevision: 1 })).toMatchObject({ status: 200, body: { revision: 2 } });
     await page.getByLabel('Order in a session').selectOption('End');
     await page.getByRole('button', { name: 'Save changes' }).click();
     const conflict = page.getByRole('alert').filter({ hasText: 'Someone else changed this deployment' });
     await conflict.waitFor();
+    // refused by the API at the revision the form was opened on (1), not by a read of the console's own
+    expect(conflicts.at(-1)).toBe('PUT /v1/deployments/deploy-notes-tenant');
     await page.screenshot({ path: await screenshotPath('console-catalog-deployment-conflict'), fullPage: true });
     expect(await runtime.deps.catalog.getDeployment('deploy-notes-tenant')).toMatchObject({ enabled: false, orderingHint: 'Unordered' });
     await conflict.getByRole('button', { name: 'Reload' }).click();
     await expect.poll(() => page.getByLabel('Enabled').isChecked()).toBe(false);
     expect(await page.getByLabel('Order in a session').inputValue()).toBe('Unordered');
+    // the reloaded form is at revision 2: its save goes through
+    await page.getByLabel('Order in a session').selectOption('End');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: /^Deployment deploy-notes-tenant/, level: 1 }).waitFor();
+    expect(await runtime.deps.catalog.getDeployment('deploy-notes-tenant')).toMatchObject({ enabled: false, orderingHint: 'End', revision: 3 });
+  });
+
+  it('refuses a software save when someone else changed it since the form was opened, saying so and offering a reload', async () => {
+    const { runtime, server, page } = rt();
+    await page.goto(`${server.url}/software/pkg-01/edit`);
+    const latest = page.getByLabel('Latest version');
+    await latest.waitFor();
+    expect(await asAdmin('PUT', '/v1/software/pkg-01', { ...testSoftware('pkg-01', '1.0'), latestVersion: '1.1', expectedRevision: 1 })).toMatchObject({ status: 200 });
+    await latest.fill('2.0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Someone else changed this software since you opened it' }).waitFor();
+    expect(conflicts.at(-1)).toBe('PUT /v1/software/pkg-01');
+    expect((await runtime.deps.catalog.getSoftware(['pkg-01']))[0]).toMatchObject({ latestVersion: '1.1', revision: 2 });
+  });
+
+  it('deletes after asking: refused with what still uses it, named; done once nothing does, and gone from its list', async () => {
+    const { runtime, server, page } = rt();
+    await page.goto(`${server.url}/software/editor`);
+    await page.getByRole('heading', { name: 'App editor', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete software editor?' });
+    await dialog.waitFor();
+    // keeping it is the default: Escape closes the dialog and nothing is sent
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.screenshot({ path: await screenshotPath('console-catalog-delete-confirm'), fullPage: true });
+    await dialog.getByRole('button', { name: 'Delete software' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: 'The software was not deleted' });
+    await refused.waitFor();
+    expect(await refused.innerText()).toContain('software editor is still used by deployments deploy-editor, deploy-editor-desk-1 and by software notes (a dependency); change or delete those first');
+    expect(conflicts.at(-1)).toBe('DELETE /v1/software/editor');
+    await page.screenshot({ path: await screenshotPath('console-catalog-delete-refused'), fullPage: true });
+    expect(await runtime.deps.catalog.getSoftware(['editor'])).toHaveLength(1);
+
+    await page.goto(`${server.url}/deployments/deploy-notes-reception`);
+    await page.getByRole('heading', { name: /^Deployment deploy-notes-reception/, level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Delete deployment deploy-notes-reception?' }).getByRole('button', { name: 'Delete deployment' }).click();
+    await page.getByRole('heading', { name: 'Deployments', level: 1 }).waitFor();
+    const caption = /^Deployments, by id/;
+    await expect.poll(async () => (await rowsOf(page, caption)).map((row) => row[0])).not.toContain('deploy-notes-reception');
+    expect(await runtime.deps.catalog.getDeployment('deploy-notes-reception')).toBeUndefined();
+    expect((await runtime.deps.audit.list('Deployment', 'deploy-notes-reception')).map((entry) => [entry.version, entry.action])).toEqual([
+      [1, 'Created'],
+      [2, 'Deleted'],
+    ]);
   });
 
   it('offers a technician the software to read with no Edit and no Save, and the deployments to change', async () => {
@@ -338,6 +400,7 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
       await page.getByRole('heading', { name: 'App notes', level: 1 }).waitFor();
       await page.locator('dl.facts').waitFor();
       expect(await page.getByRole('link', { name: 'Edit', exact: true }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
       await page.goto(`${rt().server.url}/software/notes/edit`);
       await page.getByText('Your role may read the software catalog, not change it.').waitFor();
       expect(await page.getByRole('button', { name: /Save/ }).count()).toBe(0);
@@ -345,6 +408,8 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
       await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Software' }).click();
       await page.getByRole('table', { name: /^Software, by id/ }).locator('tbody tr').first().waitFor();
       expect(await page.getByRole('link', { name: 'New software' }).count()).toBe(0);
+      await page.goto(`${rt().server.url}/deployments/deploy-editor`);
+      await page.getByRole('button', { name: 'Delete', exact: true }).waitFor();
       await page.goto(`${rt().server.url}/deployments/deploy-editor/edit`);
       await page.getByRole('button', { name: 'Save changes' }).waitFor();
     } finally {
@@ -361,7 +426,6 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
       // the cross-tenant deployment is the MSP's; items are ids, not links to a catalog the role cannot read
       await expect.poll(async () => (await rowsOf(page, caption)).map((row) => row.slice(0, 2))).toEqual([
         ['deploy-editor-desk-1', 'editor'],
-        ['deploy-notes-reception', 'notes'],
         ['deploy-notes-tenant', 'notes'],
         ['deploy-wifi', 'wifi (task)'],
       ]);
@@ -374,6 +438,7 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
       await page.getByRole('link', { name: 'deploy-wifi' }).click();
       await page.getByRole('heading', { name: /^Deployment deploy-wifi/, level: 1 }).waitFor();
       expect(await page.getByRole('link', { name: 'Edit', exact: true }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
       await page.goto(`${rt().server.url}/deployments/deploy-wifi/edit`);
       await page.getByText('Your role may read deployments, not change them.').waitFor();
       expect(await page.getByRole('button', { name: /Save/ }).count()).toBe(0);
@@ -382,8 +447,8 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
     }
   });
 
-  it('ran every page without an error in the browser; the one thing not found was the new deployment’s id, checked free before it was claimed', () => {
+  it('ran every page without an error in the browser, and never read what it had just deleted', () => {
     expect(browserErrors).toEqual([]);
-    expect(notFound).toEqual(['/v1/deployments/deploy-notes-reception']);
+    expect(notFound).toEqual([]);
   });
 });

@@ -8,13 +8,12 @@ import {
   NEW_DEPLOYMENT,
   NEW_SOFTWARE,
   NEW_TASK,
-  sameEntity,
   SOFTWARE_FIELDS,
   softwareFrom,
   TASK_FIELDS,
   taskFrom,
 } from '../../console/src/catalog/form.js';
-import type { Deployment, MaintenanceTask, Software } from '../../console/src/catalog/words.js';
+import type { Deployment, MaintenanceTask, Software, StoredDeployment, StoredSoftware, StoredTask } from '../../console/src/catalog/words.js';
 import { SECRET_MARKER as CORE_SECRET_MARKER } from '../../functions/core/catalog/secrets.js';
 import { SECRET_MARKER } from '../../console/src/catalog/words.js';
 import { deploymentSchema, maintenanceTaskSchema, softwareSchema } from '../../functions/core/model/catalog.js';
@@ -172,9 +171,14 @@ describe('the task form', () => {
   });
 });
 
-describe('the stale-read check', () => {
-  it('finds two reads the same whatever order their keys came in, and different when any value differs', () => {
-    expect(sameEntity({ a: 1, b: { c: [1, 2], d: 'x' } }, { b: { d: 'x', c: [1, 2] }, a: 1 })).toBe(true);
-    expect(sameEntity({ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [2, 1] } })).toBe(false);
+describe('what a form sends', () => {
+  it('never sends the revision it read as a field of the entity: the change names it apart, as expectedRevision', () => {
+    const software: StoredSoftware = { ...NEW_SOFTWARE, id: 'editor', name: 'Editor', latestVersion: '1.0', revision: 3 };
+    expect(softwareFrom(form({ name: 'Editor', latestVersion: '1.1' }), software, true)).not.toHaveProperty('revision');
+    const stored: StoredTask = { ...NEW_TASK, id: 'tidy', revision: 2 };
+    const task = taskFrom(form({ name: 'Tidy', 'scripts.style': 'Combined', 'scripts.script': 'true', parameters: '[]' }), stored, true);
+    expect('task' in task ? task.task : task).not.toHaveProperty('revision');
+    const deployment: StoredDeployment = { ...NEW_DEPLOYMENT, id: 'd', revision: 4 };
+    expect(deploymentFrom(form({ itemKind: 'Software', softwareId: 'editor', 'target.kind': 'AllTenants' }), deployment, true, undefined)).not.toHaveProperty('revision');
   });
 });

@@ -65,31 +65,87 @@ describe('tenants and computers', () => {
 describe('the software and task catalog', () => {
   it('lets an Admin change software, refuses a Technician with 403 whatever the body, and keeps it from Viewers (proves the catalog is the MSP’s)', async () => {
     const software = testSoftware('editor', '1.0.0');
-    expect((await api.call('Admin', 'PUT', '/v1/software/editor', software)).status).toBe(200);
-    expect(await api.call('Technician', 'PUT', '/v1/software/editor', software)).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect(await api.call('Admin', 'POST', '/v1/software', software)).toMatchObject({ status: 201, body: { id: 'editor', revision: 1 } });
+    expect(await api.call('Technician', 'POST', '/v1/software', testSoftware('sneaky', '1.0.0'))).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect(await api.call('Technician', 'PUT', '/v1/software/editor', { ...software, expectedRevision: 1 })).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
     expect(await api.call('Technician', 'PUT', '/v1/software/editor', { nonsense: true })).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
-    expect((await api.call('Technician', 'GET', '/v1/software/editor')).body).toMatchObject({ id: 'editor', latestVersion: '1.0.0' });
+    expect(await api.call('Technician', 'DELETE', '/v1/software/editor?expectedRevision=1')).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect((await api.call('Technician', 'GET', '/v1/software/editor')).body).toMatchObject({ id: 'editor', latestVersion: '1.0.0', revision: 1 });
     expect((await api.call('ViewerAcme', 'GET', '/v1/software/editor')).status).toBe(403);
     expect((await api.call('Admin', 'GET', '/v1/software/missing')).status).toBe(404);
   });
 
+  it('changes software only at the revision read: a stale one is a 409 saying the stored one, one left out is refused by field, a create of a taken id is a 409 (proves no change is overwritten unseen)', async () => {
+    const software = testSoftware('player', '1.0.0');
+    expect((await api.call('Admin', 'POST', '/v1/software', software)).status).toBe(201);
+    const changed = await api.call('Admin', 'PUT', '/v1/software/player', { ...software, latestVersion: '1.1.0', expectedRevision: 1 });
+    expect(changed).toMatchObject({ status: 200, body: { latestVersion: '1.1.0', revision: 2 } });
+    // the answer of a read, sent back with its revision as the expected one, is a change too
+    const read = (await api.call('Admin', 'GET', '/v1/software/player')).body as { revision: number };
+    expect((await api.call('Admin', 'PUT', '/v1/software/player', { ...read, latestVersion: '1.2.0', expectedRevision: read.revision })).body).toMatchObject({ revision: 3 });
+
+    const stale = await api.call('Admin', 'PUT', '/v1/software/player', { ...software, latestVersion: '9.9.9', expectedRevision: 2 });
+    expect(stale).toEqual({ status: 409, body: { error: { code: 'CONFLICT', message: 'software player is at revision 3, not 2: someone else changed it since it was read; read it again' } } });
+    for (const id of ['player', 'brand-new']) {
+      const missing = await api.call('Admin', 'PUT', `/v1/software/${id}`, testSoftware(id, '9.9.9'));
+      expect(missing).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED', field: 'body.expectedRevision' } } });
+      expect((missing.body as { error: { message: string } }).error.message).toContain('is required: the revision the change was decided on');
+    }
+    expect(await api.call('Admin', 'PUT', '/v1/software/brand-new', { ...testSoftware('brand-new', '1.0.0'), expectedRevision: 1 })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await api.call('Admin', 'POST', '/v1/software', { ...software, name: 'Another player' })).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT', message: expect.stringContaining('software player exists already') as string } } });
+    expect((await api.call('Admin', 'GET', '/v1/software/player')).body).toMatchObject({ latestVersion: '1.2.0', revision: 3, name: software.name });
+    const history = await api.call('Admin', 'GET', '/v1/audit?resource=Software&resourceId=player');
+    expect((history.body as { items: AuditEntry[] }).items.map((entry) => [entry.version, entry.action])).toEqual([
+      [1, 'Created'],
+      [2, 'Updated'],
+      [3, 'Updated'],
+    ]);
+  });
+
+  it('deletes software and tasks at the revision read, refused while deployments or other software use them, naming those (proves no deployment of nothing)', async () => {
+    expect((await api.call('Admin', 'POST', '/v1/tasks', { id: 'tidy', name: 'Tidy', platform: 'linux', scripts: { style: 'Combined', script: 'exit 0' } })).status).toBe(201);
+    expect((await api.call('Technician', 'POST', '/v1/deployments', { id: 'deploy-tidy', itemKind: 'Task', taskId: 'tidy', mode: 'Audit', target: { kind: 'Tenant', tenantId: 'acme' } })).status).toBe(201);
+    expect(await api.call('Admin', 'DELETE', '/v1/tasks/tidy?expectedRevision=1')).toEqual({
+      status: 409,
+      body: { error: { code: 'CONFLICT', message: 'maintenance task tidy is still used by deployment deploy-tidy; change or delete those first' } },
+    });
+    expect((await api.call('Admin', 'DELETE', '/v1/software/app?expectedRevision=1')).body).toMatchObject({ error: { code: 'CONFLICT', message: expect.stringContaining('still used by deployment deploy-app') as string } });
+    expect(await api.call('Technician', 'DELETE', '/v1/deployments/deploy-tidy?expectedRevision=2')).toMatchObject({ status: 409, body: { error: { message: expect.stringContaining('at revision 1, not 2') as string } } });
+    expect(await api.call('ViewerAcme', 'DELETE', '/v1/deployments/deploy-tidy?expectedRevision=1')).toMatchObject({ status: 403 });
+    expect(await api.call('Technician', 'DELETE', '/v1/deployments/deploy-tidy?expectedRevision=1')).toEqual({ status: 200, body: { deleted: 'deploy-tidy' } });
+    expect(await api.call('Admin', 'DELETE', '/v1/tasks/tidy?expectedRevision=1')).toEqual({ status: 200, body: { deleted: 'tidy' } });
+    expect((await api.call('Admin', 'GET', '/v1/tasks/tidy')).status).toBe(404);
+    // the same deletion again (its answer lost) is answered as done; any other finds nothing
+    expect(await api.call('Admin', 'DELETE', '/v1/tasks/tidy?expectedRevision=1')).toEqual({ status: 200, body: { deleted: 'tidy' } });
+    expect(await api.call('Admin', 'DELETE', '/v1/tasks/tidy?expectedRevision=2')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await api.call('Admin', 'DELETE', '/v1/tasks/tidy')).toMatchObject({ status: 400, body: { error: { field: 'query.expectedRevision' } } });
+    const history = await api.call('Admin', 'GET', '/v1/audit?resource=Deployment&resourceId=deploy-tidy');
+    expect((history.body as { items: AuditEntry[] }).items.map((entry) => [entry.version, entry.action, entry.tenantId, entry.by.name])).toEqual([
+      [1, 'Created', 'acme', 'technician@nightshift.local'],
+      [2, 'Deleted', 'acme', 'technician@nightshift.local'],
+    ]);
+  });
+
   it('lists software and tasks by id, paged, to those who may read the catalog (proves the list routes)', async () => {
-    await api.call('Admin', 'PUT', '/v1/software/zip', testSoftware('zip', '3.0.0'));
+    await api.call('Admin', 'POST', '/v1/software', testSoftware('zip', '3.0.0'));
     const first = await api.call('Technician', 'GET', '/v1/software?limit=1');
     expect(first.status).toBe(200);
-    const page = first.body as { items: { id: string }[]; nextCursor?: string };
+    const page = first.body as { items: { id: string; revision: number }[]; nextCursor?: string };
     expect(page.items).toHaveLength(1);
     const rest = await api.call('Technician', 'GET', `/v1/software?limit=200&cursor=${encodeURIComponent(page.nextCursor ?? '')}`);
-    const ids = [...page.items, ...(rest.body as { items: { id: string }[] }).items].map((item) => item.id);
+    const items = [...page.items, ...(rest.body as { items: { id: string; revision: number }[] }).items];
+    const ids = items.map((item) => item.id);
     expect(ids).toEqual([...ids].sort());
     expect(ids).toEqual(expect.arrayContaining(['app', 'zip']));
+    expect(items.every((item) => item.revision >= 1)).toBe(true);
     expect((await api.call('Admin', 'GET', '/v1/tasks')).status).toBe(200);
     expect((await api.call('ViewerAcme', 'GET', '/v1/software')).status).toBe(403);
   });
 
   it('refuses a deployment of software that does not exist, naming the field (proves deployments go through save-catalog)', async () => {
     const deployment = { id: 'deploy-ghost', itemKind: 'Software', softwareId: 'ghost', desiredState: 'LatestVersion', target: { kind: 'Tenant', tenantId: 'acme' } };
-    expect(await api.call('Technician', 'PUT', '/v1/deployments/deploy-ghost', deployment)).toMatchObject({ status: 400, body: { error: { field: 'body.softwareId' } } });
+    expect(await api.call('Technician', 'POST', '/v1/deployments', deployment)).toMatchObject({ status: 400, body: { error: { field: 'body.softwareId' } } });
+    expect(await api.call('Technician', 'PUT', '/v1/deployments/deploy-app', { ...deployment, id: 'deploy-app', expectedRevision: 1 })).toMatchObject({ status: 400, body: { error: { field: 'body.softwareId' } } });
   });
 });
 

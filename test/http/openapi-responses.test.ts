@@ -118,6 +118,27 @@ describe('the documented answers are the real ones', () => {
     expect(explanation.items).toHaveLength(1);
   });
 
+  it('catalog revisions: software, a task with a secret and a deployment of it created, changed, read, listed and deleted (proves StoredSoftware, StoredMaintenanceTask and StoredDeployment)', async () => {
+    const software = { id: 'doc-editor', name: 'Doc editor', platform: 'linux', detection: { method: 'PackageName', value: 'doc-editor' }, installScript: 'true', uninstallScript: 'true', latestVersion: '1.0' };
+    expect(await answer('Admin', 'post', '/v1/software', { body: software, status: 201 })).toMatchObject({ revision: 1 });
+    expect(await answer('Admin', 'put', '/v1/software/{softwareId}', { params: { softwareId: 'doc-editor' }, body: { ...software, latestVersion: '1.1', expectedRevision: 1 }, status: 200 })).toMatchObject({ revision: 2 });
+    await answer('Technician', 'get', '/v1/software/{softwareId}', { params: { softwareId: 'doc-editor' }, status: 200 });
+    await answer('Technician', 'get', '/v1/software', { status: 200 });
+
+    const task = { id: 'doc-licence', name: 'Licence', platform: 'linux', scripts: { style: 'Separate', test: 'exit 0', set: 'exit 0' }, parameters: [{ name: 'key', type: 'secret' }] };
+    await answer('Admin', 'post', '/v1/tasks', { body: task, status: 201 });
+    await answer('Admin', 'put', '/v1/tasks/{taskId}', { params: { taskId: 'doc-licence' }, body: { ...task, name: 'Licence key', expectedRevision: 1 }, status: 200 });
+    await answer('Technician', 'get', '/v1/tasks/{taskId}', { params: { taskId: 'doc-licence' }, status: 200 });
+    await answer('Technician', 'get', '/v1/tasks', { status: 200 });
+
+    const deployment = { id: 'doc-licence-acme', itemKind: 'Task', taskId: 'doc-licence', mode: 'Enforce', target: { kind: 'Tenant', tenantId: 'acme' }, parameters: { key: 'S3cr3t' } };
+    expect(await answer('Technician', 'post', '/v1/deployments', { body: deployment, status: 201 })).toMatchObject({ revision: 1, parameters: { key: '(secret)' } });
+    await answer('Technician', 'put', '/v1/deployments/{deploymentId}', { params: { deploymentId: 'doc-licence-acme' }, body: { ...deployment, mode: 'Audit', parameters: { key: '(secret)' }, expectedRevision: 1 }, status: 200 });
+    await answer('ViewerAcme', 'get', '/v1/deployments/{deploymentId}', { params: { deploymentId: 'doc-licence-acme' }, status: 200 });
+    await answer('ViewerAcme', 'get', '/v1/deployments', { status: 200 });
+    await answer('Technician', 'delete', '/v1/deployments/{deploymentId}', { params: { deploymentId: 'doc-licence-acme' }, query: '?expectedRevision=2', status: 200 });
+  });
+
   it('schedules and runs: previews, run-now, runs, run with cost, targets, halt, history, audit, sessions of a run (proves SchedulePreview, ScheduleRun, ScheduleRunWithCost, RunTarget and AuditEntry)', async () => {
     expect((await api.call('Admin', 'POST', '/v1/schedules', { scheduleId: 'nightly', schedule: SCHEDULE })).status).toBe(201);
     const preview = (await answer('Admin', 'post', '/v1/schedules/preview', { body: { schedule: SCHEDULE, fires: 2 }, status: 200 })) as { targets: unknown[] };

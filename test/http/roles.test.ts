@@ -89,7 +89,8 @@ const ALL_OK = [OK, OK, OK, OK] as const;
 const READ_OWN = [OK, OK, OK, 404] as const;
 const OPERATE = [OK, OK, 403, 403] as const;
 const STALE = [409, 409, 403, 403] as const;
-const CATALOG_EDIT = [OK, 403, 403, 403] as const;
+/** Only an Admin changes the software and task catalog; a taken id or a stale revision proves the Admin got past the checks. */
+const CATALOG_STALE = [409, 403, 403, 403] as const;
 const CATALOG_READ = [OK, OK, 403, 403] as const;
 /** Only an Admin changes branding; a stale version proves the Admin got past the checks. */
 const BRANDING_STALE = [409, 403, 403, 403] as const;
@@ -99,6 +100,7 @@ const acme = TENANTS[0];
 const pcAcme = API_FLEET.machines[0]?.computer;
 const appSoftware = testSoftware('app', '2.0.0');
 const stale = { expectedVersion: 999 };
+const staleRevision = { expectedRevision: 999 };
 
 const ROWS: readonly Row[] = [
   { method: 'GET', path: () => '/v1/me', expect: ALL_OK },
@@ -116,14 +118,21 @@ const ROWS: readonly Row[] = [
   { method: 'GET', path: () => '/v1/software', expect: CATALOG_READ },
   { method: 'GET', path: () => '/v1/software/app', expect: CATALOG_READ },
   { method: 'GET', path: () => '/v1/tasks', expect: CATALOG_READ },
-  { method: 'PUT', path: () => '/v1/software/app', body: () => appSoftware, expect: CATALOG_EDIT },
+  // a create of a taken id, a stale revision: refused by the catalog once the role check lets the request through
+  { method: 'POST', path: () => '/v1/software', body: () => ({ ...appSoftware, name: 'Another app' }), expect: CATALOG_STALE },
+  { method: 'PUT', path: () => '/v1/software/app', body: () => ({ ...appSoftware, ...staleRevision }), expect: CATALOG_STALE },
+  { method: 'DELETE', path: () => '/v1/software/app?expectedRevision=999', expect: CATALOG_STALE },
   { method: 'GET', path: () => '/v1/tasks/tidy', expect: CATALOG_READ },
-  { method: 'PUT', path: () => '/v1/tasks/tidy', body: () => TASK, expect: CATALOG_EDIT },
+  { method: 'POST', path: () => '/v1/tasks', body: () => ({ ...TASK, name: 'Another tidy' }), expect: CATALOG_STALE },
+  { method: 'PUT', path: () => '/v1/tasks/tidy', body: () => ({ ...TASK, ...staleRevision }), expect: CATALOG_STALE },
+  { method: 'DELETE', path: () => '/v1/tasks/tidy?expectedRevision=999', expect: CATALOG_STALE },
   { method: 'GET', path: () => '/v1/deployments', expect: ALL_OK },
   { method: 'GET', path: () => '/v1/deployments/deploy-acme', expect: READ_OWN },
   // a deployment to every tenant is the MSP's, not a tenant's
   { method: 'GET', path: () => '/v1/deployments/deploy-app', expect: [OK, OK, 404, 404] },
-  { method: 'PUT', path: () => '/v1/deployments/deploy-acme', body: () => ACME_DEPLOYMENT, expect: OPERATE },
+  { method: 'POST', path: () => '/v1/deployments', body: () => ({ ...ACME_DEPLOYMENT, mode: 'Monitor' }), expect: STALE },
+  { method: 'PUT', path: () => '/v1/deployments/deploy-acme', body: () => ({ ...ACME_DEPLOYMENT, ...staleRevision }), expect: STALE },
+  { method: 'DELETE', path: () => '/v1/deployments/deploy-acme?expectedRevision=999', expect: STALE },
   { method: 'GET', path: () => '/v1/sessions', expect: ALL_OK },
   { method: 'GET', path: () => '/v1/sessions?computerId=pc-acme', expect: READ_OWN },
   { method: 'GET', path: () => `/v1/sessions?runId=${runId}`, expect: READ_OWN },

@@ -9,6 +9,7 @@ import type { SecretStore } from '../../functions/core/ports/secret-store.port.j
 import { LocalSecretStore } from '../../local/secret-store.local.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { validateParameters } from '../../functions/core/catalog/parameters.js';
+import type { StoredDeployment } from '../../functions/core/model/catalog.js';
 import { catalogEntitySchema, saveCatalogEntity, type CatalogEntityInput } from '../../functions/core/use-cases/save-catalog.js';
 import { parseInput } from '../../functions/core/validation.js';
 import { computer, deploySoftware, deployTask, software, task, tenant } from '../support/domain.js';
@@ -246,9 +247,9 @@ describe('saving a deployment with secret parameters: the value goes to the secr
     };
     const catalogView = Object.create(catalog, {
       putDeployment: {
-        value: (deployment: Parameters<DynamoCatalogStore['putDeployment']>[0]) => {
+        value: (deployment: StoredDeployment, expectedRevision: number) => {
           calls.push(`catalog.putDeployment ${JSON.stringify(deployment.itemKind === 'Task' ? deployment.parameters : {})}`);
-          return catalog.putDeployment(deployment);
+          return catalog.putDeployment(deployment, expectedRevision);
         },
       },
     }) as DynamoCatalogStore;

@@ -1323,7 +1323,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["Deployment"][];
+                            items: components["schemas"]["StoredDeployment"][];
                             nextCursor?: string;
                         };
                     };
@@ -1367,7 +1367,94 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** Create a deployment, at revision 1; 409 when the id is taken */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            responses: {
+                /** @description The deployment as stored (secret values replaced by their marker) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StoredDeployment"];
+                    };
+                };
+                /** @description The request does not match the schema: `field` names the first offending field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or one that is forged, expired or for another audience */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or one in a tenant the caller cannot see */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The resource changed meanwhile, or its rules refuse the request now */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -1381,7 +1468,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One deployment (secret parameter values show as `(secret)`) */
+        /** One deployment (secret parameter values show as `(secret)`; its `revision` is what a change names) */
         get: {
             parameters: {
                 query?: never;
@@ -1399,7 +1486,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Deployment"];
+                        "application/json": components["schemas"]["StoredDeployment"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -1440,7 +1527,7 @@ export interface paths {
                 };
             };
         };
-        /** Create or replace a deployment */
+        /** Replace a deployment, at the revision the change was decided on */
         put: {
             parameters: {
                 query?: never;
@@ -1452,7 +1539,10 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Deployment"];
+                    "application/json": components["schemas"]["Deployment"] & {
+                        /** @description The revision the change was decided on (`revision` as it was read); a stale one is refused with 409, saying the revision stored */
+                        expectedRevision: number;
+                    };
                 };
             };
             responses: {
@@ -1462,7 +1552,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Deployment"];
+                        "application/json": components["schemas"]["StoredDeployment"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -1531,7 +1621,97 @@ export interface paths {
             };
         };
         post?: never;
-        delete?: never;
+        /** Delete a deployment and its stored secrets, at the revision the deletion was decided on (a session under way keeps its frozen items; a step of it still to run that needs those secrets fails) */
+        delete: {
+            parameters: {
+                query: {
+                    /** @description The revision the deletion was decided on */
+                    expectedRevision: number;
+                };
+                header?: never;
+                path: {
+                    deploymentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What was deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deleted: string;
+                        };
+                    };
+                };
+                /** @description The request does not match the schema: `field` names the first offending field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or one that is forged, expired or for another audience */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or one in a tenant the caller cannot see */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The resource changed meanwhile, or its rules refuse the request now */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -4370,7 +4550,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["Software"][];
+                            items: components["schemas"]["StoredSoftware"][];
                             nextCursor?: string;
                         };
                     };
@@ -4414,7 +4594,94 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** Create a software item, at revision 1 (Admin); 409 when the id is taken */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Software"];
+                };
+            };
+            responses: {
+                /** @description The software as stored */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StoredSoftware"];
+                    };
+                };
+                /** @description The request does not match the schema: `field` names the first offending field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or one that is forged, expired or for another audience */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or one in a tenant the caller cannot see */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The resource changed meanwhile, or its rules refuse the request now */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4428,7 +4695,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One software item of the catalog */
+        /** One software item of the catalog (its `revision` is what a change names) */
         get: {
             parameters: {
                 query?: never;
@@ -4446,7 +4713,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Software"];
+                        "application/json": components["schemas"]["StoredSoftware"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -4487,7 +4754,7 @@ export interface paths {
                 };
             };
         };
-        /** Create or replace a software item (Admin) */
+        /** Replace a software item, at the revision the change was decided on (Admin) */
         put: {
             parameters: {
                 query?: never;
@@ -4499,7 +4766,10 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Software"];
+                    "application/json": components["schemas"]["Software"] & {
+                        /** @description The revision the change was decided on (`revision` as it was read); a stale one is refused with 409, saying the revision stored */
+                        expectedRevision: number;
+                    };
                 };
             };
             responses: {
@@ -4509,7 +4779,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Software"];
+                        "application/json": components["schemas"]["StoredSoftware"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -4578,7 +4848,97 @@ export interface paths {
             };
         };
         post?: never;
-        delete?: never;
+        /** Delete a software item, at the revision the deletion was decided on (Admin); 409 naming them while deployments or other software use it */
+        delete: {
+            parameters: {
+                query: {
+                    /** @description The revision the deletion was decided on */
+                    expectedRevision: number;
+                };
+                header?: never;
+                path: {
+                    softwareId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What was deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deleted: string;
+                        };
+                    };
+                };
+                /** @description The request does not match the schema: `field` names the first offending field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or one that is forged, expired or for another audience */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or one in a tenant the caller cannot see */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The resource changed meanwhile, or its rules refuse the request now */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -4613,7 +4973,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["MaintenanceTask"][];
+                            items: components["schemas"]["StoredMaintenanceTask"][];
                             nextCursor?: string;
                         };
                     };
@@ -4657,7 +5017,94 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** Create a maintenance task, at revision 1 (Admin); 409 when the id is taken */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MaintenanceTask"];
+                };
+            };
+            responses: {
+                /** @description The task as stored */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StoredMaintenanceTask"];
+                    };
+                };
+                /** @description The request does not match the schema: `field` names the first offending field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or one that is forged, expired or for another audience */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or one in a tenant the caller cannot see */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The resource changed meanwhile, or its rules refuse the request now */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4671,7 +5118,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One maintenance task of the catalog */
+        /** One maintenance task of the catalog (its `revision` is what a change names) */
         get: {
             parameters: {
                 query?: never;
@@ -4689,7 +5136,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["MaintenanceTask"];
+                        "application/json": components["schemas"]["StoredMaintenanceTask"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -4730,7 +5177,7 @@ export interface paths {
                 };
             };
         };
-        /** Create or replace a maintenance task (Admin) */
+        /** Replace a maintenance task, at the revision the change was decided on (Admin) */
         put: {
             parameters: {
                 query?: never;
@@ -4742,7 +5189,10 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["MaintenanceTask"];
+                    "application/json": components["schemas"]["MaintenanceTask"] & {
+                        /** @description The revision the change was decided on (`revision` as it was read); a stale one is refused with 409, saying the revision stored */
+                        expectedRevision: number;
+                    };
                 };
             };
             responses: {
@@ -4752,7 +5202,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["MaintenanceTask"];
+                        "application/json": components["schemas"]["StoredMaintenanceTask"];
                     };
                 };
                 /** @description The request does not match the schema: `field` names the first offending field */
@@ -4821,7 +5271,97 @@ export interface paths {
             };
         };
         post?: never;
-        delete?: never;
+        /** Delete a maintenance task, at the revision the deletion was decided on (Admin); 409 naming them while deployments run it */
+        delete: {
+            parameters: {
+                query: {
+                    /** @description The revision the deletion was decided on */
+                    expectedRevision: number;
+                };
+                header?: never;
+                path: {
+                    taskId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What was deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deleted: string;
+                        };
+                    };
+                };
+                /** @description The request does not match the schema: `field` names the first offending field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or one that is forged, expired or for another audience */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or one in a tenant the caller cannot see */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The resource changed meanwhile, or its rules refuse the request now */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -6825,6 +7365,21 @@ export interface components {
             /** @enum {string} */
             existing?: "SameRequest" | "ComputerBusy";
             sessionId: string;
+        };
+        /** @description A deployment as stored (secret values replaced by `(secret)`), with its revision */
+        StoredDeployment: components["schemas"]["Deployment"] & {
+            /** @description Its revision: 1 when created, and at each change the version of the audit entry that records it. A change or a deletion names it as `expectedRevision` */
+            revision: number;
+        };
+        /** @description A maintenance task as stored, with its revision */
+        StoredMaintenanceTask: components["schemas"]["MaintenanceTask"] & {
+            /** @description Its revision: 1 when created, and at each change the version of the audit entry that records it. A change or a deletion names it as `expectedRevision` */
+            revision: number;
+        };
+        /** @description A software item as stored, with its revision */
+        StoredSoftware: components["schemas"]["Software"] & {
+            /** @description Its revision: 1 when created, and at each change the version of the audit entry that records it. A change or a deletion names it as `expectedRevision` */
+            revision: number;
         };
         Tenant: {
             defaultTimeZone?: string;

@@ -3,13 +3,14 @@ import { useState, type RefObject } from 'react';
 import { ApiError } from '../api/client.js';
 import { Problem } from '../components/Problem.js';
 import { fieldProblemsOf } from '../schedules/form.js';
-import { inputNameFor, sameEntity, type FieldProblem } from './form.js';
+import { inputNameFor, type FieldProblem } from './form.js';
 
 /**
  * What the software, task and deployment forms share: the labelled input
- * (components/Field.tsx) and the save. A save checks the
- * entity is still as it was read, then replaces it (PUT); a create first
- * makes sure its id is free, since a PUT would replace whatever holds it.
+ * (components/Field.tsx) and the save. A create goes to the API's create
+ * route, which refuses an id that is taken; a change names the revision the
+ * form was opened on, and the API refuses it when someone else saved the
+ * entity since.
  */
 
 export { Field, type ControlProps } from '../components/Field.js';
@@ -22,22 +23,19 @@ export class FormRefusal extends Error {
   }
 }
 
-/** The entity is not as the form read it: someone saved it meanwhile. */
-class ChangedMeanwhile extends Error {
-  override readonly name = 'ChangedMeanwhile';
-}
-
 export interface CatalogSaveOptions<T extends { readonly id: string }> {
   /** "software", "maintenance task", "deployment": for the messages. */
   readonly what: string;
-  /** The entity as the form read it; undefined when the form creates one. */
-  readonly original: T | undefined;
-  readonly read: (id: string) => Promise<T | undefined>;
-  readonly put: (entity: T) => Promise<T>;
+  /** The revision of the entity the form was opened on; undefined when the form creates one. */
+  readonly revision: number | undefined;
+  /** The API's create (409 when the id is taken). */
+  readonly create: (entity: T) => Promise<{ readonly id: string }>;
+  /** The API's change at the revision the form was opened on (409 when it has moved on). */
+  readonly change: (entity: T, expectedRevision: number) => Promise<{ readonly id: string }>;
   /** The form's inputs, in order: the first with a problem takes the focus. */
   readonly names: readonly string[];
   readonly form: RefObject<HTMLFormElement | null>;
-  readonly onSaved: (saved: T) => Promise<void>;
+  readonly onSaved: (saved: { readonly id: string }) => Promise<void>;
 }
 
 function focusInput(form: HTMLFormElement | null, name: string): void {
@@ -48,20 +46,19 @@ function focusInput(form: HTMLFormElement | null, name: string): void {
 }
 
 /**
- * The save of a catalog form. The API's catalog entries carry no version, so
- * "the version it read" is the entity itself: the save reads it again and
- * refuses, offering a reload, when it no longer says what the form was
- * opened on. The API's own 409 (two saves recording at once) is answered the
- * same way.
+ * The save of a catalog form. A change carries the revision the form read:
+ * the API refuses it (409) when someone else saved the entity since, and
+ * the form says so and offers a reload rather than overwriting their change.
+ * A create's 409 is its id, taken, shown on the id field.
  */
-export function useCatalogSave<T extends { readonly id: string }>({ what, original, read, put, names, form, onSaved }: CatalogSaveOptions<T>) {
+export function useCatalogSave<T extends { readonly id: string }>({ what, revision, create, change, names, form, onSaved }: CatalogSaveOptions<T>) {
   // each input's problem, by input name, from the last refusal
   const [problems, setProblems] = useState<ReadonlyMap<string, string>>(new Map());
   const [unplaced, setUnplaced] = useState<unknown>();
   const [conflict, setConflict] = useState(false);
 
   const showProblem = (error: unknown) => {
-    if (error instanceof ChangedMeanwhile || (error instanceof ApiError && error.code === 'CONFLICT')) {
+    if (error instanceof ApiError && error.code === 'CONFLICT') {
       setConflict(true);
       return;
     }
@@ -85,15 +82,17 @@ export function useCatalogSave<T extends { readonly id: string }>({ what, origin
   };
 
   const save = useMutation({
-    mutationFn: async (entity: T): Promise<T> => {
-      if (original === undefined) {
-        if (entity.id === '') throw new FormRefusal([{ field: 'body.id', problem: 'must not be empty' }]);
-        if ((await read(entity.id)) !== undefined) throw new FormRefusal([{ field: 'body.id', problem: `is taken: a ${what} ${entity.id} exists already; choose another id, or edit that one` }]);
-      } else {
-        const current = await read(original.id);
-        if (current === undefined || !sameEntity(current, original)) throw new ChangedMeanwhile(`the ${what} changed since it was read`);
+    mutationFn: async (entity: T): Promise<{ readonly id: string }> => {
+      if (revision !== undefined) return change(entity, revision);
+      if (entity.id === '') throw new FormRefusal([{ field: 'body.id', problem: 'must not be empty' }]);
+      try {
+        return await create(entity);
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'CONFLICT') {
+          throw new FormRefusal([{ field: 'body.id', problem: `is taken: a ${what} ${entity.id} exists already; choose another id, or edit that one` }]);
+        }
+        throw error;
       }
-      return put(entity);
     },
     onMutate: () => {
       setProblems(new Map());

@@ -6,7 +6,7 @@ import { useDebounced } from '../branding/use-debounced.js';
 import { tenantsQuery } from '../sessions/queries.js';
 import { Field, SaveProblems, useCatalogSave, type ControlProps } from './CatalogForm.js';
 import { deploymentFieldNames, deploymentFrom, parameterInputName, removeSecretInputName } from './form.js';
-import { readDeployment, softwarePickerQuery, taskPickerQuery, taskQuery } from './queries.js';
+import { softwarePickerQuery, taskPickerQuery, taskQuery } from './queries.js';
 import {
   DESIRED_STATE_LABELS,
   DESIRED_STATES,
@@ -42,7 +42,9 @@ const ENTITY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const initialItemId = (deployment: Deployment): string => (deployment.itemKind === 'Task' ? deployment.taskId : deployment.softwareId);
 
-export function DeploymentForm({ base, editing, onReload }: { readonly base: Deployment; readonly editing: boolean; readonly onReload: () => void }) {
+/** `revision`: the stored deployment's, which the form edits; none for a new one. */
+export function DeploymentForm({ base, revision, onReload }: { readonly base: Deployment; readonly revision?: number; readonly onReload: () => void }) {
+  const editing = revision !== undefined;
   const id = useId();
   const form = useRef<HTMLFormElement>(null);
   const navigate = useNavigate();
@@ -61,9 +63,9 @@ export function DeploymentForm({ base, editing, onReload }: { readonly base: Dep
   const definition = itemKind === 'Task' && task.data?.id === itemId.trim() ? task.data : undefined;
   const saving = useCatalogSave<Deployment>({
     what: 'deployment',
-    original: editing ? base : undefined,
-    read: readDeployment,
-    put: (deployment) => data(api.PUT('/v1/deployments/{deploymentId}', { params: { path: { deploymentId: deployment.id } }, body: deployment })),
+    revision,
+    create: (deployment) => data(api.POST('/v1/deployments', { body: deployment })),
+    change: (deployment, expectedRevision) => data(api.PUT('/v1/deployments/{deploymentId}', { params: { path: { deploymentId: deployment.id } }, body: { ...deployment, expectedRevision } })),
     names: deploymentFieldNames(definition),
     form,
     onSaved: async (saved) => {

@@ -1,6 +1,6 @@
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
-import { getRouteApi, Link } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useMemo, useState, type ReactNode } from 'react';
 import { usePageTitle } from '../app/page-title.js';
 import { useMay } from '../auth/me.js';
@@ -8,6 +8,8 @@ import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Pager } from '../components/Pager.js';
 import { Problem } from '../components/Problem.js';
 import { tenantsQuery } from '../sessions/queries.js';
+import { api, data } from '../api/client.js';
+import { DeleteEntity } from './DeleteEntity.js';
 import { DeploymentForm } from './DeploymentForm.js';
 import { Facts } from './Facts.js';
 import { NEW_DEPLOYMENT } from './form.js';
@@ -146,6 +148,8 @@ export function DeploymentPage() {
   const { deploymentId } = route.useParams();
   const mayOperate = useMay('operate');
   const deployment = useQuery(deploymentQuery(deploymentId));
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
   const names = useNames(deployment.data === undefined ? [] : [deployment.data]);
   usePageTitle(`Deployment ${deploymentId}`);
   if (deployment.error) {
@@ -182,9 +186,23 @@ export function DeploymentPage() {
       <Facts facts={facts} />
       <section className="controls" aria-label="Deployment requests">
         {mayOperate ? (
-          <Link to="/deployments/$deploymentId/edit" params={{ deploymentId }} className="button-link">
-            Edit
-          </Link>
+          <>
+            <Link to="/deployments/$deploymentId/edit" params={{ deploymentId }} className="button-link">
+              Edit
+            </Link>
+            <DeleteEntity
+              what="deployment"
+              id={deploymentId}
+              explanation="Its computers no longer get its item from it, and its stored secrets are deleted; its history stays. A session under way keeps what it froze, but a step of it still to run that needs those secrets fails."
+              remove={() => data(api.DELETE('/v1/deployments/{deploymentId}', { params: { path: { deploymentId }, query: { expectedRevision: item.revision } } }))}
+              onDeleted={async () => {
+                // gone: nothing may read it again on the way out
+                queryClient.removeQueries({ queryKey: deploymentQuery(deploymentId).queryKey });
+                await queryClient.invalidateQueries({ queryKey: ['deployments'] });
+                await navigate({ to: '/deployments' });
+              }}
+            />
+          </>
         ) : null}
         <Link to="/audit" search={{ resource: 'Deployment', resourceId: deploymentId }}>
           Its changes
@@ -226,7 +244,7 @@ export function NewDeploymentPage() {
         <Link to="/deployments">Deployments</Link> / new
       </p>
       <h1>New deployment</h1>
-      {mayOperate ? <DeploymentForm base={NEW_DEPLOYMENT} editing={false} onReload={() => undefined} /> : <p>Your role may read deployments, not create them.</p>}
+      {mayOperate ? <DeploymentForm base={NEW_DEPLOYMENT} onReload={() => undefined} /> : <p>Your role may read deployments, not create them.</p>}
     </>
   );
 }
@@ -247,7 +265,7 @@ export function EditDeploymentPage() {
       <h1>Edit deployment {deploymentId}</h1>
       {deployment.error ? <Problem error={deployment.error} title="The deployment could not be read" /> : null}
       {!mayOperate ? <p>Your role may read deployments, not change them.</p> : null}
-      {mayOperate && deployment.data !== undefined ? <DeploymentForm key={deployment.dataUpdatedAt} base={deployment.data} editing onReload={() => void deployment.refetch()} /> : null}
+      {mayOperate && deployment.data !== undefined ? <DeploymentForm key={deployment.dataUpdatedAt} base={deployment.data} revision={deployment.data.revision} onReload={() => void deployment.refetch()} /> : null}
     </>
   );
 }

@@ -4,7 +4,6 @@ import { useId, useRef, useState, type ReactNode, type SubmitEvent } from 'react
 import { api, data } from '../api/client.js';
 import { Field, SaveProblems, useCatalogSave, type ControlProps } from './CatalogForm.js';
 import { dependenciesText, SOFTWARE_FIELDS, softwareFrom } from './form.js';
-import { readSoftware } from './queries.js';
 import type { Software } from './words.js';
 
 /**
@@ -16,7 +15,9 @@ import type { Software } from './words.js';
 
 type FieldName = (typeof SOFTWARE_FIELDS)[number];
 
-export function SoftwareForm({ base, editing, onReload }: { readonly base: Software; readonly editing: boolean; readonly onReload: () => void }) {
+/** `revision`: the stored item's, which the form edits; none for a new one. */
+export function SoftwareForm({ base, revision, onReload }: { readonly base: Software; readonly revision?: number; readonly onReload: () => void }) {
+  const editing = revision !== undefined;
   const id = useId();
   const form = useRef<HTMLFormElement>(null);
   const navigate = useNavigate();
@@ -24,9 +25,9 @@ export function SoftwareForm({ base, editing, onReload }: { readonly base: Softw
   const [method, setMethod] = useState<string>(base.detection.method);
   const saving = useCatalogSave<Software>({
     what: 'software',
-    original: editing ? base : undefined,
-    read: readSoftware,
-    put: (software) => data(api.PUT('/v1/software/{softwareId}', { params: { path: { softwareId: software.id } }, body: software })),
+    revision,
+    create: (software) => data(api.POST('/v1/software', { body: software })),
+    change: (software, expectedRevision) => data(api.PUT('/v1/software/{softwareId}', { params: { path: { softwareId: software.id } }, body: { ...software, expectedRevision } })),
     names: SOFTWARE_FIELDS,
     form,
     onSaved: async (saved) => {

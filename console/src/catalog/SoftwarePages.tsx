@@ -1,12 +1,14 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
-import { getRouteApi, Link } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useState, type ReactNode } from 'react';
 import { usePageTitle } from '../app/page-title.js';
 import { useMay } from '../auth/me.js';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Pager } from '../components/Pager.js';
 import { Problem } from '../components/Problem.js';
+import { api, data } from '../api/client.js';
+import { DeleteEntity } from './DeleteEntity.js';
 import { Facts, ScriptView } from './Facts.js';
 import { NEW_SOFTWARE } from './form.js';
 import { softwareListQuery, softwareQuery } from './queries.js';
@@ -58,6 +60,8 @@ export function SoftwarePage() {
   const { softwareId } = route.useParams();
   const mayEdit = useMay('editCatalog');
   const software = useQuery(softwareQuery(softwareId));
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
   usePageTitle(software.data?.name ?? `Software ${softwareId}`);
   if (software.error) {
     return (
@@ -111,6 +115,18 @@ export function SoftwarePage() {
           <Link to="/software/$softwareId/edit" params={{ softwareId }} className="button-link">
             Edit
           </Link>
+          <DeleteEntity
+            what="software"
+            id={softwareId}
+            explanation={`${item.name} leaves the catalog; its history stays. It is refused while a deployment deploys it or other software depends on it.`}
+            remove={() => data(api.DELETE('/v1/software/{softwareId}', { params: { path: { softwareId }, query: { expectedRevision: item.revision } } }))}
+            onDeleted={async () => {
+              // gone: nothing may read it again on the way out
+              queryClient.removeQueries({ queryKey: softwareQuery(softwareId).queryKey });
+              await queryClient.invalidateQueries({ queryKey: ['software'] });
+              await navigate({ to: '/software' });
+            }}
+          />
         </section>
       ) : null}
       <section aria-labelledby="scripts-title">
@@ -134,7 +150,7 @@ export function NewSoftwarePage() {
         <Link to="/software">Software</Link> / new
       </p>
       <h1>New software</h1>
-      {mayEdit ? <SoftwareForm base={NEW_SOFTWARE} editing={false} onReload={() => undefined} /> : <p>Your role may read the software catalog, not add to it.</p>}
+      {mayEdit ? <SoftwareForm base={NEW_SOFTWARE} onReload={() => undefined} /> : <p>Your role may read the software catalog, not add to it.</p>}
     </>
   );
 }
@@ -157,7 +173,7 @@ export function EditSoftwarePage() {
       <h1>Edit {name}</h1>
       {software.error ? <Problem error={software.error} title="The software could not be read" /> : null}
       {!mayEdit ? <p>Your role may read the software catalog, not change it.</p> : null}
-      {mayEdit && software.data !== undefined ? <SoftwareForm key={software.dataUpdatedAt} base={software.data} editing onReload={() => void software.refetch()} /> : null}
+      {mayEdit && software.data !== undefined ? <SoftwareForm key={software.dataUpdatedAt} base={software.data} revision={software.data.revision} onReload={() => void software.refetch()} /> : null}
     </>
   );
 }

@@ -4,7 +4,6 @@ import { useId, useRef, useState, type ReactNode, type SubmitEvent } from 'react
 import { api, data } from '../api/client.js';
 import { Field, FormRefusal, SaveProblems, useCatalogSave, type ControlProps } from './CatalogForm.js';
 import { parametersText, TASK_FIELDS, taskFrom } from './form.js';
-import { readTask } from './queries.js';
 import type { MaintenanceTask } from './words.js';
 
 /**
@@ -16,7 +15,9 @@ import type { MaintenanceTask } from './words.js';
 
 type FieldName = (typeof TASK_FIELDS)[number];
 
-export function TaskForm({ base, editing, onReload }: { readonly base: MaintenanceTask; readonly editing: boolean; readonly onReload: () => void }) {
+/** `revision`: the stored task's, which the form edits; none for a new one. */
+export function TaskForm({ base, revision, onReload }: { readonly base: MaintenanceTask; readonly revision?: number; readonly onReload: () => void }) {
+  const editing = revision !== undefined;
   const id = useId();
   const form = useRef<HTMLFormElement>(null);
   const navigate = useNavigate();
@@ -24,9 +25,9 @@ export function TaskForm({ base, editing, onReload }: { readonly base: Maintenan
   const [style, setStyle] = useState<string>(base.scripts.style);
   const saving = useCatalogSave<MaintenanceTask>({
     what: 'maintenance task',
-    original: editing ? base : undefined,
-    read: readTask,
-    put: (task) => data(api.PUT('/v1/tasks/{taskId}', { params: { path: { taskId: task.id } }, body: task })),
+    revision,
+    create: (task) => data(api.POST('/v1/tasks', { body: task })),
+    change: (task, expectedRevision) => data(api.PUT('/v1/tasks/{taskId}', { params: { path: { taskId: task.id } }, body: { ...task, expectedRevision } })),
     names: TASK_FIELDS,
     form,
     onSaved: async (saved) => {

@@ -1,12 +1,14 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
-import { getRouteApi, Link } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useState, type ReactNode } from 'react';
 import { usePageTitle } from '../app/page-title.js';
 import { useMay } from '../auth/me.js';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Pager } from '../components/Pager.js';
 import { Problem } from '../components/Problem.js';
+import { api, data } from '../api/client.js';
+import { DeleteEntity } from './DeleteEntity.js';
 import { Facts, ScriptView } from './Facts.js';
 import { NEW_TASK } from './form.js';
 import { taskListQuery, taskQuery } from './queries.js';
@@ -95,6 +97,8 @@ export function TaskPage() {
   const { taskId } = route.useParams();
   const mayEdit = useMay('editCatalog');
   const task = useQuery(taskQuery(taskId));
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
   usePageTitle(task.data?.name ?? `Task ${taskId}`);
   if (task.error) {
     return (
@@ -129,6 +133,18 @@ export function TaskPage() {
           <Link to="/tasks/$taskId/edit" params={{ taskId }} className="button-link">
             Edit
           </Link>
+          <DeleteEntity
+            what="maintenance task"
+            id={taskId}
+            explanation={`${item.name} leaves the catalog; its history stays. It is refused while a deployment runs it.`}
+            remove={() => data(api.DELETE('/v1/tasks/{taskId}', { params: { path: { taskId }, query: { expectedRevision: item.revision } } }))}
+            onDeleted={async () => {
+              // gone: nothing may read it again on the way out
+              queryClient.removeQueries({ queryKey: taskQuery(taskId).queryKey });
+              await queryClient.invalidateQueries({ queryKey: ['tasks'] });
+              await navigate({ to: '/tasks' });
+            }}
+          />
         </section>
       ) : null}
       <section aria-labelledby="parameters-title">
@@ -161,7 +177,7 @@ export function NewTaskPage() {
         <Link to="/tasks">Maintenance tasks</Link> / new
       </p>
       <h1>New maintenance task</h1>
-      {mayEdit ? <TaskForm base={NEW_TASK} editing={false} onReload={() => undefined} /> : <p>Your role may read the task catalog, not add to it.</p>}
+      {mayEdit ? <TaskForm base={NEW_TASK} onReload={() => undefined} /> : <p>Your role may read the task catalog, not add to it.</p>}
     </>
   );
 }
@@ -183,7 +199,7 @@ export function EditTaskPage() {
       <h1>Edit {name}</h1>
       {task.error ? <Problem error={task.error} title="The task could not be read" /> : null}
       {!mayEdit ? <p>Your role may read the task catalog, not change it.</p> : null}
-      {mayEdit && task.data !== undefined ? <TaskForm key={task.dataUpdatedAt} base={task.data} editing onReload={() => void task.refetch()} /> : null}
+      {mayEdit && task.data !== undefined ? <TaskForm key={task.dataUpdatedAt} base={task.data} revision={task.data.revision} onReload={() => void task.refetch()} /> : null}
     </>
   );
 }

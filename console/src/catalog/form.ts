@@ -1,4 +1,3 @@
-import { canonicalJson } from '../../../functions/core/canonical-json.js';
 import {
   DEVICE_CLASSES,
   DESIRED_STATES,
@@ -64,9 +63,6 @@ export function inputNameFor(field: string | undefined, names: readonly string[]
   const holding = names.filter((name) => path === name || path.startsWith(`${name}.`)).sort((a, b) => b.length - a.length)[0];
   return holding ?? names.find((name) => name.startsWith(`${path}.`));
 }
-
-/** Whether two reads of an entity say the same, whatever order their keys came in. */
-export const sameEntity = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
 
 // ---- software
 

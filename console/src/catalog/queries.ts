@@ -1,5 +1,5 @@
 import { keepPreviousData, queryOptions } from '@tanstack/react-query';
-import { api, ApiError, data } from '../api/client.js';
+import { api, data } from '../api/client.js';
 
 /** The catalog and deployments through the API, a page at a time (its cursors) or one by id. */
 
@@ -9,24 +9,12 @@ const PICKER_LIMIT = 200;
 
 const paging = (cursor: string | undefined) => ({ limit: CATALOG_PER_PAGE, ...(cursor === undefined ? {} : { cursor }) });
 
-/** A read that answers "no such thing" (404) as undefined: what a create checks before it claims an id. */
-async function orAbsent<T>(read: Promise<T>): Promise<T | undefined> {
-  try {
-    return await read;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return undefined;
-    throw error;
-  }
-}
-
 export const softwareListQuery = (cursor: string | undefined) =>
   queryOptions({
     queryKey: ['software', 'list', cursor ?? ''],
     queryFn: () => data(api.GET('/v1/software', { params: { query: paging(cursor) } })),
     placeholderData: keepPreviousData,
   });
-
-export const readSoftware = (softwareId: string) => orAbsent(data(api.GET('/v1/software/{softwareId}', { params: { path: { softwareId } } })));
 
 export const softwareQuery = (softwareId: string) =>
   queryOptions({
@@ -47,8 +35,6 @@ export const taskListQuery = (cursor: string | undefined) =>
     placeholderData: keepPreviousData,
   });
 
-export const readTask = (taskId: string) => orAbsent(data(api.GET('/v1/tasks/{taskId}', { params: { path: { taskId } } })));
-
 export const taskQuery = (taskId: string) =>
   queryOptions({
     queryKey: ['tasks', 'one', taskId],
@@ -67,8 +53,6 @@ export const deploymentListQuery = (cursor: string | undefined) =>
     queryFn: () => data(api.GET('/v1/deployments', { params: { query: paging(cursor) } })),
     placeholderData: keepPreviousData,
   });
-
-export const readDeployment = (deploymentId: string) => orAbsent(data(api.GET('/v1/deployments/{deploymentId}', { params: { path: { deploymentId } } })));
 
 export const deploymentQuery = (deploymentId: string) =>
   queryOptions({

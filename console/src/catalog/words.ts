@@ -2,10 +2,14 @@ import type { Schemas } from '../api/types.js';
 
 /** The catalog (software, maintenance tasks) and deployments in the words an MSP engineer uses. */
 
+/** An entity as a create or a change sends it; `Stored…` as the API answers it, with its revision. */
 export type Software = Schemas['Software'];
+export type StoredSoftware = Schemas['StoredSoftware'];
 export type MaintenanceTask = Schemas['MaintenanceTask'];
+export type StoredTask = Schemas['StoredMaintenanceTask'];
 export type TaskParameter = MaintenanceTask['parameters'][number];
 export type Deployment = Schemas['Deployment'];
+export type StoredDeployment = Schemas['StoredDeployment'];
 export type DeploymentTarget = Deployment['target'];
 export type TaskDeployment = Extract<Deployment, { itemKind: 'Task' }>;
 export type SoftwareDeployment = Extract<Deployment, { itemKind: 'Software' }>;

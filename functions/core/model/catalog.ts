@@ -319,3 +319,17 @@ export const itemKeySchema = z.custom<ItemKey>(
 );
 export const itemKeyOf = (deployment: Deployment): ItemKey =>
   deployment.itemKind === 'Software' ? `software:${deployment.softwareId}` : `task:${deployment.taskId}`;
+
+/**
+ * A software item, task or deployment as stored, with its revision: 1 when
+ * it is first created, and at each change the version of the audit entry
+ * that records the change (`AuditEntry.version`), so the two always say the
+ * same number. A change names the revision it was decided on and is refused
+ * when the stored one has moved on. Called revision, not version: a
+ * deployment's `version` is the software version it pins, and a software
+ * item's `versions` are its releases.
+ */
+export type Revised<T> = T & { readonly revision: number };
+export type StoredSoftware = Revised<Software>;
+export type StoredTask = Revised<MaintenanceTask>;
+export type StoredDeployment = Revised<Deployment>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canonicalJson } from '../canonical-json.js';
-import { ConflictError, ValidationError, type FieldProblem } from '../errors.js';
-import { fieldChanges, fitChanges, type AuditedResource, type FieldChange } from '../model/audit.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.js';
+import { fieldChanges, fitChanges, type AuditedResource, type AuditEntry, type FieldChange } from '../model/audit.js';
 import {
   computerSchema,
   deploymentSchema,
@@ -11,11 +11,15 @@ import {
   type Computer,
   type Deployment,
   type MaintenanceTask,
+  type Revised,
   type Software,
+  type StoredDeployment,
+  type StoredSoftware,
+  type StoredTask,
   type Tenant,
 } from '../model/catalog.js';
 import { validateParameters } from '../catalog/parameters.js';
-import { SECRET_MARKER, separateSecrets } from '../catalog/secrets.js';
+import { SECRET_MARKER, secretReference, separateSecrets } from '../catalog/secrets.js';
 import { requesterSchema, type Requester } from '../model/session.js';
 import { findCycles } from '../planning/ordering.js';
 import { parseInput, utf8Length } from '../validation.js';
@@ -24,30 +28,51 @@ import type { Dependencies } from './dependencies.js';
 /** The entity's own schema names its fields; this only makes sure there are fields to name. */
 const entityFieldsSchema = z.record(z.string(), z.unknown(), { error: 'must be an object holding the entity\'s fields' });
 
+/**
+ * The revision a change of a software item, task or deployment was decided
+ * on: 0 creates (refused when the id is taken), any other is the stored
+ * one's `revision` as it was read (refused when it has moved on). Left out:
+ * create, or replace whatever is stored now (the demo seed, and the operator
+ * handler's callers who load a catalog as it is written); the API never
+ * leaves it out.
+ */
+const expectedRevisionSchema = z
+  .number({ error: 'must be a whole number: 0 creates, any other is the revision the change was decided on' })
+  .int('must be a whole number')
+  .min(0, 'must be 0 (to create) or the revision the change was decided on');
+
+const revisedEntityFields = { entity: entityFieldsSchema, expectedRevision: expectedRevisionSchema.optional() };
+
 export const catalogEntitySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('Tenant'), entity: entityFieldsSchema }),
   z.object({ kind: z.literal('Computer'), entity: entityFieldsSchema }),
-  z.object({ kind: z.literal('Software'), entity: entityFieldsSchema }),
-  z.object({ kind: z.literal('Task'), entity: entityFieldsSchema }),
-  z.object({ kind: z.literal('Deployment'), entity: entityFieldsSchema }),
+  z.object({ kind: z.literal('Software'), ...revisedEntityFields }),
+  z.object({ kind: z.literal('Task'), ...revisedEntityFields }),
+  z.object({ kind: z.literal('Deployment'), ...revisedEntityFields }),
 ]);
 export type CatalogEntityInput = z.infer<typeof catalogEntitySchema>;
 
-/** What the save-catalog handler takes: the entity, and who saves it (recorded in the audit trail). */
+/** What the save-catalog handler takes: the entity (with `expectedRevision` as above), and who saves it (recorded in the audit trail). */
 export const saveCatalogRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('Tenant'), entity: entityFieldsSchema, by: requesterSchema }),
   z.object({ kind: z.literal('Computer'), entity: entityFieldsSchema, by: requesterSchema }),
-  z.object({ kind: z.literal('Software'), entity: entityFieldsSchema, by: requesterSchema }),
-  z.object({ kind: z.literal('Task'), entity: entityFieldsSchema, by: requesterSchema }),
-  z.object({ kind: z.literal('Deployment'), entity: entityFieldsSchema, by: requesterSchema }),
+  z.object({ kind: z.literal('Software'), ...revisedEntityFields, by: requesterSchema }),
+  z.object({ kind: z.literal('Task'), ...revisedEntityFields, by: requesterSchema }),
+  z.object({ kind: z.literal('Deployment'), ...revisedEntityFields, by: requesterSchema }),
 ]);
 
 export type SavedEntity =
   | { kind: 'Tenant'; entity: Tenant }
   | { kind: 'Computer'; entity: Computer }
-  | { kind: 'Software'; entity: Software }
-  | { kind: 'Task'; entity: MaintenanceTask }
-  | { kind: 'Deployment'; entity: Deployment };
+  | { kind: 'Software'; entity: StoredSoftware }
+  | { kind: 'Task'; entity: StoredTask }
+  | { kind: 'Deployment'; entity: StoredDeployment };
+
+/** The kinds of catalog entity that carry a revision, and can be deleted. */
+export type RevisedKind = Extract<AuditedResource, 'Software' | 'Task' | 'Deployment'>;
+
+/** Each revised kind as the messages name it. */
+const WHAT: Readonly<Record<RevisedKind, string>> = { Software: 'software', Task: 'maintenance task', Deployment: 'deployment' };
 
 type CatalogDeps = Pick<Dependencies, 'catalog' | 'secrets' | 'audit' | 'clock'>;
 
@@ -101,8 +126,11 @@ function sizeProblems(entity: object, what: string): FieldProblem[] {
  * refers to exists and that it makes no dependency cycle, record the change
  * in the audit trail (who, when, each field before and after), and only then
  * store it. A rejected entity names its field and leaves the catalog (and the
- * trail) as it was; saving what is stored already records nothing.
+ * trail) as it was; saving what is stored already records nothing. A
+ * software item, task or deployment is written at the revision the change
+ * expects (see `expectedRevisionSchema` and `saveRevised`).
  */
+export function saveCatalogEntity<K extends CatalogEntityInput['kind']>(deps: CatalogDeps, input: Extract<CatalogEntityInput, { kind: K }>, by: Requester): Promise<Extract<SavedEntity, { kind: K }>>;
 export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityInput, by: Requester): Promise<SavedEntity> {
   switch (input.kind) {
     case 'Tenant': {
@@ -127,48 +155,64 @@ export async function saveCatalogEntity(deps: CatalogDeps, input: CatalogEntityI
       const software = parseInput(softwareSchema, input.entity, 'software');
       rejectIf(`software ${software.id}`, sizeProblems(software, 'software'));
       rejectIf(`software ${software.id}`, await softwareProblems(deps, software));
-      const [before] = await deps.catalog.getSoftware([software.id]);
-      await recordChange(deps, by, { resource: 'Software', id: software.id, before, after: software });
-      await deps.catalog.putSoftware(software);
-      return { kind: 'Software', entity: software };
+      const [current] = await deps.catalog.getSoftware([software.id]);
+      const stored = await saveRevised(deps, by, {
+        resource: 'Software',
+        id: software.id,
+        current,
+        expected: input.expectedRevision,
+        next: software,
+        put: (item, expected) => deps.catalog.putSoftware(item, expected),
+      });
+      return { kind: 'Software', entity: stored };
     }
     case 'Task': {
       const task = parseInput(maintenanceTaskSchema, input.entity, 'maintenance task');
       rejectIf(`maintenance task ${task.id}`, sizeProblems(task, 'maintenance task'));
-      rejectIf(`maintenance task ${task.id}`, await secrecyChangeProblems(deps, task));
-      const [before] = await deps.catalog.getTasks([task.id]);
-      await recordChange(deps, by, { resource: 'Task', id: task.id, before, after: task });
-      await deps.catalog.putTask(task);
-      return { kind: 'Task', entity: task };
+      const [current] = await deps.catalog.getTasks([task.id]);
+      rejectIf(`maintenance task ${task.id}`, await secrecyChangeProblems(deps, task, current));
+      const stored = await saveRevised(deps, by, {
+        resource: 'Task',
+        id: task.id,
+        current,
+        expected: input.expectedRevision,
+        next: task,
+        put: (item, expected) => deps.catalog.putTask(item, expected),
+      });
+      return { kind: 'Task', entity: stored };
     }
     case 'Deployment': {
       const deployment = parseInput(deploymentSchema, input.entity, 'deployment');
       rejectIf(`deployment ${deployment.id}`, sizeProblems(deployment, 'deployment'));
       const { problems, task } = await deploymentProblems(deps, deployment);
       rejectIf(`deployment ${deployment.id}`, problems);
-      return { kind: 'Deployment', entity: await storeDeployment(deps, deployment, task, by) };
+      return { kind: 'Deployment', entity: await storeDeployment(deps, deployment, task, input.expectedRevision, by) };
     }
   }
 }
 
-/** One catalog change, as the audit trail records it. */
+/** One change to a tenant or computer, as the audit trail records it. */
 interface CatalogChange {
-  readonly resource: Extract<AuditedResource, 'Tenant' | 'Computer' | 'Software' | 'Task' | 'Deployment'>;
+  readonly resource: Extract<AuditedResource, 'Tenant' | 'Computer'>;
   readonly id: string;
-  /** The tenant whose viewers may read it; absent for the MSP's own catalog (software, tasks, cross-tenant deployments). */
-  readonly tenantId?: string | undefined;
+  /** The tenant whose viewers may read it. */
+  readonly tenantId: string;
   readonly before: object | undefined;
   readonly after: object;
-  /** Changes the stored form cannot show (a secret's new value behind the same marker). */
-  readonly hidden?: readonly FieldChange[];
 }
 
 /** Two saves of one entry racing for the same version: each loses at most this often before it gives up. */
 const MAX_RECORD_ATTEMPTS = 3;
 
+/** The fields that changed, and the changes the stored form cannot show, in field order, fitted to one audit entry. */
+function changesBetween(before: object | undefined, after: object | undefined, hidden: readonly FieldChange[] = []): FieldChange[] {
+  // a revision is bookkeeping, not a change anyone made
+  return fitChanges([...fieldChanges(before, after, ['revision']), ...hidden].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0)));
+}
+
 /**
- * Records a catalog change before it is stored. Catalog entries carry no
- * version (the store writes them whole, unconditionally), so an entry's
+ * Records a change of a tenant or computer before it is stored. They carry
+ * no revision (the store writes them whole, unconditionally), so an entry's
  * version is its place in the entry's history: one more than the last
  * recorded change, claimed by the audit store's conditional put. Recorded
  * first, so no change is ever stored without its entry; a store that then
@@ -178,7 +222,7 @@ const MAX_RECORD_ATTEMPTS = 3;
  * to A, and a hash has no order. Nor a time: a retry has a new one.)
  */
 async function recordChange(deps: CatalogDeps, by: Requester, change: CatalogChange): Promise<void> {
-  const changes = fitChanges([...fieldChanges(change.before, change.after), ...(change.hidden ?? [])].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0)));
+  const changes = changesBetween(change.before, change.after);
   if (changes.length === 0) return;
   const at = deps.clock.now().toISOString();
   for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {
@@ -188,7 +232,7 @@ async function recordChange(deps: CatalogDeps, by: Requester, change: CatalogCha
     const recorded = await deps.audit.record({
       resource: change.resource,
       resourceId: change.id,
-      ...(change.tenantId === undefined ? {} : { tenantId: change.tenantId }),
+      tenantId: change.tenantId,
       version: (last?.version ?? 0) + 1,
       at,
       by,
@@ -200,6 +244,242 @@ async function recordChange(deps: CatalogDeps, by: Requester, change: CatalogCha
   throw new ConflictError(`${change.resource.toLowerCase()} ${change.id} is being saved by someone else at the same moment; read it again and save`);
 }
 
+/** A change of a software item, task or deployment, at the revision it expects. */
+interface RevisedSave<T extends object> {
+  readonly resource: RevisedKind;
+  readonly id: string;
+  /** The tenant whose viewers may read the change; absent for the MSP's own catalog (software, tasks, cross-tenant deployments). */
+  readonly tenantId?: string | undefined;
+  /** What is stored under the id now, read before the change was checked. */
+  readonly current: Revised<T> | undefined;
+  /** 0: a create; n: the revision the change was decided on; undefined: whatever `current` is. */
+  readonly expected: number | undefined;
+  /** The entity as it is to be stored. */
+  readonly next: T;
+  /** Changes the stored form cannot show (a secret's new value behind the same marker). */
+  readonly hidden?: readonly FieldChange[];
+  /** What must be written after the change is recorded and before the item names it (a deployment's secret values). */
+  readonly beforeStore?: () => Promise<unknown>;
+  readonly put: (item: Revised<T>, expectedRevision: number) => Promise<boolean>;
+}
+
+/**
+ * How long a recorded change may still be on its way to the item: well over
+ * the 30 s any function that saves one may run. An entry past the item's
+ * revision that is older than this belongs to a save that died.
+ */
+const SAVE_IN_FLIGHT_MS = 60_000;
+
+const sameChange = (a: Pick<AuditEntry, 'action' | 'by' | 'changes'>, b: Pick<AuditEntry, 'action' | 'by' | 'changes'>): boolean =>
+  a.action === b.action && canonicalJson(a.by) === canonicalJson(b.by) && canonicalJson(a.changes) === canonicalJson(b.changes);
+
+/** The refusal of a change decided on a revision that is not the stored one. */
+function revisionRefusal(resource: RevisedKind, id: string, current: { readonly revision: number } | undefined, expected: number): Error {
+  const what = WHAT[resource];
+  if (current === undefined) return new NotFoundError(what, id);
+  if (expected === 0) return new ConflictError(`${what} ${id} exists already (at revision ${String(current.revision)}); choose another id, or change that one`);
+  return new ConflictError(`${what} ${id} is at revision ${String(current.revision)}, not ${String(expected)}: someone else changed it since it was read; read it again`);
+}
+
+/**
+ * The version this change takes in the audit trail, recorded: the revision
+ * the item will have. It is one past both the item's revision and the last
+ * entry, and the audit store's conditional put makes it this change's only:
+ * of two saves at one revision, the second to record is refused here.
+ *
+ * Recorded before the item is stored (as every catalog change is), so no
+ * change is ever stored without its entry. The item's own write, conditional
+ * on the revision read, decides the rest. A save that dies between the two
+ * leaves an entry past the item's revision: its retry finds that entry as
+ * its own (same action, requester and changes) and stores it under that
+ * version; anyone else's change is refused while the entry may still be on
+ * its way (`SAVE_IN_FLIGHT_MS`), then goes after it. So a dead save never
+ * blocks the item, the revision skips the dead entry's version, and an entry
+ * whose version no revision of the item ever had is an attempt that did not
+ * land. An item with no revision yet (`LEGACY_REVISION`) and an old history
+ * is the same case: its next change goes after its last entry.
+ */
+async function claimRevision(deps: CatalogDeps, entry: Omit<AuditEntry, 'version' | 'resource'> & { readonly resource: RevisedKind }, current: { readonly revision: number } | undefined): Promise<number> {
+  const busy = `${WHAT[entry.resource]} ${entry.resourceId} is being changed by someone else at this moment; read it again`;
+  const [last] = await deps.audit.list(entry.resource, entry.resourceId, { latest: 1 });
+  // for an item that is gone, only its deletion is a change that landed
+  const notLanded = last !== undefined && (current === undefined ? last.action !== 'Deleted' : last.version > current.revision);
+  if (last && notLanded) {
+    if (sameChange(last, entry)) return last.version;
+    if (deps.clock.now().getTime() - Date.parse(last.at) < SAVE_IN_FLIGHT_MS) throw new ConflictError(busy);
+  }
+  const version = Math.max(current?.revision ?? 0, last?.version ?? 0) + 1;
+  if (await deps.audit.record({ ...entry, version })) return version;
+  // taken meanwhile: by this same change (a repeat racing itself), or by someone else's
+  const [taken] = await deps.audit.list(entry.resource, entry.resourceId, { latest: 1 });
+  if (taken?.version === version && sameChange(taken, entry)) return version;
+  throw new ConflictError(busy);
+}
+
+/**
+ * Stores a software item, task or deployment at the revision its change
+ * expects: refused (409, saying the revision stored) when the stored one has
+ * moved on, or for a create when the id is taken (404 for a change of one
+ * that does not exist). The change is recorded (`claimRevision`), then the
+ * item is written with one conditional write at the revision read, so of
+ * two changes decided on the same revision exactly one is stored. A repeat
+ * of a change that was stored (its answer lost) finds its own content at
+ * the next revision and is answered with it; a change that changes nothing
+ * is answered with what is stored, with no new revision and no entry.
+ */
+async function saveRevised<T extends object>(deps: CatalogDeps, by: Requester, save: RevisedSave<T>): Promise<Revised<T>> {
+  const { current } = save;
+  const changes = changesBetween(current, save.next, save.hidden);
+  const expected = save.expected ?? current?.revision ?? 0;
+  const asExpected = expected === 0 ? current === undefined : current?.revision === expected;
+  if (!asExpected) {
+    if (current !== undefined && changes.length === 0 && (expected === 0 || current.revision === expected + 1)) return current;
+    throw revisionRefusal(save.resource, save.id, current, expected);
+  }
+  if (current !== undefined && changes.length === 0) return current;
+  const revision = await claimRevision(
+    deps,
+    {
+      resource: save.resource,
+      resourceId: save.id,
+      ...(save.tenantId === undefined ? {} : { tenantId: save.tenantId }),
+      at: deps.clock.now().toISOString(),
+      by,
+      action: current === undefined ? 'Created' : 'Updated',
+      changes,
+    },
+    current,
+  );
+  await save.beforeStore?.();
+  const item: Revised<T> = { ...save.next, revision };
+  if (!(await save.put(item, expected))) {
+    throw new ConflictError(`${WHAT[save.resource]} ${save.id} was changed by someone else while this change was being saved; read it again`);
+  }
+  return item;
+}
+
+/** What a deletion names: the entity, and the revision it was decided on (`revision` as it was read). */
+export interface CatalogDeletion {
+  readonly kind: RevisedKind;
+  readonly id: string;
+  readonly expectedRevision: number;
+}
+
+/** At most this many referrers are named in a refusal; the rest are counted. */
+const MAX_NAMED_REFERRERS = 10;
+
+const named = (what: string, ids: readonly string[]): string =>
+  `${what} ${ids.slice(0, MAX_NAMED_REFERRERS).join(', ')}${ids.length > MAX_NAMED_REFERRERS ? ` and ${String(ids.length - MAX_NAMED_REFERRERS)} more` : ''}`;
+
+/**
+ * What still refers to the entity: the deployments of a software item or a
+ * task, and the software that depends on a software item. A deployment is
+ * referred to by nothing (a schedule limited to an item names the item).
+ */
+async function referrersOf(deps: CatalogDeps, kind: RevisedKind, id: string): Promise<string[]> {
+  if (kind === 'Deployment') return [];
+  const deployments = (await deps.catalog.listDeployments())
+    .filter((d) => (kind === 'Software' ? d.itemKind === 'Software' && d.softwareId === id : d.itemKind === 'Task' && d.taskId === id))
+    .map((d) => d.id)
+    .sort();
+  const dependents = kind === 'Software' ? (await deps.catalog.listSoftware()).filter((s) => s.dependencies.some((d) => d.softwareId === id)).map((s) => s.id).sort() : [];
+  return [...(deployments.length > 0 ? [named(deployments.length === 1 ? 'deployment' : 'deployments', deployments)] : []), ...(dependents.length > 0 ? [`${named('software', dependents)} (a dependency)`] : [])];
+}
+
+/** What is stored under a revised kind's id, with its kind, so a deployment reads as one. */
+type StoredEntity = { readonly kind: 'Software'; readonly entity: StoredSoftware } | { readonly kind: 'Task'; readonly entity: StoredTask } | { readonly kind: 'Deployment'; readonly entity: StoredDeployment };
+
+async function readRevised(deps: CatalogDeps, kind: RevisedKind, id: string): Promise<StoredEntity | undefined> {
+  switch (kind) {
+    case 'Software': {
+      const [entity] = await deps.catalog.getSoftware([id]);
+      return entity && { kind, entity };
+    }
+    case 'Task': {
+      const [entity] = await deps.catalog.getTasks([id]);
+      return entity && { kind, entity };
+    }
+    case 'Deployment': {
+      const entity = await deps.catalog.getDeployment(id);
+      return entity && { kind, entity };
+    }
+  }
+}
+
+function deleteItem(deps: CatalogDeps, kind: RevisedKind, id: string, expectedRevision: number): Promise<boolean> {
+  switch (kind) {
+    case 'Software':
+      return deps.catalog.deleteSoftware(id, expectedRevision);
+    case 'Task':
+      return deps.catalog.deleteTask(id, expectedRevision);
+    case 'Deployment':
+      return deps.catalog.deleteDeployment(id, expectedRevision);
+  }
+}
+
+/**
+ * Every secret a deployment may have stored: the parameters it marks as
+ * set, and every secret parameter of its task (what a save that died before
+ * its deletions may have left behind).
+ */
+async function deploymentSecrets(deps: CatalogDeps, deployment: { readonly id: string; readonly taskId?: unknown; readonly parameters?: unknown }): Promise<string[]> {
+  const marked = typeof deployment.parameters === 'object' && deployment.parameters !== null ? Object.entries(deployment.parameters).flatMap(([name, value]) => (value === SECRET_MARKER ? [name] : [])) : [];
+  const [task] = typeof deployment.taskId === 'string' ? await deps.catalog.getTasks([deployment.taskId]) : [];
+  const declared = (task?.parameters ?? []).filter((p) => p.type === 'secret').map((p) => p.name);
+  return [...new Set([...marked, ...declared])].map((name) => secretReference(deployment.id, name));
+}
+
+/** A deleted deployment's fields as its deletion's entry recorded them (each change's `before`). */
+const recordedBefore = (entry: AuditEntry): Record<string, unknown> => Object.fromEntries(entry.changes.map((change) => [change.field, change.before]));
+
+/**
+ * Deletes a software item, task or deployment at the revision the deletion
+ * was decided on. Refused (409) when it has moved on, and while anything
+ * refers to it, naming what does: a deletion never leaves a deployment of
+ * nothing or a dependency on nothing. (A deployment saved in the instant
+ * between that check and the deletion can still name it, as it can name a
+ * software item deleted by hand; a session then reports the item it cannot
+ * resolve, as it does for any missing item.) Recorded first, as every change
+ * (see `claimRevision`); a deployment's stored secrets go after the item,
+ * so nothing left names a secret that is gone. A repeat of a deletion that
+ * was carried out (its answer lost, or it died before the secrets went)
+ * finishes it and is answered as the first was.
+ *
+ * Sessions under way are not stopped by it: they froze what their items
+ * are; but an action still to be sent reads its item's scripts (and its
+ * secrets) when it is sent, and fails, saying the item does not exist.
+ */
+export async function deleteCatalogEntity(deps: CatalogDeps, deletion: CatalogDeletion, by: Requester): Promise<void> {
+  const { kind, id, expectedRevision } = deletion;
+  const stored = await readRevised(deps, kind, id);
+  if (stored === undefined) {
+    const [last] = await deps.audit.list(kind, id, { latest: 1 });
+    if (last?.action === 'Deleted' && last.version > expectedRevision && canonicalJson(last.by) === canonicalJson(by)) {
+      if (kind === 'Deployment') await deleteSecrets(deps, await deploymentSecrets(deps, { ...recordedBefore(last), id }));
+      return;
+    }
+    throw new NotFoundError(WHAT[kind], id);
+  }
+  const current = stored.entity;
+  if (current.revision !== expectedRevision) throw revisionRefusal(kind, id, current, expectedRevision);
+  const referrers = await referrersOf(deps, kind, id);
+  if (referrers.length > 0) throw new ConflictError(`${WHAT[kind]} ${id} is still used by ${referrers.join(' and by ')}; change or delete those first`);
+  const tenantId = stored.kind === 'Deployment' ? await deploymentTenant(deps, stored.entity) : undefined;
+  await claimRevision(
+    deps,
+    { resource: kind, resourceId: id, ...(tenantId === undefined ? {} : { tenantId }), at: deps.clock.now().toISOString(), by, action: 'Deleted', changes: changesBetween(current, undefined) },
+    current,
+  );
+  if (!(await deleteItem(deps, kind, id, current.revision))) {
+    throw new ConflictError(`${WHAT[kind]} ${id} was changed by someone else while it was being deleted; read it again`);
+  }
+  if (stored.kind === 'Deployment') await deleteSecrets(deps, await deploymentSecrets(deps, stored.entity));
+}
+
+async function deleteSecrets(deps: CatalogDeps, references: readonly string[]): Promise<void> {
+  if (references.length > 0) await deps.secrets.delete(references);
+}
+
 /**
  * A parameter may not become secret, or stop being secret, while a deployment
  * sets it: a value set in clear would stay in the table (and be sent as the
@@ -207,8 +487,7 @@ async function recordChange(deps: CatalogDeps, by: Requester, change: CatalogCha
  * would be sent as the value. The deployment is saved again (or its value
  * removed) first, then the type changes.
  */
-async function secrecyChangeProblems(deps: CatalogDeps, task: MaintenanceTask): Promise<FieldProblem[]> {
-  const [existing] = await deps.catalog.getTasks([task.id]);
+async function secrecyChangeProblems(deps: CatalogDeps, task: MaintenanceTask, existing: MaintenanceTask | undefined): Promise<FieldProblem[]> {
   if (!existing) return [];
   const wasSecret = new Set(existing.parameters.filter((p) => p.type === 'secret').map((p) => p.name));
   const changed = task.parameters
@@ -272,33 +551,42 @@ async function softwareProblems(deps: CatalogDeps, software: Software): Promise<
  * Stores a deployment with its secret values in the secret store and only
  * the marker in the item. The order is what makes a crash anywhere safe:
  *
- * 1. the secret values, each overwriting what its reference held;
- * 2. the deployment item, which names them (by the marker) only now that they exist;
- * 3. the deletion of references the item no longer names.
+ * 1. the change, in the audit trail (which also settles which of two saves
+ *    at one revision goes on: the other is refused before it writes anything);
+ * 2. the secret values, each overwriting what its reference held;
+ * 3. the deployment item, which names them (by the marker) only now that they exist;
+ * 4. the deletion of references the item no longer names.
  *
- * A crash after 1 leaves the old item: a secret it already named now has the
- * new value (the change took effect early), a new one is stored but unnamed.
- * A crash after 2 leaves a removed secret stored but unnamed, and saving again
- * deletes it. At no point does the item hold a value, nor name a reference
- * that was never written. Two saves racing on one deployment can still leave
- * it naming a secret the other deleted; the computer then fails to read it,
- * and the step fails saying so, never running with an empty value.
+ * A crash after 2 leaves the old item: a secret it already named now has the
+ * new value (the change took effect early), a new one is stored but unnamed;
+ * saving again finds its entry and finishes. A crash after 3 leaves a removed
+ * secret stored but unnamed, and saving again (nothing left to change) deletes
+ * it. At no point does the item hold a value, nor name a reference that was
+ * never written.
  */
-async function storeDeployment(deps: CatalogDeps, deployment: Deployment, task: MaintenanceTask | undefined, by: Requester): Promise<Deployment> {
-  const previous = await deps.catalog.getDeployment(deployment.id);
-  const secrets = separateSecrets(deployment, task, previous);
+async function storeDeployment(deps: CatalogDeps, deployment: Deployment, task: MaintenanceTask | undefined, expected: number | undefined, by: Requester): Promise<StoredDeployment> {
+  const current = await deps.catalog.getDeployment(deployment.id);
+  const secrets = separateSecrets(deployment, task, current);
   rejectIf(`deployment ${deployment.id}`, [...secrets.problems]);
   // a new secret value is stored behind the same marker: the trail says it was set, never what it is
   const hidden = secrets.writes.map(({ reference }) => {
     const name = reference.slice(reference.lastIndexOf('/') + 1);
-    const wasSet = previous?.itemKind === 'Task' && previous.parameters[name] === SECRET_MARKER;
+    const wasSet = current?.itemKind === 'Task' && current.parameters[name] === SECRET_MARKER;
     return { field: `parameters.${name}`, ...(wasSet ? { before: SECRET_MARKER } : {}), after: NEW_SECRET_VALUE };
   });
-  await recordChange(deps, by, { resource: 'Deployment', id: deployment.id, tenantId: await deploymentTenant(deps, deployment), before: previous, after: secrets.stored, hidden });
-  await Promise.all(secrets.writes.map(({ reference, value }) => deps.secrets.put(reference, value)));
-  await deps.catalog.putDeployment(secrets.stored);
+  const stored = await saveRevised<Deployment>(deps, by, {
+    resource: 'Deployment',
+    id: deployment.id,
+    tenantId: await deploymentTenant(deps, deployment),
+    current,
+    expected,
+    next: secrets.stored,
+    hidden,
+    beforeStore: () => Promise.all(secrets.writes.map(({ reference, value }) => deps.secrets.put(reference, value))),
+    put: (item, revision) => deps.catalog.putDeployment(item, revision),
+  });
   if (secrets.deletions.length > 0) await deps.secrets.delete(secrets.deletions);
-  return secrets.stored;
+  return stored;
 }
 
 /** What the audit trail says of a secret parameter given a value: that it was set, not to what. */

@@ -1,17 +1,26 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
-import { computerSchema, deploymentSchema, entityIdSchema, maintenanceTaskSchema, softwareSchema, tenantSchema, type Computer, type Deployment } from '../../core/model/catalog.js';
+import { computerSchema, entityIdSchema, tenantSchema, type Computer, type Deployment } from '../../core/model/catalog.js';
 import { explainComputer } from '../../core/use-cases/explain-computer.js';
 import { computerCompliance, computerComplianceSchema } from '../../core/use-cases/computer-compliance.js';
 import { importComputers } from '../../core/use-cases/import-computers.js';
 import { importRequestSchema } from '../../core/model/inventory.js';
-import { saveCatalogEntity, type CatalogEntityInput } from '../../core/use-cases/save-catalog.js';
+import { deleteCatalogEntity, saveCatalogEntity, type CatalogDeletion, type CatalogEntityInput } from '../../core/use-cases/save-catalog.js';
 import type { Dependencies } from '../../core/use-cases/dependencies.js';
 import { requires, type RequestAccess } from '../access.js';
 import { fieldsUnder } from '../errors.js';
 import { pageOf } from '../paging.js';
-import { computerExplanationSchema as explanationSchema, importReportSchema } from '../response-schemas.js';
-import { ERROR_RESPONSES, READ_ERROR_RESPONSES, cursorSchema, idParams, json, jsonBody, limitSchema, pageOfSchema, pageQuerySchema } from '../schemas.js';
+import {
+  computerExplanationSchema as explanationSchema,
+  deploymentRef,
+  importReportSchema,
+  softwareRef,
+  storedDeploymentSchema,
+  storedSoftwareSchema,
+  storedTaskSchema,
+  taskRef,
+} from '../response-schemas.js';
+import { ERROR_RESPONSES, READ_ERROR_RESPONSES, cursorSchema, idParams, json, jsonBody, limitSchema, pageOfSchema, pageQuerySchema, versionSchema } from '../schemas.js';
 import { newRouter } from '../router.js';
 
 /**
@@ -20,14 +29,32 @@ import { newRouter } from '../router.js';
  * checks references and cycles). A Viewer sees its tenants' tenants and
  * computers, and the deployments aimed at them; the software and task catalog
  * is the MSP's.
+ *
+ * Software, tasks and deployments carry a `revision`, as schedules carry a
+ * version: `POST` creates one (409 when the id is taken), `PUT` changes one
+ * at the `expectedRevision` it was decided on and `DELETE` removes one at
+ * `?expectedRevision=` (409, saying the revision stored, when it has moved
+ * on; 404 when there is none). As for schedules, `PUT` never creates: a
+ * request without `expectedRevision` is refused naming that field, whether
+ * or not the id exists. Tenants and computers are still created or replaced
+ * by `PUT` alone.
  */
 
 const tenantRef = tenantSchema.meta({ id: 'Tenant' });
 const computerRef = computerSchema.meta({ id: 'Computer' });
-const softwareRef = softwareSchema.meta({ id: 'Software' });
 const importRequestRef = importRequestSchema.meta({ id: 'ComputerImportRequest' });
-const taskRef = maintenanceTaskSchema.meta({ id: 'MaintenanceTask' });
-const deploymentRef = deploymentSchema.meta({ id: 'Deployment' });
+
+/** What a change of a software item, task or deployment adds to the entity: the revision it was decided on. */
+const expectedRevisionBody = z.object({
+  expectedRevision: z
+    .number({ error: (issue) => (issue.input === undefined ? 'is required: the revision the change was decided on (`revision` as it was read); create with POST' : 'must be a whole number') })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .meta({ description: 'The revision the change was decided on (`revision` as it was read); a stale one is refused with 409, saying the revision stored' }),
+});
+const changeOf = <S extends z.ZodType>(entity: S) => z.intersection(entity, expectedRevisionBody);
+const deleteQuery = z.object({ expectedRevision: versionSchema.meta({ description: 'The revision the deletion was decided on' }) }).strict();
+const deletedSchema = z.object({ deleted: z.string() });
 
 const computersQuery = z.object({ tenantId: entityIdSchema.optional(), limit: limitSchema, cursor: cursorSchema }).strict();
 
@@ -36,7 +63,16 @@ function samePathId(bodyId: string, pathId: string): void {
   if (bodyId !== pathId) throw new ValidationError('request', [{ field: 'body.id', problem: `must be the id in the path (${pathId})` }]);
 }
 
-const save = (deps: Dependencies, access: RequestAccess, input: CatalogEntityInput) => fieldsUnder('body', () => saveCatalogEntity(deps, input, access.by));
+const save = <K extends CatalogEntityInput['kind']>(deps: Dependencies, access: RequestAccess, input: Extract<CatalogEntityInput, { kind: K }>) =>
+  fieldsUnder('body', () => saveCatalogEntity<K>(deps, input, access.by));
+
+/** The entity of a change's body: `expectedRevision` travels beside it, not in it. */
+function entityOf<B extends { readonly expectedRevision: number }>(body: B): Omit<B, 'expectedRevision'> {
+  const { expectedRevision: _expected, ...entity } = body;
+  return entity;
+}
+
+const remove = (deps: Dependencies, access: RequestAccess, deletion: CatalogDeletion) => deleteCatalogEntity(deps, deletion, access.by);
 
 /**
  * The tenant a deployment belongs to, for a Viewer: the tenant it targets, or
@@ -118,7 +154,7 @@ export function catalogRoutes() {
           const { deps, access } = c.var;
           samePathId(body.id, tenantId);
           const saved = await save(deps, access, { kind: 'Tenant', entity: body });
-          return c.json(saved.kind === 'Tenant' ? saved.entity : body, 200);
+          return c.json(saved.entity, 200);
         },
       )
       // ---- computers
@@ -189,7 +225,7 @@ export function catalogRoutes() {
           const { deps, access } = c.var;
           samePathId(body.id, computerId);
           const saved = await save(deps, access, { kind: 'Computer', entity: body });
-          return c.json(saved.kind === 'Computer' ? saved.entity : body, 200);
+          return c.json(saved.entity, 200);
         },
       )
       .openapi(
@@ -233,12 +269,28 @@ export function catalogRoutes() {
           tags: ['Catalog'],
           summary: 'The software catalog',
           request: { query: pageQuerySchema },
-          responses: { 200: json('A page of software items, by id', pageOfSchema(softwareRef)), ...READ_ERROR_RESPONSES },
+          responses: { 200: json('A page of software items, by id', pageOfSchema(storedSoftwareSchema)), ...READ_ERROR_RESPONSES },
         }),
         async (c) => {
           const { limit, cursor } = c.req.valid('query');
           const software = await c.var.deps.catalog.listSoftware();
           return c.json(await fieldsUnder('query', () => pageOf(software, (item) => item.id, limit, cursor)), 200);
+        },
+      )
+      .openapi(
+        createRoute({
+          method: 'post',
+          path: '/software',
+          middleware: [requires('editCatalog')],
+          tags: ['Catalog'],
+          summary: 'Create a software item, at revision 1 (Admin); 409 when the id is taken',
+          request: { body: jsonBody(softwareRef) },
+          responses: { 201: json('The software as stored', storedSoftwareSchema), ...ERROR_RESPONSES },
+        }),
+        async (c) => {
+          const { deps, access } = c.var;
+          const saved = await save(deps, access, { kind: 'Software', entity: c.req.valid('json'), expectedRevision: 0 });
+          return c.json(saved.entity, 201);
         },
       )
       .openapi(
@@ -249,7 +301,7 @@ export function catalogRoutes() {
           tags: ['Catalog'],
           summary: 'The maintenance task catalog',
           request: { query: pageQuerySchema },
-          responses: { 200: json('A page of maintenance tasks, by id', pageOfSchema(taskRef)), ...READ_ERROR_RESPONSES },
+          responses: { 200: json('A page of maintenance tasks, by id', pageOfSchema(storedTaskSchema)), ...READ_ERROR_RESPONSES },
         }),
         async (c) => {
           const { limit, cursor } = c.req.valid('query');
@@ -259,13 +311,29 @@ export function catalogRoutes() {
       )
       .openapi(
         createRoute({
+          method: 'post',
+          path: '/tasks',
+          middleware: [requires('editCatalog')],
+          tags: ['Catalog'],
+          summary: 'Create a maintenance task, at revision 1 (Admin); 409 when the id is taken',
+          request: { body: jsonBody(taskRef) },
+          responses: { 201: json('The task as stored', storedTaskSchema), ...ERROR_RESPONSES },
+        }),
+        async (c) => {
+          const { deps, access } = c.var;
+          const saved = await save(deps, access, { kind: 'Task', entity: c.req.valid('json'), expectedRevision: 0 });
+          return c.json(saved.entity, 201);
+        },
+      )
+      .openapi(
+        createRoute({
           method: 'get',
           path: '/software/{softwareId}',
           middleware: [requires('readCatalog')],
           tags: ['Catalog'],
-          summary: 'One software item of the catalog',
+          summary: 'One software item of the catalog (its `revision` is what a change names)',
           request: { params: idParams('softwareId') },
-          responses: { 200: json('The software', softwareRef), ...READ_ERROR_RESPONSES },
+          responses: { 200: json('The software', storedSoftwareSchema), ...READ_ERROR_RESPONSES },
         }),
         async (c) => {
           const { softwareId } = c.req.valid('param');
@@ -281,17 +349,34 @@ export function catalogRoutes() {
           path: '/software/{softwareId}',
           middleware: [requires('editCatalog')],
           tags: ['Catalog'],
-          summary: 'Create or replace a software item (Admin)',
-          request: { params: idParams('softwareId'), body: jsonBody(softwareRef) },
-          responses: { 200: json('The software as stored', softwareRef), ...ERROR_RESPONSES },
+          summary: 'Replace a software item, at the revision the change was decided on (Admin)',
+          request: { params: idParams('softwareId'), body: jsonBody(changeOf(softwareRef)) },
+          responses: { 200: json('The software as stored', storedSoftwareSchema), ...ERROR_RESPONSES },
         }),
         async (c) => {
           const { softwareId } = c.req.valid('param');
           const body = c.req.valid('json');
           const { deps, access } = c.var;
           samePathId(body.id, softwareId);
-          const saved = await save(deps, access, { kind: 'Software', entity: body });
-          return c.json(saved.kind === 'Software' ? saved.entity : body, 200);
+          const saved = await save(deps, access, { kind: 'Software', entity: entityOf(body), expectedRevision: body.expectedRevision });
+          return c.json(saved.entity, 200);
+        },
+      )
+      .openapi(
+        createRoute({
+          method: 'delete',
+          path: '/software/{softwareId}',
+          middleware: [requires('editCatalog')],
+          tags: ['Catalog'],
+          summary: 'Delete a software item, at the revision the deletion was decided on (Admin); 409 naming them while deployments or other software use it',
+          request: { params: idParams('softwareId'), query: deleteQuery },
+          responses: { 200: json('What was deleted', deletedSchema), ...ERROR_RESPONSES },
+        }),
+        async (c) => {
+          const { softwareId } = c.req.valid('param');
+          const { expectedRevision } = c.req.valid('query');
+          await remove(c.var.deps, c.var.access, { kind: 'Software', id: softwareId, expectedRevision });
+          return c.json({ deleted: softwareId }, 200);
         },
       )
       .openapi(
@@ -300,9 +385,9 @@ export function catalogRoutes() {
           path: '/tasks/{taskId}',
           middleware: [requires('readCatalog')],
           tags: ['Catalog'],
-          summary: 'One maintenance task of the catalog',
+          summary: 'One maintenance task of the catalog (its `revision` is what a change names)',
           request: { params: idParams('taskId') },
-          responses: { 200: json('The task', taskRef), ...READ_ERROR_RESPONSES },
+          responses: { 200: json('The task', storedTaskSchema), ...READ_ERROR_RESPONSES },
         }),
         async (c) => {
           const { taskId } = c.req.valid('param');
@@ -318,17 +403,34 @@ export function catalogRoutes() {
           path: '/tasks/{taskId}',
           middleware: [requires('editCatalog')],
           tags: ['Catalog'],
-          summary: 'Create or replace a maintenance task (Admin)',
-          request: { params: idParams('taskId'), body: jsonBody(taskRef) },
-          responses: { 200: json('The task as stored', taskRef), ...ERROR_RESPONSES },
+          summary: 'Replace a maintenance task, at the revision the change was decided on (Admin)',
+          request: { params: idParams('taskId'), body: jsonBody(changeOf(taskRef)) },
+          responses: { 200: json('The task as stored', storedTaskSchema), ...ERROR_RESPONSES },
         }),
         async (c) => {
           const { taskId } = c.req.valid('param');
           const body = c.req.valid('json');
           const { deps, access } = c.var;
           samePathId(body.id, taskId);
-          const saved = await save(deps, access, { kind: 'Task', entity: body });
-          return c.json(saved.kind === 'Task' ? saved.entity : body, 200);
+          const saved = await save(deps, access, { kind: 'Task', entity: entityOf(body), expectedRevision: body.expectedRevision });
+          return c.json(saved.entity, 200);
+        },
+      )
+      .openapi(
+        createRoute({
+          method: 'delete',
+          path: '/tasks/{taskId}',
+          middleware: [requires('editCatalog')],
+          tags: ['Catalog'],
+          summary: 'Delete a maintenance task, at the revision the deletion was decided on (Admin); 409 naming them while deployments run it',
+          request: { params: idParams('taskId'), query: deleteQuery },
+          responses: { 200: json('What was deleted', deletedSchema), ...ERROR_RESPONSES },
+        }),
+        async (c) => {
+          const { taskId } = c.req.valid('param');
+          const { expectedRevision } = c.req.valid('query');
+          await remove(c.var.deps, c.var.access, { kind: 'Task', id: taskId, expectedRevision });
+          return c.json({ deleted: taskId }, 200);
         },
       )
       // ---- deployments
@@ -339,7 +441,7 @@ export function catalogRoutes() {
           tags: ['Deployments'],
           summary: 'The deployments the caller can see (a Viewer: those aimed at its tenants)',
           request: { query: pageQuerySchema },
-          responses: { 200: json('A page of deployments, by id', pageOfSchema(deploymentRef)), ...READ_ERROR_RESPONSES },
+          responses: { 200: json('A page of deployments, by id', pageOfSchema(storedDeploymentSchema)), ...READ_ERROR_RESPONSES },
         }),
         async (c) => {
           const { limit, cursor } = c.req.valid('query');
@@ -358,12 +460,28 @@ export function catalogRoutes() {
       )
       .openapi(
         createRoute({
+          method: 'post',
+          path: '/deployments',
+          middleware: [requires('operate')],
+          tags: ['Deployments'],
+          summary: 'Create a deployment, at revision 1; 409 when the id is taken',
+          request: { body: jsonBody(deploymentRef) },
+          responses: { 201: json('The deployment as stored (secret values replaced by their marker)', storedDeploymentSchema), ...ERROR_RESPONSES },
+        }),
+        async (c) => {
+          const { deps, access } = c.var;
+          const saved = await save(deps, access, { kind: 'Deployment', entity: c.req.valid('json'), expectedRevision: 0 });
+          return c.json(saved.entity, 201);
+        },
+      )
+      .openapi(
+        createRoute({
           method: 'get',
           path: '/deployments/{deploymentId}',
           tags: ['Deployments'],
-          summary: 'One deployment (secret parameter values show as `(secret)`)',
+          summary: 'One deployment (secret parameter values show as `(secret)`; its `revision` is what a change names)',
           request: { params: idParams('deploymentId') },
-          responses: { 200: json('The deployment', deploymentRef), ...READ_ERROR_RESPONSES },
+          responses: { 200: json('The deployment', storedDeploymentSchema), ...READ_ERROR_RESPONSES },
         }),
         async (c) => {
           const { deploymentId } = c.req.valid('param');
@@ -381,17 +499,34 @@ export function catalogRoutes() {
           path: '/deployments/{deploymentId}',
           middleware: [requires('operate')],
           tags: ['Deployments'],
-          summary: 'Create or replace a deployment',
-          request: { params: idParams('deploymentId'), body: jsonBody(deploymentRef) },
-          responses: { 200: json('The deployment as stored (secret values replaced by their marker)', deploymentRef), ...ERROR_RESPONSES },
+          summary: 'Replace a deployment, at the revision the change was decided on',
+          request: { params: idParams('deploymentId'), body: jsonBody(changeOf(deploymentRef)) },
+          responses: { 200: json('The deployment as stored (secret values replaced by their marker)', storedDeploymentSchema), ...ERROR_RESPONSES },
         }),
         async (c) => {
           const { deploymentId } = c.req.valid('param');
           const body = c.req.valid('json');
           const { deps, access } = c.var;
           samePathId(body.id, deploymentId);
-          const saved = await save(deps, access, { kind: 'Deployment', entity: body });
-          return c.json(saved.kind === 'Deployment' ? saved.entity : body, 200);
+          const saved = await save(deps, access, { kind: 'Deployment', entity: entityOf(body), expectedRevision: body.expectedRevision });
+          return c.json(saved.entity, 200);
+        },
+      )
+      .openapi(
+        createRoute({
+          method: 'delete',
+          path: '/deployments/{deploymentId}',
+          middleware: [requires('operate')],
+          tags: ['Deployments'],
+          summary: 'Delete a deployment and its stored secrets, at the revision the deletion was decided on (a session under way keeps its frozen items; a step of it still to run that needs those secrets fails)',
+          request: { params: idParams('deploymentId'), query: deleteQuery },
+          responses: { 200: json('What was deleted', deletedSchema), ...ERROR_RESPONSES },
+        }),
+        async (c) => {
+          const { deploymentId } = c.req.valid('param');
+          const { expectedRevision } = c.req.valid('query');
+          await remove(c.var.deps, c.var.access, { kind: 'Deployment', id: deploymentId, expectedRevision });
+          return c.json({ deleted: deploymentId }, 200);
         },
       )
   );

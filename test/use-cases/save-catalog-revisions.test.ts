@@ -1,0 +1,268 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoAuditStore } from '../../functions/adapters/audit-store.dynamodb.js';
+import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
+import type { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
+import { secretReference } from '../../functions/core/catalog/secrets.js';
+import { ConflictError, NotFoundError } from '../../functions/core/errors.js';
+import type { StoredTask } from '../../functions/core/model/catalog.js';
+import type { SecretStore } from '../../functions/core/ports/secret-store.port.js';
+import { deleteCatalogEntity, saveCatalogEntity, type CatalogDeletion, type CatalogEntityInput } from '../../functions/core/use-cases/save-catalog.js';
+import { deploySoftware, deployTask, software, task, tenant } from '../support/domain.js';
+import { dynamoTable } from '../support/dynamo.js';
+import { manualClock } from '../support/fleet.js';
+
+const ALICE = { kind: 'Operator', name: 'alice@msp.example' } as const;
+const BOB = { kind: 'Operator', name: 'bob@msp.example' } as const;
+
+/** Secrets in memory, each call in order: a deleted deployment's secrets must go, and only after its item. */
+class MemorySecrets implements SecretStore {
+  readonly values = new Map<string, string>();
+  readonly calls: string[] = [];
+  put(reference: string, value: string): Promise<void> {
+    this.calls.push(`put ${reference}`);
+    this.values.set(reference, value);
+    return Promise.resolve();
+  }
+  delete(references: readonly string[]): Promise<void> {
+    this.calls.push(`delete ${references.join(',')}`);
+    for (const reference of references) this.values.delete(reference);
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Software, tasks and deployments carry a revision: every write is one
+ * conditional write at the revision the change was decided on, the audit
+ * entry of each change has the revision's number, and a deletion is refused
+ * while anything refers to the entity. Over dynalite, with the real stores.
+ */
+describe('catalog revisions (dynalite)', () => {
+  let table: DynamoTable;
+  let catalog: DynamoCatalogStore;
+  let audit: DynamoAuditStore;
+  let close: () => Promise<void>;
+  const clock = manualClock(new Date('2026-05-04T08:00:00.000Z'));
+  const secrets = new MemorySecrets();
+  const deps = () => ({ catalog, audit, secrets, clock });
+  const save = (input: CatalogEntityInput, by: typeof ALICE | typeof BOB = ALICE) => saveCatalogEntity(deps(), input, by);
+  const remove = (deletion: CatalogDeletion, by: typeof ALICE | typeof BOB = ALICE) => deleteCatalogEntity(deps(), deletion, by);
+  const history = async (resource: 'Software' | 'Task' | 'Deployment', id: string) => (await audit.list(resource, id)).map((entry) => [entry.version, entry.action, entry.by.name]);
+  const refusal = async (work: Promise<unknown>): Promise<unknown> => work.then(() => 'saved', (error: unknown) => error);
+
+  beforeAll(async () => {
+    const dynamo = await dynamoTable();
+    table = dynamo.table;
+    catalog = new DynamoCatalogStore(dynamo.table);
+    audit = new DynamoAuditStore(dynamo.table);
+    close = dynamo.close;
+    await save({ kind: 'Tenant', entity: tenant('acme') });
+  });
+  afterAll(() => close());
+
+  it('creates at revision 1 and changes at the revision read, each revision the version of the audit entry that made it', async () => {
+    const created = await save({ kind: 'Software', entity: software('editor'), expectedRevision: 0 });
+    expect(created).toMatchObject({ kind: 'Software', entity: { id: 'editor', revision: 1 } });
+    expect((await catalog.getSoftware(['editor']))[0]?.revision).toBe(1);
+    const changed = await save({ kind: 'Software', entity: software('editor', { latestVersion: '2.1' }), expectedRevision: 1 }, BOB);
+    expect(changed.entity).toMatchObject({ latestVersion: '2.1', revision: 2 });
+    expect(await catalog.getSoftware(['editor'])).toEqual([{ ...software('editor', { latestVersion: '2.1' }), revision: 2 }]);
+    expect(await history('Software', 'editor')).toEqual([
+      [1, 'Created', ALICE.name],
+      [2, 'Updated', BOB.name],
+    ]);
+    // the revision is bookkeeping: the trail shows what someone changed
+    expect((await audit.list('Software', 'editor'))[1]?.changes).toEqual([{ field: 'latestVersion', before: '2.0', after: '2.1' }]);
+  });
+
+  it('refuses a change decided on a stale revision with a conflict naming the stored one, and changes nothing', async () => {
+    const stale = await refusal(save({ kind: 'Software', entity: software('editor', { latestVersion: '9.0' }), expectedRevision: 1 }));
+    expect(stale).toBeInstanceOf(ConflictError);
+    expect((stale as Error).message).toBe('software editor is at revision 2, not 1: someone else changed it since it was read; read it again');
+    expect((await catalog.getSoftware(['editor']))[0]).toMatchObject({ latestVersion: '2.1', revision: 2 });
+    expect(await history('Software', 'editor')).toHaveLength(2);
+  });
+
+  it('refuses a create whose id is taken (409), and a change of one that does not exist (404)', async () => {
+    const taken = await refusal(save({ kind: 'Software', entity: software('editor', { name: 'Another' }), expectedRevision: 0 }));
+    expect(taken).toBeInstanceOf(ConflictError);
+    expect((taken as Error).message).toBe('software editor exists already (at revision 2); choose another id, or change that one');
+    expect(await refusal(save({ kind: 'Task', entity: task('nowhere'), expectedRevision: 3 }))).toBeInstanceOf(NotFoundError);
+    expect(await catalog.getTasks(['nowhere'])).toEqual([]);
+    expect(await audit.list('Task', 'nowhere')).toEqual([]);
+  });
+
+  it('lets exactly one of many concurrent changes at the same revision through; the rest are refused and leave no entry', async () => {
+    await save({ kind: 'Task', entity: task('tidy'), expectedRevision: 0 });
+    const names = ['one', 'two', 'three', 'four', 'five', 'six'];
+    const outcomes = await Promise.allSettled(names.map((name) => save({ kind: 'Task', entity: task('tidy', { name }), expectedRevision: 1 })));
+    const won = outcomes.flatMap((outcome, index) => (outcome.status === 'fulfilled' ? [names[index]] : []));
+    expect(won).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected').every((outcome) => outcome.reason instanceof ConflictError)).toBe(true);
+    expect((await catalog.getTasks(['tidy']))[0]).toMatchObject({ name: won[0], revision: 2 });
+    const entries = await audit.list('Task', 'tidy');
+    expect(entries.map((entry) => entry.version)).toEqual([1, 2]);
+    expect(entries[1]?.changes).toEqual([{ field: 'name', before: 'tidy', after: won[0] }]);
+  });
+
+  it('writes the item only at the revision it read: a write landing between the read and the write is refused, not overwritten', async () => {
+    await save({ kind: 'Task', entity: task('racy'), expectedRevision: 0 });
+    // someone writes behind the trail's back (a fleet seed) just before this save writes the item
+    const late = Object.create(catalog, {
+      putTask: {
+        value: async (item: StoredTask, expected: number) => {
+          await catalog.putTask(task('racy', { name: 'seeded meanwhile' }));
+          return catalog.putTask(item, expected);
+        },
+      },
+    }) as DynamoCatalogStore;
+    const refused = await refusal(saveCatalogEntity({ ...deps(), catalog: late }, { kind: 'Task', entity: task('racy', { name: 'mine' }), expectedRevision: 1 }, ALICE));
+    expect(refused).toBeInstanceOf(ConflictError);
+    expect((await catalog.getTasks(['racy']))[0]).toMatchObject({ name: 'seeded meanwhile', revision: 2 });
+  });
+
+  it('answers a repeat of a stored change (its answer lost) with what it stored, and a change that changes nothing with no new revision', async () => {
+    const first = await save({ kind: 'Task', entity: task('tidy', { name: 'Tidy temp' }), expectedRevision: 2 });
+    expect(first.entity).toMatchObject({ revision: 3 });
+    expect(await save({ kind: 'Task', entity: task('tidy', { name: 'Tidy temp' }), expectedRevision: 2 })).toEqual(first);
+    expect(await save({ kind: 'Task', entity: task('tidy', { name: 'Tidy temp' }), expectedRevision: 3 })).toEqual(first);
+    expect((await audit.list('Task', 'tidy')).map((entry) => entry.version)).toEqual([1, 2, 3]);
+    // without an expected revision (the demo seed, the operator handler): create or replace what is stored now
+    expect((await save({ kind: 'Task', entity: task('tidy', { name: 'Tidy /tmp' }) })).entity).toMatchObject({ name: 'Tidy /tmp', revision: 4 });
+    expect((await save({ kind: 'Task', entity: task('seeded') })).entity).toMatchObject({ revision: 1 });
+  });
+
+  it('survives a save that dies between its entry and its item: the retry stores it under the same version, and anyone else waits for it, then goes after it', async () => {
+    await save({ kind: 'Software', entity: software('viewer'), expectedRevision: 0 });
+    const dying = Object.create(catalog, { putSoftware: { value: () => Promise.reject(new Error('the function was stopped')) } }) as DynamoCatalogStore;
+    const renamed = { kind: 'Software', entity: software('viewer', { name: 'Viewer 2' }), expectedRevision: 1 } as const;
+    await expect(saveCatalogEntity({ ...deps(), catalog: dying }, renamed, ALICE)).rejects.toThrow('stopped');
+    expect((await catalog.getSoftware(['viewer']))[0]).toMatchObject({ name: 'Viewer', revision: 1 });
+    expect(await history('Software', 'viewer')).toEqual([
+      [1, 'Created', ALICE.name],
+      [2, 'Updated', ALICE.name],
+    ]);
+
+    // the same change again: its own entry, stored at last
+    expect((await save(renamed)).entity).toMatchObject({ name: 'Viewer 2', revision: 2 });
+    expect(await history('Software', 'viewer')).toHaveLength(2);
+
+    // it dies again; a different change is refused while the dead one might still land...
+    await expect(saveCatalogEntity({ ...deps(), catalog: dying }, { kind: 'Software', entity: software('viewer', { name: 'Viewer 3' }), expectedRevision: 2 }, ALICE)).rejects.toThrow('stopped');
+    const bobs = { kind: 'Software', entity: software('viewer', { name: 'Bob’s viewer' }), expectedRevision: 2 } as const;
+    expect(await refusal(save(bobs, BOB))).toBeInstanceOf(ConflictError);
+    // ...and goes after it once it cannot: the item skips the dead entry's version
+    clock.advance(61_000);
+    expect((await save(bobs, BOB)).entity).toMatchObject({ name: 'Bob’s viewer', revision: 4 });
+    expect(await history('Software', 'viewer')).toEqual([
+      [1, 'Created', ALICE.name],
+      [2, 'Updated', ALICE.name],
+      [3, 'Updated', ALICE.name],
+      [4, 'Updated', BOB.name],
+    ]);
+  });
+
+  it('reads an item stored before revisions as revision 1, and takes its next change after its recorded history', async () => {
+    await table.putIf({ PK: 'SOFTWARE#old', SK: 'SOFTWARE', entity: 'Software', GSI1PK: 'SOFTWARE', GSI1SK: 'Old#old', ...software('old') }, undefined);
+    for (const version of [1, 2, 3]) {
+      await audit.record({ resource: 'Software', resourceId: 'old', version, at: '2026-01-01T00:00:00.000Z', by: ALICE, action: version === 1 ? 'Created' : 'Updated', changes: [{ field: 'name', after: `v${String(version)}` }] });
+    }
+    expect((await catalog.getSoftware(['old']))[0]?.revision).toBe(1);
+    expect((await catalog.listSoftware()).find((item) => item.id === 'old')?.revision).toBe(1);
+    expect(await refusal(save({ kind: 'Software', entity: software('old', { name: 'Older' }), expectedRevision: 2 }))).toBeInstanceOf(ConflictError);
+    expect((await save({ kind: 'Software', entity: software('old', { name: 'Older' }), expectedRevision: 1 })).entity).toMatchObject({ revision: 4 });
+    expect((await audit.list('Software', 'old')).map((entry) => entry.version)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('refuses to delete software a deployment or another software needs, and a task a deployment runs, naming them; a stale revision is refused too', async () => {
+    await save({ kind: 'Software', entity: software('runtime'), expectedRevision: 0 });
+    await save({ kind: 'Software', entity: software('app', { dependencies: [{ softwareId: 'runtime', requires: 'Installed' }] }), expectedRevision: 0 });
+    await save({ kind: 'Deployment', entity: deploySoftware('deploy-runtime', 'runtime'), expectedRevision: 0 });
+    await save({ kind: 'Deployment', entity: deployTask('deploy-tidy', 'tidy', { mode: 'Audit' }), expectedRevision: 0 });
+
+    const runtime = await refusal(remove({ kind: 'Software', id: 'runtime', expectedRevision: 1 }));
+    expect(runtime).toBeInstanceOf(ConflictError);
+    expect((runtime as Error).message).toBe('software runtime is still used by deployment deploy-runtime and by software app (a dependency); change or delete those first');
+    const tidy = await refusal(remove({ kind: 'Task', id: 'tidy', expectedRevision: 4 }));
+    expect((tidy as Error).message).toBe('maintenance task tidy is still used by deployment deploy-tidy; change or delete those first');
+    expect(await refusal(remove({ kind: 'Software', id: 'app', expectedRevision: 7 }))).toMatchObject({ name: 'ConflictError', message: expect.stringContaining('is at revision 1, not 7') as unknown });
+    expect(await refusal(remove({ kind: 'Software', id: 'ghost', expectedRevision: 1 }))).toBeInstanceOf(NotFoundError);
+    expect(await catalog.getSoftware(['runtime', 'app'])).toHaveLength(2);
+    expect(await catalog.getTasks(['tidy'])).toHaveLength(1);
+    expect(await audit.list('Software', 'runtime')).toHaveLength(1);
+  });
+
+  it('deletes once nothing refers to it, recording who deleted what; an id deleted and created again goes on with its history', async () => {
+    await remove({ kind: 'Deployment', id: 'deploy-runtime', expectedRevision: 1 });
+    await remove({ kind: 'Software', id: 'app', expectedRevision: 1 }, BOB);
+    await remove({ kind: 'Software', id: 'runtime', expectedRevision: 1 });
+    expect(await catalog.getSoftware(['runtime', 'app'])).toEqual([]);
+    expect(await catalog.getDeployment('deploy-runtime')).toBeUndefined();
+    const deleted = await audit.list('Software', 'app');
+    expect(deleted.map((entry) => [entry.version, entry.action, entry.by.name])).toEqual([
+      [1, 'Created', ALICE.name],
+      [2, 'Deleted', BOB.name],
+    ]);
+    expect(deleted[1]?.changes).toContainEqual({ field: 'dependencies', before: [{ softwareId: 'runtime', requires: 'Installed' }] });
+    // its history is kept under the id: a new one continues it rather than starting again at 1
+    expect((await save({ kind: 'Software', entity: software('app'), expectedRevision: 0 })).entity).toMatchObject({ revision: 3 });
+    expect((await audit.list('Software', 'app')).map((entry) => [entry.version, entry.action])).toEqual([
+      [1, 'Created'],
+      [2, 'Deleted'],
+      [3, 'Created'],
+    ]);
+  });
+
+  it("deletes a deployment's stored secrets after its item, records the deletion under its tenant, and a repeat of the deletion finishes what it left", async () => {
+    await save({ kind: 'Task', entity: task('licensed', { parameters: [{ name: 'licenceKey', type: 'secret', required: false }, { name: 'pin', type: 'secret', required: false }] }), expectedRevision: 0 });
+    const target = { kind: 'Tenant', tenantId: 'acme', includeChildTenants: false } as const;
+    await save({ kind: 'Deployment', entity: deployTask('lic-acme', 'licensed', { target, parameters: { licenceKey: 'S3cr3t', pin: '1234' } }), expectedRevision: 0 });
+    const reference = secretReference('lic-acme', 'licenceKey');
+    expect(secrets.values.get(reference)).toBe('S3cr3t');
+
+    const order: string[] = [];
+    const watched = Object.create(catalog, {
+      deleteDeployment: {
+        value: (id: string, revision: number) => {
+          order.push('item');
+          return catalog.deleteDeployment(id, revision);
+        },
+      },
+    }) as DynamoCatalogStore;
+    const failingSecrets: SecretStore = {
+      put: (reference, value) => secrets.put(reference, value),
+      delete: () => {
+        order.push('secrets');
+        return Promise.reject(new Error('SSM is down'));
+      },
+    };
+    await expect(deleteCatalogEntity({ ...deps(), catalog: watched, secrets: failingSecrets }, { kind: 'Deployment', id: 'lic-acme', expectedRevision: 1 }, ALICE)).rejects.toThrow('SSM is down');
+    expect(order).toEqual(['item', 'secrets']);
+    expect(await catalog.getDeployment('lic-acme')).toBeUndefined();
+    expect(secrets.values.get(reference)).toBe('S3cr3t');
+
+    // the repeat finds the item gone and its deletion recorded by the same person: it deletes the secrets and is answered as done
+    await remove({ kind: 'Deployment', id: 'lic-acme', expectedRevision: 1 });
+    expect(secrets.values.has(reference)).toBe(false);
+    expect(secrets.values.has(secretReference('lic-acme', 'pin'))).toBe(false);
+    expect(secrets.calls.at(-1)).toBe(`delete ${reference},${secretReference('lic-acme', 'pin')}`);
+    const entries = await audit.list('Deployment', 'lic-acme');
+    expect(entries.map((entry) => [entry.version, entry.action, entry.tenantId])).toEqual([
+      [1, 'Created', 'acme'],
+      [2, 'Deleted', 'acme'],
+    ]);
+    expect(JSON.stringify(entries)).not.toContain('S3cr3t');
+    // someone else's repeat, or one at another revision, finds nothing to delete
+    expect(await refusal(remove({ kind: 'Deployment', id: 'lic-acme', expectedRevision: 1 }, BOB))).toBeInstanceOf(NotFoundError);
+    expect(await refusal(remove({ kind: 'Deployment', id: 'lic-acme', expectedRevision: 2 }))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('lets exactly one of two concurrent deletions at the same revision record it', async () => {
+    await save({ kind: 'Software', entity: software('twice'), expectedRevision: 0 });
+    const outcomes = await Promise.allSettled([remove({ kind: 'Software', id: 'twice', expectedRevision: 1 }), remove({ kind: 'Software', id: 'twice', expectedRevision: 1 }, BOB)]);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    expect(await history('Software', 'twice')).toEqual([
+      [1, 'Created', ALICE.name],
+      [2, 'Deleted', expect.any(String) as string],
+    ]);
+  });
+});
