@@ -29,6 +29,7 @@ import { NightshiftMonitoring } from './monitoring.js';
 import { OperatorApi, resolveOperatorApiSettings, type OperatorApiSettings } from './operator-api.js';
 import { acknowledgeWildcard, grantDeclaredPorts, type PortResources } from './port-grants.js';
 import { FUNCTION_SETTINGS } from '../functions/handlers/function-settings.js';
+import { NODE_TENANT_TAG } from '../functions/core/catalog/secrets.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SESSION_ASL_FILE = path.join(REPO_ROOT, 'statemachines', 'session.asl.json');
@@ -628,7 +629,11 @@ export class NightshiftStack extends Stack {
   private nodeManagedPolicy(commandOutput: s3.IBucket): iam.ManagedPolicy {
     const commandObjects = commandOutput.arnForObjects(`${COMMAND_OUTPUT_PREFIX}*`);
     const stagedScripts = commandOutput.arnForObjects(`${STAGED_SCRIPT_PREFIX}*`);
-    const secretParameters = this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${SECRETS_PARAMETER_PATH}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const secretParameter = (below: string): string =>
+      this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${SECRETS_PARAMETER_PATH}/${below}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const sharedSecrets = secretParameter('shared/*');
+    // an IAM policy variable, resolved per request from the node role's tag: a role without the tag reads shared secrets only
+    const ownTenantSecrets = secretParameter(`tenants/\${aws:PrincipalTag/${NODE_TENANT_TAG}}/*`);
     const anyKey = this.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
     const policyName = `${this.stackName}-nodes`;
     const policy = new iam.ManagedPolicy(this, 'NodePolicy', {
@@ -639,7 +644,7 @@ export class NightshiftStack extends Stack {
         // the SSM agent checks the bucket's encryption before it uploads
         new iam.PolicyStatement({ sid: 'SeeOutputBucketEncryption', actions: ['s3:GetEncryptionConfiguration'], resources: [commandOutput.bucketArn] }),
         new iam.PolicyStatement({ sid: 'ReadStagedScripts', actions: ['s3:GetObject'], resources: [stagedScripts] }),
-        new iam.PolicyStatement({ sid: 'ReadSecretParameters', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [secretParameters] }),
+        new iam.PolicyStatement({ sid: 'ReadSecretParameters', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [sharedSecrets, ownTenantSecrets] }),
         new iam.PolicyStatement({
           sid: 'DecryptSecretParametersThroughSsm',
           actions: ['kms:Decrypt'],
@@ -651,7 +656,8 @@ export class NightshiftStack extends Stack {
     });
     acknowledgeWildcard(policy, commandObjects, 'SSM names output objects per command and node under a prefix that is ours alone.');
     acknowledgeWildcard(policy, stagedScripts, 'Staged scripts are named by their content hash under a prefix that is ours alone.');
-    acknowledgeWildcard(policy, secretParameters, "A node reads the secrets its task parameters name, all under Nightshift's own path.");
+    acknowledgeWildcard(policy, sharedSecrets, 'A node reads the secrets of deployments that span tenants, all under this one path.');
+    acknowledgeWildcard(policy, ownTenantSecrets, "A node reads its own tenant's secrets only: the path is named by its role's nightshift:tenant tag.");
     acknowledgeWildcard(policy, anyKey, "The aws/ssm key's id differs per account; kms:ViaService limits decryption to SSM in this Region.");
     new CfnOutput(this, 'NodePolicyName', { value: policyName, description: 'Attach to the nodes: the EC2 instance profile role, or the hybrid activation service role' });
     new CfnOutput(this, 'NodePolicyArn', { value: policy.managedPolicyArn, exportName: `${this.stackName}-NodePolicyArn` });

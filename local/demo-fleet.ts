@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { NODE_TENANT_TAG } from '../functions/core/catalog/secrets.js';
 import type { Computer, Deployment, MaintenanceTask, Software, SoftwareDeployment, Tenant } from '../functions/core/model/catalog.js';
 import { saveCatalogEntity, type SavedEntity } from '../functions/core/use-cases/save-catalog.js';
 import type { LocalRuntime } from './runtime.js';
@@ -168,7 +169,8 @@ const machine = (
   files?: Readonly<Record<string, string>>,
 ): DemoMachine => ({
   computer: { ...computer, tenantId: DEMO_TENANT.id, platform: 'linux', timeZone: 'Europe/Lisbon', online: true },
-  descriptor: { agentId: computer.agentId, name: computer.id, platform: 'linux', online: true, latencyMs },
+  // each tenant's nodes have a role of their own, tagged with it: they read that tenant's secrets
+  descriptor: { agentId: computer.agentId, name: computer.id, platform: 'linux', online: true, latencyMs, roleTags: { [NODE_TENANT_TAG]: DEMO_TENANT.id } },
   image,
   ...(files ? { files } : {}),
 });
@@ -292,7 +294,14 @@ const northwind = (
   computer: Pick<Computer, 'id' | 'agentId' | 'name' | 'deviceClass' | 'tags'> & { tenantId?: string; online?: boolean },
 ): DemoMachine => ({
   computer: { tenantId: NORTHWIND_TENANT.id, platform: 'linux', timeZone: 'Europe/London', online: true, ...computer },
-  descriptor: { agentId: computer.agentId, name: computer.id, platform: 'linux', online: computer.online ?? true, latencyMs: 60 },
+  descriptor: {
+    agentId: computer.agentId,
+    name: computer.id,
+    platform: 'linux',
+    online: computer.online ?? true,
+    latencyMs: 60,
+    roleTags: { [NODE_TENANT_TAG]: computer.tenantId ?? NORTHWIND_TENANT.id },
+  },
   image: {},
 });
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { NODE_TENANT_TAG } from '../functions/core/catalog/secrets.js';
 import { AgentFailedError, AgentUnreachableError, NotFoundError } from '../functions/core/errors.js';
 import {
   OUTPUT_TAIL_BYTES,
@@ -14,6 +15,7 @@ import {
   type InvocationStatus,
 } from '../functions/core/model/agent.js';
 import type { AgentPort } from '../functions/core/ports/agent.port.js';
+import { SANDBOX_ROLE_TENANT_VARIABLE } from './secret-store.local.js';
 import type { Clock } from '../functions/core/ports/clock.port.js';
 
 /** What a sandbox machine is; stored as `.sandbox/machine.json` inside its folder. */
@@ -27,6 +29,12 @@ export interface MachineDescriptor {
   readonly latencyMs: number;
   /** The node's tags in the agent service (SSM tags), which a computer import maps to tenants. */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The tags of the node's IAM role (its instance profile's, or its hybrid
+   * activation's): `nightshift:tenant` names the one tenant whose secrets it
+   * may read, as the node policy grants in AWS.
+   */
+  readonly roleTags?: Readonly<Record<string, string>>;
 }
 
 /** The EventBridge event SSM emits when an invocation changes status; the sandbox emits the same shape. */
@@ -455,6 +463,7 @@ export class SandboxAgent implements AgentPort {
     state.stored = { ...state.stored, runs: run + 1, runDeadlineMs: this.clock.now().getTime() + state.stored.executionTimeoutSeconds * 1000 };
     await this.save(state);
     const files = runFiles(state, run);
+    const roleTenant = (await readDescriptor(state.root)).roleTags?.[NODE_TENANT_TAG];
     const child = spawn('bash', ['-c', WRAPPER, 'nightshift-sandbox-run', path.join(state.dir, SCRIPT_FILE), files.pid, files.stdout, files.stderr, files.exit], {
       cwd: state.root,
       // its own process group: a timeout or a cancel kills the whole script, and the script outlives a crashed agent
@@ -467,6 +476,8 @@ export class SandboxAgent implements AgentPort {
         HOME: path.join(state.root, 'home'),
         TMPDIR: path.join(state.root, 'tmp'),
         NIGHTSHIFT_ROOT: state.root,
+        // what the sandbox's `aws` knows of the node role, to refuse another tenant's secret as IAM would
+        ...(roleTenant === undefined ? {} : { [SANDBOX_ROLE_TENANT_VARIABLE]: roleTenant }),
       },
     });
     const exited = new Promise<void>((resolve, reject) => {

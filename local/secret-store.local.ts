@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SecretStore } from '../functions/core/ports/secret-store.port.js';
+import { NODE_TENANT_TAG } from '../functions/core/catalog/secrets.js';
 
 /** Owner read and write only, like a credentials file: the one place a secret lives locally. */
 const PRIVATE_FILE_MODE = 0o600;
@@ -11,6 +12,9 @@ const PRIVATE_FILE_MODE = 0o600;
  * `<machines folder>/.bin` first on every script's PATH. No machine folder can
  * be named `.bin` (names start with a letter or digit).
  */
+/** How the sandbox agent tells its `aws` the node role's `nightshift:tenant` tag. */
+export const SANDBOX_ROLE_TENANT_VARIABLE = 'NIGHTSHIFT_SANDBOX_ROLE_TENANT';
+
 export const sandboxBinDir = (machinesDir: string): string => path.join(machinesDir, '.bin');
 
 /**
@@ -100,6 +104,10 @@ function sandboxAwsCli(storeFile: string): string {
 # Nightshift sandbox: the AWS CLI's "ssm get-parameter", answered from the local secret store.
 store=${quoted(storeFile)}
 usage() { printf 'aws: error: %s\\n' "$1" >&2; exit 252; }
+denied() {
+  printf '\\nAn error occurred (AccessDeniedException) when calling the GetParameter operation: the sandbox node (role tag ${NODE_TENANT_TAG}=%s) is not authorized to perform: ssm:GetParameter on resource: %s\\n' "\${tenant:-none}" "$name" >&2
+  exit 254
+}
 [ "$1" = ssm ] && [ "$2" = get-parameter ] || usage "the Nightshift sandbox answers only 'aws ssm get-parameter'"
 shift 2
 name='' decrypt='' query='' output=''
@@ -120,6 +128,13 @@ done
 [ -n "$name" ] || usage 'the following arguments are required: --name'
 [ -n "$decrypt" ] || usage 'the Nightshift sandbox stores SecureString parameters only: add --with-decryption'
 [ "$query" = Parameter.Value ] && [ "$output" = text ] || usage 'the Nightshift sandbox answers only --query Parameter.Value --output text'
+# the node policy: shared secrets, and those of the tenant the node's role is tagged with
+tenant=\${${SANDBOX_ROLE_TENANT_VARIABLE}-}
+case "$name" in
+  /nightshift/secrets/shared/*) ;;
+  /nightshift/secrets/tenants/"$tenant"/*) [ -n "$tenant" ] || denied ;;
+  *) denied ;;
+esac
 while IFS=$'\\t' read -r reference value; do
   if [ "$reference" = "$name" ]; then
     printf '%s' "$value" | base64 -d || exit 255

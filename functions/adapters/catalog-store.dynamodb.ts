@@ -1,6 +1,7 @@
 import { ConflictError } from '../core/errors.js';
 import type { Computer, Deployment, ItemKey, MaintenanceTask, Revised, Software, StoredDeployment, StoredSoftware, StoredTask, Tenant } from '../core/model/catalog.js';
-import { LEGACY_REVISION, type CatalogStore } from '../core/ports/catalog-store.port.js';
+import { DELETED_ITEM_KEPT_DAYS, LEGACY_REVISION, type CatalogStore, type Deletion, type Kept, type ReadOptions } from '../core/ports/catalog-store.port.js';
+import { TABLE_DEFINITION } from './table-definition.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
 
 /** Where the catalog keeps an item's entity; the session store reads it beside an action's own records. */
@@ -25,6 +26,10 @@ const TASK: RevisedKind<MaintenanceTask> = { prefix: 'TASK', sk: 'TASK', listPar
 const DEPLOYMENT: RevisedKind<Deployment> = { prefix: 'DEPLOYMENT', sk: 'DEPLOYMENT', listPartition: 'DEPLOYMENTS', listSort: (d) => d.id, entity: 'Deployment' };
 
 const REVISION = 'revision';
+/** Marks a tombstone (see `CatalogStore`): the item as it was deleted, for the sessions still holding it. */
+const DELETED_AT = 'deletedAt';
+
+const isTombstone = (item: Item): boolean => typeof item[DELETED_AT] === 'string';
 
 /** The entity of a revised item, with its revision; an item written before revisions were kept reads as `LEGACY_REVISION`. */
 function toRevised<T>(item: Item): Revised<T> {
@@ -33,23 +38,32 @@ function toRevised<T>(item: Item): Revised<T> {
 }
 
 /**
- * The condition that the stored item is at `expected`: absent for 0;
- * otherwise present at that revision, which for `LEGACY_REVISION` includes
- * an item that has no revision yet (it reads as that one).
+ * The condition that the stored item is at `expected`: absent (or a
+ * tombstone, which a create writes over) for 0; otherwise present, not
+ * deleted, at that revision, which for `LEGACY_REVISION` includes an item
+ * that has no revision yet (it reads as that one). A tombstone is at a
+ * revision too, so without the `deletedAt` check a change decided on the
+ * revision the deletion went past would bring the item back.
  */
-function revisionCondition(expected: number): { condition: string; names?: Record<string, string>; values?: Record<string, unknown> } {
-  if (expected === 0) return { condition: 'attribute_not_exists(PK)' };
-  const names = { '#revision': REVISION };
+function revisionCondition(expected: number): { condition: string; names: Record<string, string>; values?: Record<string, unknown> } {
+  if (expected === 0) return { condition: 'attribute_not_exists(PK) OR attribute_exists(#deletedAt)', names: { '#deletedAt': DELETED_AT } };
+  const names = { '#revision': REVISION, '#deletedAt': DELETED_AT };
   const values = { ':expected': expected };
-  if (expected === LEGACY_REVISION) return { condition: 'attribute_exists(PK) AND (#revision = :expected OR attribute_not_exists(#revision))', names, values };
-  return { condition: 'attribute_exists(PK) AND #revision = :expected', names, values };
+  if (expected === LEGACY_REVISION) {
+    return { condition: 'attribute_exists(PK) AND attribute_not_exists(#deletedAt) AND (#revision = :expected OR attribute_not_exists(#revision))', names, values };
+  }
+  return { condition: 'attribute_exists(PK) AND attribute_not_exists(#deletedAt) AND #revision = :expected', names, values };
 }
+
+/** The revision a stored item says, legacy ones included. */
+const storedRevision = (item: Item): number => (typeof item[REVISION] === 'number' ? item[REVISION] : LEGACY_REVISION);
 
 /**
  * Catalog entities are validated before they get here. Tenants and computers
  * are whole-entity upserts, so repeating one is harmless; software, tasks and
  * deployments are written and deleted only at the revision the caller expects
- * (see `CatalogStore`), each with one conditional single-item write.
+ * (see `CatalogStore`), each with one conditional single-item write; deleting
+ * a software item or task leaves its tombstone.
  */
 export class DynamoCatalogStore implements CatalogStore {
   constructor(private readonly table: DynamoTable) {}
@@ -64,27 +78,51 @@ export class DynamoCatalogStore implements CatalogStore {
     let revision = 'revision' in value && expectedRevision !== undefined ? value.revision : undefined;
     if (expected === undefined || revision === undefined) {
       // no expectation given: whatever is stored now (read just before) is what this write replaces
-      const stored = await this.table.get(pk, kind.sk, [REVISION]);
-      expected = stored === undefined ? 0 : typeof stored[REVISION] === 'number' ? stored[REVISION] : LEGACY_REVISION;
-      revision = expected + 1;
+      const stored = await this.table.get(pk, kind.sk, [REVISION, DELETED_AT]);
+      // over a tombstone it is a create that continues the numbering
+      expected = stored === undefined || isTombstone(stored) ? 0 : storedRevision(stored);
+      revision = (stored === undefined ? 0 : storedRevision(stored)) + 1;
     }
-    const { revision: _ignored, ...fields } = value as T & { revision?: unknown };
+    // a put replaces the whole item: a tombstone's deletedAt and expiresAt go with it
+    const { revision: _ignored, deletedAt: _deleted, ...fields } = value as T & { revision?: unknown; deletedAt?: unknown };
     const { condition, names, values } = revisionCondition(expected);
     return this.table.putIf(
       { PK: pk, SK: kind.sk, entity: kind.entity, GSI1PK: kind.listPartition, GSI1SK: kind.listSort(value), ...fields, [REVISION]: revision },
       condition,
-      { ...(names ? { names } : {}), ...(values ? { values } : {}) },
+      { names, ...(values ? { values } : {}) },
     );
   }
 
+  /**
+   * A software item's or task's deletion: one conditional update at the
+   * expected revision that marks it deleted at the deletion's revision, sets
+   * when it expires and takes it out of its list (its GSI1 keys), keeping
+   * what sessions under way still read (see `CatalogStore`).
+   */
+  private async tombstone(kind: Pick<RevisedKind<never>, 'prefix' | 'sk'>, id: string, expectedRevision: number, deletion: Deletion): Promise<boolean> {
+    // a deletion never creates: 0 (nothing stored) matches nothing to delete
+    if (expectedRevision < 1) return false;
+    const { condition, names, values } = revisionCondition(expectedRevision);
+    const expiresAtEpochSeconds = Math.floor(Date.parse(deletion.at) / 1000) + DELETED_ITEM_KEPT_DAYS * 86_400;
+    const written = await this.table.updateWith({
+      key: { PK: `${kind.prefix}#${id}`, SK: kind.sk },
+      expression: 'SET #deletedAt = :deletedAt, #revision = :revision, #expiresAt = :expiresAt REMOVE #gsiPk, #gsiSk',
+      condition,
+      names: { ...names, '#revision': REVISION, '#expiresAt': TABLE_DEFINITION.timeToLiveAttribute, '#gsiPk': 'GSI1PK', '#gsiSk': 'GSI1SK' },
+      values: { ...values, ':deletedAt': deletion.at, ':revision': deletion.revision, ':expiresAt': expiresAtEpochSeconds },
+    });
+    return written !== undefined;
+  }
+
   private async deleteRevised(kind: Pick<RevisedKind<never>, 'prefix' | 'sk' | 'entity'>, id: string, expectedRevision: number): Promise<boolean> {
+    // a deployment has no tombstone: nothing in a session reads it after it resolved
     // a deletion never creates: 0 (nothing stored) matches nothing to delete
     if (expectedRevision < 1) return false;
     const { condition, names, values } = revisionCondition(expectedRevision);
     try {
       await this.table.deleteIf(
         { PK: `${kind.prefix}#${id}`, SK: kind.sk },
-        { condition, ...(names ? { conditionNames: names } : {}), ...(values ? { conditionValues: values } : {}), conflict: `${kind.entity} ${id} is not at revision ${String(expectedRevision)}` },
+        { condition, conditionNames: names, ...(values ? { conditionValues: values } : {}), conflict: `${kind.entity} ${id} is not at revision ${String(expectedRevision)}` },
       );
       return true;
     } catch (error) {
@@ -93,9 +131,9 @@ export class DynamoCatalogStore implements CatalogStore {
     }
   }
 
-  private async getMany<T>(prefix: string, sk: string, ids: readonly string[]): Promise<Revised<T>[]> {
+  private async getMany<T>(prefix: string, sk: string, ids: readonly string[], options: ReadOptions): Promise<Kept<Revised<T>>[]> {
     const items = await this.table.batchGet([...new Set(ids)].map((id) => ({ PK: `${prefix}#${id}`, SK: sk })));
-    return items.map((item) => toRevised<T>(item));
+    return items.filter((item) => options.includeDeleted === true || !isTombstone(item)).map((item) => toRevised<Kept<T>>(item));
   }
 
   private async listRevised<T>(listPartition: string): Promise<Revised<T>[]> {
@@ -134,16 +172,16 @@ export class DynamoCatalogStore implements CatalogStore {
     return this.putRevised(SOFTWARE, software, expectedRevision);
   }
 
-  getSoftware(softwareIds: readonly string[]): Promise<StoredSoftware[]> {
-    return this.getMany<Software>(SOFTWARE.prefix, SOFTWARE.sk, softwareIds);
+  getSoftware(softwareIds: readonly string[], options: ReadOptions = {}): Promise<Kept<StoredSoftware>[]> {
+    return this.getMany<Software>(SOFTWARE.prefix, SOFTWARE.sk, softwareIds, options);
   }
 
   listSoftware(): Promise<StoredSoftware[]> {
     return this.listRevised<Software>(SOFTWARE.listPartition);
   }
 
-  deleteSoftware(softwareId: string, expectedRevision: number): Promise<boolean> {
-    return this.deleteRevised(SOFTWARE, softwareId, expectedRevision);
+  deleteSoftware(softwareId: string, expectedRevision: number, deletion: Deletion): Promise<boolean> {
+    return this.tombstone(SOFTWARE, softwareId, expectedRevision, deletion);
   }
 
   putTask(task: StoredTask, expectedRevision: number): Promise<boolean>;
@@ -152,16 +190,16 @@ export class DynamoCatalogStore implements CatalogStore {
     return this.putRevised(TASK, task, expectedRevision);
   }
 
-  getTasks(taskIds: readonly string[]): Promise<StoredTask[]> {
-    return this.getMany<MaintenanceTask>(TASK.prefix, TASK.sk, taskIds);
+  getTasks(taskIds: readonly string[], options: ReadOptions = {}): Promise<Kept<StoredTask>[]> {
+    return this.getMany<MaintenanceTask>(TASK.prefix, TASK.sk, taskIds, options);
   }
 
   listTasks(): Promise<StoredTask[]> {
     return this.listRevised<MaintenanceTask>(TASK.listPartition);
   }
 
-  deleteTask(taskId: string, expectedRevision: number): Promise<boolean> {
-    return this.deleteRevised(TASK, taskId, expectedRevision);
+  deleteTask(taskId: string, expectedRevision: number, deletion: Deletion): Promise<boolean> {
+    return this.tombstone(TASK, taskId, expectedRevision, deletion);
   }
 
   putDeployment(deployment: StoredDeployment, expectedRevision: number): Promise<boolean>;

@@ -117,7 +117,7 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
   const secretStored = async (): Promise<string | undefined> => {
     const secrets = rt().runtime.deps.secrets;
     if (!(secrets instanceof LocalSecretStore)) throw new Error('the local runtime has another secret store');
-    return secrets.get(secretReference('deploy-wifi', 'passphrase'));
+    return secrets.get(secretReference({ kind: 'Tenant', tenantId: 'tenant-a' }, 'deploy-wifi', 'passphrase'));
   };
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parameterValue, validateParameters } from '../../functions/core/catalog/parameters.js';
-import { MAX_SECRET_BYTES, SECRET_MARKER, isSecretParameter, secretReference, separateSecrets } from '../../functions/core/catalog/secrets.js';
-import type { MaintenanceTask } from '../../functions/core/model/catalog.js';
+import { MAX_SECRET_BYTES, SECRET_MARKER, isSecretParameter, keepsSecretsPerTenant, secretReference, separateSecrets } from '../../functions/core/catalog/secrets.js';
+import type { Deployment, MaintenanceTask } from '../../functions/core/model/catalog.js';
 import { deploySoftware, deployTask, task } from '../support/domain.js';
 
 type Parameter = MaintenanceTask['parameters'][number];
@@ -112,11 +112,18 @@ describe('parameter values (pure)', () => {
   });
 });
 
+const SHARED = { kind: 'Shared' } as const;
+
 describe('secret parameters (pure)', () => {
   const licensed = withParameters({ name: 'user', type: 'string', required: false }, { name: 'password', type: 'secret', required: false }, { name: 'key', type: 'secret', required: false });
 
-  it('stores each secret under a name of its deployment and parameter, in a standard SSM parameter', () => {
-    expect(secretReference('lic-1', 'password')).toBe('/nightshift/secrets/lic-1/password');
+  /** The rules without a move between scopes: everything shared, as a deployment to all tenants keeps them. */
+  const separate = (deployment: Deployment, task: MaintenanceTask | undefined, previous: Deployment | undefined) =>
+    separateSecrets(deployment, task, SHARED, previous === undefined ? undefined : { deployment: previous, scope: SHARED });
+
+  it('stores each secret under a name of its scope, deployment and parameter, in a standard SSM parameter', () => {
+    expect(secretReference(SHARED, 'lic-1', 'password')).toBe('/nightshift/secrets/shared/lic-1/password');
+    expect(secretReference({ kind: 'Tenant', tenantId: 'acme' }, 'lic-1', 'password')).toBe('/nightshift/secrets/tenants/acme/lic-1/password');
     expect(MAX_SECRET_BYTES).toBe(4_096);
     expect(SECRET_MARKER).toBe('(secret)');
   });
@@ -129,12 +136,12 @@ describe('secret parameters (pure)', () => {
 
   it('takes new secret values out of what is stored, to be written to the secret store', () => {
     const deployment = deployTask('lic-1', 'audit', { parameters: { user: 'admin', password: 'hunter2', key: 'AAAA-BBBB' } });
-    const changes = separateSecrets(deployment, licensed, undefined);
+    const changes = separate(deployment, licensed, undefined);
     expect(changes).toEqual({
       stored: { ...deployment, parameters: { user: 'admin', password: SECRET_MARKER, key: SECRET_MARKER } },
       writes: [
-        { reference: '/nightshift/secrets/lic-1/password', value: 'hunter2' },
-        { reference: '/nightshift/secrets/lic-1/key', value: 'AAAA-BBBB' },
+        { reference: '/nightshift/secrets/shared/lic-1/password', value: 'hunter2' },
+        { reference: '/nightshift/secrets/shared/lic-1/key', value: 'AAAA-BBBB' },
       ],
       deletions: [],
       problems: [],
@@ -146,21 +153,21 @@ describe('secret parameters (pure)', () => {
   it('keeps a stored secret when the marker comes back, writing and deleting nothing', () => {
     const previous = deployTask('lic-1', 'audit', { parameters: { password: SECRET_MARKER, key: SECRET_MARKER } });
     const deployment = deployTask('lic-1', 'audit', { parameters: { password: SECRET_MARKER, key: SECRET_MARKER } });
-    expect(separateSecrets(deployment, licensed, previous)).toEqual({ stored: deployment, writes: [], deletions: [], problems: [] });
+    expect(separate(deployment, licensed, previous)).toEqual({ stored: deployment, writes: [], deletions: [], problems: [] });
   });
 
   it('refuses the marker for a secret that was never stored', () => {
     const deployment = deployTask('lic-1', 'audit', { parameters: { password: SECRET_MARKER } });
     const expected = [{ field: 'parameters.password', problem: 'is "(secret)", which keeps the stored secret, but deployment lic-1 has none stored; give the value' }];
-    expect(separateSecrets(deployment, licensed, undefined).problems).toEqual(expected);
-    expect(separateSecrets(deployment, licensed, deployTask('lic-1', 'audit', { parameters: { password: 'plain' } })).problems).toEqual(expected);
-    expect(separateSecrets(deployment, licensed, deploySoftware('lic-1', 'app')).problems).toEqual(expected);
+    expect(separate(deployment, licensed, undefined).problems).toEqual(expected);
+    expect(separate(deployment, licensed, deployTask('lic-1', 'audit', { parameters: { password: 'plain' } })).problems).toEqual(expected);
+    expect(separate(deployment, licensed, deploySoftware('lic-1', 'app')).problems).toEqual(expected);
   });
 
   it('refuses an empty secret, and one too large for a standard SSM parameter (counted in UTF-8 bytes)', () => {
     const atLimit = 'x'.repeat(4_096);
-    expect(separateSecrets(deployTask('d', 'audit', { parameters: { password: atLimit } }), licensed, undefined).problems).toEqual([]);
-    const changes = separateSecrets(deployTask('d', 'audit', { parameters: { password: '', key: 'é'.repeat(2_049) } }), licensed, undefined);
+    expect(separate(deployTask('d', 'audit', { parameters: { password: atLimit } }), licensed, undefined).problems).toEqual([]);
+    const changes = separate(deployTask('d', 'audit', { parameters: { password: '', key: 'é'.repeat(2_049) } }), licensed, undefined);
     expect(changes.problems).toEqual([
       { field: 'parameters.password', problem: 'must not be empty; leave the parameter out to store no secret' },
       { field: 'parameters.key', problem: 'must be at most 4 KB: secrets are stored as SSM SecureString parameters' },
@@ -173,13 +180,13 @@ describe('secret parameters (pure)', () => {
   it('deletes the secrets a save no longer names, including a secret parameter not set at all, once each', () => {
     const previous = deployTask('lic-1', 'audit', { parameters: { password: SECRET_MARKER, old: SECRET_MARKER, key: SECRET_MARKER } });
     const deployment = deployTask('lic-1', 'audit', { parameters: { password: SECRET_MARKER } });
-    expect(separateSecrets(deployment, licensed, previous).deletions).toEqual(['/nightshift/secrets/lic-1/old', '/nightshift/secrets/lic-1/key']);
-    expect(separateSecrets(deployTask('lic-1', 'audit'), licensed, undefined).deletions).toEqual(['/nightshift/secrets/lic-1/password', '/nightshift/secrets/lic-1/key']);
+    expect(separate(deployment, licensed, previous).deletions).toEqual(['/nightshift/secrets/shared/lic-1/old', '/nightshift/secrets/shared/lic-1/key']);
+    expect(separate(deployTask('lic-1', 'audit'), licensed, undefined).deletions).toEqual(['/nightshift/secrets/shared/lic-1/password', '/nightshift/secrets/shared/lic-1/key']);
   });
 
   it('leaves a value that is not text to the type check: not stored as a secret, not written', () => {
     const deployment = deployTask('lic-1', 'audit', { parameters: { password: 42 } });
-    const changes = separateSecrets(deployment, licensed, undefined);
+    const changes = separate(deployment, licensed, undefined);
     expect(changes.stored).toEqual(deployment);
     expect(changes.writes).toEqual([]);
     expect(changes.problems).toEqual([]);
@@ -187,12 +194,59 @@ describe('secret parameters (pure)', () => {
 
   it('has nothing to separate for software, or for a task it does not know', () => {
     const software = deploySoftware('app-1', 'app');
-    expect(separateSecrets(software, licensed, undefined)).toEqual({ stored: software, writes: [], deletions: [], problems: [] });
+    expect(separate(software, licensed, undefined)).toEqual({ stored: software, writes: [], deletions: [], problems: [] });
     const unknownTask = deployTask('lic-1', 'audit', { parameters: { password: 'hunter2' } });
-    expect(separateSecrets(unknownTask, undefined, undefined)).toEqual({ stored: unknownTask, writes: [], deletions: [], problems: [] });
+    expect(separate(unknownTask, undefined, undefined)).toEqual({ stored: unknownTask, writes: [], deletions: [], problems: [] });
     // a previous task deployment's stored secrets are still cleaned up when the item stops being a task
-    expect(separateSecrets(software, licensed, deployTask('app-1', 'audit', { parameters: { password: SECRET_MARKER } })).deletions).toEqual([
-      '/nightshift/secrets/app-1/password',
+    expect(separate(software, licensed, deployTask('app-1', 'audit', { parameters: { password: SECRET_MARKER } })).deletions).toEqual([
+      '/nightshift/secrets/shared/app-1/password',
     ]);
+  });
+});
+
+describe('secrets kept per tenant (pure)', () => {
+  const licensed = withParameters({ name: 'password', type: 'secret', required: false }, { name: 'key', type: 'secret', required: false });
+  const ACME = { kind: 'Tenant', tenantId: 'acme' } as const;
+  const GLOBEX = { kind: 'Tenant', tenantId: 'globex' } as const;
+
+  it('keeps them per tenant exactly when the deployment reaches one tenant\'s computers only', () => {
+    expect(keepsSecretsPerTenant({ kind: 'Tenant', tenantId: 'acme', includeChildTenants: false })).toBe(true);
+    expect(keepsSecretsPerTenant({ kind: 'Tag', tag: 'kiosk', tenantId: 'acme' })).toBe(true);
+    expect(keepsSecretsPerTenant({ kind: 'Computer', computerId: 'pc-1' })).toBe(true);
+    // these reach several tenants' computers: every node may read them
+    expect(keepsSecretsPerTenant({ kind: 'Tenant', tenantId: 'acme', includeChildTenants: true })).toBe(false);
+    expect(keepsSecretsPerTenant({ kind: 'Tag', tag: 'kiosk' })).toBe(false);
+    expect(keepsSecretsPerTenant({ kind: 'AllTenants' })).toBe(false);
+    expect(keepsSecretsPerTenant({ kind: 'Person', email: 'ana@contoso.example' })).toBe(false);
+  });
+
+  it('writes a new value under the scope it is given', () => {
+    const changes = separateSecrets(deployTask('lic-1', 'audit', { parameters: { password: 'hunter2' } }), licensed, ACME, undefined);
+    expect(changes.writes).toEqual([{ reference: '/nightshift/secrets/tenants/acme/lic-1/password', value: 'hunter2' }]);
+    expect(changes.deletions).toEqual(['/nightshift/secrets/tenants/acme/lic-1/key']);
+  });
+
+  it('keeps a stored secret by its marker only in the same scope: a move needs the value again, naming both scopes', () => {
+    const previous = deployTask('lic-1', 'audit', { parameters: { password: SECRET_MARKER } });
+    const same = separateSecrets(previous, licensed, ACME, { deployment: previous, scope: ACME });
+    expect(same.problems).toEqual([]);
+    expect(same.deletions).toEqual(['/nightshift/secrets/tenants/acme/lic-1/key']);
+    for (const [from, to, words] of [
+      [ACME, GLOBEX, 'from tenant acme to tenant globex'],
+      [ACME, SHARED, 'from tenant acme to every tenant'],
+      [SHARED, ACME, 'from every tenant to tenant acme'],
+    ] as const) {
+      expect(separateSecrets(previous, licensed, to, { deployment: previous, scope: from }).problems).toEqual([
+        { field: 'parameters.password', problem: `give the value again: the new target moves deployment lic-1's secrets ${words}, and Nightshift never reads a secret back` },
+      ]);
+    }
+  });
+
+  it('after a move with the values given, writes them in the new scope and deletes every secret of the old one', () => {
+    const previous = deployTask('lic-1', 'audit', { parameters: { password: SECRET_MARKER, key: SECRET_MARKER } });
+    const moved = separateSecrets(deployTask('lic-1', 'audit', { parameters: { password: 'new-pw' } }), licensed, GLOBEX, { deployment: previous, scope: ACME });
+    expect(moved.problems).toEqual([]);
+    expect(moved.writes).toEqual([{ reference: '/nightshift/secrets/tenants/globex/lic-1/password', value: 'new-pw' }]);
+    expect(moved.deletions).toEqual(['/nightshift/secrets/tenants/acme/lic-1/password', '/nightshift/secrets/tenants/acme/lic-1/key', '/nightshift/secrets/tenants/globex/lic-1/key']);
   });
 });

@@ -126,6 +126,26 @@ describe('the software and task catalog', () => {
     ]);
   });
 
+  it('answers 404 for deleted software and tasks and leaves them out of the lists, refuses a deployment naming one, and lets a POST create the id again after its history (proves deletion hides the tombstone from the API)', async () => {
+    const listed = async (path: string) => ((await api.call('Admin', 'GET', `${path}?limit=200`)).body as { items: { id: string }[] }).items.map((item) => item.id);
+    expect((await api.call('Admin', 'POST', '/v1/software', testSoftware('scratch', '1.0'))).status).toBe(201);
+    expect(await listed('/v1/software')).toContain('scratch');
+    expect(await api.call('Admin', 'DELETE', '/v1/software/scratch?expectedRevision=1')).toEqual({ status: 200, body: { deleted: 'scratch' } });
+    expect(await api.call('Admin', 'GET', '/v1/software/scratch')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await listed('/v1/software')).not.toContain('scratch');
+    // the task deleted above is gone from its list too
+    expect(await listed('/v1/tasks')).not.toContain('tidy');
+    expect(await api.call('Technician', 'POST', '/v1/deployments', { id: 'deploy-scratch', itemKind: 'Software', softwareId: 'scratch', desiredState: 'LatestVersion', target: { kind: 'Tenant', tenantId: 'acme' } })).toMatchObject({
+      status: 400,
+      body: { error: { field: 'body.softwareId', message: expect.stringContaining('software scratch does not exist') as string } },
+    });
+    expect(await api.call('Admin', 'PUT', '/v1/software/scratch', { ...testSoftware('scratch', '1.1'), expectedRevision: 2 })).toMatchObject({ status: 404 });
+    // created again: revision 3, after its creation (1) and deletion (2)
+    expect(await api.call('Admin', 'POST', '/v1/software', testSoftware('scratch', '2.0'))).toMatchObject({ status: 201, body: { id: 'scratch', revision: 3 } });
+    expect(await api.call('Admin', 'GET', '/v1/software/scratch')).toMatchObject({ status: 200, body: { latestVersion: '2.0', revision: 3 } });
+    expect(await listed('/v1/software')).toContain('scratch');
+  });
+
   it('lists software and tasks by id, paged, to those who may read the catalog (proves the list routes)', async () => {
     await api.call('Admin', 'POST', '/v1/software', testSoftware('zip', '3.0.0'));
     const first = await api.call('Technician', 'GET', '/v1/software?limit=1');

@@ -626,17 +626,22 @@ describe('the managed policy for the nodes', () => {
   const statements = (policy?.Properties.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
   const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
-  it('uploads command output, downloads staged scripts, reads the secret parameters and decrypts them only through SSM', () => {
+  it("uploads command output, downloads staged scripts, reads shared secrets and its own tenant's, and decrypts them only through SSM", () => {
     expect(JSON.stringify(bySid('WriteCommandOutput'))).toMatch(/"Action":"s3:PutObject".*\/commands\/\*"/);
     expect(JSON.stringify(bySid('ReadStagedScripts'))).toMatch(/"Action":"s3:GetObject".*\/staged-scripts\/\*"/);
     expect(bySid('ReadSecretParameters')?.Action).toEqual(['ssm:GetParameter', 'ssm:GetParameters']);
-    expect(JSON.stringify(bySid('ReadSecretParameters')?.Resource)).toContain(':parameter/nightshift/secrets/*');
+    // shared secrets, and only the tenant the node's role is tagged with: never the whole path
+    const readable = JSON.stringify(bySid('ReadSecretParameters')?.Resource);
+    expect(readable).toContain(':parameter/nightshift/secrets/shared/*');
+    expect(readable).toContain(':parameter/nightshift/secrets/tenants/${aws:PrincipalTag/nightshift:tenant}/*');
+    expect(readable).not.toContain(':parameter/nightshift/secrets/*');
     expect(bySid('DecryptSecretParametersThroughSsm')?.Action).toBe('kms:Decrypt');
     const viaService = bySid('DecryptSecretParametersThroughSsm')?.Condition?.StringEquals?.['kms:ViaService'];
     // SSM's endpoint in the stack's own Region and partition (amazonaws.com, amazonaws.com.cn)
     expect(viaService).toEqual({ 'Fn::Join': ['', ['ssm.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] });
     // the path the nodes may read is the one secrets are written under
-    expect(secretReference('deploy-1', 'password').startsWith(`/${SECRETS_PARAMETER_PATH}/`)).toBe(true);
+    expect(secretReference({ kind: 'Shared' }, 'deploy-1', 'password').startsWith(`/${SECRETS_PARAMETER_PATH}/shared/`)).toBe(true);
+    expect(secretReference({ kind: 'Tenant', tenantId: 'acme' }, 'deploy-1', 'password').startsWith(`/${SECRETS_PARAMETER_PATH}/tenants/acme/`)).toBe(true);
   });
 
   it('is exported, its name in an output, and attached to no role of the stack (it is for the nodes)', () => {

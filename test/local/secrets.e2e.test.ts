@@ -201,19 +201,19 @@ describe("the sandbox's aws command, answering from the local secret store", () 
 
   it('prints the value and a newline, like the CLI with --output text, for any value (spaces, quotes, tabs, newlines, non-ASCII)', async () => {
     const value = "p@ss w'o\"rd\twith\nlines é ✓";
-    await store.put(secretReference('d1', 'key'), value);
-    await store.put(secretReference('d1', 'other'), 'other-value');
-    expect(await cli('ssm', 'get-parameter', '--with-decryption', '--name', '/nightshift/secrets/d1/key', '--query', 'Parameter.Value', '--output', 'text')).toEqual({ code: 0, stdout: `${value}\n`, stderr: '' });
-    expect((await cli('ssm', 'get-parameter', '--name=/nightshift/secrets/d1/other', '--region', 'eu-west-1', '--with-decryption', '--output', 'text', '--query', 'Parameter.Value')).stdout).toBe('other-value\n');
+    await store.put(secretReference({ kind: 'Shared' }, 'd1', 'key'), value);
+    await store.put(secretReference({ kind: 'Shared' }, 'd1', 'other'), 'other-value');
+    expect(await cli('ssm', 'get-parameter', '--with-decryption', '--name', '/nightshift/secrets/shared/d1/key', '--query', 'Parameter.Value', '--output', 'text')).toEqual({ code: 0, stdout: `${value}\n`, stderr: '' });
+    expect((await cli('ssm', 'get-parameter', '--name=/nightshift/secrets/shared/d1/other', '--region', 'eu-west-1', '--with-decryption', '--output', 'text', '--query', 'Parameter.Value')).stdout).toBe('other-value\n');
   });
 
   it('fails like the CLI: ParameterNotFound with exit 254 for a missing or deleted secret, exit 252 for a call it does not answer', async () => {
-    await store.put(secretReference('d2', 'key'), 'gone-soon');
-    await store.delete([secretReference('d2', 'key')]);
-    const missing = await cli('ssm', 'get-parameter', '--with-decryption', '--name', '/nightshift/secrets/d2/key', '--query', 'Parameter.Value', '--output', 'text');
+    await store.put(secretReference({ kind: 'Shared' }, 'd2', 'key'), 'gone-soon');
+    await store.delete([secretReference({ kind: 'Shared' }, 'd2', 'key')]);
+    const missing = await cli('ssm', 'get-parameter', '--with-decryption', '--name', '/nightshift/secrets/shared/d2/key', '--query', 'Parameter.Value', '--output', 'text');
     expect(missing).toMatchObject({ code: 254, stdout: '' });
     expect(missing.stderr).toContain('An error occurred (ParameterNotFound) when calling the GetParameter operation');
-    expect(await cli('ssm', 'get-parameter', '--name', '/nightshift/secrets/d1/key', '--query', 'Parameter.Value', '--output', 'text')).toMatchObject({ code: 252, stdout: '' });
+    expect(await cli('ssm', 'get-parameter', '--name', '/nightshift/secrets/shared/d1/key', '--query', 'Parameter.Value', '--output', 'text')).toMatchObject({ code: 252, stdout: '' });
     expect(await cli('s3', 'cp', 'a', 'b')).toMatchObject({ code: 252, stdout: '' });
   });
 
@@ -222,8 +222,8 @@ describe("the sandbox's aws command, answering from the local secret store", () 
     await writeFile(loose, '', { mode: 0o644 });
     const reopened = await LocalSecretStore.open(loose, path.join(folder, 'machines'));
     expect((await stat(loose)).mode & 0o777).toBe(0o600);
-    await reopened.put('/nightshift/secrets/d3/key', 'value');
+    await reopened.put('/nightshift/secrets/shared/d3/key', 'value');
     expect((await stat(loose)).mode & 0o777).toBe(0o600);
-    expect(await reopened.get('/nightshift/secrets/d3/key')).toBe('value');
+    expect(await reopened.get('/nightshift/secrets/shared/d3/key')).toBe('value');
   });
 });

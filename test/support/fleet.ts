@@ -1,4 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { NODE_TENANT_TAG } from '../../functions/core/catalog/secrets.js';
 import type { Computer, Deployment, MaintenanceTask, Software, SoftwareDeployment, Tenant } from '../../functions/core/model/catalog.js';
 import { computer, deploySoftware } from './domain.js';
 import type { Clock, IdGenerator } from '../../functions/core/ports/clock.port.js';
@@ -62,7 +63,15 @@ export interface FleetSpec {
   readonly tasks?: readonly MaintenanceTask[];
   readonly software: readonly Software[];
   readonly deployments: readonly Deployment[];
-  readonly machines: readonly { computer: Computer; online?: boolean; latencyMs?: number; image?: Record<string, string>; ssmTags?: Record<string, string> }[];
+  readonly machines: readonly {
+    computer: Computer;
+    online?: boolean;
+    latencyMs?: number;
+    image?: Record<string, string>;
+    ssmTags?: Record<string, string>;
+    /** The node role's tags; by default `nightshift:tenant` is the computer's tenant, as the deploy guide sets it up. */
+    roleTags?: Record<string, string>;
+  }[];
 }
 
 /** An in-memory runtime (temporary data folder, dynalite in memory) with the given fleet in place. */
@@ -81,6 +90,7 @@ export async function runtimeWithFleet(fleet: FleetSpec, options: LocalRuntimeOp
       online: machine.online ?? true,
       latencyMs: machine.latencyMs ?? 0,
       ...(machine.ssmTags ? { tags: machine.ssmTags } : {}),
+      roleTags: machine.roleTags ?? { [NODE_TENANT_TAG]: machine.computer.tenantId },
     });
     for (const [softwareId, version] of Object.entries(machine.image ?? {})) {
       await writeVersion(root, softwareId, version);

@@ -75,7 +75,7 @@ describe('the commands sent to a computer (dynalite)', () => {
     const environment = environmentOf(command.script);
     expect(environment.NIGHTSHIFT_PARAM_user).toBe('ana');
     expect(environment.NIGHTSHIFT_PARAM_pin).toBeUndefined();
-    expect(JSON.parse(environment.NIGHTSHIFT_SECRET_REFS_JSON ?? '{}')).toEqual({ pin: '/nightshift/secrets/dep-vault/pin' });
+    expect(JSON.parse(environment.NIGHTSHIFT_SECRET_REFS_JSON ?? '{}')).toEqual({ pin: '/nightshift/secrets/shared/dep-vault/pin' });
     expect(command.script).not.toContain(Buffer.from('software:ghost').toString('base64'));
   });
 
@@ -149,7 +149,7 @@ describe('the commands sent to a computer (dynalite)', () => {
     expect(getSoftware).not.toHaveBeenCalled();
     const other = await buildActionCommand(h.deps, session(), actionRecord('s-cmd', '001'), 'Action#001', 'n', { software: software('other') });
     expect(other.script).toContain(Buffer.from(APP.installScript).toString('base64'));
-    expect(getSoftware).toHaveBeenCalledWith(['app']);
+    expect(getSoftware).toHaveBeenCalledWith(['app'], { includeDeleted: true });
   });
 
   it('runs a task with its method and parameters, a secret only by reference', async () => {
@@ -161,9 +161,20 @@ describe('the commands sent to a computer (dynalite)', () => {
     const environment = environmentOf(command.script);
     expect(environment).toMatchObject({ NIGHTSHIFT_ACTION: 'TaskAudit', NIGHTSHIFT_ITEM_ID: 'vault', NIGHTSHIFT_TASK_METHOD: 'get', NIGHTSHIFT_PARAM_user: 'ana' });
     expect(JSON.parse(environment.NIGHTSHIFT_PARAMETERS_JSON ?? '')).toEqual({ user: 'ana' });
-    expect(JSON.parse(environment.NIGHTSHIFT_SECRET_REFS_JSON ?? '')).toEqual({ pin: '/nightshift/secrets/dep-vault/pin' });
+    expect(JSON.parse(environment.NIGHTSHIFT_SECRET_REFS_JSON ?? '')).toEqual({ pin: '/nightshift/secrets/shared/dep-vault/pin' });
     expect(command.script).not.toContain('(secret)');
     expect(command.script).not.toContain(Buffer.from('(secret)').toString('base64'));
+  });
+
+  it("names a per-tenant deployment's secret under the session's own tenant, the one tenant such a deployment reaches", async () => {
+    h = harness();
+    const action = actionRecord('s-cmd', '002', { itemKey: 'task:vault', itemId: 'vault', itemName: 'Vault', type: 'TaskAudit', toVersion: undefined });
+    const perTenant = session({
+      tenantId: 'acme',
+      items: [taskItem('vault', { itemName: 'Vault', deploymentId: 'dep-vault', parameters: { user: 'ana', pin: '(secret)' }, secretScope: 'Tenant' })],
+    });
+    const environment = environmentOf((await buildActionCommand(h.deps, perTenant, action, 'Action#002', 'n', { task: vault })).script);
+    expect(JSON.parse(environment.NIGHTSHIFT_SECRET_REFS_JSON ?? '')).toEqual({ pin: '/nightshift/secrets/tenants/acme/dep-vault/pin' });
   });
 
   it('reads the task from the catalog when the step did not, and names one that left it', async () => {

@@ -3,16 +3,20 @@ import { DynamoAuditStore } from '../../functions/adapters/audit-store.dynamodb.
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import type { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
 import { secretReference } from '../../functions/core/catalog/secrets.js';
-import { ConflictError, NotFoundError } from '../../functions/core/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../functions/core/errors.js';
 import type { StoredTask } from '../../functions/core/model/catalog.js';
+import { DELETED_ITEM_KEPT_DAYS } from '../../functions/core/ports/catalog-store.port.js';
 import type { SecretStore } from '../../functions/core/ports/secret-store.port.js';
 import { deleteCatalogEntity, saveCatalogEntity, type CatalogDeletion, type CatalogEntityInput } from '../../functions/core/use-cases/save-catalog.js';
 import { deploySoftware, deployTask, software, task, tenant } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
 import { manualClock } from '../support/fleet.js';
+import { RetentionSweep } from '../../local/retention-sweep.js';
 
 const ALICE = { kind: 'Operator', name: 'alice@msp.example' } as const;
 const BOB = { kind: 'Operator', name: 'bob@msp.example' } as const;
+const DAY_MS = 86_400_000;
+const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Secrets in memory, each call in order: a deleted deployment's secrets must go, and only after its item. */
 class MemorySecrets implements SecretStore {
@@ -216,7 +220,8 @@ describe('catalog revisions (dynalite)', () => {
     await save({ kind: 'Task', entity: task('licensed', { parameters: [{ name: 'licenceKey', type: 'secret', required: false }, { name: 'pin', type: 'secret', required: false }] }), expectedRevision: 0 });
     const target = { kind: 'Tenant', tenantId: 'acme', includeChildTenants: false } as const;
     await save({ kind: 'Deployment', entity: deployTask('lic-acme', 'licensed', { target, parameters: { licenceKey: 'S3cr3t', pin: '1234' } }), expectedRevision: 0 });
-    const reference = secretReference('lic-acme', 'licenceKey');
+    const acme = { kind: 'Tenant', tenantId: 'acme' } as const;
+    const reference = secretReference(acme, 'lic-acme', 'licenceKey');
     expect(secrets.values.get(reference)).toBe('S3cr3t');
 
     const order: string[] = [];
@@ -243,8 +248,10 @@ describe('catalog revisions (dynalite)', () => {
     // the repeat finds the item gone and its deletion recorded by the same person: it deletes the secrets and is answered as done
     await remove({ kind: 'Deployment', id: 'lic-acme', expectedRevision: 1 });
     expect(secrets.values.has(reference)).toBe(false);
-    expect(secrets.values.has(secretReference('lic-acme', 'pin'))).toBe(false);
-    expect(secrets.calls.at(-1)).toBe(`delete ${reference},${secretReference('lic-acme', 'pin')}`);
+    expect(secrets.values.has(secretReference(acme, 'lic-acme', 'pin'))).toBe(false);
+    // in both places a deployment may keep them: its target may have moved them since they were written
+    const shared = { kind: 'Shared' } as const;
+    expect(secrets.calls.at(-1)).toBe(`delete ${secretReference(shared, 'lic-acme', 'licenceKey')},${reference},${secretReference(shared, 'lic-acme', 'pin')},${secretReference(acme, 'lic-acme', 'pin')}`);
     const entries = await audit.list('Deployment', 'lic-acme');
     expect(entries.map((entry) => [entry.version, entry.action, entry.tenantId])).toEqual([
       [1, 'Created', 'acme'],
@@ -264,5 +271,84 @@ describe('catalog revisions (dynalite)', () => {
       [1, 'Created', ALICE.name],
       [2, 'Deleted', expect.any(String) as string],
     ]);
+  });
+  it('deletes software and a task as tombstones: only a session step (includeDeleted) still reads them, at the deletion\'s revision; reads, lists and new references see them gone', async () => {
+    await save({ kind: 'Software', entity: software('retired'), expectedRevision: 0 });
+    await save({ kind: 'Task', entity: task('old-chore'), expectedRevision: 0 });
+    const deletedAt = clock.now().toISOString();
+    await remove({ kind: 'Software', id: 'retired', expectedRevision: 1 });
+    await remove({ kind: 'Task', id: 'old-chore', expectedRevision: 1 });
+
+    // what a session's step reads: the item as it was, marked, at the deletion's revision (its audit entry's version)
+    expect(await catalog.getSoftware(['retired'], { includeDeleted: true })).toEqual([{ ...software('retired'), revision: 2, deletedAt }]);
+    expect(await catalog.getTasks(['old-chore'], { includeDeleted: true })).toEqual([{ ...task('old-chore'), revision: 2, deletedAt }]);
+    expect(await history('Software', 'retired')).toEqual([
+      [1, 'Created', ALICE.name],
+      [2, 'Deleted', ALICE.name],
+    ]);
+    // what everyone else reads: nothing
+    expect(await catalog.getSoftware(['retired'])).toEqual([]);
+    expect(await catalog.getTasks(['old-chore'])).toEqual([]);
+    expect((await catalog.listSoftware()).map((item) => item.id)).not.toContain('retired');
+    expect((await catalog.listTasks()).map((item) => item.id)).not.toContain('old-chore');
+    // one item, out of its list, expiring once no session can hold it
+    const raw = await table.get('SOFTWARE#retired', 'SOFTWARE');
+    expect(raw).toMatchObject({ deletedAt, revision: 2, expiresAt: Math.floor(Date.parse(deletedAt) / 1000) + DELETED_ITEM_KEPT_DAYS * 86_400 });
+    expect(raw).not.toHaveProperty('GSI1PK');
+    expect(raw).not.toHaveProperty('GSI1SK');
+
+    // nothing new may refer to it
+    const deployment = await refusal(save({ kind: 'Deployment', entity: deploySoftware('deploy-retired', 'retired'), expectedRevision: 0 }));
+    expect(deployment).toBeInstanceOf(ValidationError);
+    expect((deployment as ValidationError).problems).toContainEqual({ field: 'softwareId', problem: 'software retired does not exist' });
+    const chore = await refusal(save({ kind: 'Deployment', entity: deployTask('deploy-chore', 'old-chore'), expectedRevision: 0 }));
+    expect((chore as ValidationError).problems).toContainEqual({ field: 'taskId', problem: 'maintenance task old-chore does not exist' });
+    const dependent = await refusal(save({ kind: 'Software', entity: software('needs-retired', { dependencies: [{ softwareId: 'retired', requires: 'Installed' }] }), expectedRevision: 0 }));
+    expect((dependent as ValidationError).problems).toContainEqual({ field: 'dependencies.0.softwareId', problem: 'software retired does not exist' });
+
+    // nor bring it back as a change: not through the API (404)...
+    expect(await refusal(save({ kind: 'Software', entity: software('retired', { name: 'Back' }), expectedRevision: 2 }))).toBeInstanceOf(NotFoundError);
+    // ...nor at the store, even at the tombstone's own revision
+    expect(await catalog.putSoftware({ ...software('retired', { name: 'Back' }), revision: 3 }, 2)).toBe(false);
+    expect(await catalog.deleteSoftware('retired', 2, { revision: 3, at: deletedAt })).toBe(false);
+    // a repeat of the deletion is answered as done; anyone else's finds nothing to delete
+    await remove({ kind: 'Software', id: 'retired', expectedRevision: 1 });
+    expect(await refusal(remove({ kind: 'Software', id: 'retired', expectedRevision: 1 }, BOB))).toBeInstanceOf(NotFoundError);
+    expect((await catalog.getSoftware(['retired'], { includeDeleted: true }))[0]).toMatchObject({ revision: 2, deletedAt });
+  });
+
+  it('creates an id again over its tombstone, continuing its numbering, listed again and no longer marked deleted', async () => {
+    expect((await save({ kind: 'Software', entity: software('retired', { name: 'Retired again' }), expectedRevision: 0 }, BOB)).entity).toMatchObject({ revision: 3 });
+    expect(await catalog.getSoftware(['retired'], { includeDeleted: true })).toEqual([{ ...software('retired', { name: 'Retired again' }), revision: 3 }]);
+    expect((await catalog.listSoftware()).map((item) => item.id)).toContain('retired');
+    expect(await table.get('SOFTWARE#retired', 'SOFTWARE')).not.toHaveProperty('expiresAt');
+    expect(await history('Software', 'retired')).toEqual([
+      [1, 'Created', ALICE.name],
+      [2, 'Deleted', ALICE.name],
+      [3, 'Created', BOB.name],
+    ]);
+    // the seed's write (no expected revision) over a tombstone is a create after it too
+    expect((await save({ kind: 'Task', entity: task('old-chore') })).entity).toMatchObject({ revision: 3 });
+    expect((await catalog.listTasks()).map((item) => item.id)).toContain('old-chore');
+    // and so is the store's own write without one (a fleet seed), straight over the tombstone
+    await save({ kind: 'Task', entity: task('reseeded'), expectedRevision: 0 });
+    await remove({ kind: 'Task', id: 'reseeded', expectedRevision: 1 });
+    expect(await catalog.putTask(task('reseeded', { name: 'Seeded again' }))).toBe(true);
+    expect(await catalog.getTasks(['reseeded'], { includeDeleted: true })).toEqual([{ ...task('reseeded', { name: 'Seeded again' }), revision: 3 }]);
+    expect((await catalog.listTasks()).map((item) => item.id)).toContain('reseeded');
+  });
+
+  it('lets the retention sweep (DynamoDB TTL locally) remove a tombstone once no session can hold it, and not before', async () => {
+    await save({ kind: 'Task', entity: task('short-lived'), expectedRevision: 0 });
+    await remove({ kind: 'Task', id: 'short-lived', expectedRevision: 1 });
+    const sweep = new RetentionSweep(table, clock, silent);
+    clock.advance(DELETED_ITEM_KEPT_DAYS * DAY_MS - 1_000);
+    await sweep.sweepOnce();
+    expect(await catalog.getTasks(['short-lived'], { includeDeleted: true })).toHaveLength(1);
+    clock.advance(1_000);
+    await sweep.sweepOnce();
+    expect(await catalog.getTasks(['short-lived'], { includeDeleted: true })).toEqual([]);
+    // what is not deleted never expires
+    expect(await catalog.getTasks(['old-chore'])).toHaveLength(1);
   });
 });

@@ -282,19 +282,19 @@ describe('saving a deployment with secret parameters: the value goes to the secr
   });
   afterAll(() => close());
 
-  it('stores each secret under /nightshift/secrets/<deployment>/<parameter> and only "(secret)" in the item and the answer (proves the value never reaches DynamoDB)', async () => {
+  it('stores each secret of a deployment that spans tenants under /nightshift/secrets/shared/<deployment>/<parameter> and only "(secret)" in the item and the answer (proves the value never reaches DynamoDB)', async () => {
     calls.length = 0;
     const answer = await save(licence('lic-1', { licenceKey: 'S3cr3t-one', adminPassword: 'hunter2-pw' }));
     expect(answer).toMatchObject({ kind: 'Deployment', entity: { parameters: { edition: 'pro', licenceKey: '(secret)', adminPassword: '(secret)' } } });
     expect(await stored('lic-1')).toEqual({ edition: 'pro', licenceKey: '(secret)', adminPassword: '(secret)' });
     expect(JSON.stringify(await catalog.listDeployments())).not.toMatch(/S3cr3t-one|hunter2-pw/);
-    expect(await secrets.get(secretReference('lic-1', 'licenceKey'))).toBe('S3cr3t-one');
-    expect(await secrets.get('/nightshift/secrets/lic-1/adminPassword')).toBe('hunter2-pw');
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-1', 'licenceKey'))).toBe('S3cr3t-one');
+    expect(await secrets.get('/nightshift/secrets/shared/lic-1/adminPassword')).toBe('hunter2-pw');
     // the values first, then the item that names them
     expect(calls.slice(0, 3).sort()).toEqual([
       'catalog.putDeployment {"edition":"pro","licenceKey":"(secret)","adminPassword":"(secret)"}',
-      'secrets.put /nightshift/secrets/lic-1/adminPassword',
-      'secrets.put /nightshift/secrets/lic-1/licenceKey',
+      'secrets.put /nightshift/secrets/shared/lic-1/adminPassword',
+      'secrets.put /nightshift/secrets/shared/lic-1/licenceKey',
     ]);
     expect(calls[2]).toMatch(/^catalog\.putDeployment/);
   });
@@ -303,15 +303,15 @@ describe('saving a deployment with secret parameters: the value goes to the secr
     await save(licence('lic-2', { licenceKey: 'S3cr3t-two', adminPassword: 'pw-two' }));
     calls.length = 0;
     await save(licence('lic-2', { licenceKey: '(secret)', adminPassword: 'pw-two-b' }));
-    expect(await secrets.get(secretReference('lic-2', 'licenceKey'))).toBe('S3cr3t-two');
-    expect(await secrets.get(secretReference('lic-2', 'adminPassword'))).toBe('pw-two-b');
-    expect(calls).toEqual(['secrets.put /nightshift/secrets/lic-2/adminPassword', 'catalog.putDeployment {"edition":"pro","licenceKey":"(secret)","adminPassword":"(secret)"}']);
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-2', 'licenceKey'))).toBe('S3cr3t-two');
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-2', 'adminPassword'))).toBe('pw-two-b');
+    expect(calls).toEqual(['secrets.put /nightshift/secrets/shared/lic-2/adminPassword', 'catalog.putDeployment {"edition":"pro","licenceKey":"(secret)","adminPassword":"(secret)"}']);
 
     calls.length = 0;
     await save(licence('lic-2', { licenceKey: '(secret)' }));
-    expect(calls).toEqual(['catalog.putDeployment {"edition":"pro","licenceKey":"(secret)"}', 'secrets.delete /nightshift/secrets/lic-2/adminPassword']);
-    expect(await secrets.get(secretReference('lic-2', 'adminPassword'))).toBeUndefined();
-    expect(await secrets.get(secretReference('lic-2', 'licenceKey'))).toBe('S3cr3t-two');
+    expect(calls).toEqual(['catalog.putDeployment {"edition":"pro","licenceKey":"(secret)"}', 'secrets.delete /nightshift/secrets/shared/lic-2/adminPassword']);
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-2', 'adminPassword'))).toBeUndefined();
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-2', 'licenceKey'))).toBe('S3cr3t-two');
     expect(await stored('lic-2')).toEqual({ edition: 'pro', licenceKey: '(secret)' });
   });
 
@@ -329,7 +329,7 @@ describe('saving a deployment with secret parameters: the value goes to the secr
     ]);
     expect(sizes.message).not.toContain('S3cr3t');
     expect(await catalog.getDeployment('lic-3')).toBeUndefined();
-    expect(await secrets.get(secretReference('lic-3', 'adminPassword'))).toBeUndefined();
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-3', 'adminPassword'))).toBeUndefined();
   });
 
   it('a secret store that refuses the value leaves the item as it was (proves no item names a secret that was never written)', async () => {
@@ -342,9 +342,9 @@ describe('saving a deployment with secret parameters: the value goes to the secr
     await save(licence('lic-5', { licenceKey: 'S3cr3t-five' }));
     await expect(save(licence('lic-5', {}), 'delete')).rejects.toThrow('SSM said no');
     expect(await stored('lic-5')).toEqual({ edition: 'pro' });
-    expect(await secrets.get(secretReference('lic-5', 'licenceKey'))).toBe('S3cr3t-five');
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-5', 'licenceKey'))).toBe('S3cr3t-five');
     await save(licence('lic-5', {}));
-    expect(await secrets.get(secretReference('lic-5', 'licenceKey'))).toBeUndefined();
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-5', 'licenceKey'))).toBeUndefined();
   });
 
   it('refuses to make a parameter secret, or no longer secret, while a deployment sets it, naming the field (proves no clear value left in the table and no "(secret)" sent as a value)', async () => {
@@ -371,6 +371,6 @@ describe('saving a deployment with secret parameters: the value goes to the secr
     await save({ kind: 'Software', entity: software('editor') });
     await save(licence('lic-6', { adminPassword: 'pw-six' }));
     await save({ kind: 'Deployment', entity: deploySoftware('lic-6', 'editor') });
-    expect(await secrets.get(secretReference('lic-6', 'adminPassword'))).toBeUndefined();
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-6', 'adminPassword'))).toBeUndefined();
   });
 });

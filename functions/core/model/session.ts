@@ -190,6 +190,12 @@ export interface TaskSessionItem extends SessionItemBase {
   readonly mode: TaskMode;
   /** Parameter values with defaults applied; secrets appear as `"(secret)"`. */
   readonly parameters: Readonly<Record<string, ParameterValue>>;
+  /**
+   * Where the deployment keeps its secrets (see `SecretScope`): `Tenant` is
+   * the session's own tenant, the one tenant such a deployment reaches.
+   * Absent on items frozen before secrets were kept per tenant: shared.
+   */
+  readonly secretScope?: 'Tenant' | 'Shared';
 }
 
 export type SessionItem = SoftwareSessionItem | TaskSessionItem;

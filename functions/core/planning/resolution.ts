@@ -1,5 +1,5 @@
 import { parameterValue } from '../catalog/parameters.js';
-import { SECRET_MARKER } from '../catalog/secrets.js';
+import { keepsSecretsPerTenant, SECRET_MARKER } from '../catalog/secrets.js';
 import {
   itemKeyOf,
   type Computer,
@@ -391,6 +391,7 @@ function buildItemBase(deployment: Deployment, catalog: Catalog): SessionItem | 
       ...common,
       mode: deployment.mode,
       parameters: effectiveParameters(task, deployment.parameters),
+      secretScope: keepsSecretsPerTenant(deployment.target) ? 'Tenant' : 'Shared',
     };
   }
   const software = catalog.software.get(deployment.softwareId);

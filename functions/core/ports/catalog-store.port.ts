@@ -14,6 +14,22 @@ import type { Computer, Deployment, MaintenanceTask, Software, StoredDeployment,
  * An item stored before revisions were kept has none: it reads, and is
  * written over or deleted, as revision 1 (`LEGACY_REVISION`), so every
  * stored one says a revision of at least 1, as a new one does.
+ *
+ * Deleting a software item or task leaves a tombstone, not nothing: a
+ * session under way froze which items it runs but reads each one's scripts
+ * when it sends a step, possibly days later (its window, then the agent's
+ * delivery), and by then the item's deployment, and the item, may have been
+ * deleted. The tombstone is the item as it was, marked `deletedAt`, at the
+ * deletion's revision, out of the lists, and expiring (TTL) once no session
+ * can still hold it (`DELETED_ITEM_KEPT_DAYS`). Only the session's own steps
+ * read it: `getSoftware`/`getTasks` with `{ includeDeleted: true }`
+ * (agent-commands; the session store's action context reads the item by key
+ * the same way). Everything else (the API's reads, lists, resolution of a new
+ * session, reference checks of a save) asks without it and sees the item as
+ * gone; forgetting the option on a session path fails loudly ("does not
+ * exist"), never silently running a deleted item in a new session. A create
+ * (`expectedRevision` 0) may write over a tombstone. Deployments have none:
+ * a deleted one is removed (sessions hold their resolved items, not it).
  */
 export interface CatalogStore {
   putTenant(tenant: Tenant): Promise<void>;
@@ -32,26 +48,58 @@ export interface CatalogStore {
    * conditional on the revision it read, so a write racing it is not lost.
    */
   putSoftware(software: Software): Promise<boolean>;
-  /** The software with these ids that exist (missing ids are simply absent from the answer). */
-  getSoftware(softwareIds: readonly string[]): Promise<StoredSoftware[]>;
+  /**
+   * The software with these ids that exist (missing ids are simply absent
+   * from the answer); deleted ones too only with `includeDeleted`, which only
+   * a session's own steps ask for (see above).
+   */
+  getSoftware(softwareIds: readonly string[], options?: ReadOptions): Promise<Kept<StoredSoftware>[]>;
   /** Every software item, by name. */
   listSoftware(): Promise<StoredSoftware[]>;
-  /** Deletes the software if it is at `expectedRevision`. */
-  deleteSoftware(softwareId: string, expectedRevision: number): Promise<boolean>;
+  /** Leaves the software's tombstone (see above) at `deletion.revision` if it is at `expectedRevision`, not deleted. */
+  deleteSoftware(softwareId: string, expectedRevision: number, deletion: Deletion): Promise<boolean>;
 
   putTask(task: StoredTask, expectedRevision: number): Promise<boolean>;
   putTask(task: MaintenanceTask): Promise<boolean>;
-  getTasks(taskIds: readonly string[]): Promise<StoredTask[]>;
+  getTasks(taskIds: readonly string[], options?: ReadOptions): Promise<Kept<StoredTask>[]>;
   /** Every maintenance task, by name. */
   listTasks(): Promise<StoredTask[]>;
-  deleteTask(taskId: string, expectedRevision: number): Promise<boolean>;
+  deleteTask(taskId: string, expectedRevision: number, deletion: Deletion): Promise<boolean>;
 
   putDeployment(deployment: StoredDeployment, expectedRevision: number): Promise<boolean>;
   putDeployment(deployment: Deployment): Promise<boolean>;
   getDeployment(deploymentId: string): Promise<StoredDeployment | undefined>;
   listDeployments(): Promise<StoredDeployment[]>;
+  /** Removes the deployment outright (no tombstone) if it is at `expectedRevision`. */
   deleteDeployment(deploymentId: string, expectedRevision: number): Promise<boolean>;
 }
+
+export interface ReadOptions {
+  /** Tombstones of deleted items too: for a session's own steps only (see `CatalogStore`). */
+  readonly includeDeleted?: boolean;
+}
+
+/** A software item or task as read: `deletedAt` says it is a tombstone (only ever read with `includeDeleted`). */
+export type Kept<T> = T & { readonly deletedAt?: string };
+
+/** What a deletion writes into the tombstone. */
+export interface Deletion {
+  /** The deletion's own revision: the version of its audit entry, past the item's, so a re-creation continues the numbering. */
+  readonly revision: number;
+  /** When it was deleted (ISO 8601); the tombstone expires `DELETED_ITEM_KEPT_DAYS` after it. */
+  readonly at: string;
+}
+
+/**
+ * How long a tombstone is kept: the longest a session can live, so no
+ * session still holding the item outlives it. No bound tighter than Step
+ * Functions' own holds: a session's window may be `MAX_WINDOW_DAYS` away,
+ * but then each agent step (detection, every action, restart, verification)
+ * may wait up to 31 days for an offline computer, and a standard workflow
+ * execution lives at most one year. A tombstone costs one item and hides
+ * from everything but those sessions, so keeping it that long is cheap.
+ */
+export const DELETED_ITEM_KEPT_DAYS = 366;
 
 /** What an item stored before revisions were kept reads as (see `CatalogStore`). */
 export const LEGACY_REVISION = 1;

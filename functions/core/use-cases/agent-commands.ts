@@ -2,7 +2,7 @@ import { NotFoundError } from '../errors.js';
 import { boundedExecutionTimeout, commandComment, type AgentCommand, type DispatchKey } from '../model/agent.js';
 import type { MaintenanceTask, ParameterValue, Software } from '../model/catalog.js';
 import type { Action, Session, TaskSessionItem } from '../model/session.js';
-import { isSecretParameter, secretReference } from '../catalog/secrets.js';
+import { isSecretParameter, secretReference, type SecretScope } from '../catalog/secrets.js';
 import {
   buildActionScript,
   buildDetectionScript,
@@ -17,7 +17,8 @@ import type { Dependencies } from './dependencies.js';
 
 async function softwareById(deps: Dependencies, ids: readonly string[]): Promise<Map<string, Software>> {
   // Stryker disable next-line ArrayDeclaration: with no ids to look up, nothing is looked up in what was found
-  const found = ids.length ? await deps.catalog.getSoftware(ids) : [];
+  // a step of a session under way: the item may have been deleted since the session froze it, and its tombstone is what it still runs
+  const found = ids.length ? await deps.catalog.getSoftware(ids, { includeDeleted: true }) : [];
   const byId = new Map(found.map((s) => [s.id, s]));
   for (const id of ids) if (!byId.has(id)) throw new NotFoundError('software', id);
   return byId;
@@ -25,7 +26,8 @@ async function softwareById(deps: Dependencies, ids: readonly string[]): Promise
 
 async function tasksById(deps: Dependencies, ids: readonly string[]): Promise<Map<string, MaintenanceTask>> {
   // Stryker disable next-line ArrayDeclaration: with no ids to look up, nothing is looked up in what was found
-  const found = ids.length ? await deps.catalog.getTasks(ids) : [];
+  // as for software: a task deleted since the session froze it is still run from its tombstone
+  const found = ids.length ? await deps.catalog.getTasks(ids, { includeDeleted: true }) : [];
   const byId = new Map(found.map((t) => [t.id, t]));
   // Stryker disable next-line ConditionalExpression: every caller throws this same error for a task missing from the map
   for (const id of ids) if (!byId.has(id)) throw new NotFoundError('maintenance task', id);
@@ -38,13 +40,19 @@ async function tasksById(deps: Dependencies, ids: readonly string[]): Promise<Ma
  * reference, which the computer resolves itself. Nothing here reads a secret:
  * no handler can leak what it never holds.
  */
-function taskParameters(item: TaskSessionItem, task: MaintenanceTask): { parameters: Record<string, ParameterValue>; secretReferences: Record<string, string> } {
+function taskParameters(
+  session: Session,
+  item: TaskSessionItem,
+  task: MaintenanceTask,
+): { parameters: Record<string, ParameterValue>; secretReferences: Record<string, string> } {
   const parameters: Record<string, ParameterValue> = {};
   const secretReferences: Record<string, string> = {};
+  // a per-tenant deployment reaches one tenant's computers only: this computer's
+  const scope: SecretScope = item.secretScope === 'Tenant' ? { kind: 'Tenant', tenantId: session.tenantId } : { kind: 'Shared' };
   for (const [name, value] of Object.entries(item.parameters)) {
     if (!isSecretParameter(task, name)) parameters[name] = value;
     // an item without a deployment is never run; its secret has nowhere to be read from
-    else if (item.deploymentId !== undefined) secretReferences[name] = secretReference(item.deploymentId, name);
+    else if (item.deploymentId !== undefined) secretReferences[name] = secretReference(scope, item.deploymentId, name);
   }
   return { parameters, secretReferences };
 }
@@ -102,7 +110,7 @@ export async function buildDetectionCommand(deps: Dependencies, session: Session
     if (!task) throw new NotFoundError('maintenance task', item.itemId);
     return detectionEntry(
       // Stryker disable next-line ConditionalExpression: an undefined secretsRegion and an absent one make the same entry
-      { key: item.key, platform: session.platform, task, ...taskParameters(item, task), ...(deps.agentSettings.secretsRegion === undefined ? {} : { secretsRegion: deps.agentSettings.secretsRegion }) },
+      { key: item.key, platform: session.platform, task, ...taskParameters(session, item, task), ...(deps.agentSettings.secretsRegion === undefined ? {} : { secretsRegion: deps.agentSettings.secretsRegion }) },
       timeoutSeconds,
     );
   });
@@ -145,7 +153,7 @@ export async function buildActionCommand(
     // Stryker disable next-line ConditionalExpression,StringLiteral: tasksById threw already for a missing task; this narrows the type
     if (!task) throw new NotFoundError('maintenance task', item.itemId);
     const planned = taskSteps(action.type, task);
-    const { parameters, secretReferences } = taskParameters(item, task);
+    const { parameters, secretReferences } = taskParameters(session, item, task);
     Object.assign(environment, { NIGHTSHIFT_TASK_METHOD: planned.method }, parameterEnvironment(parameters, secretReferences, deps.agentSettings.secretsRegion));
     steps = planned.steps;
   }

@@ -19,10 +19,11 @@ import {
   type Tenant,
 } from '../model/catalog.js';
 import { validateParameters } from '../catalog/parameters.js';
-import { SECRET_MARKER, secretReference, separateSecrets } from '../catalog/secrets.js';
+import { keepsSecretsPerTenant, SECRET_MARKER, secretReference, separateSecrets, type SecretScope } from '../catalog/secrets.js';
 import { requesterSchema, type Requester } from '../model/session.js';
 import { findCycles } from '../planning/ordering.js';
 import { parseInput, utf8Length } from '../validation.js';
+import type { Deletion } from '../ports/catalog-store.port.js';
 import type { Dependencies } from './dependencies.js';
 
 /** The entity's own schema names its fields; this only makes sure there are fields to name. */
@@ -406,12 +407,13 @@ async function readRevised(deps: CatalogDeps, kind: RevisedKind, id: string): Pr
   }
 }
 
-function deleteItem(deps: CatalogDeps, kind: RevisedKind, id: string, expectedRevision: number): Promise<boolean> {
+/** A software item or task leaves its tombstone at the deletion's revision (see `CatalogStore`); a deployment goes. */
+function deleteItem(deps: CatalogDeps, kind: RevisedKind, id: string, expectedRevision: number, deletion: Deletion): Promise<boolean> {
   switch (kind) {
     case 'Software':
-      return deps.catalog.deleteSoftware(id, expectedRevision);
+      return deps.catalog.deleteSoftware(id, expectedRevision, deletion);
     case 'Task':
-      return deps.catalog.deleteTask(id, expectedRevision);
+      return deps.catalog.deleteTask(id, expectedRevision, deletion);
     case 'Deployment':
       return deps.catalog.deleteDeployment(id, expectedRevision);
   }
@@ -422,11 +424,17 @@ function deleteItem(deps: CatalogDeps, kind: RevisedKind, id: string, expectedRe
  * set, and every secret parameter of its task (what a save that died before
  * its deletions may have left behind).
  */
-async function deploymentSecrets(deps: CatalogDeps, deployment: { readonly id: string; readonly taskId?: unknown; readonly parameters?: unknown }): Promise<string[]> {
+async function deploymentSecrets(
+  deps: CatalogDeps,
+  deployment: { readonly id: string; readonly taskId?: unknown; readonly parameters?: unknown },
+  tenantId: string | undefined,
+): Promise<string[]> {
   const marked = typeof deployment.parameters === 'object' && deployment.parameters !== null ? Object.entries(deployment.parameters).flatMap(([name, value]) => (value === SECRET_MARKER ? [name] : [])) : [];
-  const [task] = typeof deployment.taskId === 'string' ? await deps.catalog.getTasks([deployment.taskId]) : [];
+  const [task] = typeof deployment.taskId === 'string' ? await deps.catalog.getTasks([deployment.taskId], { includeDeleted: true }) : [];
   const declared = (task?.parameters ?? []).filter((p) => p.type === 'secret').map((p) => p.name);
-  return [...new Set([...marked, ...declared])].map((name) => secretReference(deployment.id, name));
+  // both places it may have kept them (its target may have moved them): deleting what is not there is harmless
+  const scopes: SecretScope[] = [{ kind: 'Shared' }, ...(tenantId === undefined ? [] : [{ kind: 'Tenant', tenantId } as const])];
+  return [...new Set([...marked, ...declared])].flatMap((name) => scopes.map((scope) => secretReference(scope, deployment.id, name)));
 }
 
 /** A deleted deployment's fields as its deletion's entry recorded them (each change's `before`). */
@@ -446,8 +454,10 @@ const recordedBefore = (entry: AuditEntry): Record<string, unknown> => Object.fr
  * finishes it and is answered as the first was.
  *
  * Sessions under way are not stopped by it: they froze what their items
- * are; but an action still to be sent reads its item's scripts (and its
- * secrets) when it is sent, and fails, saying the item does not exist.
+ * are, and a software item or task deleted is kept as a tombstone that only
+ * their steps read (its scripts, when each step is sent; see
+ * `CatalogStore`), while everything else sees it gone: reads, lists, new
+ * sessions, references. A create over the tombstone continues its numbering.
  */
 export async function deleteCatalogEntity(deps: CatalogDeps, deletion: CatalogDeletion, by: Requester): Promise<void> {
   const { kind, id, expectedRevision } = deletion;
@@ -455,7 +465,7 @@ export async function deleteCatalogEntity(deps: CatalogDeps, deletion: CatalogDe
   if (stored === undefined) {
     const [last] = await deps.audit.list(kind, id, { latest: 1 });
     if (last?.action === 'Deleted' && last.version > expectedRevision && canonicalJson(last.by) === canonicalJson(by)) {
-      if (kind === 'Deployment') await deleteSecrets(deps, await deploymentSecrets(deps, { ...recordedBefore(last), id }));
+      if (kind === 'Deployment') await deleteSecrets(deps, await deploymentSecrets(deps, { ...recordedBefore(last), id }, last.tenantId));
       return;
     }
     throw new NotFoundError(WHAT[kind], id);
@@ -465,15 +475,16 @@ export async function deleteCatalogEntity(deps: CatalogDeps, deletion: CatalogDe
   const referrers = await referrersOf(deps, kind, id);
   if (referrers.length > 0) throw new ConflictError(`${WHAT[kind]} ${id} is still used by ${referrers.join(' and by ')}; change or delete those first`);
   const tenantId = stored.kind === 'Deployment' ? await deploymentTenant(deps, stored.entity) : undefined;
-  await claimRevision(
+  const at = deps.clock.now().toISOString();
+  const revision = await claimRevision(
     deps,
-    { resource: kind, resourceId: id, ...(tenantId === undefined ? {} : { tenantId }), at: deps.clock.now().toISOString(), by, action: 'Deleted', changes: changesBetween(current, undefined) },
+    { resource: kind, resourceId: id, ...(tenantId === undefined ? {} : { tenantId }), at, by, action: 'Deleted', changes: changesBetween(current, undefined) },
     current,
   );
-  if (!(await deleteItem(deps, kind, id, current.revision))) {
+  if (!(await deleteItem(deps, kind, id, current.revision, { revision, at }))) {
     throw new ConflictError(`${WHAT[kind]} ${id} was changed by someone else while it was being deleted; read it again`);
   }
-  if (stored.kind === 'Deployment') await deleteSecrets(deps, await deploymentSecrets(deps, stored.entity));
+  if (stored.kind === 'Deployment') await deleteSecrets(deps, await deploymentSecrets(deps, stored.entity, await deploymentTenant(deps, stored.entity)));
 }
 
 async function deleteSecrets(deps: CatalogDeps, references: readonly string[]): Promise<void> {
@@ -566,7 +577,13 @@ async function softwareProblems(deps: CatalogDeps, software: Software): Promise<
  */
 async function storeDeployment(deps: CatalogDeps, deployment: Deployment, task: MaintenanceTask | undefined, expected: number | undefined, by: Requester): Promise<StoredDeployment> {
   const current = await deps.catalog.getDeployment(deployment.id);
-  const secrets = separateSecrets(deployment, task, current);
+  const tenantId = await deploymentTenant(deps, deployment);
+  const secrets = separateSecrets(
+    deployment,
+    task,
+    secretScope(deployment, tenantId),
+    current === undefined ? undefined : { deployment: current, scope: secretScope(current, await deploymentTenant(deps, current)) },
+  );
   rejectIf(`deployment ${deployment.id}`, [...secrets.problems]);
   // a new secret value is stored behind the same marker: the trail says it was set, never what it is
   const hidden = secrets.writes.map(({ reference }) => {
@@ -577,7 +594,7 @@ async function storeDeployment(deps: CatalogDeps, deployment: Deployment, task: 
   const stored = await saveRevised<Deployment>(deps, by, {
     resource: 'Deployment',
     id: deployment.id,
-    tenantId: await deploymentTenant(deps, deployment),
+    tenantId,
     current,
     expected,
     next: secrets.stored,
@@ -592,8 +609,12 @@ async function storeDeployment(deps: CatalogDeps, deployment: Deployment, task: 
 /** What the audit trail says of a secret parameter given a value: that it was set, not to what. */
 const NEW_SECRET_VALUE = '(secret: new value)';
 
+/** Where a deployment keeps its secrets: under its one tenant, or shared when it spans tenants. */
+const secretScope = (deployment: Deployment, tenantId: string | undefined): SecretScope =>
+  keepsSecretsPerTenant(deployment.target) && tenantId !== undefined ? { kind: 'Tenant', tenantId } : { kind: 'Shared' };
+
 /**
- * The tenant a deployment belongs to, for the audit trail: the tenant it
+ * The tenant a deployment belongs to, for the audit trail and its secrets: the tenant it
  * targets, or the tenant of the computer it targets. `undefined`: it spans
  * tenants (all tenants, a tag everywhere, a person), so it is the MSP's.
  */

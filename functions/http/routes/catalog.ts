@@ -37,7 +37,10 @@ import { newRouter } from '../router.js';
  * on; 404 when there is none). As for schedules, `PUT` never creates: a
  * request without `expectedRevision` is refused naming that field, whether
  * or not the id exists. Tenants and computers are still created or replaced
- * by `PUT` alone.
+ * by `PUT` alone. A deleted software item or task is a tombstone only the
+ * steps of sessions already holding it read: here it is gone (`GET` 404,
+ * left out of the lists, not a deployment's or dependency's to name), and a
+ * `POST` of its id creates it again after its history.
  */
 
 const tenantRef = tenantSchema.meta({ id: 'Tenant' });
