@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rolloutSchema, type Rollout } from '../../functions/core/model/schedule.js';
 import type { ScheduleRun } from '../../functions/core/model/schedule-run.js';
-import { assignRings, decideRollout, type TargetState } from '../../functions/core/schedules/rollout.js';
+import { amountOf, assignRings, countOutcome, decideRollout, type TargetState } from '../../functions/core/schedules/rollout.js';
 
 const NOW = new Date('2026-12-01T15:00:00Z');
 const rollout = (input: unknown): Rollout => rolloutSchema.parse(input);
@@ -11,7 +11,9 @@ const RINGS = rollout({
     { name: 'broad', percent: 100 },
   ],
 });
-const run = (overrides: Partial<ScheduleRun> = {}): Pick<ScheduleRun, 'status' | 'rollout' | 'currentRing' | 'ringEndedAt' | 'haltReason' | 'failuresAccepted'> => ({
+const run = (
+  overrides: Partial<ScheduleRun> = {},
+): Pick<ScheduleRun, 'status' | 'rollout' | 'currentRing' | 'ringEndedAt' | 'haltReason' | 'haltCause' | 'failuresAccepted' | 'thresholdWaivedForRing'> => ({
   status: 'Running',
   rollout: rollout({}),
   currentRing: 0,
@@ -90,5 +92,119 @@ describe('rollout decisions: error budget, rings, concurrency', () => {
     for (const status of ['Halted', 'Completed', 'Cancelled'] as const) {
       expect(decideRollout(run({ status }), targets(['Queued']), NOW)).toMatchObject({ status, start: [] });
     }
+  });
+});
+
+describe('rollout rules, one by one', () => {
+  const THREE = rollout({
+    rings: [
+      { name: 'canary', percent: 10, successThresholdPercent: 50, soakMinutes: 0 },
+      { name: 'early', percent: 50, successThresholdPercent: 100, soakMinutes: 30 },
+      { name: 'broad', percent: 100, successThresholdPercent: 100 },
+    ],
+  });
+
+  it('keeps the same canaries across releases: the order is FNV-1a of schedule and computer, pinned here', () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `pc-${i}`);
+    const rings = assignRings('weekly', ids, RINGS.rings);
+    expect(ids.filter((id) => rings.get(id) === 0)).toEqual(['pc-20', 'pc-26', 'pc-27', 'pc-37']);
+  });
+
+  it('sizes amounts: a count as it is, a percentage of the total rounded up', () => {
+    expect(amountOf({ kind: 'Count', value: 3 }, 50)).toBe(3);
+    expect(amountOf({ kind: 'Percent', value: 10 }, 41)).toBe(5);
+    expect(amountOf({ kind: 'Percent', value: 10 }, 40)).toBe(4);
+    expect(amountOf({ kind: 'Percent', value: 25 }, 0)).toBe(0);
+  });
+
+  it('counts running sessions apart from queued and ended ones', () => {
+    expect(countOutcome(targets(['Queued', 'Running', 'Postponed', 'Passed', 'Failed']))).toEqual({
+      queued: 1,
+      running: 2,
+      passed: 1,
+      partiallyPassed: 0,
+      failed: 1,
+      cancelled: 0,
+    });
+  });
+
+  it('stays running while a session runs, though nothing is queued', () => {
+    expect(decideRollout(run(), targets(['Passed', 'Running']), NOW)).toMatchObject({ status: 'Running', start: [] });
+  });
+
+  it('reads a percentage budget as that share of the targets, rounded down (10 % of 20: the third failure halts, not the second)', () => {
+    const share = rollout({ errorBudget: { kind: 'Percent', value: 10 } });
+    const states = (failed: number): TargetState[] => targets([...Array.from({ length: failed }, () => 'Failed' as const), ...Array.from({ length: 20 - failed }, () => 'Queued' as const)]);
+    expect(decideRollout(run({ rollout: share }), states(2), NOW).status).toBe('Running');
+    expect(decideRollout(run({ rollout: share }), states(3), NOW)).toMatchObject({
+      status: 'Halted',
+      haltCause: 'ErrorBudget',
+      haltReason: 'error budget spent: 3 failed session(s), more than the 2 allowed',
+    });
+  });
+
+  it('leaves a settled run as it was: its ring, when it ended, why and by what it halted', () => {
+    const halted = run({ status: 'Halted', currentRing: 1, ringEndedAt: NOW.toISOString(), haltReason: 'by hand', haltCause: 'Operator' });
+    expect(decideRollout(halted, targets(['Queued']), NOW)).toEqual({
+      status: 'Halted',
+      currentRing: 1,
+      ringEndedAt: NOW.toISOString(),
+      haltReason: 'by hand',
+      haltCause: 'Operator',
+      start: [],
+      outcome: { queued: 1, running: 0, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 },
+    });
+    expect(decideRollout(run({ status: 'Completed', currentRing: 2 }), [], NOW)).toEqual({
+      status: 'Completed',
+      currentRing: 2,
+      start: [],
+      outcome: { queued: 0, running: 0, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 },
+    });
+  });
+
+  it('waits for every session of the current ring to end before judging it', () => {
+    const decision = decideRollout(run({ rollout: RINGS }), [...targets(['Passed', 'Running'], 0), ...targets(['Queued'], 1)], NOW);
+    expect(decision).toMatchObject({ status: 'Running', currentRing: 0, start: [] });
+    expect(decision.ringEndedAt).toBeUndefined();
+  });
+
+  it('judges a ring by its own sessions only, not by the rings before it', () => {
+    // canary: 1 of 2 passed, enough for its 50 %; early: all passed, as its 100 % needs
+    const states = [...targets(['Passed', 'Failed'], 0), ...targets(['Passed', 'Passed'], 1), ...targets(['Queued'], 2)];
+    const decision = decideRollout(run({ rollout: THREE, currentRing: 1, ringEndedAt: NOW.toISOString() }), states, new Date(NOW.getTime() + 30 * 60_000));
+    expect(decision).toMatchObject({ status: 'Running', currentRing: 2, start: ['pc-2-0'] });
+  });
+
+  it('counts a cancelled session neither way, and a ring where every session was cancelled passes', () => {
+    const mostlyCancelled = [...targets(['Passed', 'Cancelled', 'Cancelled'], 1), ...targets(['Queued'], 2)];
+    expect(decideRollout(run({ rollout: THREE, currentRing: 1 }), mostlyCancelled, NOW)).toMatchObject({ status: 'Running', currentRing: 1, ringEndedAt: NOW.toISOString() });
+    const allCancelled = [...targets(['Cancelled', 'Cancelled'], 1), ...targets(['Queued'], 2)];
+    expect(decideRollout(run({ rollout: THREE, currentRing: 1 }), allCancelled, NOW)).toMatchObject({ status: 'Running', currentRing: 1, ringEndedAt: NOW.toISOString() });
+  });
+
+  it('halts below a ring threshold with the cause named, unless an operator waived that ring threshold on resume', () => {
+    const states = [...targets(['Passed', 'Failed'], 1), ...targets(['Queued'], 2)];
+    expect(decideRollout(run({ rollout: THREE, currentRing: 1 }), states, NOW)).toMatchObject({
+      status: 'Halted',
+      haltCause: 'RingThreshold',
+      haltReason: 'ring early: 1 of 2 session(s) passed (50%), below the 100% it needs',
+    });
+    expect(decideRollout(run({ rollout: THREE, currentRing: 1, thresholdWaivedForRing: 1 }), states, NOW)).toMatchObject({ status: 'Running', currentRing: 1 });
+    expect(decideRollout(run({ rollout: THREE, currentRing: 1, thresholdWaivedForRing: 0 }), states, NOW).status).toBe('Halted');
+  });
+
+  it('moves on at once after a ring without soak time', () => {
+    const states = [...targets(['Passed'], 0), ...targets(['Queued'], 1)];
+    expect(decideRollout(run({ rollout: THREE }), states, NOW)).toMatchObject({ status: 'Running', currentRing: 1, start: ['pc-1-0'] });
+  });
+
+  it('completes after the last ring whatever its success rate: its threshold gates no ring after it', () => {
+    const states = [...targets(['Passed'], 0), ...targets(['Passed'], 1), ...targets(['Failed', 'Passed'], 2)];
+    expect(decideRollout(run({ rollout: THREE, currentRing: 2 }), states, NOW)).toEqual({
+      status: 'Completed',
+      currentRing: 2,
+      start: [],
+      outcome: { queued: 0, running: 0, passed: 3, partiallyPassed: 0, failed: 1, cancelled: 0 },
+    });
   });
 });

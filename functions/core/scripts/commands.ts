@@ -26,7 +26,7 @@ const LINUX_PACKAGE_DETECTION = [
   'pkg_rows() {',
   '  if command -v dpkg-query >/dev/null 2>&1 && [ -d "$NIGHTSHIFT_ROOT/var/lib/dpkg" ]; then',
   '    dpkg-query --admindir="$NIGHTSHIFT_ROOT/var/lib/dpkg" -W -f=\'${db:Status-Abbrev}\\t${Package}\\t${Version}\\n\' 2>/dev/null \\',
-  '      | awk -F\'\\t\' \'$1 ~ /^ii/ { v = $3; sub(/^[0-9]+:/, "", v); sub(/-[^-]*$/, "", v); sub(/[+~](dfsg|ds|repack)[0-9.]*$/, "", v); print $2 "\\t" v }\'',
+  '      | awk -F\'\\t\' \'$1 ~ /^ii/ { v = $3; sub(/^[0-9]+:/, "", v); sub(/-[^-]*$/, "", v); sub(/[.+~](dfsg|ds|repack)[0-9.]*$/, "", v); print $2 "\\t" v }\'',
   '  elif command -v rpm >/dev/null 2>&1; then',
   '    rpm --root "${NIGHTSHIFT_ROOT:-/}" -qa --qf \'%{NAME}\\t%{VERSION}\\n\' 2>/dev/null',
   '  fi',
