@@ -163,7 +163,7 @@ describe('what SendCommand carries for a task with a secret parameter (SSM and S
       NIGHTSHIFT_TASK_METHOD: 'set',
       NIGHTSHIFT_PARAMETERS_JSON: '{"edition":"pro"}',
       NIGHTSHIFT_PARAM_edition: 'pro',
-      NIGHTSHIFT_SECRET_REFS_JSON: '{"licenceKey":"/nightshift/secrets/lic/licenceKey"}',
+      NIGHTSHIFT_SECRET_REFS_JSON: '{"licenceKey":"/nightshift/secrets/shared/lic/licenceKey"}',
     });
     expect(bashEnvironment(script)).not.toHaveProperty('NIGHTSHIFT_PARAM_licenceKey');
     // no Region configured (as locally): the computer's own CLI decides

@@ -114,7 +114,7 @@ describe('save-catalog records every catalog change in the audit trail (dynalite
       { field: 'parameters.licenceKey', after: '(secret: new value)' },
     ]);
     expect(history[1]?.changes).toEqual([{ field: 'parameters.licenceKey', before: '(secret)', after: '(secret: new value)' }]);
-    expect(secrets.values.get('/nightshift/secrets/lic-acme/licenceKey')).toBe('S3cr3t-two');
+    expect(secrets.values.get('/nightshift/secrets/tenants/acme/lic-acme/licenceKey')).toBe('S3cr3t-two');
   });
 
   it('records a change before it is stored: a store that fails leaves the entry, and the retry stores it without a second entry', async () => {
