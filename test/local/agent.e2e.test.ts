@@ -37,6 +37,9 @@ describe('the sandbox agent behaves like SSM, through the local runtime', () => 
     // nine installs, nothing for the undetermined one
     expect(outcome.actions).toHaveLength(9);
     expect(outcome.actions.some((a) => a.itemId === 'app7')).toBe(false);
+    // the nine installs worked, but app7 was never read: the session cannot say the computer is compliant
+    expect(outcome.session.status).toBe('Failed');
+    expect((await runtime.deps.sessionLog.read(sessionId, { limit: 500 })).entries.map((line) => line.message)).toContain('session ended Failed: 9 action(s), 0 failed; could not determine App app7');
   });
 
   it('holds a command for an offline computer and runs it when the computer comes back', async () => {

@@ -141,5 +141,6 @@ describe('resolution and planning inside a real session', () => {
       }),
     ]);
     expect(await readVersion(runtime.agent.rootOf(computer.agentId), 'weird')).toBe('build-of-tuesday');
+    expect(outcome.session.status).toBe('Failed');
   });
 });

@@ -86,6 +86,9 @@ describe('secrets kept per tenant (embedded runtime, sandbox aws as the node pol
       expect(item?.state, computerId).toBe('Undetermined');
       expect(item?.state === 'Undetermined' ? item.reason : undefined, computerId).toMatch(/secret parameter licenceKey could not be resolved from SSM parameter \/nightshift\/secrets\/tenants\/contoso\/contoso-key\/licenceKey: .*AccessDeniedException/);
       expect(outcome.actions, computerId).toEqual([]);
+      // a refused secret is not compliance: the session fails for its critical deployment, and says which item
+      expect(outcome.session.status, computerId).toBe('Failed');
+      expect((await runtime.deps.sessionLog.read(outcome.session.id, { limit: 500 })).entries.map((line) => line.message), computerId).toContain('session ended Failed: 0 action(s), 0 failed; could not determine Keyed app');
       expect(JSON.stringify(detection), computerId).not.toMatch(/CONTOSO-KEY|FABRIKAM-KEY/);
     }
   });

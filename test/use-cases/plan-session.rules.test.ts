@@ -110,6 +110,26 @@ describe('planning a session from its first detection (dynalite)', () => {
     expect(await h.deps.sessions.getActions(session.id)).toEqual([]);
   });
 
+  it('says which items it left alone because detection could not read them, so "nothing to do" is never read as compliant', async () => {
+    h = harness();
+    const session = await planned({}, {
+      'software:runtime': { state: 'Undetermined', reason: 'the detection script exited 3: registry hive corrupt' },
+      'software:app': { state: 'Present', version: '2.0' },
+      'software:git': { state: 'Present', version: '3.0' },
+    });
+    expect(await planSession(h.deps, session.id)).toMatchObject({ actionIds: [], execute: false });
+    expect(h.lines.map((l) => l.message)).toEqual(['planned: nothing to do; left alone, could not determine: Runtime (the detection script exited 3: registry hive corrupt)']);
+  });
+
+  it('names at most five undetermined items in its log line and counts the rest', async () => {
+    h = harness();
+    const items = Array.from({ length: 7 }, (_, i) => softwareItem(`s${String(i)}`, { itemName: `S${String(i)}` }));
+    const session = await h.session({ items });
+    await detected(session.id, Object.fromEntries(items.map((item) => [item.key, { state: 'Undetermined', reason: 'denied' } as const])));
+    await planSession(h.deps, session.id);
+    expect(h.lines.map((l) => l.message)).toEqual(['planned: nothing to do; left alone, could not determine: S0 (denied), S1 (denied), S2 (denied), S3 (denied), S4 (denied) and 2 more']);
+  });
+
   it('answers a repeated step with what the first recorded, without planning, writing or logging anew', async () => {
     h = harness();
     const session = await planned();

@@ -4,6 +4,7 @@ import type { DetectedItem, Session, Stage } from '../../functions/core/model/se
 import type { Metrics } from '../../functions/core/ports/metrics.port.js';
 import type { ActionChanges } from '../../functions/core/ports/session-store.port.js';
 import { reportSession } from '../../functions/core/use-cases/report-session.js';
+import { softwareItem } from '../support/domain.js';
 import { useCaseHarness, type Harness } from './harness.js';
 
 const memory = (metrics: Metrics): InMemoryMetrics => {
@@ -146,6 +147,44 @@ describe("the report: the session's final status and stages (dynalite)", () => {
     expect(stored?.stages.Verification.status).toBe('Failed');
     expect(memory(h.deps.metrics).total('SessionsPartiallyPassed')).toBe(1);
     expect(memory(h.deps.metrics).total('SessionsPassed')).toBe(0);
+  });
+
+  describe('an item detection could not read was not brought into compliance: it counts as its deployment\'s failure', () => {
+    const planWith = async (sessionId: string, items: { key: `software:${string}`; itemName: string; reason: 'Undetermined' | 'UpToDate'; action?: 'Install' }[]) => {
+      await h.deps.sessions.savePlan({
+        sessionId,
+        plannedAt: EARLIER,
+        items: items.map((item) => ({ ...item, detected: item.reason === 'Undetermined' ? { state: 'Undetermined', reason: 'denied' } : { state: 'Present', version: '2.0' } })),
+      });
+    };
+
+    it.each([
+      ['a critical deployment fails the session', true, 'Failed', 'SessionsFailed'],
+      ['a non-critical one partly passes it', false, 'PartialPassed', 'SessionsPartiallyPassed'],
+    ] as const)('%s, and the end line names the item', async (_what, critical, status, metric) => {
+      h = harness();
+      const session = await h.session({ ...verifying(), items: [softwareItem('app', { itemName: 'App', critical }), softwareItem('git', { itemName: 'Git' })] });
+      await planWith(session.id, [
+        { key: 'software:app', itemName: 'App', reason: 'Undetermined' },
+        { key: 'software:git', itemName: 'Git', reason: 'UpToDate' },
+      ]);
+      expect(await reportSession(h.deps, session.id)).toEqual({ sessionId: session.id, status, actions: 0, failed: 0 });
+      expect((await h.deps.sessions.getSession(session.id))?.status).toBe(status);
+      expect(memory(h.deps.metrics).total(metric)).toBe(1);
+      expect(memory(h.deps.metrics).total('SessionsPassed')).toBe(0);
+      expect(h.lines.map((l) => l.message)).toEqual([`session ended ${status}: 0 action(s), 0 failed; could not determine App`]);
+    });
+
+    it('passes a session whose items were all read, and ignores an undetermined item the session does not hold', async () => {
+      h = harness();
+      const session = await h.session({ ...verifying(), items: [softwareItem('git', { itemName: 'Git' })] });
+      await planWith(session.id, [
+        { key: 'software:git', itemName: 'Git', reason: 'UpToDate' },
+        { key: 'software:gone', itemName: 'Gone', reason: 'Undetermined' },
+      ]);
+      expect((await reportSession(h.deps, session.id)).status).toBe('Passed');
+      expect(h.lines.map((l) => l.message)).toEqual(['session ended Passed: 0 action(s), 0 failed']);
+    });
   });
 
   it('marks stages that never started Skipped, and leaves finished stages as they ended', async () => {

@@ -5,11 +5,14 @@ import { itemKeySchema } from './catalog.js';
 
 /**
  * Session statuses.
- * - Passed: every action succeeded (or there was nothing to do).
- * - PartialPassed: some actions failed or were skipped, and every one of them
- *   belongs to a non-critical deployment (`critical: false`), or is an
- *   observation (audit, monitoring) or the restart: the computer got everything that matters.
- * - Failed: a critical action failed or was skipped, or the session itself broke.
+ * - Passed: every action succeeded (or there was nothing to do), and detection
+ *   could read every enforced item.
+ * - PartialPassed: some actions failed or were skipped, or some items could not
+ *   be determined, and every one of them belongs to a non-critical deployment
+ *   (`critical: false`), or is an observation (audit, monitoring) or the
+ *   restart: the computer got everything that matters.
+ * - Failed: a critical action failed or was skipped, a critical item could not
+ *   be determined, or the session itself broke.
  */
 export type SessionStatus =
   | 'Created'

@@ -1,6 +1,7 @@
 import { IllegalTransitionError } from '../errors.js';
 import type { ItemKey } from '../model/catalog.js';
-import type { Action, PlannedItem } from '../model/session.js';
+import type { Action, DetectedItem, PlannedItem } from '../model/session.js';
+import { namedList } from '../named-list.js';
 import { plan } from '../planning/planner.js';
 import type { Dependencies } from './dependencies.js';
 import { loadSession, log, mutateSession, withStage } from './session-updates.js';
@@ -33,6 +34,12 @@ const ACTION_ID_DIGITS = 3;
  * the same actions, its conditional writes find them there, and it answers
  * what the first one recorded without planning or logging anew.
  */
+/** Past this many, a log line names the first few items and counts the rest. */
+export const ITEMS_NAMED_IN_LOG = 5;
+
+const whyUndetermined = (detected: DetectedItem): string =>
+  detected.state === 'Undetermined' ? detected.reason : detected.state === 'Present' ? `version ${detected.version} cannot be compared` : detected.state;
+
 export async function planSession(deps: Dependencies, sessionId: string): Promise<PlanSessionResult> {
   const session = await loadSession(deps, sessionId);
   if (session.status === 'Cancelled') return { sessionId, actionIds: [], actions: [], actionCount: 0, execute: false };
@@ -116,13 +123,16 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
     return { actionId: action.actionId, dependsOn: action.dependsOn, itemKey: action.itemKey };
   });
   if (earlier) return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, execute };
+  // an item detection could not read gets no action: the log says so, so "nothing to do" is never read as compliant
+  const unread = decisions.filter((decision) => decision.reason === 'Undetermined' && !decision.action);
   await log(
     deps,
     sessionId,
     'Stage',
-    stored.length === 0
+    (stored.length === 0
       ? 'planned: nothing to do'
-      : `planned ${stored.length} action(s)${execute ? '' : ' (detection only: nothing will run)'}: ${stored.map((a) => `${a.type} ${a.itemName}`).join(', ')}`,
+      : `planned ${stored.length} action(s)${execute ? '' : ' (detection only: nothing will run)'}: ${stored.map((a) => `${a.type} ${a.itemName}`).join(', ')}`) +
+      (unread.length === 0 ? '' : `; left alone, could not determine: ${namedList(unread.map((d) => `${d.item.itemName} (${whyUndetermined(d.detected)})`), ITEMS_NAMED_IN_LOG)}`),
   );
   deps.logger.info('session planned', { sessionId, computerId: session.computerId, actionCount: actionIds.length });
   return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, execute };

@@ -1,9 +1,11 @@
 import { ConflictError } from '../errors.js';
-import { isFinalSessionStatus, type Action, type Session, type Stage } from '../model/session.js';
+import { isFinalSessionStatus, type Action, type PlanSnapshot, type Session, type Stage } from '../model/session.js';
 import { isCompliant } from '../planning/planner.js';
 import type { CountMetric } from '../ports/metrics.port.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
+import { namedList } from '../named-list.js';
 import { releaseExecutionSlot } from './gate-session.js';
+import { ITEMS_NAMED_IN_LOG } from './plan-session.js';
 import { publishEvents, sessionEndedEvents } from './publish-events.js';
 import type { Dependencies } from './dependencies.js';
 import { closeUnfinishedActions, loadSession, log, moveAction, mutateSessionReporting } from './session-updates.js';
@@ -44,6 +46,20 @@ async function settle(deps: Dependencies, sessionId: string, action: Action): Pr
   });
 }
 
+/**
+ * The enforced items the plan left alone because detection could not read
+ * them (a failed detection script, a denied secret, an unparsable version): the
+ * session cannot say they are compliant, so each counts as its deployment's
+ * failure, as a failed action would.
+ */
+function undeterminedItems(session: Session, plan: PlanSnapshot | undefined): { readonly itemName: string; readonly critical: boolean }[] {
+  return (plan?.items ?? []).flatMap((planned) => {
+    if (planned.reason !== 'Undetermined' || planned.action !== undefined) return [];
+    const item = session.items.find((i) => i.key === planned.key);
+    return item ? [{ itemName: planned.itemName, critical: item.critical }] : [];
+  });
+}
+
 /** The metric each final status counts in; a cancelled session's end is counted by nothing here. */
 const SESSION_END_METRICS: Partial<Record<Session['status'], CountMetric>> = {
   Passed: 'SessionsPassed',
@@ -58,10 +74,11 @@ const SESSION_END_METRICS: Partial<Record<Session['status'], CountMetric>> = {
  */
 export async function reportSession(deps: Dependencies, sessionId: string): Promise<ReportSessionResult> {
   // independent reads, side by side
-  const [session, verification, stored] = await Promise.all([
+  const [session, verification, stored, plan] = await Promise.all([
     loadSession(deps, sessionId),
     deps.sessions.getDetection(sessionId, 'Verification'),
     deps.sessions.getActions(sessionId),
+    deps.sessions.getPlan(sessionId),
   ]);
   const now = deps.clock.now().toISOString();
 
@@ -113,7 +130,9 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
   const failures = actions.filter((a) => a.result === 'Failed');
   const executionFailed = failures.some((a) => a.resultStage === 'Execution');
   const verificationFailed = failures.some((a) => a.resultStage === 'Verification');
-  const finalStatus: Session['status'] = failures.some((a) => a.critical) ? 'Failed' : failures.length > 0 ? 'PartialPassed' : 'Passed';
+  const unread = undeterminedItems(session, plan);
+  const finalStatus: Session['status'] =
+    failures.some((a) => a.critical) || unread.some((item) => item.critical) ? 'Failed' : failures.length + unread.length > 0 ? 'PartialPassed' : 'Passed';
   const close = (stage: Stage, bad: boolean): Stage =>
     stage.status === 'Running'
       ? { ...stage, status: bad ? 'Failed' : 'Succeeded', endedAt: now }
@@ -139,7 +158,7 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
     const ended = SESSION_END_METRICS[updated.status];
     if (ended) deps.metrics.count(ended);
     deps.metrics.count('ActionsRun', actions.filter(ranOnTheComputer).length);
-    const counts = `${actions.length} action(s), ${failures.length} failed`;
+    const counts = `${actions.length} action(s), ${failures.length} failed${unread.length > 0 ? `; could not determine ${namedList(unread.map((item) => item.itemName), ITEMS_NAMED_IN_LOG)}` : ''}`;
     await log(deps, sessionId, 'Stage', `session ended ${updated.status}: ${counts}${updated.rebootPending ? '; a restart is pending' : ''}`);
     await releaseExecutionSlot(deps, updated);
     await publishEvents(deps, sessionEndedEvents(updated, now));
