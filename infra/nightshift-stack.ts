@@ -57,7 +57,7 @@ const RECONCILE_BUDGET_SECONDS = 150;
  */
 const RECONCILE_SCHEDULES_EVERY = Duration.minutes(15);
 /** Handlers that rules and Scheduler invoke asynchronously: what they still fail after Lambda's retries is kept. */
-const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
+const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'retire-secrets', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
 /**
  * How long Lambda keeps retrying an asynchronous event, where six hours is too
  * long: a schedule fire that starts sessions hours late is worse than one that
@@ -270,6 +270,11 @@ export class NightshiftStack extends Stack {
       description: 'Starts sessions whose workflow start was lost, fails those that never began',
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [new targets.LambdaFunction(fn('sweep-sessions'), { retryAttempts: 2 })],
+    });
+    new events.Rule(this, 'RetireSecretsSchedule', {
+      description: 'Deletes the secret values deployments stopped naming, once no session under way can still need them',
+      schedule: events.Schedule.rate(Duration.hours(1)),
+      targets: [new targets.LambdaFunction(fn('retire-secrets'), { retryAttempts: 2 })],
     });
     new events.Rule(this, 'ReconcileSchedulesSchedule', {
       description: 'Makes every schedule trigger in EventBridge Scheduler match its schedule in the table',

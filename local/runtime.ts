@@ -332,6 +332,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
         invoke('sweep-sessions', {}).catch((error: unknown) => {
           logger.error('session sweeper failed', { error: error instanceof Error ? error.message : String(error) });
         });
+        invoke('retire-secrets', {}).catch((error: unknown) => {
+          logger.error('secret retirement failed', { error: error instanceof Error ? error.message : String(error) });
+        });
         invoke('advance-runs', {}).catch((error: unknown) => {
           logger.error('schedule run controller failed', { error: error instanceof Error ? error.message : String(error) });
         });

@@ -1,6 +1,6 @@
 import { ConflictError } from '../core/errors.js';
 import type { Computer, Deployment, ItemKey, MaintenanceTask, Revised, Software, StoredDeployment, StoredSoftware, StoredTask, Tenant } from '../core/model/catalog.js';
-import { DELETED_ITEM_KEPT_DAYS, LEGACY_REVISION, type CatalogStore, type Deletion, type Kept, type ReadOptions } from '../core/ports/catalog-store.port.js';
+import { DELETED_ITEM_KEPT_DAYS, LEGACY_REVISION, type CatalogStore, type Deletion, type Kept, type ReadOptions, type RetiredSecrets } from '../core/ports/catalog-store.port.js';
 import { TABLE_DEFINITION } from './table-definition.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
 
@@ -220,4 +220,37 @@ export class DynamoCatalogStore implements CatalogStore {
   deleteDeployment(deploymentId: string, expectedRevision: number): Promise<boolean> {
     return this.deleteRevised(DEPLOYMENT, deploymentId, expectedRevision);
   }
+
+  async retireSecrets(retired: RetiredSecrets): Promise<void> {
+    // the same retirement written again writes the same item
+    await this.table.putIf({ ...retiredSecretsKey(retired), entity: 'RetiredSecrets', ...retired }, undefined);
+  }
+
+  async listRetiredSecretsDue(now: string, limit: number): Promise<RetiredSecrets[]> {
+    // sort keys start with deleteAfter: every one due sorts below `${now}~` ('~' sorts after the '#' that follows it)
+    const items = await this.table.query({ pk: RETIRED_SECRETS_PARTITION, skBefore: `${now}~`, limit });
+    return items.map((item) => {
+      const { entity: _entity, ...retired } = toEntity<RetiredSecrets & { entity?: unknown }>(item);
+      return retired;
+    });
+  }
+
+  async forgetRetiredSecrets(retired: RetiredSecrets): Promise<void> {
+    try {
+      await this.table.deleteIf(retiredSecretsKey(retired), { condition: 'attribute_exists(PK)', conflict: 'already forgotten' });
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
 }
+
+/**
+ * One partition for every retirement: they come only from deployment changes
+ * that drop secrets (a handful a day), and the sweep reads the due ones in
+ * one query ordered by when they are due.
+ */
+const RETIRED_SECRETS_PARTITION = 'RETIRED_SECRETS';
+const retiredSecretsKey = (retired: RetiredSecrets): { PK: string; SK: string } => ({
+  PK: RETIRED_SECRETS_PARTITION,
+  SK: `${retired.deleteAfter}#${retired.deploymentId}#${String(retired.revision)}`,
+});

@@ -249,6 +249,13 @@ export const HANDLERS: readonly HandlerEntry[] = [
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
+    name: 'retire-secrets',
+    entry: 'functions/handlers/retire-secrets.ts',
+    description: 'Deletes the secret values deployments stopped naming, once no session under way can still need them',
+    ports: ['catalog:read', 'catalog:write', 'secrets:write'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+  },
+  {
     name: 'manage-schedule',
     entry: 'functions/handlers/manage-schedule.ts',
     description: 'Creates, updates, enables, disables, duplicates and deletes schedules, keeping their Scheduler triggers and audit trail in step',

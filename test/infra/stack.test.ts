@@ -29,7 +29,7 @@ interface Statement {
 
 const ENV = { account: '111111111111', region: 'eu-west-1' };
 /** Invoked asynchronously by rules and Scheduler (written here, not read from the stack, so a handler dropped there fails). */
-const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
+const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'retire-secrets', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
 
 /** Synthesizes without bundling: the template is what matters here, not the code assets. */
 function synthesize(props: NightshiftStackProps = {}): { app: App; stack: NightshiftStack; template: Template; resources: Record<string, Resource> } {
@@ -193,6 +193,12 @@ describe('events', () => {
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [ended, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
     });
+  });
+
+  it('runs retire-secrets every hour, so a deployment\'s dropped secrets go once their retirement is due', () => {
+    const retire = Object.entries(resources).find(([, r]) => handlerTagOf(r) === 'retire-secrets')?.[0];
+    expect(retire).toBeDefined();
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [retire, 'Arn'] } })] });
   });
 
   it('gives window timers their own schedule group, an invoker role for Scheduler, and a dead-letter queue', () => {

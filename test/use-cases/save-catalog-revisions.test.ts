@@ -5,8 +5,9 @@ import type { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
 import { secretReference } from '../../functions/core/catalog/secrets.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../functions/core/errors.js';
 import type { StoredTask } from '../../functions/core/model/catalog.js';
-import { DELETED_ITEM_KEPT_DAYS } from '../../functions/core/ports/catalog-store.port.js';
+import { DELETED_ITEM_KEPT_DAYS, RETIRED_SECRETS_KEPT_DAYS } from '../../functions/core/ports/catalog-store.port.js';
 import type { SecretStore } from '../../functions/core/ports/secret-store.port.js';
+import { retireDueSecrets } from '../../functions/core/use-cases/retire-secrets.js';
 import { deleteCatalogEntity, saveCatalogEntity, type CatalogDeletion, type CatalogEntityInput } from '../../functions/core/use-cases/save-catalog.js';
 import { deploySoftware, deployTask, software, task, tenant } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
@@ -216,7 +217,7 @@ describe('catalog revisions (dynalite)', () => {
     ]);
   });
 
-  it("deletes a deployment's stored secrets after its item, records the deletion under its tenant, and a repeat of the deletion finishes what it left", async () => {
+  it("retires a deployment's stored secrets after its item (kept for the sessions under way, deleted when due), records the deletion under its tenant, and a repeat of the deletion finishes what it left", async () => {
     await save({ kind: 'Task', entity: task('licensed', { parameters: [{ name: 'licenceKey', type: 'secret', required: false }, { name: 'pin', type: 'secret', required: false }] }), expectedRevision: 0 });
     const target = { kind: 'Tenant', tenantId: 'acme', includeChildTenants: false } as const;
     await save({ kind: 'Deployment', entity: deployTask('lic-acme', 'licensed', { target, parameters: { licenceKey: 'S3cr3t', pin: '1234' } }), expectedRevision: 0 });
@@ -232,26 +233,44 @@ describe('catalog revisions (dynalite)', () => {
           return catalog.deleteDeployment(id, revision);
         },
       },
-    }) as DynamoCatalogStore;
-    const failingSecrets: SecretStore = {
-      put: (reference, value) => secrets.put(reference, value),
-      delete: () => {
-        order.push('secrets');
-        return Promise.reject(new Error('SSM is down'));
+      retireSecrets: {
+        value: () => {
+          order.push('secrets');
+          return Promise.reject(new Error('the table is down'));
+        },
       },
-    };
-    await expect(deleteCatalogEntity({ ...deps(), catalog: watched, secrets: failingSecrets }, { kind: 'Deployment', id: 'lic-acme', expectedRevision: 1 }, ALICE)).rejects.toThrow('SSM is down');
+    }) as DynamoCatalogStore;
+    await expect(deleteCatalogEntity({ ...deps(), catalog: watched }, { kind: 'Deployment', id: 'lic-acme', expectedRevision: 1 }, ALICE)).rejects.toThrow('the table is down');
     expect(order).toEqual(['item', 'secrets']);
     expect(await catalog.getDeployment('lic-acme')).toBeUndefined();
-    expect(secrets.values.get(reference)).toBe('S3cr3t');
+    expect(await catalog.listRetiredSecretsDue('9999-12-31T00:00:00.000Z', 100)).toEqual([]);
 
-    // the repeat finds the item gone and its deletion recorded by the same person: it deletes the secrets and is answered as done
+    // the repeat finds the item gone and its deletion recorded by the same person: it retires the secrets and is answered as done
     await remove({ kind: 'Deployment', id: 'lic-acme', expectedRevision: 1 });
-    expect(secrets.values.has(reference)).toBe(false);
-    expect(secrets.values.has(secretReference(acme, 'lic-acme', 'pin'))).toBe(false);
     // in both places a deployment may keep them: its target may have moved them since they were written
     const shared = { kind: 'Shared' } as const;
-    expect(secrets.calls.at(-1)).toBe(`delete ${secretReference(shared, 'lic-acme', 'licenceKey')},${reference},${secretReference(shared, 'lic-acme', 'pin')},${secretReference(acme, 'lic-acme', 'pin')}`);
+    const retiredAt = clock.now().toISOString();
+    expect(await catalog.listRetiredSecretsDue('9999-12-31T00:00:00.000Z', 100)).toEqual([
+      {
+        deploymentId: 'lic-acme',
+        revision: 2,
+        references: [secretReference(shared, 'lic-acme', 'licenceKey'), reference, secretReference(shared, 'lic-acme', 'pin'), secretReference(acme, 'lic-acme', 'pin')],
+        retiredAt,
+        deleteAfter: new Date(clock.now().getTime() + RETIRED_SECRETS_KEPT_DAYS * DAY_MS).toISOString(),
+      },
+    ]);
+    // a session notified before the deletion still runs its task with the key until the retirement is due
+    expect(secrets.values.get(reference)).toBe('S3cr3t');
+    const retire = () => retireDueSecrets({ ...deps(), logger: silent }, { limit: 100 });
+    clock.advance(RETIRED_SECRETS_KEPT_DAYS * DAY_MS - 1);
+    expect(await retire()).toEqual({ retirements: 0, deleted: 0, kept: 0 });
+    expect(secrets.values.get(reference)).toBe('S3cr3t');
+    clock.advance(1);
+    expect(await retire()).toEqual({ retirements: 1, deleted: 4, kept: 0 });
+    expect(secrets.values.has(reference)).toBe(false);
+    expect(secrets.values.has(secretReference(acme, 'lic-acme', 'pin'))).toBe(false);
+    expect(await catalog.listRetiredSecretsDue('9999-12-31T00:00:00.000Z', 100)).toEqual([]);
+
     const entries = await audit.list('Deployment', 'lic-acme');
     expect(entries.map((entry) => [entry.version, entry.action, entry.tenantId])).toEqual([
       [1, 'Created', 'acme'],
@@ -261,6 +280,20 @@ describe('catalog revisions (dynalite)', () => {
     // someone else's repeat, or one at another revision, finds nothing to delete
     expect(await refusal(remove({ kind: 'Deployment', id: 'lic-acme', expectedRevision: 1 }, BOB))).toBeInstanceOf(NotFoundError);
     expect(await refusal(remove({ kind: 'Deployment', id: 'lic-acme', expectedRevision: 2 }))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('keeps a retired secret that the deployment, made again under the same id, names by the time the retirement is due', async () => {
+    await save({ kind: 'Task', entity: task('keyed', { parameters: [{ name: 'licenceKey', type: 'secret', required: false }, { name: 'pin', type: 'secret', required: false }] }), expectedRevision: 0 });
+    await save({ kind: 'Deployment', entity: deployTask('again', 'keyed', { parameters: { licenceKey: 'first-key', pin: '1111' } }), expectedRevision: 0 });
+    await remove({ kind: 'Deployment', id: 'again', expectedRevision: 1 });
+    // made again with a new key (and no pin): the new key is stored where the old one was
+    await save({ kind: 'Deployment', entity: deployTask('again', 'keyed', { parameters: { licenceKey: 'second-key' } }), expectedRevision: 0 });
+    const shared = { kind: 'Shared' } as const;
+    clock.advance(RETIRED_SECRETS_KEPT_DAYS * DAY_MS);
+    const result = await retireDueSecrets({ ...deps(), logger: silent }, { limit: 100 });
+    expect(result.kept).toBeGreaterThanOrEqual(1);
+    expect(secrets.values.get(secretReference(shared, 'again', 'licenceKey'))).toBe('second-key');
+    expect(secrets.values.has(secretReference(shared, 'again', 'pin'))).toBe(false);
   });
 
   it('lets exactly one of two concurrent deletions at the same revision record it', async () => {

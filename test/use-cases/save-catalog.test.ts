@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditStore } from '../../functions/adapters/audit-store.dynamodb.js';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import { secretReference } from '../../functions/core/catalog/secrets.js';
+import { RETIRED_SECRETS_KEPT_DAYS, type RetiredSecrets } from '../../functions/core/ports/catalog-store.port.js';
 import type { SecretStore } from '../../functions/core/ports/secret-store.port.js';
+import { retireDueSecrets } from '../../functions/core/use-cases/retire-secrets.js';
 import { LocalSecretStore } from '../../local/secret-store.local.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { validateParameters } from '../../functions/core/catalog/parameters.js';
@@ -234,7 +236,7 @@ describe('saving a deployment with secret parameters: the value goes to the secr
   let close: () => Promise<void>;
   const calls: string[] = [];
   /** The real stores, each call recorded in order; `failing` makes one method refuse. */
-  const recording = (failing?: 'put' | 'delete') => {
+  const recording = (failing?: 'put' | 'delete' | 'retire') => {
     const store: SecretStore = {
       put: (reference, value) => {
         calls.push(`secrets.put ${reference}`);
@@ -252,10 +254,22 @@ describe('saving a deployment with secret parameters: the value goes to the secr
           return catalog.putDeployment(deployment, expectedRevision);
         },
       },
+      retireSecrets: {
+        value: (retired: RetiredSecrets) => {
+          calls.push(`catalog.retireSecrets ${retired.references.join(',')}`);
+          return failing === 'retire' ? Promise.reject(new Error('the table said no')) : catalog.retireSecrets(retired);
+        },
+      },
     }) as DynamoCatalogStore;
     return { catalog: catalogView, secrets: store, audit, clock };
   };
-  const save = (input: CatalogEntityInput, failing?: 'put' | 'delete') => saveCatalogEntity(recording(failing), input, BY);
+  const save = (input: CatalogEntityInput, failing?: 'put' | 'delete' | 'retire') => saveCatalogEntity(recording(failing), input, BY);
+  const silentLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  /** Moves the clock to when everything retired so far is due, and runs the retirement as its scheduled handler does. */
+  const retireDue = async () => {
+    clock.advance(RETIRED_SECRETS_KEPT_DAYS * 86_400_000);
+    return retireDueSecrets({ catalog, secrets: recording().secrets, clock, logger: silentLogger }, { limit: 100 });
+  };
   const licence = (id: string, parameters: Record<string, string>) => ({ kind: 'Deployment' as const, entity: deployTask(id, 'licensed', { parameters: { edition: 'pro', ...parameters } }) });
   const stored = async (id: string) => ((await catalog.getDeployment(id)) as { parameters?: Record<string, unknown> } | undefined)?.parameters;
 
@@ -299,7 +313,7 @@ describe('saving a deployment with secret parameters: the value goes to the secr
     expect(calls[2]).toMatch(/^catalog\.putDeployment/);
   });
 
-  it('saving the "(secret)" it read back keeps the stored value; a new value overwrites it; leaving it out deletes it, after the item no longer names it', async () => {
+  it('saving the "(secret)" it read back keeps the stored value; a new value overwrites it; leaving it out retires it after the item no longer names it: kept for the sessions under way, deleted when due', async () => {
     await save(licence('lic-2', { licenceKey: 'S3cr3t-two', adminPassword: 'pw-two' }));
     calls.length = 0;
     await save(licence('lic-2', { licenceKey: '(secret)', adminPassword: 'pw-two-b' }));
@@ -309,7 +323,11 @@ describe('saving a deployment with secret parameters: the value goes to the secr
 
     calls.length = 0;
     await save(licence('lic-2', { licenceKey: '(secret)' }));
-    expect(calls).toEqual(['catalog.putDeployment {"edition":"pro","licenceKey":"(secret)"}', 'secrets.delete /nightshift/secrets/shared/lic-2/adminPassword']);
+    expect(calls).toEqual(['catalog.putDeployment {"edition":"pro","licenceKey":"(secret)"}', 'catalog.retireSecrets /nightshift/secrets/shared/lic-2/adminPassword']);
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-2', 'adminPassword'))).toBe('pw-two-b');
+    calls.length = 0;
+    await retireDue();
+    expect(calls).toContain('secrets.delete /nightshift/secrets/shared/lic-2/adminPassword');
     expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-2', 'adminPassword'))).toBeUndefined();
     expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-2', 'licenceKey'))).toBe('S3cr3t-two');
     expect(await stored('lic-2')).toEqual({ edition: 'pro', licenceKey: '(secret)' });
@@ -338,13 +356,25 @@ describe('saving a deployment with secret parameters: the value goes to the secr
     expect(await stored('lic-4')).toEqual({ edition: 'pro' });
   });
 
-  it('a save that died after storing the item and before deleting is finished by saving again (proves a retry removes what the item no longer names)', async () => {
+  it('a save that died after storing the item and before retiring is finished by saving again (proves a retry retires what the item no longer names)', async () => {
     await save(licence('lic-5', { licenceKey: 'S3cr3t-five' }));
-    await expect(save(licence('lic-5', {}), 'delete')).rejects.toThrow('SSM said no');
+    await expect(save(licence('lic-5', {}), 'retire')).rejects.toThrow('the table said no');
     expect(await stored('lic-5')).toEqual({ edition: 'pro' });
+    await retireDue();
     expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-5', 'licenceKey'))).toBe('S3cr3t-five');
     await save(licence('lic-5', {}));
+    await retireDue();
     expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-5', 'licenceKey'))).toBeUndefined();
+  });
+
+  it('a retirement run that died deleting is carried out by the next run (proves a retirement is forgotten only after its deletions)', async () => {
+    await save(licence('lic-7', { licenceKey: 'S3cr3t-seven' }));
+    await save(licence('lic-7', {}));
+    clock.advance(RETIRED_SECRETS_KEPT_DAYS * 86_400_000);
+    await expect(retireDueSecrets({ catalog, secrets: recording('delete').secrets, clock, logger: silentLogger }, { limit: 100 })).rejects.toThrow('SSM said no');
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-7', 'licenceKey'))).toBe('S3cr3t-seven');
+    await retireDue();
+    expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-7', 'licenceKey'))).toBeUndefined();
   });
 
   it('refuses to make a parameter secret, or no longer secret, while a deployment sets it, naming the field (proves no clear value left in the table and no "(secret)" sent as a value)', async () => {
@@ -371,6 +401,7 @@ describe('saving a deployment with secret parameters: the value goes to the secr
     await save({ kind: 'Software', entity: software('editor') });
     await save(licence('lic-6', { adminPassword: 'pw-six' }));
     await save({ kind: 'Deployment', entity: deploySoftware('lic-6', 'editor') });
+    await retireDue();
     expect(await secrets.get(secretReference({ kind: 'Shared' }, 'lic-6', 'adminPassword'))).toBeUndefined();
   });
 });

@@ -72,7 +72,44 @@ export interface CatalogStore {
   listDeployments(): Promise<StoredDeployment[]>;
   /** Removes the deployment outright (no tombstone) if it is at `expectedRevision`. */
   deleteDeployment(deploymentId: string, expectedRevision: number): Promise<boolean>;
+
+  /** Keeps a deployment's secret references no longer named until their time comes (see `RetiredSecrets`); repeating one is harmless. */
+  retireSecrets(retired: RetiredSecrets): Promise<void>;
+  /** The retirements whose `deleteAfter` has passed, oldest first. */
+  listRetiredSecretsDue(now: string, limit: number): Promise<RetiredSecrets[]>;
+  /** Drops a retirement once its references are deleted; one already dropped is fine. */
+  forgetRetiredSecrets(retired: RetiredSecrets): Promise<void>;
 }
+
+/**
+ * Secret references a deployment stopped naming (it was deleted, its target
+ * moved its secrets to another scope, or a value was unset), kept until
+ * `deleteAfter`. A session under way froze the deployment's task item and
+ * its secret scope, and its task step reads the value on the computer when
+ * the step runs, possibly days later: deleting the value at once would fail
+ * the step of a session that was promised it. `retire-secrets` deletes them
+ * once due, except those the deployment names again by then.
+ */
+export interface RetiredSecrets {
+  readonly deploymentId: string;
+  /** The deployment's revision whose change retired them (its deletion's, for a deletion): a repeat of that change writes the same retirement. */
+  readonly revision: number;
+  readonly references: readonly string[];
+  readonly retiredAt: string;
+  readonly deleteAfter: string;
+}
+
+/**
+ * How long a secret outlives the deployment that stopped naming it: a
+ * session's detection may wait 31 days for an offline computer and its
+ * window up to 15 days (the gate's own time limit), so a session notified
+ * before the change still runs with the value. Shorter than a tombstone's
+ * year (`DELETED_ITEM_KEPT_DAYS`) on purpose: a secret taken away should
+ * not stay readable on the computers for long; a session that still holds
+ * it later (an action step waiting weeks for an offline computer) fails
+ * that step, naming the secret it could not read.
+ */
+export const RETIRED_SECRETS_KEPT_DAYS = 46;
 
 export interface ReadOptions {
   /** Tombstones of deleted items too: for a session's own steps only (see `CatalogStore`). */

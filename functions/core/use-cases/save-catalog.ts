@@ -23,8 +23,9 @@ import { keepsSecretsPerTenant, SECRET_MARKER, secretReference, separateSecrets,
 import { requesterSchema, type Requester } from '../model/session.js';
 import { findCycles } from '../planning/ordering.js';
 import { parseInput, utf8Length } from '../validation.js';
-import type { Deletion } from '../ports/catalog-store.port.js';
+import { RETIRED_SECRETS_KEPT_DAYS, type Deletion } from '../ports/catalog-store.port.js';
 import type { Dependencies } from './dependencies.js';
+import { namedList } from '../named-list.js';
 
 /** The entity's own schema names its fields; this only makes sure there are fields to name. */
 const entityFieldsSchema = z.record(z.string(), z.unknown(), { error: 'must be an object holding the entity\'s fields' });
@@ -369,8 +370,7 @@ export interface CatalogDeletion {
 /** At most this many referrers are named in a refusal; the rest are counted. */
 const MAX_NAMED_REFERRERS = 10;
 
-const named = (what: string, ids: readonly string[]): string =>
-  `${what} ${ids.slice(0, MAX_NAMED_REFERRERS).join(', ')}${ids.length > MAX_NAMED_REFERRERS ? ` and ${String(ids.length - MAX_NAMED_REFERRERS)} more` : ''}`;
+const named = (what: string, ids: readonly string[]): string => `${what} ${namedList(ids, MAX_NAMED_REFERRERS)}`;
 
 /**
  * What still refers to the entity: the deployments of a software item or a
@@ -465,7 +465,7 @@ export async function deleteCatalogEntity(deps: CatalogDeps, deletion: CatalogDe
   if (stored === undefined) {
     const [last] = await deps.audit.list(kind, id, { latest: 1 });
     if (last?.action === 'Deleted' && last.version > expectedRevision && canonicalJson(last.by) === canonicalJson(by)) {
-      if (kind === 'Deployment') await deleteSecrets(deps, await deploymentSecrets(deps, { ...recordedBefore(last), id }, last.tenantId));
+      if (kind === 'Deployment') await retireSecrets(deps, { deploymentId: id, revision: last.version }, await deploymentSecrets(deps, { ...recordedBefore(last), id }, last.tenantId));
       return;
     }
     throw new NotFoundError(WHAT[kind], id);
@@ -484,11 +484,37 @@ export async function deleteCatalogEntity(deps: CatalogDeps, deletion: CatalogDe
   if (!(await deleteItem(deps, kind, id, current.revision, { revision, at }))) {
     throw new ConflictError(`${WHAT[kind]} ${id} was changed by someone else while it was being deleted; read it again`);
   }
-  if (stored.kind === 'Deployment') await deleteSecrets(deps, await deploymentSecrets(deps, stored.entity, await deploymentTenant(deps, stored.entity)));
+  if (stored.kind === 'Deployment') await retireSecrets(deps, { deploymentId: id, revision }, await deploymentSecrets(deps, stored.entity, await deploymentTenant(deps, stored.entity)));
 }
 
-async function deleteSecrets(deps: CatalogDeps, references: readonly string[]): Promise<void> {
-  if (references.length > 0) await deps.secrets.delete(references);
+const DAY_MS = 86_400_000;
+
+/**
+ * Secret references the deployment no longer names are retired, not
+ * deleted: sessions under way may still run its task with them (see
+ * `RetiredSecrets`); `retire-secrets` deletes them when they are due.
+ */
+async function retireSecrets(deps: CatalogDeps, change: { readonly deploymentId: string; readonly revision: number }, references: readonly string[]): Promise<void> {
+  if (references.length === 0) return;
+  const now = deps.clock.now();
+  await deps.catalog.retireSecrets({
+    ...change,
+    references: [...references],
+    retiredAt: now.toISOString(),
+    deleteAfter: new Date(now.getTime() + RETIRED_SECRETS_KEPT_DAYS * DAY_MS).toISOString(),
+  });
+}
+
+/**
+ * The secret references a stored deployment names now: each parameter it
+ * marks as set, in the scope its target keeps secrets in. A retired
+ * reference named again (the deployment made again, a value set again) is
+ * not deleted when its retirement comes due.
+ */
+export async function namedSecretReferences(deps: Pick<Dependencies, 'catalog'>, deployment: Deployment): Promise<string[]> {
+  if (deployment.itemKind !== 'Task') return [];
+  const scope = secretScope(deployment, await deploymentTenant(deps, deployment));
+  return Object.entries(deployment.parameters).flatMap(([name, value]) => (value === SECRET_MARKER ? [secretReference(scope, deployment.id, name)] : []));
 }
 
 /**
@@ -602,7 +628,7 @@ async function storeDeployment(deps: CatalogDeps, deployment: Deployment, task: 
     beforeStore: () => Promise.all(secrets.writes.map(({ reference, value }) => deps.secrets.put(reference, value))),
     put: (item, revision) => deps.catalog.putDeployment(item, revision),
   });
-  if (secrets.deletions.length > 0) await deps.secrets.delete(secrets.deletions);
+  await retireSecrets(deps, { deploymentId: deployment.id, revision: stored.revision }, secrets.deletions);
   return stored;
 }
 
@@ -618,7 +644,7 @@ const secretScope = (deployment: Deployment, tenantId: string | undefined): Secr
  * targets, or the tenant of the computer it targets. `undefined`: it spans
  * tenants (all tenants, a tag everywhere, a person), so it is the MSP's.
  */
-async function deploymentTenant(deps: CatalogDeps, deployment: Deployment): Promise<string | undefined> {
+async function deploymentTenant(deps: Pick<Dependencies, 'catalog'>, deployment: Deployment): Promise<string | undefined> {
   const target = deployment.target;
   switch (target.kind) {
     case 'Tenant':
