@@ -175,5 +175,5 @@ export class AgentFailedError extends NightshiftError {
 
 export const isNightshiftError = (error: unknown): error is NightshiftError => error instanceof NightshiftError;
 
-/** Error names the state machine retries. Kept here so the ASL test can check the two agree. */
+/** Error names the state machine retries on every task (DispatchInProgressError has a rule of its own on the dispatch steps). Kept here so the ASL test can check the two agree. */
 export const RETRYABLE_ERROR_NAMES = ['TransientError'] as const satisfies readonly NightshiftErrorName[];

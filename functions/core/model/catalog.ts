@@ -37,7 +37,14 @@ const MAX_PARAMETERS = 50;
 export const platformSchema = z.enum(['linux', 'windows']);
 export type Platform = z.infer<typeof platformSchema>;
 
-/** The zone's canonical IANA name (`US/Eastern` is America/New_York), or undefined for a zone Intl does not know. */
+/**
+ * The zone's canonical name as the runtime's ICU gives it (`US/Eastern` is
+ * America/New_York), or undefined for a zone Intl does not know. ICU keeps
+ * some spellings IANA has since replaced (Asia/Kolkata reads Asia/Calcutta,
+ * Europe/Kyiv reads Europe/Kiev); both are in the tz database EventBridge
+ * Scheduler uses, and every comparison of stored names runs on the same
+ * runtime, so the older spelling is stored as it is.
+ */
 function canonicalZone(zone: string): string | undefined {
   try {
     return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
