@@ -50,13 +50,20 @@ describe('branding rules: what a branding may hold, and what it says when it may
     expect(problemAt({ dateStyle: 'tiny' }, 'dateStyle')).toBeDefined();
   });
 
+  it('takes each of the four Intl styles, full to short, for dates and for times', () => {
+    for (const style of ['full', 'long', 'medium', 'short'] as const) {
+      expect(brandingInputSchema.parse({ dateStyle: style, timeStyle: style }), style).toEqual({ dateStyle: style, timeStyle: style });
+    }
+    expect(problemAt({ timeStyle: '' }, 'timeStyle')).toBeDefined();
+  });
+
   it('takes addresses, the sender in lower case', () => {
     expect(brandingInputSchema.parse({ fromAddress: 'IT@Bright.Example', supportEmail: 'help@bright.example', bccAddress: 'records@bright.example' })).toEqual({
       fromAddress: 'it@bright.example',
       supportEmail: 'help@bright.example',
       bccAddress: 'records@bright.example',
     });
-    expect(problemAt({ supportEmail: 'nobody' }, 'supportEmail')).toBe('must be an email address');
+    for (const field of ['fromAddress', 'supportEmail', 'bccAddress']) expect(problemAt({ [field]: 'nobody' }, field), field).toBe('must be an email address');
   });
 
   it('takes a date range of real YYYY-MM-DD days, one day long at the least', () => {
@@ -141,6 +148,19 @@ describe('branding rules: resolution and what a save would draw', () => {
     expect(resolveBranding(brandings, [], '2027-02-01').companyName).toBe('Plain');
   });
 
+  it('picks the same whatever order the brandings are stored in, the default found by its id', () => {
+    const brandings = [
+      msp({ companyName: 'Holidays', dateRange: { from: '2026-12-20', to: '2027-01-06' } }, 'holidays'),
+      msp({ companyName: 'December', dateRange: { from: '2026-12-01', to: '2026-12-31' } }, 'december'),
+      msp({ companyName: 'Plain' }),
+    ];
+    for (const order of [brandings, [...brandings].reverse()]) {
+      expect(resolveBranding(order, [], '2026-12-30').companyName).toBe('Holidays');
+      expect(resolveBranding(order, [], '2026-12-10').companyName).toBe('December');
+      expect(resolveBranding(order, [], '2027-02-01').companyName).toBe('Plain');
+    }
+  });
+
   it('merges only branding fields: no owner, id, version or date range comes out', () => {
     const resolved = resolveBranding([msp({ companyName: 'Bright IT', dateRange: { from: '2026-01-01', to: '2026-12-31' } }, 'year')], [], '2026-06-01');
     expect(Object.keys(resolved).sort()).toEqual(Object.keys(NIGHTSHIFT_BRANDING).sort());
@@ -155,6 +175,12 @@ describe('branding rules: resolution and what a save would draw', () => {
     expect(drawn).toMatchObject({ companyName: 'Acme winter', foregroundColour: '#fafafa', tableHeaderColour: '#004400', textColour: '#222222', mascotName: 'Snowy' });
   });
 
+  it('draws a seasonal save on its owner default only, never under another seasonal branding in range', () => {
+    const own = [msp({ textColour: '#222222' }), msp({ textColour: '#444444', dateRange: { from: '2026-12-01', to: '2026-12-31' } }, 'advent')];
+    const drawn = brandingAsSaved({ companyName: 'Winter', dateRange: { from: '2026-12-10', to: '2026-12-20' } }, 'winter', { kind: 'Msp' }, own, '2026-06-01');
+    expect(drawn).toMatchObject({ companyName: 'Winter', textColour: '#222222' });
+  });
+
   it("draws a default save in place of the stored default, not over it", () => {
     const own = [msp({ companyName: 'Stored', textColour: '#222222' })];
     const drawn = brandingAsSaved({ companyName: 'Saved' }, DEFAULT_BRANDING_ID, { kind: 'Msp' }, own, '2026-06-01');
@@ -163,5 +189,15 @@ describe('branding rules: resolution and what a save would draw', () => {
     // a tenant's default sits on the MSP's, not on the tenant's stored default
     const tenantDrawn = brandingAsSaved({ companyName: 'Acme' }, DEFAULT_BRANDING_ID, { kind: 'Tenant', tenantId: 'acme' }, own, '2026-06-01', [], [acme({ textColour: '#333333' })]);
     expect(tenantDrawn).toMatchObject({ companyName: 'Acme', textColour: '#222222' });
+  });
+});
+
+describe('branding rules: a tenant save with nothing of its own stored', () => {
+  it("draws a tenant's first seasonal save over its parents and the MSP, never the MSP's default again over its parents", () => {
+    // the tenant has no stored branding yet: only the MSP's are passed, and they are not the tenant's own
+    const mspBrandings = [msp({ companyName: 'Bright IT', textColour: '#222222' })];
+    const parents = [[stored({ kind: 'Tenant', tenantId: 'group' }, { textColour: '#333333' })]];
+    const drawn = brandingAsSaved({ mascotName: 'Snowy', dateRange: { from: '2026-12-10', to: '2026-12-20' } }, 'winter', { kind: 'Tenant', tenantId: 'acme' }, mspBrandings, '2026-06-01', parents);
+    expect(drawn).toMatchObject({ companyName: 'Bright IT', textColour: '#333333', mascotName: 'Snowy' });
   });
 });

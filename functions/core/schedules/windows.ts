@@ -31,7 +31,10 @@ const minutesOf = (time: string): number => Number(time.slice(0, 2)) * 60 + Numb
 /** Whether `time` falls inside active hours; hours that wrap midnight (22:00–06:00) count across it. */
 function insideActiveHours(time: string, hours: { start: string; end: string }): boolean {
   const [t, start, end] = [minutesOf(time), minutesOf(hours.start), minutesOf(hours.end)];
-  return start <= end ? t >= start && t < end : t >= start || t < end;
+  const afterStart = t >= start;
+  // Stryker disable next-line EqualityOperator: a window opening on the end minute would move to the end, where it already is
+  const beforeEnd = t < end;
+  return start <= end ? afterStart && beforeEnd : afterStart || beforeEnd;
 }
 
 /**
