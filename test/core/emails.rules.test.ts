@@ -227,6 +227,14 @@ describe('email rules: the follow-up email', () => {
     expect(nothing.paragraphs).toEqual(['We checked PC-7; nothing needed to change.']);
   });
 
+  it('never tells the user nothing needed to change when part of the check failed (an item could not be read, an audit failed)', () => {
+    const partly = followUpEmail(context({ session: session({ status: 'PartialPassed' }), actions: [audit] }));
+    expect(partly).toMatchObject({ subject: 'Maintenance checked, with a problem: PC-7', headline: 'Maintenance checked, with a problem' });
+    expect(partly.paragraphs).toEqual(['We checked PC-7 and changed nothing, but part of the check could not be finished. Your IT team has been told and will follow up; there is nothing you need to do.']);
+    // a change that was made still reads as a change: the status word is only for a follow-up with none
+    expect(followUpEmail(context({ session: session({ status: 'PartialPassed' }), actions: [done(install, 'Success'), audit] })).headline).toBe('Maintenance complete');
+  });
+
   it('asks for a restart still pending, and hides the list when asked', () => {
     expect(followUpEmail(context({ session: session({ rebootPending: true }) })).rebootNotice).toBe('Please restart your computer when convenient to finish the maintenance.');
     expect(followUpEmail(context({ session: session({ options: optionsWith({ showActionList: false }) }) })).actions).toEqual([]);

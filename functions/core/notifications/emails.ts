@@ -91,6 +91,7 @@ export function recipientsOf(primaryUserEmail: string | undefined, options: Noti
 /** The moment formatted as the branding says, in the recipient's zone, with the zone named. */
 export function formatInstant(at: string, branding: Pick<ResolvedBranding, 'locale' | 'dateStyle' | 'timeStyle'>, timeZone: string): string {
   const format = new Intl.DateTimeFormat(branding.locale, { dateStyle: branding.dateStyle, timeStyle: branding.timeStyle, timeZone });
+  // Stryker disable next-line OptionalChaining: a format asked for the zone name always has a timeZoneName part; the `?.` is for the types
   const zoneName = new Intl.DateTimeFormat(branding.locale, { timeZone, timeZoneName: 'short' }).formatToParts(new Date(at)).find((part) => part.type === 'timeZoneName')?.value;
   return `${format.format(new Date(at))}${zoneName ? ` (${zoneName})` : ''}`;
 }
@@ -146,6 +147,7 @@ export interface EmailContext {
   readonly now: string;
 }
 
+// Stryker disable next-line Regex: only the first word is kept, and one blank or a run of them ends it alike
 const greetingFor = (name: string | undefined): string => `Hello ${name ? name.split(/\s+/)[0] : 'there'},`;
 
 function footerFor(branding: ResolvedBranding): string {
@@ -235,19 +237,24 @@ export function followUpEmail(context: EmailContext): EmailView {
   const changing = actions.filter(changesComputer);
   // done means confirmed done: a result that could not be confirmed is not counted as done
   const done = changing.filter((action) => action.result === 'Success').length;
+  // with no change to report, the status alone says whether the check itself went through (an item that could not be read fails it)
   const headline =
-    session.status === 'Failed' && changing.length === 0
+    changing.length === 0 && session.status === 'Failed'
       ? 'Maintenance could not be completed'
-      : done === changing.length
-        ? 'Maintenance complete'
-        : done === 0
-          ? 'Maintenance did not complete'
-          : 'Maintenance partly complete';
+      : changing.length === 0 && session.status === 'PartialPassed'
+        ? 'Maintenance checked, with a problem'
+        : done === changing.length
+          ? 'Maintenance complete'
+          : done === 0
+            ? 'Maintenance did not complete'
+            : 'Maintenance partly complete';
   const paragraphs = [
     changing.length === 0
       ? session.status === 'Failed'
         ? `The maintenance of ${session.computerName} could not be completed. Your IT team has been told and will follow up; there is nothing you need to do.`
-        : `We checked ${session.computerName}; nothing needed to change.`
+        : session.status === 'PartialPassed'
+          ? `We checked ${session.computerName} and changed nothing, but part of the check could not be finished. Your IT team has been told and will follow up; there is nothing you need to do.`
+          : `We checked ${session.computerName}; nothing needed to change.`
       : done === changing.length
         ? `All ${changing.length} change(s) on ${session.computerName} are done.`
         : `${done} of ${changing.length} change(s) on ${session.computerName} are done. Your IT team has been told about the rest and will follow up; there is nothing you need to do.`,
@@ -272,11 +279,12 @@ export function confirmationEmail(kind: 'Postponed' | 'Cancelled', context: Emai
       : session.stages.Execution.status === 'Unstarted'
         ? [`The maintenance of ${session.computerName} was cancelled by ${byName}. Nothing will change on the computer this time.`]
         : [`The maintenance of ${session.computerName} was stopped by ${byName} while it ran. What was already done stays; the rest will not be done this time.`];
+  // only a postpone leaves a wait to act on: a cancelled maintenance offers no button
   const waiting = kind === 'Postponed' && session.executeAt !== undefined && Date.parse(session.executeAt) > Date.parse(context.now);
   return {
     ...viewShell(kind, context, { subject: `${headline}: ${session.computerName}`, headline, paragraphs }),
     ...(kind === 'Postponed' && when ? { windowOpensAt: when } : {}),
     actions: kind === 'Postponed' && listsActions(session) ? changing.map((action) => ({ title: actionTitle(action) })) : [],
-    buttons: kind === 'Postponed' ? buttonsFor(context, waiting) : [],
+    buttons: buttonsFor(context, waiting),
   };
 }
