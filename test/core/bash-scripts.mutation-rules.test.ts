@@ -72,6 +72,16 @@ describe('the bash restart script (run for real)', () => {
   it('refuses a nonce that is not safe in script text', () => {
     expect(() => buildBashRebootScript("n'; reboot")).toThrow('not a safe nonce');
   });
+
+  it('keeps its marker under /var/lib when NIGHTSHIFT_ROOT is unset (as under SSM), rather than stopping on the unset variable', () => {
+    // mkdir stands in for the real one, so the test writes nothing outside its folder
+    const seen = path.join(root, 'mkdir-args');
+    const script = `mkdir() { printf '%s\\n' "$*" > '${seen}'; return 1; }\n${buildBashRebootScript('n_r3')}`;
+    const run = spawnSync('bash', ['-c', script], { cwd: root, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(run.stderr).toBe('nightshift: cannot record the restart\n');
+    expect(run.status).toBe(70);
+    expect(readFileSync(seen, 'utf8')).toBe('-p /var/lib/nightshift/commands/n_r3\n');
+  });
 });
 
 describe('when the scripts cannot create their folders', () => {
@@ -176,6 +186,13 @@ describe('the detection script text', () => {
     expect(decodeBase64(testOut)).toBe(`${'t'.repeat(1020)}end\n`);
   });
 
+  it('passes an item\'s output byte for byte when it has no secrets, NUL bytes too (a shell variable would drop them)', () => {
+    const run = runBash(buildBashDetectionScript([entry('task:nul', "printf 'a\\0b\\n'\nexit 0\n")], 'n_d9'));
+    const [, rc, out = ''] = recordFields(run.stdout, 'n_d9', 'task:nul');
+    expect(rc).toBe('0');
+    expect(Buffer.from(out, 'base64')).toEqual(Buffer.from('a\0b\n'));
+  });
+
   it('runs no health check when the detection printed only blank space, or failed', () => {
     const script = buildBashDetectionScript(
       [
@@ -216,6 +233,52 @@ describe('the detection script text', () => {
     const run = runBash(script);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(recordFields(run.stdout, 'n_d5', 'software:slow-check')[4]).toBe('124');
+  });
+});
+
+describe('how the scripts end', () => {
+  it('end with their exit line and a newline: a detection always succeeds (its items report their own failures), an action with its step\'s code, a restart with 194', () => {
+    expect(buildBashDetectionScript([entry('software:a', 'exit 3\n')], 'n')).toMatch(/\nwait\nfor __ns_slot in .*\nexit 0\n$/);
+    expect(buildBashActionScript({ description: 'd', steps: [], environment: {} }, 'n')).toMatch(/\n[^\n]*NIGHTSHIFT-RESULT.*\nexit "\$__ns_rc"\n$/);
+    expect(buildBashRebootScript('n')).toMatch(/\necho "nightshift: restarting the computer"\nexit 194\n$/);
+  });
+});
+
+describe('the scripts explain themselves', () => {
+  it('carry, in order, the comments that tell whoever reads them on the computer (the SSM console shows the script) why a line is there', () => {
+    const scripts = [
+      buildBashDetectionScript([], 'n'),
+      buildBashActionScript({ description: 'd', steps: [], environment: { NIGHTSHIFT_SECRET_REFS_JSON: secretReferencesJson({ a: '/x' }) } }, 'n'),
+      buildBashActionScript({ description: 'd', steps: [{ label: 'l', script: 's' }], environment: {} }, 'n'),
+      buildBashRebootScript('n'),
+    ];
+    const comments = [...new Set(scripts.flatMap((script) => script.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('#'))))];
+    expect(comments).toEqual([
+      '#!/usr/bin/env bash',
+      '# Nightshift detection of 0 item(s). Generated; read-only; safe to re-run.',
+      '# Replacement text in ${var//pattern/text} is literal, as in bash before 5.2 ("&" would otherwise insert the match).',
+      '# Decodes $2 into variable $1 verbatim: the trailing "x" keeps command substitution from eating final newlines.',
+      '# Sets every NAME=base64 pair given as arguments.',
+      '# $1 variable, $2 text: the text as the inside of a JSON string.',
+      "# One reference; the value on stdout. NIGHTSHIFT_SECRETS_REGION, when the command sets it, wins over the CLI's own region.",
+      "# Resolves every reference in $NIGHTSHIFT_SECRET_REFS_JSON ($1: a private folder for the CLI's errors). On failure says which",
+      '# parameter (never a value) on stderr, leaves its name in __ns_secret_failed and returns 78.',
+      '# The references are ours (contract.ts allows names and SSM parameter names only), so this much JSON is enough.',
+      '# The trailing "x" keeps command substitution from eating the final newlines of a value; the CLI adds one.',
+      "# Merged into the JSON of the other parameters, which never carries a secret's name (contract.ts).",
+      '# In a subshell that is about to run a step or an item: only its process tree sees the values.',
+      '# Masks every resolved value in variable $1, literally (a quoted pattern has no special characters).',
+      "# (Its locals are named apart from the callers' variables it writes through $1.)",
+      '# Longest first: a secret that contains another is masked whole, never left showing around the shorter one.',
+      '# $1 file, $2 bytes: the last $2 bytes of the file, masked (masked first, so no value straddles the cut).',
+      '# $1 slot, $2 key (b64), $3 seconds, $4 detection script (b64), $5 test script (b64, or empty), then NAME=b64 environment.',
+      '# Each item has its own files, so items can run side by side; its record goes to a file, printed in order at the end.',
+      "# Already a background job of its own: the item's variables and secrets stay in this process and its children.",
+      '# At most $__ns_parallel items at once: detection is read-only, and spawning is most of its time.',
+      '# Nightshift action: d. Generated.',
+      '# 194 asks SSM to restart and run the command again: keep the markers for that run',
+      '# Nightshift restart. Generated.',
+    ]);
   });
 });
 

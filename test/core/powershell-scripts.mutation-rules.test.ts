@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Language, Parser } from 'web-tree-sitter';
 import type { SoftwareDetection } from '../../functions/core/model/catalog.js';
 import { secretReferencesJson, type ActionScript, type DetectionEntry } from '../../functions/core/scripts/contract.js';
@@ -76,7 +76,11 @@ describe('the detection script, filled in', () => {
     entry('software:a', 'Write-Output 1.0', { timeoutSeconds: 7, testScript: 'exit 0', environment: { NIGHTSHIFT_DETECT_VALUE: 'App', B: '' } }),
     entry('task:b', 'exit 1', { timeoutSeconds: 11 }),
   ];
-  const script = buildPowerShellDetectionScript(entries, 'n_d-1');
+  // built in each test, so mutation testing sees which tests read which line
+  let script: string;
+  beforeEach(() => {
+    script = buildPowerShellDetectionScript(entries, 'n_d-1');
+  });
 
   it('says how many items it detects and that it only reads', () => {
     expect(script.split('\n')[0]).toBe('# Nightshift detection of 2 item(s). Generated; read-only; safe to re-run.');
@@ -165,6 +169,7 @@ describe('the action script, filled in', () => {
         "if ($__nsRestart) { [Console]::Out.WriteLine('NIGHTSHIFT-REBOOT-REQUIRED') }",
         '[Console]::Out.Write("`nNIGHTSHIFT-RESULT $__nsNonce $__nsRc $($__nsWatch.ElapsedMilliseconds) $__nsFailed`n")',
         'exit $__nsRc',
+        '',
       ].join('\n'),
     )).toBe(true);
     expect(script).toContain("\n$__nsNonce = 'n_a2'\n");
@@ -242,10 +247,40 @@ describe('the Windows detection bodies', () => {
   });
 });
 
+describe('the Windows detection bodies, line by line', () => {
+  it('read the match from the environment, pass over uninstall entries without a name, and say why they found no version', () => {
+    const name = windowsDetection({ method: 'DisplayName', match: 'Contains', value: 'x' }).script.split('\n');
+    for (const line of [
+      '$want = [string]$env:NIGHTSHIFT_DETECT_VALUE',
+      '$mode = [string]$env:NIGHTSHIFT_DETECT_MODE',
+      '$unversioned = $null',
+      "    $name = [string]$entry.GetValue('DisplayName')",
+      // a nameless entry (an update, a component) would otherwise match any pattern that matches empty text
+      "    if ($name -eq '') { continue }",
+      "    $version = ([string]$entry.GetValue('DisplayVersion')).Trim()",
+    ]) expect(name).toContain(line);
+    const code = windowsDetection({ method: 'PackageName', value: 'x' }).script.split('\n');
+    for (const line of [
+      "  [Console]::Error.WriteLine('the package name is not an MSI product code such as {23170F69-40C1-2701-2501-000001000000}')",
+      '  exit 2',
+      "    $version = ([string]$entry.GetValue('DisplayVersion')).Trim()",
+      "    if ($version -eq '') {",
+      '      [Console]::Error.WriteLine("$code is installed but its uninstall entry has no DisplayVersion")',
+      '      exit 3',
+      '    Write-Output $version',
+    ]) expect(code).toContain(line);
+  });
+});
+
 describe('what the scripts do on the computer, as written', () => {
-  const detection = buildPowerShellDetectionScript([entry('software:a', 'Write-Output 1.0', { environment: REFS })], 'n');
-  const secretAction = buildPowerShellActionScript(action({ environment: REFS }), 'n');
-  const plainAction = buildPowerShellActionScript(action(), 'n');
+  let detection: string;
+  let secretAction: string;
+  let plainAction: string;
+  beforeEach(() => {
+    detection = buildPowerShellDetectionScript([entry('software:a', 'Write-Output 1.0', { environment: REFS })], 'n');
+    secretAction = buildPowerShellActionScript(action({ environment: REFS }), 'n');
+    plainAction = buildPowerShellActionScript(action(), 'n');
+  });
 
   it('sets up the same way for detections and actions: output not stopped by stderr, the root, the shell, a private work folder', () => {
     const prelude = [
@@ -528,6 +563,57 @@ describe('what the scripts do on the computer, as written', () => {
       '  [Console]::Error.Write((__nsScrub $run.Err $script:__nsSecretForms))',
       '  $script:__nsStepCode = $run.Code',
     ]) expect(runStep.split('\n')).toContain(line);
+  });
+});
+
+describe('the scripts explain themselves', () => {
+  it('carry, in order, the comments that tell whoever reads them on the computer (the SSM console shows the script) why a line is there', () => {
+    const scripts = [
+      buildPowerShellDetectionScript([], 'n'),
+      buildPowerShellActionScript(action({ description: 'd', steps: [], environment: REFS }), 'n'),
+      buildPowerShellActionScript(action({ description: 'd', steps: [], environment: {} }), 'n'),
+      buildPowerShellRebootScript('n'),
+      windowsDetection({ method: 'DisplayName', match: 'Regex', value: 'x' }).script,
+      windowsDetection({ method: 'PackageName', value: 'x' }).script,
+    ];
+    const comments = [...new Set(scripts.flatMap((script) => script.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('#'))))];
+    expect(comments).toEqual([
+      '# Nightshift detection of 0 item(s). Generated; read-only; safe to re-run.',
+      "# Native programs' stderr must stay plain output: under 'Stop' Windows PowerShell turns a redirected stderr line into a terminating error.",
+      "# Like bash: catalog scripts may rely on the variable. Windows drops empty variables, so there an absent root reads as $null, which strings render as ''.",
+      '# Catalog scripts are written for Windows PowerShell 5.1; a pwsh host (no powershell.exe beside it) runs them itself.',
+      '# Windows PowerShell reads a .ps1 without a byte order mark in the ANSI code page, which would garble non-ASCII catalog scripts.',
+      '# Sets NAME, base64 pairs as process variables (a list, not a hashtable literal: names differing only in case would make the literal a parse error).',
+      "# $Variables go on top of this process's environment, for this child only; 124 when it ran out of time (what `timeout`",
+      '# reports, so the parser says "timed out"); $TimeoutMs -1 waits as long as it takes.',
+      '# Both pipes drained at once: a child that fills one while we read the other would wait forever.',
+      '# taskkill /T also ends what the script started; Kill() alone would leave those holding our pipes.',
+      '# A process the script left running may hold a pipe open: what was written until now is what there is.',
+      '# A catalog script in its own powershell.exe; it writes in the console code page it inherits from us.',
+      "# One reference's value. NIGHTSHIFT_SECRETS_REGION, when the command sets it, wins over the tools' own region.",
+      '# The CLI writes in the console code page unless told otherwise, which would garble a non-ASCII secret.',
+      '# The CLI ends its text output with one line break.',
+      '# Resolves the references in $Variables.NIGHTSHIFT_SECRET_REFS_JSON into $Variables (NIGHTSHIFT_PARAM_<name>, and merged into',
+      "# NIGHTSHIFT_PARAMETERS_JSON, which never carries a secret's name). Answers the texts to mask, or the problem, naming the",
+      '# parameter and never a value.',
+      "# The references are ours (contract.ts allows these alphabets only); the name becomes part of a variable's name.",
+      "# Literal replacement (String.Replace): a value's regex characters mean nothing here. Longest first, so a",
+      '# secret that contains another is masked whole.',
+      '# Masked before anything leaves this runspace, and before the cut, so no value straddles it.',
+      '# One runspace per item, at most $__nsConcurrency at once, in this one process: starting powershell.exe is most of a',
+      "# detection's time, so items overlap as they do in bash. Each item still runs in its own process with its own time limit.",
+      '# The record format takes at most three digits; Windows codes beyond that (1603, negative NTSTATUS) become 255, the real code kept in the message.',
+      '# Waits for one item and prints its record: only this thread writes output, one whole record at a time, in item order.',
+      '# A process left running by a catalog script may still hold a file; what cannot be removed now is left to the temp folder cleanup.',
+      '# Nightshift action: d. Generated.',
+      '# Finished steps leave a marker that survives a restart, so a command SSM runs again does not repeat them.',
+      "# Not captured by the caller, so a plain step's output flows straight into the command output, as in bash.",
+      '# 3010 and 1641 are installers saying "done, restart to finish": a success. Nightshift decides when to restart,',
+      '# so the command must not exit with them (SSM would restart the computer on the spot).',
+      '# Nightshift restart. Generated.',
+      "# A failure must end the script: carrying on after a broken match would print the next entry's version.",
+      '# Installed but unversioned is not the same as absent: say so rather than print nothing.',
+    ]);
   });
 });
 

@@ -29,10 +29,17 @@ import {
  * the sandbox) so the same catalog scripts run in both places.
  */
 
-const PRELUDE = [
+/*
+ * The fixed parts of the scripts are built when a script is, not when the
+ * module loads: Stryker can then tell which tests read each line, instead of
+ * rerunning every test that imports this module for each of its mutants.
+ */
+const prelude = (): string => [
+  // Stryker disable next-line StringLiteral: a safety net; every variable the generated code reads is set or defaulted before it is read
   'set -u',
   'export LC_ALL=C',
   '# Replacement text in ${var//pattern/text} is literal, as in bash before 5.2 ("&" would otherwise insert the match).',
+  // Stryker disable next-line StringLiteral: every replacement text here is quoted, and bash 5.2 leaves a quoted "&" alone; this guards an unquoted one
   'shopt -u patsub_replacement 2>/dev/null || true',
   'NIGHTSHIFT_ROOT="${NIGHTSHIFT_ROOT-}"',
   'export NIGHTSHIFT_ROOT',
@@ -63,7 +70,8 @@ const SECRET_LINE_MIN_CHARS = 4;
  * resolved value (and its JSON-escaped form, and each longer line of it)
  * replaced. Nothing here needs more than bash, coreutils and the AWS CLI.
  */
-const SECRET_FUNCTIONS = [
+const secretFunctions = (): string => [
+  // Stryker disable next-line StringLiteral: __ns_secrets_load empties these itself before anything reads them
   '__ns_secret_names=() __ns_secret_values=() __ns_secret_forms=() __ns_secret_json= __ns_secret_failed=',
   '# $1 variable, $2 text: the text as the inside of a JSON string.',
   '__ns_json_escape() {',
@@ -87,6 +95,7 @@ const SECRET_FUNCTIONS = [
   `# parameter (never a value) on stderr, leaves its name in __ns_secret_failed and returns ${SECRET_UNRESOLVED_EXIT_CODE}.`,
   '__ns_secrets_load() {',
   `  local refs="\${${SECRET_REFS_VARIABLE}-}" re rest name ref value rc why escaped entries= json line more`,
+  // Stryker disable next-line StringLiteral: each process loads once, after the line above emptied these; this keeps the function whole on its own
   '  __ns_secret_names=() __ns_secret_values=() __ns_secret_forms=() __ns_secret_json= __ns_secret_failed=',
   '  [ -n "$refs" ] || return 0',
   "  # The references are ours (contract.ts allows names and SSM parameter names only), so this much JSON is enough.",
@@ -138,6 +147,7 @@ const SECRET_FUNCTIONS = [
   '}',
   '# In a subshell that is about to run a step or an item: only its process tree sees the values.',
   '__ns_secrets_export() {',
+  // Stryker disable next-line StringLiteral: it runs in the subshell about to exec the step or item, so a global __i ends with it
   '  local __i',
   `  for ((__i = 0; __i < \${#__ns_secret_names[@]}; __i++)); do export "${PARAMETER_VARIABLE_PREFIX}\${__ns_secret_names[$__i]}=\${__ns_secret_values[$__i]}"; done`,
   `  if [ "\${#__ns_secret_names[@]}" -gt 0 ]; then export ${PARAMETERS_JSON_VARIABLE}="$__ns_secret_json"; fi`,
@@ -158,6 +168,7 @@ const SECRET_FUNCTIONS = [
   '}',
   '# $1 file, $2 bytes: the last $2 bytes of the file, masked (masked first, so no value straddles the cut).',
   '__ns_scrubbed_tail() {',
+  // Stryker disable next-line StringLiteral: nothing else in the script reads a variable named __t
   '  local __t',
   '  if [ "${#__ns_secret_forms[@]}" -eq 0 ]; then tail -c "$2" "$1" 2>/dev/null; return 0; fi',
   '  { __t="$(cat "$1"; printf x)"; } 2>/dev/null',
@@ -181,10 +192,10 @@ export function buildBashDetectionScript(entries: readonly DetectionEntry[], non
   const lines = [
     '#!/usr/bin/env bash',
     `# Nightshift detection of ${entries.length} item(s). Generated; read-only; safe to re-run.`,
-    PRELUDE,
+    prelude(),
     `__ns_nonce='${assertNonce(nonce)}'`,
     `__ns_parallel=${DETECTION_CONCURRENCY}`,
-    SECRET_FUNCTIONS,
+    secretFunctions(),
     [
       '# $1 slot, $2 key (b64), $3 seconds, $4 detection script (b64), $5 test script (b64, or empty), then NAME=b64 environment.',
       '# Each item has its own files, so items can run side by side; its record goes to a file, printed in order at the end.',
@@ -206,6 +217,7 @@ export function buildBashDetectionScript(entries: readonly DetectionEntry[], non
       '    fi',
       '  else',
       '    rc=$?',
+      // Stryker disable next-line StringLiteral: the item's folder is new, so without this its missing output file reads as the same empty field
       '    : > "$dir/out"',
       '  fi',
       `  printf '\\n%s %s %s %s %s %s %s %s\\n' '${ITEM_RECORD_TAG}' "$__ns_nonce" "$key" "$rc" "$(__ns_scrubbed_tail "$dir/out" 4096 | __ns_b64)" "$(__ns_scrubbed_tail "$dir/err" 2048 | __ns_b64)" "$trc" "$tout" > "$dir/record"`,
@@ -219,6 +231,7 @@ export function buildBashDetectionScript(entries: readonly DetectionEntry[], non
       '}',
     ].join('\n'),
     ...entries.map((entry, index) =>
+      // Stryker disable next-line MethodExpression: only an item without variables has an empty part, and bash reads the trailing space it leaves the same
       [
         `__ns_spawn ${index + 1} '${encodeBase64(entry.key)}' ${positiveSeconds(entry.timeoutSeconds)}`,
         `'${encodeBase64(entry.script)}'`,
@@ -237,17 +250,18 @@ export function buildBashDetectionScript(entries: readonly DetectionEntry[], non
 }
 
 /** A step's output flows straight into the command's. */
-const PLAIN_STEP_RUNNER = ['__ns_run_step() {', '  ( cd "${NIGHTSHIFT_ROOT:-/}" && exec bash "$__ns_work/step.sh" ) < /dev/null', '}'].join('\n');
+const plainStepRunner = (): string => ['__ns_run_step() {', '  ( cd "${NIGHTSHIFT_ROOT:-/}" && exec bash "$__ns_work/step.sh" ) < /dev/null', '}'].join('\n');
 
 /**
  * With secret parameters: resolved once, before the first step that runs (a
  * step that finished before a restart needs none); a step's output is
  * captured in the private work folder and printed masked.
  */
-const SECRET_STEP_RUNNER = [
-  SECRET_FUNCTIONS,
+const secretStepRunner = (): string => [
+  secretFunctions(),
   '__ns_secrets_ready=0',
   '__ns_run_step() {',
+  // Stryker disable next-line StringLiteral: nothing else in the script reads a variable named rc
   '  local rc',
   '  if [ "$__ns_secrets_ready" -eq 0 ]; then',
   '    if ! __ns_secrets_load "$__ns_work"; then',
@@ -260,6 +274,7 @@ const SECRET_STEP_RUNNER = [
   '  rc=$?',
   '  __ns_scrubbed_tail "$__ns_work/step.out" 2147483647',
   '  __ns_scrubbed_tail "$__ns_work/step.err" 2147483647 >&2',
+  // Stryker disable next-line StringLiteral: the next step's redirections empty these files, and the work folder goes at exit
   '  rm -f "$__ns_work/step.out" "$__ns_work/step.err"',
   '  return "$rc"',
   '}',
@@ -284,10 +299,10 @@ export function buildBashActionScript(action: ActionScript, nonce: string): stri
   const lines = [
     '#!/usr/bin/env bash',
     `# Nightshift action: ${action.description.replace(/[^A-Za-z0-9 ._#:()+-]/g, '?')}. Generated.`,
-    PRELUDE,
+    prelude(),
     `__ns_nonce='${assertNonce(nonce)}'`,
-    Object.keys(action.environment).length ? `__ns_env ${envArguments(action.environment)}` : '',
-    secret ? SECRET_STEP_RUNNER : PLAIN_STEP_RUNNER,
+    ...(Object.keys(action.environment).length ? [`__ns_env ${envArguments(action.environment)}`] : []),
+    secret ? secretStepRunner() : plainStepRunner(),
     '__ns_state="$NIGHTSHIFT_ROOT/var/lib/nightshift/commands/$__ns_nonce"',
     'mkdir -p "$__ns_state" || { echo "nightshift: cannot create $__ns_state" >&2; exit 70; }',
     '__ns_start=$(date +%s%3N)',
@@ -313,7 +328,7 @@ export function buildBashActionScript(action: ActionScript, nonce: string): stri
     `printf '\\n%s %s %s %s %s\\n' '${RESULT_RECORD_TAG}' "$__ns_nonce" "$__ns_rc" "$((__ns_end - __ns_start))" "$__ns_failed"`,
     'exit "$__ns_rc"',
     '',
-  ].filter((line) => line !== '');
+  ];
   return lines.join('\n');
 }
 
@@ -326,6 +341,7 @@ export function buildBashRebootScript(nonce: string): string {
   return [
     '#!/usr/bin/env bash',
     '# Nightshift restart. Generated.',
+    // Stryker disable next-line StringLiteral: a safety net; the one variable from outside, NIGHTSHIFT_ROOT, gets its default on the next line
     'set -u',
     'NIGHTSHIFT_ROOT="${NIGHTSHIFT_ROOT-}"',
     `__ns_nonce='${assertNonce(nonce)}'`,

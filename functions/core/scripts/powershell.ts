@@ -35,8 +35,14 @@ import {
  * `exit`, `param()` and `#Requires` behave as they would under SSM itself.
  */
 
+/*
+ * The fixed parts of the scripts are built when a script is, not when the
+ * module loads: Stryker can then tell which tests read each line, instead of
+ * rerunning every test that imports this module for each of its mutants.
+ */
+
 /** Needed wherever a catalog script is written: in the script itself and in every detection runspace. */
-const COMMON_FUNCTIONS = [
+const commonFunctions = (): string => [
   'function __nsText([string]$Encoded) { return [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Encoded)) }',
   '# Windows PowerShell reads a .ps1 without a byte order mark in the ANSI code page, which would garble non-ASCII catalog scripts.',
   'function __nsWriteScript([string]$Path, [string]$Encoded) {',
@@ -44,7 +50,7 @@ const COMMON_FUNCTIONS = [
   '}',
 ].join('\n');
 
-const PRELUDE = [
+const prelude = (): string => [
   "# Native programs' stderr must stay plain output: under 'Stop' Windows PowerShell turns a redirected stderr line into a terminating error.",
   "$ErrorActionPreference = 'Continue'",
   "# Like bash: catalog scripts may rely on the variable. Windows drops empty variables, so there an absent root reads as $null, which strings render as ''.",
@@ -56,7 +62,7 @@ const PRELUDE = [
   '$__nsTemp = if ($env:TEMP) { $env:TEMP } else { [IO.Path]::GetTempPath() }',
   "$__nsWork = Join-Path $__nsTemp ('nightshift.' + [guid]::NewGuid().ToString('N'))",
   "try { $null = [IO.Directory]::CreateDirectory($__nsWork) } catch { [Console]::Error.WriteLine('nightshift: cannot create a work folder'); exit 70 }",
-  COMMON_FUNCTIONS,
+  commonFunctions(),
   'function __nsB64([string]$Text) { return [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Text)) }',
   '# Sets NAME, base64 pairs as process variables (a list, not a hashtable literal: names differing only in case would make the literal a parse error).',
   'function __nsEnv([string[]]$Pairs) {',
@@ -64,7 +70,7 @@ const PRELUDE = [
   '}',
 ].join('\n');
 
-const CLEANUP = [
+const cleanup = (): string => [
   '  # A process left running by a catalog script may still hold a file; what cannot be removed now is left to the temp folder cleanup.',
   '  Remove-Item -LiteralPath $__nsWork -Recurse -Force -ErrorAction SilentlyContinue',
 ].join('\n');
@@ -86,7 +92,7 @@ const literal = (text: string): string => `'${encodeBase64(text)}'`;
  * no -Environment, and detection runspaces share one process environment, so
  * setting an item's values there would show them to the items beside it).
  */
-const PROCESS_FUNCTIONS = [
+const processFunctions = (): string => [
   '# $Variables go on top of this process\'s environment, for this child only; 124 when it ran out of time (what `timeout`',
   '# reports, so the parser says "timed out"); $TimeoutMs -1 waits as long as it takes.',
   'function __nsStart([string]$File, [string]$Arguments, [string]$Cwd, [hashtable]$Variables, [int]$TimeoutMs, [Text.Encoding]$Encoding) {',
@@ -142,7 +148,7 @@ const SECRET_LINE_MIN_CHARS = 4;
  * hashtables of this script, reach a catalog script only through its own
  * process's variables, and leave only masked.
  */
-const SECRET_FUNCTIONS = [
+const secretFunctions = (): string => [
   `# One reference's value. ${SECRETS_REGION_VARIABLE}, when the command sets it, wins over the tools' own region.`,
   'function __nsSecretValue([string]$Reference, [string]$Region) {',
   // the modular AWS Tools, or the single-module AWSPowerShell that Windows AMIs ship; each has Get-SSMParameter
@@ -242,14 +248,14 @@ const SECRET_FUNCTIONS = [
  * limit, everything captured and masked here, and one object back. It writes
  * nothing to the output itself, so items never interleave.
  */
-const ITEM_WORKER = [
+const itemWorker = (): string => [
   '$__nsItemWorker = {',
   'param([string]$Shell, [string]$Cwd, [string]$Base, [double]$Seconds, [string]$Main, [string]$Test, [string[]]$Environment)',
   "$ErrorActionPreference = 'Continue'",
   '$__nsTempFolder = Split-Path -Parent $Base',
-  COMMON_FUNCTIONS,
-  PROCESS_FUNCTIONS,
-  SECRET_FUNCTIONS,
+  commonFunctions(),
+  processFunctions(),
+  secretFunctions(),
   'function __nsLast([string]$Text, [int]$Chars) {',
   '  if ($Text.Length -gt $Chars) { return $Text.Substring($Text.Length - $Chars) }',
   '  return $Text',
@@ -289,8 +295,8 @@ const ITEM_WORKER = [
   '}',
 ].join('\n');
 
-const DETECT_FUNCTIONS = [
-  ITEM_WORKER,
+const detectFunctions = (): string => [
+  itemWorker(),
   `$__nsConcurrency = ${DETECTION_CONCURRENCY}`,
   '# One runspace per item, at most $__nsConcurrency at once, in this one process: starting powershell.exe is most of a',
   "# detection's time, so items overlap as they do in bash. Each item still runs in its own process with its own time limit.",
@@ -359,9 +365,9 @@ const DETECT_FUNCTIONS = [
 export function buildPowerShellDetectionScript(entries: readonly DetectionEntry[], nonce: string): string {
   const lines = [
     `# Nightshift detection of ${entries.length} item(s). Generated; read-only; safe to re-run.`,
-    PRELUDE,
+    prelude(),
     `$__nsNonce = '${assertNonce(nonce)}'`,
-    DETECT_FUNCTIONS,
+    detectFunctions(),
     'try {',
     ...entries.map(
       (entry) =>
@@ -372,7 +378,7 @@ export function buildPowerShellDetectionScript(entries: readonly DetectionEntry[
     '} finally {',
     '  $__nsPool.Close()',
     '  $__nsPool.Dispose()',
-    CLEANUP,
+    cleanup(),
     '}',
     'exit 0',
     '',
@@ -381,7 +387,7 @@ export function buildPowerShellDetectionScript(entries: readonly DetectionEntry[
 }
 
 /** A step's output flows straight into the command's. */
-const PLAIN_STEP_RUNNER = [
+const plainStepRunner = (): string => [
   'function __nsRunStep([string]$Path) {',
   '  Push-Location -LiteralPath $__nsCwd',
   '  try {',
@@ -396,10 +402,10 @@ const PLAIN_STEP_RUNNER = [
  * step that finished before a restart needs none); a step runs with them in
  * its own process's variables only, and its output is printed masked.
  */
-const SECRET_STEP_RUNNER = [
+const secretStepRunner = (): string => [
   '$__nsTempFolder = $__nsWork',
-  PROCESS_FUNCTIONS,
-  SECRET_FUNCTIONS,
+  processFunctions(),
+  secretFunctions(),
   '$__nsSecretsReady = $false',
   '$__nsSecretVariables = @{}',
   '$__nsSecretForms = @()',
@@ -428,7 +434,7 @@ const SECRET_STEP_RUNNER = [
   '}',
 ].join('\n');
 
-const ACTION_FUNCTIONS = [
+const actionFunctions = (): string => [
   '$__nsRc = 0',
   "$__nsFailed = '-'",
   '$__nsRestart = $false',
@@ -478,27 +484,27 @@ export function buildPowerShellActionScript(action: ActionScript, nonce: string)
   const secret = SECRET_REFS_VARIABLE in action.environment;
   const lines = [
     `# Nightshift action: ${action.description.replace(/[^A-Za-z0-9 ._#:()+-]/g, '?')}. Generated.`,
-    PRELUDE,
+    prelude(),
     `$__nsNonce = '${assertNonce(nonce)}'`,
-    Object.keys(action.environment).length ? `__nsEnv ${environmentList(action.environment)}` : '',
-    secret ? SECRET_STEP_RUNNER : PLAIN_STEP_RUNNER,
-    ACTION_FUNCTIONS,
+    ...(Object.keys(action.environment).length ? [`__nsEnv ${environmentList(action.environment)}`] : []),
+    secret ? secretStepRunner() : plainStepRunner(),
+    actionFunctions(),
     '$__nsWatch = [Diagnostics.Stopwatch]::StartNew()',
     'try {',
     ...action.steps.map((step, index) => `  __nsStep ${index + 1} ${count} '${step.label.replace(/[^A-Za-z0-9 ._-]/g, '?')}' ${literal(step.script)}`),
     '} finally {',
-    CLEANUP,
+    cleanup(),
     '}',
     "Remove-Item -LiteralPath $__nsState -Recurse -Force -ErrorAction SilentlyContinue",
     `if ($__nsRestart) { [Console]::Out.WriteLine('${REBOOT_MARKER}') }`,
     `[Console]::Out.Write("\`n${RESULT_RECORD_TAG} $__nsNonce $__nsRc $($__nsWatch.ElapsedMilliseconds) $__nsFailed\`n")`,
     'exit $__nsRc',
     '',
-  ].filter((line) => line !== '');
+  ];
   return lines.join('\n');
 }
 
-const MACHINE_UNINSTALL_KEYS = [
+const machineUninstallKeys = (): string[] => [
   "  'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall'",
   "  'HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall'",
 ];
@@ -507,7 +513,7 @@ const MACHINE_UNINSTALL_KEYS = [
  * Detection by an installed program's display name (Add or Remove Programs).
  * Prints the DisplayVersion of the first matching entry that has one.
  */
-const WINDOWS_DISPLAY_NAME_DETECTION = [
+const windowsDisplayNameDetection = (): string => [
   "# A failure must end the script: carrying on after a broken match would print the next entry's version.",
   "$ErrorActionPreference = 'Stop'",
   '$want = [string]$env:NIGHTSHIFT_DETECT_VALUE',
@@ -517,7 +523,7 @@ const WINDOWS_DISPLAY_NAME_DETECTION = [
   '  catch { [Console]::Error.WriteLine("not a valid regular expression: $want"); exit 2 }',
   '}',
   '$keys = @(',
-  ...MACHINE_UNINSTALL_KEYS,
+  ...machineUninstallKeys(),
   "  'HKCU:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall'",
   ')',
   '$unversioned = $null',
@@ -552,7 +558,7 @@ const WINDOWS_DISPLAY_NAME_DETECTION = [
  * uninstall entry after its code. Entries are compared by name rather than
  * opened by a path built from the value, so no value can reach another key.
  */
-const WINDOWS_PRODUCT_CODE_DETECTION = [
+const windowsProductCodeDetection = (): string => [
   "$ErrorActionPreference = 'Stop'",
   "$code = ([string]$env:NIGHTSHIFT_DETECT_VALUE).Trim().Trim('{}'.ToCharArray())",
   "if ($code -notmatch '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$') {",
@@ -561,7 +567,7 @@ const WINDOWS_PRODUCT_CODE_DETECTION = [
   '}',
   "$code = '{' + $code + '}'",
   '$keys = @(',
-  ...MACHINE_UNINSTALL_KEYS,
+  ...machineUninstallKeys(),
   ')',
   'foreach ($key in $keys) {',
   '  foreach ($entry in @(Get-ChildItem -LiteralPath $key -ErrorAction SilentlyContinue)) {',
@@ -585,9 +591,9 @@ export function windowsDetection(detection: SoftwareDetection): { script: string
     case 'Script':
       return { script: detection.script, environment: {} };
     case 'PackageName':
-      return { script: WINDOWS_PRODUCT_CODE_DETECTION, environment: { NIGHTSHIFT_DETECT_MODE: 'ProductCode', NIGHTSHIFT_DETECT_VALUE: detection.value } };
+      return { script: windowsProductCodeDetection(), environment: { NIGHTSHIFT_DETECT_MODE: 'ProductCode', NIGHTSHIFT_DETECT_VALUE: detection.value } };
     case 'DisplayName':
-      return { script: WINDOWS_DISPLAY_NAME_DETECTION, environment: { NIGHTSHIFT_DETECT_MODE: detection.match, NIGHTSHIFT_DETECT_VALUE: detection.value } };
+      return { script: windowsDisplayNameDetection(), environment: { NIGHTSHIFT_DETECT_MODE: detection.match, NIGHTSHIFT_DETECT_VALUE: detection.value } };
   }
 }
 
