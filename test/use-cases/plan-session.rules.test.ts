@@ -121,6 +121,17 @@ describe('planning a session from its first detection (dynalite)', () => {
     expect(h.lines.map((l) => l.message)).toEqual(['planned: nothing to do; left alone, could not determine: Runtime (the detection script exited 3: registry hive corrupt)']);
   });
 
+  it('says why each item was left alone: a version it cannot compare, or a state that says nothing of the item', async () => {
+    h = harness();
+    const session = await planned({}, {
+      'software:runtime': { state: 'Present', version: 'build seven' },
+      'software:app': { state: 'Present', version: '2.0' },
+      'software:git': { state: 'Compliant' },
+    });
+    await planSession(h.deps, session.id);
+    expect(h.lines.map((l) => l.message)).toEqual(['planned: nothing to do; left alone, could not determine: Runtime (version build seven cannot be compared), Git (Compliant)']);
+  });
+
   it('names at most five undetermined items in its log line and counts the rest', async () => {
     h = harness();
     const items = Array.from({ length: 7 }, (_, i) => softwareItem(`s${String(i)}`, { itemName: `S${String(i)}` }));

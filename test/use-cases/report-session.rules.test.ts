@@ -1,10 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
-import type { DetectedItem, Session, Stage } from '../../functions/core/model/session.js';
+import { notifyOptionsSchema, sessionOptionsSchema, type DetectedItem, type Session, type Stage } from '../../functions/core/model/session.js';
 import type { Metrics } from '../../functions/core/ports/metrics.port.js';
 import type { ActionChanges } from '../../functions/core/ports/session-store.port.js';
 import { reportSession } from '../../functions/core/use-cases/report-session.js';
-import { softwareItem } from '../support/domain.js';
+import { computer, softwareItem } from '../support/domain.js';
+import { RecordingMailer } from '../support/mail.js';
 import { useCaseHarness, type Harness } from './harness.js';
 
 const memory = (metrics: Metrics): InMemoryMetrics => {
@@ -185,6 +186,14 @@ describe("the report: the session's final status and stages (dynalite)", () => {
       expect((await reportSession(h.deps, session.id)).status).toBe('Passed');
       expect(h.lines.map((l) => l.message)).toEqual(['session ended Passed: 0 action(s), 0 failed']);
     });
+
+    it('does not count an undetermined item the plan gave an action: that action\'s result decides', async () => {
+      h = harness();
+      const session = await h.session({ ...verifying(), items: [softwareItem('app', { itemName: 'App', critical: true })] });
+      await planWith(session.id, [{ key: 'software:app', itemName: 'App', reason: 'Undetermined', action: 'Install' }]);
+      expect((await reportSession(h.deps, session.id)).status).toBe('Passed');
+      expect(h.lines.map((l) => l.message)).toEqual(['session ended Passed: 0 action(s), 0 failed']);
+    });
   });
 
   it('marks stages that never started Skipped, and leaves finished stages as they ended', async () => {
@@ -254,6 +263,26 @@ describe("the report: the session's final status and stages (dynalite)", () => {
     await h.actions(session.id, [{ actionId: '001' }]);
     await reportSession(h.deps, session.id);
     expect((await h.deps.sessions.getAction(session.id, '001'))?.resultReason).toBe('the session was cancelled by request');
+  });
+
+  it('sends the follow-up email once the session has ended, a repeated report sending no second one, and none for a session whose end is not written', async () => {
+    h = harness();
+    const mailer = new RecordingMailer();
+    const deps = { ...h.deps, mailer };
+    await h.catalog.putComputer(computer('ana-pc', { primaryUser: { name: 'Ana', email: 'ana@example.com' } }));
+    const options = sessionOptionsSchema.parse({ notify: notifyOptionsSchema.parse({}) });
+    const ended = await h.session({ ...verifying(), computerId: 'ana-pc', options });
+    await h.actions(ended.id, [{ actionId: '001', status: 'Complete', result: 'Success', type: 'Update', startedAt: EARLIER }]);
+    await reportSession(deps, ended.id);
+    await reportSession(deps, ended.id);
+    expect(mailer.sent.map((email) => email.to)).toEqual([['ana@example.com']]);
+    expect((await deps.notifications.listEmails(ended.id)).map((record) => [record.key, record.status])).toEqual([['FollowUp', 'Sent']]);
+
+    // a final status whose end was not written: the report leaves it alone and sends nothing
+    const unended = await h.session({ ...verifying(), computerId: 'ana-pc', options, status: 'Failed' });
+    await h.actions(unended.id, [{ actionId: '001', status: 'Complete', result: 'Failed', resultStage: 'Execution', type: 'Update', startedAt: EARLIER }]);
+    await reportSession(deps, unended.id);
+    expect(mailer.sent).toHaveLength(1);
   });
 
   it.each([

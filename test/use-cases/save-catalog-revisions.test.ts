@@ -296,6 +296,42 @@ describe('catalog revisions (dynalite)', () => {
     expect(secrets.values.has(secretReference(shared, 'again', 'pin'))).toBe(false);
   });
 
+  it('counts what a retirement deleted and kept exactly, asks the secret store nothing when every reference is named again, and logs only a run that found retirements due', async () => {
+    const logged: [string, Record<string, unknown> | undefined][] = [];
+    const logger = { ...silent, info: (message: string, fields?: Record<string, unknown>) => void logged.push([message, fields]) };
+    const retire = () => retireDueSecrets({ ...deps(), logger }, { limit: 100 });
+    // what the other tests left due goes first, so the counts below are this test's alone
+    clock.advance(RETIRED_SECRETS_KEPT_DAYS * DAY_MS);
+    await retire();
+    logged.length = 0;
+
+    await save({ kind: 'Task', entity: task('kept-keys', { parameters: [{ name: 'licenceKey', type: 'secret', required: false }, { name: 'pin', type: 'secret', required: false }] }), expectedRevision: 0 });
+    const both = { parameters: { licenceKey: 'k1', pin: '1111' } };
+    await save({ kind: 'Deployment', entity: deployTask('named-again', 'kept-keys', both), expectedRevision: 0 });
+    await save({ kind: 'Deployment', entity: deployTask('half-named', 'kept-keys', both), expectedRevision: 0 });
+    // named-again: deleted, then made again naming both keys; half-named: changed to set no pin
+    await remove({ kind: 'Deployment', id: 'named-again', expectedRevision: 1 });
+    await save({ kind: 'Deployment', entity: deployTask('named-again', 'kept-keys', { parameters: { licenceKey: 'k2', pin: '2222' } }), expectedRevision: 0 });
+    await save({ kind: 'Deployment', entity: deployTask('half-named', 'kept-keys', { parameters: { licenceKey: 'k1' } }), expectedRevision: 1 });
+    const shared = { kind: 'Shared' } as const;
+    expect((await catalog.listRetiredSecretsDue('9999-12-31T00:00:00.000Z', 100)).map((retired) => [retired.deploymentId, retired.references])).toEqual([
+      ['half-named', [secretReference(shared, 'half-named', 'pin')]],
+      ['named-again', [secretReference(shared, 'named-again', 'licenceKey'), secretReference(shared, 'named-again', 'pin')]],
+    ]);
+
+    clock.advance(RETIRED_SECRETS_KEPT_DAYS * DAY_MS);
+    const calls = secrets.calls.length;
+    expect(await retire()).toEqual({ retirements: 2, deleted: 1, kept: 2 });
+    // one deletion, of half-named's pin; named-again's retirement deletes nothing and sends no empty request (SSM refuses one)
+    expect(secrets.calls.slice(calls)).toEqual([`delete ${secretReference(shared, 'half-named', 'pin')}`]);
+    expect(secrets.values.get(secretReference(shared, 'named-again', 'pin'))).toBe('2222');
+    expect(secrets.values.get(secretReference(shared, 'half-named', 'licenceKey'))).toBe('k1');
+    expect(logged).toEqual([['retired secrets deleted', { retirements: 2, deleted: 1, kept: 2 }]]);
+
+    expect(await retire()).toEqual({ retirements: 0, deleted: 0, kept: 0 });
+    expect(logged).toHaveLength(1);
+  });
+
   it('lets exactly one of two concurrent deletions at the same revision record it', async () => {
     await save({ kind: 'Software', entity: software('twice'), expectedRevision: 0 });
     const outcomes = await Promise.allSettled([remove({ kind: 'Software', id: 'twice', expectedRevision: 1 }), remove({ kind: 'Software', id: 'twice', expectedRevision: 1 }, BOB)]);

@@ -72,6 +72,7 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
         ...(decision.fromVersion === undefined ? {} : { fromVersion: decision.fromVersion }),
         // Stryker disable next-line ConditionalExpression: as above
         ...(decision.toVersion === undefined ? {} : { toVersion: decision.toVersion }),
+        // Stryker disable next-line ArrayDeclaration: the planner names as prerequisites only items with an action, each numbered above; the fallback is for the types
         dependsOn: decision.dependsOn.flatMap((key) => actionIdByKey.get(key) ?? []),
         // observations never fail a session
         critical: decision.item.critical && decision.action !== 'TaskAudit' && decision.action !== 'TaskMonitor',

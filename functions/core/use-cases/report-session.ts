@@ -53,6 +53,7 @@ async function settle(deps: Dependencies, sessionId: string, action: Action): Pr
  * failure, as a failed action would.
  */
 function undeterminedItems(session: Session, plan: PlanSnapshot | undefined): { readonly itemName: string; readonly critical: boolean }[] {
+  // Stryker disable next-line ArrayDeclaration: with no plan, any stand-in element is no planned item (its reason is not Undetermined) and yields nothing
   return (plan?.items ?? []).flatMap((planned) => {
     if (planned.reason !== 'Undetermined' || planned.action !== undefined) return [];
     const item = session.items.find((i) => i.key === planned.key);
