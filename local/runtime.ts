@@ -39,6 +39,14 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const SESSION_ASL_PATH = path.join(REPO_ROOT, 'statemachines', 'session.asl.json');
 const TABLE_NAME = 'nightshift-local';
 
+/** The scheduled rules' handlers, with the event each rule sends and what a failure is logged as: the reconciler timer runs them all. */
+const MINUTE_JOBS: readonly (readonly [name: string, event: object, what: string])[] = [
+  ['reconcile-commands', { overdueAfterSeconds: 0, limit: 200 }, 'reconciler'],
+  ['sweep-sessions', {}, 'session sweeper'],
+  ['retire-secrets', {}, 'secret retirement'],
+  ['advance-runs', {}, 'schedule run controller'],
+];
+
 /** Local function names and ARNs: the local twin of the CDK stack's functions and `definitionSubstitutions`. */
 export const localFunctionName = (handlerName: string): string => `nightshift-${handlerName}`;
 export const localSubstitutions = (): Record<string, string> => ({
@@ -326,18 +334,11 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   // the local twin of the scheduled rule: same handler, a timer instead of EventBridge
   const reconciler = options.reconcileEveryMs
     ? setInterval(() => {
-        invoke('reconcile-commands', { overdueAfterSeconds: 0, limit: 200 }).catch((error: unknown) => {
-          logger.error('reconciler failed', { error: error instanceof Error ? error.message : String(error) });
-        });
-        invoke('sweep-sessions', {}).catch((error: unknown) => {
-          logger.error('session sweeper failed', { error: error instanceof Error ? error.message : String(error) });
-        });
-        invoke('retire-secrets', {}).catch((error: unknown) => {
-          logger.error('secret retirement failed', { error: error instanceof Error ? error.message : String(error) });
-        });
-        invoke('advance-runs', {}).catch((error: unknown) => {
-          logger.error('schedule run controller failed', { error: error instanceof Error ? error.message : String(error) });
-        });
+        for (const [name, event, what] of MINUTE_JOBS) {
+          invoke(name, event).catch((error: unknown) => {
+            logger.error(`${what} failed`, { error: error instanceof Error ? error.message : String(error) });
+          });
+        }
       }, options.reconcileEveryMs)
     : undefined;
   reconciler?.unref();

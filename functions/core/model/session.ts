@@ -425,6 +425,14 @@ export interface PlannedItem {
   readonly actionId?: string;
 }
 
+/**
+ * An item the plan left alone because detection could not read it: the
+ * session cannot call it compliant (the plan's log names it, the report
+ * counts it as its deployment's failure).
+ */
+export const leftUndetermined = (planned: { readonly reason: PlanReason; readonly action?: ActionType }): boolean =>
+  planned.reason === 'Undetermined' && planned.action === undefined;
+
 export interface PlanSnapshot {
   readonly sessionId: string;
   readonly items: readonly PlannedItem[];

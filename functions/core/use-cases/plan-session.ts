@@ -1,6 +1,6 @@
 import { IllegalTransitionError } from '../errors.js';
 import type { ItemKey } from '../model/catalog.js';
-import type { Action, DetectedItem, PlannedItem } from '../model/session.js';
+import { leftUndetermined, type Action, type DetectedItem, type PlannedItem } from '../model/session.js';
 import { namedList } from '../named-list.js';
 import { plan } from '../planning/planner.js';
 import type { Dependencies } from './dependencies.js';
@@ -125,7 +125,7 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
   });
   if (earlier) return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, execute };
   // an item detection could not read gets no action: the log says so, so "nothing to do" is never read as compliant
-  const unread = decisions.filter((decision) => decision.reason === 'Undetermined' && !decision.action);
+  const unread = decisions.filter(leftUndetermined);
   await log(
     deps,
     sessionId,

@@ -1,5 +1,5 @@
 import { ConflictError } from '../errors.js';
-import { isFinalSessionStatus, type Action, type PlanSnapshot, type Session, type Stage } from '../model/session.js';
+import { isFinalSessionStatus, leftUndetermined, type Action, type PlanSnapshot, type Session, type Stage } from '../model/session.js';
 import { isCompliant } from '../planning/planner.js';
 import type { CountMetric } from '../ports/metrics.port.js';
 import type { ActionChanges } from '../ports/session-store.port.js';
@@ -55,7 +55,7 @@ async function settle(deps: Dependencies, sessionId: string, action: Action): Pr
 function undeterminedItems(session: Session, plan: PlanSnapshot | undefined): { readonly itemName: string; readonly critical: boolean }[] {
   // Stryker disable next-line ArrayDeclaration: with no plan, any stand-in element is no planned item (its reason is not Undetermined) and yields nothing
   return (plan?.items ?? []).flatMap((planned) => {
-    if (planned.reason !== 'Undetermined' || planned.action !== undefined) return [];
+    if (!leftUndetermined(planned)) return [];
     const item = session.items.find((i) => i.key === planned.key);
     return item ? [{ itemName: planned.itemName, critical: item.critical }] : [];
   });
