@@ -22,7 +22,7 @@ import { EVENT_SOURCE } from '../functions/adapters/events.eventbridge.js';
 import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../functions/core/model/agent.js';
 import { TABLE_DEFINITION } from '../functions/adapters/table-definition.js';
 import { FINAL_INVOCATION_STATUSES } from '../functions/core/model/agent.js';
-import { HANDLERS, handlerEntry, type HandlerEntry } from '../functions/handlers/registry.js';
+import { HANDLERS, RECONCILE_BUDGET_SECONDS, SCHEDULED_RULES, handlerEntry, type HandlerEntry } from '../functions/handlers/registry.js';
 import { ConsoleHosting, consoleAuthOf, withConsoleSignIn, type ConsoleHostingSettings } from './console-hosting.js';
 import { NightshiftMail } from './mail.js';
 import { NightshiftMonitoring } from './monitoring.js';
@@ -41,21 +41,6 @@ export const NIGHTSHIFT_DOCUMENTS = ['AWS-RunShellScript', 'AWS-RunPowerShellScr
 export const SECRETS_PARAMETER_PATH = 'nightshift/secrets';
 /** The tag a managed node must carry to receive Nightshift's commands, unless the stack is told another. */
 export const DEFAULT_MANAGED_NODE_TAG = { key: 'nightshift:managed', value: 'true' } as const;
-/**
- * The reconciler runs every 5 minutes for up to 150 s of looks (about 3,000 at
- * ~50 ms per look: ListCommands to find a command by its comment, then
- * GetCommandInvocation and its writes), inside its registry timeout (180 s)
- * that leaves room for the look in hand; a run therefore ends long before the
- * next starts, and a backlog larger than one run's looks is carried on by the next.
- */
-const RECONCILE_EVERY = Duration.minutes(5);
-const RECONCILE_BUDGET_SECONDS = 150;
-/**
- * Every schedule's trigger is compared with the table this often. Put and
- * delete keep them in step as schedules change; the sweep only repairs what a
- * failed or lost write left behind, so a quarter of an hour is soon enough.
- */
-const RECONCILE_SCHEDULES_EVERY = Duration.minutes(15);
 /** Handlers that rules and Scheduler invoke asynchronously: what they still fail after Lambda's retries is kept. */
 const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'retire-secrets', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
 /**
@@ -256,37 +241,18 @@ export class NightshiftStack extends Stack {
 
     this.stateMachine = this.sessionStateMachine(fn, logRetention, tracing);
 
-    new events.Rule(this, 'ReconcileCommandsSchedule', {
-      description: 'Completes agent commands whose status event was lost',
-      schedule: events.Schedule.rate(RECONCILE_EVERY),
-      targets: [
-        new targets.LambdaFunction(fn('reconcile-commands'), {
-          event: events.RuleTargetInput.fromObject({ budgetSeconds: RECONCILE_BUDGET_SECONDS }),
-          retryAttempts: 2,
-        }),
-      ],
-    });
-    new events.Rule(this, 'SweepSessionsSchedule', {
-      description: 'Starts sessions whose workflow start was lost, fails those that never began',
-      schedule: events.Schedule.rate(Duration.minutes(5)),
-      targets: [new targets.LambdaFunction(fn('sweep-sessions'), { retryAttempts: 2 })],
-    });
-    new events.Rule(this, 'RetireSecretsSchedule', {
-      description: 'Deletes the secret values deployments stopped naming, once no session under way can still need them',
-      schedule: events.Schedule.rate(Duration.hours(1)),
-      targets: [new targets.LambdaFunction(fn('retire-secrets'), { retryAttempts: 2 })],
-    });
-    new events.Rule(this, 'ReconcileSchedulesSchedule', {
-      description: 'Makes every schedule trigger in EventBridge Scheduler match its schedule in the table',
-      schedule: events.Schedule.rate(RECONCILE_SCHEDULES_EVERY),
-      targets: [new targets.LambdaFunction(fn('reconcile-schedules'), { retryAttempts: 2 })],
-    });
-
-    new events.Rule(this, 'AdvanceRunsSchedule', {
-      description: 'Moves every active schedule run on: counts, error budget, rings, and the next sessions to start',
-      schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [new targets.LambdaFunction(fn('advance-runs'), { retryAttempts: 0 })],
-    });
+    for (const rule of SCHEDULED_RULES) {
+      new events.Rule(this, rule.id, {
+        description: rule.description,
+        schedule: events.Schedule.rate(Duration.minutes(rule.everyMinutes)),
+        targets: [
+          new targets.LambdaFunction(fn(rule.handler), {
+            ...(rule.input ? { event: events.RuleTargetInput.fromObject(rule.input) } : {}),
+            retryAttempts: rule.retryAttempts,
+          }),
+        ],
+      });
+    }
 
     // Rules and Scheduler invoke these asynchronously: their own retry policies cover delivery only. What a
     // handler still fails after Lambda's retries lands here instead of being dropped.

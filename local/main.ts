@@ -22,6 +22,7 @@ import type { WorkflowEvent } from './local-workflow.js';
 import type { Schedule } from '../functions/core/model/schedule.js';
 import type { SkipReason } from '../functions/core/model/schedule-run.js';
 import { isErrorEnvelope } from '../functions/handlers/handler-kit.js';
+import { SCHEDULED_RULES } from '../functions/handlers/registry.js';
 import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TASKS, DEMO_TENANT, LEGAL_DMS, NORTHWIND_TENANT, TONIGHT_MACHINE, seedDemo } from './demo-fleet.js';
 import { startApiServer, type ApiServer } from './api-server.js';
 import { REPO_ROOT, createLocalRuntime, type LocalRuntime } from './runtime.js';
@@ -269,6 +270,8 @@ async function startServer(runtime: LocalRuntime): Promise<ApiServer> {
 
 async function serve(runtime: LocalRuntime, server: ApiServer): Promise<void> {
   if (SKIP_DEMO) await seedDemo(runtime);
+  // from here on the stack's rate rules run as in AWS; not during the demo, whose clock jumps hours at once
+  runtime.scheduledRules.start();
   const tokenFile = path.join(DATA_DIR, 'api', 'dev-token');
   await mkdir(path.dirname(tokenFile), { recursive: true });
   await writeFile(tokenFile, `${server.devToken}\n`, { mode: 0o600 });
@@ -282,6 +285,7 @@ async function serve(runtime: LocalRuntime, server: ApiServer): Promise<void> {
       `console: ${server.consoleUrl}`,
       `mailbox: ${runtime.mailbox.url}`,
       dim(`  (an Admin token for this local API only, 7 days; also in ${shown(tokenFile)}, which the CLI reads: npm run -s cli -- sessions list)`),
+      dim(`  rules: ${SCHEDULED_RULES.map((rule) => `${rule.handler} every ${rule.everyMinutes === 1 ? 'minute' : `${rule.everyMinutes} min`}`).join(', ')} (runtime clock)`),
       '',
     ].join('\n'),
   );

@@ -18,7 +18,7 @@ import type { Logger } from '../functions/core/ports/logger.port.js';
 import type { AgentSettings, Dependencies } from '../functions/core/use-cases/dependencies.js';
 import type { Action, Session, SessionOptions } from '../functions/core/model/session.js';
 import { isErrorEnvelope, type DependencyProvider, type ErrorEnvelope, type LambdaHandler } from '../functions/handlers/handler-kit.js';
-import { HANDLERS, type PortAccess } from '../functions/handlers/registry.js';
+import { HANDLERS, SCHEDULED_RULES, type PortAccess } from '../functions/handlers/registry.js';
 import { SandboxManagedNodeInventory } from './inventory.local.js';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite.js';
 import { RetentionSweep } from './retention-sweep.js';
@@ -28,6 +28,7 @@ import { LocalEventBus } from './local-events.js';
 import { LocalRunWork } from './local-run-work.js';
 import { LocalScheduleTriggers } from './schedule-triggers.js';
 import { LocalTimers } from './local-timers.js';
+import { LocalScheduledRules } from './scheduled-rules.js';
 import { LocalWorkflow } from './local-workflow.js';
 import { resumeUnfinishedSessions } from './resume.js';
 import { SandboxAgent, type SandboxCommandRecord } from './sandbox-agent.js';
@@ -38,14 +39,6 @@ import { startMailbox, type LocalMailbox } from './mailbox.js';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SESSION_ASL_PATH = path.join(REPO_ROOT, 'statemachines', 'session.asl.json');
 const TABLE_NAME = 'nightshift-local';
-
-/** The scheduled rules' handlers, with the event each rule sends and what a failure is logged as: the reconciler timer runs them all. */
-const MINUTE_JOBS: readonly (readonly [name: string, event: object, what: string])[] = [
-  ['reconcile-commands', { overdueAfterSeconds: 0, limit: 200 }, 'reconciler'],
-  ['sweep-sessions', {}, 'session sweeper'],
-  ['retire-secrets', {}, 'secret retirement'],
-  ['advance-runs', {}, 'schedule run controller'],
-];
 
 /** Local function names and ARNs: the local twin of the CDK stack's functions and `definitionSubstitutions`. */
 export const localFunctionName = (handlerName: string): string => `nightshift-${handlerName}`;
@@ -135,8 +128,13 @@ export interface LocalRuntimeOptions {
   readonly loseAgentEvent?: (record: SandboxCommandRecord) => boolean;
   /** How often the sandbox agent looks at machines and deadlines. */
   readonly agentPollMs?: number;
-  /** Runs the command reconciler this often, as the schedule in AWS does; off when absent. */
-  readonly reconcileEveryMs?: number;
+  /**
+   * Runs the stack's rate rules (reconciler, sweeper, run controller, secret
+   * retirement, trigger reconcile) on the runtime clock from the start. Off by
+   * default: tests invoke those handlers when they mean to, and `npm start`
+   * turns them on (`scheduledRules.start()`) once its demo is done.
+   */
+  readonly scheduledRules?: boolean;
   /** How often window timers due on the runtime clock are looked for, in real milliseconds. */
   readonly timerPollMs?: number;
   /**
@@ -170,6 +168,8 @@ export interface LocalRuntime {
   readonly runWork: LocalRunWork;
   /** The schedules' triggers on the runtime clock (EventBridge Scheduler's twin). */
   readonly scheduleTriggers: LocalScheduleTriggers;
+  /** The stack's rate rules on the runtime clock; started by `scheduledRules: true` or `start()`. */
+  readonly scheduledRules: LocalScheduledRules;
   /** The sessions a killed runtime left unfinished, resumed at start. */
   readonly resumed: readonly string[];
   /** The local SES: every email the runtime sent, on a web page and through `messages()`. */
@@ -331,17 +331,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   // and of its recurring schedules: each occurrence invokes fire-schedule, as the Scheduler target does
   scheduleTriggers.start((event) => invoke('fire-schedule', event));
 
-  // the local twin of the scheduled rule: same handler, a timer instead of EventBridge
-  const reconciler = options.reconcileEveryMs
-    ? setInterval(() => {
-        for (const [name, event, what] of MINUTE_JOBS) {
-          invoke(name, event).catch((error: unknown) => {
-            logger.error(`${what} failed`, { error: error instanceof Error ? error.message : String(error) });
-          });
-        }
-      }, options.reconcileEveryMs)
-    : undefined;
-  reconciler?.unref();
+  // the local twin of the stack's rate rules: the same table, the same handlers, on the runtime clock
+  const scheduledRules = new LocalScheduledRules({ rules: SCHEDULED_RULES, clock, logger, invoke: (name, event) => invoke(name, event) });
+  if (options.scheduledRules) scheduledRules.start();
 
   // after a crash: workflows start again from their record, then the sandbox carries on its commands and
   // announces what finished while nobody listened (either order is safe; this one lets claims be taken over first)
@@ -358,6 +350,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     workflow,
     timers,
     scheduleTriggers,
+    scheduledRules,
     runWork,
     events,
     dynamoClient,
@@ -398,7 +391,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       };
     },
     async close() {
-      if (reconciler) clearInterval(reconciler);
+      await scheduledRules.stop();
       await runWork.idle();
       await retention.stop();
       await timers.close();

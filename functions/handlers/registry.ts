@@ -82,7 +82,7 @@ const SEND_EMAIL = ['catalog:read', 'branding:read', 'notifications:read', 'noti
 const DEFAULT_TIMEOUT_SECONDS = 30;
 /**
  * The reconciler looks for up to 150 s (its budget, passed by the schedule)
- * and needs room for the look in hand; see `RECONCILE_BUDGET_SECONDS` in the stack.
+ * and needs room for the look in hand; see `RECONCILE_BUDGET_SECONDS` below.
  */
 const RECONCILE_TIMEOUT_SECONDS = 180;
 
@@ -339,3 +339,71 @@ export function handlerEntry(name: string): HandlerEntry {
   if (!entry) throw new Error(`the handler registry has no ${name}`);
   return entry;
 }
+
+/**
+ * The reconciler runs every 5 minutes for up to 150 s of looks (about 3,000 at
+ * ~50 ms per look: ListCommands to find a command by its comment, then
+ * GetCommandInvocation and its writes), inside its registry timeout (180 s)
+ * that leaves room for the look in hand; a run therefore ends long before the
+ * next starts, and a backlog larger than one run's looks is carried on by the next.
+ */
+export const RECONCILE_BUDGET_SECONDS = 150;
+
+/**
+ * A handler that runs on a fixed rate, not on an event: an EventBridge rule in
+ * the stack, the runtime clock locally (`local/scheduled-rules.ts`). One table
+ * for both, so what runs when, and with which input, is the same in each.
+ */
+export interface ScheduledRule {
+  /** The rule's construct id in the stack. */
+  readonly id: string;
+  readonly handler: string;
+  readonly description: string;
+  readonly everyMinutes: number;
+  /** The event the rule sends; without one, EventBridge's own "Scheduled Event". */
+  readonly input?: Readonly<Record<string, unknown>>;
+  /** EventBridge's delivery retries for this rule's target. */
+  readonly retryAttempts: number;
+}
+
+export const SCHEDULED_RULES: readonly ScheduledRule[] = [
+  {
+    id: 'ReconcileCommandsSchedule',
+    handler: 'reconcile-commands',
+    description: 'Completes agent commands whose status event was lost',
+    everyMinutes: 5,
+    input: { budgetSeconds: RECONCILE_BUDGET_SECONDS },
+    retryAttempts: 2,
+  },
+  {
+    id: 'SweepSessionsSchedule',
+    handler: 'sweep-sessions',
+    description: 'Starts sessions whose workflow start was lost, fails those that never began',
+    everyMinutes: 5,
+    retryAttempts: 2,
+  },
+  {
+    id: 'RetireSecretsSchedule',
+    handler: 'retire-secrets',
+    description: 'Deletes the secret values deployments stopped naming, once no session under way can still need them',
+    everyMinutes: 60,
+    retryAttempts: 2,
+  },
+  {
+    // put and delete keep triggers in step as schedules change; the sweep only repairs what a failed or lost
+    // write left behind, so a quarter of an hour is soon enough
+    id: 'ReconcileSchedulesSchedule',
+    handler: 'reconcile-schedules',
+    description: 'Makes every schedule trigger in EventBridge Scheduler match its schedule in the table',
+    everyMinutes: 15,
+    retryAttempts: 2,
+  },
+  {
+    id: 'AdvanceRunsSchedule',
+    handler: 'advance-runs',
+    description: 'Moves every active schedule run on: counts, error budget, rings, and the next sessions to start',
+    everyMinutes: 1,
+    // the next minute's run is the retry: a late one would only overlap it
+    retryAttempts: 0,
+  },
+];

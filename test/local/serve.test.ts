@@ -35,6 +35,8 @@ describe('npm start serves the operator API until Ctrl-C', () => {
     expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
     expect((await readFile(tokenFile, 'utf8')).trim()).toBe(token);
 
+    // the stack's rate rules run from here on, on the runtime clock (test/local/scheduled-rules.e2e.test.ts shows them at work)
+    expect(stdout).toMatch(/^ {2}rules: reconcile-commands every 5 min, sweep-sessions every 5 min, retire-secrets every 60 min, reconcile-schedules every 15 min, advance-runs every minute \(runtime clock\)$/m);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const me = await fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);
