@@ -1,34 +1,21 @@
-import { createRequire } from 'node:module';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Language, Parser } from 'web-tree-sitter';
 import type { SoftwareDetection } from '../../functions/core/model/catalog.js';
 import { secretReferencesJson, type ActionScript, type DetectionEntry } from '../../functions/core/scripts/contract.js';
 import { decodeBase64, encodeBase64 } from '../../functions/core/scripts/encoding.js';
 import { buildPowerShellActionScript, buildPowerShellDetectionScript, buildPowerShellRebootScript, windowsDetection } from '../../functions/core/scripts/powershell.js';
+import { loadPowerShellGrammar, powerShellProblems } from '../support/powershell-grammar.js';
 
 /*
  * The rules of the PowerShell generator, quickly (powershell-scripts.test.ts
  * holds the slower property tests). There is no PowerShell here: every script
- * is read by a real PowerShell grammar (tree-sitter, as WebAssembly), and the
+ * is read by a real PowerShell grammar (test/support/powershell-grammar.ts), and the
  * parts a command fills in are checked in the text.
  */
 
-let parser: Parser;
-beforeAll(async () => {
-  await Parser.init();
-  const require = createRequire(import.meta.url);
-  parser = new Parser();
-  parser.setLanguage(await Language.load(require.resolve('tree-sitter-powershell/tree-sitter-powershell.wasm')));
-});
+beforeAll(loadPowerShellGrammar);
 
-/** Whether the grammar finds an error or a missing token anywhere in the script. */
-function parses(script: string): boolean {
-  const tree = parser.parse(script);
-  if (!tree) throw new Error('the parser returned no tree');
-  const clean = !tree.rootNode.hasError;
-  tree.delete();
-  return clean;
-}
+/** Whether PowerShell would parse the script: no error, no missing token, no `try` without `catch` or `finally`. */
+const parses = (script: string): boolean => powerShellProblems(script).length === 0;
 
 const entry = (key: string, script: string, extra: Partial<DetectionEntry> = {}): DetectionEntry => ({ key, script, environment: {}, timeoutSeconds: 30, ...extra });
 const REFS = { NIGHTSHIFT_SECRET_REFS_JSON: secretReferencesJson({ pin: '/s/pin' }), NIGHTSHIFT_PARAMETERS_JSON: '{"user":"ana"}', NIGHTSHIFT_PARAM_user: 'ana' };

@@ -1,10 +1,8 @@
-import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Language, Parser } from 'web-tree-sitter';
-import type { Node, Tree } from 'web-tree-sitter';
 import type { DetectionEntry } from '../../functions/core/scripts/contract.js';
 import { buildPowerShellActionScript, buildPowerShellDetectionScript } from '../../functions/core/scripts/powershell.js';
+import { loadPowerShellGrammar, powerShellProblems } from '../support/powershell-grammar.js';
 
 /*
  * The property tests of the PowerShell generator: whatever the keys, scripts,
@@ -15,36 +13,10 @@ import { buildPowerShellActionScript, buildPowerShellDetectionScript } from '../
  * real PowerShell grammar (tree-sitter-powershell, run as WebAssembly).
  */
 
-let parser: Parser;
+beforeAll(loadPowerShellGrammar);
 
-beforeAll(async () => {
-  await Parser.init();
-  const require = createRequire(import.meta.url);
-  const powershell = await Language.load(require.resolve('tree-sitter-powershell/tree-sitter-powershell.wasm'));
-  parser = new Parser();
-  parser.setLanguage(powershell);
-});
-
-function parse(script: string): Tree {
-  const tree = parser.parse(script);
-  if (!tree) throw new Error('the parser returned no tree');
-  return tree;
-}
-
-function* walk(node: Node): Generator<Node> {
-  yield node;
-  for (const child of node.children) yield* walk(child);
-}
-
-/** Every ERROR or MISSING node, with where it is, so a failure says what broke. */
-function problems(script: string): string[] {
-  const root = parse(script).rootNode;
-  // hasError covers ERROR and MISSING nodes below; walking a clean tree node by node is what makes the property tests slow
-  if (!root.hasError) return [];
-  return [...walk(root)]
-    .filter((node) => node.type === 'ERROR' || node.isMissing)
-    .map((node) => `${node.isMissing ? 'MISSING' : 'ERROR'} at ${node.startPosition.row + 1}:${node.startPosition.column + 1}: ${JSON.stringify(node.text.slice(0, 80))}`);
-}
+/** Every problem PowerShell would refuse the script for, where it is; checked on every generated script. */
+const problems = powerShellProblems;
 
 /** The script with every base64 literal emptied: what is left is the code, which must not depend on the values. */
 const shape = (script: string): string => script.replace(/'[A-Za-z0-9+/=]*'/g, "''");

@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Language, Parser } from 'web-tree-sitter';
-import type { Node, Tree } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import type { SoftwareDetection } from '../../functions/core/model/catalog.js';
 import { DETECTION_CONCURRENCY, SECRET_UNRESOLVED_EXIT_CODE, secretReferencesJson } from '../../functions/core/scripts/contract.js';
 import type { ActionScript, DetectionEntry } from '../../functions/core/scripts/contract.js';
@@ -9,41 +7,19 @@ import { decodeBase64 } from '../../functions/core/scripts/encoding.js';
 import { parseActionOutput, parseDetectionOutput } from '../../functions/core/scripts/output.js';
 import { buildBashDetectionScript } from '../../functions/core/scripts/bash.js';
 import { buildPowerShellActionScript, buildPowerShellDetectionScript, windowsDetection } from '../../functions/core/scripts/powershell.js';
+import { loadPowerShellGrammar, parsePowerShell, powerShellProblems } from '../support/powershell-grammar.js';
 
 /*
  * There is no PowerShell on the build machine, so these tests read the
- * generated scripts with a real PowerShell grammar (tree-sitter-powershell,
- * run as WebAssembly) instead of running them. The slow property tests (any
- * values, same code) are in powershell-scripts.property.test.ts.
+ * generated scripts with a real PowerShell grammar (test/support/powershell-grammar.ts)
+ * instead of running them. The slow property tests (any values, same code) are
+ * in powershell-scripts.property.test.ts.
  */
 
-let parser: Parser;
+beforeAll(loadPowerShellGrammar);
 
-beforeAll(async () => {
-  await Parser.init();
-  const require = createRequire(import.meta.url);
-  const powershell = await Language.load(require.resolve('tree-sitter-powershell/tree-sitter-powershell.wasm'));
-  parser = new Parser();
-  parser.setLanguage(powershell);
-});
-
-function parse(script: string): Tree {
-  const tree = parser.parse(script);
-  if (!tree) throw new Error('the parser returned no tree');
-  return tree;
-}
-
-/** The ERROR and MISSING nodes under `node`, entering only the subtrees that hold one (hasError covers both kinds). */
-function* brokenNodes(node: Node): Generator<Node> {
-  if (node.type === 'ERROR' || node.isMissing) yield node;
-  for (const child of node.children) if (child.hasError || child.isMissing) yield* brokenNodes(child);
-}
-
-/** Every ERROR or MISSING node, with where it is, so a failure says what broke. */
-function problems(script: string): string[] {
-  // walking a whole tree node by node is slow; a clean tree is answered at once and a broken one only where it breaks
-  return [...brokenNodes(parse(script).rootNode)].map((node) => `${node.isMissing ? 'MISSING' : 'ERROR'} at ${node.startPosition.row + 1}:${node.startPosition.column + 1}: ${JSON.stringify(node.text.slice(0, 80))}`);
-}
+const parse = parsePowerShell;
+const problems = powerShellProblems;
 
 /** The single-quoted string arguments of every call of `name`, unquoted, in order. */
 function callArguments(script: string, name: string): string[][] {
@@ -135,6 +111,10 @@ describe('the PowerShell grammar used here', () => {
     expect(problems('if ($x) { Write-Output 1')).not.toEqual([]);
     expect(problems('function f([string]$a { }')).not.toEqual([]);
     expect(problems("Write-Output 'it''s fine'")).toEqual([]);
+    // the grammar alone takes these; PowerShell refuses a try with neither catch nor finally
+    expect(problems('try { Write-Output 1 }\nWrite-Output 2')).toEqual(['try without catch or finally at 1:1: "try { Write-Output 1 }"']);
+    expect(problems('try { Write-Output 1 } catch { }')).toEqual([]);
+    expect(problems('try { Write-Output 1 } finally { }')).toEqual([]);
   });
 });
 
