@@ -17,6 +17,8 @@ describe('the base64 every value takes into a script, and back out of a record',
     ['Q===', 'three padding characters'],
     ['QQ==QUFB', 'padding in the middle'],
     ['QUF-', 'the URL-safe alphabet'],
+    ['QR==', 'bits set after the last whole byte (QQ== is A)'],
+    ['QUF=', 'bits set after the last whole byte (QUE= is AA)'],
   ])('refuses %j (%s) instead of decoding what Buffer would guess', (encoded) => {
     expect(decodeBase64(encoded)).toBeUndefined();
   });
