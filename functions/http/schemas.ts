@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { brandingIdSchema, brandingInputSchema } from '../core/model/branding.js';
 import { entityIdSchema, itemKeySchema } from '../core/model/catalog.js';
+import { emailAddressSchema } from '../core/model/email-address.js';
 import { EMAIL_KINDS } from '../core/notifications/emails.js';
 import { sessionIdSchema, actionIdSchema } from '../handlers/schemas.js';
 
@@ -129,7 +130,7 @@ const previewFields = {
 export const brandingPreviewBodySchema = z.object(previewFields).strict();
 
 export const brandingTestEmailBodySchema = z
-  .object({ ...previewFields, to: z.email('must be an email address').max(254, 'must be at most 254 characters').meta({ description: 'The one address the test goes to' }) })
+  .object({ ...previewFields, to: emailAddressSchema.meta({ description: 'The one address the test goes to' }) })
   .strict();
 
 export const renderedEmailSchema = z

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAddressSchema, lowerCaseEmailAddressSchema } from './email-address.js';
 
 /**
  * How an MSP (and, over it, each tenant) brands what the end user sees: the
@@ -56,7 +57,7 @@ const dateStyleSchema = z.enum(['full', 'long', 'medium', 'short']);
 export const brandingFieldsSchema = z
   .object({
     /** The sender's address; must be an address (or domain) verified in SES. */
-    fromAddress: z.email('must be an email address').max(254).transform((email) => email.toLowerCase()),
+    fromAddress: lowerCaseEmailAddressSchema,
     fromName: textSchema(100),
     /** The MSP's own name, as the emails sign off. */
     companyName: textSchema(100),
@@ -74,9 +75,9 @@ export const brandingFieldsSchema = z
     dateStyle: dateStyleSchema,
     timeStyle: dateStyleSchema,
     /** Where end users ask for help, shown in every email's footer. */
-    supportEmail: z.email('must be an email address').max(254),
+    supportEmail: emailAddressSchema,
     /** A copy of every email, for the MSP's records. */
-    bccAddress: z.email('must be an email address').max(254),
+    bccAddress: emailAddressSchema,
   })
   .partial()
   .strict();

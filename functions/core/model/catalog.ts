@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { compilePattern, MAX_PATTERN_LENGTH } from '../catalog/pattern.js';
 import { utf8Length } from '../validation.js';
 import { MAX_VERSION_LENGTH, parseVersion } from '../versions.js';
+import { lowerCaseEmailAddressSchema } from './email-address.js';
 
 /**
  * What an MSP engineer configures: tenants and their computers, the software
@@ -93,10 +94,6 @@ export const tagSchema = z
   .max(64, 'must be at most 64 characters')
   .regex(/^[^\s,]+$/, 'may not contain spaces or commas');
 
-const emailSchema = z.email('must be an email address').max(254).transform((email) => email.toLowerCase());
-
-
-
 /** A wall-clock time, `HH:MM` on the 24-hour clock. */
 export const timeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (24-hour clock)');
 
@@ -114,7 +111,7 @@ export const computerSchema = z.object({
   platform: platformSchema,
   deviceClass: deviceClassSchema.default('Workstation'),
   tags: z.array(tagSchema).max(50, 'at most 50 tags').default([]),
-  primaryUser: z.object({ name: nameSchema, email: emailSchema }).optional(),
+  primaryUser: z.object({ name: nameSchema, email: lowerCaseEmailAddressSchema }).optional(),
   timeZone: timeZoneSchema.default('UTC'),
   activeHours: activeHoursSchema.optional(),
   /** Last known agent connectivity; a session still tries an offline computer (its command waits for delivery). */
@@ -246,7 +243,7 @@ export const deploymentTargetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('Tag'), tag: tagSchema, tenantId: entityIdSchema.optional() }),
   z.object({ kind: z.literal('Computer'), computerId: entityIdSchema }),
   /** The computers whose primary user is this person. */
-  z.object({ kind: z.literal('Person'), email: emailSchema }),
+  z.object({ kind: z.literal('Person'), email: lowerCaseEmailAddressSchema }),
 ]);
 export type DeploymentTarget = z.infer<typeof deploymentTargetSchema>;
 

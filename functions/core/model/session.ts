@@ -2,6 +2,7 @@ import type { ActionTarget, DeviceClass, ItemKey, OrderingHint, ParameterValue, 
 
 import { z } from 'zod';
 import { itemKeySchema } from './catalog.js';
+import { lowerCaseEmailAddressSchema } from './email-address.js';
 
 /**
  * Session statuses.
@@ -40,8 +41,6 @@ export interface SessionOrigin {
   readonly maxExecuting?: number;
 }
 
-const recipientSchema = z.email('must be an email address').max(254).transform((email) => email.toLowerCase());
-
 /** The end-user email options a session carries (copied from its schedule; an operator's start may set them). */
 export const notifyOptionsSchema = z
   .object({
@@ -55,7 +54,7 @@ export const notifyOptionsSchema = z
     showCancelButton: z.boolean().default(true),
     showActionList: z.boolean().default(true),
     /** People told besides the computer's primary user (an office manager, a shared mailbox). */
-    additionalRecipients: z.array(recipientSchema).max(10, 'at most 10 additional recipients').default([]),
+    additionalRecipients: z.array(lowerCaseEmailAddressSchema).max(10, 'at most 10 additional recipients').default([]),
   })
   .strict();
 export type NotifyOptions = z.infer<typeof notifyOptionsSchema>;
