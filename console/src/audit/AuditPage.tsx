@@ -2,6 +2,8 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useId, useState, type SubmitEvent } from 'react';
+import { Field } from '../components/Field.js';
+import { LocalTimes } from '../components/LocalTimes.js';
 import { api, data } from '../api/client.js';
 import type { Schemas } from '../api/types.js';
 import { usePageTitle } from '../app/page-title.js';
@@ -9,7 +11,7 @@ import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Problem } from '../components/Problem.js';
 import { Time } from '../components/Time.js';
 import { tenantsQuery } from '../sessions/queries.js';
-import { requesterLabel } from '../sessions/words.js';
+import { RequesterLabel } from '../sessions/RequesterLabel.js';
 import { AUDITED_RESOURCES, type AuditFilters, type AuditedResource } from './filters.js';
 
 /**
@@ -59,7 +61,7 @@ function ResourceCell({ entry }: { readonly entry: AuditEntry }) {
 const helper = createColumnHelper<TableFeatureSet, AuditEntry>();
 const COLUMNS = helper.columns([
   helper.accessor('at', { header: 'When', cell: (info) => <Time at={info.getValue()} /> }),
-  helper.accessor('by', { header: 'Who', cell: (info) => requesterLabel(info.getValue()) }),
+  helper.accessor('by', { header: 'Who', cell: (info) => <RequesterLabel by={info.getValue()} /> }),
   helper.accessor('action', { header: 'What', cell: (info) => ACTION_WORDS[info.getValue()] }),
   helper.display({ id: 'resource', header: 'Resource', cell: (info) => <ResourceCell entry={info.row.original} /> }),
   helper.accessor('tenantId', { header: 'Tenant', cell: (info) => info.getValue() ?? 'Every tenant' }),
@@ -72,7 +74,7 @@ const COLUMNS = helper.columns([
         <ul className="changes">
           {changes.map((change) => (
             <li key={change.field}>
-              <code>{change.field}</code>: {shortValue(change.before)} → {shortValue(change.after)}
+              <code>{change.field}</code>: <LocalTimes text={shortValue(change.before)} /> → <LocalTimes text={shortValue(change.after)} />
             </li>
           ))}
         </ul>
@@ -96,7 +98,8 @@ export function AuditPage() {
   return (
     <>
       <h1>Audit</h1>
-      <AuditFilterForm filters={filters} onFilters={(next) => void navigate({ search: next })} />
+      {/* keyed by the filters: Clear (or Back) shows the URL's filters, not what was typed before */}
+      <AuditFilterForm key={`form#${JSON.stringify(filters)}`} filters={filters} onFilters={(next) => void navigate({ search: next })} />
       {/* a new set of filters is a new listing: its cursors start again */}
       <AuditResults key={JSON.stringify(filters)} filters={filters} />
     </>
@@ -106,6 +109,8 @@ export function AuditPage() {
 function AuditFilterForm({ filters, onFilters }: { readonly filters: AuditFilters; readonly onFilters: (filters: AuditFilters) => void }) {
   const id = useId();
   const tenants = useQuery(tenantsQuery);
+  const [problem, setProblem] = useState<{ readonly field: 'resource' | 'resourceId'; readonly message: string }>();
+  const problemOf = (field: 'resource' | 'resourceId') => (problem?.field === field ? problem.message : undefined);
   const apply = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -116,6 +121,14 @@ function AuditFilterForm({ filters, onFilters }: { readonly filters: AuditFilter
     const tenantId = text('tenantId');
     const resource = text('resource');
     const resourceId = text('resourceId');
+    // the API reads one resource's trail by its kind and id together: one without the other is said on the empty field, not sent
+    if ((resource === '') !== (resourceId === '')) {
+      const missing = resource === '' ? 'resource' : 'resourceId';
+      setProblem({ field: missing, message: missing === 'resource' ? 'is needed with the resource id: choose its kind' : 'is needed with the kind: a resource is named by both' });
+      document.getElementById(`${id}-${missing}`)?.focus();
+      return;
+    }
+    setProblem(undefined);
     onFilters({
       ...(tenantId === '' ? {} : { tenantId }),
       ...(resource === '' ? {} : { resource: resource as AuditedResource }),
@@ -135,24 +148,24 @@ function AuditFilterForm({ filters, onFilters }: { readonly filters: AuditFilter
           ))}
         </select>
       </div>
-      <div className="field">
-        <label htmlFor={`${id}-resource`}>Resource kind</label>
-        <select id={`${id}-resource`} name="resource" defaultValue={filters.resource ?? ''}>
-          <option value="">Any</option>
-          {AUDITED_RESOURCES.map((resource) => (
-            <option key={resource} value={resource}>
-              {resource}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-resource-id`}>Resource id</label>
-        <input id={`${id}-resource-id`} name="resourceId" type="text" defaultValue={filters.resourceId ?? ''} />
-      </div>
+      <Field id={`${id}-resource`} name="resource" label="Resource kind" problem={problemOf('resource')}>
+        {(control) => (
+          <select {...control} defaultValue={filters.resource ?? ''}>
+            <option value="">Any</option>
+            {AUDITED_RESOURCES.map((resource) => (
+              <option key={resource} value={resource}>
+                {resource}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field id={`${id}-resourceId`} name="resourceId" label="Resource id" problem={problemOf('resourceId')}>
+        {(control) => <input {...control} type="text" defaultValue={filters.resourceId ?? ''} autoComplete="off" spellCheck={false} />}
+      </Field>
       <div className="filter-buttons">
         <button type="submit">Apply</button>
-        <button type="button" className="secondary" onClick={() => { onFilters({}); }}>
+        <button type="button" className="secondary" onClick={() => { setProblem(undefined); onFilters({}); }}>
           Clear
         </button>
       </div>

@@ -11,7 +11,8 @@ import { Time } from '../components/Time.js';
 import { formatDuration } from '../format.js';
 import { PAGE_SIZE } from '../sessions/filters.js';
 import { sessionListQuery } from '../sessions/queries.js';
-import { isFinal, requesterLabel, STAGE_LABELS, TRIGGER_LABELS } from '../sessions/words.js';
+import { RequesterLabel } from '../sessions/RequesterLabel.js';
+import { isFinal, STAGE_LABELS, TRIGGER_LABELS } from '../sessions/words.js';
 
 /**
  * The computer's sessions of the last month, newest first, a page at a time
@@ -45,7 +46,7 @@ const columnsFor = (nowMs: number) =>
       ),
     }),
     helper.accessor('trigger', { header: 'Type', cell: (info) => TRIGGER_LABELS[info.getValue()] }),
-    helper.accessor('requestedBy', { header: 'Triggered by', cell: (info) => requesterLabel(info.getValue()) }),
+    helper.accessor('requestedBy', { header: 'Triggered by', cell: (info) => <RequesterLabel by={info.getValue()} /> }),
     helper.accessor('stage', { header: 'Stage', cell: (info) => { const stage = info.getValue(); return stage === undefined ? '—' : STAGE_LABELS[stage]; } }),
     helper.accessor('status', { header: 'Status', cell: (info) => <StatusBadge status={info.getValue()} /> }),
     helper.display({ id: 'duration', header: 'Duration', cell: (info) => duration(info.row.original, nowMs) }),

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Pager } from '../components/Pager.js';
 import { createColumnHelper } from '@tanstack/react-table';
 import { getRouteApi, Link } from '@tanstack/react-router';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { usePageTitle } from '../app/page-title.js';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Problem } from '../components/Problem.js';
@@ -22,10 +22,11 @@ import { RunStatusBadge, SKIP_LABELS } from './words.js';
 const route = getRouteApi('/runs/$runId');
 
 const helper = createColumnHelper<TableFeatureSet, RunTarget>();
-const TARGET_COLUMNS = helper.columns([
+/** The targets' columns; a ring is named as the rollout names it (the API gives its index). */
+const targetColumns = (ringNames: readonly string[]) => helper.columns([
   helper.accessor('computerName', { header: 'Computer', cell: (info) => <><Link to="/computers/$computerId" params={{ computerId: info.row.original.computerId }}>{info.getValue()}</Link> ({info.row.original.computerId})</> }),
   helper.accessor('tenantId', { header: 'Tenant' }),
-  helper.accessor('ring', { header: 'Ring', cell: (info) => formatCount(info.getValue() + 1) }),
+  helper.accessor('ring', { header: 'Ring', cell: (info) => ringNames[info.getValue()] ?? formatCount(info.getValue() + 1) }),
   helper.accessor('sessionId', {
     header: 'Session',
     cell: (info) => {
@@ -95,7 +96,7 @@ export function RunPage() {
       <RunControls run={item} />
       <RunCounts run={item} />
       <RingProgress run={item} />
-      <Targets runId={runId} live={!isRunFinal(item.status)} />
+      <Targets runId={runId} live={!isRunFinal(item.status)} ringNames={item.rollout.rings.map((ring) => ring.name)} />
     </>
   );
 }
@@ -134,6 +135,12 @@ function RunCounts({ run }: { readonly run: ScheduleRunWithCost }) {
           ))}
         </ul>
       )}
+      <p>
+        <Link to="/sessions" search={{ runId: run.id }}>
+          This run’s sessions
+        </Link>
+        , with their counts by status
+      </p>
     </section>
   );
 }
@@ -164,7 +171,10 @@ function RingProgress({ run }: { readonly run: ScheduleRunWithCost }) {
   );
 }
 
-function Targets({ runId, live }: { readonly runId: string; readonly live: boolean }) {
+function Targets({ runId, live, ringNames }: { readonly runId: string; readonly live: boolean; readonly ringNames: readonly string[] }) {
+  // memoised on the names' text: the run is read again every few seconds (a new array each time), its rings do not change
+  const namesKey = ringNames.join('\n');
+  const columns = useMemo(() => targetColumns(namesKey.split('\n')), [namesKey]);
   const [cursors, setCursors] = useState<readonly string[]>([]);
   const cursor = cursors.at(-1);
   // only the first page follows the run; later pages stay where the operator left them
@@ -174,7 +184,7 @@ function Targets({ runId, live }: { readonly runId: string; readonly live: boole
     <section aria-labelledby="targets-title">
       <h2 id="targets-title">Targets</h2>
       {targets.error ? <Problem error={targets.error} title="The targets could not be read" /> : null}
-      <DataTable caption={`The run's computers, by id (page ${page})`} columns={TARGET_COLUMNS} data={targets.data?.items ?? []} rowId={(target) => target.computerId} busy={targets.isFetching} empty={targets.isPending ? 'Loading…' : 'No computer was targeted.'} />
+      <DataTable caption={`The run's computers, by id (page ${page})`} columns={columns} data={targets.data?.items ?? []} rowId={(target) => target.computerId} busy={targets.isFetching} empty={targets.isPending ? 'Loading…' : 'No computer was targeted.'} />
       <Pager label="Pages of targets" cursors={cursors} setCursors={setCursors} nextCursor={targets.data?.nextCursor} waiting={targets.isPlaceholderData} />
     </section>
   );

@@ -6,16 +6,18 @@ import { getRouteApi, Link } from '@tanstack/react-router';
 import type { SessionLogEntry, SessionReport } from '../api/types.js';
 import { usePageTitle } from '../app/page-title.js';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
+import { LocalTimes } from '../components/LocalTimes.js';
 import { Problem } from '../components/Problem.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { Time } from '../components/Time.js';
 import { formatCount, formatDecimal, formatDuration, formatTime, formatUsd } from '../format.js';
 import { STEP_LABELS, type StepState } from './progress.js';
-import { sessionReportQuery } from './queries.js';
+import { sessionReportQuery, tenantsQuery } from './queries.js';
 import { RerunActionButton } from './RerunActionButton.js';
 import { SessionControls } from './SessionControls.js';
 import { useSessionLog } from './use-session-log.js';
-import { isFinal, requesterLabel } from './words.js';
+import { RequesterLabel } from './RequesterLabel.js';
+import { isFinal, RESULT_LABELS, TRIGGER_LABELS } from './words.js';
 
 /**
  * One session: where it stands among its steps, what it planned and did per
@@ -53,7 +55,7 @@ const actionColumns = (sessionId: string, rerunnable: boolean) =>
     helper.accessor('type', { header: 'Action' }),
     helper.accessor('before', { header: 'Before' }),
     helper.accessor('after', { header: 'After' }),
-    helper.accessor('result', { header: 'Result', cell: (info) => <span className={`result result-${info.getValue()}`}>{info.getValue()}</span> }),
+    helper.accessor('result', { header: 'Result', cell: (info) => <span className={`result result-${info.getValue()}`}>{RESULT_LABELS[info.getValue()]}</span> }),
     helper.accessor('durationMs', { header: 'Took', cell: (info) => { const ms = info.getValue(); return ms === undefined ? '—' : formatDuration(ms); } }),
     helper.accessor('why', { header: 'Why', cell: (info) => info.getValue() || '—' }),
     helper.display({ id: 'decidedBy', header: 'Which deployment won', cell: (info) => <DecidedBy row={info.row.original} /> }),
@@ -71,6 +73,7 @@ export function SessionDetailPage() {
   const log = useSessionLog(sessionId, report.data !== undefined && !ended);
   usePageTitle(report.data === undefined ? `Session ${sessionId}` : `Session on ${report.data.computerName}`);
   const mayOperate = useMay('operate');
+  const tenants = useQuery(tenantsQuery);
   const columns = useMemo(() => actionColumns(sessionId, ended && mayOperate), [sessionId, ended, mayOperate]);
 
   if (report.error) {
@@ -87,6 +90,7 @@ export function SessionDetailPage() {
   if (report.data === undefined) return <p aria-busy="true">Loading session {sessionId}…</p>;
   const session = report.data;
   const entries = log.data ?? [];
+  const tenantName = tenants.data?.items.find((tenant) => tenant.id === session.tenantId)?.name ?? session.tenantId;
   return (
     <>
       <p className="breadcrumb">
@@ -108,6 +112,46 @@ export function SessionDetailPage() {
             <Link to="/computers/$computerId" params={{ computerId: session.computerId }}>{session.computerName}</Link> ({session.computerId})
           </dd>
         </div>
+        <div>
+          <dt>Tenant</dt>
+          <dd>{tenantName}</dd>
+        </div>
+        {session.trigger === undefined ? null : (
+          <div>
+            <dt>Type</dt>
+            <dd>{TRIGGER_LABELS[session.trigger]}</dd>
+          </div>
+        )}
+        {session.requestedBy === undefined ? null : (
+          <div>
+            <dt>Triggered by</dt>
+            <dd>
+              <RequesterLabel by={session.requestedBy} />
+            </dd>
+          </div>
+        )}
+        <div>
+          <dt>Started</dt>
+          <dd>
+            <Time at={session.createdAt} />
+          </dd>
+        </div>
+        {ended ? (
+          session.endedAt === undefined ? null : (
+            <div>
+              <dt>Ended</dt>
+              <dd>
+                <Time at={session.endedAt} />
+              </dd>
+            </div>
+          )
+        ) : (
+          // what an operator (or the end user's postpone) moves: when the changes may start on the computer
+          <div>
+            <dt>Maintenance</dt>
+            <dd>{session.executeAt === undefined ? 'right after detection' : <Time at={session.executeAt} />}</dd>
+          </div>
+        )}
         <div>
           <dt>Duration</dt>
           <dd>{ended ? formatDuration(session.durationMs) : `${formatDuration(session.durationMs)} so far`}</dd>
@@ -197,8 +241,8 @@ function Decisions({ entries }: { readonly entries: readonly SessionLogEntry[] }
         <ul className="decisions">
           {decisions.map((entry, index) => (
             <li key={`${entry.at}-${index}`} className={entry.by?.kind === 'EndUser' ? 'by-end-user' : undefined}>
-              <Time at={entry.at} />: {entry.message}
-              {entry.by === undefined ? null : <> — {requesterLabel(entry.by)}</>}
+              <Time at={entry.at} />: <LocalTimes text={entry.message} />
+              {entry.by === undefined ? null : <> — <RequesterLabel by={entry.by} /></>}
             </li>
           ))}
         </ul>
@@ -276,8 +320,8 @@ function SessionLog({ entries, live }: { readonly entries: readonly SessionLogEn
       <ol className="log">
         {entries.map((entry, index) => (
           <li key={`${entry.at}-${index}`} className={`log-line log-${entry.kind}`}>
-            <time dateTime={entry.at}>{formatTime(entry.at)}</time> <span className="log-kind">{entry.kind}</span> <span className="log-message">{entry.message}</span>
-            {entry.by === undefined ? null : <span className="log-by"> — {requesterLabel(entry.by)}</span>}
+            <time dateTime={entry.at}>{formatTime(entry.at)}</time> <span className="log-kind">{entry.kind}</span> <span className="log-message"><LocalTimes text={entry.message} /></span>
+            {entry.by === undefined ? null : <span className="log-by"> — <RequesterLabel by={entry.by} /></span>}
             {entry.output === undefined || entry.output === '' ? null : <pre className="log-output">{entry.output}</pre>}
           </li>
         ))}

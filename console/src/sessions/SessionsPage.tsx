@@ -14,12 +14,14 @@ import { usePageTitle } from '../app/page-title.js';
 import { BulkAnnouncer, BulkBar, useBulkSessions, type BulkSessions } from './bulk-actions.js';
 import { PAGE_SIZE, rangeFor, type SessionFilters } from './filters.js';
 import { sessionListQuery, tenantsQuery } from './queries.js';
-import { isFinal, requesterLabel, STAGE_LABELS, STATUS_LABELS, STATUS_ORDER, TRIGGER_LABELS } from './words.js';
+import { RequesterLabel } from './RequesterLabel.js';
+import { isFinal, STAGE_LABELS, STATUS_LABELS, STATUS_ORDER, TRIGGER_LABELS } from './words.js';
 
 /**
  * All sessions, newest first, a page at a time through the API's cursors:
- * status counts as filter chips, filters by tenant, computer and days, and
- * each row a link to the session. Nothing here reads more than the page shown.
+ * status counts as filter chips, filters by tenant, computer, schedule run
+ * and days, and each row a link to the session. Nothing here reads more than
+ * the page shown.
  * An operator may select sessions on the page shown and cancel or rerun
  * them together (bulk-actions.tsx).
  */
@@ -50,7 +52,7 @@ const columnsFor = (nowMs: number, tenantName: (id: string) => string, selectabl
     }),
     helper.accessor('tenantId', { header: 'Tenant', cell: (info) => tenantName(info.getValue()) }),
     helper.accessor('trigger', { header: 'Type', cell: (info) => TRIGGER_LABELS[info.getValue()] }),
-    helper.accessor('requestedBy', { header: 'Triggered by', cell: (info) => requesterLabel(info.getValue()) }),
+    helper.accessor('requestedBy', { header: 'Triggered by', cell: (info) => <RequesterLabel by={info.getValue()} /> }),
     helper.accessor('stage', { header: 'Stage', cell: (info) => { const stage = info.getValue(); return stage === undefined ? '—' : STAGE_LABELS[stage]; } }),
     helper.accessor('status', { header: 'Status', cell: (info) => <StatusBadge status={info.getValue()} /> }),
     // the visible time starts the link's name (WCAG 2.5.3); which session it opens follows for those who hear the link alone
@@ -100,7 +102,7 @@ function FiltersForm({ filters, onApply }: { readonly filters: SessionFilters; r
       return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
     };
     const next: Record<string, string> = {};
-    for (const name of ['tenantId', 'computerId', 'from', 'to'] as const) {
+    for (const name of ['tenantId', 'computerId', 'runId', 'from', 'to'] as const) {
       const value = text(name);
       if (value !== undefined) next[name] = value;
     }
@@ -123,6 +125,10 @@ function FiltersForm({ filters, onApply }: { readonly filters: SessionFilters; r
       <div className="field">
         <label htmlFor={`${id}-computer`}>Computer id</label>
         <input id={`${id}-computer`} name="computerId" defaultValue={filters.computerId ?? ''} autoComplete="off" spellCheck={false} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-run`}>Schedule run id</label>
+        <input id={`${id}-run`} name="runId" defaultValue={filters.runId ?? ''} autoComplete="off" spellCheck={false} />
       </div>
       <div className="field">
         <label htmlFor={`${id}-from`}>From day</label>
@@ -171,7 +177,8 @@ function SessionResults({ filters, onFilters, bulk }: { readonly filters: Sessio
   };
   const cursor = cursors.at(-1);
   const query = {
-    ...range,
+    // a run's sessions are listed whole by the API, whenever they started: a range would only mislead the caption
+    ...(filters.runId === undefined ? range : { runId: filters.runId }),
     limit: PAGE_SIZE,
     ...(filters.status === undefined ? {} : { status: filters.status }),
     ...(filters.tenantId === undefined ? {} : { tenantId: filters.tenantId }),
@@ -204,8 +211,17 @@ function SessionResults({ filters, onFilters, bulk }: { readonly filters: Sessio
       <DataTable
         caption={
           <>
-            Sessions created <Range from={range.from} to={range.to} />
-            {filters.status === undefined ? '' : `, ${STATUS_LABELS[filters.status]}`}, newest first (page {page})
+            {filters.runId === undefined ? (
+              <>
+                Sessions created <Range from={range.from} to={range.to} />
+              </>
+            ) : (
+              <>
+                Sessions of schedule run <Link to="/runs/$runId" params={{ runId: filters.runId }}>{filters.runId}</Link>
+              </>
+            )}
+            {filters.status === undefined ? '' : `, ${STATUS_LABELS[filters.status]}`}
+            {filters.runId === undefined ? ', newest first' : ', by computer id'} (page {page})
           </>
         }
         columns={columns}

@@ -7,6 +7,8 @@ export interface SessionFilters {
   readonly status?: SessionStatus;
   readonly tenantId?: string;
   readonly computerId?: string;
+  /** One schedule run's sessions, by computer: the API ignores the days for them (a run's sessions are its targets'). */
+  readonly runId?: string;
   /** `yyyy-mm-dd`, the viewer's day. */
   readonly from?: string;
   readonly to?: string;
@@ -30,12 +32,14 @@ export function sessionFiltersFrom(search: Record<string, unknown>): SessionFilt
   const status = search.status;
   const tenantId = text('tenantId', ID);
   const computerId = text('computerId', ID);
+  const runId = text('runId', ID);
   const from = text('from', DAY);
   const to = text('to', DAY);
   return {
     ...(isStatus(status) ? { status } : {}),
     ...(tenantId === undefined ? {} : { tenantId }),
     ...(computerId === undefined ? {} : { computerId }),
+    ...(runId === undefined ? {} : { runId }),
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
   };

@@ -1,4 +1,4 @@
-import type { SessionStatus, SessionSummary } from '../api/types.js';
+import type { SessionReport, SessionStatus, SessionSummary } from '../api/types.js';
 
 /** The session vocabulary as the console shows it: the same words as the CLI and the emails. */
 
@@ -43,6 +43,20 @@ export const TRIGGER_LABELS: Readonly<Record<Trigger, string>> = {
   RunNow: 'Run now',
   Manual: 'Started by hand',
   EndUser: 'End-user run',
+};
+
+/** An action's result, or its status while it has none, in words (the API's enum reads as code: `NotStarted`, `DeterminingResult`). */
+export const RESULT_LABELS: Readonly<Record<SessionReport['rows'][number]['result'], string>> = {
+  Pending: 'Pending',
+  NotStarted: 'Not started',
+  PerformingAction: 'Running',
+  DeterminingResult: 'Checking the result',
+  Complete: 'Complete',
+  Success: 'Success',
+  Failed: 'Failed',
+  Cancelled: 'Cancelled',
+  Indeterminable: 'Could not tell',
+  Skipped: 'Skipped',
 };
 
 export const STAGE_LABELS: Readonly<Record<StageName, string>> = { Detection: 'Detection', Execution: 'Execution', Verification: 'Verification' };
