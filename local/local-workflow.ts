@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import type { WorkflowPort } from '../functions/core/ports/workflow.port.js';
+import { TransientError } from '../functions/core/errors.js';
 import type { LambdaHandler } from '../functions/handlers/handler-kit.js';
 import { fakeLambdaContext } from './lambda-context.js';
 
@@ -66,6 +67,8 @@ interface Execution {
   /** What Step Functions bills: every state entered, and every retry of a step. */
   stateTransitions: number;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  /** Stops the run where it stands (the runtime closing): no further state is entered. */
+  readonly abort: () => void;
 }
 
 /** Replaces every `${Name}` in the ASL text, and refuses to run with a placeholder left unreplaced. */
@@ -170,6 +173,8 @@ export class LocalWorkflow implements WorkflowPort {
   private readonly retryOverrides: Record<string, number> = {};
   private readonly pendingTokens = new Map<string, Deferred<Json>>();
   private readonly executions = new Map<string, Execution>();
+  /** Set by `close`: executions stopped then are left for the next runtime to resume, not told ended. */
+  private closing = false;
 
   constructor(private readonly options: LocalWorkflowOptions) {
     const definition = JSON.parse(applySubstitutions(options.aslText, options.substitutions)) as AslDefinition;
@@ -221,6 +226,8 @@ export class LocalWorkflow implements WorkflowPort {
 
   startSession(sessionId: string): Promise<{ alreadyRunning: boolean }> {
     if (this.executions.has(sessionId)) return Promise.resolve({ alreadyRunning: true });
+    // refused like a throttled StartExecution: the session stays Created, for the sweeper or the next runtime's resume
+    if (this.closing) return Promise.reject(new TransientError(`the local runtime is closing; session ${sessionId} starts when it runs again`));
     const newToken = () => this.newToken();
     // a getter, so every evaluation of $$.Task.Token (every attempt of every step) gets a fresh token
     const tokens = {
@@ -235,7 +242,7 @@ export class LocalWorkflow implements WorkflowPort {
         context: { Execution: { Id: `local:${sessionId}`, Name: sessionId }, Task: tokens },
       },
     );
-    const execution: Execution = { name: sessionId, result: run.result, stateTransitions: 0, status: 'RUNNING' };
+    const execution: Execution = { name: sessionId, result: run.result, stateTransitions: 0, status: 'RUNNING', abort: run.abort };
     this.executions.set(sessionId, execution);
     const settled = run.result.then(
       async () => {
@@ -243,6 +250,8 @@ export class LocalWorkflow implements WorkflowPort {
         await this.options.onExecutionEnded?.(sessionId, 'SUCCEEDED').catch(() => undefined);
       },
       async (error: unknown) => {
+        // stopped by close: the session did not fail, it is carried on by the next runtime (resumeUnfinishedSessions)
+        if (this.closing) return;
         execution.status = 'FAILED';
         const failure = error instanceof Error ? { error: error.name, cause: error.message } : { error: 'ExecutionFailed', cause: String(error) };
         const told = this.options.onExecutionEnded ? this.options.onExecutionEnded(sessionId, 'FAILED', failure) : this.options.onExecutionFailed?.(sessionId, failure);
@@ -312,6 +321,20 @@ export class LocalWorkflow implements WorkflowPort {
 
   executionNames(): string[] {
     return [...this.executions.keys()];
+  }
+
+  /**
+   * Stops every running execution where it stands and waits until each has
+   * stopped, as a killed process would leave them but without their steps
+   * writing to a store that is closing: a step under way finishes (the
+   * runtime waits for its invocation), no later state begins. Their sessions
+   * stay as recorded, for the next runtime on the same data to resume.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    const running = [...this.executions.values()].filter((execution) => execution.status === 'RUNNING');
+    for (const execution of running) execution.abort();
+    await Promise.allSettled(running.flatMap((execution) => (execution.followed ? [execution.followed] : [])));
   }
 }
 

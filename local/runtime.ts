@@ -219,6 +219,19 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   const { logger, stream } = fileLogger(options.logFile ?? path.join(dataDir, 'logs', 'nightshift.log'));
 
   const handlers = new Map<string, LambdaHandler<unknown, unknown>>();
+  // every handler invocation still running (past its Lambda timeout too: locally nothing stops it), so close waits for them
+  const invocations = new Set<Promise<unknown>>();
+  const underWay = <T>(invocation: Promise<T>): Promise<T> => {
+    invocations.add(invocation);
+    invocation.then(
+      () => invocations.delete(invocation),
+      () => invocations.delete(invocation),
+    );
+    return invocation;
+  };
+  const invocationsEnded = async (): Promise<void> => {
+    while (invocations.size > 0) await Promise.allSettled([...invocations]);
+  };
   const invoke = async (handlerName: string, event: unknown): Promise<unknown> => {
     const handler = handlers.get(localFunctionName(handlerName));
     if (!handler) throw new Error(`no handler named ${handlerName}`);
@@ -318,7 +331,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     const wrapped = options.wrapHandler ? options.wrapHandler(entry.name, handler) : handler;
     const functionName = localFunctionName(entry.name);
     // handlers run side by side in this one process: each invocation in its own context keeps its log keys its own
-    const scoped: LambdaHandler<unknown, unknown> = (event, context) => inInvocation(context.awsRequestId, () => wrapped(event, context));
+    const scoped: LambdaHandler<unknown, unknown> = (event, context) => underWay(inInvocation(context.awsRequestId, () => wrapped(event, context)));
     handlers.set(functionName, withLambdaTimeout(functionName, scoped, options.handlerTimeoutSeconds?.[entry.name] ?? entry.timeoutSeconds));
   }
 
@@ -392,18 +405,23 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     },
     async close() {
       await scheduledRules.stop();
+      // no state begins after this; the steps under way finish before the store closes under them
+      await workflow.close();
+      await invocationsEnded();
       await runWork.idle();
       await retention.stop();
       await timers.close();
       await scheduleTriggers.close();
       await agent.idle();
+      // what the last commands' completions and timers set going
+      await invocationsEnded();
       await dynamo.close();
       dynamoClient.destroy();
       sesClient.destroy();
       await mailbox.close();
       await new Promise<void>((resolve) => (stream ? stream.end(resolve) : resolve()));
-      // a write still landing as the folder goes (a late step of a session the test left running) makes one pass find it
-      // not empty: rm tries again rather than failing the test's teardown
+      // steps were stopped and waited for above; a file a sandbox script still writes as the folder goes would make one
+      // pass find it not empty, so rm tries again rather than failing a test's teardown
       if (temporary) await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
