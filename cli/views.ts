@@ -58,6 +58,8 @@ export interface SessionSummaryView {
   readonly endedAt?: string;
   readonly trigger: string;
   readonly actionCount?: number;
+  readonly executeAt?: string;
+  readonly awaitingExecution?: boolean;
 }
 
 export function sessionList(page: { readonly items: readonly SessionSummaryView[]; readonly counts?: Readonly<Record<string, number>> }, view: View): string {
@@ -70,7 +72,8 @@ export function sessionList(page: { readonly items: readonly SessionSummaryView[
         page.items.map((session) => [
           session.id,
           paintedStatus(session.status, view),
-          session.stage,
+          // detected and parked for its window (Running for hours): when it opens says more than "Detection"
+          session.awaitingExecution && session.executeAt !== undefined ? `window ${when(session.executeAt, view)}` : session.stage,
           session.computerName ?? session.computerId,
           session.tenantId,
           session.trigger,

@@ -100,7 +100,7 @@
 /**
  * What a session summary needs (SessionSummary, and `stages` for its current
  * stage): the attributes GSI3–GSI6 project besides the keys. `trigger`,
- * `requestedBy` and `actionCount` are projected when a session item carries them.
+ * `requestedBy`, `actionCount` and `executeAt` are projected when a session item carries them.
  */
 export const SESSION_SUMMARY_ATTRIBUTES = [
   'id',
@@ -116,6 +116,7 @@ export const SESSION_SUMMARY_ATTRIBUTES = [
   'trigger',
   'requestedBy',
   'actionCount',
+  'executeAt',
 ] as const;
 
 type Projection = { readonly type: 'ALL' } | { readonly type: 'INCLUDE'; readonly nonKeyAttributes: readonly string[] };

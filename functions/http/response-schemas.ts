@@ -102,6 +102,8 @@ export const sessionSummarySchema = exactly<SessionSummary>()(
       trigger: sessionTrigger,
       requestedBy: requester,
       actionCount: count.optional().meta({ description: 'How many actions the session planned; set when it ends' }),
+      executeAt: instant.optional().meta({ description: 'When the changes may start on the computer (its window, as postponed or moved to now); absent for a session that runs at once' }),
+      awaitingExecution: z.literal(true).optional().meta({ description: 'Detected and not yet executing: planning, telling the user or, with executeAt ahead, waiting for its window (only while Running)' }),
     })
     .meta({ id: 'SessionSummary', description: 'One session in a list: computer, tenant, status, stage, times, what started it and who asked' }),
 );

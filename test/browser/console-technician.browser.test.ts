@@ -188,6 +188,13 @@ describe.skipIf(!hasChromium || !isBuilt)(`a technician's night in the console, 
     const requester = await scheduleRequester();
     for (const row of cells) expect(row.slice(2, 4)).toEqual(['Run now', requester]);
     expect(await page.getByRole('group', { name: 'Filter by status' }).getByRole('button', { name: /^All/ }).textContent()).toBe('All 4');
+    // parked until their window, hours ahead: the stage says so and until when, where "Detection" would hide the wait
+    const parked = await Promise.all((await waitingSessions()).map((id) => rt().runtime.deps.sessions.getSession(id)));
+    const waitUntil = new Map(parked.map((session) => [session?.computerId, session?.executeAt]));
+    await page.reload();
+    await expect
+      .poll(async () => (await rows.allInnerTexts()).map((row) => row.split('\t').map((cell) => cell.trim())).map((row) => [row[0], row[4]]))
+      .toEqual(['desk-1', 'desk-2', 'desk-3', 'desk-4'].map((id) => [`Desk ${id}`, `Waiting for its window, ${shown(waitUntil.get(id) ?? '')}`]));
     await page.screenshot({ path: await screenshotPath('console-technician-run-sessions'), fullPage: true });
     expect(await violations(page)).toEqual([]);
   });

@@ -46,17 +46,19 @@ describe('sessions', () => {
         items: [
           { id: 'ses_1', computerId: 'pc-1', tenantId: 'acme', status: 'Passed', stage: 'Verification', createdAt: '2026-11-23T09:00:00.000Z', updatedAt: '2026-11-23T09:01:00.000Z', endedAt: '2026-11-23T09:01:05.000Z', trigger: 'Manual', actionCount: 2 },
           { id: 'ses_2', computerId: 'pc-2', tenantId: 'acme', status: 'Running', createdAt: '2026-11-23T08:00:00.000Z', updatedAt: '2026-11-23T08:00:04.200Z', trigger: 'Scheduled' },
+          { id: 'ses_3', computerId: 'pc-3', tenantId: 'acme', status: 'Running', stage: 'Detection', createdAt: '2026-11-23T08:00:00.000Z', updatedAt: '2026-11-23T08:00:04.200Z', trigger: 'Scheduled', awaitingExecution: true, executeAt: '2026-11-23T21:00:00.000Z' },
         ],
-        counts: { Passed: 1, Running: 1, Failed: 0 },
+        counts: { Passed: 1, Running: 2, Failed: 0 },
       },
       view,
     );
     expect(lines(text)).toEqual([
-      'SESSION  STATUS   STAGE         COMPUTER  TENANT  TRIGGER    CREATED              DURATION  ACTIONS',
-      'ses_1    Passed   Verification  pc-1      acme    Manual     2026-11-23 10:00:00  1m 05s    2',
-      'ses_2    Running  —             pc-2      acme    Scheduled  2026-11-23 09:00:00  —         —',
+      'SESSION  STATUS   STAGE                       COMPUTER  TENANT  TRIGGER    CREATED              DURATION  ACTIONS',
+      'ses_1    Passed   Verification                pc-1      acme    Manual     2026-11-23 10:00:00  1m 05s    2',
+      'ses_2    Running  —                           pc-2      acme    Scheduled  2026-11-23 09:00:00  —         —',
+      'ses_3    Running  window 2026-11-23 22:00:00  pc-3      acme    Scheduled  2026-11-23 09:00:00  —         —',
       '',
-      'counts  Passed 1 · Running 1',
+      'counts  Passed 1 · Running 2',
     ]);
   });
 

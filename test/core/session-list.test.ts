@@ -52,6 +52,20 @@ describe('the session list model', () => {
     expect(toSessionSummary({ ...base, trigger: 'RunNow', requestedBy: { kind: 'Api', name: 'psa' } })).toMatchObject({ trigger: 'RunNow', requestedBy: { kind: 'Api', name: 'psa' } });
   });
 
+  it('marks a Running session detected and not yet executing as awaiting execution, with its maintenance time, and no other', () => {
+    const detected = { ...newStages(), Detection: { status: 'Succeeded' as const } };
+    const fields = { id: 'ses_1', computerId: 'pc-1', tenantId: 't', status: 'Running' as const, createdAt: '2026-03-01T10:00:00.000Z', updatedAt: '2026-03-01T10:00:00.000Z', executeAt: '2026-03-01T22:00:00.000Z' };
+    expect(toSessionSummary({ ...fields, stages: detected })).toMatchObject({ stage: 'Detection', awaitingExecution: true, executeAt: '2026-03-01T22:00:00.000Z' });
+    // still detecting, executing, postponed (its status says it), or ended: not awaiting
+    expect(toSessionSummary({ ...fields, stages: { ...newStages(), Detection: { status: 'Running' } } })).not.toHaveProperty('awaitingExecution');
+    expect(toSessionSummary({ ...fields, stages: { ...detected, Execution: { status: 'Running' } } })).not.toHaveProperty('awaitingExecution');
+    expect(toSessionSummary({ ...fields, status: 'Postponed', stages: detected })).not.toHaveProperty('awaitingExecution');
+    expect(toSessionSummary({ ...fields, status: 'Passed', stages: detected })).not.toHaveProperty('awaitingExecution');
+    // a summary indexed before the stages carried an Execution entry reads it as not started
+    expect(toSessionSummary({ ...fields, stages: { Detection: { status: 'Succeeded' } } })).toMatchObject({ awaitingExecution: true });
+    expect(toSessionSummary({ ...fields, stages: detected, executeAt: undefined })).not.toHaveProperty('executeAt');
+  });
+
   it("binds a cursor to its query's filters and range, whatever order the tenants come in", () => {
     const position = '2026-03-05T09:00:00.000Z#ses_1';
     const cursor = encodeSessionListCursor({ ...query, tenantIds: ['b', 'a', 'a'] }, position);

@@ -7290,6 +7290,11 @@ export interface components {
         SessionSummary: {
             /** @description How many actions the session planned; set when it ends */
             actionCount?: number;
+            /**
+             * @description Detected and not yet executing: planning, telling the user or, with executeAt ahead, waiting for its window (only while Running)
+             * @enum {boolean}
+             */
+            awaitingExecution?: true;
             computerId: string;
             /** @description The computer’s name when the session started; absent on sessions listed before it was kept */
             computerName?: string;
@@ -7297,6 +7302,11 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             endedAt?: string;
+            /**
+             * Format: date-time
+             * @description When the changes may start on the computer (its window, as postponed or moved to now); absent for a session that runs at once
+             */
+            executeAt?: string;
             id: string;
             /** @description The schedule run that started the session */
             origin?: {

@@ -15,7 +15,7 @@ import { BulkAnnouncer, BulkBar, useBulkSessions, type BulkSessions } from './bu
 import { PAGE_SIZE, rangeFor, type SessionFilters } from './filters.js';
 import { sessionListQuery, tenantsQuery } from './queries.js';
 import { RequesterLabel } from './RequesterLabel.js';
-import { isFinal, STAGE_LABELS, STATUS_LABELS, STATUS_ORDER, TRIGGER_LABELS } from './words.js';
+import { isFinal, stageOf, STATUS_LABELS, STATUS_ORDER, TRIGGER_LABELS } from './words.js';
 
 /**
  * All sessions, newest first, a page at a time through the API's cursors:
@@ -53,7 +53,13 @@ const columnsFor = (nowMs: number, tenantName: (id: string) => string, selectabl
     helper.accessor('tenantId', { header: 'Tenant', cell: (info) => tenantName(info.getValue()) }),
     helper.accessor('trigger', { header: 'Type', cell: (info) => TRIGGER_LABELS[info.getValue()] }),
     helper.accessor('requestedBy', { header: 'Triggered by', cell: (info) => <RequesterLabel by={info.getValue()} /> }),
-    helper.accessor('stage', { header: 'Stage', cell: (info) => { const stage = info.getValue(); return stage === undefined ? '—' : STAGE_LABELS[stage]; } }),
+    helper.accessor('stage', {
+      header: 'Stage',
+      cell: (info) => {
+        const { label, until } = stageOf(info.row.original, nowMs);
+        return until === undefined ? label : <>{label}, <Time at={until} /></>;
+      },
+    }),
     helper.accessor('status', { header: 'Status', cell: (info) => <StatusBadge status={info.getValue()} /> }),
     // the visible time starts the link's name (WCAG 2.5.3); which session it opens follows for those who hear the link alone
     helper.accessor('createdAt', { header: 'Started', cell: (info) => <Link to="/sessions/$sessionId" params={{ sessionId: info.row.original.id }}><Time at={info.getValue()} /><span className="visually-hidden">, session {info.row.original.id} on {info.row.original.computerName ?? info.row.original.computerId}</span></Link> }),

@@ -61,6 +61,16 @@ export const RESULT_LABELS: Readonly<Record<SessionReport['rows'][number]['resul
 
 export const STAGE_LABELS: Readonly<Record<StageName, string>> = { Detection: 'Detection', Execution: 'Execution', Verification: 'Verification' };
 
+/**
+ * Where a listed session stands: its stage, or, for one detected and parked
+ * until a window still ahead, that it waits and until when (such a session is
+ * Running for hours with nothing happening, which "Detection" would hide).
+ */
+export function stageOf(session: Pick<SessionSummary, 'stage' | 'awaitingExecution' | 'executeAt'>, nowMs: number): { readonly label: string; readonly until?: string } {
+  if (session.awaitingExecution && session.executeAt !== undefined && Date.parse(session.executeAt) > nowMs) return { label: 'Waiting for its window', until: session.executeAt };
+  return { label: session.stage === undefined ? '—' : STAGE_LABELS[session.stage] };
+}
+
 const REQUESTER_KINDS: Readonly<Record<Requester['kind'], string>> = { EndUser: 'end user', Operator: 'operator', Api: 'API', Schedule: 'schedule' };
 
 /** "ops@msp.example (operator)". */

@@ -25,6 +25,13 @@ export interface SessionSummary {
   readonly trigger: SessionTrigger;
   readonly requestedBy: Requester;
   readonly actionCount?: number;
+  /** When the changes may start on the computer (its window, as postponed or moved to now); absent for a session that runs at once. */
+  readonly executeAt?: string;
+  /**
+   * Detected and not yet executing: planning, telling the user, or (for
+   * hours, with `executeAt` ahead) waiting for its window. Only while Running.
+   */
+  readonly awaitingExecution?: true;
 }
 
 export interface SessionListFilter {
@@ -99,6 +106,7 @@ export interface SessionSummaryFields {
   readonly trigger?: SessionTrigger;
   readonly requestedBy?: Requester;
   readonly actionCount?: number;
+  readonly executeAt?: string;
 }
 
 /**
@@ -112,6 +120,7 @@ export function toSessionSummary(fields: SessionSummaryFields): SessionSummary {
     STAGE_NAMES.find((name) => statusOf(name) === 'Running') ??
     [...STAGE_NAMES].reverse().find((name) => statusOf(name) !== undefined && statusOf(name) !== 'Unstarted' && statusOf(name) !== 'Skipped');
   const origin = fields.origin;
+  const awaitingExecution = fields.status === 'Running' && statusOf('Detection') === 'Succeeded' && (statusOf('Execution') ?? 'Unstarted') === 'Unstarted';
   return {
     id: fields.id,
     computerId: fields.computerId,
@@ -126,6 +135,8 @@ export function toSessionSummary(fields: SessionSummaryFields): SessionSummary {
     trigger: fields.trigger ?? (origin ? 'Scheduled' : 'Manual'),
     requestedBy: fields.requestedBy ?? (origin ? { kind: 'Schedule', name: `schedule ${origin.scheduleId}` } : { kind: 'Operator', name: '(not recorded)' }),
     ...(fields.actionCount === undefined ? {} : { actionCount: fields.actionCount }),
+    ...(fields.executeAt === undefined ? {} : { executeAt: fields.executeAt }),
+    ...(awaitingExecution ? { awaitingExecution } : {}),
   };
 }
 
