@@ -73,7 +73,7 @@ export function sessionList(page: { readonly items: readonly SessionSummaryView[
           session.id,
           paintedStatus(session.status, view),
           // detected and parked for its window (Running for hours): when it opens says more than "Detection"
-          session.awaitingExecution && session.executeAt !== undefined ? `window ${when(session.executeAt, view)}` : session.stage,
+          session.awaitingExecution && session.executeAt !== undefined ? `window ${instant(session.executeAt, view) ?? ''}` : session.stage,
           session.computerName ?? session.computerId,
           session.tenantId,
           session.trigger,
