@@ -13,7 +13,7 @@ const NODE_IO_MODULES = [
 ];
 
 export default defineConfig(
-  { ignores: ['node_modules/**', 'cdk.out/**', '.nightshift/**', '.bench/**', 'coverage/**', '.stryker-tmp/**', 'reports/**', 'console/dist/**', 'console/src/api/schema.d.ts'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', '.nightshift/**', '.bench/**', 'coverage/**', '.stryker-tmp*/**', 'reports/**', 'console/dist/**', 'console/src/api/schema.d.ts'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {
