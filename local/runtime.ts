@@ -219,7 +219,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   const { logger, stream } = fileLogger(options.logFile ?? path.join(dataDir, 'logs', 'nightshift.log'));
 
   const handlers = new Map<string, LambdaHandler<unknown, unknown>>();
-  // every handler invocation still running (past its Lambda timeout too: locally nothing stops it), so close waits for them
+  // every handler invocation still running, so close waits for them: up to its Lambda timeout, where Lambda would stop it
+  // (locally one that runs on past it is only abandoned)
   const invocations = new Set<Promise<unknown>>();
   const underWay = <T>(invocation: Promise<T>): Promise<T> => {
     invocations.add(invocation);
@@ -331,8 +332,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     const wrapped = options.wrapHandler ? options.wrapHandler(entry.name, handler) : handler;
     const functionName = localFunctionName(entry.name);
     // handlers run side by side in this one process: each invocation in its own context keeps its log keys its own
-    const scoped: LambdaHandler<unknown, unknown> = (event, context) => underWay(inInvocation(context.awsRequestId, () => wrapped(event, context)));
-    handlers.set(functionName, withLambdaTimeout(functionName, scoped, options.handlerTimeoutSeconds?.[entry.name] ?? entry.timeoutSeconds));
+    const scoped: LambdaHandler<unknown, unknown> = (event, context) => inInvocation(context.awsRequestId, () => wrapped(event, context));
+    const timed = withLambdaTimeout(functionName, scoped, options.handlerTimeoutSeconds?.[entry.name] ?? entry.timeoutSeconds);
+    handlers.set(functionName, (event, context) => underWay(timed(event, context)));
   }
 
   // the local twin of DynamoDB TTL, which dynalite lacks: records past their retention go, on the runtime clock
