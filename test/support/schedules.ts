@@ -1,6 +1,7 @@
 import { DynamoAuditStore } from '../../functions/adapters/audit-store.dynamodb.js';
 import type { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
 import { DynamoScheduleStore } from '../../functions/adapters/schedule-store.dynamodb.js';
+import { scheduleInputSchema, type ScheduleInput } from '../../functions/core/model/schedule.js';
 import type { EventPublisher, NightshiftEvent } from '../../functions/core/ports/events.port.js';
 import type { RunWorkPort } from '../../functions/core/ports/run-work.port.js';
 import type { ScheduleTriggerPort, ScheduleTriggerSpec } from '../../functions/core/ports/schedule-trigger.port.js';
@@ -77,3 +78,14 @@ export function scheduleParts(
 ): Pick<Dependencies, 'schedules' | 'scheduleTriggers' | 'audit' | 'events' | 'runWork'> {
   return { schedules: new DynamoScheduleStore(table), scheduleTriggers: triggers, audit: new DynamoAuditStore(table), events, runWork };
 }
+
+/** A weekly Tuesday-night schedule for every computer (detection 14:00, maintenance 22:00), with `overrides` on top, as the API would take it. */
+export const scheduleInput = (overrides: Record<string, unknown> = {}): ScheduleInput =>
+  scheduleInputSchema.parse({
+    name: 'Tuesday nights',
+    target: { kind: 'AllComputers' },
+    recurrence: { kind: 'Weekly', days: ['TUE'] },
+    detectionTime: '14:00',
+    maintenanceTime: '22:00',
+    ...overrides,
+  });

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../functions/core/errors.js';
-import { scheduleInputSchema, type Schedule, type ScheduleInput } from '../../functions/core/model/schedule.js';
+import type { Schedule } from '../../functions/core/model/schedule.js';
 import type { Requester } from '../../functions/core/model/session.js';
 import type { HeldScheduleTrigger } from '../../functions/core/ports/schedule-trigger.port.js';
 import type { Dependencies } from '../../functions/core/use-cases/dependencies.js';
@@ -14,7 +14,7 @@ import {
   updateSchedule,
 } from '../../functions/core/use-cases/manage-schedules.js';
 import { computer, tenant } from '../support/domain.js';
-import { InMemoryScheduleTriggers } from '../support/schedules.js';
+import { InMemoryScheduleTriggers, scheduleInput as input } from '../support/schedules.js';
 import { useCaseHarness, type Harness } from './harness.js';
 
 /**
@@ -27,16 +27,6 @@ import { useCaseHarness, type Harness } from './harness.js';
 
 const ALICE: Requester = { kind: 'Operator', name: 'alice@msp.example' };
 const BOB: Requester = { kind: 'Operator', name: 'bob@msp.example' };
-
-const input = (overrides: Record<string, unknown> = {}): ScheduleInput =>
-  scheduleInputSchema.parse({
-    name: 'Tuesday nights',
-    target: { kind: 'AllComputers' },
-    recurrence: { kind: 'Weekly', days: ['TUE'] },
-    detectionTime: '14:00',
-    maintenanceTime: '22:00',
-    ...overrides,
-  });
 
 interface Setup {
   h: Harness;

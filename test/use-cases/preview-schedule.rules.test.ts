@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../functions/core/errors.js';
-import { scheduleInputSchema, type ScheduleInput } from '../../functions/core/model/schedule.js';
 import { createSchedule } from '../../functions/core/use-cases/manage-schedules.js';
 import { previewSchedule } from '../../functions/core/use-cases/preview-schedule.js';
 import { computer, deploySoftware, tenant } from '../support/domain.js';
+import { scheduleInput as input } from '../support/schedules.js';
 import { useCaseHarness } from './harness.js';
 
 /**
@@ -13,16 +13,6 @@ import { useCaseHarness } from './harness.js';
  * be skipped, or nothing more when there is no window (detection runs the
  * maintenance at once) or no fire to open one after.
  */
-
-const input = (overrides: Record<string, unknown> = {}): ScheduleInput =>
-  scheduleInputSchema.parse({
-    name: 'Tuesday nights',
-    target: { kind: 'AllComputers' },
-    recurrence: { kind: 'Weekly', days: ['TUE'] },
-    detectionTime: '14:00',
-    maintenanceTime: '22:00',
-    ...overrides,
-  });
 
 describe('previewing a schedule', () => {
   const harness = useCaseHarness();

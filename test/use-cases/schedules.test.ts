@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { PacedWorkflow } from '../../functions/adapters/paced-workflow.js';
 import { ConflictError, NotFoundError, TransientError, ValidationError } from '../../functions/core/errors.js';
-import { scheduleInputSchema, type ScheduleInput } from '../../functions/core/model/schedule.js';
 import type { Requester, SessionOptions } from '../../functions/core/model/session.js';
 import { sessionOptionsFor } from '../../functions/core/schedules/targets.js';
 import { buildDetectionCommand } from '../../functions/core/use-cases/agent-commands.js';
@@ -23,21 +22,11 @@ import { runSessionNow } from '../../functions/core/use-cases/session-requests.j
 import { recordFailure } from '../../functions/core/use-cases/record-failure.js';
 import { startSession } from '../../functions/core/use-cases/start-session.js';
 import { computer, deploySoftware, tenant } from '../support/domain.js';
-import { InMemoryScheduleTriggers, RecordingEvents, RecordingRunWork } from '../support/schedules.js';
+import { InMemoryScheduleTriggers, RecordingEvents, RecordingRunWork, scheduleInput as input } from '../support/schedules.js';
 import { useCaseHarness } from './harness.js';
 
 const ALICE: Requester = { kind: 'Operator', name: 'alice@msp.example' };
 const BOB: Requester = { kind: 'Operator', name: 'bob@msp.example' };
-
-const input = (overrides: Record<string, unknown> = {}): ScheduleInput =>
-  scheduleInputSchema.parse({
-    name: 'Tuesday nights',
-    target: { kind: 'AllComputers' },
-    recurrence: { kind: 'Weekly', days: ['TUE'] },
-    detectionTime: '14:00',
-    maintenanceTime: '22:00',
-    ...overrides,
-  });
 
 describe('managing schedules: table, Scheduler trigger and audit trail move together', () => {
   const harness = useCaseHarness();
