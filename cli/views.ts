@@ -90,7 +90,7 @@ export function sessionList(page: { readonly items: readonly SessionSummaryView[
 }
 
 /** The session report as the API answers it (the fields the CLI draws). */
-export type SessionReportView = Pick<Schemas['SessionReport'], 'sessionId' | 'computerId' | 'computerName' | 'status' | 'durationMs' | 'failure' | 'rows' | 'leftAlone' | 'observed' | 'why' | 'cost'>;
+export type SessionReportView = Pick<Schemas['SessionReport'], 'sessionId' | 'computerId' | 'computerName' | 'status' | 'durationMs' | 'failure' | 'rows' | 'leftAlone' | 'observed' | 'why' | 'cost' | 'origin'>;
 
 /** What the session (or run) cost at list prices, with the counts it comes from: one line an MSP can bill by. */
 export function costWords(cost: Omit<Schemas['SessionCost'], 'final'> & { readonly final?: boolean }): string {
@@ -122,6 +122,8 @@ export function sessionReport(report: SessionReportView, view: View): string {
         ['session', report.sessionId],
         ['computer', `${report.computerName} (${report.computerId})`],
         ['status', paintedStatus(report.status, view)],
+        // `nightshift runs show <id>` from here: the run's counts, and halt for the rest of its computers
+        ['run', report.origin ? `${clean(report.origin.runId)} (schedule ${clean(report.origin.scheduleId)})` : undefined],
         ['duration', duration(report.durationMs)],
         ['failure', report.failure ? `${report.failure.code}: ${report.failure.message}` : undefined],
         ['cost', report.cost ? costWords(report.cost) : undefined],

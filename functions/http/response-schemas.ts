@@ -162,6 +162,7 @@ export const sessionReportSchema = exactly<SessionReport>()(
       executeAt: instant.optional().meta({ description: 'When execution may start (moved by postpone and run-now); absent: right after detection' }),
       trigger: sessionTrigger.optional(),
       requestedBy: requester.optional(),
+      origin: sessionOrigin.optional(),
       durationMs: z.number().int().meta({ description: 'From creation to the end (or to the last update of a session still running)' }),
       failure: failure.optional(),
       changedNothing: z.boolean().meta({ description: 'Only observations (audits, monitoring) or nothing at all ran' }),

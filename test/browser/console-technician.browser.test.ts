@@ -213,6 +213,9 @@ describe.skipIf(!hasChromium || !isBuilt)(`a technician's night in the console, 
     expect(await fact(page, 'Started')).toBe(shown(before.createdAt));
     expect(await fact(page, 'Maintenance')).toBe(shown(before.executeAt));
     expect(await fact(page, 'Ended')).toBeNull();
+    // the run it belongs to, one click away: where a halt would stop the rest of its computers
+    expect(await fact(page, 'Schedule run')).toBe(`${runId} of schedule ${SCHEDULE_ID}`);
+    expect(await page.locator('dl.facts').getByRole('link', { name: runId }).getAttribute('href')).toBe(`/runs/${encodeURIComponent(runId)}`);
     // what it has cost so far, in US dollars as the viewer's locale writes them
     expect(await fact(page, 'Cost')).toMatch(/^US\$\d+\.\d+ so far$/);
     const editorRow = page.getByRole('table', { name: /Planned and performed actions/ }).locator('tbody tr').filter({ hasText: 'App editor' });

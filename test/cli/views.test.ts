@@ -86,6 +86,15 @@ describe('sessions', () => {
     ]);
   });
 
+  it('names the schedule run a session belongs to, under its status, and no run for a session started by hand', () => {
+    expect(lines(sessionReport({ ...report, origin: { scheduleId: 'sch_nightly', runId: 'run_7' } }, view)).slice(2, 5)).toEqual([
+      'status    PartialPassed',
+      'run       run_7 (schedule sch_nightly)',
+      'duration  1m 24s',
+    ]);
+    expect(sessionReport(report, view)).not.toMatch(/^run /m);
+  });
+
   it('names the failure of a session that broke', () => {
     const text = sessionReport({ ...report, status: 'Failed', failure: { code: 'AGENT_UNREACHABLE', message: 'offline' }, rows: [], leftAlone: [], why: [] }, view);
     expect(text).toContain('failure   AGENT_UNREACHABLE: offline');

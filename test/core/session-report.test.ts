@@ -83,4 +83,10 @@ describe('the session report read-model: one account of a session for the demo, 
     const report = buildSessionReport({ session: { ...session, status: 'Failed', failure: { code: 'AGENT_UNREACHABLE', message: 'offline' } }, actions: [] });
     expect(report.failure).toEqual({ code: 'AGENT_UNREACHABLE', message: 'offline' });
   });
+
+  it('names the schedule run that started it, so a reader can go from the session to its run; a session started by hand names none', () => {
+    const origin = { scheduleId: 'sch_1', runId: 'run_1', maxExecuting: 5 };
+    expect(buildSessionReport({ session: { ...session, origin }, actions: [] }).origin).toEqual(origin);
+    expect(buildSessionReport({ session, actions: [] })).not.toHaveProperty('origin');
+  });
 });

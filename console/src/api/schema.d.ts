@@ -7246,6 +7246,13 @@ export interface components {
             leftAlone: string[];
             /** @description What audits and monitors observed, when nothing changed */
             observed: string[];
+            /** @description The schedule run that started the session */
+            origin?: {
+                /** @description The run's execution slots */
+                maxExecuting?: number;
+                runId: string;
+                scheduleId: string;
+            };
             requestedBy?: components["schemas"]["Requester"];
             rows: components["schemas"]["ReportRow"][];
             sessionId: string;

@@ -130,6 +130,16 @@ export function SessionDetailPage() {
             </dd>
           </div>
         )}
+        {session.origin === undefined ? null : (
+          // the run's page holds what this session is part of: its counts, rings, and the halt that would stop the rest
+          <div>
+            <dt>Schedule run</dt>
+            <dd>
+              <Link to="/runs/$runId" params={{ runId: session.origin.runId }}>{session.origin.runId}</Link> of schedule{' '}
+              <Link to="/schedules/$scheduleId" params={{ scheduleId: session.origin.scheduleId }}>{session.origin.scheduleId}</Link>
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Started</dt>
           <dd>

@@ -1,5 +1,5 @@
 import type { SessionCost } from './usage.js';
-import type { Action, ActionResult, DetectedItem, DetectionSnapshot, PlannedItem, PlanSnapshot, Requester, Session, SessionFailure, SessionItem, SessionStatus, SessionTrigger } from './session.js';
+import type { Action, ActionResult, DetectedItem, DetectionSnapshot, PlannedItem, PlanSnapshot, Requester, Session, SessionFailure, SessionItem, SessionOrigin, SessionStatus, SessionTrigger } from './session.js';
 import { sessionSteps, type SessionStep } from './session-steps.js';
 
 /**
@@ -22,6 +22,8 @@ export interface SessionReport {
   readonly executeAt?: string;
   readonly trigger?: SessionTrigger;
   readonly requestedBy?: Requester;
+  /** The schedule run that started it: its page counts the session among the run's. */
+  readonly origin?: SessionOrigin;
   /** From creation to the end (or to the last update of a session still running). */
   readonly durationMs: number;
   readonly failure?: SessionFailure;
@@ -181,6 +183,7 @@ export function buildSessionReport({ session, actions, plan, verification, cost 
     ...(session.executeAt === undefined ? {} : { executeAt: session.executeAt }),
     ...(session.trigger === undefined ? {} : { trigger: session.trigger }),
     ...(session.requestedBy === undefined ? {} : { requestedBy: session.requestedBy }),
+    ...(session.origin === undefined ? {} : { origin: session.origin }),
     durationMs: Date.parse(session.endedAt ?? session.updatedAt) - Date.parse(session.createdAt),
     ...(session.failure ? { failure: session.failure } : {}),
     changedNothing,
