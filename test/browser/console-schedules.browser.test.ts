@@ -197,6 +197,8 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's schedules, runs and aud
     await page.getByRole('button', { name: 'Preview' }).click();
     const preview = page.getByRole('table', { name: /Computers at the next fire \(4\)/ });
     await preview.waitFor();
+    // the customer by its name, as the technician knows it (the API gives its id)
+    await expect.poll(async () => new Set((await preview.locator('tbody tr').allInnerTexts()).map((row) => row.split('\t')[1]?.trim()))).toEqual(new Set(['Tenant A']));
     const firstFire = await page.getByRole('region', { name: 'Preview' }).locator('p time').first().getAttribute('datetime');
     // 09:00 in New York, shown in the viewer's Berlin time
     expect(new Intl.DateTimeFormat(LOCALE, { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit' }).format(new Date(firstFire ?? 0))).toBe('09:00');

@@ -155,6 +155,8 @@ describe.skipIf(!hasChromium || !isBuilt)(`a technician's night in the console, 
     const targetRows = (await page.getByRole('table', { name: /The run's computers/ }).locator('tbody tr').allInnerTexts()).map((row) => row.split('\t').map((cell) => cell.trim()));
     expect(targetRows.map((cells) => [/\((desk-\d)\)$/.exec(cells[0] ?? '')?.[1], cells[2]])).toEqual(['desk-1', 'desk-2', 'desk-3', 'desk-4', 'desk-5'].map((id) => [id, ringOf.get(id)]));
     expect(new Set(targetRows.map((cells) => cells[2]))).toEqual(new Set(['canary', 'everyone']));
+    // the customer by its name, as the technician knows it (the API gives its id)
+    expect(new Set(targetRows.map((cells) => cells[1]))).toEqual(new Set(['Tenant A']));
 
     const halt = page.getByRole('button', { name: 'Halt' });
     await expect.poll(() => halt.isEnabled()).toBe(true);
@@ -286,10 +288,10 @@ describe.skipIf(!hasChromium || !isBuilt)(`a technician's night in the console, 
     await page.getByLabel('Tenant', { exact: true }).selectOption('tenant-a');
     await page.getByRole('button', { name: 'Apply' }).click();
     expect(new URL(page.url()).searchParams.get('tenantId')).toBe('tenant-a');
-    await expect.poll(() => page.locator('table.data-table caption').textContent()).toMatch(/^Changes and decisions of tenant tenant-a, newest first/);
+    await expect.poll(() => page.locator('table.data-table caption').textContent()).toMatch(/^Changes and decisions of tenant Tenant A, newest first/);
     const rows = page.locator('table.data-table tbody tr');
     // newest first: the end user's postpone heads the tenant's trail
-    await expect.poll(async () => (await rows.first().innerText()).split('\t').map((cell) => cell.trim()).slice(1, 5)).toEqual([`${session.computerId}@contoso.example (end user)`, 'Postponed', `Session ${session.id}`, 'tenant-a']);
+    await expect.poll(async () => (await rows.first().innerText()).split('\t').map((cell) => cell.trim()).slice(1, 5)).toEqual([`${session.computerId}@contoso.example (end user)`, 'Postponed', `Session ${session.id}`, 'Tenant A']);
     // what the postpone changed, its instants in the viewer's zone as everywhere else
     expect((await rows.first().innerText()).split('\t')[5]?.trim()).toBe(`executeAt: ${shown(session.executeAt ?? '')} → ${postponedTo}`);
     await page.screenshot({ path: await screenshotPath('console-technician-audit-tenant'), fullPage: true });

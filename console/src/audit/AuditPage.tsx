@@ -1,12 +1,13 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
-import { useId, useState, type SubmitEvent } from 'react';
+import { useId, useMemo, useState, type SubmitEvent } from 'react';
 import { Field } from '../components/Field.js';
 import { LocalTimes } from '../components/LocalTimes.js';
 import { api, data } from '../api/client.js';
 import type { Schemas } from '../api/types.js';
 import { usePageTitle } from '../app/page-title.js';
+import { useTenantName } from '../app/use-tenant-name.js';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Problem } from '../components/Problem.js';
 import { Time } from '../components/Time.js';
@@ -59,12 +60,12 @@ function ResourceCell({ entry }: { readonly entry: AuditEntry }) {
 }
 
 const helper = createColumnHelper<TableFeatureSet, AuditEntry>();
-const COLUMNS = helper.columns([
+const columnsFor = (tenantName: (tenantId: string) => string) => helper.columns([
   helper.accessor('at', { header: 'When', cell: (info) => <Time at={info.getValue()} /> }),
   helper.accessor('by', { header: 'Who', cell: (info) => <RequesterLabel by={info.getValue()} /> }),
   helper.accessor('action', { header: 'What', cell: (info) => ACTION_WORDS[info.getValue()] }),
   helper.display({ id: 'resource', header: 'Resource', cell: (info) => <ResourceCell entry={info.row.original} /> }),
-  helper.accessor('tenantId', { header: 'Tenant', cell: (info) => info.getValue() ?? 'Every tenant' }),
+  helper.accessor('tenantId', { header: 'Tenant', cell: (info) => { const tenantId = info.getValue(); return tenantId === undefined ? 'Every tenant' : tenantName(tenantId); } }),
   helper.accessor('changes', {
     header: 'Changes',
     cell: (info) => {
@@ -199,7 +200,9 @@ function AuditResults({ filters }: { readonly filters: AuditFilters }) {
   });
   const page = cursors.length + 1;
   const nextCursor = list.data !== undefined && 'nextCursor' in list.data ? list.data.nextCursor : undefined;
-  const scope = oneResource ? `${filters.resource ?? '?'} ${filters.resourceId ?? '?'}` : filters.tenantId === undefined ? 'every tenant you see' : `tenant ${filters.tenantId}`;
+  const tenantName = useTenantName();
+  const columns = useMemo(() => columnsFor(tenantName), [tenantName]);
+  const scope = oneResource ? `${filters.resource ?? '?'} ${filters.resourceId ?? '?'}` : filters.tenantId === undefined ? 'every tenant you see' : `tenant ${tenantName(filters.tenantId)}`;
   return (
     <section aria-labelledby="audit-results">
       <h2 id="audit-results" className="visually-hidden">
@@ -208,7 +211,7 @@ function AuditResults({ filters }: { readonly filters: AuditFilters }) {
       {list.error ? <Problem error={list.error} title="The audit trail could not be read" /> : null}
       <DataTable
         caption={`Changes and decisions of ${scope}, newest first${oneResource ? '' : ` (page ${page})`}`}
-        columns={COLUMNS}
+        columns={columns}
         data={list.data?.items ?? []}
         rowId={(entry) => `${entry.resource}#${entry.resourceId}#${entry.version}`}
         busy={list.isFetching}

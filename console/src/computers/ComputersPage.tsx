@@ -3,6 +3,7 @@ import { createColumnHelper } from '@tanstack/react-table';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useId, useMemo, useState } from 'react';
 import { usePageTitle } from '../app/page-title.js';
+import { useTenantName } from '../app/use-tenant-name.js';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Pager } from '../components/Pager.js';
 import { Problem } from '../components/Problem.js';
@@ -61,11 +62,8 @@ export function ComputersPage() {
 function ComputerResults({ tenantId }: { readonly tenantId: string | undefined }) {
   const [cursors, setCursors] = useState<readonly string[]>([]);
   const list = useQuery(computerListQuery(tenantId, cursors.at(-1)));
-  const tenants = useQuery(tenantsQuery);
-  const columns = useMemo(() => {
-    const names = new Map((tenants.data?.items ?? []).map((tenant) => [tenant.id, tenant.name]));
-    return columnsFor((tenant) => names.get(tenant) ?? tenant);
-  }, [tenants.data]);
+  const tenantName = useTenantName();
+  const columns = useMemo(() => columnsFor(tenantName), [tenantName]);
   return (
     <section aria-label="Results">
       {list.error ? <Problem error={list.error} title="The computers could not be listed" /> : null}

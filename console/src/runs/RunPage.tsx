@@ -4,6 +4,7 @@ import { createColumnHelper } from '@tanstack/react-table';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useMemo, useState } from 'react';
 import { usePageTitle } from '../app/page-title.js';
+import { useTenantName } from '../app/use-tenant-name.js';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Problem } from '../components/Problem.js';
 import { Time } from '../components/Time.js';
@@ -23,9 +24,9 @@ const route = getRouteApi('/runs/$runId');
 
 const helper = createColumnHelper<TableFeatureSet, RunTarget>();
 /** The targets' columns; a ring is named as the rollout names it (the API gives its index). */
-const targetColumns = (ringNames: readonly string[]) => helper.columns([
+const targetColumns = (ringNames: readonly string[], tenantName: (tenantId: string) => string) => helper.columns([
   helper.accessor('computerName', { header: 'Computer', cell: (info) => <><Link to="/computers/$computerId" params={{ computerId: info.row.original.computerId }}>{info.getValue()}</Link> ({info.row.original.computerId})</> }),
-  helper.accessor('tenantId', { header: 'Tenant' }),
+  helper.accessor('tenantId', { header: 'Tenant', cell: (info) => tenantName(info.getValue()) }),
   helper.accessor('ring', { header: 'Ring', cell: (info) => ringNames[info.getValue()] ?? formatCount(info.getValue() + 1) }),
   helper.accessor('sessionId', {
     header: 'Session',
@@ -174,7 +175,8 @@ function RingProgress({ run }: { readonly run: ScheduleRunWithCost }) {
 function Targets({ runId, live, ringNames }: { readonly runId: string; readonly live: boolean; readonly ringNames: readonly string[] }) {
   // memoised on the names' text: the run is read again every few seconds (a new array each time), its rings do not change
   const namesKey = ringNames.join('\n');
-  const columns = useMemo(() => targetColumns(namesKey.split('\n')), [namesKey]);
+  const tenantName = useTenantName();
+  const columns = useMemo(() => targetColumns(namesKey.split('\n'), tenantName), [namesKey, tenantName]);
   const [cursors, setCursors] = useState<readonly string[]>([]);
   const cursor = cursors.at(-1);
   // only the first page follows the run; later pages stay where the operator left them

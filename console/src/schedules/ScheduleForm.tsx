@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
-import { useId, useRef, useState, type ReactNode, type SubmitEvent } from 'react';
+import { useId, useMemo, useRef, useState, type ReactNode, type SubmitEvent } from 'react';
 import { api, ApiError, data } from '../api/client.js';
 import { createColumnHelper } from '@tanstack/react-table';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Field, type ControlProps } from '../components/Field.js';
 import { Problem } from '../components/Problem.js';
 import { Time } from '../components/Time.js';
+import { useTenantName } from '../app/use-tenant-name.js';
 import { asCore, type SchedulePreview } from '../runs/types.js';
 import { SKIP_LABELS } from '../runs/words.js';
 import { tenantsQuery } from '../sessions/queries.js';
@@ -278,9 +279,9 @@ export function ScheduleForm({ base, scheduleId, expectedVersion }: { readonly b
 
 type PreviewTarget = SchedulePreview['targets'][number];
 const previewHelper = createColumnHelper<TableFeatureSet, PreviewTarget>();
-const PREVIEW_COLUMNS = previewHelper.columns([
+const previewColumns = (tenantName: (tenantId: string) => string) => previewHelper.columns([
   previewHelper.accessor('computerName', { header: 'Computer', cell: (info) => `${info.getValue()} (${info.row.original.computerId})` }),
-  previewHelper.accessor('tenantId', { header: 'Tenant' }),
+  previewHelper.accessor('tenantId', { header: 'Tenant', cell: (info) => tenantName(info.getValue()) }),
   previewHelper.accessor('timeZone', { header: 'Its zone' }),
   previewHelper.accessor('windowOpensAt', {
     header: 'Window opens',
@@ -295,6 +296,8 @@ const PREVIEW_COLUMNS = previewHelper.columns([
 
 /** The next fires and each targeted computer's window, in the viewer's zone. */
 export function PreviewView({ preview }: { readonly preview: SchedulePreview }) {
+  const tenantName = useTenantName();
+  const columns = useMemo(() => previewColumns(tenantName), [tenantName]);
   return (
     <section aria-label="Preview" className="preview">
       <h2>Preview</h2>
@@ -309,7 +312,7 @@ export function PreviewView({ preview }: { readonly preview: SchedulePreview }) 
               </span>
             ))}
       </p>
-      <DataTable caption={`Computers at the next fire (${preview.targets.length})`} columns={PREVIEW_COLUMNS} data={preview.targets} rowId={(target) => target.computerId} empty="No computer is targeted." />
+      <DataTable caption={`Computers at the next fire (${preview.targets.length})`} columns={columns} data={preview.targets} rowId={(target) => target.computerId} empty="No computer is targeted." />
       {preview.unknownComputerIds.length > 0 ? <p className="problem">Unknown computers: {preview.unknownComputerIds.join(', ')}</p> : null}
     </section>
   );

@@ -11,6 +11,7 @@ import { StatusBadge } from '../components/StatusBadge.js';
 import { Time } from '../components/Time.js';
 import { formatCount, formatDuration, localDay } from '../format.js';
 import { usePageTitle } from '../app/page-title.js';
+import { useTenantName } from '../app/use-tenant-name.js';
 import { BulkAnnouncer, BulkBar, useBulkSessions, type BulkSessions } from './bulk-actions.js';
 import { PAGE_SIZE, rangeFor, type SessionFilters } from './filters.js';
 import { sessionListQuery, tenantsQuery } from './queries.js';
@@ -192,12 +193,9 @@ function SessionResults({ filters, onFilters, bulk }: { readonly filters: Sessio
     ...(cursor === undefined ? {} : { cursor }),
   };
   const list = useQuery(sessionListQuery(query, cursor === undefined));
-  const tenants = useQuery(tenantsQuery);
+  const tenantName = useTenantName();
   const readAtMs = list.dataUpdatedAt;
-  const columns = useMemo(() => {
-    const names = new Map((tenants.data?.items ?? []).map((tenant) => [tenant.id, tenant.name]));
-    return columnsFor(readAtMs === 0 ? Date.now() : readAtMs, (id) => names.get(id) ?? id, mayOperate);
-  }, [readAtMs, tenants.data, mayOperate]);
+  const columns = useMemo(() => columnsFor(readAtMs === 0 ? Date.now() : readAtMs, tenantName, mayOperate), [readAtMs, tenantName, mayOperate]);
   const items = list.data?.items ?? [];
   // what is selected and still on the page as last read (a live first page may have moved a session off it)
   const selected = items.filter((session) => rowSelection[session.id] === true);
