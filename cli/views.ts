@@ -377,10 +377,16 @@ export interface RunView {
   readonly rollout?: { readonly rings?: readonly { readonly name: string }[] };
 }
 
+/** Of a run's running sessions, those at work (detecting, maintaining, verifying) and those detected and waiting for their window; a run counted before the split waits for none. */
+const runningSplit = (outcome: Schemas['RunOutcome']): { readonly atWork: number; readonly waiting: number } => ({
+  atWork: outcome.running - (outcome.awaitingExecution ?? 0),
+  waiting: outcome.awaitingExecution ?? 0,
+});
+
 export function runList(items: readonly RunView[], view: View): string {
   if (items.length === 0) return nothing('runs');
   return table(
-    ['RUN', 'STATUS', 'TRIGGER', 'SCHEDULED', 'TARGETED', 'STARTED', 'SKIPPED', 'PASSED', 'PARTIAL', 'FAILED', 'RUNNING', 'QUEUED'],
+    ['RUN', 'STATUS', 'TRIGGER', 'SCHEDULED', 'TARGETED', 'STARTED', 'SKIPPED', 'PASSED', 'PARTIAL', 'FAILED', 'RUNNING', 'WAITING', 'QUEUED'],
     items.map((run) => [
       run.id,
       paintedStatus(run.status, view),
@@ -392,7 +398,8 @@ export function runList(items: readonly RunView[], view: View): string {
       run.outcome.passed,
       run.outcome.partiallyPassed,
       run.outcome.failed,
-      run.outcome.running,
+      runningSplit(run.outcome).atWork,
+      runningSplit(run.outcome).waiting,
       run.outcome.queued,
     ]),
     view,
@@ -424,7 +431,8 @@ export function run(item: RunView, view: View): string {
               PartialPassed: item.outcome.partiallyPassed,
               Failed: item.outcome.failed,
               Cancelled: item.outcome.cancelled,
-              Running: item.outcome.running,
+              Running: runningSplit(item.outcome).atWork,
+              'Waiting for window': runningSplit(item.outcome).waiting,
               Queued: item.outcome.queued,
             },
             view,

@@ -416,7 +416,7 @@ async function scheduleScene(runtime: LocalRuntime): Promise<string> {
   const statuses = await runtime.deps.sessions.getSessionStatuses(targets.flatMap((t) => (t.sessionId ? [t.sessionId] : [])));
   const ringName = (ring: number): string => run.rollout.rings[ring]?.name ?? String(ring);
   const rows = targets.map((t) => {
-    const status = t.sessionId ? statuses.get(t.sessionId) : undefined;
+    const status = t.sessionId ? statuses.get(t.sessionId)?.status : undefined;
     const outcome = status ? (status === 'Passed' ? green(status) : status === 'Failed' ? red(status) : status) : t.skipped ? yellow(`skipped: ${SKIP_WORDS[t.skipped]}`) : dim('not started');
     return [t.computerName, t.skipped ? '' : ringName(t.ring), outcome];
   });

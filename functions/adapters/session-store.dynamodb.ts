@@ -15,6 +15,7 @@ import { isFinalSessionStatus } from '../core/model/session.js';
 import type { ClosedSessionUsage, SessionUsage } from '../core/model/usage.js';
 import {
   encodeSessionListCursor,
+  isAwaitingExecution,
   MAX_TENANTS_READ_ONE_BY_ONE,
   noSessionCounts,
   sessionListCursorPosition,
@@ -35,6 +36,7 @@ import type {
   SessionCountQuery,
   SessionListPage,
   SessionListQuery,
+  SessionProgress,
   SessionStatusCounts,
   SessionStatusView,
   SessionStore,
@@ -244,12 +246,18 @@ export class DynamoSessionStore implements SessionStore {
     return item ? toEntity<SessionStatusView>(item) : undefined;
   }
 
-  async getSessionStatuses(sessionIds: readonly string[]): Promise<Map<string, SessionStatus>> {
+  async getSessionStatuses(sessionIds: readonly string[]): Promise<Map<string, SessionProgress>> {
     const items = await this.table.batchGet(
       [...new Set(sessionIds)].map((id) => ({ PK: sessionPk(id), SK: SESSION_SK })),
-      ['id', 'status'],
+      // the stages tell a session waiting for its window from one at work (three small maps, not the frozen items)
+      ['id', 'status', 'stages'],
     );
-    return new Map(items.map((item) => [String(item.id), item.status as SessionStatus]));
+    return new Map(
+      items.map((item) => {
+        const fields = toEntity<Pick<SessionSummaryFields, 'id' | 'status' | 'stages'>>(item);
+        return [fields.id, { status: fields.status, awaitingExecution: isAwaitingExecution(fields) }];
+      }),
+    );
   }
 
   async updateSession(sessionId: string, expectedVersion: number, changes: SessionChanges, now: string): Promise<Session> {

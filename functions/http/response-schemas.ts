@@ -329,6 +329,7 @@ const runOutcome = z
   .object({
     queued: count.meta({ description: 'Targets waiting for their ring or for room under `maxConcurrent`' }),
     running: count,
+    awaitingExecution: count.optional().meta({ description: 'Of those running, the ones detected and waiting to execute: for their window, as postponed, or for an execution slot; absent on runs last counted before it was' }),
     passed: count,
     partiallyPassed: count,
     failed: count,

@@ -66,6 +66,22 @@ describe('the DynamoDB session store (on dynalite): every write is conditional',
     expect((await store.listSessionsByStatus('Running', 10)).map((s) => s.id)).toEqual(['s2']);
   });
 
+  it("reads a run's sessions' statuses at once, telling one detected and waiting for its window from one at work; unknown ids are absent", async () => {
+    const detected = { Detection: { status: 'Succeeded' as const }, Execution: { status: 'Unstarted' as const }, Verification: { status: 'Unstarted' as const } };
+    // on a computer of their own: the listing below counts pc-1's sessions
+    for (const id of ['s-waiting', 's-executing', 's-detecting']) await store.createSession({ ...session(id), computerId: 'pc-run' });
+    await store.updateSession('s-waiting', 1, { status: 'Running', stages: detected }, '2026-11-23T09:01:00.000Z');
+    await store.updateSession('s-executing', 1, { status: 'Running', stages: { ...detected, Execution: { status: 'Running' } } }, '2026-11-23T09:01:00.000Z');
+    await store.updateSession('s-detecting', 1, { status: 'Running', stages: { ...detected, Detection: { status: 'Running' } } }, '2026-11-23T09:01:00.000Z');
+    expect(await store.getSessionStatuses(['s-waiting', 's-executing', 's-detecting', 's-unknown'])).toEqual(
+      new Map([
+        ['s-waiting', { status: 'Running', awaitingExecution: true }],
+        ['s-executing', { status: 'Running', awaitingExecution: false }],
+        ['s-detecting', { status: 'Running', awaitingExecution: false }],
+      ]),
+    );
+  });
+
   it('moves an action only from the statuses the caller names', async () => {
     await store.createSession(session('s4'));
     await store.createActions('s4', [action('s4', '001'), action('s4', '002')]);

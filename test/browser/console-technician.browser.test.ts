@@ -173,6 +173,11 @@ describe.skipIf(!hasChromium || !isBuilt)(`a technician's night in the console, 
     // the last ring has no next one: promote is no longer offered
     expect(await page.getByRole('button', { name: 'Promote to the next ring' }).count()).toBe(0);
     await expect.poll(() => count('Started'), { timeout: 30_000 }).toBe('4');
+    // detected and parked until their window, hours ahead: counted as waiting, not as running, from the controller's next look
+    await waitingSessions();
+    await runtime.invoke('advance-runs', {});
+    await expect.poll(() => count('Waiting for window')).toBe('4');
+    expect([await count('Running'), await count('Queued')]).toEqual(['0', '0']);
     await page.screenshot({ path: await screenshotPath('console-technician-run'), fullPage: true });
   });
 

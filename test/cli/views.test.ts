@@ -226,7 +226,15 @@ describe('schedules and runs', () => {
   });
 
   it('lists runs with their counts in columns', () => {
-    expect(lines(runList([halted], view))[1]).toMatch(/^run_1\s+Halted\s+Schedule\s+2026-11-23 14:00:00\s+5\s+1\s+1\s+0\s+0\s+1\s+0\s+3$/);
+    expect(lines(runList([halted], view))[1]).toMatch(/^run_1\s+Halted\s+Schedule\s+2026-11-23 14:00:00\s+5\s+1\s+1\s+0\s+0\s+1\s+0\s+0\s+3$/);
+  });
+
+  it('counts sessions parked until their window apart from those at work, in the list and the detail (a run counted before the split: all at work)', () => {
+    const waiting: RunView = { ...halted, status: 'Running', outcome: { ...halted.outcome, running: 5, awaitingExecution: 4 } };
+    expect(lines(runList([waiting], view))[1]).toMatch(/\s1\s+4\s+3$/);
+    expect(run(waiting, view)).toMatch(/^sessions\s+Failed 1 · Running 1 · Waiting for window 4 · Queued 3$/m);
+    const older: RunView = { ...halted, outcome: { queued: 0, running: 2, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 } };
+    expect(run(older, view)).toMatch(/^sessions\s+Running 2$/m);
   });
 
   it("lists a run's targets with rings counted from 1 and skip reasons in words", () => {

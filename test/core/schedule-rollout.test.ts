@@ -121,11 +121,22 @@ describe('rollout rules, one by one', () => {
     expect(countOutcome(targets(['Queued', 'Running', 'Postponed', 'Passed', 'Failed']))).toEqual({
       queued: 1,
       running: 2,
+      awaitingExecution: 1,
       passed: 1,
       partiallyPassed: 0,
       failed: 1,
       cancelled: 0,
     });
+  });
+
+  it('counts, among the running, the sessions detected and waiting to execute: for their window, or postponed to a later one', () => {
+    const waiting: TargetState = { computerId: 'pc-waiting', ring: 0, state: 'Running', awaitingExecution: true };
+    const atWork: TargetState = { computerId: 'pc-at-work', ring: 0, state: 'Running', awaitingExecution: false };
+    const postponed: TargetState = { computerId: 'pc-postponed', ring: 0, state: 'Postponed' };
+    expect(countOutcome([waiting, atWork, postponed])).toMatchObject({ running: 3, awaitingExecution: 2 });
+    expect(countOutcome([atWork, { ...atWork, computerId: 'pc-2', state: 'Created' }])).toMatchObject({ running: 2, awaitingExecution: 0 });
+    // only a running session waits: an ended one that once waited is counted by how it ended
+    expect(countOutcome([{ ...waiting, state: 'Passed' }])).toMatchObject({ running: 0, awaitingExecution: 0, passed: 1 });
   });
 
   it('stays running while a session runs, though nothing is queued', () => {
@@ -152,13 +163,13 @@ describe('rollout rules, one by one', () => {
       haltReason: 'by hand',
       haltCause: 'Operator',
       start: [],
-      outcome: { queued: 1, running: 0, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 },
+      outcome: { queued: 1, running: 0, awaitingExecution: 0, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 },
     });
     expect(decideRollout(run({ status: 'Completed', currentRing: 2 }), [], NOW)).toEqual({
       status: 'Completed',
       currentRing: 2,
       start: [],
-      outcome: { queued: 0, running: 0, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 },
+      outcome: { queued: 0, running: 0, awaitingExecution: 0, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 },
     });
   });
 
@@ -204,7 +215,7 @@ describe('rollout rules, one by one', () => {
       status: 'Completed',
       currentRing: 2,
       start: [],
-      outcome: { queued: 0, running: 0, passed: 3, partiallyPassed: 0, failed: 1, cancelled: 0 },
+      outcome: { queued: 0, running: 0, awaitingExecution: 0, passed: 3, partiallyPassed: 0, failed: 1, cancelled: 0 },
     });
   });
 });

@@ -6443,6 +6443,8 @@ export interface components {
         };
         /** @description What became of the started sessions, as the run last counted them */
         RunOutcome: {
+            /** @description Of those running, the ones detected and waiting to execute: for their window, as postponed, or for an execution slot; absent on runs last counted before it was */
+            awaitingExecution?: number;
             cancelled: number;
             failed: number;
             partiallyPassed: number;

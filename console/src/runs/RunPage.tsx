@@ -105,6 +105,9 @@ export function RunPage() {
 function RunCounts({ run }: { readonly run: ScheduleRunWithCost }) {
   const skipped = (Object.entries(run.skipped) as [SkipReason, number | undefined][]).filter(([, count]) => (count ?? 0) > 0);
   const skippedTotal = skipped.reduce((sum, [, count]) => sum + (count ?? 0), 0);
+  // a session detected at 6 pm and parked until its 10 pm window is not at work on the computer: counted apart (absent on older runs)
+  const awaiting = run.outcome.awaitingExecution;
+  const waiting: [string, number, string][] = awaiting === undefined ? [] : [['Waiting for window', awaiting, 'neutral']];
   const counts: [string, number, string][] = [
     ['Targeted', run.targeted, 'neutral'],
     ['Started', run.started, 'active'],
@@ -112,8 +115,9 @@ function RunCounts({ run }: { readonly run: ScheduleRunWithCost }) {
     ['Passed', run.outcome.passed, 'good'],
     ['Partly passed', run.outcome.partiallyPassed, 'warn'],
     ['Failed', run.outcome.failed, run.outcome.failed > 0 ? 'bad' : 'neutral'],
-    ['Running', run.outcome.running, 'active'],
-    ['Waiting', run.outcome.queued, 'neutral'],
+    ['Running', run.outcome.running - (awaiting ?? 0), 'active'],
+    ...waiting,
+    ['Queued', run.outcome.queued, 'neutral'],
     ['Cancelled', run.outcome.cancelled, 'neutral'],
   ];
   return (

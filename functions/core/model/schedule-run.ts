@@ -92,13 +92,19 @@ export interface RunOutcome {
   /** Targets waiting for their ring or for room under `maxConcurrent`. */
   readonly queued: number;
   readonly running: number;
+  /**
+   * Of those running, the ones detected and waiting to execute: for their
+   * window (hours, maybe), as postponed, or for one of the run's execution
+   * slots. Absent on runs last counted before it was.
+   */
+  readonly awaitingExecution?: number;
   readonly passed: number;
   readonly partiallyPassed: number;
   readonly failed: number;
   readonly cancelled: number;
 }
 
-export const EMPTY_OUTCOME: RunOutcome = { queued: 0, running: 0, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 };
+export const EMPTY_OUTCOME: RunOutcome = { queued: 0, running: 0, awaitingExecution: 0, passed: 0, partiallyPassed: 0, failed: 0, cancelled: 0 };
 
 /** One computer of a run: the session it got, or why it got none. Written once, before its session is started. */
 export interface RunTarget {

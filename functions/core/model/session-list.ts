@@ -114,13 +114,21 @@ export interface SessionSummaryFields {
  * or who asked (`trigger`, `requestedBy`) is told by its origin: a schedule's
  * run, or else a manual start by a person the record does not name.
  */
+/**
+ * Detected and not yet executing: planning, telling the user, or (for hours,
+ * with `executeAt` ahead) waiting for its window or a free execution slot.
+ * Only a Running session: a postponed one says so by its status.
+ */
+export const isAwaitingExecution = (fields: Pick<SessionSummaryFields, 'status' | 'stages'>): boolean =>
+  fields.status === 'Running' && fields.stages?.Detection?.status === 'Succeeded' && (fields.stages.Execution?.status ?? 'Unstarted') === 'Unstarted';
+
 export function toSessionSummary(fields: SessionSummaryFields): SessionSummary {
   const statusOf = (name: StageName) => fields.stages?.[name]?.status;
   const stage =
     STAGE_NAMES.find((name) => statusOf(name) === 'Running') ??
     [...STAGE_NAMES].reverse().find((name) => statusOf(name) !== undefined && statusOf(name) !== 'Unstarted' && statusOf(name) !== 'Skipped');
   const origin = fields.origin;
-  const awaitingExecution = fields.status === 'Running' && statusOf('Detection') === 'Succeeded' && (statusOf('Execution') ?? 'Unstarted') === 'Unstarted';
+  const awaitingExecution = isAwaitingExecution(fields);
   return {
     id: fields.id,
     computerId: fields.computerId,

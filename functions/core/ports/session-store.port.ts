@@ -57,6 +57,12 @@ export interface CompleteActionDispatchInput {
  * against exactly the state the caller names, or throws `ConflictError` and
  * changes nothing. That is what makes at-least-once delivery safe.
  */
+/** Where a session of a run stands: its status, and whether it is detected and waiting to execute (`isAwaitingExecution`). */
+export interface SessionProgress {
+  readonly status: SessionStatus;
+  readonly awaitingExecution: boolean;
+}
+
 /** What a session's status read returns. */
 export type SessionStatusView = Pick<Session, 'status' | 'cancelled'>;
 
@@ -67,7 +73,7 @@ export interface SessionStore {
   /** Only the status and who cancelled: the read a hot path makes, without the session's frozen items. */
   getSessionStatus(sessionId: string): Promise<SessionStatusView | undefined>;
   /** The statuses of many sessions at once (a run's), without their items; unknown ids are absent. */
-  getSessionStatuses(sessionIds: readonly string[]): Promise<Map<string, SessionStatus>>;
+  getSessionStatuses(sessionIds: readonly string[]): Promise<Map<string, SessionProgress>>;
   /** Applies `changes` if the stored session is still at `expectedVersion`; returns the new session. */
   updateSession(sessionId: string, expectedVersion: number, changes: SessionChanges, now: string): Promise<Session>;
   /** The computer's sessions, newest created first. */

@@ -46,6 +46,8 @@ export interface TargetState {
   readonly computerId: string;
   readonly ring: number;
   readonly state: 'Queued' | SessionStatus;
+  /** Its session is detected and waits to execute (see `isAwaitingExecution`). */
+  readonly awaitingExecution?: boolean;
 }
 
 export function countOutcome(targets: readonly TargetState[]): RunOutcome {
@@ -53,6 +55,8 @@ export function countOutcome(targets: readonly TargetState[]): RunOutcome {
   return {
     queued: count((s) => s === 'Queued'),
     running: count((s) => s !== 'Queued' && !isFinalSessionStatus(s)),
+    // of those running: a postponed session waits for its moved window, so it is counted here with those waiting for theirs
+    awaitingExecution: targets.filter((t) => t.state === 'Postponed' || (t.state === 'Running' && t.awaitingExecution === true)).length,
     passed: count((s) => s === 'Passed'),
     partiallyPassed: count((s) => s === 'PartialPassed'),
     failed: count((s) => s === 'Failed'),

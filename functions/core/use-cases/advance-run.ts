@@ -112,7 +112,11 @@ async function targetStates(deps: Dependencies, targets: readonly RunTarget[]): 
   const statuses = await deps.sessions.getSessionStatuses(targets.flatMap((t) => (t.sessionId ? [t.sessionId] : [])));
   return targets
     .filter((t) => t.skipped === undefined)
-    .map((t) => ({ computerId: t.computerId, ring: t.ring, state: t.sessionId === undefined ? 'Queued' : (statuses.get(t.sessionId) ?? 'Created') }));
+    .map((t): TargetState => {
+      if (t.sessionId === undefined) return { computerId: t.computerId, ring: t.ring, state: 'Queued' };
+      const progress = statuses.get(t.sessionId);
+      return { computerId: t.computerId, ring: t.ring, state: progress?.status ?? 'Created', awaitingExecution: progress?.awaitingExecution ?? false };
+    });
 }
 
 /**

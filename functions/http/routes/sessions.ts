@@ -115,8 +115,8 @@ async function listRunSessions(
   );
   const statuses = await deps.sessions.getSessionStatuses(targets.map((target) => target.sessionId));
   const counts = noSessionCounts();
-  for (const status of statuses.values()) counts[status] += 1;
-  const wanted = targets.filter((target) => statuses.has(target.sessionId) && (query.status === undefined || statuses.get(target.sessionId) === query.status));
+  for (const { status } of statuses.values()) counts[status] += 1;
+  const wanted = targets.filter((target) => statuses.has(target.sessionId) && (query.status === undefined || statuses.get(target.sessionId)?.status === query.status));
   const page = await fieldsUnder('query', () => pageOf(wanted, (target) => target.computerId, query.limit, query.cursor));
   const sessions = await Promise.all(page.items.map((target) => deps.sessions.getSession(target.sessionId)));
   const items = sessions.filter((session): session is Session => session !== undefined).map((session) => toSessionSummary(session));
