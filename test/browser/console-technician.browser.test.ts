@@ -228,7 +228,7 @@ describe.skipIf(!hasChromium || !isBuilt)(`a technician's night in the console, 
     const editorRow = page.getByRole('table', { name: /Planned and performed actions/ }).locator('tbody tr').filter({ hasText: 'App editor' });
     expect(await editorRow.locator('.result').textContent()).toBe('Not started');
 
-    await page.getByRole('button', { name: 'Postpone' }).click();
+    await page.getByRole('button', { name: 'Postpone', exact: true }).click();
     await page.getByRole('status').filter({ hasText: /^Postponed to / }).waitFor();
     await until(async () => (await runtime.deps.sessions.getSession(sessionId))?.executeAt !== before.executeAt);
     const postponed = await runtime.deps.sessions.getSession(sessionId);
@@ -237,6 +237,23 @@ describe.skipIf(!hasChromium || !isBuilt)(`a technician's night in the console, 
     expect(await fact(page, 'Maintenance')).not.toBe(shown(before.executeAt));
     await page.screenshot({ path: await screenshotPath('console-technician-session-postponed'), fullPage: true });
     expect(await violations(page)).toEqual([]);
+
+    // to a time of the technician's choosing, typed as wall time in the viewer's zone: the session moves to that instant
+    const chosen = new Date(Date.parse(postponed?.executeAt ?? '') + 137 * 60_000);
+    chosen.setUTCSeconds(0, 0);
+    const wallTime = await page.evaluate((iso) => {
+      const at = new Date(iso);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return `${String(at.getFullYear())}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+    }, chosen.toISOString());
+    await page.getByRole('button', { name: 'Postpone to…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Postpone to a time you choose' });
+    await dialog.getByLabel('New maintenance time').fill(wallTime);
+    expect(await violations(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Postpone' }).click();
+    await page.getByRole('status').filter({ hasText: `Postponed to ${shown(chosen.toISOString())}` }).waitFor();
+    await until(async () => (await runtime.deps.sessions.getSession(sessionId))?.executeAt === chosen.toISOString());
+    await expect.poll(() => fact(page, 'Maintenance')).toBe(shown(chosen.toISOString()));
 
     await page.getByRole('button', { name: 'Run now' }).click();
     await page.getByRole('status').filter({ hasText: /^Maintenance moved to now/ }).waitFor();
@@ -251,6 +268,7 @@ describe.skipIf(!hasChromium || !isBuilt)(`a technician's night in the console, 
       expect.stringMatching(/^.+: session created for Desk .+ — Nightly rollout \(.+\) \(schedule\)$/),
       // the API's log says the new time as a UTC instant: the page says it in the viewer's zone
       expect.stringMatching(new RegExp(`maintenance postponed to ${shown(postponed?.executeAt ?? '')} — admin@nightshift\\.local \\(operator\\)$`)),
+      expect.stringMatching(new RegExp(`maintenance postponed to ${shown(chosen.toISOString())} — admin@nightshift\\.local \\(operator\\)$`)),
       expect.stringMatching(/maintenance moved to now — admin@nightshift\.local \(operator\)$/),
     ]);
     expect(await decisions.first().textContent()).toContain(await scheduleRequester());

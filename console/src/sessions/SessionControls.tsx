@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { useNavigate } from '@tanstack/react-router';
-import { useRef, useState } from 'react';
+import { useId, useRef, useState, type SubmitEvent } from 'react';
 import { api, data } from '../api/client.js';
 import type { Schemas, SessionStatus } from '../api/types.js';
 import { useMay } from '../auth/me.js';
@@ -21,21 +21,41 @@ type Allowed = Schemas['SessionRequestsAllowed'];
 
 const LABELS: Readonly<Record<keyof Allowed, string>> = { runNow: 'Run now', postpone: 'Postpone', cancel: 'Cancel', rerun: 'Rerun' };
 
-type Request = 'cancel' | 'run-now' | 'postpone' | 'rerun';
+/** A postpone moves by the session's own delay unless it names the new time (`until`, an instant). */
+type Request = { readonly kind: 'cancel' | 'run-now' | 'rerun' } | { readonly kind: 'postpone'; readonly until?: string };
 
-export function SessionControls({ sessionId, status, allowed }: { readonly sessionId: string; readonly status: SessionStatus; readonly allowed?: Allowed | undefined }) {
+/** An instant as a `datetime-local` input holds it: the viewer's wall time, to the minute. */
+function localInputValue(at: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${String(at.getFullYear())}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+}
+
+export function SessionControls({
+  sessionId,
+  status,
+  allowed,
+  executeAt,
+}: {
+  readonly sessionId: string;
+  readonly status: SessionStatus;
+  readonly allowed?: Allowed | undefined;
+  /** When the maintenance may start now: a postpone to a chosen time must be later. */
+  readonly executeAt?: string | undefined;
+}) {
   const mayOperate = useMay('operate');
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const confirmCancel = useRef<HTMLDialogElement>(null);
+  const choosePostpone = useRef<HTMLDialogElement>(null);
+  const untilId = useId();
   const [outcome, setOutcome] = useState<string>();
   // one key per intention: a double click or a retry asks for the same rerun once
   const [rerunKey, setRerunKey] = useState(() => crypto.randomUUID());
   const path = { params: { path: { sessionId } } };
 
   const request = useMutation({
-    mutationFn: async (kind: Request): Promise<string> => {
-      switch (kind) {
+    mutationFn: async (asked: Request): Promise<string> => {
+      switch (asked.kind) {
         case 'cancel':
           await data(api.POST('/v1/sessions/{sessionId}/cancel', path));
           return 'The session is cancelled.';
@@ -44,8 +64,8 @@ export function SessionControls({ sessionId, status, allowed }: { readonly sessi
           return `Maintenance moved to now (${formatDateTime(executeAt)}).`;
         }
         case 'postpone': {
-          const { executeAt, postponesLeft } = await data(api.POST('/v1/sessions/{sessionId}/postpone', { ...path, body: {} }));
-          return `Postponed to ${formatDateTime(executeAt)}; ${postponesLeft} postpone(s) left.`;
+          const { executeAt: movedTo, postponesLeft } = await data(api.POST('/v1/sessions/{sessionId}/postpone', { ...path, body: asked.until === undefined ? {} : { until: asked.until } }));
+          return `Postponed to ${formatDateTime(movedTo)}; ${postponesLeft} postpone(s) left.`;
         }
         case 'rerun': {
           const result = await data(api.POST('/v1/sessions/{sessionId}/rerun', { params: { path: { sessionId }, header: { 'idempotency-key': rerunKey } } }));
@@ -71,16 +91,19 @@ export function SessionControls({ sessionId, status, allowed }: { readonly sessi
   return (
     <section className="controls" aria-label="Session requests">
       {ended ? (
-        <button type="button" {...stateOf('rerun')} onClick={() => { request.mutate('rerun'); }}>
+        <button type="button" {...stateOf('rerun')} onClick={() => { request.mutate({ kind: 'rerun' }); }}>
           Rerun
         </button>
       ) : (
         <>
-          <button type="button" {...stateOf('runNow')} onClick={() => { request.mutate('run-now'); }}>
+          <button type="button" {...stateOf('runNow')} onClick={() => { request.mutate({ kind: 'run-now' }); }}>
             Run now
           </button>
-          <button type="button" {...stateOf('postpone')} onClick={() => { request.mutate('postpone'); }}>
+          <button type="button" {...stateOf('postpone')} onClick={() => { request.mutate({ kind: 'postpone' }); }}>
             Postpone
+          </button>
+          <button type="button" className="secondary" {...stateOf('postpone')} onClick={() => choosePostpone.current?.showModal()}>
+            Postpone to…
           </button>
           <button type="button" className="danger" {...stateOf('cancel')} onClick={() => confirmCancel.current?.showModal()}>
             Cancel session
@@ -106,9 +129,37 @@ export function SessionControls({ sessionId, status, allowed }: { readonly sessi
         explanation="Before execution nothing on the computer is touched; during it the running command is stopped and nothing else starts."
         confirmLabel="Yes, cancel it"
         onConfirm={() => {
-          request.mutate('cancel');
+          request.mutate({ kind: 'cancel' });
         }}
       />
+      <dialog ref={choosePostpone} aria-labelledby="choose-postpone-title" className="confirm">
+        <form
+          method="dialog"
+          onSubmit={(event: SubmitEvent<HTMLFormElement>) => {
+            const value = new FormData(event.currentTarget).get('until');
+            const submitter = event.nativeEvent.submitter;
+            // the input holds the viewer's wall time; the API takes an instant, so the browser's zone places it
+            if (typeof value === 'string' && value !== '' && submitter instanceof HTMLButtonElement && submitter.value === 'postpone') {
+              request.mutate({ kind: 'postpone', until: new Date(value).toISOString() });
+            }
+          }}
+        >
+          <h2 id="choose-postpone-title">Postpone to a time you choose</h2>
+          <p>The maintenance starts at this time instead, in your time zone. The session's postpone limits still apply.</p>
+          <div className="field">
+            <label htmlFor={untilId}>New maintenance time</label>
+            <input id={untilId} name="until" type="datetime-local" required {...(executeAt === undefined ? {} : { min: localInputValue(new Date(executeAt)) })} />
+          </div>
+          <div className="dialog-buttons">
+            <button type="submit" value="keep" formNoValidate>
+              Keep the time
+            </button>
+            <button type="submit" value="postpone">
+              Postpone
+            </button>
+          </div>
+        </form>
+      </dialog>
       <p role="status" className="outcome">
         {request.isSuccess ? outcome : ''}
       </p>

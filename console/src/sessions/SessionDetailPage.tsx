@@ -176,7 +176,7 @@ export function SessionDetailPage() {
           <strong>Failed:</strong> {session.failure.message} ({session.failure.code})
         </p>
       )}
-      <SessionControls sessionId={sessionId} status={session.status} allowed={session.allowed} />
+      <SessionControls sessionId={sessionId} status={session.status} allowed={session.allowed} executeAt={session.executeAt} />
       <StageIndicator report={session} />
       <section aria-labelledby="actions-title">
         <h2 id="actions-title">Actions</h2>
