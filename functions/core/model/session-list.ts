@@ -1,5 +1,6 @@
 import { CURSOR_NOT_OURS, CURSOR_OF_ANOTHER_QUERY, decodeListCursor, encodeListCursor, isCanonicalInstant, listQueryFingerprint } from '../list-cursor.js';
 import { SESSION_TRANSITIONS, STAGE_NAMES, type Requester, type SessionOrigin, type SessionStatus, type SessionTrigger, type Stage, type StageName } from './session.js';
+import { DAY_MS } from '../durations.js';
 
 /**
  * Sessions as an operator lists them: a summary per session (no frozen
@@ -77,7 +78,6 @@ export const MAX_SESSION_LIST_DAYS = 31;
  */
 export const MAX_TENANTS_READ_ONE_BY_ONE = 100;
 
-const DAY_MS = 86_400_000;
 
 /** What is wrong with a range as the store takes it (canonical instants, from < to, at most 31 days), by field. */
 export function sessionRangeProblems(from: string, to: string): { field: 'from' | 'to'; problem: string }[] {

@@ -14,6 +14,7 @@ import {
 import type { SessionStatus } from '../model/session.js';
 import { parseInput } from '../validation.js';
 import type { Dependencies } from './dependencies.js';
+import { DAY_MS } from '../durations.js';
 
 /** A list asked for without a range shows the last week: what an operator checks each morning. */
 export const DEFAULT_LIST_DAYS = 7;
@@ -21,7 +22,6 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 /** The default range ends a little after now, so a session created while the page loads is in it. */
 const DEFAULT_TO_AHEAD_MS = 60_000;
-const DAY_MS = 86_400_000;
 
 /** What a caller (the API route) asks for; everything optional has a default. */
 export interface ListSessionsRequest {

@@ -26,6 +26,7 @@ import { parseInput, utf8Length } from '../validation.js';
 import { RETIRED_SECRETS_KEPT_DAYS, type Deletion } from '../ports/catalog-store.port.js';
 import type { Dependencies } from './dependencies.js';
 import { namedList } from '../named-list.js';
+import { DAY_MS } from '../durations.js';
 
 /** The entity's own schema names its fields; this only makes sure there are fields to name. */
 const entityFieldsSchema = z.record(z.string(), z.unknown(), { error: 'must be an object holding the entity\'s fields' });
@@ -487,7 +488,6 @@ export async function deleteCatalogEntity(deps: CatalogDeps, deletion: CatalogDe
   if (stored.kind === 'Deployment') await retireSecrets(deps, { deploymentId: id, revision }, await deploymentSecrets(deps, stored.entity, await deploymentTenant(deps, stored.entity)));
 }
 
-const DAY_MS = 86_400_000;
 
 /**
  * Secret references the deployment no longer names are retired, not

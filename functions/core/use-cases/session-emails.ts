@@ -6,6 +6,7 @@ import { confirmationEmail, detectionEmail, emailDecision, followUpEmail, recipi
 import type { LinkPurpose } from '../notifications/links.js';
 import type { Dependencies } from './dependencies.js';
 import { log } from './session-updates.js';
+import { DAY_MS } from '../durations.js';
 
 /**
  * Sends a session's end-user emails: each once per session and kind (a
@@ -52,7 +53,7 @@ export async function brandingFor(deps: Pick<Dependencies, 'catalog' | 'branding
 async function linksFor(deps: EmailDeps, session: Session, purposes: readonly LinkPurpose[]): Promise<Partial<Record<LinkPurpose, string>>> {
   if (deps.notifySettings.linkBaseUrl === '') throw new ConfigurationError('end-user links have no base URL: set LINK_BASE_URL (the API URL or the MSP domain for it)');
   const now = deps.clock.now();
-  const expiresAt = session.executeAt && Date.parse(session.executeAt) > now.getTime() ? session.executeAt : new Date(now.getTime() + 86_400_000).toISOString();
+  const expiresAt = session.executeAt && Date.parse(session.executeAt) > now.getTime() ? session.executeAt : new Date(now.getTime() + DAY_MS).toISOString();
   const links: Partial<Record<LinkPurpose, string>> = {};
   for (const purpose of purposes) {
     const token = await deps.linkKeys.issue({ sessionId: session.id, purpose, expiresAt: new Date(expiresAt).toISOString(), tokenId: deps.ids.next('lnk') });

@@ -8,6 +8,7 @@ import type { Dependencies } from './dependencies.js';
 import { sendSessionEmailQuietly } from './session-emails.js';
 import { wakeGate } from './gate-session.js';
 import { log, moveAction, mutateSessionReporting } from './session-updates.js';
+import { DAY_MS } from '../durations.js';
 
 /**
  * What end users (through their email links), operators and the API may ask
@@ -93,7 +94,7 @@ export function decidePostpone(s: Session, now: Date, by: Requester, until?: str
   if (deadline !== undefined && Date.parse(to) > Date.parse(deadline)) {
     throw new RequestRefusedError(`postponing would move the maintenance to ${to}, past its deadline of ${deadline}`);
   }
-  if (Date.parse(to) > Date.parse(s.createdAt) + MAX_WINDOW_DAYS * 86_400_000) {
+  if (Date.parse(to) > Date.parse(s.createdAt) + MAX_WINDOW_DAYS * DAY_MS) {
     throw new RequestRefusedError(`postponing would move the maintenance more than ${MAX_WINDOW_DAYS} days past the session's start`);
   }
   return {

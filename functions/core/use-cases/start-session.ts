@@ -4,6 +4,7 @@ import { MAX_WINDOW_DAYS, isFinalSessionStatus, newStages, type Requester, type 
 import { cancelSession } from './session-requests.js';
 import type { Dependencies } from './dependencies.js';
 import { log } from './session-updates.js';
+import { DAY_MS } from '../durations.js';
 
 export interface StartSessionCommand {
   readonly computerId: string;
@@ -50,7 +51,7 @@ export async function startSession(deps: Dependencies, command: StartSessionComm
   const computer = await deps.catalog.getComputer(command.computerId);
   if (!computer) throw new NotFoundError('computer', command.computerId);
   const now = deps.clock.now().toISOString();
-  const horizon = Date.parse(now) + MAX_WINDOW_DAYS * 86_400_000;
+  const horizon = Date.parse(now) + MAX_WINDOW_DAYS * DAY_MS;
   const tooFar = [
     ['options.executeAt', command.options.executeAt],
     ['options.postpone.deadline', command.options.postpone.deadline],
