@@ -1,7 +1,9 @@
 import { DynamoAuditStore } from '../../functions/adapters/audit-store.dynamodb.js';
 import type { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
 import { DynamoScheduleStore } from '../../functions/adapters/schedule-store.dynamodb.js';
+import { EMPTY_OUTCOME, type ScheduleRun } from '../../functions/core/model/schedule-run.js';
 import { scheduleInputSchema, type ScheduleInput } from '../../functions/core/model/schedule.js';
+import { sessionOptionsSchema } from '../../functions/core/model/session.js';
 import type { EventPublisher, NightshiftEvent } from '../../functions/core/ports/events.port.js';
 import type { RunWorkPort } from '../../functions/core/ports/run-work.port.js';
 import type { ScheduleTriggerPort, ScheduleTriggerSpec } from '../../functions/core/ports/schedule-trigger.port.js';
@@ -89,3 +91,33 @@ export const scheduleInput = (overrides: Record<string, unknown> = {}): Schedule
     maintenanceTime: '22:00',
     ...overrides,
   });
+
+/**
+ * A schedule run as the store holds it: running since `at`, no rings, nothing
+ * targeted or counted yet. Tests override what they are about.
+ */
+export function runRecord(id: string, at: string, overrides: Partial<ScheduleRun> = {}): ScheduleRun {
+  const scheduleId = overrides.scheduleId ?? 'sch-1';
+  return {
+    id,
+    scheduleId,
+    scheduleName: 'Weeknights',
+    scheduleVersion: 1,
+    scheduledTime: at,
+    trigger: 'Schedule',
+    by: { kind: 'Schedule', name: scheduleId },
+    status: 'Running',
+    version: 1,
+    rollout: { rings: [] },
+    sessionBasis: sessionOptionsSchema.parse({}),
+    currentRing: 0,
+    failuresAccepted: 0,
+    outcome: EMPTY_OUTCOME,
+    createdAt: at,
+    updatedAt: at,
+    targeted: 0,
+    started: 0,
+    skipped: {},
+    ...overrides,
+  };
+}

@@ -7,7 +7,7 @@ import type { Dependencies } from '../../functions/core/use-cases/dependencies.j
 import { advanceRun, operateRun, RUN_LEASE_SECONDS, skippedCounts, WRITES_AT_ONCE } from '../../functions/core/use-cases/advance-run.js';
 import { startSession } from '../../functions/core/use-cases/start-session.js';
 import { computer } from '../support/domain.js';
-import { RecordingEvents, RecordingRunWork } from '../support/schedules.js';
+import { RecordingEvents, RecordingRunWork, runRecord } from '../support/schedules.js';
 import { useCaseHarness, type Harness } from './harness.js';
 
 /**
@@ -54,28 +54,7 @@ describe('stepping and operating a run (dynalite)', () => {
     const deps: Dependencies = { ...h.deps, events, runWork };
     const tag = h.nextId();
     const at = h.clock.now().toISOString();
-    const run: ScheduleRun = {
-      id: `run-${tag}`,
-      scheduleId: `sch-${tag}`,
-      scheduleName: 'Weeknights',
-      scheduleVersion: 1,
-      scheduledTime: at,
-      trigger: 'Schedule',
-      by: { kind: 'Schedule', name: 'Weeknights' },
-      status: 'Running',
-      version: 1,
-      rollout: { rings: [] },
-      sessionBasis: sessionOptionsSchema.parse({}),
-      currentRing: 0,
-      failuresAccepted: 0,
-      outcome: EMPTY_OUTCOME,
-      createdAt: at,
-      updatedAt: at,
-      targeted: options.count ?? 2,
-      started: 0,
-      skipped: {},
-      ...options.run,
-    };
+    const run = runRecord(`run-${tag}`, at, { scheduleId: `sch-${tag}`, by: { kind: 'Schedule', name: 'Weeknights' }, targeted: options.count ?? 2, ...options.run });
     await deps.schedules.createRun(run);
     const computers: string[] = [];
     for (let index = 0; index < (options.count ?? 2); index++) {

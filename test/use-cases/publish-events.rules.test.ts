@@ -1,37 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
 import { EMPTY_OUTCOME, type ScheduleRun } from '../../functions/core/model/schedule-run.js';
-import { sessionOptionsSchema } from '../../functions/core/model/session.js';
 import type { NightshiftEvent } from '../../functions/core/ports/events.port.js';
 import { publishEvents, runEvent, sessionEndedEvents } from '../../functions/core/use-cases/publish-events.js';
 import { sessionRecord } from '../support/domain.js';
+import { runRecord } from '../support/schedules.js';
 
 /** The events Nightshift tells the MSP's tools (pure): what each carries, and that a failed publish never fails the step. */
 
 const AT = '2026-11-23T22:00:00.000Z';
 
-const run = (overrides: Partial<ScheduleRun> = {}): ScheduleRun => ({
-  id: 'run-1',
-  scheduleId: 'sch-1',
-  scheduleName: 'Weeknights',
-  scheduleVersion: 3,
-  scheduledTime: AT,
-  trigger: 'Schedule',
-  by: { kind: 'Schedule', name: 'sch-1' },
-  status: 'Running',
-  version: 4,
-  rollout: { rings: [] },
-  sessionBasis: sessionOptionsSchema.parse({}),
-  currentRing: 0,
-  failuresAccepted: 0,
-  outcome: { ...EMPTY_OUTCOME, running: 2 },
-  createdAt: AT,
-  updatedAt: AT,
-  targeted: 5,
-  started: 3,
-  skipped: { Offline: 2 },
-  ...overrides,
-});
+const run = (overrides: Partial<ScheduleRun> = {}): ScheduleRun =>
+  runRecord('run-1', AT, { scheduleVersion: 3, version: 4, outcome: { ...EMPTY_OUTCOME, running: 2 }, targeted: 5, started: 3, skipped: { Offline: 2 }, ...overrides });
 
 describe('a run event', () => {
   it('carries the run’s counts and status, without a ring or a reason when the run has neither', () => {

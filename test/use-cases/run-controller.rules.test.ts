@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { EMPTY_OUTCOME, type ScheduleRun } from '../../functions/core/model/schedule-run.js';
+import type { ScheduleRun } from '../../functions/core/model/schedule-run.js';
 import { scheduleInputSchema } from '../../functions/core/model/schedule.js';
-import { sessionOptionsSchema } from '../../functions/core/model/session.js';
 import { createSchedule } from '../../functions/core/use-cases/manage-schedules.js';
 import { advanceActiveRuns, stepRun } from '../../functions/core/use-cases/run-controller.js';
 import { useCaseHarness, type Harness } from './harness.js';
+import { runRecord } from '../support/schedules.js';
 
 /**
  * The controller's minute sweep and the run worker's step (dynalite): a run
@@ -16,28 +16,7 @@ import { useCaseHarness, type Harness } from './harness.js';
 
 const AT = '2026-11-23T09:00:00.000Z';
 
-const runRecord = (id: string, scheduleId: string, overrides: Partial<ScheduleRun> = {}): ScheduleRun => ({
-  id,
-  scheduleId,
-  scheduleName: 'Weeknights',
-  scheduleVersion: 1,
-  scheduledTime: AT,
-  trigger: 'Schedule',
-  by: { kind: 'Schedule', name: scheduleId },
-  status: 'Running',
-  version: 1,
-  rollout: { rings: [] },
-  sessionBasis: sessionOptionsSchema.parse({}),
-  currentRing: 0,
-  failuresAccepted: 0,
-  outcome: EMPTY_OUTCOME,
-  createdAt: AT,
-  updatedAt: AT,
-  targeted: 0,
-  started: 0,
-  skipped: {},
-  ...overrides,
-});
+const runOf = (id: string, scheduleId: string, overrides: Partial<ScheduleRun> = {}): ScheduleRun => runRecord(id, AT, { scheduleId, ...overrides });
 
 describe('the run controller', () => {
   const harness = useCaseHarness();
@@ -60,10 +39,10 @@ describe('the run controller', () => {
 
   it('steps every active run it is given, counts those whose status moved, and logs the one that breaks without stopping the rest', async () => {
     const { h, scheduleId, id } = await setup();
-    const orphan = runRecord(`${id}-orphan`, `${id}-deleted`, { status: 'Starting' });
-    const held = runRecord(`${id}-held`, scheduleId, { status: 'Starting', fanOutLeaseUntil: '2026-11-23T09:05:00.000Z' });
-    const lost = runRecord(`${id}-lost`, scheduleId);
-    const empty = runRecord(`${id}-empty`, scheduleId);
+    const orphan = runOf(`${id}-orphan`, `${id}-deleted`, { status: 'Starting' });
+    const held = runOf(`${id}-held`, scheduleId, { status: 'Starting', fanOutLeaseUntil: '2026-11-23T09:05:00.000Z' });
+    const lost = runOf(`${id}-lost`, scheduleId);
+    const empty = runOf(`${id}-empty`, scheduleId);
     for (const run of [orphan, held, empty]) await h.deps.schedules.createRun(run);
     const listed = vi.spyOn(h.deps.schedules, 'listActiveRuns').mockResolvedValue([orphan, held, lost, empty]);
 
@@ -79,7 +58,7 @@ describe('the run controller', () => {
 
   it('logs a failure that is not an Error as its text', async () => {
     const { h, scheduleId, id } = await setup();
-    const run = runRecord(`${id}-run`, scheduleId);
+    const run = runOf(`${id}-run`, scheduleId);
     vi.spyOn(h.deps.schedules, 'listActiveRuns').mockResolvedValue([run]);
     vi.spyOn(h.deps.schedules, 'getRun').mockRejectedValue('table gone');
     expect(await advanceActiveRuns(h.deps, 10)).toEqual({ looked: 1, changed: 0 });
@@ -91,17 +70,17 @@ describe('the run controller', () => {
     expect(await stepRun(h.deps, `${id}-gone`)).toBeUndefined();
     expect(h.logged).toContainEqual({ level: 'warn', message: 'run worker asked to step a run that does not exist', fields: { runId: `${id}-gone` } });
 
-    const starting = runRecord(`${id}-starting`, scheduleId, { status: 'Starting' });
+    const starting = runOf(`${id}-starting`, scheduleId, { status: 'Starting' });
     await h.deps.schedules.createRun(starting);
     // its schedule targets no computer: the fan-out writes none and the run goes on past Starting
     expect(await stepRun(h.deps, starting.id)).toMatchObject({ status: 'Completed', targeted: 0 });
     expect((await h.deps.schedules.getRun(starting.id))?.status).toBe('Completed');
 
-    const orphan = runRecord(`${id}-orphan`, `${id}-deleted`, { status: 'Starting' });
+    const orphan = runOf(`${id}-orphan`, `${id}-deleted`, { status: 'Starting' });
     await h.deps.schedules.createRun(orphan);
     expect(await stepRun(h.deps, orphan.id)).toMatchObject({ status: 'Cancelled', haltCause: 'ScheduleDeleted' });
 
-    const running = runRecord(`${id}-running`, scheduleId);
+    const running = runOf(`${id}-running`, scheduleId);
     await h.deps.schedules.createRun(running);
     const stepped = await stepRun(h.deps, running.id);
     expect(stepped?.status).toBe('Completed');

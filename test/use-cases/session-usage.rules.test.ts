@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../functions/core/errors.js';
-import { EMPTY_OUTCOME, type ScheduleRun } from '../../functions/core/model/schedule-run.js';
-import { sessionOptionsSchema } from '../../functions/core/model/session.js';
+import type { ScheduleRun } from '../../functions/core/model/schedule-run.js';
 import { closeSessionUsage, executionEnded, getRunCost, getSessionCost } from '../../functions/core/use-cases/session-usage.js';
 import { useCaseHarness, type Harness } from './harness.js';
+import { runRecord } from '../support/schedules.js';
 
 /**
  * Closing a session's usage when its execution ends (dynalite): the state
@@ -11,27 +11,7 @@ import { useCaseHarness, type Harness } from './harness.js';
  * run started is added to that run once, whatever the deliveries.
  */
 
-const runRecord = (id: string, at: string): ScheduleRun => ({
-  id,
-  scheduleId: 'sch-1',
-  scheduleName: 'Weeknights',
-  scheduleVersion: 1,
-  scheduledTime: at,
-  trigger: 'Schedule',
-  by: { kind: 'Schedule', name: 'sch-1' },
-  status: 'Running',
-  version: 1,
-  rollout: { rings: [] },
-  sessionBasis: sessionOptionsSchema.parse({}),
-  currentRing: 0,
-  failuresAccepted: 0,
-  outcome: EMPTY_OUTCOME,
-  createdAt: at,
-  updatedAt: at,
-  targeted: 1,
-  started: 1,
-  skipped: {},
-});
+const runOf = (id: string, at: string): ScheduleRun => runRecord(id, at, { targeted: 1, started: 1 });
 
 describe('closing a session’s usage', () => {
   const harness = useCaseHarness();
@@ -81,7 +61,7 @@ describe('closing a session’s usage', () => {
   it('adds a run’s session to its run once: a redelivered end closes nothing again and adds nothing twice', async () => {
     const h = counting(9);
     const runId = `run-${h.nextId()}`;
-    await h.deps.schedules.createRun(runRecord(runId, h.clock.now().toISOString()));
+    await h.deps.schedules.createRun(runOf(runId, h.clock.now().toISOString()));
     const session = await h.session({ origin: { scheduleId: 'sch-1', runId } });
 
     expect(await closeSessionUsage(h.deps, session.id)).toStrictEqual({ closedNow: true, addedToRun: true });
@@ -135,7 +115,7 @@ describe('what a session or a run cost', () => {
   it('prices a run at the Region asked for', async () => {
     const h = harness();
     const runId = `run-${h.nextId()}`;
-    await h.deps.schedules.createRun(runRecord(runId, h.clock.now().toISOString()));
+    await h.deps.schedules.createRun(runOf(runId, h.clock.now().toISOString()));
     expect((await getRunCost(h.deps, runId, { region: 'eu-west-1' })).pricing.region).toBe('eu-west-1');
     expect(await getRunCost(h.deps, runId)).toMatchObject({ sessionsCounted: 0, pricing: { region: 'us-east-1' } });
   });
