@@ -613,3 +613,101 @@ describe('values reach the scripts as base64 only', () => {
     expect(literals).toEqual([hostile, hostile, hostile]);
   });
 });
+
+/*
+ * A missing `} else {`, `} catch {` or `return` can leave a script that still
+ * parses and still holds every other line, yet runs a branch it should not;
+ * these tests pin the blocks where that would happen, whole.
+ */
+describe('the branches and early returns, in place', () => {
+  let detection: string;
+  beforeEach(() => {
+    detection = buildPowerShellDetectionScript([entry('software:a', 'Write-Output 1.0', { environment: REFS })], 'n');
+  });
+
+  it('kills a catalog script only when it outlived its limit, and keeps the exit code of one that did not', () => {
+    expect(section(detection, 'function __nsStart(')).toContain(
+      [
+        '    if ($process.WaitForExit($TimeoutMs)) {',
+        '      $code = $process.ExitCode',
+        '    } else {',
+        '      # taskkill /T also ends what the script started; Kill() alone would leave those holding our pipes.',
+        '      try { $null = & taskkill.exe /T /F /PID $process.Id 2>$null } catch { }',
+        '      if (-not $process.HasExited) { try { $process.Kill() } catch { } }',
+        '      $null = $process.WaitForExit(5000)',
+        '    }',
+      ].join('\n'),
+    );
+  });
+
+  it('stops resolving secrets at the first problem, and merges into parameters JSON that is an object, empty or not', () => {
+    const secrets = section(detection, 'function __nsSecrets(');
+    expect(secrets).toContain("    $result.Problem = 'NIGHTSHIFT_SECRET_REFS_JSON is not a JSON object'\n    return $result\n  }\n");
+    expect(secrets).toContain("      $result.Problem = 'NIGHTSHIFT_SECRET_REFS_JSON must map parameter names to SSM parameter names'\n      return $result\n    }\n");
+    expect(secrets).toContain('      $result.Problem = "secret parameter $name could not be resolved from SSM parameter ${path}: $why"\n      return $result\n    }\n');
+    expect(secrets).toContain(
+      [
+        "    if (-not $parameters.EndsWith('}')) {",
+        "      $parameters = '{' + $joined + '}'",
+        '    } else {',
+        '      $inside = $parameters.Substring(0, $parameters.Length - 1).TrimEnd()',
+        "      $parameters = if ($inside.EndsWith('{')) { $inside + $joined + '}' } else { $inside + ',' + $joined + '}' }",
+        '    }',
+      ].join('\n'),
+    );
+  });
+
+  it('cuts an item\'s output to its last characters and hands back short output whole', () => {
+    expect(section(detection, 'function __nsLast(')).toBe(
+      [
+        'function __nsLast([string]$Text, [int]$Chars) {',
+        '  if ($Text.Length -gt $Chars) { return $Text.Substring($Text.Length - $Chars) }',
+        '  return $Text',
+        '}',
+      ].join('\n'),
+    );
+  });
+
+  it('reports an item that returned nothing or failed to run as such, and disposes of its runspace either way', () => {
+    expect(section(detection, 'function __nsReport(')).toContain(
+      [
+        '    try {',
+        '      $results = $Job.Shell.EndInvoke($Job.Handle)',
+        '      if ($results.Count -gt 0) {',
+        '        $result = $results[$results.Count - 1]',
+        '        $rc = [int]$result.Rc; $trc = $result.TestRc; $out = [string]$result.Out; $err = [string]$result.Err; $tout = [string]$result.TestOut',
+        '      } else {',
+        "        $err = 'nightshift: this item reported nothing: ' + (@($Job.Shell.Streams.Error) -join '; ')",
+        '      }',
+        '    } catch {',
+        '      $err = "nightshift: cannot run this item: $($_.Exception.Message)"',
+        '    } finally {',
+        '      $Job.Shell.Dispose()',
+        '    }',
+      ].join('\n'),
+    );
+  });
+
+  it('puts nothing between the nonce and the step runner of an action without variables', () => {
+    expect(buildPowerShellActionScript(action({ environment: {} }), 'n')).toContain("\n$__nsNonce = 'n'\nfunction __nsRunStep([string]$Path) {\n");
+  });
+
+  it('prints the version of the first product-code entry and stops there', () => {
+    expect(windowsDetection({ method: 'PackageName', value: 'x' }).script).toContain(
+      [
+        '    if ($entry.PSChildName -ne $code) { continue }',
+        "    $version = ([string]$entry.GetValue('DisplayVersion')).Trim()",
+        "    if ($version -eq '') {",
+        '      [Console]::Error.WriteLine("$code is installed but its uninstall entry has no DisplayVersion")',
+        '      exit 3',
+        '    }',
+        '    Write-Output $version',
+        '    exit 0',
+        '  }',
+        '}',
+        'exit 0',
+        '',
+      ].join('\n'),
+    );
+  });
+});
