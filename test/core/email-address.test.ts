@@ -16,6 +16,12 @@ describe('an email address, wherever a schema takes one', () => {
     expect(problems(`a@${Array.from({ length: 60 }, () => 'bbbb').join('.')}.com`)).toEqual(['must be at most 254 characters']);
   });
 
+  it('tells text that is no address and too long that it is too long, and text of exactly 254 characters that it is no address', () => {
+    expect(problems('x'.repeat(EMAIL_ADDRESS_MAX_LENGTH + 1)).filter((message) => message !== 'must be at most 254 characters')).toEqual([]);
+    expect(problems('x'.repeat(EMAIL_ADDRESS_MAX_LENGTH + 1))).not.toEqual([]);
+    expect(problems('x'.repeat(EMAIL_ADDRESS_MAX_LENGTH))).toEqual(['must be an email address']);
+  });
+
   it('calls anything else that is not an address what it is', () => {
     for (const value of ['nope', 'a@b', '@contoso.example', 'ana@@contoso.example', '', 5, null]) expect(problems(value), String(value)).toEqual(['must be an email address']);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addUsage, formatUsd, LIST_PRICES, NO_USAGE, priceUsage, PRICES_CHECKED_ON, sessionCostOf, type CountedUsage } from '../../functions/core/model/usage.js';
+import { addUsage, formatUsd, LIST_PRICES, NO_USAGE, priceUsage, PRICES_CHECKED_ON, runCostOf, sessionCostOf, type CountedUsage } from '../../functions/core/model/usage.js';
 
 /** 1 GB-second of compute (2,000 ms at 512 MB), and round numbers elsewhere, so each price can be worked out by hand. */
 const usage: CountedUsage = {
@@ -93,5 +93,16 @@ describe('what usage comes to at list prices', () => {
   it('calls a session with no usage yet free and not final, and final once its usage was closed', () => {
     expect(sessionCostOf(undefined)).toMatchObject({ final: false, priceUsd: { total: 0 } });
     expect(sessionCostOf({ counted: usage, closedAt: '2026-11-30T10:00:00.000Z' })).toMatchObject({ final: true, priceUsd: { total: 0.000757 } });
+  });
+
+  it('prices a run\'s usage as a session\'s, at the Region asked for, with the number of sessions it holds', () => {
+    const cost = runCostOf({ counted: usage, sessionsCounted: 12 }, { region: 'eu-central-1' });
+    expect(cost).toEqual({ ...priceUsage(usage, { region: 'eu-central-1' }), sessionsCounted: 12 });
+    expect(cost.priceUsd.total).toBe(0.000775);
+    expect(runCostOf({ counted: usage, sessionsCounted: 0 }).pricing.region).toBe('us-east-1');
+  });
+
+  it('says the day the prices were checked, as a date', () => {
+    expect(priceUsage(usage).pricing.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 });

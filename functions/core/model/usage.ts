@@ -171,7 +171,9 @@ export function priceUsage(usage: CountedUsage, options: PricingOptions = {}): U
     stepFunctions: toMicro((usage.stateTransitions * prices.stepFunctionsPer1000Transitions) / 1_000),
     lambda: toMicro((usage.lambdaInvocations * prices.lambdaPerMillionRequests) / MICRO + gbSeconds * prices.lambdaPerGbSecond[architecture]),
     dynamodb: toMicro((usage.tableWriteUnits * prices.dynamodbPerMillionWriteUnits + usage.tableReadUnits * prices.dynamodbPerMillionReadUnits) / MICRO),
+    // Stryker disable next-line ArithmeticOperator: every Region's price is $1 per million events, and n × 1 = n ÷ 1
     events: toMicro((usage.eventsPublished * prices.eventsPerMillion) / MICRO),
+    // Stryker disable next-line ArithmeticOperator: every Region's price is $1 per million invocations, and n × 1 = n ÷ 1
     scheduler: toMicro((usage.schedulerInvocations * prices.schedulerPerMillionInvocations) / MICRO),
     email: toMicro((usage.emailsSent * prices.emailsPer1000) / 1_000),
   };
