@@ -73,6 +73,20 @@ describe('explanations: what an operator reads for "why this one?"', () => {
     expect(itemOf(deployments, 'software:chrome', pc, renamed)?.explanation.summary).toMatch(/^Google Chrome: /);
   });
 
+  it('keeps what it works out once on the index its caller holds: the same index read against a changed catalog answers from the catalog as it is now', () => {
+    const deployments = [deploySoftware('d', 'chrome'), deploySoftware('everywhere', 'chrome', { target: { kind: 'AllTenants' } })];
+    const index = indexDeployments(deployments);
+    const before = resolveComputer(pc, index, baseCatalog).items[0];
+    expect(before).toMatchObject({ itemName: 'Chrome', targetVersion: '142.0' });
+    // a new release and a new name in the catalog, the deployments (and so the index) unchanged
+    const released = catalogOf({ tenants, software: [software('chrome', { name: 'Google Chrome', latestVersion: '143.0' })] });
+    expect(resolveComputer(pc, index, released).items[0]).toMatchObject({ itemName: 'Google Chrome', targetVersion: '143.0' });
+    // and the item gone from the catalog: reported, not answered from what the index worked out before
+    const gone = resolveComputer(pc, index, catalogOf({ tenants, software: [] }));
+    expect(gone.items).toEqual([]);
+    expect(gone.problems).toEqual(['deployment d names an item that is not in the catalog']);
+  });
+
   it('explains a disabled winner as not managed, listing the disabled ones after the enabled', () => {
     const item = itemOf([deploySoftware('a-off', 'chrome', { enabled: false }), deploySoftware('b-off', 'chrome', { enabled: false })]);
     expect(item).toMatchObject({ origin: 'Unassigned', explanation: { rule: 'Disabled', summary: 'Chrome: not managed here, because every deployment of it is disabled' } });
