@@ -81,10 +81,40 @@ describe('explanations: what an operator reads for "why this one?"', () => {
     // a new release and a new name in the catalog, the deployments (and so the index) unchanged
     const released = catalogOf({ tenants, software: [software('chrome', { name: 'Google Chrome', latestVersion: '143.0' })] });
     expect(resolveComputer(pc, index, released).items[0]).toMatchObject({ itemName: 'Google Chrome', targetVersion: '143.0' });
+    expect(resolveComputer(pc, index, released).items[0]?.explanation.summary).toMatch(/^Google Chrome: /);
     // and the item gone from the catalog: reported, not answered from what the index worked out before
     const gone = resolveComputer(pc, index, catalogOf({ tenants, software: [] }));
     expect(gone.items).toEqual([]);
     expect(gone.problems).toEqual(['deployment d names an item that is not in the catalog']);
+  });
+
+  it('builds a lone deployment’s explanation once per index and reach, and afresh for a new index', () => {
+    const deployments = [deploySoftware('msp-wide', 'chrome', { target: { kind: 'Tenant', tenantId: 'msp', includeChildTenants: true } })];
+    const index = indexDeployments(deployments);
+    const first = resolveComputer(computer('a', { tenantId: 'msp' }), index, baseCatalog).items[0]?.explanation;
+    expect(resolveComputer(computer('c', { tenantId: 'msp' }), index, baseCatalog).items[0]?.explanation).toBe(first);
+    expect(resolveComputer(computer('b', { tenantId: 't1' }), index, baseCatalog).items[0]?.explanation).not.toBe(first);
+    expect(resolveComputer(computer('c', { tenantId: 'msp' }), indexDeployments(deployments), baseCatalog).items[0]?.explanation).not.toBe(first);
+  });
+
+  it('lists the losers in rank order, whatever order they reached the computer in', () => {
+    const item = itemOf([
+      deploySoftware('winner', 'chrome', { target: { kind: 'Computer', computerId: 'pc1' } }),
+      deploySoftware('z-tenant', 'chrome', { target: { kind: 'Tenant', tenantId: 't1', includeChildTenants: false } }),
+      deploySoftware('b-tenant', 'chrome', { target: { kind: 'Tenant', tenantId: 't1', includeChildTenants: false } }),
+    ]);
+    expect(item?.explanation.candidates.map((c) => [c.deploymentId, c.lostBy])).toEqual([
+      ['winner', undefined],
+      ['b-tenant', 'TargetLevel'],
+      ['z-tenant', 'TargetLevel'],
+    ]);
+  });
+
+  it('sorts items of the same name by their key, whatever order their deployments came in', () => {
+    const catalog = catalogOf({ tenants, software: [software('backup', { name: 'Backup' })], tasks: [task('backup', { name: 'Backup' })] });
+    for (const deployments of [[deployTask('t', 'backup'), deploySoftware('s', 'backup')], [deploySoftware('s', 'backup'), deployTask('t', 'backup')]]) {
+      expect(resolve(deployments, pc, catalog).items.map((item) => item.key)).toEqual(['software:backup', 'task:backup']);
+    }
   });
 
   it('explains a disabled winner as not managed, listing the disabled ones after the enabled', () => {
