@@ -79,6 +79,17 @@ describe('stepping and operating a run (dynalite)', () => {
       await expect(advanceRun(s.deps, 'run-nowhere')).rejects.toThrow(new NotFoundError('run', 'run-nowhere'));
     });
 
+    it('counts, of the run’s running sessions, those detected and parked until their window (or postponed) apart from those at work', async () => {
+      const s = await setup({ count: 3, sessions: { 0: 'Running', 1: 'Running', 2: 'Postponed' } });
+      const [waiting] = (await s.deps.schedules.listRunTargets(s.run.id)).filter((t) => t.computerId === s.computers[0]);
+      const stored = await s.deps.sessions.getSession(waiting?.sessionId ?? '');
+      if (!stored) throw new Error('the waiting session was not stored');
+      const detected = { ...stored.stages, Detection: { status: 'Succeeded' as const }, Execution: { status: 'Unstarted' as const } };
+      await s.deps.sessions.updateSession(stored.id, stored.version, { stages: detected }, s.h.clock.now().toISOString());
+      // pc 1 is still detecting: running, and not waiting
+      expect((await advanceRun(s.deps, s.run.id)).outcome).toMatchObject({ running: 3, awaitingExecution: 2 });
+    });
+
     it('leaves a run that is still fanning out, or finished, as it is', async () => {
       for (const status of ['Starting', 'Completed', 'Cancelled'] as const) {
         const s = await setup({ run: { status } });
