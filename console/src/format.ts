@@ -40,6 +40,12 @@ export function localDay(at: Date): string {
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
 }
 
+/** `yyyy-mm-ddThh:mm` of an instant in the viewer's time zone (what a `datetime-local` input holds). */
+export function localMinute(at: Date): string {
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${localDay(at)}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+}
+
 /** The instant a local calendar day (`yyyy-mm-dd`) starts in the viewer's time zone, `days` later; undefined for anything else. */
 export function startOfLocalDay(day: string, days = 0): Date | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);

@@ -7,7 +7,7 @@ import { useMay } from '../auth/me.js';
 import { DataTable, type TableFeatureSet } from '../components/DataTable.js';
 import { Pager } from '../components/Pager.js';
 import { Problem } from '../components/Problem.js';
-import { tenantsQuery } from '../sessions/queries.js';
+import { useTenantName } from '../app/use-tenant-name.js';
 import { api, data } from '../api/client.js';
 import { DeleteEntity } from './DeleteEntity.js';
 import { DeploymentForm } from './DeploymentForm.js';
@@ -41,20 +41,20 @@ const namesById = (reads: readonly { readonly data?: { readonly id: string; read
 /** The tenants' names, and the names of the items a page of deployments deploys: one read per item, shared with the item pages. */
 function useNames(deployments: readonly Deployment[]): Names {
   const mayReadCatalog = useMay('readCatalog');
-  const tenants = useQuery(tenantsQuery);
+  const tenantName = useTenantName();
   const softwareIds = [...new Set(deployments.flatMap((d) => (d.itemKind === 'Software' ? [d.softwareId] : [])))];
   const taskIds = [...new Set(deployments.flatMap((d) => (d.itemKind === 'Task' ? [d.taskId] : [])))];
   const softwareNames = useQueries({ queries: softwareIds.map((id) => ({ ...softwareQuery(id), enabled: mayReadCatalog, staleTime: 60_000 })), combine: namesById });
   const taskNames = useQueries({ queries: taskIds.map((id) => ({ ...taskQuery(id), enabled: mayReadCatalog, staleTime: 60_000 })), combine: namesById });
   // one object while nothing it reads changes: the tables' columns are built from it
-  return useMemo(() => {
-    const tenantNames = new Map((tenants.data?.items ?? []).map((tenant) => [tenant.id, tenant.name]));
-    return {
-      tenant: (id: string) => tenantNames.get(id) ?? id,
+  return useMemo(
+    () => ({
+      tenant: tenantName,
       item: (deployment: Deployment) => (deployment.itemKind === 'Task' ? taskNames.get(deployment.taskId) : softwareNames.get(deployment.softwareId)),
       mayReadCatalog,
-    };
-  }, [tenants.data, softwareNames, taskNames, mayReadCatalog]);
+    }),
+    [tenantName, softwareNames, taskNames, mayReadCatalog],
+  );
 }
 
 /** The item, linked to its page for a role that may read the catalog; its id alone for one that may not. */

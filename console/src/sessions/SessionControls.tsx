@@ -6,7 +6,7 @@ import { api, data } from '../api/client.js';
 import type { Schemas, SessionStatus } from '../api/types.js';
 import { useMay } from '../auth/me.js';
 import { Problem } from '../components/Problem.js';
-import { formatDateTime } from '../format.js';
+import { formatDateTime, localMinute } from '../format.js';
 import { isFinal } from './words.js';
 
 /**
@@ -23,12 +23,6 @@ const LABELS: Readonly<Record<keyof Allowed, string>> = { runNow: 'Run now', pos
 
 /** A postpone moves by the session's own delay unless it names the new time (`until`, an instant). */
 type Request = { readonly kind: 'cancel' | 'run-now' | 'rerun' } | { readonly kind: 'postpone'; readonly until?: string };
-
-/** An instant as a `datetime-local` input holds it: the viewer's wall time, to the minute. */
-function localInputValue(at: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${String(at.getFullYear())}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
-}
 
 export function SessionControls({
   sessionId,
@@ -148,7 +142,7 @@ export function SessionControls({
           <p>The maintenance starts at this time instead, in your time zone. The session's postpone limits still apply.</p>
           <div className="field">
             <label htmlFor={untilId}>New maintenance time</label>
-            <input id={untilId} name="until" type="datetime-local" required {...(executeAt === undefined ? {} : { min: localInputValue(new Date(executeAt)) })} />
+            <input id={untilId} name="until" type="datetime-local" required {...(executeAt === undefined ? {} : { min: localMinute(new Date(executeAt)) })} />
           </div>
           <div className="dialog-buttons">
             <button type="submit" value="keep" formNoValidate>
