@@ -387,26 +387,30 @@ export function runList(items: readonly RunView[], view: View): string {
   if (items.length === 0) return nothing('runs');
   return table(
     ['RUN', 'STATUS', 'TRIGGER', 'SCHEDULED', 'TARGETED', 'STARTED', 'SKIPPED', 'PASSED', 'PARTIAL', 'FAILED', 'RUNNING', 'WAITING', 'QUEUED'],
-    items.map((run) => [
-      run.id,
-      paintedStatus(run.status, view),
-      run.trigger,
-      when(run.scheduledTime, view),
-      run.targeted,
-      run.started,
-      Object.values(run.skipped).reduce<number>((sum, count) => sum + (count ?? 0), 0),
-      run.outcome.passed,
-      run.outcome.partiallyPassed,
-      run.outcome.failed,
-      runningSplit(run.outcome).atWork,
-      runningSplit(run.outcome).waiting,
-      run.outcome.queued,
-    ]),
+    items.map((run) => {
+      const { atWork, waiting } = runningSplit(run.outcome);
+      return [
+        run.id,
+        paintedStatus(run.status, view),
+        run.trigger,
+        when(run.scheduledTime, view),
+        run.targeted,
+        run.started,
+        Object.values(run.skipped).reduce<number>((sum, count) => sum + (count ?? 0), 0),
+        run.outcome.passed,
+        run.outcome.partiallyPassed,
+        run.outcome.failed,
+        atWork,
+        waiting,
+        run.outcome.queued,
+      ];
+    }),
     view,
   );
 }
 
 export function run(item: RunView, view: View): string {
+  const { atWork, waiting } = runningSplit(item.outcome);
   const rings = item.rollout?.rings ?? [];
   const skipped = Object.entries(item.skipped).filter(([, count]) => (count ?? 0) > 0);
   return details(
@@ -431,8 +435,8 @@ export function run(item: RunView, view: View): string {
               PartialPassed: item.outcome.partiallyPassed,
               Failed: item.outcome.failed,
               Cancelled: item.outcome.cancelled,
-              Running: runningSplit(item.outcome).atWork,
-              'Waiting for window': runningSplit(item.outcome).waiting,
+              Running: atWork,
+              'Waiting for window': waiting,
               Queued: item.outcome.queued,
             },
             view,

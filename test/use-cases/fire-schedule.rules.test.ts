@@ -9,7 +9,7 @@ import type { Dependencies } from '../../functions/core/use-cases/dependencies.j
 import { fanOutStartingRun, fireSchedule, requestRunNow } from '../../functions/core/use-cases/fire-schedule.js';
 import { createSchedule } from '../../functions/core/use-cases/manage-schedules.js';
 import { computer, deploySoftware, tenant } from '../support/domain.js';
-import { RecordingEvents, RecordingRunWork } from '../support/schedules.js';
+import { RecordingEvents, RecordingRunWork, runRecord } from '../support/schedules.js';
 import { useCaseHarness, type Harness } from './harness.js';
 
 /**
@@ -341,29 +341,18 @@ describe('firing a schedule: the rules', () => {
   /** A run recorded as a delivery that stopped before its fan-out would leave it. */
   async function startingRun(deps: Dependencies, schedule: Schedule, id: string, overrides: Partial<ScheduleRun> = {}): Promise<ScheduleRun> {
     const now = deps.clock.now().toISOString();
-    const run: ScheduleRun = {
-      id,
+    const run = runRecord(id, now, {
       scheduleId: schedule.id,
       scheduleName: schedule.name,
       scheduleVersion: schedule.version,
       owner: schedule.tenantId === undefined ? {} : { tenantId: schedule.tenantId },
       scheduledTime: FIRE,
-      trigger: 'Schedule',
       by: SCHEDULER,
       status: 'Starting',
-      version: 1,
       rollout: schedule.rollout,
       sessionBasis: sessionOptionsFor(schedule, undefined),
-      currentRing: 0,
-      failuresAccepted: 0,
-      outcome: EMPTY_OUTCOME,
-      createdAt: now,
-      updatedAt: now,
-      targeted: 0,
-      started: 0,
-      skipped: {},
       ...overrides,
-    };
+    });
     await deps.schedules.createRun(run);
     return run;
   }
