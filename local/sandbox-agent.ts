@@ -140,6 +140,12 @@ interface CommandState {
   pid?: number;
   driving: boolean;
   saving: Promise<void>;
+  /**
+   * The machine as it stood when the command was sent, read while the command
+   * is saved: an online machine then takes the command without one more read
+   * queued behind whatever the sender does next (the first delivery check).
+   */
+  descriptorAtSend?: Promise<MachineDescriptor>;
 }
 
 type RunOutcome = Pick<AgentInvocation, 'status' | 'responseCode' | 'stdout' | 'stderr' | 'stdoutTruncated'>;
@@ -274,6 +280,9 @@ export class SandboxAgent implements AgentPort {
       throw new AgentFailedError(`${command.agentId} cannot run a ${command.platform} command: sandbox machines run linux`);
     }
     const commandId = randomUUID();
+    const descriptorAtSend = readDescriptor(root);
+    // awaited by the first delivery check; a send that fails before then must not leave it unhandled
+    descriptorAtSend.catch(() => undefined);
     const state: CommandState = {
       root,
       dir: path.join(root, SANDBOX_DIR, COMMANDS_DIR, commandId),
@@ -301,6 +310,7 @@ export class SandboxAgent implements AgentPort {
       },
       driving: false,
       saving: Promise.resolve(),
+      descriptorAtSend,
     };
     // on disk before the id is handed out: whoever learns of the command (its completion event,
     // a retry or a cancel asking findCommand by its comment) can count on a restarted agent knowing it too.
@@ -572,7 +582,8 @@ export class SandboxAgent implements AgentPort {
     const cancelled = () => state.stored.cancelRequested === true;
     for (;;) {
       if (cancelled()) return 'Cancelled';
-      const descriptor = await readDescriptor(state.root);
+      const descriptor = await (state.descriptorAtSend ?? readDescriptor(state.root));
+      state.descriptorAtSend = undefined;
       if (descriptor.online) {
         // no latency, no timer: a zero-delay timer still waits for the next turn of the event loop
         if (descriptor.latencyMs > 0) await sleep(descriptor.latencyMs);
