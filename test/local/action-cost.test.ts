@@ -53,7 +53,7 @@ describe('each action costs a fixed, small number of table calls and state trans
     return { outcome, writes: calls.writes - before.writes, reads: calls.reads - before.reads };
   }
 
-  it('adds at most 4 writes, 2 reads and 1 state transition per action, and leaves nothing on the reconciler worklist', async () => {
+  it('adds at most 4 writes, 2 reads and 1 state transition per action, pays 33 reads and 24 writes once, and leaves nothing on the reconciler worklist', async () => {
     const small = await measured(few.id);
     const large = await measured(many.id);
     expect(small.outcome.actions).toHaveLength(3);
@@ -72,6 +72,10 @@ describe('each action costs a fixed, small number of table calls and state trans
     // the step's one read of session, action, prerequisites and catalog entry, and the check for a cancel that
     // came while sending; the completion reads nothing
     expect(readsPerAction).toBeLessThanOrEqual(2);
+    // and what a session pays once, whatever its actions (start to report): each stage's session write is decided
+    // from the read the stage starts with, not from a second read of the same record (38 reads when they read twice)
+    expect(small.reads - small.outcome.actions.length * readsPerAction).toBeLessThanOrEqual(33);
+    expect(small.writes - small.outcome.actions.length * writesPerAction).toBeLessThanOrEqual(24);
 
     // every dispatch was settled by its completion or the report: the reconciler has nothing to look at, ever
     const waiting = await runtime.deps.sessions.listWaitingDispatches('9999-01-01T00:00:00.000Z', 100);

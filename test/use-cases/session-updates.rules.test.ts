@@ -109,6 +109,60 @@ describe('read, decide, conditionally write (dynalite)', () => {
     expect(update).toHaveBeenCalledTimes(1);
   });
 
+  describe('with the copy the caller just read', () => {
+    it('writes from that copy without reading the session again', async () => {
+      h = harness();
+      const session = await h.session();
+      const read = vi.spyOn(h.deps.sessions, 'getSession');
+      const { session: after, written } = await mutateSessionReporting(h.deps, session.id, () => ({ rebootPending: true }), { current: session });
+      expect(written).toBe(true);
+      expect(after).toMatchObject({ rebootPending: true, version: session.version + 1 });
+      expect(read).not.toHaveBeenCalled();
+    });
+
+    it('reads and decides again when the copy went stale, deciding on what the other writer wrote', async () => {
+      h = harness();
+      const stale = await h.session();
+      await mutateSessionReporting(h.deps, stale.id, () => ({ status: 'Postponed' }));
+      const seen: string[] = [];
+      const { session: after, written } = await mutateSessionReporting(
+        h.deps,
+        stale.id,
+        (s) => {
+          seen.push(s.status);
+          return s.status === 'Postponed' ? { status: 'Running', rebootPending: true } : { rebootPending: true };
+        },
+        { current: stale },
+      );
+      expect(written).toBe(true);
+      // decided once on the stale copy (its write lost on the version), then on the session as it is
+      expect(seen).toEqual(['Running', 'Postponed']);
+      expect(after).toMatchObject({ status: 'Running', rebootPending: true, version: stale.version + 2 });
+    });
+
+    it('does not believe a copy that calls for no change: the session is read first', async () => {
+      h = harness();
+      const stale = await h.session({ rebootPending: true });
+      await mutateSessionReporting(h.deps, stale.id, () => ({ rebootPending: false }));
+      const { session: after, written } = await mutateSessionReporting(h.deps, stale.id, (s) => (s.rebootPending ? undefined : { rebootPending: true }), {
+        current: stale,
+      });
+      expect(written).toBe(true);
+      expect(after).toMatchObject({ rebootPending: true, version: stale.version + 2 });
+    });
+
+    it('does not refuse a change as illegal on the copy alone: the session as it is decides', async () => {
+      h = harness();
+      const stale = await h.session({ status: 'Passed' });
+      const current = await mutateSessionReporting(h.deps, stale.id, () => ({ rebootPending: true }));
+      // a copy that says Passed, of a session the store says is Passed too: the refusal stands, after the read
+      const read = vi.spyOn(h.deps.sessions, 'getSession');
+      await expect(mutateSessionReporting(h.deps, stale.id, () => ({ status: 'Running' }), { current: stale })).rejects.toBeInstanceOf(IllegalTransitionError);
+      expect(read).toHaveBeenCalledTimes(1);
+      expect(current.written).toBe(true);
+    });
+  });
+
   it('replaces one stage and keeps the others', () => {
     const session = sessionRecord('s', { stages: { Detection: { status: 'Succeeded' }, Execution: { status: 'Unstarted' }, Verification: { status: 'Unstarted' } } });
     expect(withStage(session, 'Execution', { status: 'Running', startedAt: 'now' })).toEqual({

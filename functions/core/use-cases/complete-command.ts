@@ -249,10 +249,11 @@ async function recordDetection(
   const now = deps.clock.now().toISOString();
   await deps.sessions.saveDetection({ sessionId: session.id, phase, items, completedAt: now });
   if (phase === 'Initial') {
-    await mutateSession(deps, session.id, (s) =>
-      s.stages.Detection.status !== 'Running'
-        ? undefined
-        : { stages: withStage(s, 'Detection', { ...s.stages.Detection, status: 'Succeeded', endedAt: now }) },
+    await mutateSession(
+      deps,
+      session.id,
+      (s) => (s.stages.Detection.status !== 'Running' ? undefined : { stages: withStage(s, 'Detection', { ...s.stages.Detection, status: 'Succeeded', endedAt: now }) }),
+      { current: session },
     );
   }
   const detected = Object.values(items);

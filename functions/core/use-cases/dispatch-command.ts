@@ -72,8 +72,11 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
   if (!claim.created) return resume(deps, session, input, key, claim.dispatch);
   if (input.purpose === 'Verify') {
     const now = deps.clock.now().toISOString();
-    await mutateSession(deps, session.id, (s) =>
-      s.stages.Verification.status === 'Running' ? undefined : { stages: withStage(s, 'Verification', { status: 'Running', startedAt: now }) },
+    await mutateSession(
+      deps,
+      session.id,
+      (s) => (s.stages.Verification.status === 'Running' ? undefined : { stages: withStage(s, 'Verification', { status: 'Running', startedAt: now }) }),
+      { current: session },
     );
   }
   return send(deps, session, key, command, 'sent');

@@ -41,11 +41,13 @@ function gateDecisionWithSlot(session: Session, now: Date, slotFree: boolean): G
  * a limit, or once it holds a slot (taken here when its window has come;
  * given back when the session ends).
  */
-async function executionSlotFree(deps: Dependencies, sessionId: string, now: Date): Promise<boolean> {
+async function executionSlotFree(deps: Dependencies, sessionId: string, now: Date): Promise<{ slotFree: boolean; session?: Session }> {
   const session = await deps.sessions.getSession(sessionId);
   const origin = session?.origin;
-  if (!session || origin?.maxExecuting === undefined || session.stages.Execution.status === 'Running' || gateDecision(session, now) !== 'Run') return true;
-  return deps.schedules.acquireExecutionSlot(origin.runId, sessionId, origin.maxExecuting, now.toISOString());
+  if (!session || origin?.maxExecuting === undefined || session.stages.Execution.status === 'Running' || gateDecision(session, now) !== 'Run') {
+    return { slotFree: true, ...(session ? { session } : {}) };
+  }
+  return { slotFree: await deps.schedules.acquireExecutionSlot(origin.runId, sessionId, origin.maxExecuting, now.toISOString()), session };
 }
 
 /** An ended session gives its run's execution slot back, so the next one waiting runs at its next look. */
@@ -72,15 +74,20 @@ const startExecution = (session: Session, now: Date): SessionChanges => ({
  */
 export async function gateSession(deps: Dependencies, sessionId: string, taskToken: string): Promise<{ decision: GateDecision }> {
   const now = deps.clock.now();
-  const slotFree = await executionSlotFree(deps, sessionId, now);
-  const { session, written } = await mutateSessionReporting(deps, sessionId, (s) => {
-    const decision = gateDecisionWithSlot(s, now, slotFree);
-    if (decision === 'Run' && s.stages.Execution.status !== 'Running') return startExecution(s, now);
-    if (decision === 'Wait' && s.windowWait?.taskToken !== taskToken) {
-      return { windowWait: { taskToken, since: now.toISOString(), until: s.executeAt ?? now.toISOString() } };
-    }
-    return undefined;
-  });
+  const { slotFree, session: current } = await executionSlotFree(deps, sessionId, now);
+  const { session, written } = await mutateSessionReporting(
+    deps,
+    sessionId,
+    (s) => {
+      const decision = gateDecisionWithSlot(s, now, slotFree);
+      if (decision === 'Run' && s.stages.Execution.status !== 'Running') return startExecution(s, now);
+      if (decision === 'Wait' && s.windowWait?.taskToken !== taskToken) {
+        return { windowWait: { taskToken, since: now.toISOString(), until: s.executeAt ?? now.toISOString() } };
+      }
+      return undefined;
+    },
+    { current },
+  );
   const decision = gateDecisionWithSlot(session, now, slotFree);
   if (decision === 'Wait') {
     // a session whose window has come waits for a slot: its timer looks again a minute on
@@ -110,9 +117,12 @@ export type WakeResult = 'woken' | 'not-waiting' | 'still-waiting';
  */
 export async function wakeGate(deps: Dependencies, sessionId: string): Promise<WakeResult> {
   const now = deps.clock.now();
-  const slotFree = await executionSlotFree(deps, sessionId, now);
-  const { session, written } = await mutateSessionReporting(deps, sessionId, (s) =>
-    s.windowWait && gateDecisionWithSlot(s, now, slotFree) === 'Run' && s.stages.Execution.status !== 'Running' ? startExecution(s, now) : undefined,
+  const { slotFree, session: current } = await executionSlotFree(deps, sessionId, now);
+  const { session, written } = await mutateSessionReporting(
+    deps,
+    sessionId,
+    (s) => (s.windowWait && gateDecisionWithSlot(s, now, slotFree) === 'Run' && s.stages.Execution.status !== 'Running' ? startExecution(s, now) : undefined),
+    { current },
   );
   if (!session.windowWait) return 'not-waiting';
   const decision = gateDecisionWithSlot(session, now, slotFree);

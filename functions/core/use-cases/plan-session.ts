@@ -41,13 +41,17 @@ const whyUndetermined = (detected: DetectedItem): string =>
   detected.state === 'Undetermined' ? detected.reason : detected.state === 'Present' ? `version ${detected.version} cannot be compared` : detected.state;
 
 export async function planSession(deps: Dependencies, sessionId: string): Promise<PlanSessionResult> {
-  const session = await loadSession(deps, sessionId);
+  // read side by side: the detection and an earlier step's snapshot are wasted reads only for a session that cannot plan
+  const [session, detection, earlier] = await Promise.all([
+    loadSession(deps, sessionId),
+    deps.sessions.getDetection(sessionId, 'Initial'),
+    deps.sessions.getPlan(sessionId),
+  ]);
   if (session.status === 'Cancelled') return { sessionId, actionIds: [], actions: [], actionCount: 0, execute: false };
   // postponed during detection: planning goes on, the gate will wait for the new time
   if (session.status !== 'Running' && session.status !== 'PendingConnectivity' && session.status !== 'Postponed') {
     throw new IllegalTransitionError('session', session.status, 'planning');
   }
-  const detection = await deps.sessions.getDetection(sessionId, 'Initial');
   if (!detection) throw new IllegalTransitionError('session', 'undetected', 'planning');
 
   const decisions = plan(session.items, detection.items);
@@ -83,7 +87,6 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
   });
   const now = deps.clock.now().toISOString();
   // the snapshot is written last, so finding it means the step was done before
-  const earlier = await deps.sessions.getPlan(sessionId);
   if (!earlier) {
     // no step has touched an action before the snapshot exists; a repeat before it writes the same actions again
     await deps.sessions.createPlannedActions(sessionId, actions);
@@ -113,8 +116,11 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
   const execute = stored.length > 0 && session.options.mode === 'Full';
   // execution starts at the gate, when the window comes; with nothing to run it is skipped now
   if (!execute) {
-    await mutateSession(deps, sessionId, (s) =>
-      s.stages.Execution.status !== 'Unstarted' ? undefined : { stages: withStage(s, 'Execution', { status: 'Skipped', startedAt: now, endedAt: now }) },
+    await mutateSession(
+      deps,
+      sessionId,
+      (s) => (s.stages.Execution.status !== 'Unstarted' ? undefined : { stages: withStage(s, 'Execution', { status: 'Skipped', startedAt: now, endedAt: now }) }),
+      { current: session },
     );
   }
   const actionIds = stored.map((action) => action.actionId);

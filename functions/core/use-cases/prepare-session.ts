@@ -56,9 +56,8 @@ export async function prepareSession(deps: Dependencies, sessionId: string): Pro
   const detectable = (items: typeof current.items) => items.filter((item) => item.origin !== 'Unassigned').length;
   if (current.status !== 'Created') return { sessionId, itemCount: detectable(current.items) };
 
-  const computer = await deps.catalog.getComputer(current.computerId);
+  const [computer, { catalog, deployments }] = await Promise.all([deps.catalog.getComputer(current.computerId), loadCatalogFor(deps)]);
   if (!computer) throw new NotFoundError('computer', current.computerId);
-  const { catalog, deployments } = await loadCatalogFor(deps);
   const resolved = resolveComputer(computer, indexDeployments(deployments), catalog);
   const { problems } = resolved;
   const limitTo = current.options.limitTo;
@@ -86,6 +85,7 @@ export async function prepareSession(deps: Dependencies, sessionId: string): Pro
             detectable(items) > 0 ? { status: 'Running', startedAt: now } : { status: 'Skipped', startedAt: now, endedAt: now },
           ),
         },
+    { current },
   );
   const prerequisites = items.filter((i) => i.origin === 'Prerequisite').length;
   await log(deps, sessionId, 'Stage', `${items.length - prerequisites} deployed item(s) apply${prerequisites ? `, with ${prerequisites} prerequisite(s)` : ''}; detection started`);

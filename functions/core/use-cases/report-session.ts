@@ -153,7 +153,7 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
       endedAt: now,
       actionCount: actions.length,
     };
-  });
+  }, { current: session });
   if (written) {
     // counted by the write that ended the session, so a repeated report counts nothing
     const ended = SESSION_END_METRICS[updated.status];

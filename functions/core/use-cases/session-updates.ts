@@ -29,8 +29,9 @@ export async function mutateSession(
   deps: Pick<Dependencies, 'sessions' | 'clock'>,
   sessionId: string,
   decide: (session: Session) => SessionChanges | undefined,
+  options: MutateOptions = {},
 ): Promise<Session> {
-  return (await mutateSessionReporting(deps, sessionId, decide)).session;
+  return (await mutateSessionReporting(deps, sessionId, decide, options)).session;
 }
 
 export interface MutateOptions {
@@ -41,6 +42,21 @@ export interface MutateOptions {
    * the session's state, never a `TransientError` for a race it lost.
    */
   readonly contended?: boolean;
+  /**
+   * The session as the caller just read it: the first write is decided from
+   * it, without reading again, and its version still guards that write (a
+   * copy that went stale loses the race and the next round reads). A copy
+   * that calls for no change proves nothing (it may be the stale one), so
+   * the session is then read before `undefined` is believed.
+   */
+  readonly current?: Session;
+}
+
+/** A write decided from the caller's copy, when that copy calls for a change it may make; otherwise the session is read. */
+function decideOn(session: Session, decide: (session: Session) => SessionChanges | undefined): { session: Session; changes: SessionChanges } | undefined {
+  const changes = decide(session);
+  if (!changes || (changes.status && !canTransitionSession(session.status, changes.status))) return undefined;
+  return { session, changes };
 }
 
 /** Up to this many read-decide-write rounds for a request from a person; each lost round is someone else's success. */
@@ -58,9 +74,12 @@ export async function mutateSessionReporting(
   options: MutateOptions = {},
 ): Promise<{ session: Session; written: boolean }> {
   const maxAttempts = options.contended ? MAX_CONTENDED_ATTEMPTS : MAX_OPTIMISTIC_ATTEMPTS;
+  let known = options.current;
   for (let attempt = 1; ; attempt++) {
-    const session = await loadSession(deps, sessionId);
-    const changes = decide(session);
+    const fromCaller = known && decideOn(known, decide);
+    known = undefined;
+    const session = fromCaller?.session ?? (await loadSession(deps, sessionId));
+    const changes = fromCaller?.changes ?? decide(session);
     if (!changes) return { session, written: false };
     if (changes.status && !canTransitionSession(session.status, changes.status)) {
       throw new IllegalTransitionError('session', session.status, changes.status);
