@@ -210,8 +210,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   const dynamo: LocalDynamo = await startDynalite(temporary ? undefined : path.join(dataDir, 'dynamodb'));
   const dynamoClient = createDynamoClient({
     endpoint: dynamo.endpoint,
-    // signed SDK requests handed to dynalite's own handler without a socket: the same protocol, a fraction of the CPU
+    // SDK requests handed to dynalite's own handler without a socket, signed in form only: the same protocol, a fraction of the CPU
     requestHandler: dynamo.requestHandler,
+    signer: dynamo.signer,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });

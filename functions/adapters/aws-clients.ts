@@ -20,6 +20,8 @@ export interface ClientOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** How requests travel: locally, dynalite's in-process handler (local/dynalite.ts); in Lambda, the SDK's default. */
   readonly requestHandler?: DynamoDBClientConfig['requestHandler'];
+  /** How requests are signed: locally, for dynalite's in-process handler, without the work of SigV4 (local/dynalite.ts); in Lambda, SigV4. */
+  readonly signer?: DynamoDBClientConfig['signer'];
 }
 
 /** SDK-level retries with adaptive backoff: throttling is absorbed here before it becomes a TransientError. */
@@ -32,7 +34,8 @@ const common = (options: ClientOptions) => ({
   retryMode: 'adaptive' as const,
 });
 
-export const createDynamoClient = (options: ClientOptions = {}): DynamoDBClient => new DynamoDBClient(common(options));
+export const createDynamoClient = (options: ClientOptions = {}): DynamoDBClient =>
+  new DynamoDBClient({ ...common(options), ...(options.signer ? { signer: options.signer } : {}) });
 
 export const createDocumentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client, {

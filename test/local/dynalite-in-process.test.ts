@@ -18,8 +18,8 @@ describe("dynalite's in-process request handler: the same wire protocol without 
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     dynamo = await startDynalite(undefined);
     overHttp = createDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials });
-    // the endpoint still names the server: the SDK signs for it, as it would for AWS
-    inProcess = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials, requestHandler: dynamo.requestHandler });
+    // as the local runtime builds it: the endpoint still names the server, and requests are signed in form only
+    inProcess = createDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials, requestHandler: dynamo.requestHandler, signer: dynamo.signer });
     http = createDocumentClient(overHttp);
     local = createDocumentClient(inProcess);
   });
@@ -56,6 +56,29 @@ describe("dynalite's in-process request handler: the same wire protocol without 
     await expect(local.send(update)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
     await expect(local.send(new GetCommand({ TableName: 'no-such-table', Key: { PK: 'x', SK: 'y' } }))).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(local.send(new GetCommand({ TableName: TABLE, Key: { PK: 'x' } }))).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+  });
+
+  it('signs in form only: the header dynalite checks is there, with no computed signature (SigV4 puts hex digits there), and dynalite takes it', async () => {
+    const seen: Record<string, string>[] = [];
+    const capturing = createDynamoClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials,
+      signer: dynamo.signer,
+      requestHandler: {
+        ...dynamo.requestHandler,
+        handle: (request: Parameters<LocalDynamo['requestHandler']['handle']>[0]) => {
+          seen.push({ ...request.headers });
+          return dynamo.requestHandler.handle(request);
+        },
+      },
+    });
+    const item = { PK: 'T#5', SK: 'ITEM', body: 'x'.repeat(4096) };
+    await createDocumentClient(capturing).send(new PutCommand({ TableName: TABLE, Item: item }));
+    expect((await http.send(new GetCommand({ TableName: TABLE, Key: { PK: 'T#5', SK: 'ITEM' }, ConsistentRead: true }))).Item).toEqual(item);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=local\/\d{8}\/us-east-1\/dynamodb\/aws4_request, SignedHeaders=host;x-amz-date, Signature=unverified$/);
+    capturing.destroy();
   });
 
   it('keeps many calls in flight at once, each answered with its own result', async () => {
