@@ -14,9 +14,9 @@ import {
 import dynalite from 'dynalite';
 import { createTableInput } from '../functions/adapters/table-definition.js';
 
-/** The SDK's request handler contract (`requestHandler` of a client), as the SDK types it. */
 /** The SDK's request signer contract (`signer` of a client), as the SDK types it. */
 type SdkRequestSigner = Extract<NonNullable<DynamoDBClientConfig['signer']>, { sign: unknown }>;
+/** The SDK's request handler contract (`requestHandler` of a client), as the SDK types it. */
 type SdkRequestHandler = Extract<NonNullable<DynamoDBClientConfig['requestHandler']>, { handle: (...args: never[]) => unknown; httpHandlerConfigs: unknown }>;
 type SdkRequest = Parameters<SdkRequestHandler['handle']>[0];
 type SdkResponse = Awaited<ReturnType<SdkRequestHandler['handle']>>['response'];
