@@ -45,7 +45,7 @@ async function executionSlotFree(deps: Dependencies, sessionId: string, now: Dat
   const session = await deps.sessions.getSession(sessionId);
   const origin = session?.origin;
   if (!session || origin?.maxExecuting === undefined || session.stages.Execution.status === 'Running' || gateDecision(session, now) !== 'Run') {
-    return { slotFree: true, ...(session ? { session } : {}) };
+    return { slotFree: true, session };
   }
   return { slotFree: await deps.schedules.acquireExecutionSlot(origin.runId, sessionId, origin.maxExecuting, now.toISOString()), session };
 }
