@@ -1,6 +1,6 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { NODE_TENANT_TAG } from '../functions/core/catalog/secrets.js';
@@ -15,6 +15,7 @@ import {
   type InvocationStatus,
 } from '../functions/core/model/agent.js';
 import type { AgentPort } from '../functions/core/ports/agent.port.js';
+import { sharedScriptLauncher, type ScriptLauncher } from './script-launcher.js';
 import { SANDBOX_ROLE_TENANT_VARIABLE } from './secret-store.local.js';
 import type { Clock } from '../functions/core/ports/clock.port.js';
 
@@ -81,6 +82,8 @@ export interface SandboxAgentOptions {
   readonly pollMs?: number;
   /** Simulates EventBridge losing an event: a command for which this says true finishes silently. */
   readonly loseEvent?: (record: SandboxCommandRecord) => boolean;
+  /** Starts the scripts, each in its own process group (script-launcher.ts says why not from this process); the process's shared one unless given. */
+  readonly launcher?: ScriptLauncher;
 }
 
 const SANDBOX_DIR = '.sandbox';
@@ -198,10 +201,12 @@ export class SandboxAgent implements AgentPort {
   private readonly running = new Set<Promise<void>>();
   private readonly clock: Clock;
   private readonly pollMs: number;
+  private readonly launcher: ScriptLauncher;
 
   constructor(private readonly options: SandboxAgentOptions) {
     this.clock = options.clock ?? { now: () => new Date() };
     this.pollMs = options.pollMs ?? 100;
+    this.launcher = options.launcher ?? sharedScriptLauncher;
   }
 
   /** Registers every machine folder found under `machinesDir`, with the commands a previous run of the agent left there. */
@@ -474,11 +479,9 @@ export class SandboxAgent implements AgentPort {
     await this.save(state);
     const files = runFiles(state, run);
     const roleTenant = (await readDescriptor(state.root)).roleTags?.[NODE_TENANT_TAG];
-    const child = spawn('bash', ['-c', WRAPPER, 'nightshift-sandbox-run', path.join(state.dir, SCRIPT_FILE), files.pid, files.stdout, files.stderr, files.exit], {
+    // its own process group, started detached: a timeout or a cancel kills the whole script, and the script outlives a crashed agent
+    const launched = await this.launcher.launch('bash', ['-c', WRAPPER, 'nightshift-sandbox-run', path.join(state.dir, SCRIPT_FILE), files.pid, files.stdout, files.stderr, files.exit], {
       cwd: state.root,
-      // its own process group: a timeout or a cancel kills the whole script, and the script outlives a crashed agent
-      detached: true,
-      stdio: 'ignore',
       env: {
         // `<machines>/.bin` first: its `aws` answers secret look-ups from the local store (local/secret-store.local.ts), never the real AWS
         PATH: `${path.join(this.options.machinesDir, '.bin')}:/usr/local/bin:/usr/bin:/bin`,
@@ -490,14 +493,10 @@ export class SandboxAgent implements AgentPort {
         ...(roleTenant === undefined ? {} : { [SANDBOX_ROLE_TENANT_VARIABLE]: roleTenant }),
       },
     });
-    const exited = new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', () => resolve());
-    });
-    if (child.pid !== undefined) state.pid = child.pid;
-    // a cancel that landed while the run was being counted found nothing to kill yet
-    if (state.stored.cancelRequested && state.pid !== undefined) killGroup(state.pid);
-    return this.watch(state, run, exited);
+    state.pid = launched.pid;
+    // a cancel that landed while the run was being counted or launched found nothing to kill yet
+    if (state.stored.cancelRequested) killGroup(state.pid);
+    return this.watch(state, run, launched.exited);
   }
 
   /**
@@ -665,10 +664,20 @@ function isReadOnly(state: CommandState): boolean {
   return key === 'Detect' || key === 'Verify';
 }
 
-/** Once the outcome is in command.json, the script and the run files have served. */
+/**
+ * Once the outcome is in command.json, the script and the run files have
+ * served. They are plain files: `unlink` each, rather than `rm`, whose
+ * directory walk costs this event loop a millisecond per command.
+ */
 async function clearRunFiles(state: CommandState): Promise<void> {
   const leftovers = (await readdir(state.dir).catch(() => [])).filter((name) => name !== STATE_FILE && !name.startsWith(`${STATE_FILE}.`));
-  await Promise.all(leftovers.map((name) => rm(path.join(state.dir, name), { force: true })));
+  await Promise.all(
+    leftovers.map((name) =>
+      unlink(path.join(state.dir, name)).catch((error: unknown) => {
+        if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) throw error;
+      }),
+    ),
+  );
 }
 
 async function readExitCode(file: string): Promise<number | undefined> {
