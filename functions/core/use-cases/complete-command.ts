@@ -155,7 +155,11 @@ async function completeDetection(deps: Dependencies, reference: CommandReference
     return 'duplicate';
   }
   if (dispatch.sentOffline) await backOnline(deps, session.id, invocation.status);
-  await deliver(deps, completed.taskToken, outcome, cancelled ? 'Success' : invocation.status);
+  // logged by the completion that won, as the step is told
+  await Promise.all([
+    deliver(deps, completed.taskToken, outcome, cancelled ? 'Success' : invocation.status),
+    RAN_STATUSES.includes(invocation.status) ? log(deps, session.id, 'Stage', `${dispatch.key === 'Detect' ? 'detection' : 'verification'}: ${outcome.summary}`) : undefined,
+  ]);
   await deps.sessions.markTokenDelivered(session.id, dispatch.key);
   deps.logger.info('command completed', {
     sessionId: session.id,
@@ -247,19 +251,21 @@ async function recordDetection(
     { truncated: invocation.stdoutTruncated },
   );
   const now = deps.clock.now().toISOString();
-  await deps.sessions.saveDetection({ sessionId: session.id, phase, items, completedAt: now });
-  if (phase === 'Initial') {
-    await mutateSession(
-      deps,
-      session.id,
-      (s) => (s.stages.Detection.status !== 'Running' ? undefined : { stages: withStage(s, 'Detection', { ...s.stages.Detection, status: 'Succeeded', endedAt: now }) }),
-      { current: session },
-    );
-  }
   const detected = Object.values(items);
   const undetermined = detected.filter((item) => item.state === 'Undetermined').length;
   const summary = `detected ${detected.length - undetermined} of ${detected.length} item(s)`;
-  await log(deps, session.id, 'Stage', `${phase === 'Initial' ? 'detection' : 'verification'}: ${summary}`);
+  // the snapshot and the stage are two items: written side by side, both before the dispatch completes
+  await Promise.all([
+    deps.sessions.saveDetection({ sessionId: session.id, phase, items, completedAt: now }),
+    phase === 'Initial'
+      ? mutateSession(
+          deps,
+          session.id,
+          (s) => (s.stages.Detection.status !== 'Running' ? undefined : { stages: withStage(s, 'Detection', { ...s.stages.Detection, status: 'Succeeded', endedAt: now }) }),
+          { current: session },
+        )
+      : undefined,
+  ]);
   return { ...base, summary };
 }
 

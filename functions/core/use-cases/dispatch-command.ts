@@ -60,14 +60,12 @@ export const dispatchKeyFor = (purpose: CommandPurpose, actionId: string | undef
 export async function dispatchCommand(deps: Dependencies, input: DispatchCommandInput): Promise<DispatchResult> {
   if (input.purpose === 'Action') return dispatchAction(deps, input, input.actionId ?? '');
   const key = dispatchKeyFor(input.purpose, input.actionId);
-  const session = await loadSession(deps, input.sessionId);
+  // read side by side: the dispatch is a wasted read only for a cancelled session
+  const [session, found] = await Promise.all([loadSession(deps, input.sessionId), deps.sessions.getDispatch(input.sessionId, key)]);
   if (session.status === 'Cancelled') return skipForCancelledSession(deps, session, input, key);
-
-  const found = await deps.sessions.getDispatch(session.id, key);
   if (found) return resume(deps, session, input, key, found);
-  const sentOffline = await checkOnline(deps, session);
   const nonce = deps.ids.next('n');
-  const command = await buildDetectionCommand(deps, session, key, nonce);
+  const [sentOffline, command] = await Promise.all([checkOnline(deps, session), buildDetectionCommand(deps, session, key, nonce)]);
   const claim = await deps.sessions.claimDispatch(newDispatch(deps, input, key, nonce, sentOffline));
   if (!claim.created) return resume(deps, session, input, key, claim.dispatch);
   if (input.purpose === 'Verify') {

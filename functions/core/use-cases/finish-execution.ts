@@ -20,9 +20,9 @@ const OBSERVATIONS = new Set<Action['type']>(['TaskAudit', 'TaskMonitor']);
  * it sees the computer as it is after the restart.
  */
 export async function finishExecution(deps: Dependencies, sessionId: string): Promise<FinishExecutionResult> {
-  const session = await loadSession(deps, sessionId);
+  // read side by side: the actions are a wasted read only for a cancelled session
+  const [session, actions] = await Promise.all([loadSession(deps, sessionId), deps.sessions.getActions(sessionId)]);
   if (session.status === 'Cancelled') return { reboot: false, verify: false };
-  const actions = await deps.sessions.getActions(sessionId);
   const existing = actions.find((a) => a.type === 'Reboot');
   const ran = actions.filter((a) => a.type !== 'Reboot' && (a.status === 'Complete' || a.status === 'DeterminingResult'));
   const verify = ran.some((a) => !OBSERVATIONS.has(a.type));

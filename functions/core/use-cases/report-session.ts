@@ -165,7 +165,7 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
     await publishEvents(deps, sessionEndedEvents(updated, now));
   }
   // also on a repeated report: the send record keeps it to one email, and a report retried after a failed send tries again
-  if (updated.endedAt !== undefined) await sendSessionEmailQuietly(deps, { sessionId, kind: 'FollowUp' });
+  if (updated.endedAt !== undefined) await sendSessionEmailQuietly(deps, { sessionId, kind: 'FollowUp', current: { session: updated, actions } });
   deps.logger.info('session reported', { sessionId, computerId: session.computerId, status: updated.status, failed: failures.length });
   return { sessionId, status: updated.status, actions: actions.length, failed: failures.length };
 }

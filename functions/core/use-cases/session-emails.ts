@@ -1,7 +1,7 @@
 import { ConfigurationError, NotFoundError, TransientError } from '../errors.js';
 import { dayIn, resolveBranding, type Branding, type ResolvedBranding } from '../model/branding.js';
 import type { Computer, Tenant } from '../model/catalog.js';
-import type { Requester, Session } from '../model/session.js';
+import type { Action, Requester, Session } from '../model/session.js';
 import { confirmationEmail, detectionEmail, emailDecision, followUpEmail, recipientsOf, type EmailContext, type EmailKind, type EmailSkipReason } from '../notifications/emails.js';
 import type { LinkPurpose } from '../notifications/links.js';
 import type { Dependencies } from './dependencies.js';
@@ -88,13 +88,22 @@ export interface SendEmailRequest {
   readonly variant?: string;
   /** For confirmations: who postponed or cancelled. */
   readonly by?: Requester;
+  /**
+   * The session and its actions as the caller has them from its own final
+   * writes (the report): not read again. Without it, both are read.
+   */
+  readonly current?: { readonly session: Session; readonly actions: readonly Action[] };
+}
+
+async function readSessionAndActions(deps: EmailDeps, sessionId: string): Promise<{ session: Session; actions: readonly Action[] }> {
+  const [session, actions] = await Promise.all([deps.sessions.getSession(sessionId), deps.sessions.getActions(sessionId)]);
+  if (!session) throw new NotFoundError('session', sessionId);
+  return { session, actions };
 }
 
 /** Sends the email if the session's options, state and recipients call for it, at most once per session, kind and variant. */
 export async function sendSessionEmail(deps: EmailDeps, request: SendEmailRequest): Promise<EmailOutcome> {
-  const session = await deps.sessions.getSession(request.sessionId);
-  if (!session) throw new NotFoundError('session', request.sessionId);
-  const actions = await deps.sessions.getActions(session.id);
+  const { session, actions } = request.current ?? (await readSessionAndActions(deps, request.sessionId));
   const decision = emailDecision(request.kind, session, actions);
   if (!decision.send) return { sent: false, reason: decision.reason };
   if (request.kind === 'Postponed' || request.kind === 'Cancelled') {
