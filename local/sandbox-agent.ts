@@ -541,8 +541,8 @@ export class SandboxAgent implements AgentPort {
 
   private async outcomeOf(state: CommandState, run: number, timedOut: boolean): Promise<RunOutcome> {
     const files = runFiles(state, run);
-    const exitCode = await readExitCode(files.exit);
-    const output = await readOutput(files);
+    // the run has ended (or was found ended): its output is whole, whichever file is read first
+    const [exitCode, output] = await Promise.all([readExitCode(files.exit), readOutput(files)]);
     if (state.stored.cancelRequested) return { ...cancelledOutcome(), ...output };
     if (timedOut) return { status: 'ExecutionTimedOut', responseCode: -1, ...output };
     // killed by a signal: no exit code, like SSM's -1

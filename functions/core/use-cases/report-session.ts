@@ -160,9 +160,12 @@ export async function reportSession(deps: Dependencies, sessionId: string): Prom
     if (ended) deps.metrics.count(ended);
     deps.metrics.count('ActionsRun', actions.filter(ranOnTheComputer).length);
     const counts = `${actions.length} action(s), ${failures.length} failed${unread.length > 0 ? `; could not determine ${namedList(unread.map((item) => item.itemName), ITEMS_NAMED_IN_LOG)}` : ''}`;
-    await log(deps, sessionId, 'Stage', `session ended ${updated.status}: ${counts}${updated.rebootPending ? '; a restart is pending' : ''}`);
-    await releaseExecutionSlot(deps, updated);
-    await publishEvents(deps, sessionEndedEvents(updated, now));
+    // three writes elsewhere, each from the write that ended the session: side by side
+    await Promise.all([
+      log(deps, sessionId, 'Stage', `session ended ${updated.status}: ${counts}${updated.rebootPending ? '; a restart is pending' : ''}`),
+      releaseExecutionSlot(deps, updated),
+      publishEvents(deps, sessionEndedEvents(updated, now)),
+    ]);
   }
   // also on a repeated report: the send record keeps it to one email, and a report retried after a failed send tries again
   if (updated.endedAt !== undefined) await sendSessionEmailQuietly(deps, { sessionId, kind: 'FollowUp', current: { session: updated, actions } });
