@@ -62,6 +62,7 @@ export interface ScriptLauncherOptions {
   /** How long the helper stays once nothing it started is running. */
   readonly idleHelperMs?: number;
 }
+
 /** Once the helper is gone, how often a process it left running is looked for. */
 const ORPHAN_POLL_MS = 50;
 
@@ -80,9 +81,10 @@ interface Launch {
  * copy-on-write fault, so the engine's next steps (a table call, a young-
  * generation GC) run two to three times slower than on a process that did
  * not fork. The helper is a bare Node process of a few MB: forking it is
- * cheap, and the runtime's memory is never shared. One helper serves every
- * agent in the process; it is started on the first launch and let go once
- * idle, so a test file that ran a few scripts leaves no process behind.
+ * cheap, and the runtime's memory is never shared. A helper is started on
+ * the first launch and let go once idle, so a test file that ran a few
+ * scripts leaves no process behind; `sharedScriptLauncher` is the one every
+ * sandbox agent in the process uses.
  */
 export class ScriptLauncher {
   private helper: ChildProcess | undefined;
@@ -112,7 +114,8 @@ export class ScriptLauncher {
   close(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    this.helper?.disconnect();
+    // a helper let go already (idle, or closed before) has nothing left to let go of
+    if (this.helper?.connected) this.helper.disconnect();
   }
 
   private ensureHelper(): ChildProcess {
@@ -129,7 +132,8 @@ export class ScriptLauncher {
     helper.channel?.unref();
     helper.on('message', (message: LaunchReport) => this.settle(message.id, message));
     helper.once('exit', () => this.helperGone(helper));
-    helper.once('error', () => this.helperGone(helper));
+    // `on`, not `once`: a second 'error' with no listener would throw in this process
+    helper.on('error', () => this.helperGone(helper));
     this.helper = helper;
     return helper;
   }

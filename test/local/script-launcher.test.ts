@@ -92,6 +92,9 @@ describe('the script launcher', () => {
     const firstHelper = (await procStat(first.pid))?.parent ?? 0;
     await first.exited;
     await until(() => isGone(firstHelper));
+    // letting go of a helper already let go changes nothing: the next launch starts a new one as before
+    launcher.close();
+    launcher.close();
     const second = await launcher.launch('sleep', ['0.2'], { cwd: '/', env: ENV });
     started.push(second.pid);
     const secondHelper = (await procStat(second.pid))?.parent ?? 0;
