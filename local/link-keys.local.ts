@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { linkKeyRingSchema, newLinkKeyRing, type LinkKeyRing } from '../functions/adapters/link-tokens.hmac.js';
+import { isSystemError } from './system-errors.js';
 
 /** Owner read and write only: the file holds the signing keys. */
 const PRIVATE_FILE_MODE = 0o600;
@@ -27,7 +28,7 @@ export function localKeyRing(dataDir: string): () => Promise<LinkKeyRing> {
         // 'wx': a ring another process wrote first is kept, never replaced
         await writeFile(file, `${JSON.stringify(newLinkKeyRing(randomBytes, 'k1'), null, 2)}\n`, { flag: 'wx', mode: PRIVATE_FILE_MODE });
       } catch (error) {
-        if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+        if (!(isSystemError(error, 'EEXIST'))) throw error;
       }
     })().finally(() => {
       creating = undefined;
@@ -38,7 +39,7 @@ export function localKeyRing(dataDir: string): () => Promise<LinkKeyRing> {
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) throw error;
+      if (!(isSystemError(error, 'ENOENT'))) throw error;
       await createOnce();
       text = await readFile(file, 'utf8');
     }

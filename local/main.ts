@@ -27,6 +27,7 @@ import { DEMO_DEPLOYMENTS, DEMO_SOFTWARE, DEMO_TASKS, DEMO_TENANT, LEGAL_DMS, NO
 import { startApiServer, type ApiServer } from './api-server.js';
 import { REPO_ROOT, createLocalRuntime, type LocalRuntime } from './runtime.js';
 import type { SandboxCommandRecord } from './sandbox-agent.js';
+import { isSystemError } from './system-errors.js';
 import { bold, clockTime, cyan, dim, green, padEnd, red, seconds, table, yellow } from './terminal.js';
 
 const DATA_DIR = process.env.NIGHTSHIFT_DATA_DIR ?? path.join(REPO_ROOT, '.nightshift');
@@ -261,7 +262,7 @@ async function demo(runtime: LocalRuntime): Promise<void> {
  */
 async function startServer(runtime: LocalRuntime): Promise<ApiServer> {
   return startApiServer(runtime, { port: API_PORT }).catch((error: unknown) => {
-    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+    if (isSystemError(error, 'EADDRINUSE')) {
       throw new Error(`port ${API_PORT} is in use; start with NIGHTSHIFT_PORT=<port> (0 takes any free port)`);
     }
     throw error;

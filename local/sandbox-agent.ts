@@ -17,6 +17,7 @@ import {
 import type { AgentPort } from '../functions/core/ports/agent.port.js';
 import { sharedScriptLauncher, type ScriptLauncher } from './script-launcher.js';
 import { SANDBOX_ROLE_TENANT_VARIABLE } from './secret-store.local.js';
+import { isSystemError } from './system-errors.js';
 import type { Clock } from '../functions/core/ports/clock.port.js';
 
 /** What a sandbox machine is; stored as `.sandbox/machine.json` inside its folder. */
@@ -674,7 +675,7 @@ async function clearRunFiles(state: CommandState): Promise<void> {
   await Promise.all(
     leftovers.map((name) =>
       unlink(path.join(state.dir, name)).catch((error: unknown) => {
-        if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) throw error;
+        if (!(isSystemError(error, 'ENOENT'))) throw error;
       }),
     ),
   );
@@ -717,7 +718,7 @@ async function claimOrReadPid(file: string): Promise<number | undefined> {
       await writeFile(file, `${GIVEN_UP}\n`, { flag: 'wx' });
       return undefined;
     } catch (error) {
-      if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+      if (!(isSystemError(error, 'EEXIST'))) throw error;
     }
     const text = (await readFile(file, 'utf8')).trim();
     if (text === GIVEN_UP) return undefined;
