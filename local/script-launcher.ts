@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A process started by the launcher: its pid (it leads its own process group), and its end. */
 export interface LaunchedProcess {
@@ -182,7 +183,7 @@ export class ScriptLauncher {
 }
 
 async function untilGone(pid: number): Promise<void> {
-  while (await isRunning(pid)) await new Promise((resolve) => setTimeout(resolve, ORPHAN_POLL_MS));
+  while (await isRunning(pid)) await sleep(ORPHAN_POLL_MS);
 }
 
 /** Alive and not a zombie: an orphan's new parent may be slow to reap it (or, in a container, never do so). */

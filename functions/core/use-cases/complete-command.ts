@@ -146,7 +146,7 @@ async function completeDetection(deps: Dependencies, reference: CommandReference
   const cancelled = session.status === 'Cancelled';
   if (dispatch.status !== 'Sending') return answerAgain(deps, dispatch, cancelled);
 
-  const outcome = await recordDetection(deps, session, dispatch, invocation);
+  const { outcome, logLine } = await recordDetection(deps, session, dispatch, invocation);
   let completed: Dispatch;
   try {
     completed = await deps.sessions.completeDispatch(session.id, dispatch.key, dispatch.nonce, outcome, deps.clock.now().toISOString());
@@ -158,7 +158,7 @@ async function completeDetection(deps: Dependencies, reference: CommandReference
   // logged by the completion that won, as the step is told
   await Promise.all([
     deliver(deps, completed.taskToken, outcome, cancelled ? 'Success' : invocation.status),
-    RAN_STATUSES.includes(invocation.status) ? log(deps, session.id, 'Stage', `${dispatch.key === 'Detect' ? 'detection' : 'verification'}: ${outcome.summary}`) : undefined,
+    logLine === undefined ? undefined : log(deps, session.id, 'Stage', logLine),
   ]);
   await deps.sessions.markTokenDelivered(session.id, dispatch.key);
   deps.logger.info('command completed', {
@@ -233,15 +233,16 @@ const describeStatus = (status: InvocationStatus): string => {
   }
 };
 
+/** Records what a run detection found (snapshot and stage), and says the line the completion that wins logs; a command that never ran records nothing. */
 async function recordDetection(
   deps: Dependencies,
   session: Session,
   dispatch: Dispatch,
   invocation: AgentInvocation,
-): Promise<DispatchOutcome> {
+): Promise<{ outcome: DispatchOutcome; logLine?: string }> {
   const base = { key: dispatch.key, commandId: invocation.commandId, status: invocation.status };
   if (!RAN_STATUSES.includes(invocation.status)) {
-    return { ...base, summary: describeStatus(invocation.status) };
+    return { outcome: { ...base, summary: describeStatus(invocation.status) } };
   }
   const phase = dispatch.key === 'Detect' ? 'Initial' : 'Verification';
   const items = parseDetectionOutput(
@@ -266,7 +267,7 @@ async function recordDetection(
         )
       : undefined,
   ]);
-  return { ...base, summary };
+  return { outcome: { ...base, summary }, logLine: `${phase === 'Initial' ? 'detection' : 'verification'}: ${summary}` };
 }
 
 const INTERRUPTED = 'interrupted: the script stopped without an exit code';
