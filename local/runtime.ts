@@ -12,6 +12,7 @@ import { createDependencies, restrictToDeclaredPorts } from '../functions/adapte
 import { parseCommandComment } from '../functions/core/model/agent.js';
 import { concurrentInvocations, PowertoolsLogger } from '../functions/adapters/logger.powertools.js';
 import { InMemoryMetrics } from '../functions/adapters/metrics.memory.js';
+import { attachUsageSink, usageSinkOf } from '../functions/adapters/usage-meter.js';
 import { systemClock } from '../functions/adapters/system.js';
 import type { Clock, IdGenerator } from '../functions/core/ports/clock.port.js';
 import type { Logger } from '../functions/core/ports/logger.port.js';
@@ -22,6 +23,7 @@ import { HANDLERS, SCHEDULED_RULES, type PortAccess } from '../functions/handler
 import { SandboxManagedNodeInventory } from './inventory.local.js';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite.js';
 import { RetentionSweep } from './retention-sweep.js';
+import { DeferredUsageSink } from './deferred-usage-sink.js';
 import { fakeLambdaContext } from './lambda-context.js';
 import type { StartPacing } from '../functions/adapters/paced-workflow.js';
 import { LocalEventBus } from './local-events.js';
@@ -186,6 +188,12 @@ export interface LocalRuntime {
   handlerDependencies(handlerName: string): Dependencies;
   startSession(computerId: string, sessionId?: string, options?: Partial<SessionOptions>): Promise<{ sessionId: string; created: boolean }>;
   waitForSession(sessionId: string): Promise<SessionOutcome>;
+  /**
+   * Writes the usage still held back (see deferred-usage-sink.ts), for a
+   * reader of a cost right after an invocation. `waitForSession` and `close`
+   * do it themselves.
+   */
+  flushUsage(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -319,6 +327,10 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       notify,
     },
   );
+  // usage is written between steps, not in them: in Lambda it never delays the next step (see deferred-usage-sink.ts)
+  const store = usageSinkOf(deps);
+  const usage = store ? new DeferredUsageSink(store, logger) : undefined;
+  if (usage) attachUsageSink(deps, usage);
   const inInvocation = concurrentInvocations();
   const dependenciesByHandler = new Map<string, Dependencies>();
   for (const entry of HANDLERS) {
@@ -394,6 +406,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     },
     async waitForSession(sessionId) {
       const { status, stateTransitions } = await workflow.waitFor(sessionId);
+      // what its last steps used, for whoever reads the session's cost next
+      await usage?.flush();
       const session = await deps.sessions.getSession(sessionId);
       if (!session) throw new Error(`session ${sessionId} vanished`);
       // every command the agent took for this session, those whose completion never came included
@@ -406,6 +420,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
         executionStatus: status,
       };
     },
+    flushUsage: () => usage?.flush() ?? Promise.resolve(),
     async close() {
       await scheduledRules.stop();
       // no state begins after this; the steps under way finish before the store closes under them
@@ -418,6 +433,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       await agent.idle();
       // what the last commands' completions and timers set going
       await invocationsEnded();
+      await usage?.flush();
       await dynamo.close();
       dynamoClient.destroy();
       sesClient.destroy();

@@ -47,4 +47,23 @@ describe('closing the local runtime with sessions under way', () => {
     const installs = second.agent.history(computer.agentId).filter((record) => parseCommandComment(record.comment)?.key.startsWith('Action#'));
     expect(installs).toHaveLength(1);
   }, 60_000);
+
+  it('writes the usage it still holds back before its table closes: a runtime started again on the same data finds every invocation counted', async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'nightshift-close-'));
+    const computer = testComputer('pc-usage', 'i-0000000000000f202');
+    const first = await runtimeWithFleet({ software: [testSoftware('app', '2.0')], deployments: [everywhere('app')], machines: [{ computer }] }, { dataDir });
+    runtime = first;
+    const { sessionId } = await first.startSession(computer.id);
+    await first.waitForSession(sessionId);
+    const counted = async (rt: LocalRuntime) => (await rt.deps.sessions.getUsage(sessionId))?.counted.lambdaInvocations ?? 0;
+    const before = await counted(first);
+    // one more invocation of the session (its end told again), whose usage is still queued as the runtime closes
+    await first.invoke('execution-ended', { detail: { name: sessionId, status: 'SUCCEEDED' } });
+    await first.close();
+    runtime = undefined;
+
+    const second = await runtimeWithFleet({ software: [], deployments: [], machines: [] }, { dataDir });
+    runtime = second;
+    expect(await counted(second)).toBe(before + 1);
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/aws-clients.js';
 import { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
+import { USAGE_SK_PREFIX } from '../../functions/adapters/usage-store.dynamodb.js';
 import { TransientError } from '../../functions/core/errors.js';
 import { addUsage, NO_USAGE, type CountedUsage } from '../../functions/core/model/usage.js';
 import { getRunCost, getSessionCost } from '../../functions/core/use-cases/session-usage.js';
@@ -18,6 +19,14 @@ import { until } from '../support/wait.js';
  * functions/adapters/dependencies.ts); until it does, the test declares it.
  */
 const EXECUTION_ENDED_PORTS = [...handlerEntry('execution-ended').ports, 'workflow:read' as unknown as PortAccess];
+
+/** A write to a usage item: an update whose key's sort key, marshalled or not, starts so. */
+function isUsageWrite(commandName: string | undefined, input: unknown): boolean {
+  if (commandName !== 'UpdateItemCommand') return false;
+  const key: unknown = (input as { Key?: { SK?: unknown } } | undefined)?.Key?.SK;
+  const sortKey = typeof key === 'string' ? key : (key as { S?: unknown } | undefined)?.S;
+  return typeof sortKey === 'string' && sortKey.startsWith(USAGE_SK_PREFIX);
+}
 
 /** What the test saw, independently of the meter: handler invocations, and what DynamoDB said each of their calls consumed. */
 interface Observed {
@@ -71,7 +80,8 @@ describe("what a session cost, counted on the local runtime: the recorded usage 
     );
     rt.dynamoClient.middlewareStack.add(
       (next, context) => async (args) => {
-        const inside = inHandler.getStore() !== undefined;
+        // the meter's own writes count too, though the runtime makes them a moment after their invocation, outside it
+        const inside = inHandler.getStore() !== undefined || isUsageWrite(context.commandName, args.input);
         try {
           const result = await next(args);
           const consumed: unknown = (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
@@ -102,8 +112,12 @@ describe("what a session cost, counted on the local runtime: the recorded usage 
     const { sessionId } = await rt.startSession(computer.id);
     const outcome = await rt.waitForSession(sessionId);
     expect(outcome.session.status).toBe('Passed');
+    // the session's end is a reader's cue: every invocation so far is in its usage, none still held back
+    expect((await getSessionCost(rt.deps, sessionId)).counted.lambdaInvocations).toBe(total(observed.invocations));
     await executionEnded(rt, sessionId);
     await until(() => observed.inFlight === 0);
+    // each invocation's usage is written a moment after it (local/deferred-usage-sink.ts): what is still queued, now
+    await rt.flushUsage();
 
     const cost = await getSessionCost(rt.deps, sessionId);
     expect(cost.final).toBe(true);
@@ -132,6 +146,7 @@ describe("what a session cost, counted on the local runtime: the recorded usage 
     const retriedOutcome = await rt.waitForSession(first.sessionId);
     await executionEnded(rt, first.sessionId);
     await until(() => observed.inFlight === 0);
+    await rt.flushUsage();
     const retriedCost = await getSessionCost(rt.deps, first.sessionId);
     const retriedInvocations = total(observed.invocations);
     expect(observed.invocations.get('plan-session')).toBe(2);
@@ -141,6 +156,7 @@ describe("what a session cost, counted on the local runtime: the recorded usage 
     const cleanOutcome = await rt.waitForSession(second.sessionId);
     await executionEnded(rt, second.sessionId);
     await until(() => observed.inFlight === 0);
+    await rt.flushUsage();
     const cleanCost = await getSessionCost(rt.deps, second.sessionId);
 
     expect(retriedOutcome.session.status).toBe('Passed');
@@ -173,6 +189,7 @@ describe("what a session cost, counted on the local runtime: the recorded usage 
     const [redelivered] = sessionIds;
     await executionEnded(rt, redelivered ?? '');
     await until(() => observed.inFlight === 0);
+    await rt.flushUsage();
 
     const sessionUsages = await Promise.all(sessionIds.map(async (id) => (await rt.deps.sessions.getUsage(id))?.counted ?? NO_USAGE));
     // the run's own usage: the fan-out, one Scheduler delivery
