@@ -24,7 +24,7 @@ interface Queued {
  * sandbox: the session's next step runs in another one meanwhile. Here every
  * handler shares one event loop, so that write (one table call, about 2 ms of
  * CPU, for each of a session's 40 or so invocations) ran between a command's
- * end and the next command's start, and made up about 2.5 ms of the engine
+ * end and the next command's start, and made up about 3 ms of the engine
  * overhead per action that `bench:fleet` measures. Queued for
  * `USAGE_WRITE_DELAY_MS`, the records are written while the next script runs.
  *
