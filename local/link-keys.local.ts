@@ -28,7 +28,7 @@ export function localKeyRing(dataDir: string): () => Promise<LinkKeyRing> {
         // 'wx': a ring another process wrote first is kept, never replaced
         await writeFile(file, `${JSON.stringify(newLinkKeyRing(randomBytes, 'k1'), null, 2)}\n`, { flag: 'wx', mode: PRIVATE_FILE_MODE });
       } catch (error) {
-        if (!(isSystemError(error, 'EEXIST'))) throw error;
+        if (!isSystemError(error, 'EEXIST')) throw error;
       }
     })().finally(() => {
       creating = undefined;
@@ -39,7 +39,7 @@ export function localKeyRing(dataDir: string): () => Promise<LinkKeyRing> {
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      if (!(isSystemError(error, 'ENOENT'))) throw error;
+      if (!isSystemError(error, 'ENOENT')) throw error;
       await createOnce();
       text = await readFile(file, 'utf8');
     }

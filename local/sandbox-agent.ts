@@ -675,7 +675,7 @@ async function clearRunFiles(state: CommandState): Promise<void> {
   await Promise.all(
     leftovers.map((name) =>
       unlink(path.join(state.dir, name)).catch((error: unknown) => {
-        if (!(isSystemError(error, 'ENOENT'))) throw error;
+        if (!isSystemError(error, 'ENOENT')) throw error;
       }),
     ),
   );
@@ -718,7 +718,7 @@ async function claimOrReadPid(file: string): Promise<number | undefined> {
       await writeFile(file, `${GIVEN_UP}\n`, { flag: 'wx' });
       return undefined;
     } catch (error) {
-      if (!(isSystemError(error, 'EEXIST'))) throw error;
+      if (!isSystemError(error, 'EEXIST')) throw error;
     }
     const text = (await readFile(file, 'utf8')).trim();
     if (text === GIVEN_UP) return undefined;
