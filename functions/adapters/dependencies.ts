@@ -168,6 +168,7 @@ type MethodLevels<T, L extends string> = { readonly [M in keyof T]-?: L };
 const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P], PortLevel<P>> } = {
   sessions: {
     getSession: 'read',
+    getSessionWith: 'read',
     getSessionStatus: 'read',
     getSessionStatuses: 'read',
     listSessionsByComputer: 'read',

@@ -36,11 +36,13 @@ import type {
   SessionCountQuery,
   SessionListPage,
   SessionListQuery,
+  SessionPartsWanted,
   SessionProgress,
   SessionStatusCounts,
   SessionStatusView,
   SessionStore,
   SessionSummary,
+  SessionWithParts,
 } from '../core/ports/session-store.port.js';
 import { catalogEntryKey } from './catalog-store.dynamodb.js';
 import { systemClock } from './system.js';
@@ -563,6 +565,30 @@ export class DynamoSessionStore implements SessionStore {
 
   async savePlan(plan: PlanSnapshot): Promise<void> {
     await this.table.putIf({ PK: sessionPk(plan.sessionId), SK: PLAN_SK, entity: 'Plan', ...this.expiry(), ...plan }, undefined);
+  }
+
+  async getSessionWith(sessionId: string, parts: SessionPartsWanted): Promise<SessionWithParts> {
+    const pk = sessionPk(sessionId);
+    const dispatchAt = parts.dispatch === undefined ? undefined : locate(sessionId, parts.dispatch);
+    const detectionKey = parts.detection === undefined ? undefined : detectionSk(parts.detection);
+    const items = await this.table.batchGet([
+      { PK: pk, SK: SESSION_SK },
+      ...(detectionKey === undefined ? [] : [{ PK: pk, SK: detectionKey }]),
+      ...(parts.plan === true ? [{ PK: pk, SK: PLAN_SK }] : []),
+      ...(dispatchAt === undefined ? [] : [dispatchAt.key]),
+    ]);
+    const itemAt = (sk: string | undefined) => (sk === undefined ? undefined : items.find((item) => item.PK === pk && item.SK === sk));
+    const sessionItem = itemAt(SESSION_SK);
+    const detectionItem = itemAt(detectionKey);
+    const planItem = parts.plan === true ? itemAt(PLAN_SK) : undefined;
+    const dispatchItem = itemAt(dispatchAt?.key.SK);
+    const dispatch = dispatchItem && dispatchAt ? dispatchAt.find(dispatchItem) : undefined;
+    return {
+      ...(sessionItem ? { session: toEntity<Session>(sessionItem) } : {}),
+      ...(detectionItem ? { detection: toEntity<DetectionSnapshot>(detectionItem) } : {}),
+      ...(planItem ? { plan: toEntity<PlanSnapshot>(planItem) } : {}),
+      ...(dispatch ? { dispatch } : {}),
+    };
   }
 
   async getPlan(sessionId: string): Promise<PlanSnapshot | undefined> {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoCatalogStore } from '../../functions/adapters/catalog-store.dynamodb.js';
 import type { DynamoTable } from '../../functions/adapters/dynamodb-table.js';
 import { DynamoSessionStore, WAITING_SHARD_COUNT, waitingShardPk } from '../../functions/adapters/session-store.dynamodb.js';
@@ -27,9 +27,11 @@ const dispatch = (sessionId: string, taskToken: string): Dispatch => ({
 describe('the DynamoDB session store (on dynalite): every write is conditional', () => {
   let store: DynamoSessionStore;
   let catalog: DynamoCatalogStore;
+  let table: DynamoTable;
   let close: () => Promise<void>;
   beforeAll(async () => {
     const dynamo = await dynamoTable();
+    table = dynamo.table;
     store = new DynamoSessionStore(dynamo.table);
     catalog = new DynamoCatalogStore(dynamo.table);
     close = dynamo.close;
@@ -111,6 +113,38 @@ describe('the DynamoDB session store (on dynalite): every write is conditional',
     await expect(store.replaceDispatchToken('s5', 'Detect', 'token-3')).rejects.toBeInstanceOf(ConflictError);
     await store.markTokenDelivered('s5', 'Detect');
     expect((await store.listDispatches('s5'))[0]).toMatchObject({ status: 'Completed', tokenDelivered: true, outcome });
+  });
+
+  it('reads a session with the detection, plan and dispatch a stage asks for in one call, leaving out what was not asked for or is not there', async () => {
+    await store.createSession(session('s-with'));
+    const detection = { sessionId: 's-with', phase: 'Initial', items: { 'software:app1': { state: 'Present', version: '1.0.0' } }, completedAt: '2026-11-23T09:00:05.000Z' } as const;
+    const plan = { sessionId: 's-with', items: [], plannedAt: '2026-11-23T09:00:06.000Z' };
+    await store.saveDetection(detection);
+    await store.savePlan(plan);
+    await store.claimDispatch(dispatch('s-with', 'token-with'));
+    await store.createPlannedActions('s-with', [action('s-with', '001')]);
+    await store.startActionDispatch({ ...dispatch('s-with', 'token-action'), key: 'Action#001', nonce: 'n_action' }, { status: 'PerformingAction' });
+    const batchGet = vi.spyOn(table, 'batchGet');
+    const get = vi.spyOn(table, 'get');
+    try {
+      const all = await store.getSessionWith('s-with', { detection: 'Initial', plan: true, dispatch: 'Detect' });
+      expect(all.session?.id).toBe('s-with');
+      expect(all.detection).toEqual(detection);
+      expect(all.plan).toEqual(plan);
+      expect(all.dispatch).toMatchObject({ key: 'Detect', taskToken: 'token-with', nonce: 'n_1' });
+      // one BatchGetItem for the four items, not a read each
+      expect(batchGet).toHaveBeenCalledTimes(1);
+      expect(get).not.toHaveBeenCalled();
+    } finally {
+      batchGet.mockRestore();
+      get.mockRestore();
+    }
+    // only what is asked for comes back; a part not stored is left out, as is everything for an unknown session
+    expect(Object.keys(await store.getSessionWith('s-with', {}))).toEqual(['session']);
+    expect(await store.getSessionWith('s-with', { detection: 'Verification' })).not.toHaveProperty('detection');
+    expect(await store.getSessionWith('missing', { detection: 'Initial', plan: true, dispatch: 'Detect' })).toEqual({});
+    // an action's dispatch is read from the action it lives on
+    expect((await store.getSessionWith('s-with', { dispatch: 'Action#001' })).dispatch).toMatchObject({ key: 'Action#001', nonce: 'n_action' });
   });
 
   it("keeps an action's dispatch on the action: one write starts it and claims the command, one write records the result", async () => {

@@ -18,7 +18,7 @@ function failingWith(error: unknown) {
   const fail = () => Promise.reject(error instanceof Error ? error : new Error(String(error)));
   const deps = {
     catalog: { getComputer: fail, getTenant: fail, getSoftware: fail, getTasks: fail, putTenant: fail },
-    sessions: { getSession: fail, getDetection: fail, getPlan: fail },
+    sessions: { getSession: fail, getSessionWith: fail, getDetection: fail, getPlan: fail },
     logger: { info: () => undefined, warn: () => undefined, error: (message: string, fields?: Record<string, unknown>) => logged.push({ message, ...(fields ? { fields } : {}) }) },
   } as unknown as Dependencies;
   return { provide: () => deps, logged };

@@ -16,6 +16,21 @@ export interface ActionContext {
   readonly task?: MaintenanceTask;
 }
 
+/** What a stage reads besides its session, in the same call (see `getSessionWith`). */
+export interface SessionPartsWanted {
+  readonly detection?: DetectionPhase;
+  readonly plan?: boolean;
+  readonly dispatch?: DispatchKey;
+}
+
+/** The session and the parts asked for; absent ones are left out. */
+export interface SessionWithParts {
+  readonly session?: Session;
+  readonly detection?: DetectionSnapshot;
+  readonly plan?: PlanSnapshot;
+  readonly dispatch?: Dispatch;
+}
+
 /** Fields a session update may change. */
 export type SessionChanges = Partial<
   Pick<Session, 'status' | 'stages' | 'items' | 'failure' | 'endedAt' | 'executeAt' | 'postponements' | 'cancelled' | 'rebootPending' | 'windowWait' | 'actionCount'>
@@ -152,6 +167,13 @@ export interface SessionStore {
    * later, until the report settles it (or the reconciler finds its step told).
    */
   completeActionDispatch(input: CompleteActionDispatchInput): Promise<{ action: Action; dispatch: Dispatch }>;
+
+  /**
+   * The session with its detection snapshot, plan and one dispatch (those
+   * `parts` asks for) in one read: a stage that needs several of them pays
+   * one call, not one each.
+   */
+  getSessionWith(sessionId: string, parts: SessionPartsWanted): Promise<SessionWithParts>;
 
   /** Whole snapshots: a repeated step writes the same facts again. */
   savePlan(plan: PlanSnapshot): Promise<void>;

@@ -136,10 +136,7 @@ async function completeAction(deps: Dependencies, reference: CommandReference, i
 
 /** A detection's completion: the snapshot, the stage, then the dispatch. */
 async function completeDetection(deps: Dependencies, reference: CommandReference, invocation: AgentInvocation): Promise<CompleteCommandResult> {
-  const [dispatch, session] = await Promise.all([
-    deps.sessions.getDispatch(reference.sessionId, reference.key),
-    deps.sessions.getSession(reference.sessionId),
-  ]);
+  const { dispatch, session } = await deps.sessions.getSessionWith(reference.sessionId, { dispatch: reference.key });
   if (!dispatch || !session) return 'not-ours';
   if (dispatch.nonce !== reference.nonce) return 'superseded';
   // a cancelled session's steps finish quietly: the workflow is heading for its end anyway

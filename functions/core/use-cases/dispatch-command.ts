@@ -4,7 +4,7 @@ import type { ItemKey } from '../model/catalog.js';
 import type { Action, Session } from '../model/session.js';
 import type { Dependencies } from './dependencies.js';
 import { buildActionCommand, buildDetectionCommand } from './agent-commands.js';
-import { loadSession, log, mutateSession, mutateSessionReporting, withStage } from './session-updates.js';
+import { loadSessionWith, log, mutateSession, mutateSessionReporting, withStage } from './session-updates.js';
 import { deliver } from './complete-command.js';
 import { decideStart, settleWithoutRunning } from './start-action.js';
 
@@ -60,8 +60,8 @@ export const dispatchKeyFor = (purpose: CommandPurpose, actionId: string | undef
 export async function dispatchCommand(deps: Dependencies, input: DispatchCommandInput): Promise<DispatchResult> {
   if (input.purpose === 'Action') return dispatchAction(deps, input, input.actionId ?? '');
   const key = dispatchKeyFor(input.purpose, input.actionId);
-  // read side by side: the dispatch is a wasted read only for a cancelled session
-  const [session, found] = await Promise.all([loadSession(deps, input.sessionId), deps.sessions.getDispatch(input.sessionId, key)]);
+  // read together: the dispatch is a wasted read only for a cancelled session
+  const { session, dispatch: found } = await loadSessionWith(deps, input.sessionId, { dispatch: key });
   if (session.status === 'Cancelled') return skipForCancelledSession(deps, session, input, key);
   if (found) return resume(deps, session, input, key, found);
   const nonce = deps.ids.next('n');

@@ -4,7 +4,7 @@ import { leftUndetermined, type Action, type DetectedItem, type PlannedItem } fr
 import { namedList } from '../named-list.js';
 import { plan } from '../planning/planner.js';
 import type { Dependencies } from './dependencies.js';
-import { loadSession, log, mutateSession, withStage } from './session-updates.js';
+import { loadSessionWith, log, mutateSession, withStage } from './session-updates.js';
 
 /**
  * What the workflow's Execute map runs per action: the action, the ones it
@@ -42,11 +42,7 @@ const whyUndetermined = (detected: DetectedItem): string =>
 
 export async function planSession(deps: Dependencies, sessionId: string): Promise<PlanSessionResult> {
   // read side by side: the detection and an earlier step's snapshot are wasted reads only for a session that cannot plan
-  const [session, detection, earlier] = await Promise.all([
-    loadSession(deps, sessionId),
-    deps.sessions.getDetection(sessionId, 'Initial'),
-    deps.sessions.getPlan(sessionId),
-  ]);
+  const { session, detection, plan: earlier } = await loadSessionWith(deps, sessionId, { detection: 'Initial', plan: true });
   if (session.status === 'Cancelled') return { sessionId, actionIds: [], actions: [], actionCount: 0, execute: false };
   // postponed during detection: planning goes on, the gate will wait for the new time
   if (session.status !== 'Running' && session.status !== 'PendingConnectivity' && session.status !== 'Postponed') {

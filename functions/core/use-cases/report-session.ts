@@ -8,7 +8,7 @@ import { releaseExecutionSlot } from './gate-session.js';
 import { ITEMS_NAMED_IN_LOG } from './plan-session.js';
 import { publishEvents, sessionEndedEvents } from './publish-events.js';
 import type { Dependencies } from './dependencies.js';
-import { closeUnfinishedActions, loadSession, log, moveAction, mutateSessionReporting } from './session-updates.js';
+import { closeUnfinishedActions, loadSessionWith, log, moveAction, mutateSessionReporting } from './session-updates.js';
 import { sendSessionEmailQuietly } from './session-emails.js';
 
 export interface ReportSessionResult {
@@ -74,12 +74,10 @@ const SESSION_END_METRICS: Partial<Record<Session['status'], CountMetric>> = {
  * status. Safe to repeat: finished actions and a finished session are left alone.
  */
 export async function reportSession(deps: Dependencies, sessionId: string): Promise<ReportSessionResult> {
-  // independent reads, side by side
-  const [session, verification, stored, plan] = await Promise.all([
-    loadSession(deps, sessionId),
-    deps.sessions.getDetection(sessionId, 'Verification'),
+  // independent reads, side by side: the actions' query, and one read of the session with its snapshots
+  const [{ session, detection: verification, plan }, stored] = await Promise.all([
+    loadSessionWith(deps, sessionId, { detection: 'Verification', plan: true }),
     deps.sessions.getActions(sessionId),
-    deps.sessions.getPlan(sessionId),
   ]);
   const now = deps.clock.now().toISOString();
 

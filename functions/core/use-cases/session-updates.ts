@@ -9,7 +9,7 @@ import {
   type Stage,
   type StageName,
 } from '../model/session.js';
-import type { ActionChanges, SessionChanges } from '../ports/session-store.port.js';
+import type { ActionChanges, SessionChanges, SessionPartsWanted, SessionWithParts } from '../ports/session-store.port.js';
 import type { Dependencies } from './dependencies.js';
 
 const MAX_OPTIMISTIC_ATTEMPTS = 5;
@@ -18,6 +18,18 @@ export async function loadSession(deps: Pick<Dependencies, 'sessions'>, sessionI
   const session = await deps.sessions.getSession(sessionId);
   if (!session) throw new NotFoundError('session', sessionId);
   return session;
+}
+
+/** The session and the parts a stage needs with it, in one read; `NotFoundError` without the session. */
+export async function loadSessionWith(
+  deps: Pick<Dependencies, 'sessions'>,
+  sessionId: string,
+  parts: SessionPartsWanted,
+): Promise<SessionWithParts & { readonly session: Session }> {
+  const found = await deps.sessions.getSessionWith(sessionId, parts);
+  const { session } = found;
+  if (!session) throw new NotFoundError('session', sessionId);
+  return { ...found, session };
 }
 
 /**
