@@ -41,7 +41,7 @@ const whyUndetermined = (detected: DetectedItem): string =>
   detected.state === 'Undetermined' ? detected.reason : detected.state === 'Present' ? `version ${detected.version} cannot be compared` : detected.state;
 
 export async function planSession(deps: Dependencies, sessionId: string): Promise<PlanSessionResult> {
-  // read side by side: the detection and an earlier step's snapshot are wasted reads only for a session that cannot plan
+  // read with the session in one call: the detection and an earlier step's snapshot are wasted only for a session that cannot plan
   const { session, detection, plan: earlier } = await loadSessionWith(deps, sessionId, { detection: 'Initial', plan: true });
   if (session.status === 'Cancelled') return { sessionId, actionIds: [], actions: [], actionCount: 0, execute: false };
   // postponed during detection: planning goes on, the gate will wait for the new time
