@@ -571,16 +571,17 @@ export class DynamoSessionStore implements SessionStore {
     const pk = sessionPk(sessionId);
     const dispatchAt = parts.dispatch === undefined ? undefined : locate(sessionId, parts.dispatch);
     const detectionKey = parts.detection === undefined ? undefined : detectionSk(parts.detection);
+    const planKey = parts.plan === true ? PLAN_SK : undefined;
     const items = await this.table.batchGet([
       { PK: pk, SK: SESSION_SK },
       ...(detectionKey === undefined ? [] : [{ PK: pk, SK: detectionKey }]),
-      ...(parts.plan === true ? [{ PK: pk, SK: PLAN_SK }] : []),
+      ...(planKey === undefined ? [] : [{ PK: pk, SK: planKey }]),
       ...(dispatchAt === undefined ? [] : [dispatchAt.key]),
     ]);
     const itemAt = (sk: string | undefined) => (sk === undefined ? undefined : items.find((item) => item.PK === pk && item.SK === sk));
     const sessionItem = itemAt(SESSION_SK);
     const detectionItem = itemAt(detectionKey);
-    const planItem = parts.plan === true ? itemAt(PLAN_SK) : undefined;
+    const planItem = itemAt(planKey);
     const dispatchItem = itemAt(dispatchAt?.key.SK);
     const dispatch = dispatchItem && dispatchAt ? dispatchAt.find(dispatchItem) : undefined;
     return {

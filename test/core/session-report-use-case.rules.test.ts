@@ -61,6 +61,36 @@ describe('getSessionReport: one session read side by side', () => {
     expect(report.allowed).toBeDefined();
   });
 
+  it('reads the session with its plan and verification in one store call, beside the actions and usage: three reads, none waiting on another', async () => {
+    const h = harness();
+    const session = await h.session({ status: 'Running' });
+    await h.actions(session.id, [{ actionId: '001', versionAfter: undefined }]);
+    const calls: string[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const sessions = new Proxy(h.deps.sessions, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          calls.push(String(name));
+          inFlight++;
+          mostInFlight = Math.max(mostInFlight, inFlight);
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } finally {
+            inFlight--;
+          }
+        };
+      },
+    });
+
+    await getSessionReport({ ...h.deps, sessions }, session.id);
+
+    expect(calls.sort()).toEqual(['getActions', 'getSessionWith', 'getUsage']);
+    expect(mostInFlight).toBe(3);
+  });
+
   it('refuses a session that does not exist', async () => {
     const h = harness();
     await expect(getSessionReport(h.deps, 'no-such-session')).rejects.toBeInstanceOf(NotFoundError);

@@ -2,7 +2,7 @@ import { buildSessionReport, type SessionReport } from '../model/session-report.
 import { sessionCostOf, type PricingOptions } from '../model/usage.js';
 import type { Dependencies } from './dependencies.js';
 import { allowedRequests } from './session-requests.js';
-import { loadSession } from './session-updates.js';
+import { loadSessionWith } from './session-updates.js';
 
 /**
  * The report of one session, read side by side: session, actions, plan,
@@ -10,11 +10,10 @@ import { loadSession } from './session-updates.js';
  * (us-east-1 and arm64 by default), and what may be asked of it now.
  */
 export async function getSessionReport(deps: Dependencies, sessionId: string, pricing: PricingOptions = {}): Promise<SessionReport> {
-  const session = await loadSession(deps, sessionId);
-  const [actions, plan, verification, usage] = await Promise.all([
+  // the session with its plan and verification is one batched read; the actions and usage are queries beside it
+  const [{ session, plan, detection: verification }, actions, usage] = await Promise.all([
+    loadSessionWith(deps, sessionId, { plan: true, detection: 'Verification' }),
     deps.sessions.getActions(sessionId),
-    deps.sessions.getPlan(sessionId),
-    deps.sessions.getDetection(sessionId, 'Verification'),
     deps.sessions.getUsage(sessionId),
   ]);
   const report = buildSessionReport({
