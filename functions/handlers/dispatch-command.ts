@@ -13,6 +13,9 @@ const inputSchema = z
     // the plan's ids; a session has at most 999 actions
     dependsOn: z.array(actionIdSchema).max(999).optional(),
     itemKey: itemKeySchema.optional(),
+    // the session's agent as the plan read it, whatever form its computer record has: the step uses it only
+    // when it equals the session's, so a record from before a stricter id check never fails the step here
+    agentId: z.string().min(1).max(128).optional(),
     taskToken: taskTokenSchema,
   })
   .refine((input) => input.purpose !== 'Action' || input.actionId !== undefined, {

@@ -274,6 +274,45 @@ describe('dispatching a command (store on dynalite)', () => {
     expect((await h.deps.sessions.getSession(sessionId))?.status).toBe('Running');
   });
 
+  it('asks whether the computer is online while it reads, when the workflow names the agent, and trusts that answer only for the session\'s own agent', async () => {
+    fresh();
+    const session = await h.session({ options: { ...(await h.session()).options, offline: 'Skip' } });
+    await h.actions(session.id, [{ actionId: '001' }, { actionId: '002' }]);
+    const events: string[] = [];
+    const offlineAgents = new Set<string>();
+    h.agent.isOnline = (agentId: string) => {
+      events.push(`online? ${agentId}`);
+      return Promise.resolve(!offlineAgents.has(agentId));
+    };
+    const read = h.deps.sessions.getActionContext.bind(h.deps.sessions);
+    h.deps = {
+      ...h.deps,
+      sessions: Object.assign(Object.create(h.deps.sessions) as typeof h.deps.sessions, {
+        getActionContext: async (...args: Parameters<typeof read>) => {
+          events.push('read');
+          const context = await read(...args);
+          events.push('read done');
+          return context;
+        },
+      }),
+    };
+
+    // asked before the read has answered (it used to wait for the read, for the session's agent id)
+    expect(await dispatchCommand(h.deps, { sessionId: session.id, purpose: 'Action', actionId: '001', taskToken: 't1', agentId: session.agentId })).toBe('sent');
+    expect(events).toEqual([`online? ${session.agentId}`, 'read', 'read done']);
+
+    // an agent that is not the session's: its answer is not the computer's, which is asked after the read
+    events.length = 0;
+    const otherAgent = 'i-0fedcba9876543210';
+    offlineAgents.add(session.agentId);
+    await expect(
+      dispatchCommand(h.deps, { sessionId: session.id, purpose: 'Action', actionId: '002', taskToken: 't2', agentId: otherAgent }),
+    ).rejects.toThrow(new AgentUnreachableError('PC is offline, and this session skips offline computers'));
+    expect(events).toEqual([`online? ${otherAgent}`, 'read', 'read done', `online? ${session.agentId}`]);
+    expect(await h.deps.sessions.getAction(session.id, '002')).toMatchObject({ status: 'NotStarted' });
+    expect(h.agent.sent).toHaveLength(1);
+  });
+
   it('claims an action\'s command in the write that starts it, with a lease and the step\'s token', async () => {
     fresh();
     const { id: sessionId } = await h.session();

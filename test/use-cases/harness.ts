@@ -72,7 +72,7 @@ export class RecordingAgent implements AgentPort {
     return Promise.resolve(index < 0 ? undefined : `cmd-${index + 1}`);
   }
 
-  isOnline(): Promise<boolean> {
+  isOnline(_agentId: string): Promise<boolean> {
     return Promise.resolve(this.online);
   }
 

@@ -33,6 +33,8 @@ describe('planning a session from its first detection (dynalite)', () => {
         { actionId: '002', dependsOn: ['001'], itemKey: 'software:app' },
       ],
       actionCount: 2,
+      // for each action's step, whose dispatch asks whether the computer is online while it reads
+      agentId: session.agentId,
       execute: true,
     });
     const [runtime, app] = await h.deps.sessions.getActions(session.id);
@@ -104,7 +106,7 @@ describe('planning a session from its first detection (dynalite)', () => {
   it('skips execution when there is nothing to do', async () => {
     h = harness();
     const session = await planned({}, { 'software:runtime': { state: 'Present', version: '2.0' }, 'software:app': { state: 'Present', version: '2.0' }, 'software:git': { state: 'Present', version: '3.0' } });
-    expect(await planSession(h.deps, session.id)).toEqual({ sessionId: session.id, actionIds: [], actions: [], actionCount: 0, execute: false });
+    expect(await planSession(h.deps, session.id)).toEqual({ sessionId: session.id, actionIds: [], actions: [], actionCount: 0, agentId: session.agentId, execute: false });
     expect((await h.deps.sessions.getSession(session.id))?.stages.Execution.status).toBe('Skipped');
     expect(h.lines.map((l) => l.message)).toEqual(['planned: nothing to do']);
     expect(await h.deps.sessions.getActions(session.id)).toEqual([]);
@@ -178,7 +180,7 @@ describe('planning a session from its first detection (dynalite)', () => {
   it('plans nothing for a cancelled session, and writes nothing', async () => {
     h = harness();
     const session = await planned({ status: 'Cancelled' });
-    expect(await planSession(h.deps, session.id)).toEqual({ sessionId: session.id, actionIds: [], actions: [], actionCount: 0, execute: false });
+    expect(await planSession(h.deps, session.id)).toEqual({ sessionId: session.id, actionIds: [], actions: [], actionCount: 0, agentId: session.agentId, execute: false });
     expect(await h.deps.sessions.getPlan(session.id)).toBeUndefined();
     expect(await h.deps.sessions.getActions(session.id)).toEqual([]);
     expect(h.lines).toEqual([]);

@@ -22,6 +22,13 @@ export interface DispatchCommandInput {
   readonly dependsOn?: readonly string[];
   /** The item the action acts on, as the plan gave it: its catalog entry is read in the same call. */
   readonly itemKey?: ItemKey;
+  /**
+   * The computer's agent, as the plan gave it: whether it is online is asked
+   * while the session is read (in AWS an SSM call, locally the machine's
+   * descriptor), not after. Absent (an older execution, the restart step),
+   * it is asked after the read.
+   */
+  readonly agentId?: string;
   /** The workflow step waiting for this command's result. */
   readonly taskToken: string;
 }
@@ -82,13 +89,16 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
 
 /**
  * An action's step: one read (session, action, prerequisites and the catalog
- * entry its script comes from), one write that starts the action and claims
- * its command, the send. Whatever else can happen (cancelled, a prerequisite
+ * entry its script comes from) with the online check beside it, one write
+ * that starts the action and claims its command, the send. Whatever else can happen (cancelled, a prerequisite
  * failed, a monitor that runs nothing, already started) is decided from the
  * one read.
  */
 async function dispatchAction(deps: Dependencies, input: DispatchCommandInput, actionId: string): Promise<DispatchResult> {
   const key = dispatchKeyFor('Action', actionId);
+  const onlineAsked = input.agentId === undefined ? undefined : { agentId: input.agentId, online: deps.agent.isOnline(input.agentId) };
+  // an answer nobody waits for (the read failed, or the step ends without sending) is dropped, never an unhandled rejection
+  onlineAsked?.online.catch(() => undefined);
   const context = await deps.sessions.getActionContext(input.sessionId, actionId, input.dependsOn ?? [], input.itemKey);
   if (!context.session) throw new NotFoundError('session', input.sessionId);
   if (!context.action) throw new NotFoundError('action', `${input.sessionId}/${actionId}`);
@@ -106,7 +116,9 @@ async function dispatchAction(deps: Dependencies, input: DispatchCommandInput, a
   }
 
   const nonce = deps.ids.next('n');
-  const [sentOffline, command] = await Promise.all([checkOnline(deps, session), buildActionCommand(deps, session, action, key, nonce, context)]);
+  // the answer asked alongside the read is the session's computer's, unless the workflow named another agent
+  const online = onlineAsked?.agentId === session.agentId ? onlineAsked.online : undefined;
+  const [sentOffline, command] = await Promise.all([checkOnline(deps, session, online), buildActionCommand(deps, session, action, key, nonce, context)]);
   const now = deps.clock.now().toISOString();
   const claim = await deps.sessions.startActionDispatch(newDispatch(deps, input, key, nonce, sentOffline), {
     status: 'PerformingAction',
@@ -250,10 +262,11 @@ async function skipForCancelledSession(deps: Dependencies, session: Session, inp
  * Whether the computer is offline with the command going out anyway: a
  * session that skips offline computers ends here as unreachable, before
  * anything is recorded; one that applies on connect sends anyway (the command
- * waits for delivery) and says it is waiting.
+ * waits for delivery) and says it is waiting. `asked`: the agent's answer,
+ * asked already (alongside the step's read).
  */
-async function checkOnline(deps: Dependencies, session: Session): Promise<boolean> {
-  if (await deps.agent.isOnline(session.agentId)) return false;
+async function checkOnline(deps: Dependencies, session: Session, asked?: Promise<boolean>): Promise<boolean> {
+  if (await (asked ?? deps.agent.isOnline(session.agentId))) return false;
   if (session.options.offline === 'Skip') {
     throw new AgentUnreachableError(`${session.computerName} is offline, and this session skips offline computers`);
   }

@@ -21,6 +21,12 @@ export interface PlanSessionResult {
   readonly actionIds: string[];
   readonly actions: PlannedStep[];
   readonly actionCount: number;
+  /**
+   * The computer's agent, for the workflow to hand each action's step: its
+   * dispatch asks whether the computer is online while it reads the session,
+   * not after.
+   */
+  readonly agentId: string;
   /** Whether the workflow goes on to execution: there are actions, and the session is not detection-only or cancelled. */
   readonly execute: boolean;
 }
@@ -43,7 +49,7 @@ const whyUndetermined = (detected: DetectedItem): string =>
 export async function planSession(deps: Dependencies, sessionId: string): Promise<PlanSessionResult> {
   // read with the session in one call: the detection and an earlier step's snapshot are wasted only for a session that cannot plan
   const { session, detection, plan: earlier } = await loadSessionWith(deps, sessionId, { detection: 'Initial', plan: true });
-  if (session.status === 'Cancelled') return { sessionId, actionIds: [], actions: [], actionCount: 0, execute: false };
+  if (session.status === 'Cancelled') return { sessionId, actionIds: [], actions: [], actionCount: 0, agentId: session.agentId, execute: false };
   // postponed during detection: planning goes on, the gate will wait for the new time
   if (session.status !== 'Running' && session.status !== 'PendingConnectivity' && session.status !== 'Postponed') {
     throw new IllegalTransitionError('session', session.status, 'planning');
@@ -125,7 +131,7 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
     if (action.itemKey === 'computer:restart') throw new IllegalTransitionError('action', action.type, 'the plan');
     return { actionId: action.actionId, dependsOn: action.dependsOn, itemKey: action.itemKey };
   });
-  if (earlier) return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, execute };
+  if (earlier) return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, agentId: session.agentId, execute };
   // an item detection could not read gets no action: the log says so, so "nothing to do" is never read as compliant
   const unread = decisions.filter(leftUndetermined);
   await log(
@@ -138,5 +144,5 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
       (unread.length === 0 ? '' : `; left alone, could not determine: ${namedList(unread.map((d) => `${d.item.itemName} (${whyUndetermined(d.detected)})`), ITEMS_NAMED_IN_LOG)}`),
   );
   deps.logger.info('session planned', { sessionId, computerId: session.computerId, actionCount: actionIds.length });
-  return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, execute };
+  return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, agentId: session.agentId, execute };
 }
