@@ -90,9 +90,9 @@ export async function dispatchCommand(deps: Dependencies, input: DispatchCommand
 /**
  * An action's step: one read (session, action, prerequisites and the catalog
  * entry its script comes from) with the online check beside it, one write
- * that starts the action and claims its command, the send. Whatever else can happen (cancelled, a prerequisite
- * failed, a monitor that runs nothing, already started) is decided from the
- * one read.
+ * that starts the action and claims its command, the send. Whatever else can
+ * happen (cancelled, a prerequisite failed, a monitor that runs nothing,
+ * already started) is decided from the one read.
  */
 async function dispatchAction(deps: Dependencies, input: DispatchCommandInput, actionId: string): Promise<DispatchResult> {
   const key = dispatchKeyFor('Action', actionId);
