@@ -305,20 +305,13 @@ async function runSession(computerId: string, agentId: string): Promise<SessionR
 /** The line's O for one session: (wall time − time in scripts) / actions. */
 const overheadOf = (run: SessionRun): number => (run.endMs - run.startMs - run.scriptMs) / Math.max(1, run.outcome.actions.length);
 
-// the warm-up sessions (see the header), one after the other: run and then forgotten, but for their own O
-const warmUpRuns: SessionRun[] = [];
-for (const machine of warmUpMachines) {
-  const run = await runSession(machine.computer.id, machine.computer.agentId);
-  if (run.outcome.session.status !== 'Passed') process.stderr.write(`  note: warm-up session ${warmUpRuns.length + 1} ended ${run.outcome.session.status}\n`);
-  warmUpRuns.push(run);
-}
-invocations.clear();
-transitionsByState.clear();
-spans.length = 0;
-
-// added after seeding and the warm-up, so only what the measured sessions do is counted
+let counting = false;
+// In the client's stack from before the warm-up, and counting only once it is over: the warm-up then runs
+// every table call through the same middleware as the measured sessions. Added after it, as before
+// 2026-12-02, it changed the path of every call at the moment the measured sessions began.
 runtime.dynamoClient.middlewareStack.add(
   (next, context) => async (args) => {
+    if (!counting) return next(args);
     const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
     const label = running.getStore() ?? OUTSIDE;
     const start = nowMs();
@@ -335,6 +328,18 @@ runtime.dynamoClient.middlewareStack.add(
   },
   { step: 'initialize', name: 'benchFleetTableCalls' },
 );
+
+// the warm-up sessions (see the header), one after the other: run and then forgotten, but for their own O
+const warmUpRuns: SessionRun[] = [];
+for (const machine of warmUpMachines) {
+  const run = await runSession(machine.computer.id, machine.computer.agentId);
+  if (run.outcome.session.status !== 'Passed') process.stderr.write(`  note: warm-up session ${warmUpRuns.length + 1} ended ${run.outcome.session.status}\n`);
+  warmUpRuns.push(run);
+}
+invocations.clear();
+transitionsByState.clear();
+spans.length = 0;
+counting = true;
 
 const fleetStartedAt = nowMs();
 const cpuBefore = process.cpuUsage();
