@@ -131,7 +131,8 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
     if (action.itemKey === 'computer:restart') throw new IllegalTransitionError('action', action.type, 'the plan');
     return { actionId: action.actionId, dependsOn: action.dependsOn, itemKey: action.itemKey };
   });
-  if (earlier) return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, agentId: session.agentId, execute };
+  const result: PlanSessionResult = { sessionId, actionIds, actions: steps, actionCount: actionIds.length, agentId: session.agentId, execute };
+  if (earlier) return result;
   // an item detection could not read gets no action: the log says so, so "nothing to do" is never read as compliant
   const unread = decisions.filter(leftUndetermined);
   await log(
@@ -144,5 +145,5 @@ export async function planSession(deps: Dependencies, sessionId: string): Promis
       (unread.length === 0 ? '' : `; left alone, could not determine: ${namedList(unread.map((d) => `${d.item.itemName} (${whyUndetermined(d.detected)})`), ITEMS_NAMED_IN_LOG)}`),
   );
   deps.logger.info('session planned', { sessionId, computerId: session.computerId, actionCount: actionIds.length });
-  return { sessionId, actionIds, actions: steps, actionCount: actionIds.length, agentId: session.agentId, execute };
+  return result;
 }
