@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIST_DIR, startApiServer, type ApiServer } from '../../local/api-server.js';
 import type { LocalRuntime } from '../../local/runtime.js';
@@ -201,26 +201,41 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's Branding page in a real
     await expect.poll(() => srcdoc(page)).toContain('#12355b');
   });
 
-  it('creates a seasonal branding of the MSP: its name and dates on their fields when refused, then saved and opened by its address', async () => {
+  it('creates a seasonal branding of the MSP: nothing said against dates not typed yet, a problem withdrawn as soon as its field changes, its name and dates on their fields when refused, then saved and opened by its address', async () => {
     const { page, runtime } = rt();
     await page.getByLabel('Whose branding').selectOption('');
     await expect.poll(() => new URL(page.url()).searchParams.get('tenant')).toBeNull();
     await page.getByLabel('Which branding').selectOption({ label: 'A new seasonal branding…' });
     const name = page.getByLabel('Name of the seasonal branding');
-    await name.fill('Winter Holidays');
-    await page.getByLabel('From', { exact: true }).fill('2026-12-20');
-    await page.getByLabel('To (inclusive)').fill('2026-12-01');
+    const from = page.getByLabel('From', { exact: true });
+    const to = page.getByLabel('To (inclusive)');
+    const problemOf = (input: Locator) => page.locator('.field', { has: input }).locator('.field-problem');
+    // the preview draws the new form once its background is typed: by then it has judged the (empty) dates too
     await page.getByLabel('Page background', { exact: true }).fill('#dde8f0');
+    await expect.poll(() => srcdoc(page)).toContain('#dde8f0');
+    expect(await from.getAttribute('aria-invalid')).not.toBe('true');
+    expect(await to.getAttribute('aria-invalid')).not.toBe('true');
+
+    await from.fill('2026-12-20');
+    await to.fill('2026-12-01');
+    // live, from the preview: before any save
+    await expect.poll(() => problemOf(to).textContent()).toBe('To (inclusive): must not end before it starts');
+
+    await name.fill('Winter Holidays');
     await page.getByRole('button', { name: 'Create seasonal branding' }).click();
     await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator('.field', { has: name }).locator('.field-problem').textContent()).toMatch(/^Name of the seasonal branding: may contain only lowercase letters/);
+    expect(await problemOf(name).textContent()).toMatch(/^Name of the seasonal branding: may contain only lowercase letters/);
 
     await name.fill('winter-holidays');
     await page.getByRole('button', { name: 'Create seasonal branding' }).click();
-    const to = page.getByLabel('To (inclusive)');
-    await expect.poll(() => to.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator('.field', { has: to }).locator('.field-problem').textContent()).toBe('To (inclusive): must not end before it starts');
+    // the save's refusal lands with the focus on the field at fault
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("name")')).toBe('dateRange.to');
+    expect(await to.getAttribute('aria-invalid')).toBe('true');
+    expect(await problemOf(to).textContent()).toBe('To (inclusive): must not end before it starts');
+    // the moment the date changes, the problem of the one before is gone: it is not left beside a value it no longer describes while the preview catches up
     await to.fill('2027-01-06');
+    expect(await to.getAttribute('aria-invalid')).not.toBe('true');
+    expect(await problemOf(to).count()).toBe(0);
     await page.getByRole('button', { name: 'Create seasonal branding' }).click();
     await expect.poll(() => new URL(page.url()).searchParams.get('branding')).toBe('winter-holidays');
     expect(await page.getByLabel('Which branding').inputValue()).toBe('winter-holidays');

@@ -245,7 +245,8 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's deployments and catalog
     const problem = page.locator('.field', { has: version }).locator('.field-problem');
     expect(await problem.textContent()).toMatch(/^Version must be a version such as 1\.2\.3/);
     expect((await version.getAttribute('aria-describedby'))?.split(' ')).toContain(await problem.getAttribute('id'));
-    expect(await page.evaluate('document.activeElement?.getAttribute("name")')).toBe('version');
+    // the focus moves in the frame after the problem is drawn
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("name")')).toBe('version');
     expect(await page.locator('form .problem').count()).toBe(0);
     await page.screenshot({ path: await screenshotPath('console-catalog-deployment-invalid'), fullPage: true });
     expect(await runtime.deps.catalog.getDeployment('deploy-editor-desk-1')).toMatchObject({ desiredState: 'ThisVersion', version: '1.0' });

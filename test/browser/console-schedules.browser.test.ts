@@ -123,7 +123,8 @@ describe.skipIf(!hasChromium || !isBuilt)(`the console's schedules, runs and aud
     const problem = page.locator('.field', { has: cron }).locator('.field-problem');
     expect(await problem.textContent()).toMatch(/^Cron expression hour "25" must be/);
     expect((await cron.getAttribute('aria-describedby'))?.split(' ')).toContain(await problem.getAttribute('id'));
-    expect(await page.evaluate('document.activeElement?.getAttribute("name")')).toBe('recurrence.expression');
+    // the focus moves in the frame after the problem is drawn
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("name")')).toBe('recurrence.expression');
     // every field the API refused shows its own problem at once, not only the first
     const zone = page.getByLabel('Time zone');
     expect(await zone.getAttribute('aria-invalid')).toBe('true');

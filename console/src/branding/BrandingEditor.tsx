@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { hashKey, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useMemo, useRef, useState, type SubmitEvent } from 'react';
 import { api, ApiError, data } from '../api/client.js';
 import { useMay } from '../auth/me.js';
@@ -103,20 +103,29 @@ export function BrandingEditor({
 
   const dirty = !sameValues(values, valuesOf(base)) || (creating && newId !== '');
   const draft = useMemo(() => inputOf(values, seasonal), [values, seasonal]);
+  // a new seasonal branding whose dates are not typed yet is not wrong yet: the preview draws it undated until they are, and a save names them
+  const datesTyped = values['dateRange.from'].trim() !== '' || values['dateRange.to'].trim() !== '';
+  const previewDraft = useMemo(() => (seasonal && !datesTyped ? inputOf(values, false) : draft), [values, seasonal, datesTyped, draft]);
   const previewBody = useMemo<PreviewBody>(
-    () => ({ kind, ...(owner.kind === 'Tenant' ? { tenantId: owner.tenantId } : {}), ...(sessionId.trim() === '' ? {} : { sessionId: sessionId.trim() }), branding: draft }),
-    [kind, owner, sessionId, draft],
+    () => ({ kind, ...(owner.kind === 'Tenant' ? { tenantId: owner.tenantId } : {}), ...(sessionId.trim() === '' ? {} : { sessionId: sessionId.trim() }), branding: previewDraft }),
+    [kind, owner, sessionId, previewDraft],
   );
   const settled = useDebounced(previewBody, PREVIEW_DELAY_MS);
   const preview = useQuery(previewQuery(settled));
   const inherited = preview.data?.inherited;
+  // by content: the owner is a new object on each of the page's renders
+  const previewIsOfDraft = hashKey([settled]) === hashKey([previewBody]);
 
-  // what the preview says is wrong with the draft as typed: a refusal of its schema, or a contrast a save would refuse
+  // what the preview says is wrong with the draft as typed: a refusal of its schema, or a contrast a save would refuse.
+  // A field's problem in a draft since changed is not shown against what the field reads now; the next preview names it again.
   const live = useMemo(() => {
-    if (preview.error) return placeProblems(preview.error);
-    if (preview.data === undefined || preview.isPlaceholderData) return { placed: NO_PROBLEMS, unplaced: undefined };
+    if (preview.error) {
+      const found = placeProblems(preview.error);
+      return previewIsOfDraft ? found : { placed: NO_PROBLEMS, unplaced: found.unplaced };
+    }
+    if (!previewIsOfDraft || preview.data === undefined || preview.isPlaceholderData) return { placed: NO_PROBLEMS, unplaced: undefined };
     return placeFieldProblems(preview.data.problems);
-  }, [preview.error, preview.data, preview.isPlaceholderData]);
+  }, [preview.error, preview.data, preview.isPlaceholderData, previewIsOfDraft]);
   const problems: Problems = useMemo(() => new Map([...live.placed, ...saveProblems]), [live.placed, saveProblems]);
 
   const clearOutcome = () => {
