@@ -436,7 +436,7 @@ function sweep(startMs: number, endMs: number): Record<SpanKind | 'glue', number
  * the rest, which the session pays once whatever its actions. Commands in
  * order: the detection, the actions, the verification.
  */
-function engineSplit(run: SessionRun): { betweenActionsMs: number; betweenActions: number; onceOnlyMs: number } | undefined {
+function engineSplit(run: SessionRun): { betweenActionsMs: number; betweenActions: number; onceOnlyMs: number; onceOnly: readonly number[] } | undefined {
   const commands = runtime.agent
     .history(run.agentId)
     .filter((record) => parseCommandComment(record.comment)?.sessionId === run.sessionId)
@@ -448,7 +448,8 @@ function engineSplit(run: SessionRun): { betweenActionsMs: number; betweenAction
   // gaps[0] start → detection, gaps[1] detection → first action, then one per later action, the last two verification and end
   const between = gaps.slice(2, -2).sort((a, b) => a - b);
   const median = between[Math.floor(between.length / 2)] ?? 0;
-  return { betweenActionsMs: median, betweenActions: between.length, onceOnlyMs: sum([...gaps.slice(0, 2), ...gaps.slice(-2)]) };
+  const onceOnly = [...gaps.slice(0, 2), ...gaps.slice(-2)];
+  return { betweenActionsMs: median, betweenActions: between.length, onceOnlyMs: sum(onceOnly), onceOnly };
 }
 
 if (breakdown) {
@@ -578,7 +579,7 @@ if (breakdown) {
       out.push(
         `  of the engine overhead: ${split.betweenActionsMs.toFixed(1)} ms from one action's script ending to the next one's starting (median of ${split.betweenActions}), ` +
           `and the session's once-only stages ${split.onceOnlyMs.toFixed(0)} ms (start to detection, detection to the first action, the last action to verification, ` +
-          `verification to the end), ${(split.onceOnlyMs / actions).toFixed(1)} ms per action`,
+          `verification to the end: ${split.onceOnly.map((ms) => ms.toFixed(0)).join(', ')} ms), ${(split.onceOnlyMs / actions).toFixed(1)} ms per action`,
       );
     }
     out.push(
