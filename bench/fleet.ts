@@ -1,5 +1,5 @@
 /**
- * `npm run bench:fleet -- --machines N --items M [--breakdown] [--warm-up K | --cold] [--on-disk]`: N
+ * `npm run bench:fleet -- --machines N --items M [--breakdown] [--warm-up K | --cold] [--on-disk] [--rounds K]`: N
  * sandbox machines with M software items each, brought to compliance by one
  * session per machine, all sessions at once, on the local runtime (dynalite,
  * the deployed ASL on aws-local-stepfunctions, real bash on the sandbox agent,
@@ -46,6 +46,15 @@
  *   LevelDB files in a temporary folder, as `npm start` keeps it in
  *   `.nightshift/` (each call goes through LevelDB's thread pool: on this
  *   machine (2026-12-01) about 5 ms more engine overhead per action).
+ * - `--rounds K`: the fleet runs K times, one round after the other, each on
+ *   machines of its own (after the one warm-up). S, T, R and W are per round
+ *   (T, R and W the same in every round, or their mean if not); O is the mean
+ *   over every round's sessions, as for one round. A second line gives each
+ *   round's O with the mean's standard error. One session's O moves by ±5 ms
+ *   from session to session within one warm process on this two-core machine
+ *   (24–48 ms in 40 sessions in a row, 2026-12-02), so a figure to compare
+ *   with a target, or with another version of the code, wants several rounds.
+ *   Not with `--breakdown`, which describes one round.
  * - "all compliant" is checked, never assumed: every execution SUCCEEDED and
  *   every session Passed, every action ended Complete/Success, the engine's
  *   verification detection finds every item compliant, and every version file
@@ -89,6 +98,7 @@ const { values: flags } = parseArgs({
     'warm-up': { type: 'string', default: '4' },
     cold: { type: 'boolean', default: false },
     'on-disk': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
   },
   strict: true,
 });
@@ -100,6 +110,11 @@ const machineCount = positiveInteger('machines', flags.machines, 100);
 const itemCount = positiveInteger('items', flags.items, 999);
 const breakdown = flags.breakdown;
 const warmUpSessions = flags.cold ? 0 : wholeNumberFlag('bench:fleet', 'warm-up', flags['warm-up'], 20, 0);
+const rounds = positiveInteger('rounds', flags.rounds, 50);
+if (rounds > 1 && breakdown) {
+  process.stderr.write('bench:fleet: --breakdown describes one round of the fleet; leave out --rounds, or --breakdown\n');
+  process.exit(2);
+}
 /** The table in LevelDB files in a folder of its own, as `npm start` keeps it, rather than in memory as the tests do. */
 const dataDir = flags['on-disk'] ? await mkdtemp(path.join(tmpdir(), 'nightshift-bench-')) : undefined;
 
@@ -120,9 +135,13 @@ const machineOf = (index: number, name: string, machineImage = image) => ({
   computer: testComputer(name, `i-${(index + 1).toString(16).padStart(17, '0')}`),
   image: machineImage,
 });
-const machines = Array.from({ length: machineCount }, (_, index) => machineOf(index, `pc-${String(index + 1).padStart(3, '0')}`));
+/** Each round's machines: `pc-001`… in the first, `pc-r2-001`… in the second, and so on. */
+const roundMachines = Array.from({ length: rounds }, (_, round) =>
+  Array.from({ length: machineCount }, (_, index) => machineOf(round * machineCount + index, `pc-${round === 0 ? '' : `r${round + 1}-`}${String(index + 1).padStart(3, '0')}`)),
+);
+const machines = roundMachines.flat();
 /** The warm-up sessions' machines, outside every figure. */
-const warmUpMachines = Array.from({ length: warmUpSessions }, (_, index) => machineOf(machineCount + index, `pc-warm-up-${index + 1}`, warmUpImage));
+const warmUpMachines = Array.from({ length: warmUpSessions }, (_, index) => machineOf(machines.length + index, `pc-warm-up-${index + 1}`, warmUpImage));
 const software: Software[] = itemIds.map((id) => testSoftware(id, DESIRED_VERSION));
 
 // ---- counting ----
@@ -341,10 +360,27 @@ transitionsByState.clear();
 spans.length = 0;
 counting = true;
 
-const fleetStartedAt = nowMs();
+const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
+const commandOf = (key: string): string => key.slice(key.lastIndexOf(' ') + 1);
+const labelOfKey = (key: string): string => key.slice(0, key.lastIndexOf(' '));
+const countCalls = (kinds: ReadonlySet<string>, label: (l: string) => boolean = () => true): number =>
+  sum([...tableCalls].filter(([key]) => kinds.has(commandOf(key)) && label(labelOfKey(key))).map(([, t]) => t.calls));
+
+interface Round {
+  readonly runs: readonly SessionRun[];
+  readonly seconds: number;
+  readonly writes: number;
+}
+const fleetRounds: Round[] = [];
 const cpuBefore = process.cpuUsage();
-const runs = await Promise.all(machines.map((m) => runSession(m.computer.id, m.computer.agentId)));
-const fleetSeconds = (nowMs() - fleetStartedAt) / 1000;
+for (const fleet of roundMachines) {
+  const startedAt = nowMs();
+  const writesBefore = countCalls(WRITE_COMMANDS);
+  const roundRuns = await Promise.all(fleet.map((m) => runSession(m.computer.id, m.computer.agentId)));
+  fleetRounds.push({ runs: roundRuns, seconds: (nowMs() - startedAt) / 1000, writes: countCalls(WRITE_COMMANDS) - writesBefore });
+}
+const runs = fleetRounds.flatMap((round) => round.runs);
+const fleetSeconds = sum(fleetRounds.map((round) => round.seconds)) / rounds;
 // this process alone (bash children not included): one event loop runs every handler, the SDK, dynalite and the state machine
 const cpuUsed = process.cpuUsage(cpuBefore);
 const processCpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
@@ -382,23 +418,32 @@ const unexpectedPlans = runs.filter((r) => r.outcome.actions.length !== expected
 
 // ---- the line ----
 
-const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
-const commandOf = (key: string): string => key.slice(key.lastIndexOf(' ') + 1);
-const labelOfKey = (key: string): string => key.slice(0, key.lastIndexOf(' '));
-const countCalls = (kinds: ReadonlySet<string>, label: (l: string) => boolean = () => true): number =>
-  sum([...tableCalls].filter(([key]) => kinds.has(commandOf(key)) && label(labelOfKey(key))).map(([, t]) => t.calls));
-
-const transitions = sum(runs.map((r) => r.outcome.stateTransitions));
-const roundTrips = sum(runs.map((r) => r.outcome.agentRoundTrips));
-const writes = countCalls(WRITE_COMMANDS);
-const perSession = runs.filter((r) => r.outcome.actions.length > 0).map(overheadOf);
-const overheadPerAction = perSession.length > 0 ? sum(perSession) / perSession.length : 0;
+/** A count per round: the same in every round (the engine is deterministic), else their mean, with a decimal to show it. */
+const perRound = (count: (round: Round) => number): string => {
+  const counts = fleetRounds.map(count);
+  return counts.every((c) => c === counts[0]) ? String(counts[0] ?? 0) : (sum(counts) / rounds).toFixed(1);
+};
+const transitions = perRound((round) => sum(round.runs.map((r) => r.outcome.stateTransitions)));
+const roundTrips = perRound((round) => sum(round.runs.map((r) => r.outcome.agentRoundTrips)));
+const writes = perRound((round) => round.writes);
+const withActions = (of: readonly SessionRun[]): number[] => of.filter((r) => r.outcome.actions.length > 0).map(overheadOf);
+const mean = (values: readonly number[]): number => (values.length > 0 ? sum(values) / values.length : 0);
+const overheadPerAction = mean(withActions(runs));
 
 process.stdout.write(
   `fleet: ${machineCount} machines x ${itemCount} items, ${fleetSeconds.toFixed(1)} s, ${transitions} state transitions, ` +
     `${roundTrips} agent round-trips, ${writes} table writes, ${overheadPerAction.toFixed(0)} ms engine overhead per action, ` +
     `all compliant: ${compliant ? 'yes' : 'no'}\n`,
 );
+if (rounds > 1) {
+  const roundOverheads = fleetRounds.map((round) => mean(withActions(round.runs)));
+  const sessions = withActions(runs);
+  const spread = Math.sqrt(sum(sessions.map((o) => (o - overheadPerAction) ** 2)) / Math.max(1, sessions.length - 1));
+  process.stdout.write(
+    `rounds: ${rounds}, O by round ${roundOverheads.map((o) => o.toFixed(0)).join(', ')} ms; mean ${overheadPerAction.toFixed(1)} ms ` +
+      `over ${sessions.length} sessions (standard deviation ${spread.toFixed(1)}, standard error ${(spread / Math.sqrt(sessions.length)).toFixed(1)} ms)\n`,
+  );
+}
 for (const problem of problems.slice(0, 20)) process.stderr.write(`  ${problem}\n`);
 if (problems.length > 20) process.stderr.write(`  … and ${problems.length - 20} more\n`);
 for (const run of unexpectedPlans) {
