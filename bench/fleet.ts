@@ -50,7 +50,8 @@
  *   machines of its own (after the one warm-up). S, T, R and W are per round
  *   (T, R and W the same in every round, or their mean if not); O is the mean
  *   over every round's sessions, as for one round. A second line gives each
- *   round's O with the mean's standard error. One session's O moves by ±5 ms
+ *   round's O with the mean's standard error, taken between rounds (the
+ *   sessions of one round share the machine at once). One session's O moves by ±5 ms
  *   from session to session within one warm process on this two-core machine
  *   (24–48 ms in 40 sessions in a row, 2026-12-02), so a figure to compare
  *   with a target, or with another version of the code, wants several rounds.
@@ -436,12 +437,13 @@ process.stdout.write(
     `all compliant: ${compliant ? 'yes' : 'no'}\n`,
 );
 if (rounds > 1) {
+  // the spread is taken between rounds: the sessions of one round share the machine at once, so they do not vary apart
   const roundOverheads = fleetRounds.map((round) => mean(withActions(round.runs)));
-  const sessions = withActions(runs);
-  const spread = Math.sqrt(sum(sessions.map((o) => (o - overheadPerAction) ** 2)) / Math.max(1, sessions.length - 1));
+  const roundsMean = mean(roundOverheads);
+  const spread = Math.sqrt(sum(roundOverheads.map((o) => (o - roundsMean) ** 2)) / (rounds - 1));
   process.stdout.write(
     `rounds: ${rounds}, O by round ${roundOverheads.map((o) => o.toFixed(0)).join(', ')} ms; mean ${overheadPerAction.toFixed(1)} ms ` +
-      `over ${sessions.length} sessions (standard deviation ${spread.toFixed(1)}, standard error ${(spread / Math.sqrt(sessions.length)).toFixed(1)} ms)\n`,
+      `(standard deviation of the rounds ${spread.toFixed(1)}, standard error ${(spread / Math.sqrt(rounds)).toFixed(1)} ms)\n`,
   );
 }
 for (const problem of problems.slice(0, 20)) process.stderr.write(`  ${problem}\n`);
