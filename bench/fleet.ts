@@ -51,11 +51,16 @@
  *   (T, R and W the same in every round, or their mean if not); O is the mean
  *   over every round's sessions, as for one round. A second line gives each
  *   round's O with the mean's standard error, taken between rounds (the
- *   sessions of one round share the machine at once). One session's O moves by ±5 ms
- *   from session to session within one warm process on this two-core machine
- *   (24–48 ms in 40 sessions in a row, 2026-12-02), so a figure to compare
- *   with a target, or with another version of the code, wants several rounds.
- *   Not with `--breakdown`, which describes one round.
+ *   sessions of one round share the machine at once). One session's O moves
+ *   by ±5 ms from session to session within one warm process on this
+ *   two-core machine (24–48 ms in 40 sessions in a row, 2026-12-02), so a
+ *   figure to compare with a target, or with another version of the code,
+ *   wants several rounds. Not with `--breakdown`, which describes one round.
+ * - With `--rounds` or `--breakdown`, a last line describes the machine: a
+ *   fixed reference workload's time before and after the measured sessions
+ *   (its speed of the hour; see machine-speed.ts) and how many cores other
+ *   processes kept busy meanwhile. O moves with both, so figures taken on
+ *   different machines, or hours, compare only where that line agrees.
  * - "all compliant" is checked, never assumed: every execution SUCCEEDED and
  *   every session Passed, every action ended Complete/Success, the engine's
  *   verification detection finds every item compliant, and every version file
@@ -78,6 +83,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { wholeNumberFlag } from './args.js';
+import { otherLoadCores, referenceWorkloadMs, sampleCpu } from './machine-speed.js';
 import { parseCommandComment } from '../functions/core/model/agent.js';
 import type { Software } from '../functions/core/model/catalog.js';
 import { isCompliant } from '../functions/core/planning/planner.js';
@@ -373,13 +379,21 @@ interface Round {
   readonly writes: number;
 }
 const fleetRounds: Round[] = [];
+// the machine's speed either side of the measured sessions, for the lines that compare figures (see machine-speed.ts)
+const describesMachine = rounds > 1 || breakdown;
+// the warm-up's trailing work (its last usage records, the agent tidying up) ends first: it is not the machine's speed
+if (describesMachine) await Promise.all([runtime.agent.idle(), runtime.flushUsage()]);
+const referenceBeforeMs = describesMachine ? await referenceWorkloadMs() : 0;
 const cpuBefore = process.cpuUsage();
+const machineBefore = describesMachine ? await sampleCpu() : undefined;
 for (const fleet of roundMachines) {
   const startedAt = nowMs();
   const writesBefore = countCalls(WRITE_COMMANDS);
   const roundRuns = await Promise.all(fleet.map((m) => runSession(m.computer.id, m.computer.agentId)));
   fleetRounds.push({ runs: roundRuns, seconds: (nowMs() - startedAt) / 1000, writes: countCalls(WRITE_COMMANDS) - writesBefore });
 }
+const machineAfter = describesMachine ? await sampleCpu() : undefined;
+const referenceAfterMs = describesMachine ? await referenceWorkloadMs() : 0;
 const runs = fleetRounds.flatMap((round) => round.runs);
 const fleetSeconds = sum(fleetRounds.map((round) => round.seconds)) / rounds;
 // this process alone (bash children not included): one event loop runs every handler, the SDK, dynalite and the state machine
@@ -444,6 +458,14 @@ if (rounds > 1) {
   process.stdout.write(
     `rounds: ${rounds}, O by round ${roundOverheads.map((o) => o.toFixed(0)).join(', ')} ms; mean ${overheadPerAction.toFixed(1)} ms ` +
       `(standard deviation of the rounds ${spread.toFixed(1)}, standard error ${(spread / Math.sqrt(rounds)).toFixed(1)} ms)\n`,
+  );
+}
+if (describesMachine) {
+  process.stdout.write(
+    `machine: the reference workload (bench/machine-speed.ts) took ${referenceBeforeMs.toFixed(1)} ms before the measured sessions ` +
+      `and ${referenceAfterMs.toFixed(1)} ms after` +
+      (machineBefore && machineAfter ? `; other processes kept ${otherLoadCores(machineBefore, machineAfter).toFixed(2)} of the machine's cores busy meanwhile` : '') +
+      `. O moves with both, so compare O between runs whose machine agrees\n`,
   );
 }
 for (const problem of problems.slice(0, 20)) process.stderr.write(`  ${problem}\n`);
