@@ -379,25 +379,26 @@ interface Round {
   readonly writes: number;
 }
 const fleetRounds: Round[] = [];
-// the machine's speed either side of the measured sessions, for the lines that compare figures (see machine-speed.ts)
+// O depends on the machine of the hour: the lines meant for comparing figures say what it was (see machine-speed.ts)
 const describesMachine = rounds > 1 || breakdown;
 // the warm-up's trailing work (its last usage records, the agent tidying up) ends first: it is not the machine's speed
 if (describesMachine) await Promise.all([runtime.agent.idle(), runtime.flushUsage()]);
 const referenceBeforeMs = describesMachine ? await referenceWorkloadMs() : 0;
-const cpuBefore = process.cpuUsage();
 const machineBefore = describesMachine ? await sampleCpu() : undefined;
+// after the machine's readings and before the second: the process's CPU is the sessions' alone
+const cpuBefore = process.cpuUsage();
 for (const fleet of roundMachines) {
   const startedAt = nowMs();
   const writesBefore = countCalls(WRITE_COMMANDS);
   const roundRuns = await Promise.all(fleet.map((m) => runSession(m.computer.id, m.computer.agentId)));
   fleetRounds.push({ runs: roundRuns, seconds: (nowMs() - startedAt) / 1000, writes: countCalls(WRITE_COMMANDS) - writesBefore });
 }
+// this process alone (bash children not included): one event loop runs every handler, the SDK, dynalite and the state machine
+const cpuUsed = process.cpuUsage(cpuBefore);
 const machineAfter = describesMachine ? await sampleCpu() : undefined;
 const referenceAfterMs = describesMachine ? await referenceWorkloadMs() : 0;
 const runs = fleetRounds.flatMap((round) => round.runs);
 const fleetSeconds = sum(fleetRounds.map((round) => round.seconds)) / rounds;
-// this process alone (bash children not included): one event loop runs every handler, the SDK, dynalite and the state machine
-const cpuUsed = process.cpuUsage(cpuBefore);
 const processCpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
 
 // ---- compliance: the engine's verdict, its verification detection, and the files themselves ----
@@ -465,7 +466,7 @@ if (describesMachine) {
     `machine: the reference workload (bench/machine-speed.ts) took ${referenceBeforeMs.toFixed(1)} ms before the measured sessions ` +
       `and ${referenceAfterMs.toFixed(1)} ms after` +
       (machineBefore && machineAfter ? `; other processes kept ${otherLoadCores(machineBefore, machineAfter).toFixed(2)} of the machine's cores busy meanwhile` : '') +
-      `. O moves with both, so compare O between runs whose machine agrees\n`,
+      `. O moves with both, so compare O between runs whose machine line agrees\n`,
   );
 }
 for (const problem of problems.slice(0, 20)) process.stderr.write(`  ${problem}\n`);

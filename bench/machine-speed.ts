@@ -11,6 +11,7 @@
  * next; on this two-core virtual machine, whose speed moves from one hour to
  * the next and which reports no steal time, it is how a slow hour shows.
  */
+import { readdir, readFile } from 'node:fs/promises';
 
 /** A session-sized record: about 12 KB of JSON, twenty items like the bench's frozen catalog entries. */
 const RECORD = {
@@ -94,7 +95,6 @@ function parseProcessStat(text: string): ProcessTimes {
 
 /** A reading of the machine's and this process tree's CPU times; undefined where /proc cannot be read (not Linux). */
 export async function sampleCpu(): Promise<CpuSample | undefined> {
-  const { readdir, readFile } = await import('node:fs/promises');
   try {
     const [machine, own, entries] = await Promise.all([readFile('/proc/stat', 'utf8'), readFile('/proc/self/stat', 'utf8'), readdir('/proc')]);
     const children = await Promise.all(
