@@ -14,8 +14,16 @@ import { Construct } from 'constructs';
  */
 export const REPUTATION_ALARM_RATES = { bounce: 0.025, complaint: 0.0005 } as const;
 
-/** The sending events SES puts on the default event bus: what went wrong with a message after SES took it. */
-export const MAIL_EVENTS = [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.REJECT, ses.EmailSendingEvent.DELIVERY_DELAY] as const;
+/** The sending events SES puts on the default event bus (what went wrong with a message after SES took it), each with its `detail-type` there. */
+const MAIL_EVENT_DETAIL_TYPE: ReadonlyMap<ses.EmailSendingEvent, string> = new Map([
+  [ses.EmailSendingEvent.BOUNCE, 'Email Bounced'],
+  [ses.EmailSendingEvent.COMPLAINT, 'Email Complaint Received'],
+  [ses.EmailSendingEvent.REJECT, 'Email Rejected'],
+  [ses.EmailSendingEvent.DELIVERY_DELAY, 'Email Delivery Delayed'],
+]);
+export const MAIL_EVENTS: readonly ses.EmailSendingEvent[] = [...MAIL_EVENT_DETAIL_TYPE.keys()];
+/** What the mail-events rule matches: the detail-type of every event the configuration set publishes, and no other. */
+export const MAIL_EVENT_DETAIL_TYPES: readonly string[] = [...MAIL_EVENT_DETAIL_TYPE.values()];
 
 /** The first key's id in the generated link key ring. */
 export const FIRST_LINK_KEY_ID = 'k1';

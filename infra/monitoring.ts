@@ -190,7 +190,7 @@ export class NightshiftMonitoring extends Construct {
       alarmFriendlyName: 'Email',
       metricGroups: [
         {
-          title: 'End-user emails sent, and those that could not be',
+          title: 'End-user emails sent, those that could not be, and those SES could not deliver',
           metrics: [
             {
               metric: new cloudwatch.Metric({
@@ -206,6 +206,14 @@ export class NightshiftMonitoring extends Construct {
             new cloudwatch.Metric({
               namespace: METRICS_NAMESPACE,
               metricName: 'EmailsSent' satisfies CountMetric,
+              dimensionsMap: METRIC_DIMENSIONS,
+              statistic: cloudwatch.Stats.SUM,
+              period: Duration.minutes(15),
+            }),
+            // no alarm of its own: the account's bounce and complaint rates are alarmed (see NightshiftMail.addAlarms), and each session's log names the address
+            new cloudwatch.Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: 'EmailsUndelivered' satisfies CountMetric,
               dimensionsMap: METRIC_DIMENSIONS,
               statistic: cloudwatch.Stats.SUM,
               period: Duration.minutes(15),

@@ -24,7 +24,7 @@ import { TABLE_DEFINITION } from '../functions/adapters/table-definition.js';
 import { FINAL_INVOCATION_STATUSES } from '../functions/core/model/agent.js';
 import { HANDLERS, RECONCILE_BUDGET_SECONDS, SCHEDULED_RULES, handlerEntry, type HandlerEntry } from '../functions/handlers/registry.js';
 import { ConsoleHosting, consoleAuthOf, withConsoleSignIn, type ConsoleHostingSettings } from './console-hosting.js';
-import { NightshiftMail } from './mail.js';
+import { MAIL_EVENT_DETAIL_TYPES, NightshiftMail } from './mail.js';
 import { NightshiftMonitoring } from './monitoring.js';
 import { OperatorApi, resolveOperatorApiSettings, type OperatorApiSettings } from './operator-api.js';
 import { acknowledgeWildcard, grantDeclaredPorts, type PortResources } from './port-grants.js';
@@ -42,7 +42,7 @@ export const SECRETS_PARAMETER_PATH = 'nightshift/secrets';
 /** The tag a managed node must carry to receive Nightshift's commands, unless the stack is told another. */
 export const DEFAULT_MANAGED_NODE_TAG = { key: 'nightshift:managed', value: 'true' } as const;
 /** Handlers that rules and Scheduler invoke asynchronously: what they still fail after Lambda's retries is kept. */
-const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'retire-secrets', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
+const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'mail-events', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'retire-secrets', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
 /**
  * How long Lambda keeps retrying an asynchronous event, where six hours is too
  * long: a schedule fire that starts sessions hours late is worse than one that
@@ -296,6 +296,24 @@ export class NightshiftStack extends Stack {
       ],
     });
 
+    const mailEventFailures = this.deadLetterQueue('MailEventsDeadLetters');
+    new events.Rule(this, 'MailDeliveryEvents', {
+      description: "SES's reports on Nightshift's end-user email (bounced, reported as spam, rejected, delayed), recorded on the session that sent it",
+      eventPattern: {
+        source: ['aws.ses'],
+        detailType: [...MAIL_EVENT_DETAIL_TYPES],
+        // SES tags every message with its configuration set: other mail of the account never wakes Nightshift
+        detail: { mail: { tags: { 'ses:configuration-set': [this.mail.configurationSet.configurationSetName] } } },
+      },
+      targets: [
+        new targets.LambdaFunction(fn('mail-events'), {
+          deadLetterQueue: mailEventFailures,
+          maxEventAge: Duration.hours(24),
+          retryAttempts: 185,
+        }),
+      ],
+    });
+
     this.nodePolicy = this.nodeManagedPolicy(commandOutput);
     this.operatorApi = new OperatorApi(this, 'OperatorApi', { settings: apiSettings, handler: fn('api'), logRetention });
     this.consoleHosting = new ConsoleHosting(this, 'Console', {
@@ -318,6 +336,7 @@ export class NightshiftStack extends Stack {
         ['AsyncHandlerFailures', handlerFailures],
         ['CommandEventsDeadLetters', commandEventFailures],
         ['ExecutionEventsDeadLetters', executionEventFailures],
+        ['MailEventsDeadLetters', mailEventFailures],
         ['WindowTimerDeadLetters', resources.windowTimers.deadLetterQueue],
         ['ScheduleFireDeadLetters', resources.scheduleTriggers.deadLetterQueue],
       ]),

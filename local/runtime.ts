@@ -36,6 +36,7 @@ import { resumeUnfinishedSessions } from './resume.js';
 import { SandboxAgent, type SandboxCommandRecord } from './sandbox-agent.js';
 import { LocalSecretStore } from './secret-store.local.js';
 import { localKeyRing } from './link-keys.local.js';
+import { SimulatedMailEvents } from './mail-simulator.js';
 import { startMailbox, type LocalMailbox } from './mailbox.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -176,6 +177,8 @@ export interface LocalRuntime {
   readonly resumed: readonly string[];
   /** The local SES: every email the runtime sent, on a web page and through `messages()`. */
   readonly mailbox: LocalMailbox;
+  /** SES's mailbox simulator and its sending events, handed to `mail-events`: `idle()` resolves once each one raised so far was handled. */
+  readonly mailEvents: Pick<SimulatedMailEvents, 'idle'>;
   /** The local server serving the link pages tells the runtime where they are. */
   setLinkBaseUrl(url: string): void;
   /** The DynamoDB client every adapter shares: benches and tests add middleware to count table calls. */
@@ -292,6 +295,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
   const runWork = new LocalRunWork((event) => invoke('advance-runs', event), logger);
   const mailbox = await startMailbox({ port: options.mailboxPort ?? 0 });
   const sesClient = createSesClient({ endpoint: mailbox.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  // the twin of the stack's mail-events rule: a simulator address's bounce or spam report reaches the same handler
+  const mailEvents = new SimulatedMailEvents(createSesMailer(sesClient, {}), { deliver: (event) => invoke('mail-events', event), clock, logger });
   // the API server's URL is known once it listens: the settings read it when a link is made
   let linkBaseUrl = options.linkBaseUrl ?? '';
   const notify = {
@@ -312,7 +317,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       runWork,
       events,
       secrets: await LocalSecretStore.open(path.join(dataDir, 'secrets'), path.join(dataDir, 'machines')),
-      mailer: createSesMailer(sesClient, {}),
+      mailer: mailEvents,
       // the cache follows the runtime clock, as key rotation would in Lambda
       linkKeys: createHmacLinkTokens(localKeyRing(dataDir), () => clock.now().getTime()),
       logger,
@@ -383,6 +388,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
     events,
     dynamoClient,
     mailbox,
+    mailEvents,
     setLinkBaseUrl(url) {
       linkBaseUrl = url.replace(/\/+$/, '');
     },
@@ -431,8 +437,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions = {}): Pro
       await timers.close();
       await scheduleTriggers.close();
       await agent.idle();
-      // what the last commands' completions and timers set going
+      // what the last commands' completions and timers set going, and SES's reports on the last emails
       await invocationsEnded();
+      await mailEvents.idle();
       await usage?.flush();
       await dynamo.close();
       dynamoClient.destroy();

@@ -265,6 +265,7 @@ const METHOD_LEVELS: { readonly [P in GuardedPort]: MethodLevels<Dependencies[P]
     markEmailSent: 'write',
     releaseEmail: 'write',
     recordLinkOutcome: 'write',
+    recordDeliveryProblem: 'write',
     listEmails: 'read',
     getLinkOutcome: 'read',
   } satisfies MethodLevels<NotificationStore, PortLevel<'notifications'>>,

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/ports/clock.port.js';
-import type { EmailRecord, LinkOutcome, NotificationStore } from '../core/ports/notification-store.port.js';
+import type { DeliveryProblem, DeliveryProblemRecorded, EmailRecord, LinkOutcome, NotificationStore } from '../core/ports/notification-store.port.js';
 import { toEntity, type DynamoTable } from './dynamodb-table.js';
 import { expiryAfter } from './session-store.dynamodb.js';
 import { TABLE_DEFINITION } from './table-definition.js';
@@ -7,6 +7,13 @@ import { TABLE_DEFINITION } from './table-definition.js';
 const sessionPk = (sessionId: string): string => `SESSION#${sessionId}`;
 const emailSk = (key: string): string => `EMAIL#${key}`;
 const linkSk = (tokenId: string): string => `LINK#${tokenId}`;
+
+/**
+ * Delivery reports one email keeps the ids of (to tell a redelivered report
+ * apart): far more than an email's recipients and SES's delay reports make,
+ * and a bound on the item all the same.
+ */
+const MAX_DELIVERY_REPORTS = 100;
 
 /** Send records and link outcomes live beside their session and expire with it. */
 export class DynamoNotificationStore implements NotificationStore {
@@ -56,7 +63,24 @@ export class DynamoNotificationStore implements NotificationStore {
 
   async listEmails(sessionId: string): Promise<EmailRecord[]> {
     const items = await this.table.query({ pk: sessionPk(sessionId), skPrefix: 'EMAIL#' });
-    return items.map((item) => toEntity<EmailRecord>(item));
+    // the report ids are the write's own bookkeeping, not part of the record
+    return items.map(({ deliveryReports: _reports, ...item }) => toEntity<EmailRecord>(item));
+  }
+
+  async recordDeliveryProblem(sessionId: string, key: string, problem: DeliveryProblem): Promise<DeliveryProblemRecorded> {
+    const written = await this.table.updateWith({
+      key: { PK: sessionPk(sessionId), SK: emailSk(key) },
+      expression: 'SET #problem = :problem ADD #reports :report',
+      condition: 'attribute_exists(PK) AND NOT contains(#reports, :id) AND (attribute_not_exists(#reports) OR size(#reports) < :max)',
+      names: { '#problem': 'deliveryProblem', '#reports': 'deliveryReports' },
+      values: { ':problem': problem, ':report': new Set([problem.reportId]), ':id': problem.reportId, ':max': MAX_DELIVERY_REPORTS },
+    });
+    if (written) return { recorded: true };
+    // refused: a rare path, read to say why
+    const stored = await this.table.get(sessionPk(sessionId), emailSk(key));
+    if (!stored) return { recorded: false, reason: 'NoSuchEmail' };
+    const reports = stored.deliveryReports;
+    return { recorded: false, reason: reports instanceof Set && reports.has(problem.reportId) ? 'Repeated' : 'TooMany' };
   }
 
   async recordLinkOutcome(outcome: LinkOutcome): Promise<{ recorded: boolean; outcome: LinkOutcome }> {

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { ValidationError } from '../core/errors.js';
 import { decodeLogCursor, encodeLogCursor, LOG_POSITION, logCursorProblem } from '../core/log-cursor.js';
 import type { SessionLogEntry } from '../core/model/session.js';
@@ -34,6 +34,19 @@ function nextTag(): string {
   return `${writer}-${String(count).padStart(COUNT_DIGITS, '0')}`;
 }
 
+/**
+ * The `<writer>-<count>` of a line that stands for one event: drawn from the
+ * event's key, in the same form as a process's own, so the position stays one
+ * a cursor can name. A process's random writer id meeting it is as likely as
+ * two processes drawing the same one.
+ */
+function tagOnce(key: string): string {
+  const digest = createHash('sha256').update(key).digest();
+  const writerPart = (digest.readUIntBE(0, 6) % 36 ** WRITER_CHARS).toString(36).padStart(WRITER_CHARS, '0');
+  const countPart = String(digest.readUIntBE(6, 6) % 10 ** COUNT_DIGITS).padStart(COUNT_DIGITS, '0');
+  return `${writerPart}-${countPart}`;
+}
+
 /** A key is taken only if another process drew the same writer id; a fresh one is tried, a few times at most. */
 const MAX_PUT_ATTEMPTS = 3;
 
@@ -56,7 +69,7 @@ export class DynamoSessionLog implements SessionLog {
     private readonly retentionDays: number,
   ) {}
 
-  async append(entry: SessionLogEntry): Promise<void> {
+  async append(entry: SessionLogEntry, options: { readonly once?: string } = {}): Promise<void> {
     const time = Date.parse(entry.at);
     if (Number.isNaN(time)) throw new ValidationError('session log line', [{ field: 'at', problem: `is not a time: ${entry.at.slice(0, 40)}` }]);
     // toISOString is fixed width (for years 0–9999), so the key's byte order is time order
@@ -69,6 +82,11 @@ export class DynamoSessionLog implements SessionLog {
       message: keepStart(entry.message, MAX_MESSAGE_CHARS),
       ...(entry.output === undefined ? {} : { output: keepEnd(entry.output, MAX_OUTPUT_CHARS) }),
     };
+    if (options.once !== undefined) {
+      // written already (a retried event) when its key is taken: nothing more to write
+      await this.table.putIf({ ...line, SK: `LOG#${at}#${tagOnce(options.once)}` }, 'attribute_not_exists(PK)');
+      return;
+    }
     let sortKey = `LOG#${at}#${nextTag()}`;
     for (let attempt = 1; !(await this.table.putIf({ ...line, SK: sortKey }, 'attribute_not_exists(PK)')); attempt++) {
       if (attempt === MAX_PUT_ATTEMPTS) throw new Error(`log line of session ${entry.sessionId}: ${sortKey} and ${attempt - 1} others were taken`);

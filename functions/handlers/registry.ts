@@ -242,6 +242,13 @@ export const HANDLERS: readonly HandlerEntry[] = [
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   },
   {
+    name: 'mail-events',
+    entry: 'functions/handlers/mail-events.ts',
+    description: "When SES reports an end-user email bounced, reported as spam, rejected or delayed: records it on the session's send record and says it in the session's log",
+    ports: ['notifications:read', 'notifications:write', 'sessionLog:write', 'metrics:write'],
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+  },
+  {
     name: 'sweep-sessions',
     entry: 'functions/handlers/sweep-sessions.ts',
     description: 'Starts sessions left Created by a lost workflow start, and fails those that never began',

@@ -35,6 +35,26 @@ describe('the DynamoDB session log', () => {
     expect(line?.output?.startsWith('…')).toBe(true);
   });
 
+  it('writes a line appended once per event one time however often it is appended, at a position a cursor pages past like any other', async () => {
+    const report = { sessionId: 'ses_once', at: '2026-11-23T09:00:01.000Z', kind: 'Problem', message: 'the detection email bounced' } as const;
+    await log.append(line('ses_once', '2026-11-23T09:00:00.000Z', 'before'));
+    await log.append(report, { once: 'ses-report:feedback-1' });
+    await log.append(report, { once: 'ses-report:feedback-1' });
+    await log.append({ ...report, message: 'another report' }, { once: 'ses-report:feedback-2' });
+    await log.append(line('ses_once', '2026-11-23T09:00:02.000Z', 'after'));
+    const written = await messages('ses_once');
+    // two lines of one millisecond come in the order of their tags, which the keys decide
+    expect([written[0], new Set(written.slice(1, 3)), written[3], written.length]).toEqual(['before', new Set(['the detection email bounced', 'another report']), 'after', 4]);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await log.read('ses_once', { limit: 1, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.entries.map((entry) => entry.message));
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    expect(seen.sort()).toEqual(['after', 'another report', 'before', 'the detection email bounced']);
+  });
+
   it('refuses a cursor it did not hand out, naming it, even when called without the handler (proves the store never sees a made-up key)', async () => {
     await log.append({ sessionId: 'ses_small', at: '2026-11-23T09:00:00.000Z', kind: 'Stage', message: 'one' });
     await log.append({ sessionId: 'ses_small', at: '2026-11-23T09:00:01.000Z', kind: 'Stage', message: 'two' });

@@ -24,6 +24,8 @@ describe('handlers reject bad input by naming the field, and change nothing', ()
     ['dispatch-command', { sessionId: 's1', purpose: 'Action', actionId: '001', itemKey: 'computer:restart', taskToken: 't' }, 'itemKey'],
     ['record-failure', { sessionId: 's1', error: { Cause: 'x' } }, 'error.Error'],
     ['complete-command', { source: 'aws.ssm', 'detail-type': 'EC2 Command Invocation Status-change Notification', detail: {} }, 'detail.command-id'],
+    ['mail-events', { id: 'e1', time: '2026-11-23T18:05:03Z', detail: { eventType: 'Bounce', mail: { messageId: 'm1' }, bounce: { bouncedRecipients: [] } } }, 'detail.bounce.bounceType'],
+    ['mail-events', { id: 'e1', time: '2026-11-23T18:05:03Z', detail: { eventType: 'Opened', mail: { messageId: 'm1' } } }, 'detail.eventType'],
   ])('step handler %s with %j throws a ValidationError naming %s', async (handler, event, field) => {
     const error: unknown = await runtime.invoke(handler, event).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);

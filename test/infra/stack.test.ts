@@ -29,7 +29,7 @@ interface Statement {
 
 const ENV = { account: '111111111111', region: 'eu-west-1' };
 /** Invoked asynchronously by rules and Scheduler (written here, not read from the stack, so a handler dropped there fails). */
-const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'retire-secrets', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
+const ASYNC_HANDLERS = ['window-timer', 'execution-ended', 'mail-events', 'complete-command', 'reconcile-commands', 'sweep-sessions', 'retire-secrets', 'reconcile-schedules', 'fire-schedule', 'advance-runs'];
 
 /** Synthesizes without bundling: the template is what matters here, not the code assets. */
 function synthesize(props: NightshiftStackProps = {}): { app: App; stack: NightshiftStack; template: Template; resources: Record<string, Resource> } {
@@ -192,6 +192,30 @@ describe('events', () => {
         detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [Match.anyValue()] },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [ended, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+
+  it("tells mail-events of SES's bounce, spam-report, rejection and delay events for the stack's own configuration set only, with a dead-letter queue", () => {
+    const mailEvents = Object.entries(resources).find(([, r]) => handlerTagOf(r) === 'mail-events')?.[0];
+    expect(mailEvents).toBeDefined();
+    const configurationSet = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SES::ConfigurationSet')?.[0];
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ses'],
+        'detail-type': ['Email Bounced', 'Email Complaint Received', 'Email Rejected', 'Email Delivery Delayed'],
+        detail: { mail: { tags: { 'ses:configuration-set': [{ Ref: configurationSet }] } } },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [mailEvents, 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MailEventsDeadLetters'), 'Arn'] } },
+          RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 },
+        }),
+      ],
+    });
+    // the rule's events are the ones the configuration set puts on the bus
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: Match.objectLike({ MatchingEventTypes: ['bounce', 'complaint', 'reject', 'deliveryDelay'] }),
     });
   });
 
@@ -745,7 +769,7 @@ describe('alarms and the topic an operator subscribes to', () => {
 
   it('raises one as soon as any dead-letter queue holds a message, for every queue', () => {
     const queues = logicalIdOf('AWS::SQS::Queue');
-    expect(queues).toHaveLength(5);
+    expect(queues).toHaveLength(6);
     for (const queue of queues) {
       const found = alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [queue, 'QueueName'] });
       expect(found, queue).toHaveLength(1);
@@ -787,7 +811,7 @@ describe('alarms and the topic an operator subscribes to', () => {
     const [topic] = logicalIdOf('AWS::SNS::Topic');
     // state machine (2), unexpected failures, each function's errors and throttles, each dead-letter queue, the reconciler's lag, unpublished events,
     // the operator API's 5xx rate, 4xx spike and p99 latency, SES's bounce and complaint rates, end-user emails not sent
-    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 5 + 1 + 1 + 3 + 2 + 1);
+    expect(alarms.length).toBe(2 + 1 + 2 * HANDLERS.length + 6 + 1 + 1 + 3 + 2 + 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     expect(resources[topic ?? '']?.Properties.KmsMasterKeyId).toBeDefined();
     expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).AlarmTopicArn?.Value).toEqual({ Ref: topic });

@@ -31,6 +31,8 @@ export const METRIC_UNITS = {
   EmailsSent: 'Count',
   /** An end-user email could not be sent; the session went on and its log says why. */
   EmailsFailed: 'Count',
+  /** SES reported an end-user email undelivered (bounced, reported as spam, rejected), once per report; its session's log says to whom and why. */
+  EmailsUndelivered: 'Count',
   /** An end-user decision taken through an email link (postpone, cancel, run now). */
   EndUserDecisions: 'Count',
   /** Schedule triggers the reconcile sweep found missing, different or orphaned, and fixed. */

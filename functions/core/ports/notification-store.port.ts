@@ -13,7 +13,30 @@ export interface EmailRecord {
   readonly sentAt?: string;
   readonly messageId?: string;
   readonly recipients?: readonly string[];
+  /** The last report SES made on the email that was recorded (bounced, reported as spam, rejected, delayed); the session's log holds each. */
+  readonly deliveryProblem?: DeliveryProblem;
 }
+
+/** SES's report that an email it took did not reach (or has not yet reached) someone. */
+export interface DeliveryProblem {
+  /** SES's feedback id, or the event's id on the bus: a redelivered report carries the same and is recorded once. */
+  readonly reportId: string;
+  readonly kind: DeliveryProblemKind;
+  /** When SES saw it. */
+  readonly at: string;
+  /** The addresses it concerns; every recipient for a rejection. */
+  readonly recipients: readonly string[];
+  /** In SES's words, cut short: the bounce type and the receiving server's answer, the spam report's type, the rejection's reason. */
+  readonly detail: string;
+}
+
+export type DeliveryProblemKind = 'Bounce' | 'Complaint' | 'Reject' | 'DeliveryDelay';
+
+/** How a delivery report met the session's send records. */
+export type DeliveryProblemRecorded =
+  | { readonly recorded: true }
+  /** Repeated: this report was recorded already. TooMany: the email holds as many reports as it keeps. NoSuchEmail: its record is gone (expired with the session). */
+  | { readonly recorded: false; readonly reason: 'Repeated' | 'TooMany' | 'NoSuchEmail' };
 
 /** What the first POST of a link did; every later POST of the same link shows it. */
 export interface LinkOutcome {
@@ -44,6 +67,12 @@ export interface NotificationStore {
   /** Gives up a claim whose send failed before anything went out (only the claim taken at `claimedAt`). */
   releaseEmail(sessionId: string, key: string, claimedAt: string): Promise<void>;
   listEmails(sessionId: string): Promise<EmailRecord[]>;
+  /**
+   * Records SES's delivery report on the sent email `key`, once per report
+   * (a conditional write on the report's id), so that a redelivered event
+   * changes nothing and is told apart.
+   */
+  recordDeliveryProblem(sessionId: string, key: string, problem: DeliveryProblem): Promise<DeliveryProblemRecorded>;
   /** Records the outcome once; answers the outcome that stands (this one, or the one recorded first). */
   recordLinkOutcome(outcome: LinkOutcome): Promise<{ readonly recorded: boolean; readonly outcome: LinkOutcome }>;
   getLinkOutcome(sessionId: string, tokenId: string): Promise<LinkOutcome | undefined>;

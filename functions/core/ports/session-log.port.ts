@@ -11,6 +11,11 @@ export interface LogPage {
  * what. Readable in order while the session runs; kept for a retention time.
  */
 export interface SessionLog {
-  append(entry: SessionLogEntry): Promise<void>;
+  /**
+   * `once` names the one event the line stands for (an SES report): a line
+   * appended again with the same key and time is the line already written,
+   * so a retried event writes no second one.
+   */
+  append(entry: SessionLogEntry, options?: { readonly once?: string }): Promise<void>;
   read(sessionId: string, options: { cursor?: string; limit: number }): Promise<LogPage>;
 }
