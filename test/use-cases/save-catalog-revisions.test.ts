@@ -8,10 +8,14 @@ import type { StoredTask } from '../../functions/core/model/catalog.js';
 import { DELETED_ITEM_KEPT_DAYS, RETIRED_SECRETS_KEPT_DAYS } from '../../functions/core/ports/catalog-store.port.js';
 import type { SecretStore } from '../../functions/core/ports/secret-store.port.js';
 import { retireDueSecrets } from '../../functions/core/use-cases/retire-secrets.js';
+import { createSchedule, deleteSchedule } from '../../functions/core/use-cases/manage-schedules.js';
 import { deleteCatalogEntity, saveCatalogEntity, type CatalogDeletion, type CatalogEntityInput } from '../../functions/core/use-cases/save-catalog.js';
+import { InMemoryMetrics } from '../../functions/adapters/metrics.memory.js';
+import { DynamoScheduleStore } from '../../functions/adapters/schedule-store.dynamodb.js';
 import { deploySoftware, deployTask, software, task, tenant } from '../support/domain.js';
 import { dynamoTable } from '../support/dynamo.js';
-import { manualClock } from '../support/fleet.js';
+import { manualClock, sequentialIds } from '../support/fleet.js';
+import { InMemoryScheduleTriggers, scheduleInput } from '../support/schedules.js';
 import { RetentionSweep } from '../../local/retention-sweep.js';
 
 const ALICE = { kind: 'Operator', name: 'alice@msp.example' } as const;
@@ -45,10 +49,12 @@ describe('catalog revisions (dynalite)', () => {
   let table: DynamoTable;
   let catalog: DynamoCatalogStore;
   let audit: DynamoAuditStore;
+  let schedules: DynamoScheduleStore;
   let close: () => Promise<void>;
   const clock = manualClock(new Date('2026-05-04T08:00:00.000Z'));
   const secrets = new MemorySecrets();
-  const deps = () => ({ catalog, audit, secrets, clock });
+  const deps = () => ({ catalog, audit, secrets, clock, schedules });
+  const scheduleDeps = () => ({ ...deps(), scheduleTriggers: new InMemoryScheduleTriggers(), ids: sequentialIds(), logger: silent, metrics: new InMemoryMetrics() });
   const save = (input: CatalogEntityInput, by: typeof ALICE | typeof BOB = ALICE) => saveCatalogEntity(deps(), input, by);
   const remove = (deletion: CatalogDeletion, by: typeof ALICE | typeof BOB = ALICE) => deleteCatalogEntity(deps(), deletion, by);
   const history = async (resource: 'Software' | 'Task' | 'Deployment', id: string) => (await audit.list(resource, id)).map((entry) => [entry.version, entry.action, entry.by.name]);
@@ -59,6 +65,7 @@ describe('catalog revisions (dynalite)', () => {
     table = dynamo.table;
     catalog = new DynamoCatalogStore(dynamo.table);
     audit = new DynamoAuditStore(dynamo.table);
+    schedules = new DynamoScheduleStore(dynamo.table);
     close = dynamo.close;
     await save({ kind: 'Tenant', entity: tenant('acme') });
   });
@@ -215,6 +222,26 @@ describe('catalog revisions (dynalite)', () => {
       [2, 'Deleted'],
       [3, 'Created'],
     ]);
+  });
+
+  it('refuses to delete an item a schedule is limited to, naming the schedule, and deletes it once the schedule is gone', async () => {
+    await save({ kind: 'Software', entity: software('pinned'), expectedRevision: 0 });
+    await save({ kind: 'Task', entity: task('weekly-audit'), expectedRevision: 0 });
+    const { schedule } = await createSchedule(scheduleDeps(), { input: scheduleInput({ limitTo: 'software:pinned' }), scheduleId: 'only-pinned', by: ALICE });
+    await createSchedule(scheduleDeps(), { input: scheduleInput({ limitTo: 'task:weekly-audit' }), scheduleId: 'audit-a', by: ALICE });
+    await createSchedule(scheduleDeps(), { input: scheduleInput({ limitTo: 'task:weekly-audit' }), scheduleId: 'audit-b', by: ALICE });
+
+    const pinned = await refusal(remove({ kind: 'Software', id: 'pinned', expectedRevision: 1 }));
+    expect(pinned).toBeInstanceOf(ConflictError);
+    expect((pinned as Error).message).toBe('software pinned is still used by schedule only-pinned (limited to it); change or delete those first');
+    expect((await refusal(remove({ kind: 'Task', id: 'weekly-audit', expectedRevision: 1 })) as Error).message).toBe(
+      'maintenance task weekly-audit is still used by schedules audit-a, audit-b (limited to it); change or delete those first',
+    );
+    expect(await catalog.getSoftware(['pinned'])).toHaveLength(1);
+
+    await deleteSchedule(scheduleDeps(), { scheduleId: schedule.id, expectedVersion: schedule.version, by: ALICE });
+    await remove({ kind: 'Software', id: 'pinned', expectedRevision: 1 });
+    expect(await catalog.getSoftware(['pinned'])).toEqual([]);
   });
 
   it("retires a deployment's stored secrets after its item (kept for the sessions under way, deleted when due), records the deletion under its tenant, and a repeat of the deletion finishes what it left", async () => {

@@ -78,6 +78,8 @@ export type RevisedKind = Extract<AuditedResource, 'Software' | 'Task' | 'Deploy
 const WHAT: Readonly<Record<RevisedKind, string>> = { Software: 'software', Task: 'maintenance task', Deployment: 'deployment' };
 
 type CatalogDeps = Pick<Dependencies, 'catalog' | 'secrets' | 'audit' | 'clock'>;
+/** A deletion also reads the schedules: one limited to the item (`limitTo`) refers to it. */
+type CatalogDeletionDeps = CatalogDeps & Pick<Dependencies, 'schedules'>;
 
 const rejectIf = (entity: string, problems: FieldProblem[]): void => {
   if (problems.length > 0) throw new ValidationError(entity, problems);
@@ -378,14 +380,21 @@ const named = (what: string, ids: readonly string[]): string => `${what} ${named
  * task, and the software that depends on a software item. A deployment is
  * referred to by nothing (a schedule limited to an item names the item).
  */
-async function referrersOf(deps: CatalogDeps, kind: RevisedKind, id: string): Promise<string[]> {
+async function referrersOf(deps: CatalogDeletionDeps, kind: RevisedKind, id: string): Promise<string[]> {
   if (kind === 'Deployment') return [];
   const deployments = (await deps.catalog.listDeployments())
     .filter((d) => (kind === 'Software' ? d.itemKind === 'Software' && d.softwareId === id : d.itemKind === 'Task' && d.taskId === id))
     .map((d) => d.id)
     .sort();
   const dependents = kind === 'Software' ? (await deps.catalog.listSoftware()).filter((s) => s.dependencies.some((d) => d.softwareId === id)).map((s) => s.id).sort() : [];
-  return [...(deployments.length > 0 ? [named(deployments.length === 1 ? 'deployment' : 'deployments', deployments)] : []), ...(dependents.length > 0 ? [`${named('software', dependents)} (a dependency)`] : [])];
+  // a schedule limited to a deleted item would start sessions that find nothing to do, computer after computer
+  const itemKey = `${kind === 'Software' ? 'software' : 'task'}:${id}`;
+  const limited = (await deps.schedules.listSchedules()).filter((schedule) => schedule.limitTo === itemKey).map((schedule) => schedule.id).sort();
+  return [
+    ...(deployments.length > 0 ? [named(deployments.length === 1 ? 'deployment' : 'deployments', deployments)] : []),
+    ...(dependents.length > 0 ? [`${named('software', dependents)} (a dependency)`] : []),
+    ...(limited.length > 0 ? [`${named(limited.length === 1 ? 'schedule' : 'schedules', limited)} (limited to it)`] : []),
+  ];
 }
 
 /** What is stored under a revised kind's id, with its kind, so a deployment reads as one. */
@@ -445,10 +454,11 @@ const recordedBefore = (entry: AuditEntry): Record<string, unknown> => Object.fr
  * Deletes a software item, task or deployment at the revision the deletion
  * was decided on. Refused (409) when it has moved on, and while anything
  * refers to it, naming what does: a deletion never leaves a deployment of
- * nothing or a dependency on nothing. (A deployment saved in the instant
- * between that check and the deletion can still name it, as it can name a
- * software item deleted by hand; a session then reports the item it cannot
- * resolve, as it does for any missing item.) Recorded first, as every change
+ * nothing, a dependency on nothing or a schedule limited to nothing. (A
+ * deployment or schedule saved in the instant between that check and the
+ * deletion can still name it, as it can name a software item deleted by
+ * hand; a session then reports the item it cannot resolve, as it does for
+ * any missing item.) Recorded first, as every change
  * (see `claimRevision`); a deployment's stored secrets go after the item,
  * so nothing left names a secret that is gone. A repeat of a deletion that
  * was carried out (its answer lost, or it died before the secrets went)
@@ -460,7 +470,7 @@ const recordedBefore = (entry: AuditEntry): Record<string, unknown> => Object.fr
  * `CatalogStore`), while everything else sees it gone: reads, lists, new
  * sessions, references. A create over the tombstone continues its numbering.
  */
-export async function deleteCatalogEntity(deps: CatalogDeps, deletion: CatalogDeletion, by: Requester): Promise<void> {
+export async function deleteCatalogEntity(deps: CatalogDeletionDeps, deletion: CatalogDeletion, by: Requester): Promise<void> {
   const { kind, id, expectedRevision } = deletion;
   const stored = await readRevised(deps, kind, id);
   if (stored === undefined) {
