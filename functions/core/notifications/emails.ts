@@ -12,6 +12,9 @@ import { LINK_WORDS } from './links.js';
 export const EMAIL_KINDS = ['Detection', 'FollowUp', 'Postponed', 'Cancelled'] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 
+/** How an email kind reads in the session's log: "detection", "follow-up", "postponed", "cancelled". */
+export const emailKindWords = (kind: string): string => (kind === 'FollowUp' ? 'follow-up' : kind.toLowerCase());
+
 
 /** One line of the action list, in words a non-technical reader follows. */
 export interface EmailActionLine {

@@ -1,4 +1,5 @@
 import { TransientError } from '../errors.js';
+import { emailKindWords } from '../notifications/emails.js';
 import type { DeliveryProblem, DeliveryProblemKind, EmailRecord } from '../ports/notification-store.port.js';
 import { excerpt } from '../validation.js';
 import type { Dependencies } from './dependencies.js';
@@ -55,10 +56,8 @@ const ON_GLOBAL_LIST = 'Suppressed';
 // eslint-disable-next-line no-control-regex -- matching them is the point
 const oneLine = (text: string): string => text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 
-const emailWords = (key: string): string => {
-  const kind = key.split('#')[0] ?? key;
-  return kind === 'FollowUp' ? 'follow-up' : kind.toLowerCase();
-};
+/** A send record's key is its kind, then `#` and what tells repeats of the kind apart. */
+const emailWords = (key: string): string => emailKindWords(key.split('#')[0] ?? key);
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 

@@ -2,7 +2,7 @@ import { ConfigurationError, NotFoundError, TransientError } from '../errors.js'
 import { dayIn, resolveBranding, type Branding, type ResolvedBranding } from '../model/branding.js';
 import type { Computer, Tenant } from '../model/catalog.js';
 import type { Action, Requester, Session } from '../model/session.js';
-import { confirmationEmail, detectionEmail, emailDecision, followUpEmail, recipientsOf, type EmailContext, type EmailKind, type EmailSkipReason } from '../notifications/emails.js';
+import { confirmationEmail, detectionEmail, emailDecision, emailKindWords, followUpEmail, recipientsOf, type EmailContext, type EmailKind, type EmailSkipReason } from '../notifications/emails.js';
 import type { LinkPurpose } from '../notifications/links.js';
 import type { Dependencies } from './dependencies.js';
 import { log } from './session-updates.js';
@@ -159,7 +159,7 @@ export async function sendSessionEmail(deps: EmailDeps, request: SendEmailReques
   deps.metrics.count('EmailsSent', 1);
   const sentAt = deps.clock.now().toISOString();
   await markSent(deps, session.id, key, { at: sentAt, messageId, recipients });
-  await log(deps, session.id, 'Email', `${request.kind === 'FollowUp' ? 'follow-up' : request.kind.toLowerCase()} email sent to ${recipients.join(', ')}`).catch(() => undefined);
+  await log(deps, session.id, 'Email', `${emailKindWords(request.kind)} email sent to ${recipients.join(', ')}`).catch(() => undefined);
   return { sent: true, messageId, recipients };
 }
 
@@ -175,7 +175,7 @@ export async function sendSessionEmailQuietly(deps: EmailDeps & Pick<Dependencie
     const message = error instanceof Error ? error.message : String(error);
     deps.metrics.count('EmailsFailed', 1);
     deps.logger.error('session email not sent', { sessionId: request.sessionId, kind: request.kind, error: message });
-    await log(deps, request.sessionId, 'Problem', `the ${request.kind === 'FollowUp' ? 'follow-up' : request.kind.toLowerCase()} email could not be sent: ${message}`).catch(() => undefined);
+    await log(deps, request.sessionId, 'Problem', `the ${emailKindWords(request.kind)} email could not be sent: ${message}`).catch(() => undefined);
     return undefined;
   }
 }
